@@ -1,0 +1,627 @@
+//! Text → [`Table`]: a delimited table as people bring it (a CSV export, cells pasted from a
+//! spreadsheet, a semicolon-separated file from a European locale).
+//!
+//! The `csv` crate does the tokenising (quotes, embedded delimiters and newlines, CRLF); this
+//! module detects the delimiter, strips a UTF-8 byte-order mark, checks the shape of the table
+//! and decides per column whether it holds numbers (with a decimal point, or consistently with a
+//! decimal comma when the delimiter is not a comma) or text. Cells are kept as text, so that a
+//! column only has to be numeric when something actually uses it as a number, and the error then
+//! names the line, the column and the offending cell.
+
+use std::fmt;
+
+/// A value that stands for "missing" in a cell (after trimming surrounding whitespace).
+const MISSING: [&str; 3] = ["", "NA", "."];
+
+/// How many records the delimiter detection looks at: enough to see through a ragged preamble
+/// line, few enough to cost nothing on a large file.
+const SNIFF_RECORDS: usize = 50;
+
+/// Errors from reading a table; every variant says where in the user's file the problem is.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum ParseError {
+    /// The text holds no header row (it is empty or only blank lines).
+    Empty,
+    /// The text holds a header row but no data rows.
+    NoRows,
+    /// A NUL byte, the mark of a binary (non-text) file, on the given line.
+    Binary {
+        /// 1-based line of the file.
+        line: u64,
+    },
+    /// A header cell is empty although its column holds data.
+    UnnamedColumn {
+        /// 1-based position of the column.
+        column: usize,
+    },
+    /// Two header cells carry the same name.
+    DuplicateColumn {
+        /// The repeated name.
+        name: String,
+        /// 1-based positions of the first and second occurrence.
+        first: usize,
+        /// 1-based position of the second occurrence.
+        second: usize,
+    },
+    /// A data row has a different number of fields from the header.
+    Ragged {
+        /// 1-based line of the file where the row starts.
+        line: u64,
+        /// Number of fields in the header.
+        expected: usize,
+        /// Number of fields in this row.
+        found: usize,
+    },
+    /// The `csv` tokenizer rejected the text (for example invalid UTF-8 inside a record).
+    Malformed {
+        /// 1-based line of the file, when known.
+        line: Option<u64>,
+        /// The tokenizer's own description.
+        message: String,
+    },
+    /// A column was asked for by name and the header does not have it.
+    UnknownColumn {
+        /// The name asked for.
+        name: String,
+        /// The names the header does have.
+        available: Vec<String>,
+    },
+    /// A cell of a column used as numbers does not hold a number.
+    NotANumber {
+        /// 1-based line of the file.
+        line: u64,
+        /// 1-based data row (the header is not counted).
+        row: usize,
+        /// Column name.
+        column: String,
+        /// The cell's text.
+        found: String,
+    },
+    /// A cell holds a number that is infinite or not a number (`Inf`, `NaN`, `1e999`).
+    NotFinite {
+        /// 1-based line of the file.
+        line: u64,
+        /// 1-based data row (the header is not counted).
+        row: usize,
+        /// Column name.
+        column: String,
+        /// The cell's text.
+        found: String,
+    },
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Empty => write!(f, "the table is empty: expected a header row naming the columns, then one row per study"),
+            Self::NoRows => write!(f, "the table has a header row but no data rows: expected one row per study below the header"),
+            Self::Binary { line } => write!(f, "line {line} contains a NUL byte: expected a text file (CSV, semicolon- or tab-separated), not a binary file"),
+            Self::UnnamedColumn { column } => write!(f, "column {column} has data but no name in the header row: expected a column name"),
+            Self::DuplicateColumn { name, first, second } => write!(f, "the header names two columns \"{name}\" (columns {first} and {second}): expected distinct column names"),
+            Self::Ragged { line, expected, found } => write!(f, "line {line} has {found} fields: expected {expected}, as many as the header row"),
+            Self::Malformed { line: Some(line), message } => write!(f, "line {line} could not be read as delimited text: {message}"),
+            Self::Malformed { line: None, message } => write!(f, "the text could not be read as delimited text: {message}"),
+            Self::UnknownColumn { name, available } => write!(f, "there is no column \"{name}\": expected one of {}", quoted_list(available)),
+            Self::NotANumber { line, row, column, found } => write!(f, "line {line} (data row {row}), column \"{column}\": found \"{found}\", expected a number (or empty, NA or . for a missing value)"),
+            Self::NotFinite { line, row, column, found } => write!(f, "line {line} (data row {row}), column \"{column}\": found \"{found}\", expected a finite number"),
+        }
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// `"a", "b", "c"` — for messages that list what the user could have typed.
+pub(crate) fn quoted_list(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| format!("\"{n}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The field separator of a table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delimiter {
+    /// `,` — CSV; numbers then always use a decimal point.
+    Comma,
+    /// `;` — the CSV of locales whose decimal mark is a comma.
+    Semicolon,
+    /// Tab — what a spreadsheet puts on the clipboard.
+    Tab,
+}
+
+impl Delimiter {
+    fn byte(self) -> u8 {
+        match self {
+            Self::Comma => b',',
+            Self::Semicolon => b';',
+            Self::Tab => b'\t',
+        }
+    }
+}
+
+/// What a column holds, decided from all of its non-missing cells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnKind {
+    /// Every non-missing cell is a number with a decimal point (or none).
+    Numeric,
+    /// Every non-missing cell is a number written with a decimal comma (only when the
+    /// delimiter is not a comma), and at least one has a comma.
+    NumericDecimalComma,
+    /// Anything else: a label, a category — a factor in a model formula.
+    Text,
+    /// Every cell is missing.
+    Empty,
+}
+
+/// One column: its name, its cells as written (trimmed) and what they hold.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    /// The header cell, trimmed.
+    pub name: String,
+    /// One cell per data row, trimmed of surrounding whitespace.
+    pub cells: Vec<String>,
+    /// What the cells hold.
+    pub kind: ColumnKind,
+}
+
+/// A cell read as a number.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum NumCell {
+    /// Empty, `NA` or `.`.
+    Missing,
+    /// A finite number.
+    Value(f64),
+}
+
+/// A parsed table: header, columns and where each data row sits in the file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    /// The detected delimiter.
+    pub delimiter: Delimiter,
+    /// The columns in file order.
+    pub columns: Vec<Column>,
+    /// For each data row, the 1-based line of the file where it starts (rows may span lines
+    /// when a quoted field holds a newline, and blank lines are skipped).
+    pub lines: Vec<u64>,
+}
+
+/// Whether a trimmed cell stands for a missing value.
+pub fn is_missing(cell: &str) -> bool {
+    MISSING.contains(&cell)
+}
+
+/// Rust's float parser also takes `inf`, `nan` and `infinity`; those are not how a person writes
+/// a number in a data file, so a cell must look like a decimal number before it is parsed.
+fn looks_numeric(cell: &str) -> bool {
+    let body = cell.strip_prefix(['+', '-']).unwrap_or(cell);
+    body.bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_digit() || b == b'.')
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'))
+}
+
+/// Parses a trimmed, non-missing cell with a decimal point. `None` if it is not a number;
+/// infinities such as `Inf` or `1e999` come back as non-finite values so the caller can say so.
+fn parse_point(cell: &str) -> Option<f64> {
+    let lower = cell.to_ascii_lowercase();
+    let body = lower.strip_prefix(['+', '-']).unwrap_or(&lower);
+    if matches!(body, "inf" | "infinity" | "nan") {
+        return lower.parse().ok();
+    }
+    if looks_numeric(cell) {
+        cell.parse().ok()
+    } else {
+        None
+    }
+}
+
+/// Parses a cell written with a decimal comma (`1,5`); a cell with a point is not one.
+fn parse_comma(cell: &str) -> Option<f64> {
+    if cell.contains('.') {
+        return None;
+    }
+    parse_point(&cell.replacen(',', ".", 1))
+}
+
+fn classify(cells: &[String], delimiter: Delimiter) -> ColumnKind {
+    let mut present = cells.iter().filter(|c| !is_missing(c)).peekable();
+    if present.peek().is_none() {
+        return ColumnKind::Empty;
+    }
+    let present: Vec<&String> = present.collect();
+    if present.iter().all(|c| parse_point(c).is_some()) {
+        return ColumnKind::Numeric;
+    }
+    if delimiter != Delimiter::Comma
+        && present.iter().any(|c| c.contains(','))
+        && present.iter().all(|c| parse_comma(c).is_some())
+    {
+        return ColumnKind::NumericDecimalComma;
+    }
+    ColumnKind::Text
+}
+
+/// Picks the delimiter that splits the first records into the most fields, consistently.
+/// A candidate that gives the header a single field is no candidate at all; ties go to tab,
+/// then semicolon (a pasted or European table contains commas as decimal marks, never the
+/// reverse), then comma.
+fn detect_delimiter(text: &str) -> Delimiter {
+    let mut best = (Delimiter::Comma, 1usize, false);
+    for delimiter in [Delimiter::Tab, Delimiter::Semicolon, Delimiter::Comma] {
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter.byte())
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(text.as_bytes());
+        let mut widths = Vec::new();
+        for record in reader.records().take(SNIFF_RECORDS) {
+            match record {
+                Ok(r) => widths.push(r.len()),
+                Err(_) => break,
+            }
+        }
+        let Some(&header) = widths.first() else {
+            continue;
+        };
+        let consistent = widths.iter().all(|&w| w == header);
+        // Consistency first (a comma inside decimal numbers is not a delimiter), then width.
+        if header > 1 && ((consistent, header) > (best.2, best.1)) {
+            best = (delimiter, header, consistent);
+        }
+    }
+    best.0
+}
+
+/// Reads a table from text: detects the delimiter, takes the first row as the header and
+/// decides what each column holds.
+///
+/// # Examples
+/// ```
+/// use meridian::data::parse::{parse, ColumnKind};
+/// let table = parse("study;yi;vi\nA;0,5;0,1\nB;NA;0,2\n").unwrap();
+/// assert_eq!(table.column("yi").unwrap().kind, ColumnKind::NumericDecimalComma);
+/// assert_eq!(table.rows(), 2);
+/// ```
+pub fn parse(text: &str) -> Result<Table, ParseError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if let Some(pos) = text.find('\0') {
+        let line = 1 + text[..pos].bytes().filter(|&b| b == b'\n').count() as u64;
+        return Err(ParseError::Binary { line });
+    }
+    let delimiter = detect_delimiter(text);
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter.byte())
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut records = reader.records();
+    let header = match records.next() {
+        None => return Err(ParseError::Empty),
+        Some(r) => r.map_err(malformed)?,
+    };
+    let width = header.len();
+    let mut cells: Vec<Vec<String>> = vec![Vec::new(); width];
+    let mut lines = Vec::new();
+    for record in records {
+        let record = record.map_err(malformed)?;
+        let line = record.position().map_or(0, |p| p.line());
+        // A line of only delimiters or spaces is a blank spreadsheet row, not a study.
+        if record.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        if record.len() != width {
+            return Err(ParseError::Ragged {
+                line,
+                expected: width,
+                found: record.len(),
+            });
+        }
+        for (column, cell) in cells.iter_mut().zip(record.iter()) {
+            column.push(cell.trim().to_owned());
+        }
+        lines.push(line);
+    }
+    let mut columns = Vec::with_capacity(width);
+    for (index, (name, cells)) in header.iter().zip(cells).enumerate() {
+        let name = name.trim().to_owned();
+        let kind = classify(&cells, delimiter);
+        if name.is_empty() {
+            // Spreadsheets export trailing empty columns with an empty header: harmless.
+            if kind == ColumnKind::Empty {
+                continue;
+            }
+            return Err(ParseError::UnnamedColumn { column: index + 1 });
+        }
+        if let Some(first) = columns.iter().position(|c: &Column| c.name == name) {
+            return Err(ParseError::DuplicateColumn {
+                name,
+                first: first + 1,
+                second: index + 1,
+            });
+        }
+        columns.push(Column { name, cells, kind });
+    }
+    if columns.is_empty() {
+        return Err(ParseError::Empty);
+    }
+    if lines.is_empty() {
+        return Err(ParseError::NoRows);
+    }
+    Ok(Table {
+        delimiter,
+        columns,
+        lines,
+    })
+}
+
+fn malformed(e: csv::Error) -> ParseError {
+    ParseError::Malformed {
+        line: e.position().map(csv::Position::line),
+        message: match e.kind() {
+            csv::ErrorKind::Utf8 { .. } => "it is not valid UTF-8 text".to_owned(),
+            _ => e.to_string(),
+        },
+    }
+}
+
+impl Table {
+    /// Number of data rows.
+    pub fn rows(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// The column names in file order.
+    pub fn names(&self) -> Vec<String> {
+        self.columns.iter().map(|c| c.name.clone()).collect()
+    }
+
+    /// The column with this exact name.
+    pub fn column(&self, name: &str) -> Result<&Column, ParseError> {
+        self.columns
+            .iter()
+            .find(|c| c.name == name)
+            .ok_or_else(|| ParseError::UnknownColumn {
+                name: name.to_owned(),
+                available: self.names(),
+            })
+    }
+
+    /// The column's cells as numbers; a non-numeric or infinite cell is an error naming its
+    /// line and the column.
+    pub fn numeric(&self, name: &str) -> Result<Vec<NumCell>, ParseError> {
+        let column = self.column(name)?;
+        let comma = column.kind == ColumnKind::NumericDecimalComma;
+        column
+            .cells
+            .iter()
+            .enumerate()
+            .map(|(i, cell)| {
+                if is_missing(cell) {
+                    return Ok(NumCell::Missing);
+                }
+                let value = if comma {
+                    parse_comma(cell)
+                } else {
+                    parse_point(cell)
+                };
+                match value {
+                    Some(v) if v.is_finite() => Ok(NumCell::Value(v)),
+                    Some(_) => Err(ParseError::NotFinite {
+                        line: self.lines[i],
+                        row: i + 1,
+                        column: column.name.clone(),
+                        found: cell.clone(),
+                    }),
+                    None => Err(ParseError::NotANumber {
+                        line: self.lines[i],
+                        row: i + 1,
+                        column: column.name.clone(),
+                        found: cell.clone(),
+                    }),
+                }
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(table: &Table, name: &str) -> Vec<Option<f64>> {
+        table
+            .numeric(name)
+            .unwrap()
+            .into_iter()
+            .map(|c| match c {
+                NumCell::Missing => None,
+                NumCell::Value(v) => Some(v),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn comma_separated_with_quotes_and_embedded_newline() {
+        let t = parse("study,yi,vi\n\"Smith, 2001\",1.5,0.1\n\"Two\nlines\",-2e-3,0.2\n").unwrap();
+        assert_eq!(t.delimiter, Delimiter::Comma);
+        assert_eq!(
+            t.column("study").unwrap().cells,
+            ["Smith, 2001", "Two\nlines"]
+        );
+        assert_eq!(values(&t, "yi"), [Some(1.5), Some(-0.002)]);
+        // The second record starts on line 3 and spans lines 3–4.
+        assert_eq!(t.lines, [2, 3]);
+    }
+
+    #[test]
+    fn bom_crlf_and_missing_markers() {
+        let t = parse("\u{feff}a,b\r\n1,NA\r\n.,\r\n 3 ,4\r\n").unwrap();
+        assert_eq!(t.names(), ["a", "b"]);
+        assert_eq!(values(&t, "a"), [Some(1.0), None, Some(3.0)]);
+        assert_eq!(values(&t, "b"), [None, None, Some(4.0)]);
+    }
+
+    #[test]
+    fn semicolon_with_decimal_commas() {
+        let t = parse("study;yi;vi\nA;0,5;0,25\nB;-1,25e-1;1\n").unwrap();
+        assert_eq!(t.delimiter, Delimiter::Semicolon);
+        assert_eq!(
+            t.column("yi").unwrap().kind,
+            ColumnKind::NumericDecimalComma
+        );
+        assert_eq!(values(&t, "yi"), [Some(0.5), Some(-0.125)]);
+        assert_eq!(values(&t, "vi"), [Some(0.25), Some(1.0)]);
+    }
+
+    #[test]
+    fn tab_separated_paste_from_spreadsheet() {
+        let t = parse("trial\tyi\tvi\n1\t0,1\t0,2\n2\t0,3\t0,4").unwrap();
+        assert_eq!(t.delimiter, Delimiter::Tab);
+        assert_eq!(values(&t, "vi"), [Some(0.2), Some(0.4)]);
+    }
+
+    #[test]
+    fn mixed_decimal_marks_are_text_and_error_when_used_as_numbers() {
+        let t = parse("a;b\n1,5;x\n1.5;y\n").unwrap();
+        assert_eq!(t.column("a").unwrap().kind, ColumnKind::Text);
+        let e = t.numeric("a").unwrap_err();
+        assert_eq!(
+            e,
+            ParseError::NotANumber {
+                line: 2,
+                row: 1,
+                column: "a".into(),
+                found: "1,5".into()
+            }
+        );
+        assert!(e.to_string().contains("line 2 (data row 1), column \"a\""));
+    }
+
+    #[test]
+    fn comma_decimal_not_accepted_in_comma_separated_file() {
+        // "1,5" in a CSV is two fields; quoted it is a text cell, not a number.
+        let t = parse("a,b\n\"1,5\",2\n").unwrap();
+        assert_eq!(t.column("a").unwrap().kind, ColumnKind::Text);
+    }
+
+    #[test]
+    fn trailing_unnamed_empty_column_is_dropped() {
+        let t = parse("a,b,\n1,2,\n3,4,\n").unwrap();
+        assert_eq!(t.names(), ["a", "b"]);
+    }
+
+    #[test]
+    fn blank_rows_are_skipped_and_line_numbers_kept() {
+        let t = parse("a,b\n1,2\n\n,\n3,x\n").unwrap();
+        assert_eq!(t.rows(), 2);
+        assert_eq!(t.lines, [2, 5]);
+        let e = t.numeric("b").unwrap_err();
+        assert!(matches!(
+            e,
+            ParseError::NotANumber {
+                line: 5,
+                row: 2,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn error_empty_text() {
+        assert_eq!(parse(""), Err(ParseError::Empty));
+        assert_eq!(parse("\n\n"), Err(ParseError::Empty));
+    }
+
+    #[test]
+    fn error_header_without_rows() {
+        assert_eq!(parse("a,b\n"), Err(ParseError::NoRows));
+    }
+
+    #[test]
+    fn error_binary() {
+        assert_eq!(
+            parse("a,b\n1,2\n\0\u{1}"),
+            Err(ParseError::Binary { line: 3 })
+        );
+    }
+
+    #[test]
+    fn error_ragged_row_names_its_line() {
+        let e = parse("a,b,c\n1,2,3\n4,5\n").unwrap_err();
+        assert_eq!(
+            e,
+            ParseError::Ragged {
+                line: 3,
+                expected: 3,
+                found: 2
+            }
+        );
+        assert_eq!(
+            e.to_string(),
+            "line 3 has 2 fields: expected 3, as many as the header row"
+        );
+    }
+
+    #[test]
+    fn error_duplicate_column() {
+        let e = parse("yi,vi,yi\n1,2,3\n").unwrap_err();
+        assert_eq!(
+            e,
+            ParseError::DuplicateColumn {
+                name: "yi".into(),
+                first: 1,
+                second: 3
+            }
+        );
+    }
+
+    #[test]
+    fn error_unnamed_column_with_data() {
+        assert_eq!(
+            parse("a,,c\n1,2,3\n"),
+            Err(ParseError::UnnamedColumn { column: 2 })
+        );
+    }
+
+    #[test]
+    fn error_unknown_column_lists_available() {
+        let t = parse("yi,vi\n1,2\n").unwrap();
+        let e = t.numeric("sei").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "there is no column \"sei\": expected one of \"yi\", \"vi\""
+        );
+    }
+
+    #[test]
+    fn error_infinite_values() {
+        let t = parse("a,b,c\nInf,1e999,-inf\n").unwrap();
+        for name in ["a", "b", "c"] {
+            assert!(matches!(
+                t.numeric(name),
+                Err(ParseError::NotFinite {
+                    line: 2,
+                    row: 1,
+                    ..
+                })
+            ));
+        }
+    }
+
+    #[test]
+    fn words_like_nan_or_infinity_in_text_are_not_numbers() {
+        let t = parse("a\nnan\ninfo\n").unwrap();
+        assert_eq!(t.column("a").unwrap().kind, ColumnKind::Text);
+    }
+
+    #[test]
+    fn unterminated_quote_reads_to_end_of_text() {
+        // The tokenizer tolerates an unterminated quote: the field runs to the end of the text.
+        let t = parse("a,b\n1,\"open\n").unwrap();
+        assert_eq!(t.column("b").unwrap().cells, ["open"]);
+    }
+}
