@@ -7,3 +7,5 @@
 
 pub mod effect_size;
 pub mod parse;
+pub mod roles;
+pub mod formula;
