@@ -1,0 +1,196 @@
+//! The one error type of the numerical core.
+//!
+//! Every variant carries the context a person needs to fix the input (which study, which
+//! moderator, how far the iteration got), and its `Display` is a sentence that says what to do.
+
+use std::fmt;
+
+use super::Tau2Method;
+
+/// Why the numerical core could not produce a result.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum StatsError {
+    /// There are no studies at all.
+    NoStudies,
+    /// The effect sizes, the sampling variances and the rows of the design disagree in number.
+    LengthMismatch {
+        /// Number of effect sizes.
+        effects: usize,
+        /// Number of sampling variances.
+        variances: usize,
+        /// Number of rows of the design matrix.
+        rows: usize,
+    },
+    /// The design has no column, or its names do not match its columns.
+    MalformedDesign {
+        /// Number of columns of the matrix.
+        columns: usize,
+        /// Number of coefficient names.
+        names: usize,
+    },
+    /// An effect size is missing (NaN) or infinite.
+    NonFiniteEffect {
+        /// 0-based index of the study.
+        study: usize,
+        /// The offending value.
+        value: f64,
+    },
+    /// A sampling variance is zero, negative, missing or infinite (or so small that its
+    /// inverse overflows).
+    InvalidVariance {
+        /// 0-based index of the study.
+        study: usize,
+        /// The offending value.
+        value: f64,
+    },
+    /// A moderator value is missing (NaN) or infinite.
+    NonFiniteModerator {
+        /// 0-based index of the study.
+        study: usize,
+        /// Name of the design column.
+        column: String,
+    },
+    /// Fewer studies than the model needs: τ² (or the Knapp–Hartung scale) cannot be
+    /// estimated unless there are more studies than coefficients.
+    TooFewStudies {
+        /// Number of studies.
+        k: usize,
+        /// Number of coefficients.
+        p: usize,
+    },
+    /// A column of the design is a linear combination of other columns.
+    RankDeficient {
+        /// Name of the column that adds no information.
+        column: String,
+        /// Names of the earlier columns it is a combination of.
+        collinear_with: Vec<String>,
+    },
+    /// The weighted design became numerically singular during the fit (extreme weights).
+    NumericallySingular {
+        /// The τ² value at which the weighted least-squares step failed.
+        tau2: f64,
+    },
+    /// An iterative estimator did not converge.
+    NoConvergence {
+        /// The estimator (or "Q-profile" search, reported as the estimator of the fit).
+        method: Tau2Method,
+        /// Iterations performed.
+        iterations: usize,
+        /// The last value of τ² reached.
+        last_tau2: f64,
+    },
+    /// The confidence level is not strictly between 0 and 1.
+    InvalidLevel {
+        /// The level given.
+        level: f64,
+    },
+    /// A vector of moderator values has the wrong length.
+    WrongPredictorLength {
+        /// Number of coefficients of the model.
+        expected: usize,
+        /// Number of values given.
+        got: usize,
+    },
+    /// A moderator value given for a prediction is missing or infinite.
+    NonFinitePredictor {
+        /// 0-based index of the value.
+        index: usize,
+    },
+    /// A test names no coefficient, or a column the model does not have.
+    InvalidColumns {
+        /// The columns asked for.
+        columns: Vec<usize>,
+        /// Number of coefficients of the model.
+        p: usize,
+    },
+    /// A permutation test was asked for with no permutations.
+    NoPermutations,
+}
+
+impl fmt::Display for StatsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NoStudies => write!(f, "there are no studies to analyse; add at least one row"),
+            Self::LengthMismatch { effects, variances, rows } => write!(
+                f,
+                "there are {effects} effect sizes, {variances} sampling variances and {rows} \
+                 design rows; give one of each per study"
+            ),
+            Self::MalformedDesign { columns, names } => write!(
+                f,
+                "the design has {columns} columns but {names} coefficient names; \
+                 give the model at least one column and one name per column"
+            ),
+            Self::NonFiniteEffect { study, value } => write!(
+                f,
+                "study {} has effect size {value}; give a finite number or drop the study",
+                study + 1
+            ),
+            Self::InvalidVariance { study, value } => write!(
+                f,
+                "study {} has sampling variance {value}; variances must be positive and finite, \
+                 so correct it or drop the study",
+                study + 1
+            ),
+            Self::NonFiniteModerator { study, column } => write!(
+                f,
+                "study {} has no finite value for moderator `{column}`; fill it in or drop the study",
+                study + 1
+            ),
+            Self::TooFewStudies { k, p } => write!(
+                f,
+                "the model has {p} coefficients but only {k} studies; it needs more studies than \
+                 coefficients, so remove moderators or add studies"
+            ),
+            Self::RankDeficient { column, collinear_with } => {
+                if collinear_with.is_empty() {
+                    write!(f, "moderator `{column}` is constant zero; remove it from the model")
+                } else {
+                    write!(
+                        f,
+                        "moderator `{column}` is a linear combination of `{}`; remove one of them \
+                         from the model",
+                        collinear_with.join("`, `")
+                    )
+                }
+            }
+            Self::NumericallySingular { tau2 } => write!(
+                f,
+                "the weighted design became numerically singular at tau^2 = {tau2}; rescale the \
+                 moderators or check for extreme sampling variances"
+            ),
+            Self::NoConvergence { method, iterations, last_tau2 } => write!(
+                f,
+                "the {method:?} estimate of tau^2 did not converge after {iterations} iterations \
+                 (last value {last_tau2}); try another estimator"
+            ),
+            Self::InvalidLevel { level } => write!(
+                f,
+                "confidence level {level} is not between 0 and 1; use for example 0.95"
+            ),
+            Self::WrongPredictorLength { expected, got } => write!(
+                f,
+                "a prediction needs {expected} moderator values (one per coefficient, the \
+                 intercept included) but {got} were given"
+            ),
+            Self::NonFinitePredictor { index } => write!(
+                f,
+                "moderator value {} of the prediction is not a finite number; give a number",
+                index + 1
+            ),
+            Self::InvalidColumns { columns, p } => write!(
+                f,
+                "the test names coefficients {columns:?} but the model has coefficients 0 to {}; \
+                 name at least one existing coefficient, each once",
+                p.saturating_sub(1)
+            ),
+            Self::NoPermutations => write!(
+                f,
+                "a permutation test needs at least one permutation; ask for 1000 or more"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for StatsError {}

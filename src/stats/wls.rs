@@ -1,0 +1,171 @@
+//! Weighted least squares through a QR factorisation of √W·X.
+//!
+//! With W = diag(wᵢ) and √W·X = Q·R (Q k × p with orthonormal columns, R p × p upper
+//! triangular), the GLS estimate is b = R⁻¹Q'√W·y and (X'WX)⁻¹ = R⁻¹R⁻ᵀ. The projection
+//! P = W − WX(X'WX)⁻¹X'W that all τ² estimators and the Q statistics use is
+//! P = √W (I − QQ') √W, so every trace below is computed from Q's rows in O(k·p²) without ever
+//! forming a k × k matrix.
+
+use nalgebra::{DMatrix, DVector};
+
+/// A weighted least-squares fit of y on X with weights w.
+#[derive(Debug, Clone)]
+pub(crate) struct Wls {
+    /// The weights wᵢ.
+    pub w: Vec<f64>,
+    /// k × p, orthonormal columns: √W·X = Q·R.
+    q: DMatrix<f64>,
+    /// p × p upper triangular factor.
+    r: DMatrix<f64>,
+    /// GLS coefficients.
+    pub coef: DVector<f64>,
+    /// Residuals y − Xb (unweighted).
+    pub resid: Vec<f64>,
+    /// hᵢ = ‖qᵢ‖², the diagonal of the weighted hat matrix.
+    pub hat: Vec<f64>,
+}
+
+impl Wls {
+    /// Fits y on X with weights w (all positive and finite). `None` when √W·X is numerically
+    /// singular (an exact zero on R's diagonal or non-finite coefficients).
+    pub fn new(x: &DMatrix<f64>, y: &[f64], w: Vec<f64>) -> Option<Self> {
+        let k = x.nrows();
+        let sw = DVector::from_iterator(k, w.iter().map(|wi| wi.sqrt()));
+        let mut a = x.clone();
+        for mut col in a.column_iter_mut() {
+            col.component_mul_assign(&sw);
+        }
+        let sy = DVector::from_iterator(k, y.iter().zip(sw.iter()).map(|(yi, s)| yi * s));
+        let qr = a.qr();
+        let q = qr.q();
+        let r = qr.r();
+        let qty = q.tr_mul(&sy);
+        let coef = r.solve_upper_triangular(&qty)?;
+        if !coef.iter().all(|c| c.is_finite()) {
+            return None;
+        }
+        let fitted = x * &coef;
+        let resid = y
+            .iter()
+            .zip(fitted.iter())
+            .map(|(yi, fi)| yi - fi)
+            .collect();
+        let mut hat = vec![0.0; k];
+        for col in q.column_iter() {
+            for (h, qij) in hat.iter_mut().zip(col.iter()) {
+                *h += qij * qij;
+            }
+        }
+        Some(Self {
+            w,
+            q,
+            r,
+            coef,
+            resid,
+            hat,
+        })
+    }
+
+    /// Σ wᵢ: the trace of W.
+    pub fn sum_w(&self) -> f64 {
+        self.w.iter().sum()
+    }
+
+    /// y'Py = Σ wᵢ eᵢ²: the weighted residual sum of squares (the generalised Q statistic).
+    pub fn rss(&self) -> f64 {
+        self.w.iter().zip(&self.resid).map(|(w, e)| w * e * e).sum()
+    }
+
+    /// y'PPy = Σ wᵢ² eᵢ², because Py = We.
+    pub fn ypppy(&self) -> f64 {
+        self.w
+            .iter()
+            .zip(&self.resid)
+            .map(|(w, e)| w * w * e * e)
+            .sum()
+    }
+
+    /// tr(P) = Σ wᵢ (1 − hᵢ).
+    pub fn trace_p(&self) -> f64 {
+        self.w
+            .iter()
+            .zip(&self.hat)
+            .map(|(w, h)| w * (1.0 - h))
+            .sum()
+    }
+
+    /// tr(P·D) for a diagonal D = diag(d): Σ wᵢ dᵢ (1 − hᵢ).
+    pub fn trace_pd(&self, d: &[f64]) -> f64 {
+        self.w
+            .iter()
+            .zip(&self.hat)
+            .zip(d)
+            .map(|((w, h), d)| w * d * (1.0 - h))
+            .sum()
+    }
+
+    /// tr(P·A·P·B) for diagonal A = diag(a) and B = diag(b).
+    ///
+    /// With M = I − QQ', α = W·a and β = W·b this is tr(M·α·M·β)
+    /// = Σ αᵢβᵢ(1 − 2hᵢ) + tr((Q'αQ)(Q'βQ)).
+    pub fn trace_papb(&self, a: &[f64], b: &[f64]) -> f64 {
+        let alpha: Vec<f64> = self.w.iter().zip(a).map(|(w, a)| w * a).collect();
+        let beta: Vec<f64> = self.w.iter().zip(b).map(|(w, b)| w * b).collect();
+        let diag: f64 = alpha
+            .iter()
+            .zip(&beta)
+            .zip(&self.hat)
+            .map(|((a, b), h)| a * b * (1.0 - 2.0 * h))
+            .sum();
+        let ga = self.gram(&alpha);
+        let gb = self.gram(&beta);
+        diag + ga.component_mul(&gb).sum()
+    }
+
+    /// tr(P·P).
+    pub fn trace_pp(&self) -> f64 {
+        let ones = vec![1.0; self.w.len()];
+        self.trace_papb(&ones, &ones)
+    }
+
+    /// Q'·diag(d)·Q, a p × p matrix, in O(k·p²).
+    fn gram(&self, d: &[f64]) -> DMatrix<f64> {
+        let p = self.q.ncols();
+        let mut g = DMatrix::zeros(p, p);
+        for j in 0..p {
+            let qj = self.q.column(j);
+            for l in 0..=j {
+                let ql = self.q.column(l);
+                let s: f64 = qj
+                    .iter()
+                    .zip(ql.iter())
+                    .zip(d)
+                    .map(|((a, b), d)| a * b * d)
+                    .sum();
+                g[(j, l)] = s;
+                g[(l, j)] = s;
+            }
+        }
+        g
+    }
+
+    /// (X'WX)⁻¹ = R⁻¹R⁻ᵀ, from the p × p triangular factor only.
+    pub fn xtwx_inverse(&self) -> DMatrix<f64> {
+        let p = self.r.ncols();
+        let r_inv = self
+            .r
+            .solve_upper_triangular(&DMatrix::identity(p, p))
+            .expect("R has a non-zero diagonal: `new` solved with it already");
+        &r_inv * r_inv.transpose()
+    }
+
+    /// log det(X'WX) = 2 Σ log |Rⱼⱼ|.
+    pub fn log_det_xtwx(&self) -> f64 {
+        2.0 * self.r.diagonal().iter().map(|d| d.abs().ln()).sum::<f64>()
+    }
+
+    /// Fitted values Xb.
+    pub fn fitted(&self, y: &[f64]) -> Vec<f64> {
+        y.iter().zip(&self.resid).map(|(y, e)| y - e).collect()
+    }
+}
