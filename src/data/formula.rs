@@ -107,6 +107,34 @@ pub enum FormulaError {
         /// The levels the column has (among the rows used).
         levels: Vec<String>,
     },
+    /// A prediction point names a column the formula does not use.
+    UnusedPredictor {
+        /// The formula.
+        formula: String,
+        /// The column named.
+        column: String,
+    },
+    /// A prediction point lacks a value for a column the formula uses.
+    MissingPredictor {
+        /// The column.
+        column: String,
+    },
+    /// A prediction point's value for a numeric column is not a finite number.
+    BadPredictor {
+        /// The column.
+        column: String,
+        /// The value given.
+        found: String,
+    },
+    /// A prediction point's level is not a level of the factor among the studies.
+    UnknownPredictorLevel {
+        /// The column.
+        column: String,
+        /// The level given.
+        level: String,
+        /// The factor's levels.
+        levels: Vec<String>,
+    },
     /// No terms at all: no intercept and no predictors.
     Empty {
         /// The formula.
@@ -123,6 +151,10 @@ impl fmt::Display for FormulaError {
             Self::UnknownColumn { formula, span, name, available } => write!(f, "formula \"{formula}\", {span}: there is no column \"{name}\": expected one of {}", quoted_list(available)),
             Self::NotNumeric { formula, span, column, source } => write!(f, "formula \"{formula}\", {span}: column \"{column}\" must hold numbers for a power ({source})"),
             Self::UnknownLevel { column, level, levels } => write!(f, "column \"{column}\" has no level \"{level}\" to use as reference: expected one of {}", quoted_list(levels)),
+            Self::UnusedPredictor { formula, column } => write!(f, "the prediction point gives a value for \"{column}\": expected only columns that formula \"{formula}\" uses"),
+            Self::MissingPredictor { column } => write!(f, "the prediction point has no value for column \"{column}\": expected one value per column of the formula, as in {column}=10"),
+            Self::BadPredictor { column, found } => write!(f, "the prediction point gives \"{found}\" for column \"{column}\": expected a finite number"),
+            Self::UnknownPredictorLevel { column, level, levels } => write!(f, "the prediction point gives \"{level}\" for factor \"{column}\": expected one of its levels {}", quoted_list(levels)),
             Self::Empty { formula } => write!(f, "formula \"{formula}\" has neither an intercept nor a term: expected at least one"),
         }
     }
@@ -698,13 +730,95 @@ impl Formula {
         rows: &[usize],
         references: &BTreeMap<String, String>,
     ) -> Result<Design, FormulaError> {
+        let values = self.all_values(table, rows, references)?;
+        Ok(self.assemble(&values, rows.len()))
+    }
+
+    fn all_values(
+        &self,
+        table: &Table,
+        rows: &[usize],
+        references: &BTreeMap<String, String>,
+    ) -> Result<Vec<Values>, FormulaError> {
         self.check_columns(table)?;
-        let k = rows.len();
-        let values = self
-            .vars
+        self.vars
             .iter()
             .map(|v| self.values(v, table, rows, references))
+            .collect()
+    }
+
+    /// The model-matrix row of a new study with the given values, one per column the formula
+    /// uses (a number, or a level for a factor), coded with the levels and reference of the
+    /// studies in `rows` — the `x0` of a prediction, intercept included.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::collections::BTreeMap;
+    /// use meridian::data::{formula::Formula, parse::parse};
+    /// let t = parse("x,g\n1,a\n2,b\n3,c\n").unwrap();
+    /// let f = Formula::parse("x * g").unwrap();
+    /// let at = BTreeMap::from([("x".into(), "10".into()), ("g".into(), "c".into())]);
+    /// let x0 = f.predictor_row(&t, &[0, 1, 2], &BTreeMap::new(), &at).unwrap();
+    /// assert_eq!(x0, [1.0, 10.0, 0.0, 1.0, 0.0, 10.0]);
+    /// ```
+    pub fn predictor_row(
+        &self,
+        table: &Table,
+        rows: &[usize],
+        references: &BTreeMap<String, String>,
+        at: &BTreeMap<String, String>,
+    ) -> Result<Vec<f64>, FormulaError> {
+        if let Some(name) = at.keys().find(|n| !self.columns().contains(&n.as_str())) {
+            return Err(FormulaError::UnusedPredictor {
+                formula: self.text.clone(),
+                column: name.clone(),
+            });
+        }
+        let fitted = self.all_values(table, rows, references)?;
+        let point = self
+            .vars
+            .iter()
+            .zip(fitted)
+            .map(|(var, values)| {
+                let given = at
+                    .get(&var.column)
+                    .ok_or_else(|| FormulaError::MissingPredictor {
+                        column: var.column.clone(),
+                    })?
+                    .trim();
+                match values {
+                    Values::Factor(_, levels) => match levels.iter().position(|l| l == given) {
+                        Some(code) => Ok(Values::Factor(vec![code], levels)),
+                        None => Err(FormulaError::UnknownPredictorLevel {
+                            column: var.column.clone(),
+                            level: given.to_owned(),
+                            levels,
+                        }),
+                    },
+                    Values::Numeric(_) => {
+                        let x = given
+                            .parse::<f64>()
+                            .ok()
+                            .filter(|x| x.is_finite())
+                            .ok_or_else(|| FormulaError::BadPredictor {
+                                column: var.column.clone(),
+                                found: given.to_owned(),
+                            })?;
+                        Ok(Values::Numeric(vec![match &var.kind {
+                            Kind::Power(p) => {
+                                x.powf(p.parse().expect("the parser only accepts numeric powers"))
+                            }
+                            _ => x,
+                        }]))
+                    }
+                }
+            })
             .collect::<Result<Vec<_>, _>>()?;
+        Ok(self.assemble(&point, 1).x.row(0).iter().copied().collect())
+    }
+
+    /// The model matrix from each variable's values over `k` rows.
+    fn assemble(&self, values: &[Values], k: usize) -> Design {
         let mut columns: Vec<Vec<f64>> = Vec::new();
         let mut names = Vec::new();
         if self.intercept {
@@ -765,12 +879,12 @@ impl Formula {
             });
         }
         let p = columns.len();
-        Ok(Design {
+        Design {
             x: DMatrix::from_fn(k, p, |i, j| columns[j][i]),
             names,
             intercept: self.intercept,
             terms,
-        })
+        }
     }
 }
 
@@ -1053,6 +1167,70 @@ mod tests {
         assert!(e
             .to_string()
             .contains("line 2 (data row 1), column \"alloc\""));
+    }
+
+    fn at(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    fn x0(formula: &str, point: &[(&str, &str)]) -> Result<Vec<f64>, FormulaError> {
+        let t = parse(BCG).unwrap();
+        let rows: Vec<usize> = (0..t.rows()).collect();
+        Formula::parse(formula)
+            .unwrap()
+            .predictor_row(&t, &rows, &BTreeMap::new(), &at(point))
+    }
+
+    #[test]
+    fn prediction_row_codes_like_the_design() {
+        assert_eq!(x0("ablat", &[("ablat", "10")]).unwrap(), [1.0, 10.0]);
+        assert_eq!(
+            x0("ablat * year", &[("ablat", "10"), ("year", " 1950 ")]).unwrap(),
+            [1.0, 10.0, 1950.0, 19500.0]
+        );
+        assert_eq!(
+            x0(
+                "factor(alloc) + I(ablat^2)",
+                &[("alloc", "random"), ("ablat", "3")]
+            )
+            .unwrap(),
+            [1.0, 1.0, 0.0, 9.0]
+        );
+        assert_eq!(
+            x0("factor(year)", &[("year", "1949")]).unwrap()[..3],
+            [1.0, 1.0, 0.0]
+        );
+    }
+
+    #[test]
+    fn error_prediction_point() {
+        assert!(matches!(
+            x0("ablat", &[("ablat", "10"), ("year", "1")]),
+            Err(FormulaError::UnusedPredictor { ref column, .. }) if column == "year"
+        ));
+        let e = x0("ablat + year", &[("ablat", "10")]).unwrap_err();
+        assert_eq!(
+            e,
+            FormulaError::MissingPredictor {
+                column: "year".into()
+            }
+        );
+        assert!(matches!(
+            x0("ablat", &[("ablat", "ten")]),
+            Err(FormulaError::BadPredictor { .. })
+        ));
+        assert!(matches!(
+            x0("ablat", &[("ablat", "inf")]),
+            Err(FormulaError::BadPredictor { .. })
+        ));
+        let e = x0("alloc", &[("alloc", "cluster")]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the prediction point gives \"cluster\" for factor \"alloc\": expected one of its levels \"alternate\", \"random\", \"systematic\""
+        );
     }
 
     #[test]

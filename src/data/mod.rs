@@ -6,6 +6,7 @@
 //! every step.
 
 pub mod effect_size;
+pub mod formula;
 pub mod parse;
 pub mod roles;
-pub mod formula;
+pub mod report;

@@ -70,7 +70,8 @@ write_json(list(metafor = as.character(packageVersion("metafor")), cases = cases
            file.path(fixtures, "escalc.json"), digits = NA, auto_unbox = TRUE, pretty = TRUE)
 
 # ---- model fits under the command line's JSON keys -----------------------------------------
-ctrl <- list(threshold = 1e-10, maxiter = 10000)
+# tol tightens the root finders of PM (and EB); metafor's default stops near 1e-4.
+ctrl <- list(threshold = 1e-10, maxiter = 10000, tol = 1e-12)
 or_args <- c("--measure", "OR", "--ai", "tpos", "--bi", "tneg", "--ci", "cpos", "--di", "cneg")
 num <- function(x) if (is.null(x) || length(x) == 0 || is.na(x[1])) NULL else unname(x[1])
 

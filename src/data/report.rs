@@ -1,0 +1,255 @@
+//! The fitted model as a flat record under stable keys: what `meridian fit --json` prints and
+//! what the web app exports, so that scripts written against one read the other.
+//!
+//! The keys are a contract (see the `meridian` command-line documentation): snake_case, one
+//! per quantity, `null` where a quantity does not apply (no moderator test without moderators,
+//! no τ² interval for a fixed-effect model, …). Non-finite numbers also print as `null`.
+
+use serde::{Deserialize, Serialize};
+
+use super::roles::Excluded;
+use crate::stats::{Fit, HeterogeneityIntervals, Prediction, Test};
+
+/// One coefficient of the model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CoefficientReport {
+    /// Coefficient name as R writes it (`intrcpt`, `ablat`, `factor(alloc)random`).
+    pub name: String,
+    /// Estimate.
+    pub estimate: f64,
+    /// Standard error.
+    pub se: f64,
+    /// z or t statistic.
+    pub statistic: f64,
+    /// Two-sided p-value.
+    pub p_value: f64,
+    /// Lower confidence bound.
+    pub ci_lower: f64,
+    /// Upper confidence bound.
+    pub ci_upper: f64,
+    /// Permutation p-value, when a permutation test was run.
+    pub permutation_p_value: Option<f64>,
+}
+
+/// A predicted effect with its confidence and prediction intervals.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PredictionReport {
+    /// Predicted value.
+    pub pred: f64,
+    /// Its standard error.
+    pub se: f64,
+    /// Lower confidence bound.
+    pub ci_lower: f64,
+    /// Upper confidence bound.
+    pub ci_upper: f64,
+    /// Lower prediction-interval bound (where a new study's true effect is expected); null
+    /// for FE/EE models, which assume no such spread (metafor reports `NA`).
+    pub pi_lower: Option<f64>,
+    /// Upper prediction-interval bound; null for FE/EE models.
+    pub pi_upper: Option<f64>,
+}
+
+impl PredictionReport {
+    /// The report of `p`, a prediction from a model whose τ² is fixed at 0 if `fixed`.
+    fn new(p: &Prediction, fixed: bool) -> Self {
+        Self {
+            pred: p.pred,
+            se: p.se,
+            ci_lower: p.ci_lower,
+            ci_upper: p.ci_upper,
+            pi_lower: (!fixed).then_some(p.pi_lower),
+            pi_upper: (!fixed).then_some(p.pi_upper),
+        }
+    }
+}
+
+/// A fitted model under the `meridian fit --json` keys, in the order they print.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FitReport {
+    /// Number of studies in the model.
+    pub k: usize,
+    /// Number of coefficients.
+    pub p: usize,
+    /// τ² estimator as metafor names it (`REML`, `DL`, `FE`, …).
+    pub method: String,
+    /// `z` or `knha`.
+    pub test: String,
+    /// Coefficients in model order.
+    pub coefficients: Vec<CoefficientReport>,
+    /// Between-study variance τ².
+    pub tau2: f64,
+    /// Standard error of τ²; null for FE/EE.
+    pub tau2_se: Option<f64>,
+    /// τ.
+    pub tau: f64,
+    /// I² in percent.
+    pub i2: f64,
+    /// H².
+    pub h2: f64,
+    /// Pseudo-R² in percent; null without moderators.
+    pub r2: Option<f64>,
+    /// Test of residual heterogeneity.
+    pub qe: f64,
+    /// Its degrees of freedom, k − p.
+    pub qe_df: usize,
+    /// Its p-value; null when k = p.
+    pub qe_p: Option<f64>,
+    /// Omnibus test of the moderators; null without moderators.
+    pub qm: Option<f64>,
+    /// Its (numerator) degrees of freedom.
+    pub qm_df: Option<usize>,
+    /// Its denominator degrees of freedom under Knapp–Hartung; null under z.
+    pub qm_df2: Option<usize>,
+    /// Its p-value.
+    pub qm_p: Option<f64>,
+    /// Permutation p-value of the omnibus test, when a permutation test was run.
+    pub qm_permutation_p: Option<f64>,
+    /// Q-profile confidence interval of τ²; null for FE/EE or when not computed.
+    pub tau2_ci: Option<[f64; 2]>,
+    /// Confidence interval of I² (percent), from that of τ².
+    pub i2_ci: Option<[f64; 2]>,
+    /// Confidence interval of H², from that of τ².
+    pub h2_ci: Option<[f64; 2]>,
+    /// Prediction: the pooled effect for intercept-only models, or at a requested point.
+    pub prediction: Option<PredictionReport>,
+    /// 1-based data rows left out for missing values.
+    pub excluded_rows: Vec<usize>,
+    /// Log-likelihood (restricted for REML).
+    pub log_likelihood: f64,
+    /// Akaike information criterion.
+    pub aic: f64,
+    /// Bayesian information criterion.
+    pub bic: f64,
+}
+
+impl FitReport {
+    /// The report of `fit`, with the rows `excluded` before fitting and an optional
+    /// prediction. Interval and permutation fields start as `None` for the caller to fill.
+    pub fn new(fit: &Fit, excluded: &[Excluded], prediction: Option<&Prediction>) -> Self {
+        let h = &fit.heterogeneity;
+        let moderators = fit.moderators.as_ref();
+        Self {
+            k: fit.k,
+            p: fit.p,
+            method: fit.spec.method.metafor_name().to_owned(),
+            test: match fit.spec.test {
+                Test::KnappHartung => "knha",
+                _ => "z",
+            }
+            .to_owned(),
+            coefficients: fit
+                .coefficients
+                .iter()
+                .map(|c| CoefficientReport {
+                    name: c.name.clone(),
+                    estimate: c.estimate,
+                    se: c.se,
+                    statistic: c.statistic,
+                    p_value: c.p_value,
+                    ci_lower: c.ci_lower,
+                    ci_upper: c.ci_upper,
+                    permutation_p_value: None,
+                })
+                .collect(),
+            tau2: fit.tau2,
+            tau2_se: fit.tau2_se,
+            tau: fit.tau,
+            i2: h.i2,
+            h2: h.h2,
+            r2: h.r2,
+            qe: h.qe,
+            qe_df: h.qe_df,
+            qe_p: h.qe_p,
+            qm: moderators.map(|m| m.statistic),
+            qm_df: moderators.map(|m| m.df),
+            qm_df2: moderators.and_then(|m| m.df2),
+            qm_p: moderators.map(|m| m.p_value),
+            qm_permutation_p: None,
+            tau2_ci: None,
+            i2_ci: None,
+            h2_ci: None,
+            prediction: prediction.map(|p| PredictionReport::new(p, fit.spec.method.is_fixed())),
+            excluded_rows: excluded.iter().map(|e| e.row).collect(),
+            log_likelihood: fit.fit_statistics.loglik,
+            aic: fit.fit_statistics.aic,
+            bic: fit.fit_statistics.bic,
+        }
+    }
+}
+
+impl FitReport {
+    /// Adds Q-profile intervals for τ², I² and H² (from [`Fit::confint_tau2`]).
+    pub fn set_heterogeneity_intervals(&mut self, ci: &HeterogeneityIntervals) {
+        self.tau2_ci = Some([ci.tau2.lower, ci.tau2.upper]);
+        self.i2_ci = Some([ci.i2.lower, ci.i2.upper]);
+        self.h2_ci = Some([ci.h2.lower, ci.h2.upper]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::{fit, Design, ModelSpec};
+
+    #[test]
+    fn keys_are_the_documented_contract_in_order() {
+        let yi = [0.1, 0.5, 0.3, -0.2];
+        let vi = [0.05, 0.04, 0.06, 0.05];
+        let f = fit(&yi, &vi, &Design::intercept_only(4), &ModelSpec::default()).unwrap();
+        let excluded = [Excluded {
+            row: 3,
+            line: 4,
+            columns: vec!["yi".into()],
+        }];
+        let report = FitReport::new(&f, &excluded, None);
+        let json = serde_json::to_value(&report).unwrap();
+        let keys: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut expected = vec![
+            "k",
+            "p",
+            "method",
+            "test",
+            "coefficients",
+            "tau2",
+            "tau2_se",
+            "tau",
+            "i2",
+            "h2",
+            "r2",
+            "qe",
+            "qe_df",
+            "qe_p",
+            "qm",
+            "qm_df",
+            "qm_df2",
+            "qm_p",
+            "qm_permutation_p",
+            "tau2_ci",
+            "i2_ci",
+            "h2_ci",
+            "prediction",
+            "excluded_rows",
+            "log_likelihood",
+            "aic",
+            "bic",
+        ];
+        // serde_json's map is sorted unless order is preserved; compare as sets and check
+        // the serialised text keeps declaration order.
+        let mut sorted = keys.clone();
+        sorted.sort_unstable();
+        expected.sort_unstable();
+        assert_eq!(sorted, expected);
+        let text = serde_json::to_string(&report).unwrap();
+        assert!(text.starts_with("{\"k\":4,\"p\":1,\"method\":\"REML\",\"test\":\"z\","));
+        assert_eq!(json["excluded_rows"], serde_json::json!([3]));
+        assert!(json["qm"].is_null() && json["r2"].is_null() && json["prediction"].is_null());
+        let coefficient = json["coefficients"][0].as_object().unwrap();
+        assert_eq!(coefficient.len(), 8);
+        assert!(coefficient["permutation_p_value"].is_null());
+    }
+}
