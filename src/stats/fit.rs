@@ -108,8 +108,7 @@ pub(crate) fn fit_inputs(
         df: k - p,
     };
 
-    let knha_scale = (spec.test == Test::KnappHartung).then(|| f.rss() / (k - p) as f64);
-    let vcov = f.xtwx_inverse() * knha_scale.unwrap_or(1.0);
+    let (vcov, knha_scale) = scaled_vcov(&f, spec.test, k, p);
     let crit = reference.critical(spec.level);
     let coefficients = names
         .iter()
@@ -209,6 +208,21 @@ pub(crate) fn fit_inputs(
         data,
         intercept,
     })
+}
+
+/// Var(b) = (X'WX)⁻¹, times the Knapp–Hartung scale s² = Σ wᵢeᵢ²/(k − p) under that test.
+pub(crate) fn scaled_vcov(f: &Wls, test: Test, k: usize, p: usize) -> (DMatrix<f64>, Option<f64>) {
+    let knha_scale = (test == Test::KnappHartung).then(|| f.rss() / (k - p) as f64);
+    (f.xtwx_inverse() * knha_scale.unwrap_or(1.0), knha_scale)
+}
+
+/// The columns the omnibus test covers: all but the intercept, or all without one.
+pub(crate) fn moderator_columns(intercept: bool, p: usize) -> Vec<usize> {
+    if intercept {
+        (1..p).collect()
+    } else {
+        (0..p).collect()
+    }
 }
 
 impl Fit {

@@ -104,6 +104,32 @@ impl Inputs {
     }
 }
 
+impl Inputs {
+    /// The same studies with the rows of X taken in `order` (row i of the new design is row
+    /// `order[i]` of this one); X'X and its determinant do not change.
+    pub fn with_rows(&self, order: &[usize]) -> Self {
+        let x = DMatrix::from_fn(self.k(), self.p(), |i, j| self.x[(order[i], j)]);
+        self.with_design(x, self.log_det_xtx)
+    }
+
+    /// The same studies with the sign of yᵢ flipped where `flip(i)`.
+    pub fn with_signs(&self, flip: impl Fn(usize) -> bool) -> Self {
+        let y: Vec<f64> = self
+            .y
+            .iter()
+            .enumerate()
+            .map(|(i, y)| if flip(i) { -y } else { *y })
+            .collect();
+        Self {
+            y_centred: centred(&y),
+            y,
+            v: self.v.clone(),
+            x: self.x.clone(),
+            log_det_xtx: self.log_det_xtx,
+        }
+    }
+}
+
 /// y − ȳ with the unweighted mean ȳ.
 fn centred(y: &[f64]) -> Vec<f64> {
     let mean = y.iter().sum::<f64>() / y.len() as f64;

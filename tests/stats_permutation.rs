@@ -1,0 +1,205 @@
+//! Permutation tests against metafor 3.8's exact `permutest` (tests/fixtures/stats/
+//! permutest.json; random permutations cannot be compared across generators), plus the
+//! reproducibility, slicing and cancelling the web interface relies on.
+
+use std::ops::ControlFlow;
+
+use meridian::stats::{fit, Design, Fit, ModelSpec, PermutationSettings, Tau2Method, Test};
+use nalgebra::DMatrix;
+use serde::Deserialize;
+
+/// Exact permutation p-values are ratios of counts: equal up to rounding of the division.
+const EXACT_P_ABS: f64 = 1e-12;
+/// Statistics of the observed data, converged iterative quantities.
+const ITERATIVE_REL: f64 = 1e-6;
+
+#[derive(Deserialize)]
+#[allow(non_snake_case)]
+struct Case {
+    name: String,
+    method: String,
+    test: String,
+    yi: Vec<f64>,
+    vi: Vec<f64>,
+    x: Vec<Vec<f64>>,
+    names: Vec<String>,
+    intercept: bool,
+    pval: Vec<f64>,
+    QMp: Option<f64>,
+    zval: Vec<f64>,
+}
+
+fn fixture_fit(c: &Case) -> Fit {
+    let d = Design {
+        x: DMatrix::from_fn(c.x.len(), c.names.len(), |i, j| c.x[i][j]),
+        names: c.names.clone(),
+        intercept: c.intercept,
+        terms: Vec::new(),
+    };
+    let method = *Tau2Method::ALL
+        .iter()
+        .find(|m| m.metafor_name() == c.method)
+        .expect("fixture names a method");
+    let test = if c.test == "knha" {
+        Test::KnappHartung
+    } else {
+        Test::Z
+    };
+    fit(
+        &c.yi,
+        &c.vi,
+        &d,
+        &ModelSpec {
+            method,
+            test,
+            level: 0.95,
+        },
+    )
+    .expect("fits")
+}
+
+fn cases() -> Vec<Case> {
+    let path = format!(
+        "{}/tests/fixtures/stats/permutest.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).expect("fixture exists"))
+        .expect("fixture parses")
+}
+
+#[test]
+fn exact_permutation_p_values_match_metafor() {
+    for c in cases() {
+        let f = fixture_fit(&c);
+        for (coef, z) in f.coefficients.iter().zip(&c.zval) {
+            assert!(
+                (coef.statistic - z).abs() <= ITERATIVE_REL * z.abs(),
+                "{} statistic",
+                c.name
+            );
+        }
+        let settings = PermutationSettings {
+            iterations: 10_000,
+            seed: 7,
+        };
+        let result = f
+            .permutation_test(settings)
+            .expect("settings are valid")
+            .run(|_| ControlFlow::Continue(()))
+            .expect("all refits succeed")
+            .expect("not cancelled");
+        assert!(
+            result.exact,
+            "{}: k! or 2^k fits in 10 000 iterations",
+            c.name
+        );
+        for (i, (got, want)) in result.p_values.iter().zip(&c.pval).enumerate() {
+            assert!(
+                (got - want).abs() <= EXACT_P_ABS,
+                "{} p[{i}]: got {got}, metafor {want}",
+                c.name
+            );
+        }
+        match (result.qm_p, c.QMp) {
+            (Some(got), Some(want)) if f.p > 1 => {
+                assert!(
+                    (got - want).abs() <= EXACT_P_ABS,
+                    "{} QMp: got {got}, metafor {want}",
+                    c.name
+                )
+            }
+            (None, _) => assert_eq!(f.p, 1, "{}: only intercept-only models lack QM", c.name),
+            (got, want) => panic!("{} QMp: got {got:?}, metafor {want:?}", c.name),
+        }
+    }
+}
+
+#[test]
+fn same_seed_gives_same_p_values_and_slices_add_up() {
+    let c = cases().into_iter().next().expect("a case");
+    let f = fixture_fit(&c);
+    // 200 < 6! = 720: random permutations.
+    let settings = PermutationSettings {
+        iterations: 200,
+        seed: 42,
+    };
+    let whole = f
+        .permutation_test(settings)
+        .expect("valid")
+        .run(|_| ControlFlow::Continue(()))
+        .expect("refits succeed")
+        .expect("not cancelled");
+    assert!(!whole.exact);
+    assert_eq!(whole.iterations, 200);
+    let mut sliced = f.permutation_test(settings).expect("valid");
+    let mut last = sliced.step(0).expect("no work");
+    assert_eq!(last.done, 0);
+    while !sliced.is_finished() {
+        last = sliced.step(37).expect("refits succeed");
+    }
+    assert_eq!(last.done, 200);
+    assert_eq!(sliced.result(), whole);
+    let other = f
+        .permutation_test(PermutationSettings {
+            iterations: 200,
+            seed: 43,
+        })
+        .expect("valid")
+        .run(|_| ControlFlow::Continue(()))
+        .expect("refits succeed")
+        .expect("not cancelled");
+    assert_ne!(
+        other.p_values, whole.p_values,
+        "another seed draws other permutations"
+    );
+}
+
+#[test]
+fn random_permutations_approach_the_exact_p_value() {
+    let c = cases().into_iter().next().expect("a case");
+    let f = fixture_fit(&c);
+    let random = f
+        .permutation_test(PermutationSettings {
+            iterations: 700,
+            seed: 1,
+        })
+        .expect("valid")
+        .run(|_| ControlFlow::Continue(()))
+        .expect("refits succeed")
+        .expect("not cancelled");
+    // 700 draws: the standard error of a p-value near 0.1 is about 0.011.
+    for (got, want) in random.p_values.iter().zip(&c.pval) {
+        assert!((got - want).abs() < 0.06, "random {got} vs exact {want}");
+    }
+}
+
+#[test]
+fn cancelling_stops_the_test() {
+    let c = cases().into_iter().next().expect("a case");
+    let f = fixture_fit(&c);
+    let mut calls = 0;
+    let outcome = f
+        .permutation_test(PermutationSettings::default())
+        .expect("valid")
+        .run(|p| {
+            calls += 1;
+            assert!(p.done < p.total);
+            ControlFlow::Break(())
+        })
+        .expect("refits succeed");
+    assert!(outcome.is_none());
+    assert_eq!(calls, 1);
+}
+
+#[test]
+fn zero_iterations_is_an_error() {
+    let c = cases().into_iter().next().expect("a case");
+    let f = fixture_fit(&c);
+    let err = f
+        .permutation_test(PermutationSettings {
+            iterations: 0,
+            seed: 1,
+        })
+        .unwrap_err();
+    assert!(err.to_string().contains("at least one permutation"));
+}
