@@ -292,12 +292,13 @@ fn run_fit(o: &Options) -> Result<String, Failure> {
     }
     let source = guessed.source(o.measure).map_err(|e| data(&e))?;
 
+    // A formula that does not parse is a malformed option, whatever the data: a usage error.
     let formula = o
         .mods
         .as_deref()
         .map(Formula::parse)
         .transpose()
-        .map_err(|e| data(&e))?;
+        .map_err(|e| Failure::Usage(e.to_string()))?;
     if let Some(f) = &formula {
         f.check_columns(&table).map_err(|e| data(&e))?;
     }

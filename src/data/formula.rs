@@ -682,7 +682,7 @@ impl Formula {
                 )
             }
             (_, false) => {
-                let cells: Vec<&str> = rows.iter().map(|&r| column.cells[r].as_str()).collect();
+                let cells: Vec<&str> = rows.iter().map(|&r| column.cell(r)).collect();
                 // Byte order is R's sort order in the C locale.
                 let levels: Vec<String> = cells
                     .iter()

@@ -266,7 +266,7 @@ pub fn studies(
         .collect::<Result<_, _>>()?;
     let moderator_cells = moderators
         .iter()
-        .map(|m| table.column(m).map(|c| (m, &c.cells)))
+        .map(|m| table.column(m).map(|c| (m, c)))
         .collect::<Result<Vec<_>, _>>()?;
     let labels = slab.map(|s| table.column(s)).transpose()?;
 
@@ -288,8 +288,8 @@ pub fn studies(
                 None => missing.push((*name).to_owned()),
             }
         }
-        for (name, cells) in &moderator_cells {
-            if is_missing(&cells[i]) && !missing.iter().any(|m| m == **name) {
+        for (name, column) in &moderator_cells {
+            if is_missing(column.cell(i)) && !missing.iter().any(|m| m == **name) {
                 missing.push((**name).to_owned());
             }
         }
@@ -337,7 +337,7 @@ pub fn studies(
         studies.vi.push(vi);
         studies.rows.push(i);
         studies.labels.push(match labels {
-            Some(c) if !is_missing(&c.cells[i]) => c.cells[i].clone(),
+            Some(c) if !is_missing(c.cell(i)) => c.cell(i).to_owned(),
             _ => row.to_string(),
         });
     }
