@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::io::{Read, Write};
+use std::ops::ControlFlow;
 use std::process::ExitCode;
 
 use lexopt::prelude::*;
@@ -18,7 +19,7 @@ use meridian::data::formula::Formula;
 use meridian::data::parse::{parse, Table};
 use meridian::data::report::FitReport;
 use meridian::data::roles::{self, Studies};
-use meridian::stats::{fit, Design, ModelSpec, StatsError, Tau2Method, Test};
+use meridian::stats::{fit, Design, ModelSpec, PermutationSettings, StatsError, Tau2Method, Test};
 
 const HELP: &str = "\
 meridian — meta-analysis and meta-regression (the engine of the Meridian web app)
@@ -47,6 +48,8 @@ Model:
   --test T                 z or knha (default z)
   --level L                confidence level in percent (default 95)
   --predict-at \"x=10,g=a\"  prediction at these moderator values (one per column)
+  --permutations N         permutation test with N permutations (exact if N covers them all)
+  --seed S                 seed of the random permutations (default 1)
 
 Output:
   --json                   one JSON object (keys: k, p, method, test, coefficients, tau2, …)
@@ -84,6 +87,7 @@ struct Options {
     references: BTreeMap<String, String>,
     spec: ModelSpec,
     predict_at: Option<BTreeMap<String, String>>,
+    permutations: Option<PermutationSettings>,
 }
 
 enum Command {
@@ -124,6 +128,16 @@ fn method(name: &str) -> Result<Tau2Method, Failure> {
         })
 }
 
+/// A whole number of at least 1 for `flag`.
+fn count(text: &str, flag: &str) -> Result<usize, Failure> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(Failure::Usage(format!(
+            "{flag} expects a whole number of at least 1, found \"{text}\""
+        ))),
+    }
+}
+
 fn level(text: &str) -> Result<f64, Failure> {
     match text.trim().parse::<f64>() {
         // As metafor: 95 and 0.95 both mean a 95 % interval.
@@ -152,7 +166,9 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Command, Failu
         references: BTreeMap::new(),
         spec: ModelSpec::default(),
         predict_at: None,
+        permutations: None,
     };
+    let mut seed = None;
     while let Some(arg) = parser.next()? {
         match arg {
             Short('h') | Long("help") => return Ok(Command::Help),
@@ -189,6 +205,13 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Command, Failu
                     "--level" => o.spec.level = level(&value)?,
                     "--predict-at" => o.predict_at = Some(assignments(&value, &flag)?),
                     "--reference" => o.references.extend(assignments(&value, &flag)?),
+                    "--permutations" => {
+                        o.permutations = Some(PermutationSettings {
+                            iterations: count(&value, &flag)?,
+                            ..PermutationSettings::default()
+                        });
+                    }
+                    "--seed" => seed = Some(count(&value, &flag)? as u64),
                     _ => match RawRole::ALL.iter().find(|r| flag[2..] == *r.name()) {
                         Some(&role) => {
                             o.raw.insert(role, value);
@@ -221,6 +244,15 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Command, Failu
     o.file = file.ok_or_else(|| {
         Failure::Usage("expected a FILE to fit: meridian fit FILE [options]".into())
     })?;
+    match (&mut o.permutations, seed) {
+        (Some(settings), Some(seed)) => settings.seed = seed,
+        (None, Some(_)) => {
+            return Err(Failure::Usage(
+                "--seed applies to a permutation test: add --permutations N".into(),
+            ))
+        }
+        _ => {}
+    }
     if o.yi.is_some() && o.measure.is_some() {
         return Err(Failure::Usage(
             "give either --yi with --vi/--sei or --measure with raw columns, not both".into(),
@@ -339,6 +371,14 @@ fn run_fit(o: &Options) -> Result<String, Failure> {
     if !o.spec.method.is_fixed() && fitted.k > fitted.p {
         let ci = fitted.confint_tau2(o.spec.level).map_err(|e| data(&e))?;
         report.set_heterogeneity_intervals(&ci);
+    }
+    if let Some(settings) = o.permutations {
+        let result = fitted
+            .permutation_test(settings)
+            .and_then(|test| test.run(|_| ControlFlow::Continue(())))
+            .map_err(|e| data(&e))?
+            .expect("the progress callback never cancels");
+        report.set_permutation(&result);
     }
     Ok(if o.json {
         let mut out = serde_json::to_string_pretty(&report)

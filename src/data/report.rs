@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::roles::Excluded;
-use crate::stats::{Fit, HeterogeneityIntervals, Prediction, Test};
+use crate::stats::{Fit, HeterogeneityIntervals, PermutationResult, Prediction, Test};
 
 /// One coefficient of the model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -183,6 +183,15 @@ impl FitReport {
         self.tau2_ci = Some([ci.tau2.lower, ci.tau2.upper]);
         self.i2_ci = Some([ci.i2.lower, ci.i2.upper]);
         self.h2_ci = Some([ci.h2.lower, ci.h2.upper]);
+    }
+
+    /// Adds permutation p-values (from [`Fit::permutation_test`]) to the coefficients and
+    /// the omnibus test.
+    pub fn set_permutation(&mut self, result: &PermutationResult) {
+        for (c, p) in self.coefficients.iter_mut().zip(&result.p_values) {
+            c.permutation_p_value = Some(*p);
+        }
+        self.qm_permutation_p = result.qm_p;
     }
 }
 

@@ -75,14 +75,15 @@ ctrl <- list(threshold = 1e-10, maxiter = 10000, tol = 1e-12)
 or_args <- c("--measure", "OR", "--ai", "tpos", "--bi", "tneg", "--ci", "cpos", "--di", "cneg")
 num <- function(x) if (is.null(x) || length(x) == 0 || is.na(x[1])) NULL else unname(x[1])
 
-fit_record <- function(name, file, cli, res, newmods = NULL) {
+fit_record <- function(name, file, cli, res, newmods = NULL, perm = NULL) {
   fe <- res$method %in% c("FE", "EE")
   ci <- if (fe) NULL else confint(res, control = list(tol = 1e-12))$random
   pr <- if (res$int.only) predict(res) else if (!is.null(newmods)) predict(res, newmods = newmods) else NULL
   coefs <- lapply(seq_along(res$beta), function(j) list(
     name = rownames(res$beta)[j], estimate = res$beta[j], se = res$se[j],
     statistic = res$zval[j], p_value = res$pval[j], ci_lower = res$ci.lb[j],
-    ci_upper = res$ci.ub[j]))
+    ci_upper = res$ci.ub[j],
+    permutation_p_value = if (is.null(perm)) NULL else perm$pval[j]))
   expected <- list(
     k = res$k, p = res$p, method = res$method, test = res$test, coefficients = coefs,
     tau2 = res$tau2, tau2_se = num(res$se.tau2), tau = sqrt(res$tau2),
@@ -92,6 +93,7 @@ fit_record <- function(name, file, cli, res, newmods = NULL) {
     qm_df = if (res$int.only && res$test == "z") NULL else num(res$QMdf[1]),
     qm_df2 = num(res$QMdf[2]),
     qm_p = if (res$int.only && res$test == "z") NULL else num(res$QMp),
+    qm_permutation_p = if (is.null(perm) || res$int.only) NULL else num(perm$QMp),
     tau2_ci = if (is.null(ci)) NULL else unname(ci["tau^2", c("ci.lb", "ci.ub")]),
     i2_ci = if (is.null(ci)) NULL else unname(ci["I^2(%)", c("ci.lb", "ci.ub")]),
     h2_ci = if (is.null(ci)) NULL else unname(ci["H^2", c("ci.lb", "ci.ub")]),
@@ -156,6 +158,19 @@ add_fit("molloy2014 given yi vi (ZCOR), PM, design", "molloy2014_yi.csv",
           write_csv(es, file.path(tests_data, "molloy2014_yi.csv"))
           rma(yi, vi, mods = ~ design, data = es, method = "PM", control = ctrl)
         })
+# Exact permutation tests (every sign pattern, every row order) are free of random numbers,
+# so R's and Meridian's generators do not matter.
+add_fit("bcg OR REML, exact sign-flip permutation test", "bcg.csv",
+        c(or_args, "--permutations", "10000"),
+        res <- rma(yi, vi, data = bcg_or, control = ctrl),
+        perm = permutest(res, exact = TRUE, progbar = FALSE, control = ctrl))
+bcg7 <- bcg[1:7, ]
+write_csv(bcg7, file.path(tests_data, "bcg7.csv"))
+bcg7_or <- escalc("OR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = bcg7)
+add_fit("first 7 BCG trials, OR REML ablat, exact row permutation test", "bcg7.csv",
+        c(or_args, "--mods", "ablat", "--permutations", "5040"),
+        res <- rma(yi, vi, mods = ~ ablat, data = bcg7_or, control = ctrl),
+        perm = permutest(res, exact = TRUE, progbar = FALSE, control = ctrl))
 write_json(list(metafor = as.character(packageVersion("metafor")), fits = fits),
            file.path(fixtures, "fits.json"), digits = NA, auto_unbox = TRUE, pretty = TRUE,
            null = "null", na = "null")
