@@ -322,7 +322,13 @@ fn run_fit(o: &Options) -> Result<String, Failure> {
     if let Some(slab) = &o.slab {
         guessed.slab = Some(slab.clone());
     }
-    let source = guessed.source(o.measure).map_err(|e| data(&e))?;
+    let source = guessed.source(o.measure).map_err(|e| match e {
+        // Say which option supplies the missing column.
+        roles::RolesError::MissingRawColumn { role, .. } => {
+            Failure::Data(format!("{file}: {e} (--{role} COLUMN)"))
+        }
+        e => data(&e),
+    })?;
 
     // A formula that does not parse is a malformed option, whatever the data: a usage error.
     let formula = o

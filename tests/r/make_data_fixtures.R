@@ -69,6 +69,19 @@ for (m in c("PLO", "PR")) {
 write_json(list(metafor = as.character(packageVersion("metafor")), cases = cases),
            file.path(fixtures, "escalc.json"), digits = NA, auto_unbox = TRUE, pretty = TRUE)
 
+# ---- design matrices: model.matrix() for formulas over the BCG columns --------------------------
+formulas <- c("ablat", "factor(alloc)", "alloc", "ablat * year", "ablat * alloc", "ablat:alloc",
+              "alloc - 1", "0 + alloc + factor(year)", "I(ablat^2) + ablat", "year:alloc + ablat",
+              "(ablat + year):alloc - ablat:alloc + ablat", "factor(year) * ablat - 1")
+designs <- lapply(formulas, function(f) {
+  X <- model.matrix(as.formula(paste("~", f)), data = bcg)
+  names <- colnames(X)
+  names[names == "(Intercept)"] <- "intrcpt"
+  list(formula = f, names = names, x = unname(split(X, row(X))))
+})
+write_json(list(data = "tests/data/bcg.csv", designs = designs),
+           file.path(fixtures, "designs.json"), digits = NA, auto_unbox = TRUE, pretty = FALSE)
+
 # ---- model fits under the command line's JSON keys -----------------------------------------
 # tol tightens the root finders of PM (and EB); metafor's default stops near 1e-4.
 ctrl <- list(threshold = 1e-10, maxiter = 10000, tol = 1e-12)
