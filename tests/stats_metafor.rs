@@ -274,3 +274,52 @@ fn homogeneous_trials_put_tau2_exactly_on_the_boundary() {
 fn homogeneous_trials_with_moderator_match_metafor() {
     check_case("hine_homogeneous_size");
 }
+
+#[derive(Deserialize)]
+#[allow(non_snake_case)]
+struct WaldCase {
+    name: String,
+    method: String,
+    test: String,
+    yi: Vec<f64>,
+    vi: Vec<f64>,
+    x: Vec<Vec<f64>>,
+    names: Vec<String>,
+    intercept: bool,
+    columns: Vec<usize>,
+    QM: f64,
+    QMdf: (usize, Option<usize>),
+    QMp: f64,
+}
+
+#[test]
+fn subset_wald_tests_match_metafor_anova() {
+    let path = format!(
+        "{}/tests/fixtures/stats/wald.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).expect("fixture exists");
+    let cases: Vec<WaldCase> = serde_json::from_str(&text).expect("fixture parses");
+    let mut c = Checker::new();
+    for w in &cases {
+        let test = if w.test == "knha" {
+            Test::KnappHartung
+        } else {
+            Test::Z
+        };
+        let spec = ModelSpec {
+            method: method(&w.method),
+            test,
+            level: 0.95,
+        };
+        let f = fit(&w.yi, &w.vi, &design(&w.x, &w.names, w.intercept), &spec).expect("fits");
+        let t = f.wald_test(&w.columns).expect("valid columns");
+        c.close(&format!("{} QM", w.name), t.statistic, w.QM, ITERATIVE_REL);
+        c.close(&format!("{} QMp", w.name), t.p_value, w.QMp, ITERATIVE_REL);
+        assert_eq!((t.df, t.df2), w.QMdf, "{}", w.name);
+    }
+    eprintln!(
+        "wald: worst relative error {:.2e} ({})",
+        c.worst, c.worst_what
+    );
+}

@@ -132,3 +132,22 @@ perms <- list(
 )
 write_json(perms, file.path(out_dir, "permutest.json"),
            digits = NA, auto_unbox = TRUE, na = "null", matrix = "rowmajor")
+
+# Wald-type tests of a subset of coefficients (metafor: anova(res, btt = ...)).
+wald_case <- function(name, mods, data, method, test, btt) {
+  res <- rma(yi, vi, mods = mods, data = data, method = method, test = test, control = ctrl)
+  a <- anova(res, btt = btt)
+  list(
+    name = name, method = method, test = test, yi = as.vector(res$yi), vi = as.vector(res$vi),
+    x = unname(res$X), names = I(colnames(res$X)), intercept = res$int.incl,
+    columns = I(btt - 1), QM = a$QM, QMdf = I(a$QMdf), QMp = a$QMp
+  )
+}
+walds <- list(
+  wald_case("raudenbush_setting_terms_reml_z", ~ factor(setting) * weeks, raud, "REML", "z", c(2, 4)),
+  wald_case("raudenbush_setting_terms_reml_knha", ~ factor(setting) * weeks, raud, "REML", "knha", c(2, 4)),
+  wald_case("molloy_quality_terms_dl_z", ~ quality + I(quality^2) + factor(design), molloy, "DL", "z", c(2, 3)),
+  wald_case("bcg_year_pm_knha", ~ ablat + year, bcg, "PM", "knha", 3)
+)
+write_json(walds, file.path(out_dir, "wald.json"),
+           digits = NA, auto_unbox = TRUE, na = "null", matrix = "rowmajor")
