@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use super::effect_size::{compute, EffectSizeError, Measure, RawRole};
-use super::parse::{is_missing, NumCell, ParseError, Table};
+use super::parse::{is_missing, Column, ColumnKind, NumCell, ParseError, Table};
 
 /// Header names taken for the study label, most specific first (compared case-insensitively).
 const LABEL_NAMES: [&str; 9] = [
@@ -121,7 +121,7 @@ pub fn guess(table: &Table) -> Roles {
             .map(|c| c.name.clone())
     };
     Roles {
-        slab: LABEL_NAMES.iter().find_map(|n| find(n)),
+        slab: label_column(table),
         yi: find("yi"),
         vi: find("vi"),
         sei: find("sei"),
@@ -130,6 +130,25 @@ pub fn guess(table: &Table) -> Roles {
             .filter_map(|&r| find(r.name()).map(|c| (r, c)))
             .collect(),
     }
+}
+
+/// The label column: the first of [`LABEL_NAMES`] that holds text (`author` rather than a
+/// numeric `study` index), else the first present.
+fn label_column(table: &Table) -> Option<String> {
+    let candidates: Vec<&Column> = LABEL_NAMES
+        .iter()
+        .filter_map(|n| {
+            table
+                .columns
+                .iter()
+                .find(|c| c.name.eq_ignore_ascii_case(n))
+        })
+        .collect();
+    candidates
+        .iter()
+        .find(|c| c.kind == ColumnKind::Text)
+        .or(candidates.first())
+        .map(|c| c.name.clone())
 }
 
 /// A variance column, or a standard-error column to square.
@@ -395,6 +414,14 @@ mod tests {
     fn label_prefers_author_over_trial_number() {
         let t = parse(BCG_HEAD).unwrap();
         assert_eq!(guess(&t).slab.as_deref(), Some("author"));
+    }
+
+    #[test]
+    fn label_prefers_a_text_column_over_a_numeric_study_index() {
+        let t = parse("study,author,yi,vi\n1,Garfinkel,0.1,0.2\n").unwrap();
+        assert_eq!(guess(&t).slab.as_deref(), Some("author"));
+        let t = parse("study,yi,vi\n1,0.1,0.2\n").unwrap();
+        assert_eq!(guess(&t).slab.as_deref(), Some("study"));
     }
 
     #[test]
