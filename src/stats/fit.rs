@@ -137,7 +137,7 @@ pub(crate) fn fit_inputs(
     let moderators = if tested.is_empty() {
         None
     } else {
-        Some(reference.wald(&f.coef, &vcov, &tested)?)
+        Some(reference.wald(&f.coef, &vcov, &tested, est.tau2)?)
     };
 
     let fe = if spec.method.is_fixed() {
@@ -234,7 +234,8 @@ impl Fit {
     /// [`StatsError::InvalidColumns`] when `columns` is empty, repeats a column or names one
     /// the model does not have.
     pub fn wald_test(&self, columns: &[usize]) -> Result<WaldTest, StatsError> {
-        self.reference().wald(&self.beta, &self.vcov, columns)
+        self.reference()
+            .wald(&self.beta, &self.vcov, columns, self.tau2)
     }
 
     /// The reference distribution of this fit's tests.

@@ -70,12 +70,14 @@ impl Reference {
         }
     }
 
-    /// Wald test of `columns` for coefficients `b` with covariance `vcov`.
+    /// Wald test of `columns` for coefficients `b` with covariance `vcov`, estimated at `tau2`
+    /// (which only labels a numerical failure).
     pub fn wald(
         &self,
         b: &DVector<f64>,
         vcov: &DMatrix<f64>,
         columns: &[usize],
+        tau2: f64,
     ) -> Result<WaldTest, StatsError> {
         let p = b.len();
         let mut sorted = columns.to_vec();
@@ -94,7 +96,7 @@ impl Reference {
         // positive definite; a failure here means the design is numerically singular.
         let chol = vs
             .cholesky()
-            .ok_or(StatsError::NumericallySingular { tau2: f64::NAN })?;
+            .ok_or(StatsError::NumericallySingular { tau2 })?;
         let chi2 = bs.dot(&chol.solve(&bs));
         Ok(match self.test {
             Test::Z => WaldTest {

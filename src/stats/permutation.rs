@@ -255,7 +255,11 @@ impl PermutationTest {
                 test: self.spec.test,
                 df: k - p,
             };
-            Some(reference.wald(&f.coef, &vcov, &columns)?.statistic)
+            Some(
+                reference
+                    .wald(&f.coef, &vcov, &columns, est.tau2)?
+                    .statistic,
+            )
         };
         Ok((stats, qm))
     }

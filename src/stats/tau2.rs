@@ -4,6 +4,10 @@
 //! squares; their standard errors follow from Var(y'Ay) = 2 tr(AΣAΣ) for normal y with
 //! covariance Σ = V + τ²I. ML, REML and EB use Fisher scoring (Viechtbauer, 2005) with step
 //! halving at the boundary τ² = 0; PM solves Q(τ²) = k − p by a safeguarded Newton search.
+//!
+//! As metafor does, the estimators work on the effects centred at their unweighted mean. With an
+//! intercept (any constant in the column space of X) the residuals, and so every estimate, are
+//! exactly those of the raw effects; without one this reproduces metafor's values.
 
 use nalgebra::DMatrix;
 
@@ -35,7 +39,8 @@ pub(crate) fn weights(v: &[f64], tau2: f64) -> Vec<f64> {
     v.iter().map(|v| 1.0 / (v + tau2)).collect()
 }
 
-/// The WLS fit at a given τ².
+/// The WLS fit of the raw effects at a given τ²: the final fit behind coefficients, residuals
+/// and likelihoods.
 pub(crate) fn wls_at(data: &Inputs, tau2: f64) -> Result<Wls, StatsError> {
     wls_with(&data.x, &data.y, weights(&data.v, tau2), tau2)
 }
