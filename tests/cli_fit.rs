@@ -57,7 +57,13 @@ fn json_output_matches_metafor_for_every_fixture() {
         let name = case["name"].as_str().unwrap();
         let file = format!("tests/data/{}", case["file"].as_str().unwrap());
         let mut args = vec!["fit", file.as_str(), "--json"];
-        args.extend(case["args"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()));
+        args.extend(
+            case["args"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a.as_str().unwrap()),
+        );
         let out = run(&args);
         assert!(
             out.status.success(),
@@ -100,7 +106,9 @@ fn readable_report_names_the_model_and_coefficients() {
 fn help_and_version() {
     let out = run(&["--help"]);
     assert!(out.status.success());
-    assert!(String::from_utf8(out.stdout).unwrap().contains("meridian fit FILE"));
+    assert!(String::from_utf8(out.stdout)
+        .unwrap()
+        .contains("meridian fit FILE"));
     let out = run(&["--version"]);
     assert!(out.status.success());
     assert_eq!(

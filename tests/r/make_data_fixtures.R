@@ -127,6 +127,20 @@ add_fit("bcg OR REML ablat", "bcg.csv", c(or_args, "--mods", "ablat", "--predict
         rma(yi, vi, mods = ~ ablat, data = bcg_or, control = ctrl), newmods = 10)
 add_fit("bcg OR REML factor(alloc)", "bcg.csv", c(or_args, "--mods", "factor(alloc)"),
         rma(yi, vi, mods = ~ factor(alloc), data = bcg_or, control = ctrl))
+bcg_or$alloc_random <- relevel(factor(bcg_or$alloc), ref = "random")
+add_fit("bcg OR REML alloc with reference random, predicted for systematic allocation",
+        "bcg.csv", c(or_args, "--mods", "alloc", "--reference", "alloc=random",
+                     "--predict-at", "alloc=systematic"),
+        {
+          res <- rma(yi, vi, mods = ~ alloc_random, data = bcg_or, control = ctrl)
+          rownames(res$beta) <- sub("alloc_random", "alloc", rownames(res$beta))
+          res
+        },
+        newmods = c(0, 1))
+add_fit("bcg OR ML ablat + I(ablat^2), predicted at 30", "bcg.csv",
+        c(or_args, "--mods", "ablat + I(ablat^2)", "--method", "ML", "--predict-at", "ablat=30"),
+        rma(yi, vi, mods = ~ ablat + I(ablat^2), data = bcg_or, method = "ML", control = ctrl),
+        newmods = c(30, 900))
 add_fit("bcg OR REML ablat*year", "bcg.csv", c(or_args, "--mods", "ablat*year"),
         rma(yi, vi, mods = ~ ablat * year, data = bcg_or, control = ctrl))
 add_fit("bcg OR REML ablat knha", "bcg.csv", c(or_args, "--mods", "ablat", "--test", "knha"),
