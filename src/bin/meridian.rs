@@ -392,7 +392,7 @@ fn run_fit(o: &Options) -> Result<String, Failure> {
         out.push('\n');
         out
     } else {
-        readable(&report, &studies, &file)
+        readable(&report, &file)
     })
 }
 
@@ -405,8 +405,17 @@ fn pval(p: f64) -> String {
     }
 }
 
+/// A p-value in a sentence: `= 0.0324` or `< .0001`.
+fn pval_eq(p: Option<f64>) -> String {
+    match p {
+        Some(p) if p < 1e-4 => "< .0001".to_owned(),
+        Some(p) => format!("= {p:.4}"),
+        None => "= NA".to_owned(),
+    }
+}
+
 /// A report like metafor's printout of an `rma` fit.
-fn readable(r: &FitReport, studies: &Studies, file: &str) -> String {
+fn readable(r: &FitReport, file: &str) -> String {
     let mut s = String::new();
     let fixed = r.method == "FE" || r.method == "EE";
     let kind = match (fixed, r.p > 1 || r.qm.is_some()) {
@@ -416,7 +425,7 @@ fn readable(r: &FitReport, studies: &Studies, file: &str) -> String {
         (false, true) => "Mixed-Effects Model",
     };
     let _ = writeln!(s, "{kind} (k = {}; tau^2 estimator: {})\n", r.k, r.method);
-    if !studies.excluded.is_empty() {
+    if !r.excluded_rows.is_empty() {
         let rows: Vec<String> = r.excluded_rows.iter().map(ToString::to_string).collect();
         let _ = writeln!(
             s,
@@ -456,22 +465,21 @@ fn readable(r: &FitReport, studies: &Studies, file: &str) -> String {
         if r.qm.is_some() { "Residual " } else { "" },
         r.qe_df,
         r.qe,
-        r.qe_p
-            .map_or("NA".to_owned(), |p| pval(p).replace('<', "< "))
+        pval_eq(r.qe_p)
     );
-    if let (Some(qm), Some(df), Some(p)) = (r.qm, r.qm_df, r.qm_p) {
-        let _ = match r.qm_df2 {
-            Some(df2) => writeln!(
-                s,
-                "\nTest of Moderators:\nF(df1 = {df}, df2 = {df2}) = {qm:.4}, p-val = {}",
-                pval(p)
-            ),
-            None => writeln!(
-                s,
-                "\nTest of Moderators:\nQM(df = {df}) = {qm:.4}, p-val = {}",
-                pval(p)
-            ),
+    if let (Some(qm), Some(df)) = (r.qm, r.qm_df) {
+        let statistic = match r.qm_df2 {
+            Some(df2) => format!("F(df1 = {df}, df2 = {df2})"),
+            None => format!("QM(df = {df})"),
         };
+        let permuted = r.qm_permutation_p.map_or(String::new(), |p| {
+            format!(" (permutation p-val {})", pval_eq(Some(p)))
+        });
+        let _ = writeln!(
+            s,
+            "\nTest of Moderators:\n{statistic} = {qm:.4}, p-val {}{permuted}",
+            pval_eq(r.qm_p)
+        );
     }
     let stat = if r.test == "knha" { "tval" } else { "zval" };
     let width = r
@@ -481,13 +489,18 @@ fn readable(r: &FitReport, studies: &Studies, file: &str) -> String {
         .max()
         .unwrap_or(0)
         .max(8);
-    let _ = writeln!(
+    let permuted = r
+        .coefficients
+        .iter()
+        .any(|c| c.permutation_p_value.is_some());
+    let _ = write!(
         s,
         "\nModel Results:\n\n{:width$} {:>9} {:>9} {:>9} {:>8} {:>9} {:>9}",
         "", "estimate", "se", stat, "pval", "ci.lb", "ci.ub"
     );
+    let _ = writeln!(s, "{}", if permuted { "  perm.pval" } else { "" });
     for c in &r.coefficients {
-        let _ = writeln!(
+        let _ = write!(
             s,
             "{:width$} {:>9.4} {:>9.4} {:>9.4} {:>8} {:>9.4} {:>9.4}",
             c.name,
@@ -497,6 +510,12 @@ fn readable(r: &FitReport, studies: &Studies, file: &str) -> String {
             pval(c.p_value),
             c.ci_lower,
             c.ci_upper
+        );
+        let _ = writeln!(
+            s,
+            "{}",
+            c.permutation_p_value
+                .map_or(String::new(), |p| format!(" {:>10}", pval(p)))
         );
     }
     if let Some(p) = &r.prediction {
