@@ -198,6 +198,16 @@ add_fit("first 7 BCG trials, OR REML ablat, exact row permutation test", "bcg7.c
         c(or_args, "--mods", "ablat", "--permutations", "5040"),
         res <- rma(yi, vi, mods = ~ ablat, data = bcg7_or, control = ctrl),
         perm = permutest(res, exact = TRUE, progbar = FALSE, control = ctrl))
+# Standard errors instead of variances, semicolon-separated with decimal commas (as a
+# spreadsheet in a European locale saves it), and 90 % intervals.
+hack <- dat.hackshaw1998[, c("study", "author", "year", "country", "design", "yi")]
+hack$sei <- sqrt(dat.hackshaw1998$vi)
+write.csv2(hack, file.path(tests_data, "hackshaw1998_sei.csv"), row.names = FALSE, na = "")
+add_fit("hackshaw1998 given yi and sei (semicolons, decimal commas), DL, design, level 90",
+        "hackshaw1998_sei.csv",
+        c("--yi", "yi", "--sei", "sei", "--method", "DL", "--mods", "design", "--level", "90"),
+        rma(yi, sei = sei, mods = ~ design, data = hack, method = "DL", level = 90,
+            control = ctrl))
 write_json(list(metafor = as.character(packageVersion("metafor")), fits = fits),
            file.path(fixtures, "fits.json"), digits = NA, auto_unbox = TRUE, pretty = TRUE,
            null = "null", na = "null")
