@@ -39,7 +39,7 @@ pub enum ParseError {
     DuplicateColumn {
         /// The repeated name.
         name: String,
-        /// 1-based positions of the first and second occurrence.
+        /// 1-based position of the first occurrence.
         first: usize,
         /// 1-based position of the second occurrence.
         second: usize,
