@@ -14,12 +14,12 @@ use std::process::ExitCode;
 
 use lexopt::prelude::*;
 
-use meridian::data::effect_size::{Measure, RawRole};
-use meridian::data::formula::Formula;
-use meridian::data::parse::{parse, Table};
+use meridian::data::analysis::{analyse, AnalysisError, AnalysisSpec};
+use meridian::data::effect_size::{RawRole, UnknownMeasure};
+use meridian::data::formula::FormulaError;
 use meridian::data::report::FitReport;
-use meridian::data::roles::{self, Studies};
-use meridian::stats::{fit, Design, ModelSpec, PermutationSettings, StatsError, Tau2Method, Test};
+use meridian::data::roles::RolesError;
+use meridian::stats::{PermutationSettings, Tau2Method, Test};
 
 const HELP: &str = "\
 meridian — meta-analysis and meta-regression (the engine of the Meridian web app)
@@ -77,16 +77,7 @@ impl From<lexopt::Error> for Failure {
 struct Options {
     file: OsString,
     json: bool,
-    yi: Option<String>,
-    vi: Option<String>,
-    sei: Option<String>,
-    measure: Option<Measure>,
-    raw: BTreeMap<RawRole, String>,
-    slab: Option<String>,
-    mods: Option<String>,
-    references: BTreeMap<String, String>,
-    spec: ModelSpec,
-    predict_at: Option<BTreeMap<String, String>>,
+    spec: AnalysisSpec,
     permutations: Option<PermutationSettings>,
 }
 
@@ -156,18 +147,10 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Command, Failu
     let mut o = Options {
         file: OsString::new(),
         json: false,
-        yi: None,
-        vi: None,
-        sei: None,
-        measure: None,
-        raw: BTreeMap::new(),
-        slab: None,
-        mods: None,
-        references: BTreeMap::new(),
-        spec: ModelSpec::default(),
-        predict_at: None,
+        spec: AnalysisSpec::default(),
         permutations: None,
     };
+    let (columns, model) = (&mut o.spec.columns, &mut o.spec.model);
     let mut seed = None;
     while let Some(arg) = parser.next()? {
         match arg {
@@ -178,21 +161,21 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Command, Failu
                 let flag = format!("--{flag}");
                 let value = string(parser.value()?, &flag)?;
                 match flag.as_str() {
-                    "--yi" => o.yi = Some(value),
-                    "--vi" => o.vi = Some(value),
-                    "--sei" => o.sei = Some(value),
-                    "--slab" => o.slab = Some(value),
-                    "--mods" => o.mods = Some(value),
+                    "--yi" => columns.yi = Some(value),
+                    "--vi" => columns.vi = Some(value),
+                    "--sei" => columns.sei = Some(value),
+                    "--slab" => columns.slab = Some(value),
+                    "--mods" => o.spec.mods = Some(value),
                     "--measure" => {
-                        o.measure = Some(value.parse().map_err(
-                            |e: meridian::data::effect_size::UnknownMeasure| {
-                                Failure::Usage(e.to_string())
-                            },
-                        )?);
+                        o.spec.measure = Some(
+                            value
+                                .parse()
+                                .map_err(|e: UnknownMeasure| Failure::Usage(e.to_string()))?,
+                        );
                     }
-                    "--method" => o.spec.method = method(&value)?,
+                    "--method" => model.method = method(&value)?,
                     "--test" => {
-                        o.spec.test = match value.to_ascii_lowercase().as_str() {
+                        model.test = match value.to_ascii_lowercase().as_str() {
                             "z" => Test::Z,
                             "knha" | "t" => Test::KnappHartung,
                             _ => {
@@ -202,9 +185,9 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Command, Failu
                             }
                         }
                     }
-                    "--level" => o.spec.level = level(&value)?,
-                    "--predict-at" => o.predict_at = Some(assignments(&value, &flag)?),
-                    "--reference" => o.references.extend(assignments(&value, &flag)?),
+                    "--level" => model.level = level(&value)?,
+                    "--predict-at" => o.spec.predict_at = Some(assignments(&value, &flag)?),
+                    "--reference" => o.spec.references.extend(assignments(&value, &flag)?),
                     "--permutations" => {
                         o.permutations = Some(PermutationSettings {
                             iterations: count(&value, &flag)?,
@@ -214,7 +197,7 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Command, Failu
                     "--seed" => seed = Some(count(&value, &flag)? as u64),
                     _ => match RawRole::ALL.iter().find(|r| flag[2..] == *r.name()) {
                         Some(&role) => {
-                            o.raw.insert(role, value);
+                            columns.raw.insert(role, value);
                         }
                         None => {
                             return Err(Failure::Usage(format!(
@@ -253,12 +236,12 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Command, Failu
         }
         _ => {}
     }
-    if o.yi.is_some() && o.measure.is_some() {
+    if o.spec.columns.yi.is_some() && o.spec.measure.is_some() {
         return Err(Failure::Usage(
             "give either --yi with --vi/--sei or --measure with raw columns, not both".into(),
         ));
     }
-    if o.measure.is_none() && !o.raw.is_empty() {
+    if o.spec.measure.is_none() && !o.spec.columns.raw.is_empty() {
         return Err(Failure::Usage(
             "raw-data columns need --measure to say which effect size to compute".into(),
         ));
@@ -285,104 +268,36 @@ fn read_input(file: &OsString) -> Result<String, Failure> {
     Ok(decode(bytes))
 }
 
-/// A model error that names a study, restated with the study's line and row in the file.
-fn stats_failure(e: &StatsError, studies: &Studies, table: &Table, file: &str) -> Failure {
-    let study = match e {
-        StatsError::NonFiniteEffect { study, .. }
-        | StatsError::InvalidVariance { study, .. }
-        | StatsError::NonFiniteModerator { study, .. } => Some(*study),
-        _ => None,
-    };
-    match study.and_then(|s| studies.rows.get(s)) {
-        Some(&r) => Failure::Data(format!(
-            "{file}: line {} (data row {}): {e}",
-            table.lines[r],
-            r + 1
-        )),
-        None => Failure::Data(format!("{file}: {e}")),
+/// The exit status an analysis error maps to, with its message.
+fn failure(e: AnalysisError, file: &str) -> Failure {
+    match e {
+        // A formula that does not parse is a malformed option, whatever the data.
+        AnalysisError::Formula(
+            FormulaError::Syntax { .. }
+            | FormulaError::UnsupportedFunction { .. }
+            | FormulaError::BarePower { .. }
+            | FormulaError::Empty { .. },
+        )
+        | AnalysisError::PredictionWithoutModerators { .. } => Failure::Usage(e.to_string()),
+        // Say which option supplies the missing column.
+        AnalysisError::Roles(RolesError::MissingRawColumn { role, .. }) => {
+            Failure::Data(format!("{file}: {e} (--{role} COLUMN)"))
+        }
+        e => Failure::Data(format!("{file}: {e}")),
     }
 }
 
 fn run_fit(o: &Options) -> Result<String, Failure> {
     let file = o.file.to_string_lossy().into_owned();
-    let data = |e: &dyn std::fmt::Display| Failure::Data(format!("{file}: {e}"));
     let text = read_input(&o.file)?;
-    let table = parse(&text).map_err(|e| data(&e))?;
-
-    let mut guessed = roles::guess(&table);
-    if let Some(yi) = &o.yi {
-        guessed.yi = Some(yi.clone());
-    }
-    // An explicit variance or standard error replaces whatever was guessed for the other.
-    if o.vi.is_some() || o.sei.is_some() {
-        guessed.vi = o.vi.clone();
-        guessed.sei = o.sei.clone();
-    }
-    guessed.raw.extend(o.raw.clone());
-    if let Some(slab) = &o.slab {
-        guessed.slab = Some(slab.clone());
-    }
-    let source = guessed.source(o.measure).map_err(|e| match e {
-        // Say which option supplies the missing column.
-        roles::RolesError::MissingRawColumn { role, .. } => {
-            Failure::Data(format!("{file}: {e} (--{role} COLUMN)"))
-        }
-        e => data(&e),
-    })?;
-
-    // A formula that does not parse is a malformed option, whatever the data: a usage error.
-    let formula = o
-        .mods
-        .as_deref()
-        .map(Formula::parse)
-        .transpose()
-        .map_err(|e| Failure::Usage(e.to_string()))?;
-    if let Some(f) = &formula {
-        f.check_columns(&table).map_err(|e| data(&e))?;
-    }
-    let moderators = formula.as_ref().map(Formula::columns).unwrap_or_default();
-    let studies = roles::studies(&table, &source, guessed.slab.as_deref(), &moderators)
-        .map_err(|e| data(&e))?;
-    let design = match &formula {
-        Some(f) => f
-            .design(&table, &studies.rows, &o.references)
-            .map_err(|e| data(&e))?,
-        None => Design::intercept_only(studies.k()),
-    };
-    let fitted = fit(&studies.yi, &studies.vi, &design, &o.spec)
-        .map_err(|e| stats_failure(&e, &studies, &table, &file))?;
-
-    let x0 = match (&formula, &o.predict_at) {
-        (_, None) if design.p() == 1 && design.intercept => Some(vec![1.0]),
-        (None, Some(at)) if at.is_empty() => Some(vec![1.0]),
-        (None, Some(at)) => {
-            return Err(Failure::Usage(format!(
-                "--predict-at gives values for {} but the model has no --mods",
-                at.keys().cloned().collect::<Vec<_>>().join(", ")
-            )))
-        }
-        (Some(f), Some(at)) => Some(
-            f.predictor_row(&table, &studies.rows, &o.references, at)
-                .map_err(|e| data(&e))?,
-        ),
-        (_, None) => None,
-    };
-    let prediction = x0
-        .map(|x| fitted.predict(&x))
-        .transpose()
-        .map_err(|e| data(&e))?;
-
-    let mut report = FitReport::new(&fitted, &studies.excluded, prediction.as_ref());
-    // Q-profile intervals exist only when τ² is estimated and Q has degrees of freedom.
-    if !o.spec.method.is_fixed() && fitted.k > fitted.p {
-        let ci = fitted.confint_tau2(o.spec.level).map_err(|e| data(&e))?;
-        report.set_heterogeneity_intervals(&ci);
-    }
+    let analysis = analyse(&text, &o.spec).map_err(|e| failure(e, &file))?;
+    let mut report = analysis.report;
     if let Some(settings) = o.permutations {
-        let result = fitted
+        let result = analysis
+            .fit
             .permutation_test(settings)
             .and_then(|test| test.run(|_| ControlFlow::Continue(())))
-            .map_err(|e| data(&e))?
+            .map_err(|e| Failure::Data(format!("{file}: {e}")))?
             .expect("the progress callback never cancels");
         report.set_permutation(&result);
     }

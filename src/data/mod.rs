@@ -2,10 +2,12 @@
 //!
 //! [`parse`] (text → table) → [`roles`] (columns → studies, with [`effect_size`] computing
 //! y_i and v_i from raw data) → [`formula`] (model formula → design matrix); [`report`] holds
-//! a fitted model under the stable keys of `meridian fit --json`. Pure functions over `&str`
+//! a fitted model under the stable keys of `meridian fit --json`; [`analysis`] runs the whole
+//! pipeline in one call, for the command line and the web app alike. Pure functions over `&str`
 //! and plain data: no file I/O, no web or plotting crate, so the browser app and the
 //! `meridian` command line share every step.
 
+pub mod analysis;
 pub mod effect_size;
 pub mod formula;
 pub mod parse;
