@@ -99,7 +99,10 @@ impl fmt::Display for ParseError {
             Self::Binary { line } => write!(f, "line {line} contains a NUL byte: expected a text file (CSV, semicolon- or tab-separated), not a binary file"),
             Self::UnnamedColumn { column } => write!(f, "column {column} has data but no name in the header row: expected a column name"),
             Self::DuplicateColumn { name, first, second } => write!(f, "the header names two columns \"{name}\" (columns {first} and {second}): expected distinct column names"),
-            Self::Ragged { line, expected, found } => write!(f, "line {line} has {found} fields: expected {expected}, as many as the header row"),
+            Self::Ragged { line, expected, found } => {
+                let fields = if *found == 1 { "field" } else { "fields" };
+                write!(f, "line {line} has {found} {fields}: expected {expected}, as many as the header row")
+            }
             Self::Malformed { line: Some(line), message } => write!(f, "line {line} could not be read as delimited text: {message}"),
             Self::Malformed { line: None, message } => write!(f, "the text could not be read as delimited text: {message}"),
             Self::UnknownColumn { name, available } => write!(f, "there is no column \"{name}\": expected one of {}", quoted_list(available)),
@@ -605,6 +608,15 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "line 3 has 2 fields: expected 3, as many as the header row"
+        );
+    }
+
+    #[test]
+    fn error_ragged_row_with_one_field_says_field() {
+        let e = parse("a,b\n1,2\n3\n").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "line 3 has 1 field: expected 2, as many as the header row"
         );
     }
 
