@@ -451,9 +451,9 @@ impl Parser<'_> {
                     return Ok(vec![BTreeSet::from([v])]);
                 }
                 self.pos += 1;
-                let kind = match name.as_str() {
-                    "factor" | "as.factor" => None,
-                    "I" => Some(()),
+                let power = match name.as_str() {
+                    "factor" | "as.factor" => false,
+                    "I" => true,
                     _ => {
                         let mut depth = 1;
                         while depth > 0 && *self.peek() != Tok::End {
@@ -474,32 +474,30 @@ impl Parser<'_> {
                         });
                     }
                 };
-                let (column, column_span) = self.ident("a column name")?;
-                let kind = match kind {
-                    None => Kind::Factor,
-                    Some(()) => {
-                        self.expect('^', "\"^\" and a power, as in I(x^2)")?;
-                        let negative = *self.peek() == Tok::Sym('-');
-                        if negative {
-                            self.pos += 1;
-                        }
-                        let Tok::Number(p) = self.peek().clone() else {
-                            return Err(self.error("a number for the power"));
-                        };
-                        if p.parse::<f64>().is_err() {
-                            return Err(self.error("a number for the power"));
-                        }
+                let (column, _) = self.ident("a column name")?;
+                let kind = if power {
+                    self.expect('^', "\"^\" and a power, as in I(x^2)")?;
+                    let negative = *self.peek() == Tok::Sym('-');
+                    if negative {
                         self.pos += 1;
-                        Kind::Power(if negative { format!("-{p}") } else { p })
                     }
+                    let Tok::Number(p) = self.peek().clone() else {
+                        return Err(self.error("a number for the power"));
+                    };
+                    if p.parse::<f64>().is_err() {
+                        return Err(self.error("a number for the power"));
+                    }
+                    self.pos += 1;
+                    Kind::Power(if negative { format!("-{p}") } else { p })
+                } else {
+                    Kind::Factor
                 };
                 let end = self.expect(')', "\")\" closing the function")?;
                 let span = Span {
                     start: start.start,
                     end: end.end,
                 };
-                let v = self.var(kind, column, column_span);
-                self.vars[v].span = span;
+                let v = self.var(kind, column, span);
                 Ok(vec![BTreeSet::from([v])])
             }
             _ => Err(self.error("a column name, factor(column), I(column^n) or \"(\"")),
