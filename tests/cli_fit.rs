@@ -125,3 +125,36 @@ fn columns_named_as_escalc_need_no_options() {
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["k"], 16);
 }
+
+#[test]
+fn random_permutations_are_reproducible_with_a_seed() {
+    let args = [
+        "fit",
+        "tests/data/bcg.csv",
+        "--json",
+        "--measure",
+        "OR",
+        "--ai",
+        "tpos",
+        "--bi",
+        "tneg",
+        "--ci",
+        "cpos",
+        "--di",
+        "cneg",
+        "--mods",
+        "ablat",
+        "--permutations",
+        "50",
+        "--seed",
+        "42",
+    ];
+    let first = run(&args);
+    let second = run(&args);
+    assert!(first.status.success());
+    assert_eq!(first.stdout, second.stdout);
+    let json: Value = serde_json::from_slice(&first.stdout).unwrap();
+    let p = json["qm_permutation_p"].as_f64().unwrap();
+    // 50 permutations, the observed one included: p is a multiple of 1/50.
+    assert!((p * 50.0 - (p * 50.0).round()).abs() < 1e-9 && p > 0.0 && p <= 1.0);
+}
