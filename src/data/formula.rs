@@ -107,6 +107,13 @@ pub enum FormulaError {
         /// The levels the column has (among the rows used).
         levels: Vec<String>,
     },
+    /// A reference level is given for a column the formula does not use as a factor.
+    ReferenceNotFactor {
+        /// The formula.
+        formula: String,
+        /// The column.
+        column: String,
+    },
     /// A prediction point names a column the formula does not use.
     UnusedPredictor {
         /// The formula.
@@ -151,6 +158,7 @@ impl fmt::Display for FormulaError {
             Self::UnknownColumn { formula, span, name, available } => write!(f, "formula \"{formula}\", {span}: there is no column \"{name}\": expected one of {}", quoted_list(available)),
             Self::NotNumeric { formula, span, column, source } => write!(f, "formula \"{formula}\", {span}: column \"{column}\" must hold numbers for a power ({source})"),
             Self::UnknownLevel { column, level, levels } => write!(f, "column \"{column}\" has no level \"{level}\" to use as reference: expected one of {}", quoted_list(levels)),
+            Self::ReferenceNotFactor { formula, column } => write!(f, "a reference level is given for column \"{column}\": expected a column that formula \"{formula}\" uses as a factor"),
             Self::UnusedPredictor { formula, column } => write!(f, "the prediction point gives a value for \"{column}\": expected only columns that formula \"{formula}\" uses"),
             Self::MissingPredictor { column } => write!(f, "the prediction point has no value for column \"{column}\": expected one value per column of the formula, as in {column}=10"),
             Self::BadPredictor { column, found } => write!(f, "the prediction point gives \"{found}\" for column \"{column}\": expected a finite number"),
@@ -739,10 +747,26 @@ impl Formula {
         references: &BTreeMap<String, String>,
     ) -> Result<Vec<Values>, FormulaError> {
         self.check_columns(table)?;
-        self.vars
+        let values: Vec<Values> = self
+            .vars
             .iter()
             .map(|v| self.values(v, table, rows, references))
-            .collect()
+            .collect::<Result<_, _>>()?;
+        // A reference level for a column that is no factor here would silently do nothing.
+        for column in references.keys() {
+            let is_factor = self
+                .vars
+                .iter()
+                .zip(&values)
+                .any(|(v, x)| v.column == *column && matches!(x, Values::Factor(..)));
+            if !is_factor {
+                return Err(FormulaError::ReferenceNotFactor {
+                    formula: self.text.clone(),
+                    column: column.clone(),
+                });
+            }
+        }
+        Ok(values)
     }
 
     /// The model-matrix row of a new study with the given values, one per column the formula
@@ -982,6 +1006,23 @@ mod tests {
             e.to_string(),
             "column \"alloc\" has no level \"cluster\" to use as reference: expected one of \"alternate\", \"random\", \"systematic\""
         );
+    }
+
+    #[test]
+    fn error_reference_for_a_column_that_is_not_a_factor() {
+        let t = parse(BCG).unwrap();
+        let rows: Vec<usize> = (0..t.rows()).collect();
+        for (formula, column) in [("ablat", "alloc"), ("ablat", "ablat")] {
+            let refs = BTreeMap::from([(column.to_owned(), "random".to_owned())]);
+            let e = Formula::parse(formula)
+                .unwrap()
+                .design(&t, &rows, &refs)
+                .unwrap_err();
+            assert!(
+                matches!(e, FormulaError::ReferenceNotFactor { column: ref c, .. } if c == column),
+                "{formula}: {e}"
+            );
+        }
     }
 
     #[test]
