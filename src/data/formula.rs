@@ -730,6 +730,10 @@ impl Formula {
     /// Builds the model matrix over the table rows `rows` (0-based; from
     /// [`Studies::rows`](super::roles::Studies::rows)). `references` maps a column to the level
     /// to use as reference instead of the first.
+    ///
+    /// # Panics
+    /// If a row index is not below `table.rows()`; [`Studies::rows`](super::roles::Studies::rows)
+    /// of the same table always are.
     pub fn design(
         &self,
         table: &Table,
@@ -772,6 +776,9 @@ impl Formula {
     /// The model-matrix row of a new study with the given values, one per column the formula
     /// uses (a number, or a level for a factor), coded with the levels and reference of the
     /// studies in `rows` — the `x0` of a prediction, intercept included.
+    ///
+    /// # Panics
+    /// As [`Formula::design`], if a row index is out of range.
     ///
     /// # Examples
     /// ```
