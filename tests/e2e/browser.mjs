@@ -1,0 +1,28 @@
+// Launches the system Chromium through playwright-core: Playwright never downloads a browser
+// here, and the flags keep Chromium from reaching for a network this machine does not have.
+import { chromium } from 'playwright-core';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+/** A fresh browser profile (its own user-data dir), as a new user would have. */
+export async function freshContext(options = {}) {
+  const profile = await mkdtemp(join(tmpdir(), 'meridian-e2e-'));
+  return chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1280, height: 900 },
+    deviceScaleFactor: 1,
+    ...options,
+  });
+}
