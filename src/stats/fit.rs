@@ -145,9 +145,10 @@ pub(crate) fn fit_inputs(
     } else {
         tau2::wls_at(&data, 0.0)?
     };
-    let fe_centred = Wls::new(&data.x, &data.y_centred, fe.w.clone())
+    let qe = fe
+        .rss_of(&data.x, &data.y_centred)
         .ok_or(StatsError::NumericallySingular { tau2: 0.0 })?;
-    let rq = ResidualQ::new(&fe, &fe_centred, k, p);
+    let rq = ResidualQ::new(&fe, qe, k, p);
     let (i2, h2) = rq.i2_h2(est.tau2, spec.method.is_fixed());
     // R² compares with the intercept-only model on the same studies (k > p ≥ 2 here, so the
     // reduced model has k − 1 ≥ 1 residual df).

@@ -45,11 +45,10 @@ pub(crate) struct ResidualQ {
 }
 
 impl ResidualQ {
-    /// From the fit with weights 1/vᵢ, the fit of the mean-centred effects with the same
-    /// weights, and the number of studies and coefficients.
-    pub fn new(fe: &Wls, fe_centred: &Wls, k: usize, p: usize) -> Self {
+    /// From the fit with weights 1/vᵢ, the weighted residual sum of squares of the
+    /// mean-centred effects with the same weights, and the number of studies and coefficients.
+    pub fn new(fe: &Wls, qe: f64, k: usize, p: usize) -> Self {
         let df = k - p;
-        let qe = fe_centred.rss();
         let p_value = (df > 0).then(|| super::inference::chi_squared(df as f64).sf(qe));
         // With k = p the model interpolates the data and there is no residual variance to
         // compare τ² with; ṽ is then undefined and reported as NaN.

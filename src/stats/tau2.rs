@@ -167,12 +167,13 @@ fn scoring_step(method: Tau2Method, f: &Wls, k: usize, p: usize) -> f64 {
 }
 
 /// ML, REML or EB by Fisher scoring from the Hedges estimate. A step that would cross 0 is
-/// halved; but if the step at τ² = 0 itself points below 0, the optimum is on the boundary and
-/// τ² is set to exactly 0.
+/// halved (metafor's step halving); but once the iteration moves down and the step at τ² = 0
+/// itself points below 0, the optimum is on the boundary and τ² is set to exactly 0.
 fn fisher_scoring(method: Tau2Method, data: &Inputs) -> Result<Tau2Estimate, StatsError> {
     let (k, p) = (data.k(), data.p());
     let mut tau2 = hedges(data)?.tau2;
     let mut iterations = 0;
+    let mut zero_step = None;
     loop {
         if iterations >= MAX_ITERATIONS {
             return Err(StatsError::NoConvergence {
@@ -191,11 +192,21 @@ fn fisher_scoring(method: Tau2Method, data: &Inputs) -> Result<Tau2Estimate, Sta
                 last_tau2: tau2,
             });
         }
-        if tau2 + step < 0.0 {
-            let at_zero = if tau2 == 0.0 {
-                step
-            } else {
-                scoring_step(method, &centred_at(data, 0.0)?, k, p)
+        if step < 0.0 {
+            // Moving down: if the step at τ² = 0 also points below 0, the (unimodal) objective
+            // decreases from 0 on and the optimum is the boundary itself. Checking here rather
+            // than waiting for the iterates to creep down saves the slow linear approach.
+            let at_zero = match zero_step {
+                Some(s) => s,
+                None => {
+                    let s = if tau2 == 0.0 {
+                        step
+                    } else {
+                        scoring_step(method, &centred_at(data, 0.0)?, k, p)
+                    };
+                    zero_step = Some(s);
+                    s
+                }
             };
             if at_zero <= 0.0 {
                 tau2 = 0.0;

@@ -122,31 +122,51 @@ impl Wls {
         diag + ga.component_mul(&gb).sum()
     }
 
-    /// tr(P·P).
+    /// tr(P·P) = Σ wᵢ²(1 − 2hᵢ) + ‖Q'WQ‖²_F (the case A = B = I of [`Self::trace_papb`], with
+    /// one Gram matrix instead of two).
     pub fn trace_pp(&self) -> f64 {
-        let ones = vec![1.0; self.w.len()];
-        self.trace_papb(&ones, &ones)
+        let diag: f64 = self
+            .w
+            .iter()
+            .zip(&self.hat)
+            .map(|(w, h)| w * w * (1.0 - 2.0 * h))
+            .sum();
+        diag + self.gram(&self.w).norm_squared()
     }
 
-    /// Q'·diag(d)·Q, a p × p matrix, in O(k·p²).
+    /// Q'·diag(d)·Q, a p × p matrix, in O(k·p²). Works on Q's contiguous columns (column-major
+    /// storage) so each pass is a plain loop over three slices.
     fn gram(&self, d: &[f64]) -> DMatrix<f64> {
+        let k = self.q.nrows();
         let p = self.q.ncols();
+        let cols = self.q.as_slice();
         let mut g = DMatrix::zeros(p, p);
         for j in 0..p {
-            let qj = self.q.column(j);
+            let qj = &cols[j * k..(j + 1) * k];
+            let dq: Vec<f64> = qj.iter().zip(d).map(|(q, d)| q * d).collect();
             for l in 0..=j {
-                let ql = self.q.column(l);
-                let s: f64 = qj
-                    .iter()
-                    .zip(ql.iter())
-                    .zip(d)
-                    .map(|((a, b), d)| a * b * d)
-                    .sum();
+                let ql = &cols[l * k..(l + 1) * k];
+                let s: f64 = dq.iter().zip(ql).map(|(a, b)| a * b).sum();
                 g[(j, l)] = s;
                 g[(l, j)] = s;
             }
         }
         g
+    }
+
+    /// Σ wᵢ eᵢ² for another response `y` fitted with the same X and weights: reuses the
+    /// factorisation (one O(k·p) solve instead of a new QR).
+    pub fn rss_of(&self, x: &DMatrix<f64>, y: &[f64]) -> Option<f64> {
+        let sy = DVector::from_iterator(y.len(), y.iter().zip(&self.w).map(|(y, w)| y * w.sqrt()));
+        let coef = self.r.solve_upper_triangular(&self.q.tr_mul(&sy))?;
+        let fitted = x * coef;
+        Some(
+            y.iter()
+                .zip(fitted.iter())
+                .zip(&self.w)
+                .map(|((y, f), w)| w * (y - f) * (y - f))
+                .sum(),
+        )
     }
 
     /// (X'WX)⁻¹ = R⁻¹R⁻ᵀ, from the p × p triangular factor only.

@@ -1,0 +1,1 @@
+//! Tests for small-study effects (funnel-plot asymmetry): Egger's regression test.
