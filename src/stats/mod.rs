@@ -15,7 +15,6 @@ mod input;
 mod likelihood;
 mod permutation;
 mod predict;
-pub mod regtest;
 mod spec;
 mod tau2;
 mod wls;

@@ -1,1 +1,0 @@
-//! Tests for small-study effects (funnel-plot asymmetry): Egger's regression test.
