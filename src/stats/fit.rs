@@ -78,8 +78,11 @@ fn serialize_matrix<S: Serializer>(m: &DMatrix<f64>, s: S) -> Result<S::Ok, S::E
 /// let yi = [-0.89, -1.59, -1.35, -1.44, -0.22, -0.79];
 /// let vi = [0.33, 0.19, 0.42, 0.02, 0.05, 0.01];
 /// let spec = ModelSpec { method: Tau2Method::Dl, test: Test::Z, level: 0.95 };
-/// let f = fit(&yi, &vi, &Design::intercept_only(6), &spec).unwrap();
-/// assert!(f.tau2 > 0.0);
+/// let f = fit(&yi, &vi, &Design::intercept_only(6), &spec)?;
+/// // metafor: rma(yi, vi, method = "DL") gives tau^2 = 0.2086337, estimate -0.9883173.
+/// assert!((f.tau2 - 0.2086337).abs() < 1e-7);
+/// assert!((f.coefficients[0].estimate + 0.9883173).abs() < 1e-7);
+/// # Ok::<(), meridian::stats::StatsError>(())
 /// ```
 pub fn fit(yi: &[f64], vi: &[f64], design: &Design, spec: &ModelSpec) -> Result<Fit, StatsError> {
     spec.validate()?;
@@ -245,6 +248,21 @@ impl Fit {
             test: self.spec.test,
             df: self.k - self.p,
         }
+    }
+
+    /// The effect sizes the model was fitted to.
+    pub fn yi(&self) -> &[f64] {
+        &self.data.y
+    }
+
+    /// The sampling variances the model was fitted to.
+    pub fn vi(&self) -> &[f64] {
+        &self.data.v
+    }
+
+    /// The k × p model matrix the model was fitted with.
+    pub fn x(&self) -> &DMatrix<f64> {
+        &self.data.x
     }
 
     /// Whether the model has an intercept (column 0).
