@@ -27,6 +27,7 @@ struct Case {
     pval: Vec<f64>,
     QMp: Option<f64>,
     zval: Vec<f64>,
+    iterations: usize,
 }
 
 fn fixture_fit(c: &Case) -> Fit {
@@ -93,6 +94,11 @@ fn exact_permutation_p_values_match_metafor() {
             "{}: k! or 2^k fits in 10 000 iterations",
             c.name
         );
+        assert_eq!(
+            result.iterations, c.iterations,
+            "{}: distinct arrangements",
+            c.name
+        );
         for (i, (got, want)) in result.p_values.iter().zip(&c.pval).enumerate() {
             assert!(
                 (got - want).abs() <= EXACT_P_ABS,
@@ -118,7 +124,7 @@ fn exact_permutation_p_values_match_metafor() {
 fn same_seed_gives_same_p_values_and_slices_add_up() {
     let c = cases().into_iter().next().expect("a case");
     let f = fixture_fit(&c);
-    // 200 < 6! = 720: random permutations.
+    // 200 < 6!/2! = 360 distinct arrangements (two trials share a latitude): random.
     let settings = PermutationSettings {
         iterations: 200,
         seed: 42,
@@ -160,14 +166,15 @@ fn random_permutations_approach_the_exact_p_value() {
     let f = fixture_fit(&c);
     let random = f
         .permutation_test(PermutationSettings {
-            iterations: 700,
+            iterations: 300,
             seed: 1,
         })
         .expect("valid")
         .run(|_| ControlFlow::Continue(()))
         .expect("refits succeed")
         .expect("not cancelled");
-    // 700 draws: the standard error of a p-value near 0.1 is about 0.011.
+    assert!(!random.exact, "300 < 360 distinct arrangements");
+    // 300 draws: the standard error of a p-value p is √(p(1 − p)/300) ≤ 0.029.
     for (got, want) in random.p_values.iter().zip(&c.pval) {
         assert!((got - want).abs() < 0.06, "random {got} vs exact {want}");
     }

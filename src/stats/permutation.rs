@@ -3,10 +3,12 @@
 //!
 //! With moderators the rows of X are permuted against (yᵢ, vᵢ); without (intercept only) the
 //! signs of yᵢ are flipped. Each permutation refits the model, τ² included, and the p-value of a
-//! statistic is the share of permutations, the observed data counted as the first, whose |z|
-//! (or t, or QM) is at least the observed one. When all k! row orders (2ᵏ sign patterns) fit in
-//! the number of iterations asked for, the test is exact; otherwise it draws random
-//! permutations from a seeded ChaCha generator, so a result can be reproduced.
+//! statistic is the share of permutations, the observed data included, whose |z| (or t, or QM)
+//! is at least the observed one. When all distinct arrangements of the rows of X (k! divided
+//! by the orderings of identical rows, as metafor counts them) or all 2ᵏ sign patterns fit in
+//! the number of iterations asked for, the test is exact and runs each once; otherwise it runs
+//! the observed data first and then random permutations from a seeded ChaCha generator, so a
+//! result can be reproduced.
 //!
 //! The work runs in slices through [`PermutationTest::step`] so a user interface can show
 //! progress and cancel between slices; [`PermutationTest::run`] drives the slices with a
@@ -79,7 +81,9 @@ pub struct PermutationResult {
 /// What one permutation changes.
 #[derive(Debug, Clone)]
 enum Plan {
-    /// Every row order in lexicographic order, starting with the identity.
+    /// Every distinct arrangement of the rows of X in lexicographic order. `order[i]` names a
+    /// representative of the rows identical to the one study i receives, so identical rows are
+    /// never arranged twice (a multiset permutation).
     ExactRows { order: Vec<usize> },
     /// Every sign pattern, bit i of the counter flipping study i, starting with none.
     ExactSigns { pattern: u64 },
@@ -115,13 +119,22 @@ impl PermutationTest {
         }
         let k = fit.k;
         let rows = fit.p > 1 || !fit.intercept;
-        let count = if rows { factorial(k) } else { two_to_the(k) };
+        let classes = row_classes(&fit.data.x);
+        let count = if rows {
+            multinomial(&classes)
+        } else {
+            two_to_the(k)
+        };
         let exact = count.is_some_and(|c| c <= settings.iterations as u64);
         let rng = ChaCha8Rng::seed_from_u64(settings.seed);
         let (plan, total) = match (rows, exact) {
             (true, true) => (
                 Plan::ExactRows {
-                    order: (0..k).collect(),
+                    order: {
+                        let mut order = classes;
+                        order.sort_unstable();
+                        order
+                    },
                 },
                 count,
             ),
@@ -208,7 +221,9 @@ impl PermutationTest {
         }
     }
 
-    /// The data of the next permutation; the first is always the observed data.
+    /// The data of the next permutation: the observed data first, except in an exact row test,
+    /// which starts from the lexicographically first arrangement and meets the observed one on
+    /// the way.
     fn next_data(&mut self) -> Inputs {
         let first = self.done == 0;
         let k = self.data.k();
@@ -284,9 +299,36 @@ fn at_least(permuted: f64, observed: f64) -> bool {
     permuted >= observed - TIE_TOLERANCE * observed.abs()
 }
 
-/// k!, or `None` when it does not fit in a u64.
-fn factorial(k: usize) -> Option<u64> {
-    (1..=k as u64).try_fold(1u64, |acc, i| acc.checked_mul(i))
+/// For each row of X, the index of the first row identical to it.
+fn row_classes(x: &nalgebra::DMatrix<f64>) -> Vec<usize> {
+    let k = x.nrows();
+    (0..k)
+        .map(|i| (0..i).find(|&r| x.row(r) == x.row(i)).unwrap_or(i))
+        .collect()
+}
+
+/// The number of distinct arrangements of `labels`, k!/∏ mᵢ! for multiplicities mᵢ, or `None`
+/// when it does not fit in a u64. Built as a product of binomial coefficients, one factor at a
+/// time, so every intermediate value is an integer.
+fn multinomial(labels: &[usize]) -> Option<u64> {
+    let mut sorted = labels.to_vec();
+    sorted.sort_unstable();
+    let mut acc: u128 = 1;
+    let mut n: u128 = 0;
+    let mut run: u128 = 0;
+    for (i, label) in sorted.iter().enumerate() {
+        run = if i > 0 && sorted[i - 1] == *label {
+            run + 1
+        } else {
+            1
+        };
+        n += 1;
+        acc = acc.checked_mul(n)? / run;
+        if acc > u128::from(u64::MAX) {
+            return None;
+        }
+    }
+    u64::try_from(acc).ok()
 }
 
 /// 2ᵏ, or `None` when it does not fit in a u64.
@@ -294,8 +336,9 @@ fn two_to_the(k: usize) -> Option<u64> {
     u32::try_from(k).ok().and_then(|k| 1u64.checked_shl(k))
 }
 
-/// Advances `order` to the next permutation in lexicographic order (wrapping to the first
-/// after the last, which the caller never reaches because it stops after k! permutations).
+/// Advances `order` to the next distinct permutation in lexicographic order (repeated values
+/// are arranged once; wraps to the first after the last, which the caller never reaches because
+/// it stops after counting them all).
 fn next_permutation(order: &mut [usize]) {
     let n = order.len();
     let Some(i) = (1..n).rev().find(|&i| order[i - 1] < order[i]) else {

@@ -122,7 +122,7 @@ perm_case <- function(name, rows, mods, method, test) {
     name = name, method = method, test = test, yi = as.vector(res$yi), vi = as.vector(res$vi),
     x = unname(res$X), names = I(colnames(res$X)), intercept = res$int.incl,
     pval = I(as.vector(pt$pval)), QMp = nullable(pt$QMp), zval = I(as.vector(res$zval)),
-    QM = nullable(res$QM)
+    QM = nullable(res$QM), iterations = nrow(pt$zval.perm)
   )
 }
 perms <- list(
