@@ -9,7 +9,9 @@
 
 pub mod analysis;
 pub mod effect_size;
+pub mod examples;
 pub mod formula;
 pub mod parse;
 pub mod report;
 pub mod roles;
+pub mod session;
