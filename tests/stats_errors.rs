@@ -187,3 +187,131 @@ fn every_message_is_a_sentence_that_says_what_to_do() {
         assert!(s.chars().next().is_some_and(char::is_lowercase), "{s}");
     }
 }
+
+/// Awkward but legal data: every method and test either fits with finite results or returns an
+/// error, and the follow-up analyses behave the same way.
+#[test]
+fn awkward_data_never_panics() {
+    let ones = [1.0; 6];
+    let datasets: Vec<(&str, Vec<f64>, Vec<f64>, Design)> = vec![
+        (
+            "identical effects",
+            vec![0.3; 6],
+            V.iter().chain(&[0.07]).copied().collect(),
+            Design::intercept_only(6),
+        ),
+        (
+            "two studies",
+            vec![0.1, 0.9],
+            vec![0.01, 0.02],
+            Design::intercept_only(2),
+        ),
+        (
+            "tiny variances",
+            Y.iter().chain(&[0.2]).copied().collect(),
+            vec![1e-12, 2e-12, 1e-11, 5e-12, 3e-12, 1e-12],
+            Design::intercept_only(6),
+        ),
+        (
+            "variances spanning 1e-8 to 1e4",
+            Y.iter().chain(&[0.2]).copied().collect(),
+            vec![1e-8, 1e4, 0.1, 1.0, 1e-3, 10.0],
+            Design::intercept_only(6),
+        ),
+        (
+            "moderator on a 1e12 scale",
+            Y.iter().chain(&[0.2]).copied().collect(),
+            V.iter().chain(&[0.07]).copied().collect(),
+            design(
+                &["intrcpt", "big"],
+                &[&ones, &[1e12, 2e12, 3e12, 4.5e12, 5e12, 7e12]],
+            ),
+        ),
+        (
+            "interpolating moderators (k = p + 1)",
+            Y.iter().chain(&[0.2]).copied().collect(),
+            V.iter().chain(&[0.07]).copied().collect(),
+            design(
+                &["intrcpt", "a", "b", "c", "d"],
+                &[
+                    &ones,
+                    &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+                    &[1.0, 4.0, 9.0, 16.0, 25.0, 36.0],
+                    &[0.0, 1.0, 0.0, 1.0, 0.0, 1.0],
+                    &[3.0, 1.0, 4.0, 1.0, 5.0, 9.0],
+                ],
+            ),
+        ),
+    ];
+    for (name, y, v, d) in &datasets {
+        for method in Tau2Method::ALL {
+            for test in [Test::Z, Test::KnappHartung] {
+                let spec = ModelSpec {
+                    method,
+                    test,
+                    level: 0.95,
+                };
+                let Ok(f) = fit(y, v, d, &spec) else { continue };
+                assert!(
+                    f.tau2.is_finite() && f.tau2 >= 0.0,
+                    "{name} {method:?}: tau2 {}",
+                    f.tau2
+                );
+                assert!(
+                    f.coefficients.iter().all(|c| c.estimate.is_finite()),
+                    "{name} {method:?}"
+                );
+                let x0: Vec<f64> = (0..f.p).map(|j| d.x[(0, j)]).collect();
+                assert!(f.predict(&x0).is_ok(), "{name} {method:?}");
+                if let Ok(ci) = f.confint_tau2(0.95) {
+                    assert!(ci.tau2.lower <= ci.tau2.upper, "{name} {method:?}");
+                }
+                let settings = meridian::stats::PermutationSettings {
+                    iterations: 20,
+                    seed: 3,
+                };
+                if let Ok(mut t) = f.permutation_test(settings) {
+                    let _ = t.step(20);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn non_convergence_is_an_error_with_the_last_value() {
+    // Sampling variances spanning 12 orders of magnitude: the EB iteration crawls, and
+    // metafor 3.8 also stops with "Fisher scoring algorithm did not converge" under
+    // control = list(maxiter = 10000, threshold = 1e-10). Paule–Mandel, a root search, still
+    // finds the estimate metafor reports with control = list(tol = 1e-12), 0.000685122828909
+    // (its default tolerance stops at 0.000693).
+    let y = [0.1, 0.4, -0.2, 0.3, 0.0, 0.2];
+    let v = [1e-8, 1e4, 0.1, 1.0, 1e-3, 10.0];
+    let d = Design::intercept_only(6);
+    let eb = ModelSpec {
+        method: Tau2Method::Eb,
+        ..reml()
+    };
+    match fit(&y, &v, &d, &eb).unwrap_err() {
+        StatsError::NoConvergence {
+            method,
+            iterations,
+            last_tau2,
+        } => {
+            assert_eq!(method, Tau2Method::Eb);
+            assert_eq!(iterations, 1000);
+            assert!(last_tau2.is_finite() && last_tau2 > 0.0);
+        }
+        other => panic!("expected non-convergence, got {other:?}"),
+    }
+    let pm = ModelSpec {
+        method: Tau2Method::Pm,
+        ..reml()
+    };
+    let f = fit(&y, &v, &d, &pm).expect("PM converges");
+    assert!(
+        (f.tau2 - 0.000693315325383).abs() <= 1e-6 * 0.000693315325383,
+        "{}",
+        f.tau2
+    );
+}
