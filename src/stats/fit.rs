@@ -90,8 +90,8 @@ pub fn fit(yi: &[f64], vi: &[f64], design: &Design, spec: &ModelSpec) -> Result<
     fit_inputs(data, design.intercept, &design.names, spec, true)
 }
 
-/// Fits validated inputs. `with_r2` computes the intercept-only model for R² (skipped inside
-/// permutation loops, which do not need it).
+/// Fits validated inputs. `with_r2` computes the intercept-only model for R² (refits that only
+/// need the coefficient tests, such as the regression test for funnel asymmetry, skip it).
 pub(crate) fn fit_inputs(
     data: Inputs,
     intercept: bool,
@@ -132,11 +132,7 @@ pub(crate) fn fit_inputs(
         })
         .collect();
 
-    let tested: Vec<usize> = if intercept {
-        (1..p).collect()
-    } else {
-        (0..p).collect()
-    };
+    let tested = moderator_columns(intercept, p);
     let moderators = if tested.is_empty() {
         None
     } else {
