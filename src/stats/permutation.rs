@@ -372,3 +372,50 @@ fn below(rng: &mut ChaCha8Rng, n: u64) -> u64 {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multinomial_counts_distinct_arrangements() {
+        assert_eq!(multinomial(&[0, 1, 2, 3]), Some(24));
+        // Two identical rows among six: 6!/2! = 360 (the BCG trials 1 and 6 share a latitude).
+        assert_eq!(multinomial(&[0, 1, 2, 3, 4, 0]), Some(360));
+        assert_eq!(multinomial(&[0, 0, 0, 1, 1]), Some(10));
+        assert_eq!(
+            multinomial(&(0..21).collect::<Vec<_>>()),
+            None,
+            "21! overflows u64"
+        );
+    }
+
+    #[test]
+    fn next_permutation_visits_each_distinct_arrangement_once() {
+        let mut order = vec![0, 0, 1, 2];
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..12 {
+            assert!(seen.insert(order.clone()), "{order:?} repeated");
+            next_permutation(&mut order);
+        }
+        assert_eq!(
+            order,
+            vec![0, 0, 1, 2],
+            "wraps to the first after 4!/2! = 12"
+        );
+    }
+
+    #[test]
+    fn bounded_draws_cover_the_range_evenly() {
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let mut counts = [0usize; 6];
+        for _ in 0..60_000 {
+            counts[below(&mut rng, 6) as usize] += 1;
+        }
+        // Each count is Binomial(60 000, 1/6): mean 10 000, SD about 91.
+        assert!(
+            counts.iter().all(|&c| (9_500..10_500).contains(&c)),
+            "{counts:?}"
+        );
+    }
+}
