@@ -189,3 +189,58 @@ impl Wls {
         y.iter().zip(&self.resid).map(|(y, e)| y - e).collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Relative agreement of the O(k·p²) traces with the explicit k × k products.
+    const TRACE_REL: f64 = 1e-12;
+
+    /// P = W − WX(X'WX)⁻¹X'W built explicitly: fine for a test with k = 7.
+    fn explicit_p(x: &DMatrix<f64>, w: &[f64]) -> DMatrix<f64> {
+        let wm = DMatrix::from_diagonal(&DVector::from_column_slice(w));
+        let xtwx = x.transpose() * &wm * x;
+        let inv = xtwx.try_inverse().expect("full rank test design");
+        &wm - &wm * x * inv * x.transpose() * &wm
+    }
+
+    fn close(a: f64, b: f64) {
+        assert!((a - b).abs() <= TRACE_REL * b.abs(), "{a:e} vs {b:e}");
+    }
+
+    #[test]
+    fn traces_match_the_explicit_projection() {
+        let x = DMatrix::from_row_slice(
+            7,
+            3,
+            &[
+                1.0, 44.0, 0.0, 1.0, 55.0, 1.0, 1.0, 42.0, 0.0, 1.0, 52.0, 1.0, 1.0, 13.0, 0.0,
+                1.0, 44.0, 1.0, 1.0, 19.0, 1.0,
+            ],
+        );
+        let y = [-0.89, -1.59, -1.35, -1.44, -0.22, -0.79, -1.62];
+        let v = [0.33, 0.19, 0.42, 0.02, 0.05, 0.01, 0.22];
+        let tau2 = 0.3;
+        let w: Vec<f64> = v.iter().map(|v| 1.0 / (v + tau2)).collect();
+        let f = Wls::new(&x, &y, w.clone()).expect("full rank");
+        let p = explicit_p(&x, &w);
+        let vm = DMatrix::from_diagonal(&DVector::from_column_slice(&v));
+        let yv = DVector::from_column_slice(&y);
+        close(f.trace_p(), p.trace());
+        close(f.trace_pp(), (&p * &p).trace());
+        close(f.trace_pd(&v), (&p * &vm).trace());
+        close(f.trace_papb(&v, &v), (&p * &vm * &p * &vm).trace());
+        let ones = [1.0; 7];
+        close(f.trace_papb(&v, &ones), (&p * &vm * &p).trace());
+        close(f.rss(), (yv.transpose() * &p * &yv)[(0, 0)]);
+        close(f.ypppy(), (yv.transpose() * &p * &p * &yv)[(0, 0)]);
+        let wm = DMatrix::from_diagonal(&DVector::from_column_slice(&w));
+        let xtwx = x.transpose() * &wm * &x;
+        close(f.log_det_xtwx(), xtwx.determinant().ln());
+        let inv = xtwx.try_inverse().expect("full rank");
+        for (a, b) in f.xtwx_inverse().iter().zip(inv.iter()) {
+            close(*a, *b);
+        }
+    }
+}
