@@ -315,3 +315,17 @@ fn non_convergence_is_an_error_with_the_last_value() {
         f.tau2
     );
 }
+
+#[test]
+fn non_convergence_names_the_estimator_as_metafor_does() {
+    let e = StatsError::NoConvergence {
+        method: Tau2Method::Reml,
+        iterations: 1000,
+        last_tau2: 0.25,
+    };
+    assert_eq!(
+        e.to_string(),
+        "the REML estimate of tau^2 did not converge after 1000 iterations (last value 0.25); \
+         try another estimator"
+    );
+}

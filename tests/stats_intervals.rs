@@ -174,3 +174,67 @@ fn predictions_and_prediction_intervals_match_metafor() {
         }
     }
 }
+
+#[derive(Deserialize)]
+struct LevelCase {
+    name: String,
+    method: String,
+    test: String,
+    level: f64,
+    yi: Vec<f64>,
+    vi: Vec<f64>,
+    x: Vec<Vec<f64>>,
+    names: Vec<String>,
+    intercept: bool,
+    ci_lb: Vec<f64>,
+    ci_ub: Vec<f64>,
+    pi_lb: Vec<f64>,
+    pi_ub: Vec<f64>,
+}
+
+#[test]
+fn intervals_at_other_levels_match_metafor() {
+    let cases: Vec<LevelCase> = fixture("levels.json");
+    for c in &cases {
+        let test = if c.test == "knha" {
+            Test::KnappHartung
+        } else {
+            Test::Z
+        };
+        let spec = ModelSpec {
+            method: method(&c.method),
+            test,
+            level: c.level,
+        };
+        let f = fit(&c.yi, &c.vi, &design(&c.x, &c.names, c.intercept), &spec).expect("fits");
+        for (j, coef) in f.coefficients.iter().enumerate() {
+            close(
+                &format!("{} ci.lb[{j}]", c.name),
+                coef.ci_lower,
+                c.ci_lb[j],
+                ITERATIVE_REL,
+            );
+            close(
+                &format!("{} ci.ub[{j}]", c.name),
+                coef.ci_upper,
+                c.ci_ub[j],
+                ITERATIVE_REL,
+            );
+        }
+        for (i, row) in c.x.iter().enumerate() {
+            let p = f.predict(row).expect("prediction");
+            close(
+                &format!("{} pi.lb[{i}]", c.name),
+                p.pi_lower,
+                c.pi_lb[i],
+                ITERATIVE_REL,
+            );
+            close(
+                &format!("{} pi.ub[{i}]", c.name),
+                p.pi_upper,
+                c.pi_ub[i],
+                ITERATIVE_REL,
+            );
+        }
+    }
+}

@@ -162,8 +162,9 @@ impl fmt::Display for StatsError {
             ),
             Self::NoConvergence { method, iterations, last_tau2 } => write!(
                 f,
-                "the {method:?} estimate of tau^2 did not converge after {iterations} iterations \
-                 (last value {last_tau2}); try another estimator"
+                "the {} estimate of tau^2 did not converge after {iterations} iterations \
+                 (last value {last_tau2}); try another estimator",
+                method.metafor_name()
             ),
             Self::InvalidLevel { level } => write!(
                 f,

@@ -151,3 +151,23 @@ walds <- list(
 )
 write_json(walds, file.path(out_dir, "wald.json"),
            digits = NA, auto_unbox = TRUE, na = "null", matrix = "rowmajor")
+
+# Coefficient and prediction intervals at other confidence levels.
+level_case <- function(name, mods, method, test, level) {
+  res <- rma(yi, vi, mods = mods, data = bcg, method = method, test = test, level = level * 100,
+             control = ctrl)
+  p <- predict(res)
+  list(
+    name = name, method = method, test = test, level = level, yi = as.vector(res$yi),
+    vi = as.vector(res$vi), x = unname(res$X), names = I(colnames(res$X)),
+    intercept = res$int.incl, ci_lb = I(res$ci.lb), ci_ub = I(res$ci.ub),
+    pi_lb = I(as.vector(p$pi.lb)), pi_ub = I(as.vector(p$pi.ub))
+  )
+}
+levels <- list(
+  level_case("bcg_ablat_reml_z_90", ~ ablat, "REML", "z", 0.90),
+  level_case("bcg_ablat_reml_knha_99", ~ ablat, "REML", "knha", 0.99),
+  level_case("bcg_year_dl_knha_80", ~ year, "DL", "knha", 0.80)
+)
+write_json(levels, file.path(out_dir, "levels.json"),
+           digits = NA, auto_unbox = TRUE, na = "null", matrix = "rowmajor")
