@@ -77,16 +77,11 @@ fn quadratic_form_sd(tavav: f64, tava: f64, taa: f64, tau2: f64) -> f64 {
     (2.0 * (tavav + 2.0 * tau2 * tava + tau2 * tau2 * taa)).sqrt()
 }
 
-/// Fixed-effect weights 1/vᵢ on the centred effects: the fit behind QE, DL and HS.
-fn fixed_fit(data: &Inputs) -> Result<Wls, StatsError> {
-    wls_with(&data.x, &data.y_centred, weights(&data.v, 0.0), 0.0)
-}
-
 /// DerSimonian–Laird: τ² = max(0, (QE − (k − p)) / tr(P)), P with weights 1/vᵢ.
 /// Because PVP = P for W = V⁻¹, Var(QE) = 2[(k − p) + 2τ² tr(P) + τ⁴ tr(PP)].
 fn dersimonian_laird(data: &Inputs) -> Result<Tau2Estimate, StatsError> {
     let df = (data.k() - data.p()) as f64;
-    let fe = fixed_fit(data)?;
+    let fe = centred_at(data, 0.0)?;
     let trp = fe.trace_p();
     let tau2 = ((fe.rss() - df) / trp).max(0.0);
     let se = quadratic_form_sd(df, trp, fe.trace_pp(), tau2) / trp;
@@ -100,7 +95,7 @@ fn dersimonian_laird(data: &Inputs) -> Result<Tau2Estimate, StatsError> {
 /// Hunter–Schmidt: τ² = max(0, (QE − k) / Σ wᵢ), weights 1/vᵢ.
 fn hunter_schmidt(data: &Inputs) -> Result<Tau2Estimate, StatsError> {
     let df = (data.k() - data.p()) as f64;
-    let fe = fixed_fit(data)?;
+    let fe = centred_at(data, 0.0)?;
     let sw = fe.sum_w();
     let tau2 = ((fe.rss() - data.k() as f64) / sw).max(0.0);
     let se = quadratic_form_sd(df, fe.trace_p(), fe.trace_pp(), tau2) / sw;
@@ -131,9 +126,8 @@ fn hedges(data: &Inputs) -> Result<Tau2Estimate, StatsError> {
 fn sidik_jonkman(data: &Inputs) -> Result<Tau2Estimate, StatsError> {
     let k = data.k() as f64;
     let df = (data.k() - data.p()) as f64;
-    let mean = data.y.iter().sum::<f64>() / k;
-    let tau2_0 = data.y.iter().map(|y| (y - mean) * (y - mean)).sum::<f64>() / k;
-    let fit0 = wls_with(&data.x, &data.y_centred, weights(&data.v, tau2_0), tau2_0)?;
+    let tau2_0 = data.y_centred.iter().map(|y| y * y).sum::<f64>() / k;
+    let fit0 = centred_at(data, tau2_0)?;
     let tau2 = tau2_0 * fit0.rss() / df;
     let ones = vec![1.0; data.k()];
     let se = tau2_0 / df
