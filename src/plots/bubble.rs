@@ -1,131 +1,494 @@
-//! The bubble plot: each study's effect size against a moderator, the bubble's area
-//! proportional to the study's weight in the model, so the studies that drive the fit stand out.
+//! The bubble plot, the picture of a meta-regression: each study's effect size against a
+//! moderator, the bubble's area proportional to the study's weight 1/(vᵢ + τ²) in the model,
+//! with the fitted line, its confidence band and its prediction band. For a categorical
+//! moderator, [`draw_categories`] shows the studies of each level beside the level's estimate
+//! with its confidence and prediction intervals.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use super::axis::{self, EffectScale, Tick};
+use super::layout::{Mark, MarkShape, PlotLayout, Rect};
+use super::paint::{polyline, px};
+use super::panel::{check_lengths, draw_caption, draw_legend, frame, Frame, Swatch};
 use super::theme::{self, Theme};
 use super::PlotError;
-
-/// What a bubble plot shows: one bubble per study.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct BubblePlot {
-    /// Moderator value per study (horizontal axis).
-    pub x: Vec<f64>,
-    /// Effect size per study (vertical axis).
-    pub y: Vec<f64>,
-    /// Weight per study; a bubble's area is proportional to it.
-    pub weights: Vec<f64>,
-    /// Caption of the horizontal axis (the moderator).
-    pub x_label: String,
-    /// Caption of the vertical axis (the effect measure).
-    pub y_label: String,
-}
+use crate::stats::Prediction;
 
 /// Largest bubble radius, in layout pixels.
 const MAX_RADIUS: f64 = 18.0;
 /// Smallest bubble radius, so that a study with a tiny weight stays visible.
 const MIN_RADIUS: f64 = 2.5;
+/// Smallest hover target around a bubble (half its side).
+const MIN_TARGET: f64 = 5.0;
+/// Gap between a highlighted bubble and the ring drawn around it.
+const RING_GAP: f64 = 3.0;
+/// Share of the range added on each side so bubbles at the extremes stay inside the frame.
+const PAD: f64 = 0.06;
+/// Radius of a level's estimate in the categorical plot.
+const ESTIMATE_RADIUS: f64 = 5.0;
+/// Width of the confidence-interval bar in the categorical plot.
+const CI_WIDTH: f64 = 3.0;
+/// Opacity of the confidence band and of the (lighter, wider) prediction band.
+const CI_ALPHA: f64 = 0.28;
+const PI_ALPHA: f64 = 0.22;
+/// Legend entry of the studies' bubbles.
+const STUDY_LEGEND: &str = "Study (area \u{221d} weight)";
 
-/// Draws `plot` onto `area`, filling it.
+/// The fitted model at one moderator value: `Fit::predict` with the other moderators at their
+/// mean or reference level.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FittedPoint {
+    /// Moderator value.
+    pub x: f64,
+    /// The prediction there.
+    pub prediction: Prediction,
+}
+
+/// What a bubble plot shows: one bubble per study, and the fitted line with its bands.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BubblePlot {
+    /// Moderator value per study (horizontal axis).
+    pub x: Vec<f64>,
+    /// Effect size per study on the fitted scale (vertical axis).
+    pub y: Vec<f64>,
+    /// Weight per study in the model (`Fit::weights`, 1/(vᵢ + τ²)); a bubble's area is
+    /// proportional to it.
+    pub weights: Vec<f64>,
+    /// Caption of the horizontal axis (the moderator).
+    pub x_label: String,
+    /// Caption of the vertical axis (the effect measure).
+    pub y_label: String,
+    /// Vertical axis as fitted or back-transformed.
+    pub scale: EffectScale,
+    /// The fitted line: predictions on a grid of moderator values, in increasing order; empty
+    /// for no line.
+    pub fitted: Vec<FittedPoint>,
+    /// A line under the plot, e.g. "Other moderators held at: year = 1966 (mean)".
+    pub caption: String,
+}
+
+/// One level of a categorical moderator and the model's estimate for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Level {
+    /// The level's name.
+    pub name: String,
+    /// The estimate for the level (other moderators at their mean or reference level).
+    pub prediction: Prediction,
+}
+
+/// What the categorical variant of the bubble plot shows.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CategoryPlot {
+    /// The levels, left to right.
+    pub levels: Vec<Level>,
+    /// Per study, the index of its level in `levels`.
+    pub level_of: Vec<usize>,
+    /// Effect size per study on the fitted scale.
+    pub y: Vec<f64>,
+    /// Weight per study in the model; a bubble's area is proportional to it.
+    pub weights: Vec<f64>,
+    /// Caption of the horizontal axis (the moderator).
+    pub x_label: String,
+    /// Caption of the vertical axis (the effect measure).
+    pub y_label: String,
+    /// Vertical axis as fitted or back-transformed.
+    pub scale: EffectScale,
+    /// A line under the plot.
+    pub caption: String,
+}
+
+/// Bubble radii in backend pixels, area ∝ weight, for the studies with a usable weight.
+fn radii(weights: &[f64], theme: &Theme) -> Vec<f64> {
+    let max_weight = weights
+        .iter()
+        .filter(|w| w.is_finite())
+        .fold(0.0, |m: f64, &w| m.max(w));
+    weights
+        .iter()
+        .map(|&w| {
+            let share = if max_weight > 0.0 && w.is_finite() && w > 0.0 {
+                w / max_weight
+            } else {
+                0.0
+            };
+            // Area ∝ weight, so the radius grows with the square root of the weight.
+            (theme.len(MAX_RADIUS) * share.sqrt()).max(theme.len(MIN_RADIUS))
+        })
+        .collect()
+}
+
+/// Draws the bubbles (largest first, so small ones stay visible on top) and returns their
+/// marks in study order. `points` are (study, x pixel, y pixel).
+fn draw_bubbles<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    points: &[(usize, f64, f64)],
+    radii: &[f64],
+    highlight: Option<usize>,
+    theme: &Theme,
+) -> Result<Vec<Mark>, PlotError> {
+    let mut by_size: Vec<&(usize, f64, f64)> = points.iter().collect();
+    by_size.sort_by(|a, b| radii[b.0].total_cmp(&radii[a.0]));
+    for &&(study, x, y) in &by_size {
+        let r = radii[study];
+        let centre = px(x, y);
+        area.draw(&Circle::new(
+            centre,
+            r.round() as i32,
+            theme::BLUE.mix(0.3).filled(),
+        ))?;
+        area.draw(&Circle::new(
+            centre,
+            r.round() as i32,
+            theme::BLUE.stroke_width(theme.px(1.0)),
+        ))?;
+    }
+    if let Some(&(study, x, y)) = points.iter().find(|p| Some(p.0) == highlight) {
+        let r = radii[study];
+        let centre = px(x, y);
+        area.draw(&Circle::new(
+            centre,
+            r.round() as i32,
+            theme::INK.stroke_width(theme.px(2.0)),
+        ))?;
+        let ring = (r + theme.len(RING_GAP)).round() as i32;
+        area.draw(&Circle::new(
+            centre,
+            ring,
+            theme::INK.stroke_width(theme.px(2.0)),
+        ))?;
+    }
+    Ok(points
+        .iter()
+        .map(|&(study, x, y)| {
+            let r = radii[study];
+            let half = r.max(theme.len(MIN_TARGET));
+            Mark {
+                study,
+                centre: (x, y),
+                shape: MarkShape::Circle { radius: r },
+                target: Rect {
+                    left: x - half,
+                    top: y - half,
+                    right: x + half,
+                    bottom: y + half,
+                },
+            }
+        })
+        .collect())
+}
+
+/// A band between two curves as a closed polygon: along the upper edge, back along the lower.
+fn band(
+    frame: &Frame,
+    fitted: &[FittedPoint],
+    bounds: fn(&Prediction) -> (f64, f64),
+) -> Vec<(i32, i32)> {
+    let upper = fitted.iter().map(|f| {
+        px(
+            frame.x.to_pixel(f.x),
+            frame.y.to_pixel(bounds(&f.prediction).1),
+        )
+    });
+    let lower = fitted.iter().rev().map(|f| {
+        px(
+            frame.x.to_pixel(f.x),
+            frame.y.to_pixel(bounds(&f.prediction).0),
+        )
+    });
+    upper.chain(lower).collect()
+}
+
+/// Draws `plot` onto `area`, filling it; `highlight` is a study index drawn with a ring.
 ///
-/// Studies whose coordinates or weight are not finite are left out; if none is left,
-/// [`PlotError::NoData`].
+/// Studies whose coordinates or weight are not finite are left out (they get no mark); grid
+/// points of the fitted line that are not finite are dropped.
+///
+/// # Errors
+/// [`PlotError::LengthMismatch`] when `y` or `weights` do not have one value per `x`,
+/// [`PlotError::NoData`] when no study can be drawn, or a backend failure.
 pub fn draw_bubble<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     plot: &BubblePlot,
     theme: &Theme,
-) -> Result<(), PlotError>
+    highlight: Option<usize>,
+) -> Result<PlotLayout, PlotError>
 where
     DB::ErrorType: 'static,
 {
-    let points: Vec<(f64, f64, f64)> = plot
-        .x
-        .iter()
-        .zip(&plot.y)
-        .zip(&plot.weights)
-        .map(|((&x, &y), &w)| (x, y, w))
-        .filter(|(x, y, w)| x.is_finite() && y.is_finite() && w.is_finite() && *w > 0.0)
+    let k = plot.x.len();
+    check_lengths(
+        k,
+        &[
+            ("effect sizes", plot.y.len()),
+            ("weights", plot.weights.len()),
+        ],
+    )?;
+    let usable: Vec<usize> = (0..k)
+        .filter(|&i| plot.x[i].is_finite() && plot.y[i].is_finite() && plot.weights[i].is_finite())
         .collect();
-    if points.is_empty() {
+    if usable.is_empty() {
         return Err(PlotError::NoData);
     }
-    let x_range = padded_range(points.iter().map(|p| p.0));
-    let y_range = padded_range(points.iter().map(|p| p.1));
-    let max_weight = points.iter().map(|p| p.2).fold(0.0, f64::max);
+    let fitted: Vec<FittedPoint> = plot
+        .fitted
+        .iter()
+        .filter(|f| {
+            let p = &f.prediction;
+            [f.x, p.pred, p.ci_lower, p.ci_upper, p.pi_lower, p.pi_upper]
+                .iter()
+                .all(|v| v.is_finite())
+        })
+        .cloned()
+        .collect();
+    let x_values = usable
+        .iter()
+        .map(|&i| plot.x[i])
+        .chain(fitted.iter().map(|f| f.x));
+    let y_values = usable.iter().map(|&i| plot.y[i]).chain(
+        fitted
+            .iter()
+            .flat_map(|f| [f.prediction.pi_lower, f.prediction.pi_upper]),
+    );
+    let (x_lo, x_hi) = axis::extent(x_values).unwrap_or((0.0, 1.0));
+    let (y_lo, y_hi) = axis::extent(y_values).unwrap_or((0.0, 1.0));
+    let mut legend = Vec::new();
+    if fitted.len() >= 2 {
+        legend.extend([
+            (Swatch::Line(theme::BLUE), "Fitted line"),
+            (Swatch::Band(theme::BLUE, CI_ALPHA), "Confidence band"),
+            (Swatch::Band(theme::SKY_BLUE, PI_ALPHA), "Prediction band"),
+        ]);
+    }
+    legend.push((Swatch::Bubble, STUDY_LEGEND));
+    let (width, height) = area.dim_in_pixel();
+    let frame = frame(
+        f64::from(width),
+        f64::from(height),
+        axis::padded(x_lo, x_hi, PAD, 1.0),
+        axis::padded(y_lo, y_hi, PAD, 1.0),
+        plot.scale,
+        &legend,
+        !plot.caption.is_empty(),
+        theme,
+    );
 
-    area.fill(&WHITE)?;
-    let font_size = f64::from(theme.px(14.0));
-    let mut chart = ChartBuilder::on(area)
-        .margin(theme.px(16.0))
-        .x_label_area_size(theme.px(44.0))
-        .y_label_area_size(theme.px(64.0))
-        .build_cartesian_2d(x_range, y_range)?;
-    chart
-        .configure_mesh()
-        .light_line_style(TRANSPARENT)
-        .bold_line_style(theme::GRID)
-        .x_labels(8)
-        .y_labels(8)
-        .x_label_formatter(&|v| tick_label(*v))
-        .y_label_formatter(&|v| tick_label(*v))
-        .axis_style(theme::INK)
-        .x_desc(plot.x_label.as_str())
-        .y_desc(plot.y_label.as_str())
-        .label_style((theme.font, font_size).into_font().color(&theme::INK))
-        .axis_desc_style((theme.font, font_size).into_font().color(&theme::INK))
-        .draw()?;
+    area.fill(&theme::PAPER)?;
+    let x_ticks = axis::x_ticks(&frame.x, EffectScale::Identity, theme);
+    axis::draw_y_axis(
+        area,
+        &frame.y,
+        &frame.y_ticks,
+        frame.left,
+        Some((frame.left, frame.right)),
+        &plot.y_label,
+        theme,
+    )?;
+    axis::draw_x_axis(
+        area,
+        &frame.x,
+        &x_ticks,
+        frame.bottom,
+        Some((frame.top, frame.bottom)),
+        &plot.x_label,
+        theme,
+    )?;
 
-    // The line of no effect (0 on the log or difference scale), when it is in view.
-    let (x_lo, x_hi) = (chart.x_range().start, chart.x_range().end);
-    if chart.y_range().contains(&0.0) {
-        chart.draw_series(LineSeries::new(
-            [(x_lo, 0.0), (x_hi, 0.0)],
-            theme::INK.stroke_width(theme.px(1.0)),
+    // Line of no effect.
+    if frame.y.data.0 < 0.0 && frame.y.data.1 > 0.0 {
+        let y = frame.y.to_pixel(0.0);
+        polyline(
+            area,
+            &[(frame.left, y), (frame.right, y)],
+            theme::MUTED.stroke_width(theme.px(1.0)),
+        )?;
+    }
+
+    if fitted.len() >= 2 {
+        area.draw(&Polygon::new(
+            band(&frame, &fitted, |p| (p.pi_lower, p.pi_upper)),
+            theme::SKY_BLUE.mix(PI_ALPHA).filled(),
+        ))?;
+        area.draw(&Polygon::new(
+            band(&frame, &fitted, |p| (p.ci_lower, p.ci_upper)),
+            theme::BLUE.mix(CI_ALPHA).filled(),
+        ))?;
+        let line: Vec<(f64, f64)> = fitted
+            .iter()
+            .map(|f| (frame.x.to_pixel(f.x), frame.y.to_pixel(f.prediction.pred)))
+            .collect();
+        polyline(area, &line, theme::BLUE.stroke_width(theme.px(2.0)))?;
+    }
+
+    let radii = radii(&plot.weights, theme);
+    let points: Vec<(usize, f64, f64)> = usable
+        .iter()
+        .map(|&i| (i, frame.x.to_pixel(plot.x[i]), frame.y.to_pixel(plot.y[i])))
+        .collect();
+    let marks = draw_bubbles(area, &points, &radii, highlight, theme)?;
+    draw_legend(area, &legend, &frame, theme)?;
+    draw_caption(area, &plot.caption, &frame, theme)?;
+    area.present()?;
+    Ok(PlotLayout {
+        marks,
+        x_axis: Some(frame.x),
+        y_axis: Some(frame.y),
+    }
+    .offset(area.get_base_pixel()))
+}
+
+/// Draws the categorical variant onto `area`, filling it: per level, its studies as bubbles on
+/// the left and its estimate with confidence interval (thick bar) and prediction interval
+/// (thin bar) on the right; `highlight` is a study index drawn with a ring.
+///
+/// The layout's horizontal axis maps level i to data value i.
+///
+/// # Errors
+/// [`PlotError::LengthMismatch`], [`PlotError::IndexOutOfRange`] when a study's level is not
+/// among `levels`, [`PlotError::NoData`] without levels, or a backend failure.
+pub fn draw_categories<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    plot: &CategoryPlot,
+    theme: &Theme,
+    highlight: Option<usize>,
+) -> Result<PlotLayout, PlotError>
+where
+    DB::ErrorType: 'static,
+{
+    let k = plot.y.len();
+    check_lengths(
+        k,
+        &[
+            ("levels", plot.level_of.len()),
+            ("weights", plot.weights.len()),
+        ],
+    )?;
+    let n = plot.levels.len();
+    if n == 0 {
+        return Err(PlotError::NoData);
+    }
+    if let Some(&index) = plot.level_of.iter().find(|&&l| l >= n) {
+        return Err(PlotError::IndexOutOfRange { index, len: n });
+    }
+    let usable: Vec<usize> = (0..k)
+        .filter(|&i| plot.y[i].is_finite() && plot.weights[i].is_finite())
+        .collect();
+    let y_values = usable
+        .iter()
+        .map(|&i| plot.y[i])
+        .chain(plot.levels.iter().flat_map(|l| {
+            [
+                l.prediction.pi_lower,
+                l.prediction.pi_upper,
+                l.prediction.pred,
+            ]
+        }));
+    let (y_lo, y_hi) = axis::extent(y_values).ok_or(PlotError::NoData)?;
+    let legend = [
+        (Swatch::Line(theme::INK), "Estimate and CI"),
+        (Swatch::Line(theme::VERMILLION), "Prediction interval"),
+        (Swatch::Bubble, STUDY_LEGEND),
+    ];
+    let (width, height) = area.dim_in_pixel();
+    // Level i sits at data value i; half a slot of room either side.
+    let frame = frame(
+        f64::from(width),
+        f64::from(height),
+        (-0.5, n as f64 - 0.5),
+        axis::padded(y_lo, y_hi, PAD, 1.0),
+        plot.scale,
+        &legend,
+        !plot.caption.is_empty(),
+        theme,
+    );
+
+    area.fill(&theme::PAPER)?;
+    let level_ticks: Vec<Tick> = plot
+        .levels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| Tick {
+            value: i as f64,
+            label: l.name.clone(),
+        })
+        .collect();
+    axis::draw_y_axis(
+        area,
+        &frame.y,
+        &frame.y_ticks,
+        frame.left,
+        Some((frame.left, frame.right)),
+        &plot.y_label,
+        theme,
+    )?;
+    axis::draw_x_axis(
+        area,
+        &frame.x,
+        &level_ticks,
+        frame.bottom,
+        None,
+        &plot.x_label,
+        theme,
+    )?;
+    if frame.y.data.0 < 0.0 && frame.y.data.1 > 0.0 {
+        let y = frame.y.to_pixel(0.0);
+        polyline(
+            area,
+            &[(frame.left, y), (frame.right, y)],
+            theme::MUTED.stroke_width(theme.px(1.0)),
+        )?;
+    }
+
+    let slot = (frame.right - frame.left) / n as f64;
+    for (i, level) in plot.levels.iter().enumerate() {
+        let x = frame.x.to_pixel(i as f64 + 0.2);
+        let p = &level.prediction;
+        let (pi_lo, pi_hi) = (frame.y.to_pixel(p.pi_lower), frame.y.to_pixel(p.pi_upper));
+        let (ci_lo, ci_hi) = (frame.y.to_pixel(p.ci_lower), frame.y.to_pixel(p.ci_upper));
+        polyline(
+            area,
+            &[(x, pi_lo), (x, pi_hi)],
+            theme::VERMILLION.stroke_width(theme.px(1.0)),
+        )?;
+        polyline(
+            area,
+            &[(x, ci_lo), (x, ci_hi)],
+            theme::INK.stroke_width(theme.px(CI_WIDTH)),
+        )?;
+        let centre = px(x, frame.y.to_pixel(p.pred));
+        area.draw(&Circle::new(
+            centre,
+            theme.px(ESTIMATE_RADIUS) as i32,
+            theme::INK.filled(),
         ))?;
     }
 
-    let max_radius = f64::from(theme.px(MAX_RADIUS));
-    let min_radius = f64::from(theme.px(MIN_RADIUS));
-    // Area ∝ weight, so the radius grows with the square root of the weight.
-    let bubbles: Vec<((f64, f64), i32)> = points
+    // Studies of a level spread evenly over the left part of its slot, so they do not hide
+    // each other; the position within the slot carries no meaning.
+    let radii = radii(&plot.weights, theme);
+    let mut seen = vec![0usize; n];
+    let counts: Vec<usize> = (0..n)
+        .map(|l| usable.iter().filter(|&&i| plot.level_of[i] == l).count())
+        .collect();
+    let points: Vec<(usize, f64, f64)> = usable
         .iter()
-        .map(|&(x, y, w)| {
-            let radius = (max_radius * (w / max_weight).sqrt()).max(min_radius);
-            ((x, y), radius.round() as i32)
+        .map(|&i| {
+            let l = plot.level_of[i];
+            let rank = seen[l] as f64;
+            seen[l] += 1;
+            let spread = (rank + 0.5) / counts[l] as f64;
+            let x = frame.x.to_pixel(l as f64 - 0.35) + spread * 0.45 * slot;
+            (i, x, frame.y.to_pixel(plot.y[i]))
         })
         .collect();
-    chart.draw_series(
-        bubbles
-            .iter()
-            .map(|&(centre, r)| Circle::new(centre, r, theme::BLUE.mix(0.35).filled())),
-    )?;
-    chart.draw_series(
-        bubbles
-            .iter()
-            .map(|&(centre, r)| Circle::new(centre, r, theme::BLUE.stroke_width(theme.px(1.0)))),
-    )?;
+    let marks = draw_bubbles(area, &points, &radii, highlight, theme)?;
+    draw_legend(area, &legend, &frame, theme)?;
+    draw_caption(area, &plot.caption, &frame, theme)?;
     area.present()?;
-    Ok(())
-}
-
-/// The range of `values` widened by 8 % on each side (or by 1 when all values are equal), so
-/// that bubbles at the extremes are not cut by the axes.
-fn padded_range(values: impl Iterator<Item = f64>) -> std::ops::Range<f64> {
-    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
-        (lo.min(v), hi.max(v))
-    });
-    let pad = if hi > lo { 0.08 * (hi - lo) } else { 1.0 };
-    (lo - pad)..(hi + pad)
-}
-
-/// A tick label without trailing zeros: `10`, `-0.5`, `0.25`.
-fn tick_label(value: f64) -> String {
-    let text = format!("{value:.3}");
-    let text = text.trim_end_matches('0').trim_end_matches('.');
-    if text == "-0" {
-        "0".to_owned()
-    } else {
-        text.to_owned()
+    Ok(PlotLayout {
+        marks,
+        x_axis: Some(frame.x),
+        y_axis: Some(frame.y),
     }
+    .offset(area.get_base_pixel()))
 }

@@ -1,13 +1,27 @@
 //! Plots drawn with plotters, generic over its `DrawingBackend`: the same function draws to a
 //! canvas in the page, to SVG for export, and to an SVG string in native tests.
 //!
-//! Plot functions only read what the data and stats layers computed; they never compute
-//! statistics themselves.
+//! Plot functions only read what the data and stats layers computed (fits, predictions,
+//! subgroup fits, Egger's test); they never fit models themselves. Each returns a
+//! [`PlotLayout`] with every study's mark in backend pixels, for hover and click, and takes an
+//! optional study to highlight, drawn with a ring and bold text rather than by colour alone.
 
+pub mod axis;
 pub mod bubble;
+pub mod forest;
+pub mod funnel;
+pub mod heterogeneity;
+pub mod layout;
+mod paint;
+mod panel;
 pub mod theme;
 
-pub use bubble::{draw_bubble, BubblePlot};
+pub use axis::EffectScale;
+pub use bubble::{draw_bubble, draw_categories, BubblePlot, CategoryPlot, FittedPoint, Level};
+pub use forest::{draw_forest, forest_size, ForestOrder, ForestPlot, ForestStudy, Subgroup};
+pub use funnel::{draw_funnel, FunnelPlot};
+pub use heterogeneity::{draw_heterogeneity, heterogeneity_size, Explained, HeterogeneityPlot};
+pub use layout::{AxisMap, Mark, MarkShape, PlotLayout, Rect};
 pub use theme::Theme;
 
 use std::fmt;
@@ -18,6 +32,31 @@ use std::fmt;
 pub enum PlotError {
     /// There is nothing to draw: no study has both coordinates.
     NoData,
+    /// Inputs that belong together per study have different lengths.
+    LengthMismatch {
+        /// The input that disagrees, e.g. `"weights"`.
+        what: &'static str,
+        /// Number of studies.
+        expected: usize,
+        /// Its length.
+        got: usize,
+    },
+    /// An index into the plot's studies (a subgroup member) or levels (a study's level) is
+    /// out of range.
+    IndexOutOfRange {
+        /// The index given.
+        index: usize,
+        /// Number of studies or levels.
+        len: usize,
+    },
+    /// The drawing area is smaller than the plot needs to keep every label readable (a forest
+    /// plot's height grows with the number of studies); sizes in backend pixels.
+    AreaTooSmall {
+        /// Width and height needed.
+        needed: (u32, u32),
+        /// Width and height given.
+        available: (u32, u32),
+    },
     /// The drawing backend failed (a canvas lost, a write error); the backend's own message.
     Backend(String),
 }
@@ -26,6 +65,23 @@ impl fmt::Display for PlotError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::NoData => f.write_str("there are no studies with values to plot"),
+            Self::LengthMismatch {
+                what,
+                expected,
+                got,
+            } => write!(
+                f,
+                "the plot has {expected} studies but {got} {what}: expected one per study"
+            ),
+            Self::IndexOutOfRange { index, len } => write!(
+                f,
+                "index {index} is used but the plot has only {len} studies or levels: expected an index below {len}"
+            ),
+            Self::AreaTooSmall { needed, available } => write!(
+                f,
+                "the plot needs {}×{} pixels to keep its labels apart but has {}×{}: enlarge it or let it scroll",
+                needed.0, needed.1, available.0, available.1
+            ),
             Self::Backend(msg) => write!(f, "the plot could not be drawn: {msg}"),
         }
     }

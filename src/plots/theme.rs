@@ -1,14 +1,42 @@
 //! Colours, fonts and sizes shared by every plot: a light style fit for a journal figure, with
 //! the Okabe–Ito palette, which stays distinguishable under the common colour-vision deficiencies.
+//!
+//! Every length in the plot modules is in layout pixels (CSS pixels); [`Theme::px`] and
+//! [`Theme::len`] turn them into device pixels so a canvas on a high-density screen stays sharp.
 
-use plotters::style::RGBColor;
+use plotters::style::{FontStyle, IntoFont, RGBColor, TextStyle};
 
 /// Okabe & Ito (2008), "Color Universal Design": blue.
 pub const BLUE: RGBColor = RGBColor(0, 114, 178);
+/// Okabe–Ito sky blue.
+pub const SKY_BLUE: RGBColor = RGBColor(86, 180, 233);
+/// Okabe–Ito orange.
+pub const ORANGE: RGBColor = RGBColor(230, 159, 0);
+/// Okabe–Ito vermillion.
+pub const VERMILLION: RGBColor = RGBColor(213, 94, 0);
+/// Okabe–Ito bluish green.
+pub const BLUISH_GREEN: RGBColor = RGBColor(0, 158, 115);
+/// Okabe–Ito yellow, used only as a faint background behind a highlighted study.
+pub const YELLOW: RGBColor = RGBColor(240, 228, 66);
 /// Axis and text colour: near-black, softer on screen than pure black.
 pub const INK: RGBColor = RGBColor(34, 38, 46);
+/// Secondary text (captions, notes).
+pub const MUTED: RGBColor = RGBColor(95, 101, 112);
 /// Grid lines.
 pub const GRID: RGBColor = RGBColor(226, 229, 235);
+/// The page behind the plot.
+pub const PAPER: RGBColor = RGBColor(255, 255, 255);
+
+/// Font size of ordinary labels, in layout pixels as plotters measures them (plotters' SVG
+/// backend writes `font-size` as this divided by [`FONT_SIZE_TO_EM`]).
+pub const TEXT_SIZE: f64 = 15.0;
+/// Font size of captions and notes.
+pub const SMALL_SIZE: f64 = 13.0;
+/// plotters divides a font's size by this to get the CSS `font-size` of the text it draws.
+pub const FONT_SIZE_TO_EM: f64 = 1.24;
+/// Average advance of a character of a sans-serif font as a fraction of the em; an upper
+/// estimate (digits and lower case are narrower), so that columns sized with it never collide.
+const CHAR_WIDTH_EM: f64 = 0.6;
 
 /// How a plot is drawn: the font and a scale for high-density screens.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,9 +71,39 @@ impl Theme {
         }
     }
 
-    /// A length in layout pixels converted to device pixels.
+    /// A length in layout pixels converted to whole device pixels, at least 1 (stroke widths,
+    /// radii).
     pub fn px(&self, layout_px: f64) -> u32 {
         // Rounding to whole pixels is what the backends draw anyway.
         (layout_px * self.scale).round().max(1.0) as u32
+    }
+
+    /// A length in layout pixels converted to device pixels, unrounded (positions).
+    pub fn len(&self, layout_px: f64) -> f64 {
+        layout_px * self.scale
+    }
+
+    /// The text style of a label of `size` layout pixels (plotters' measure) in `colour`.
+    pub fn text(&self, size: f64, colour: RGBColor) -> TextStyle<'static> {
+        (self.font, self.len(size)).into_font().color(&colour)
+    }
+
+    /// As [`Theme::text`], in bold.
+    pub fn bold(&self, size: f64, colour: RGBColor) -> TextStyle<'static> {
+        (self.font, self.len(size), FontStyle::Bold)
+            .into_font()
+            .color(&colour)
+    }
+
+    /// The height of a line of text of `size`, in device pixels: the em the backend draws.
+    pub fn text_height(&self, size: f64) -> f64 {
+        self.len(size) / FONT_SIZE_TO_EM
+    }
+
+    /// An upper estimate of the width of `text` at `size`, in device pixels. The backends give
+    /// no reliable measure without a font file (the SVG is measured by whoever views it), so
+    /// layout reserves room by character count.
+    pub fn text_width(&self, text: &str, size: f64) -> f64 {
+        text.chars().count() as f64 * CHAR_WIDTH_EM * self.text_height(size)
     }
 }

@@ -7,8 +7,7 @@
 
 use serde::Serialize;
 
-use super::fit::fit_inputs;
-use super::{Coefficient, Fit, StatsError, Test};
+use super::{fit, Coefficient, Design, Fit, StatsError, Test};
 
 /// The name of the standard-error column added to the design.
 const PREDICTOR: &str = "sei";
@@ -40,23 +39,21 @@ impl Fit {
     /// moderators (for example all equal, in a model with an intercept), or non-convergence.
     pub fn regtest(&self) -> Result<Regtest, StatsError> {
         let (k, p) = (self.k, self.p);
-        let mut x = self.data.x.clone().resize_horizontally(p + 1, 0.0);
-        for (i, v) in self.data.v.iter().enumerate() {
+        let mut x = self.x().clone().resize_horizontally(p + 1, 0.0);
+        for (i, v) in self.vi().iter().enumerate() {
             x[(i, p)] = v.sqrt();
         }
         let mut names = self.names();
         names.push(PREDICTOR.to_owned());
-        let design = super::Design {
+        let design = Design {
             x,
             names,
-            intercept: self.intercept,
+            intercept: self.has_intercept(),
             terms: Vec::new(),
         };
-        let data = super::input::Inputs::new(&self.data.y, &self.data.v, &design)?;
-        // R² and the omnibus test of the test model are not part of the result; skip R².
-        let test_fit = fit_inputs(data, design.intercept, &design.names, &self.spec, false)?;
+        let test_fit = fit(self.yi(), self.vi(), &design, &self.spec)?;
         let slope = test_fit.coefficients[p].clone();
-        let limit = (p == 1 && self.intercept).then(|| test_fit.coefficients[0].clone());
+        let limit = (p == 1 && self.has_intercept()).then(|| test_fit.coefficients[0].clone());
         Ok(Regtest {
             slope,
             df: (self.spec.test == Test::KnappHartung).then_some(k - p - 1),

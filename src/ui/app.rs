@@ -109,5 +109,6 @@ fn bcg_bubble_plot(table: &Table) -> Result<BubblePlot, String> {
         y: studies.yi,
         x_label: "Absolute latitude (degrees)".to_owned(),
         y_label: "Log risk ratio".to_owned(),
+        ..BubblePlot::default()
     })
 }

@@ -57,5 +57,7 @@ fn draw(canvas: &HtmlCanvasElement, plot: &BubblePlot) -> Result<(), PlotError> 
         &backend.into_drawing_area(),
         plot,
         &Theme::with_scale(ratio),
+        None,
     )
+    .map(|_| ())
 }

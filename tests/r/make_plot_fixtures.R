@@ -38,7 +38,8 @@ cases <- list(
 )
 
 write_json(
-  list(yi = as.vector(dat$yi), vi = as.vector(dat$vi), ablat = dat$ablat, cases = cases),
+  list(author = dat$author, year = dat$year, alloc = dat$alloc,
+       yi = as.vector(dat$yi), vi = as.vector(dat$vi), ablat = dat$ablat, cases = cases),
   file.path(out_dir, "regtest_bcg.json"),
   digits = NA, auto_unbox = TRUE, pretty = TRUE, na = "null"
 )

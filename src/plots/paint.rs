@@ -1,0 +1,59 @@
+//! Drawing primitives in backend pixels shared by the plots (rounded as the backends draw),
+//! and the formatting of test results.
+
+use plotters::coord::Shift;
+use plotters::element::DashedPathElement;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::PlotError;
+
+/// A point in backend pixels, rounded as the backends draw it.
+pub(crate) fn px(x: f64, y: f64) -> (i32, i32) {
+    (x.round() as i32, y.round() as i32)
+}
+
+/// Draws a polyline through `points` (backend pixels).
+pub(crate) fn polyline<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    points: &[(f64, f64)],
+    style: ShapeStyle,
+) -> Result<(), PlotError> {
+    let path: Vec<(i32, i32)> = points.iter().map(|&(x, y)| px(x, y)).collect();
+    area.draw(&PathElement::new(path, style))?;
+    Ok(())
+}
+
+/// Draws `text` anchored at `(x, y)` (backend pixels).
+pub(crate) fn label<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    text: &str,
+    (x, y): (f64, f64),
+    style: &TextStyle,
+    anchor: (HPos, VPos),
+) -> Result<(), PlotError> {
+    let style = style.pos(Pos::new(anchor.0, anchor.1));
+    area.draw(&Text::new(text.to_owned(), px(x, y), style))?;
+    Ok(())
+}
+
+/// Draws a dashed line through `points`, dashes and gaps `dash` backend pixels long.
+pub(crate) fn dashed<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    points: &[(f64, f64)],
+    dash: u32,
+    style: ShapeStyle,
+) -> Result<(), PlotError> {
+    let path: Vec<(i32, i32)> = points.iter().map(|&(x, y)| px(x, y)).collect();
+    area.draw(&DashedPathElement::new(path, dash, dash, style))?;
+    Ok(())
+}
+
+/// A p-value as journals print it: four decimals, or "< 0.0001".
+pub(crate) fn format_p(p: f64) -> String {
+    if p < 1e-4 {
+        "p < 0.0001".to_owned()
+    } else {
+        format!("p = {p:.4}")
+    }
+}
