@@ -10,6 +10,7 @@
 pub mod analysis;
 pub mod effect_size;
 pub mod examples;
+pub mod export;
 pub mod formula;
 pub mod parse;
 pub mod report;
