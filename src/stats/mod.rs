@@ -15,6 +15,7 @@ mod input;
 mod likelihood;
 mod permutation;
 mod predict;
+pub mod regtest;
 mod spec;
 mod tau2;
 mod wls;
