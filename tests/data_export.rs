@@ -11,7 +11,7 @@
 use std::process::Command;
 
 use meridian::data::export::{r_script, results_csv, results_json};
-use meridian::data::session::{Session, SessionError};
+use meridian::data::session::Session;
 
 fn bcg_ablat() -> Session {
     let mut s = Session::default();
@@ -110,7 +110,7 @@ fn csv_holds_the_report_at_full_precision() {
 fn r_script_for_bcg_ablat_knha() {
     let mut s = bcg_ablat();
     s.test = "knha".into();
-    let script = r_script(&s).unwrap();
+    let script = r_script(&s);
     for line in [
         "library(metafor)\n",
         "dat <- read.csv(text = \"trial,author,year,tpos,tneg,cpos,cneg,ablat,alloc\n1,Aronson,1948,4,119,11,128,44,random\n",
@@ -131,7 +131,7 @@ fn r_script_for_bcg_ablat_knha() {
 #[test]
 fn r_script_escapes_labels_and_keeps_levels_references_and_prediction() {
     let s = odd_table();
-    let script = r_script(&s).unwrap();
+    let script = r_script(&s);
     for part in [
         // Decimal commas become points; quotes doubled for CSV, then escaped for R.
         "dat <- read.csv(text = \"study,yi,vi,dose,region\n\\\"Smith, J. \\\"\\\"the elder\\\"\\\"\\\",0.12,0.021,5,Europe\n",
@@ -162,7 +162,7 @@ fn r_script_for_pooled_effects_and_standard_errors() {
         method: "FE".into(),
         ..Session::default()
     };
-    let script = r_script(&s).unwrap();
+    let script = r_script(&s);
     assert!(script.contains("method = \"FE\""));
     // metafor has no Q-profile interval without τ².
     assert!(!script.contains("confint"));
@@ -175,23 +175,36 @@ fn r_script_for_pooled_effects_and_standard_errors() {
     s.sei = Some("se".into());
     s.measure = None;
     s.formula = "dose".into();
-    // No script for an analysis that does not run: the error is the analysis's own.
-    assert!(matches!(r_script(&s), Err(SessionError::Analysis(_))));
+    // An analysis that does not run: the data and the reason, no model.
+    let script = r_script(&s);
+    assert!(script.contains(
+        "# Meridian could not run this analysis, so the script holds only the data:\n# formula \"dose\", characters 1\\u{2013}4: there is no column \"dose\""
+    ));
+    assert!(script.contains("dat <- read.csv(text = \"id,est,se\n1,0.1,0.2\n"));
+    assert!(!script.contains("rma(") && script.is_ascii());
     s.formula.clear();
-    let script = r_script(&s).unwrap();
+    let script = r_script(&s);
     assert!(script.contains("res <- rma(yi = est, sei = se, method = \"FE\""));
     assert!(script.contains("slab = id)"));
     assert!(script.contains("predict(res)\n\n# Plots.\nforest(res)\n"));
 }
 
 #[test]
-fn r_script_needs_a_valid_session() {
+fn r_script_without_an_analysis_keeps_the_data_and_says_why() {
     let s = Session {
         method: "XYZ".into(),
         ..Session::default()
     };
-    assert!(matches!(
-        r_script(&s),
-        Err(SessionError::UnknownMethod { .. })
-    ));
+    let script = r_script(&s);
+    assert!(script.contains("# unknown estimator \"XYZ\": expected one of FE, EE,"));
+    assert!(script.contains("dat <- read.csv(text = \"trial,author,year,"));
+    assert!(!script.contains("rma("));
+    let mut s = Session::default();
+    s.load_text("a,b\n1,2,3\n\"x\\y".into());
+    let script = r_script(&s);
+    assert!(script.contains("# line 2 has 3 fields"), "{script}");
+    assert!(
+        script.contains("text <- \"a,b\n1,2,3\n\\\"x\\\\y\"\n"),
+        "{script}"
+    );
 }

@@ -4,11 +4,12 @@
 
 use csv::Writer;
 
+use super::analysis::{Analysis, AnalysisSpec};
 use super::effect_size::Measure;
-use super::parse::{is_missing, ColumnKind, NumCell, Table};
+use super::parse::{is_missing, parse, ColumnKind, NumCell, Table};
 use super::report::FitReport;
 use super::roles::{EffectSource, Variance};
-use super::session::{Session, SessionError};
+use super::session::Session;
 
 /// Columns of [`results_csv`].
 const CSV_HEADER: [&str; 14] = [
@@ -193,12 +194,17 @@ pub fn results_json(report: &FitReport) -> String {
 /// An R string literal of `s`: `"` and `\` escaped, and non-ASCII and control characters as
 /// `\u{…}` escapes, so the script is plain ASCII and reads the same in any R locale.
 fn r_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
+    format!("\"{}\"", ascii(s, true))
+}
+
+/// `s` in ASCII, non-ASCII and control characters as R's `\u{…}` escapes; `"` and `\`
+/// escaped too for the inside of a string literal.
+fn ascii(s: &str, literal: bool) -> String {
+    let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
+            '"' if literal => out.push_str("\\\""),
+            '\\' if literal => out.push_str("\\\\"),
             // A newline may stand in an R string as it is, which keeps embedded data readable.
             '\n' => out.push('\n'),
             '\r' => out.push_str("\\r"),
@@ -208,7 +214,6 @@ fn r_string(s: &str) -> String {
             c => out.push_str(&format!("\\U{{{:x}}}", u32::from(c))),
         }
     }
-    out.push('"');
     out
 }
 
@@ -279,24 +284,9 @@ fn transformation(measure: Option<Measure>) -> Option<&'static str> {
     }
 }
 
-/// A metafor R script that reproduces the session's analysis: the data embedded with
-/// `read.csv(text = …)`, `escalc` when effect sizes come from raw data, `rma` with the same
-/// formula, estimator, test and level (factor levels ordered and referenced as Meridian orders
-/// them), then `print`, `confint`, `predict`, `forest`, `funnel` and a `regplot` (bubble plot)
-/// per continuous moderator.
-///
-/// The session is analysed first, so a script is only written for an analysis that runs.
-pub fn r_script(session: &Session) -> Result<String, SessionError> {
-    let spec = session.spec()?;
-    let analysis = session.analyse()?;
-    let table = &analysis.table;
-    let fixed = analysis.fit.spec.method.is_fixed();
-    let mut s = String::new();
-    s += "# metafor script written by Meridian: it reproduces the analysis shown in the app.\n";
-    s += "# Run it in R after install.packages(\"metafor\").\n";
-    s += "library(metafor)\n\n";
-
-    s += "# The data, embedded so that the script runs on its own.\n";
+/// The table as an R statement `dat <- read.csv(text = …)` with fixed column classes, so
+/// that R reads every column as Meridian does.
+fn data_block(table: &Table) -> String {
     let classes: Vec<String> = table
         .columns
         .iter()
@@ -308,16 +298,69 @@ pub fn r_script(session: &Session) -> Result<String, SessionError> {
             format!("{} = \"{class}\"", r_string(&c.name))
         })
         .collect();
-    s += &format!(
-        "dat <- read.csv(text = {},\n  check.names = FALSE, na.strings = \"NA\",\n  colClasses = c({}))\n\n",
+    format!(
+        "# The data, embedded so that the script runs on its own.\n\
+         dat <- read.csv(text = {},\n  check.names = FALSE, na.strings = \"NA\",\n  colClasses = c({}))\n",
         r_string(&table_csv(table)),
         classes.join(", ")
-    );
+    )
+}
+
+/// `text` as R comment lines, in ASCII like the rest of the script.
+fn r_comment(text: &str) -> String {
+    text.lines()
+        .map(|line| format!("# {}\n", ascii(line, false)))
+        .collect()
+}
+
+const SCRIPT_HEADER: &str =
+    "# metafor script written by Meridian: it reproduces the analysis shown in the app.\n\
+                             # Run it in R after install.packages(\"metafor\").\n";
+
+/// A metafor R script that reproduces the session's analysis: the data embedded with
+/// `read.csv(text = …)`, `escalc` when effect sizes come from raw data, `rma` with the same
+/// formula, estimator, test and level (factor levels ordered and referenced as Meridian orders
+/// them), then `print`, `confint`, `predict`, `forest`, `funnel` and a `regplot` (bubble plot)
+/// per continuous moderator.
+///
+/// When the analysis fails, the script says why in a comment and holds only the data (or,
+/// when the text is not a table, the text as a string), so the user can still take them to R.
+pub fn r_script(session: &Session) -> String {
+    match session
+        .spec()
+        .and_then(|spec| Ok((session.analyse()?, spec)))
+    {
+        Ok((analysis, spec)) => model_script(session, &analysis, &spec),
+        Err(e) => {
+            let mut s = SCRIPT_HEADER.to_owned();
+            s += "#\n# Meridian could not run this analysis, so the script holds only the data:\n";
+            s += &r_comment(&e.to_string());
+            s += "library(metafor)\n\n";
+            s += &match parse(&session.text) {
+                Ok(table) => data_block(&table),
+                Err(_) => format!(
+                    "# The data as pasted; they are not a table Meridian can read.\ntext <- {}\n",
+                    r_string(&session.text)
+                ),
+            };
+            s
+        }
+    }
+}
+
+/// The script of an analysis that ran; `spec` is the session's, from which it ran.
+fn model_script(session: &Session, analysis: &Analysis, spec: &AnalysisSpec) -> String {
+    let table = &analysis.table;
+    let fixed = analysis.fit.spec.method.is_fixed();
+    let mut s = SCRIPT_HEADER.to_owned();
+    s += "library(metafor)\n\n";
+    s += &data_block(table);
+    s += "\n";
 
     let source = analysis
         .roles
         .source(spec.measure)
-        .map_err(|e| SessionError::Analysis(e.into()))?;
+        .expect("the analysis ran from the same roles and measure");
     let effect_args = match &source {
         EffectSource::Raw { measure, columns } => {
             let args: Vec<String> = measure
@@ -402,7 +445,7 @@ pub fn r_script(session: &Session) -> Result<String, SessionError> {
         (Some(formula), Some(at)) => {
             let x0 = formula
                 .predictor_row(table, &analysis.studies.rows, &spec.references, at)
-                .map_err(|e| SessionError::Analysis(e.into()))?;
+                .expect("the analysis predicted at the same point");
             let skip = usize::from(analysis.design.intercept);
             let values: Vec<String> = x0[skip..].iter().map(f64::to_string).collect();
             Some(format!(", newmods = c({})", values.join(", ")))
@@ -445,7 +488,7 @@ pub fn r_script(session: &Session) -> Result<String, SessionError> {
             };
         }
     }
-    Ok(s)
+    s
 }
 
 #[cfg(test)]
