@@ -152,6 +152,7 @@ pub struct Session {
     /// `"z"` or `"knha"` (Knapp–Hartung).
     pub test: String,
     /// Confidence level in percent (95.0).
+    #[serde(deserialize_with = "level_or_default")]
     pub level: f64,
     /// Moderator column → the value (or factor level) to predict the effect at.
     pub predict_at: BTreeMap<String, String>,
@@ -571,6 +572,12 @@ impl Session {
             // Nothing fits: keep the choice, so the analysis names the column it lacks.
             .or_else(|| self.measure.clone())
     }
+}
+
+/// The saved confidence level, or 95 % for `null`: JSON has no NaN, so a level the user had
+/// cleared (NaN in the form) is saved as `null`, and the rest of the session must still load.
+fn level_or_default<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(95.0))
 }
 
 /// The `escalc` role with this name.
@@ -1159,6 +1166,11 @@ mod tests {
             ("yi,vi\n1,1\n", "DL")
         );
         assert_eq!(old.level, 95.0);
+        let cleared = Session {
+            level: f64::NAN,
+            ..Session::default()
+        };
+        assert_eq!(Session::from_json(&cleared.to_json()).unwrap().level, 95.0);
         let e = Session::from_json("{\"level\": \"high\"}").unwrap_err();
         assert!(e
             .to_string()
