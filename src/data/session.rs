@@ -352,10 +352,10 @@ impl Session {
                 changed = true;
             }
         }
-        if !categorical {
-            self.references.remove(column);
-        }
         if changed {
+            if !categorical {
+                self.references.remove(column);
+            }
             self.formula = model.render();
         }
     }
@@ -801,8 +801,9 @@ pub fn is_study_level_average(column: &str) -> bool {
         || STATISTICS
             .iter()
             .any(|s| first.strip_prefix(s).is_some_and(|rest| WORDS.contains(&rest)))
-        // Baseline or control-group risk, under its usual names.
-        || words.windows(2).any(|w| matches!(w, ["control" | "base", "risk" | "rate"]))
+        // Baseline or control-group risk, under its usual names (control event rate, …).
+        || words.iter().any(|w| matches!(*w, "control" | "base"))
+            && words.iter().any(|w| matches!(*w, "risk" | "rate"))
         || words.iter().any(|w| matches!(*w, "cer" | "baserisk" | "baselinerisk"))
 }
 
@@ -992,6 +993,11 @@ mod tests {
         s.set_categorical("year", false);
         assert_eq!(s.formula, "year + ablat + I(year^2) + year:ablat");
         assert!(s.references.is_empty());
+        // Nothing to switch, nothing forgotten: a text column keeps its reference.
+        let mut s = with_formula("alloc");
+        s.references.insert("alloc".into(), "random".into());
+        s.set_moderator("alloc", true, false);
+        assert_eq!(s.references["alloc"], "random");
     }
 
     #[test]
@@ -1128,6 +1134,7 @@ mod tests {
             "pctfemale",
             "avgweight",
             "MedianAge",
+            "Control event rate",
         ] {
             assert!(is_study_level_average(name), "{name}");
         }
