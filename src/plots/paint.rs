@@ -2,7 +2,6 @@
 //! and the formatting of test results.
 
 use plotters::coord::Shift;
-use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -34,18 +33,6 @@ pub(crate) fn label<DB: DrawingBackend>(
 ) -> Result<(), PlotError> {
     let style = style.pos(Pos::new(anchor.0, anchor.1));
     area.draw(&Text::new(text.to_owned(), px(x, y), style))?;
-    Ok(())
-}
-
-/// Draws a dashed line through `points`, dashes and gaps `dash` backend pixels long.
-pub(crate) fn dashed<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    points: &[(f64, f64)],
-    dash: u32,
-    style: ShapeStyle,
-) -> Result<(), PlotError> {
-    let path: Vec<(i32, i32)> = points.iter().map(|&(x, y)| px(x, y)).collect();
-    area.draw(&DashedPathElement::new(path, dash, dash, style))?;
     Ok(())
 }
 
