@@ -291,3 +291,19 @@ fn highlighted_study_gets_a_ring_and_hit_testing_finds_every_row() {
     }
     assert_eq!(layout.hit(-10.0, -10.0), None);
 }
+
+#[test]
+fn device_pixel_ratio_two_doubles_every_length() {
+    let plot = bcg_forest_on(EffectScale::Exp);
+    let (one, two) = (Theme::default(), Theme::with_scale(2.0));
+    let (w1, h1) = forest_size(&plot, &one).expect("sizes");
+    let (w2, h2) = forest_size(&plot, &two).expect("sizes");
+    assert!(w2.abs_diff(2 * w1) <= 2 && h2.abs_diff(2 * h1) <= 2);
+    let (_, at_one) = render((w1, h1), |a| draw_forest(a, &plot, &one, None));
+    let (_, at_two) = render((w2, h2), |a| draw_forest(a, &plot, &two, None));
+    for (a, b) in at_one.marks.iter().zip(&at_two.marks) {
+        assert!((2.0 * a.centre.0 - b.centre.0).abs() <= 2.0 * PIXEL);
+        assert!((2.0 * a.centre.1 - b.centre.1).abs() <= 2.0 * PIXEL);
+    }
+    assert_eq!(Theme::with_scale(f64::NAN), Theme::default());
+}

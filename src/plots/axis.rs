@@ -318,3 +318,63 @@ pub(crate) fn draw_y_axis<DB: DrawingBackend>(
         (HPos::Center, VPos::Bottom),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(lo: f64, hi: f64, scale: EffectScale, max: usize) -> Vec<String> {
+        ticks(lo, hi, scale, max)
+            .into_iter()
+            .map(|t| t.label)
+            .collect()
+    }
+
+    #[test]
+    fn log_axis_ticks_are_powers_of_two_when_they_fit() {
+        let found = labels(0.2f64.ln(), 3.0f64.ln(), EffectScale::Exp, 8);
+        assert_eq!(found, ["0.25", "0.5", "1", "2"]);
+        for t in ticks(0.2f64.ln(), 3.0f64.ln(), EffectScale::Exp, 8) {
+            assert!((t.value.exp() - t.label.parse::<f64>().unwrap()).abs() < 1e-12);
+        }
+    }
+
+    #[test]
+    fn wide_log_axes_fall_back_to_one_two_five_then_powers_of_four_then_decades() {
+        assert_eq!(
+            labels(0.01f64.ln(), 60f64.ln(), EffectScale::Exp, 9),
+            ["0.0156", "0.0625", "0.25", "1", "4", "16"]
+        );
+        assert_eq!(
+            labels(1e-4f64.ln(), 1e4f64.ln(), EffectScale::Exp, 5),
+            ["0.0001", "0.01", "1", "100", "10000"]
+        );
+    }
+
+    #[test]
+    fn narrow_log_axes_get_linear_steps() {
+        assert_eq!(
+            labels(0.75f64.ln(), 1.3f64.ln(), EffectScale::Exp, 8),
+            ["0.8", "0.9", "1", "1.1", "1.2", "1.3"]
+        );
+    }
+
+    #[test]
+    fn linear_ticks_use_the_decimals_of_their_step_and_a_true_minus() {
+        assert_eq!(
+            labels(-1.2, 0.6, EffectScale::Identity, 8),
+            [
+                "\u{2212}1.00",
+                "\u{2212}0.75",
+                "\u{2212}0.50",
+                "\u{2212}0.25",
+                "0.00",
+                "0.25",
+                "0.50"
+            ]
+        );
+        assert_eq!(format_fixed(-0.0001, 2), "0.00");
+        assert!(ticks(1.0, 1.0, EffectScale::Identity, 5).is_empty());
+        assert!(ticks(0.0, f64::INFINITY, EffectScale::Exp, 5).is_empty());
+    }
+}
