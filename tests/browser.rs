@@ -40,7 +40,7 @@ fn data_table_shows_one_row_per_study_and_cells_as_text() {
     let rows = root.query_selector_all("tbody tr").expect("valid selector");
     assert_eq!(rows.length(), 2);
     let first = root
-        .query_selector("tbody tr td")
+        .query_selector("tbody tr td:nth-child(2)")
         .expect("valid selector")
         .expect("a first cell");
     // Text from the data is shown as written, never interpreted as HTML.

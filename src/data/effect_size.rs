@@ -146,6 +146,48 @@ impl Measure {
         }
     }
 
+    /// A plain-language name of the effect size on the scale it is fitted on.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Or => "log odds ratio",
+            Self::Rr => "log risk ratio",
+            Self::Rd => "risk difference",
+            Self::Smd => "standardised mean difference (Hedges' g)",
+            Self::Md => "mean difference",
+            Self::Rom => "log ratio of means",
+            Self::Zcor => "Fisher's z",
+            Self::Cor => "correlation",
+            Self::Plo => "logit proportion",
+            Self::Pr => "proportion",
+        }
+    }
+
+    /// The scale people read the effect on, when it differs from the fitted scale: ratios for
+    /// log measures, a correlation for Fisher's z, a proportion for logits.
+    pub fn back_transformed_label(self) -> Option<&'static str> {
+        match self {
+            Self::Or => Some("odds ratio"),
+            Self::Rr => Some("risk ratio"),
+            Self::Rom => Some("ratio of means"),
+            Self::Zcor => Some("correlation"),
+            Self::Plo => Some("proportion"),
+            Self::Rd | Self::Smd | Self::Md | Self::Cor | Self::Pr => None,
+        }
+    }
+
+    /// `value` on the fitted scale taken back to the reading scale of
+    /// [`Measure::back_transformed_label`] (metafor's `transf.exp.int`, `transf.ztor`,
+    /// `transf.ilogit`); the value itself for measures read on the fitted scale. Monotone, so
+    /// interval bounds transform into interval bounds.
+    pub fn back_transform(self, value: f64) -> f64 {
+        match self {
+            Self::Or | Self::Rr | Self::Rom => value.exp(),
+            Self::Zcor => value.tanh(),
+            Self::Plo => 1.0 / (1.0 + (-value).exp()),
+            Self::Rd | Self::Smd | Self::Md | Self::Cor | Self::Pr => value,
+        }
+    }
+
     /// The raw columns the measure needs, in the order [`compute`] takes their values.
     pub fn roles(self) -> &'static [RawRole] {
         use RawRole::*;
@@ -511,6 +553,21 @@ mod tests {
         assert!(e
             .to_string()
             .starts_with("unknown effect-size measure \"OddsRatio\""));
+    }
+
+    #[test]
+    fn back_transforms_are_the_inverse_links() {
+        // BCG pooled log risk ratio −0.7145 (metafor REML) is a risk ratio of e^−0.7145 ≈ 0.48944.
+        assert!((Measure::Rr.back_transform(-0.7145) - 0.489_436_77).abs() < 1e-8);
+        // tanh(0.5) = (e − 1)/(e + 1) with e = e^1.
+        let e = 1f64.exp();
+        assert!((Measure::Zcor.back_transform(0.5) - (e - 1.0) / (e + 1.0)).abs() < TOL);
+        // logit⁻¹(0) = ½; logit⁻¹(ln 3) = 3/4.
+        assert!((Measure::Plo.back_transform(0.0) - 0.5).abs() < TOL);
+        assert!((Measure::Plo.back_transform(3f64.ln()) - 0.75).abs() < TOL);
+        assert_eq!(Measure::Smd.back_transform(0.3), 0.3);
+        assert_eq!(Measure::Smd.back_transformed_label(), None);
+        assert_eq!(Measure::Or.back_transformed_label(), Some("odds ratio"));
     }
 
     #[test]

@@ -19,7 +19,7 @@ use std::fmt;
 
 use nalgebra::DMatrix;
 
-use super::parse::{quoted_list, ColumnKind, NumCell, ParseError, Table};
+use super::parse::{is_missing, quoted_list, ColumnKind, NumCell, ParseError, Table};
 use crate::stats::{Design, Term};
 
 /// A stretch of the formula text, in characters from 0, end exclusive.
@@ -539,6 +539,39 @@ fn level_label(v: f64) -> String {
     format!("{v}")
 }
 
+/// The levels `factor(column)` has over the table rows `rows`, in R's order (numbers by value,
+/// text by bytes as in the C locale), before any change of reference; missing cells are not
+/// levels. For menus that let the user pick the reference level.
+pub fn factor_levels(
+    table: &Table,
+    column: &str,
+    rows: &[usize],
+) -> Result<Vec<String>, ParseError> {
+    let col = table.column(column)?;
+    let present = rows.iter().map(|&r| col.cell(r)).filter(|c| !is_missing(c));
+    if matches!(
+        col.kind,
+        ColumnKind::Numeric | ColumnKind::NumericDecimalComma
+    ) {
+        let cells = table.numeric(column)?;
+        let mut values: Vec<f64> = rows
+            .iter()
+            .filter_map(|&r| match cells[r] {
+                NumCell::Value(v) => Some(v),
+                NumCell::Missing => None,
+            })
+            .collect();
+        values.sort_by(f64::total_cmp);
+        values.dedup();
+        return Ok(values.into_iter().map(level_label).collect());
+    }
+    Ok(present
+        .collect::<BTreeSet<&str>>()
+        .into_iter()
+        .map(str::to_owned)
+        .collect())
+}
+
 impl Formula {
     /// Parses the right-hand side of a model formula.
     ///
@@ -992,6 +1025,21 @@ mod tests {
             .design(&t, &[0, 1, 2], &BTreeMap::new())
             .unwrap();
         assert_eq!(d.names, ["intrcpt", "ga", "gb"]); // levels B < a < b
+    }
+
+    #[test]
+    fn factor_levels_follow_r_order_and_skip_missing_cells() {
+        // levels(factor(dat.bcg$alloc)) in R: "alternate" "random" "systematic".
+        let t = parse(BCG).unwrap();
+        let rows: Vec<usize> = (0..t.rows()).collect();
+        assert_eq!(
+            factor_levels(&t, "alloc", &rows).unwrap(),
+            ["alternate", "random", "systematic"]
+        );
+        // levels(factor(c(10, 9, 10, NA))) is "9" "10": by value, not by text.
+        let t = parse("x\n10\n9\n10\nNA\n").unwrap();
+        assert_eq!(factor_levels(&t, "x", &[0, 1, 2, 3]).unwrap(), ["9", "10"]);
+        assert!(factor_levels(&t, "nope", &[0]).is_err());
     }
 
     #[test]

@@ -1,8 +1,22 @@
-//! The table of studies as parsed: one row per data row, the cells as the user wrote them.
+//! The table of studies as parsed: one row per data row, the cells as the user wrote them, and
+//! rows that are left out of the model marked with the reason.
 
 use leptos::prelude::*;
 
 use crate::data::parse::{ColumnKind, Table};
+
+/// A note on one row of the table, shown beside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowNote {
+    /// 0-based data row.
+    pub row: usize,
+    /// Why the row is marked, e.g. "left out: no value for ablat".
+    pub message: String,
+}
+
+/// Rows shown at most; a larger table shows its first rows and says how many are hidden, so
+/// that pasting 100 000 studies never freezes the page.
+const MAX_ROWS: usize = 500;
 
 /// The parsed table. Cells are rendered as text, never as HTML.
 #[component]
@@ -10,6 +24,9 @@ pub fn DataTable(
     /// The table to show.
     #[prop(into)]
     table: Signal<Table>,
+    /// Notes on rows (left out, invalid).
+    #[prop(into, optional)]
+    notes: Signal<Vec<RowNote>>,
 ) -> impl IntoView {
     let header = move || {
         table.with(|t| {
@@ -20,28 +37,53 @@ pub fn DataTable(
         })
     };
     let body = move || {
+        let notes = notes.get();
         table.with(|t| {
-            (0..t.rows())
+            (0..t.rows().min(MAX_ROWS))
                 .map(|row| {
                     let cells = t
                         .columns
                         .iter()
                         .map(|c| view! { <td class=cell_class(c.kind)>{c.cell(row).to_owned()}</td> })
                         .collect_view();
-                    view! { <tr>{cells}</tr> }
+                    let note = notes.iter().find(|n| n.row == row).map(|n| n.message.clone());
+                    let marked = note.is_some();
+                    view! {
+                        <tr class:row--excluded=marked data-row=row + 1>
+                            <td class="row-number">{row + 1}</td>
+                            {cells}
+                            <td class="row-note">{note.map(|n| view! { <span>"⚠ " {n}</span> })}</td>
+                        </tr>
+                    }
                 })
                 .collect_view()
+        })
+    };
+    let hidden = move || {
+        table.with(|t| {
+            (t.rows() > MAX_ROWS).then(|| {
+                view! {
+                    <p class="caption">
+                        {format!("Showing the first {MAX_ROWS} of {} rows.", t.rows())}
+                    </p>
+                }
+            })
         })
     };
     view! {
         <div class="table-scroll">
             <table class="data" data-testid="data-table">
                 <thead>
-                    <tr>{header}</tr>
+                    <tr>
+                        <th scope="col" class="row-number">"#"</th>
+                        {header}
+                        <th scope="col" class="row-note"><span class="visually-hidden">"Notes"</span></th>
+                    </tr>
                 </thead>
                 <tbody>{body}</tbody>
             </table>
         </div>
+        {hidden}
     }
 }
 

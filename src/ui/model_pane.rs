@@ -1,0 +1,339 @@
+//! The Model pane: estimator, test and level; moderators by checkbox (numeric or categorical,
+//! with the reference level), interactions, and the R-style formula, all editing one formula so
+//! the checkboxes and the formula box always agree.
+
+use leptos::prelude::*;
+
+use crate::data::formula::factor_levels;
+use crate::data::parse::{ColumnKind, Table};
+use crate::data::session::Session;
+use crate::stats::Tau2Method;
+
+use super::app::AnalysisResult;
+
+/// Estimators as the menu offers them: metafor's name and what it is.
+const METHODS: [(Tau2Method, &str); 10] = [
+    (Tau2Method::Reml, "REML: restricted maximum likelihood"),
+    (Tau2Method::Ml, "ML: maximum likelihood"),
+    (Tau2Method::Dl, "DL: DerSimonian–Laird"),
+    (Tau2Method::Pm, "PM: Paule–Mandel"),
+    (Tau2Method::Eb, "EB: empirical Bayes"),
+    (Tau2Method::He, "HE: Hedges"),
+    (Tau2Method::Hs, "HS: Hunter–Schmidt"),
+    (Tau2Method::Sj, "SJ: Sidik–Jonkman"),
+    (Tau2Method::Fe, "FE: fixed (common) effect"),
+    (Tau2Method::Ee, "EE: equal effects"),
+];
+
+/// The Model pane.
+#[component]
+pub fn ModelPane(
+    /// The whole state.
+    session: RwSignal<Session>,
+    /// The parsed table.
+    table: Memo<Result<Table, String>>,
+    /// The current analysis.
+    analysis: Memo<AnalysisResult>,
+) -> impl IntoView {
+    // Columns that can be moderators: all but those holding effect sizes and labels.
+    let candidates = Memo::new(move |_| {
+        let used: Vec<String> = analysis.with(|a| match a {
+            Ok(a) => {
+                let mut used: Vec<String> = a.roles.raw.values().cloned().collect();
+                used.extend(
+                    [&a.roles.yi, &a.roles.vi, &a.roles.sei, &a.roles.slab]
+                        .into_iter()
+                        .flatten()
+                        .cloned(),
+                );
+                used
+            }
+            Err(_) => Vec::new(),
+        });
+        table.with(|t| match t {
+            Ok(t) => t
+                .columns
+                .iter()
+                .filter(|c| !used.contains(&c.name) && c.kind != ColumnKind::Empty)
+                .map(|c| (c.name.clone(), c.kind == ColumnKind::Text))
+                .collect::<Vec<_>>(),
+            Err(_) => Vec::new(),
+        })
+    });
+    let formula_error = move || {
+        analysis.with(|a| match a {
+            Err(e) if session.with(|s| !s.formula.trim().is_empty()) && e.contains("formula") => {
+                Some(e.clone())
+            }
+            _ => None,
+        })
+    };
+    let pair = RwSignal::new((String::new(), String::new()));
+
+    view! {
+        <section class="card pane" aria-labelledby="model-title">
+            <h2 id="model-title">"2 · Model"</h2>
+            <div class="field-row">
+                <label class="field">
+                    <span>"Estimator of τ²"</span>
+                    <select
+                        data-testid="model-method"
+                        on:change=move |ev| {
+                            let v = event_target_value(&ev);
+                            session.update(|s| s.method = v);
+                        }
+                    >
+                        {METHODS
+                            .iter()
+                            .map(|&(m, text)| {
+                                let name = m.metafor_name();
+                                view! {
+                                    <option value=name selected=move || session.with(|s| s.method == name)>
+                                        {text}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
+                    </select>
+                </label>
+                <label class="field">
+                    <span>"Test"</span>
+                    <select
+                        data-testid="model-test"
+                        on:change=move |ev| {
+                            let v = event_target_value(&ev);
+                            session.update(|s| s.test = v);
+                        }
+                    >
+                        <option value="z" selected=move || session.with(|s| s.test == "z")>"z (normal)"</option>
+                        <option value="knha" selected=move || session.with(|s| s.test == "knha")>
+                            "Knapp–Hartung (t and F)"
+                        </option>
+                    </select>
+                </label>
+                <label class="field field--narrow">
+                    <span>"Confidence level (%)"</span>
+                    <input
+                        type="number"
+                        min="50"
+                        max="99.9"
+                        step="0.5"
+                        data-testid="model-level"
+                        prop:value=move || session.with(|s| s.level.to_string())
+                        on:change=move |ev| {
+                            if let Ok(v) = event_target_value(&ev).parse::<f64>() {
+                                if v > 0.0 && v < 100.0 {
+                                    session.update(|s| s.level = v);
+                                }
+                            }
+                        }
+                    />
+                </label>
+            </div>
+
+            <fieldset class="moderators">
+                <legend>"Moderators"</legend>
+                <p class="hint">"Tick a column to add it to the model; a categorical moderator gets one coefficient per level against the reference."</p>
+                <ul class="moderator-list">
+                    {move || {
+                        candidates
+                            .get()
+                            .into_iter()
+                            .map(|(column, text)| {
+                                view! { <ModeratorRow session=session table=table analysis=analysis column=column text=text /> }
+                            })
+                            .collect_view()
+                    }}
+                </ul>
+                <div class="field-row interaction">
+                    <span class="field-label">"Interaction"</span>
+                    <select
+                        aria-label="First moderator of the interaction"
+                        data-testid="interaction-a"
+                        on:change=move |ev| {
+                            let v = event_target_value(&ev);
+                            pair.update(|p| p.0 = v);
+                        }
+                    >
+                        <option value="">"—"</option>
+                        {move || candidates.get().into_iter().map(|(c, _)| view! { <option value=c.clone()>{c.clone()}</option> }).collect_view()}
+                    </select>
+                    <span aria-hidden="true">"×"</span>
+                    <select
+                        aria-label="Second moderator of the interaction"
+                        data-testid="interaction-b"
+                        on:change=move |ev| {
+                            let v = event_target_value(&ev);
+                            pair.update(|p| p.1 = v);
+                        }
+                    >
+                        <option value="">"—"</option>
+                        {move || candidates.get().into_iter().map(|(c, _)| view! { <option value=c.clone()>{c.clone()}</option> }).collect_view()}
+                    </select>
+                    <button
+                        type="button"
+                        data-testid="interaction-add"
+                        disabled=move || pair.with(|(a, b)| a.is_empty() || b.is_empty() || a == b)
+                        on:click=move |_| {
+                            let (a, b) = pair.get();
+                            session.update(|s| s.add_interaction(&a, &b));
+                        }
+                    >
+                        "Add"
+                    </button>
+                </div>
+            </fieldset>
+
+            <label class="field">
+                <span>"Formula (R style: " <code>"ablat + factor(alloc)"</code> ", " <code>"a*b"</code> ", " <code>"I(x^2)"</code> ", " <code>"- 1"</code> ")"</span>
+                <input
+                    type="text"
+                    class="formula"
+                    spellcheck="false"
+                    placeholder="intercept only"
+                    data-testid="model-formula"
+                    prop:value=move || session.with(|s| s.formula.clone())
+                    on:change=move |ev| {
+                        let v = event_target_value(&ev);
+                        session.update(|s| s.formula = v);
+                    }
+                />
+            </label>
+            {move || formula_error().map(|e| view! { <p class="message message--error" role="alert">{e}</p> })}
+            <ul class="terms" aria-label="Terms in the model">
+                {move || {
+                    session
+                        .with(Session::terms)
+                        .into_iter()
+                        .map(|term| {
+                            let label = term.clone();
+                            view! {
+                                <li class="term">
+                                    <code>{term.clone()}</code>
+                                    <button
+                                        type="button"
+                                        class="term__remove"
+                                        aria-label=format!("Remove {term}")
+                                        on:click=move |_| session.update(|s| s.remove_term(&label))
+                                    >
+                                        "×"
+                                    </button>
+                                </li>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </ul>
+        </section>
+    }
+}
+
+/// One candidate moderator: in or out of the model, numeric or categorical, its reference
+/// level, and whether it is a study-level average of patient characteristics.
+#[component]
+fn ModeratorRow(
+    session: RwSignal<Session>,
+    table: Memo<Result<Table, String>>,
+    analysis: Memo<AnalysisResult>,
+    column: String,
+    text: bool,
+) -> impl IntoView {
+    let col = StoredValue::new(column.clone());
+    let checked = move || session.with(|s| col.with_value(|c| s.has_moderator(c)));
+    let categorical = move || {
+        text || session.with(|s| {
+            table.with(|t| {
+                t.as_ref()
+                    .is_ok_and(|t| col.with_value(|c| s.is_categorical(c, t)))
+            })
+        })
+    };
+    let levels = move || {
+        let rows: Vec<usize> = analysis.with(|a| {
+            a.as_ref()
+                .map(|a| a.studies.rows.clone())
+                .unwrap_or_default()
+        });
+        table.with(|t| {
+            t.as_ref()
+                .ok()
+                .and_then(|t| col.with_value(|c| factor_levels(t, c, &rows).ok()))
+                .unwrap_or_default()
+        })
+    };
+    let reference = move || session.with(|s| col.with_value(|c| s.references.get(c).cloned()));
+    view! {
+        <li class="moderator">
+            <label class="check">
+                <input
+                    type="checkbox"
+                    data-testid=format!("mod-{column}")
+                    prop:checked=checked
+                    on:change=move |ev| {
+                        let on = event_target_checked(&ev);
+                        let cat = categorical();
+                        session.update(|s| col.with_value(|c| s.set_moderator(c, on, cat)));
+                    }
+                />
+                <span class="moderator__name">{column.clone()}</span>
+            </label>
+            <label class="check check--small" class:check--disabled=move || text>
+                <input
+                    type="checkbox"
+                    disabled=text
+                    data-testid=format!("cat-{column}")
+                    prop:checked=categorical
+                    on:change=move |ev| {
+                        let on = event_target_checked(&ev);
+                        session.update(|s| col.with_value(|c| s.set_categorical(c, on)));
+                    }
+                />
+                "categorical"
+            </label>
+            <Show when=move || checked() && categorical()>
+                <label class="field field--inline">
+                    <span>"reference"</span>
+                    <select
+                        data-testid=col.with_value(|c| format!("ref-{c}"))
+                        on:change=move |ev| {
+                            let v = event_target_value(&ev);
+                            session.update(|s| {
+                                col.with_value(|c| {
+                                    s.references.insert(c.clone(), v);
+                                })
+                            });
+                        }
+                    >
+                        {move || {
+                            let current = reference();
+                            levels()
+                                .into_iter()
+                                .enumerate()
+                                .map(|(i, l)| {
+                                    let selected = current.as_deref().map_or(i == 0, |r| r == l);
+                                    view! { <option value=l.clone() selected=selected>{l.clone()}</option> }
+                                })
+                                .collect_view()
+                        }}
+                    </select>
+                </label>
+            </Show>
+            <label class="check check--small" title="A study-level average of patient characteristics (mean age, baseline risk, % female): associations across studies risk ecological bias">
+                <input
+                    type="checkbox"
+                    data-testid=format!("avg-{column}")
+                    prop:checked=move || session.with(|s| col.with_value(|c| s.is_average(c)))
+                    on:change=move |ev| {
+                        let on = event_target_checked(&ev);
+                        session.update(|s| {
+                            col.with_value(|c| {
+                                s.averages.insert(c.clone(), on);
+                            })
+                        });
+                    }
+                />
+                "study-level average"
+            </label>
+        </li>
+    }
+}
