@@ -44,6 +44,34 @@ fn bcg_gallery() {
     let (w, h) = forest_size(&by_alloc, &theme).expect("sizes");
     let (svg, _) = render((w.max(820), h), |a| draw_forest(a, &by_alloc, &theme, None));
     save("forest_subgroups", &svg);
+    let k = 100;
+    let yi: Vec<f64> = (0..k)
+        .map(|i| ((i * 37) % 23) as f64 / 10.0 - 1.0)
+        .collect();
+    let vi: Vec<f64> = (0..k)
+        .map(|i| 0.02 + ((i * 11) % 7) as f64 / 50.0)
+        .collect();
+    let labels: Vec<String> = (0..k)
+        .map(|i| format!("Study {} et al. ({})", i + 1, 1950 + i % 60))
+        .collect();
+    let many = fit_intercept(&yi, &vi);
+    let many_plot = ForestPlot {
+        measure: "Standardised mean difference".to_owned(),
+        pooled_label: "Random-effects model (REML)".to_owned(),
+        ..ForestPlot::from_fit(
+            &labels,
+            &yi,
+            &vi,
+            &many,
+            Some(many.predict(&[1.0]).expect("predicts")),
+        )
+    };
+    let (w, h) = forest_size(&many_plot, &theme).expect("sizes");
+    let (svg, layout) = render((w.max(820), h), |a| {
+        draw_forest(a, &many_plot, &theme, None)
+    });
+    assert_eq!(layout.marks.len(), k);
+    save("forest_k100", &svg);
 
     let slope = fit_slope(&d.yi, &d.vi, &d.ablat, "ablat");
     let (lo, hi) = (10.0, 60.0);
