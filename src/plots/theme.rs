@@ -27,15 +27,15 @@ pub const GRID: RGBColor = RGBColor(226, 229, 235);
 /// The page behind the plot.
 pub const PAPER: RGBColor = RGBColor(255, 255, 255);
 
-/// Font size of ordinary labels, in layout pixels as plotters measures them (plotters' SVG
-/// backend writes `font-size` as this divided by [`FONT_SIZE_TO_EM`]).
+/// Font size of ordinary labels, in layout pixels as plotters measures them. plotters' canvas
+/// backend draws text at this size, its SVG backend at this divided by 1.24; layout reserves
+/// room for the larger, so neither overlaps.
 pub const TEXT_SIZE: f64 = 15.0;
 /// Font size of captions and notes.
 pub const SMALL_SIZE: f64 = 13.0;
-/// plotters divides a font's size by this to get the CSS `font-size` of the text it draws.
-pub const FONT_SIZE_TO_EM: f64 = 1.24;
-/// Average advance of a character of a sans-serif font as a fraction of the em; an upper
-/// estimate (digits and lower case are narrower), so that columns sized with it never collide.
+/// Average advance of a character of Helvetica or Arial as a fraction of the em; an upper
+/// estimate (lower case averages about 0.5, digits 0.56), so columns sized with it never
+/// collide.
 const CHAR_WIDTH_EM: f64 = 0.6;
 
 /// How a plot is drawn: the font and a scale for high-density screens.
@@ -51,7 +51,9 @@ pub struct Theme {
 impl Default for Theme {
     fn default() -> Self {
         Self {
-            font: "sans-serif",
+            // Fonts with known metrics first, so the room reserved for text fits; the generic
+            // family last.
+            font: "Helvetica, Arial, sans-serif",
             scale: 1.0,
         }
     }
@@ -95,9 +97,10 @@ impl Theme {
             .color(&colour)
     }
 
-    /// The height of a line of text of `size`, in device pixels: the em the backend draws.
+    /// The height of a line of text of `size`, in device pixels: the em of the backend that
+    /// draws it largest (the canvas).
     pub fn text_height(&self, size: f64) -> f64 {
-        self.len(size) / FONT_SIZE_TO_EM
+        self.len(size)
     }
 
     /// An upper estimate of the width of `text` at `size`, in device pixels. The backends give
