@@ -29,8 +29,9 @@ const PAD: f64 = 0.06;
 const ESTIMATE_RADIUS: f64 = 5.0;
 /// Width of the confidence-interval bar in the categorical plot.
 const CI_WIDTH: f64 = 3.0;
-/// Opacity of the confidence band and of the (lighter, wider) prediction band.
+/// Opacity of the confidence band.
 const CI_ALPHA: f64 = 0.28;
+/// Opacity of the prediction band (lighter, and wider, so the confidence band reads on top).
 const PI_ALPHA: f64 = 0.22;
 /// Legend entry of the studies' bubbles.
 const STUDY_LEGEND: &str = "Study (area \u{221d} weight)";

@@ -44,6 +44,12 @@ const POOLED_LINE: RGBColor = RGBColor(160, 166, 176);
 const MAX_LABEL_CHARS: usize = 40;
 /// Decimals of printed estimates.
 const DIGITS: usize = 2;
+/// Header of the label column.
+const STUDY_HEADER: &str = "Study";
+/// Header of the weight column.
+const WEIGHT_HEADER: &str = "Weight";
+/// Label of the prediction interval's row.
+const PI_LABEL: &str = "Prediction interval";
 
 /// One study's row.
 #[derive(Debug, Clone, PartialEq)]
@@ -351,9 +357,6 @@ fn header_text(plot: &ForestPlot) -> String {
     format!("{measure} [{}% CI]", axis::format_fixed(100.0 * level, 0))
 }
 
-const WEIGHT_HEADER: &str = "Weight";
-const STUDY_HEADER: &str = "Study";
-
 fn columns(plot: &ForestPlot, rows: &[Row<'_>], width: f64, theme: &Theme) -> Columns {
     let w = |t: &str| theme.text_width(t, theme::TEXT_SIZE);
     let label_width = rows
@@ -400,8 +403,6 @@ fn columns(plot: &ForestPlot, rows: &[Row<'_>], width: f64, theme: &Theme) -> Co
         min_width,
     }
 }
-
-const PI_LABEL: &str = "Prediction interval";
 
 fn pi_text(scale: EffectScale, p: &Prediction) -> String {
     format!(

@@ -17,9 +17,11 @@ use super::theme::{self, Theme};
 use super::PlotError;
 use crate::stats::regtest::Regtest;
 
-/// Two-sided standard normal critical values at p = .10, .05 and .01.
+/// Two-sided standard normal critical value at p = .10.
 const Z_10: f64 = 1.644_853_626_951_472_2;
+/// … at p = .05 (also the half-width of the 95 % pseudo-confidence region, in standard errors).
 const Z_05: f64 = 1.959_963_984_540_054;
+/// … at p = .01.
 const Z_01: f64 = 2.575_829_303_548_900_4;
 /// Radius of a study's dot, in layout pixels.
 const DOT_RADIUS: f64 = 4.0;
@@ -31,10 +33,12 @@ const RING_GAP: f64 = 3.0;
 const PAD: f64 = 0.04;
 /// Decimals of printed statistics.
 const DIGITS: usize = 2;
-/// Shades of the contour-enhanced funnel, from p < .01 to .05 ≤ p < .10: darker is more
-/// significant (grey levels, so they read the same to every reader and in print).
+/// Shade of the contour-enhanced funnel where p < .01: darker is more significant (grey
+/// levels, so they read the same to every reader and in print).
 const SHADE_01: RGBColor = RGBColor(160, 164, 170);
+/// Shade where .01 ≤ p < .05.
 const SHADE_05: RGBColor = RGBColor(196, 199, 204);
+/// Shade where .05 ≤ p < .10.
 const SHADE_10: RGBColor = RGBColor(229, 231, 235);
 /// Fill of the pseudo-confidence region when the funnel is not contour-enhanced.
 const REGION: RGBColor = RGBColor(238, 241, 246);

@@ -1,5 +1,9 @@
 //! Where a drawn plot put things, in the backend's pixel coordinates: every study's mark, for
 //! the web app's hover and click hit-testing, and the axes' mappings between data and pixels.
+//!
+//! On a canvas drawn with [`Theme::with_scale`](super::Theme::with_scale) backend pixels are
+//! device pixels: multiply a pointer position in CSS pixels by the devicePixelRatio before
+//! calling [`PlotLayout::hit`].
 
 /// An axis-aligned rectangle in backend pixels (y grows downwards).
 #[derive(Debug, Clone, Copy, PartialEq)]
