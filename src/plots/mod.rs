@@ -11,6 +11,7 @@ pub mod bubble;
 pub mod forest;
 pub mod funnel;
 pub mod heterogeneity;
+pub mod inputs;
 pub mod layout;
 mod paint;
 mod panel;
