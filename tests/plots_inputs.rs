@@ -452,3 +452,38 @@ fn heterogeneity_takes_the_q_profile_intervals_of_the_analysis() {
     let size = heterogeneity_size(&plot, &theme);
     assert!(render(size, |area| draw_heterogeneity(area, &plot, &theme)).is_ok());
 }
+
+#[test]
+fn subgroup_test_under_knapp_hartung_is_metafors_f_test() {
+    let s = Session {
+        test: "knha".into(),
+        ..Session::default()
+    };
+    let a = analysis(&s);
+    let plot = forest(&a, measure(&s), ForestOrder::Input, Some("alloc")).expect("input");
+    // metafor: rma(yi, vi, mods = ~ factor(alloc), test = "knha"): F(2, 10) = 0.9662.
+    let knha = fixture("tests/fixtures/stats/bcg_alloc.json")["fits"]
+        .as_array()
+        .expect("fits")
+        .iter()
+        .find(|f| f["method"] == "REML" && f["test"] == "knha")
+        .expect("a REML knha fit")
+        .clone();
+    let test = plot.subgroup_test.as_ref().expect("a test");
+    assert_eq!((test.df, test.df2), (2, Some(10)));
+    assert!(close(test.statistic, knha["QM"].as_f64().expect("QM"), TOL));
+    assert!(close(test.p_value, knha["QMp"].as_f64().expect("QMp"), TOL));
+}
+
+#[test]
+fn bubble_line_follows_a_quadratic_term_of_the_same_column() {
+    let s = session("ablat + I(ablat^2)");
+    let a = analysis(&s);
+    let plot = bubble_plot(bubble(&a, &s, "ablat").expect("input"));
+    let b: Vec<f64> = a.fit.coefficients.iter().map(|c| c.estimate).collect();
+    for point in &plot.fitted {
+        let expected = b[0] + b[1] * point.x + b[2] * point.x * point.x;
+        assert!(close(point.prediction.pred, expected, 1e-12));
+    }
+    assert_eq!(plot.caption, "No other moderators in the model");
+}
