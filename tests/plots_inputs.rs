@@ -487,3 +487,17 @@ fn bubble_line_follows_a_quadratic_term_of_the_same_column() {
     }
     assert_eq!(plot.caption, "No other moderators in the model");
 }
+
+#[test]
+fn a_subgroup_column_the_formula_cannot_spell_costs_only_the_test() {
+    let text = "study,yi,vi,my group\nA,0.1,0.02,a\nB,0.5,0.03,a\nC,0.3,0.01,b\nD,-0.1,0.04,b\n";
+    let a = analyse(text, &AnalysisSpec::default()).expect("analyses");
+    let plot = forest(&a, None, ForestOrder::Input, Some("my group")).expect("input");
+    assert_eq!(plot.subgroups.len(), 2);
+    assert!(plot.subgroups.iter().all(|g| g.pooled.is_some()));
+    assert!(plot.subgroup_test.is_none());
+    assert!(plot
+        .notes
+        .iter()
+        .any(|n| n.starts_with("No test for subgroup differences: ")));
+}

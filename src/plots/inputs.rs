@@ -51,7 +51,8 @@ pub enum InputError {
     /// A model the plot needs (a prediction, the model of a subgroup's test) could not be
     /// fitted or predicted from; the engine's error.
     Stats(StatsError),
-    /// A formula built for the plot (`factor(column)`) or a prediction row could not be made.
+    /// A prediction row (the moderator values of a point on a fitted line) could not be built
+    /// from the model's formula.
     Formula(FormulaError),
     /// A column is missing from the table or is not numeric where a number is needed.
     Column(ParseError),
@@ -277,9 +278,10 @@ fn levels_of(
 /// value of the column are listed last, in no subgroup's model.
 ///
 /// # Errors
-/// [`InputError::Column`] for an unknown subgroup column, [`InputError::Formula`] when it
-/// cannot be written as `factor(column)`, [`InputError::Stats`] when the pooled estimate
-/// cannot be predicted.
+/// [`InputError::Column`] for an unknown subgroup column, [`InputError::Stats`] when the
+/// pooled estimate cannot be predicted. A subgroup model or the test for subgroup differences
+/// that cannot be fitted (or a column name the formula syntax cannot spell, for the test) is
+/// left out with a note instead.
 pub fn forest(
     analysis: &Analysis,
     measure: Option<Measure>,
@@ -386,11 +388,18 @@ fn add_subgroups(
     let rows: Vec<usize> = with_value.iter().map(|&i| studies.rows[i]).collect();
     let yi: Vec<f64> = with_value.iter().map(|&i| studies.yi[i]).collect();
     let vi: Vec<f64> = with_value.iter().map(|&i| studies.vi[i]).collect();
-    let design = Formula::parse(&format!("factor({column})"))?.design(
-        &analysis.table,
-        &rows,
-        &BTreeMap::new(),
-    )?;
+    // A column name the formula syntax cannot spell (a space, a hyphen) costs only the test:
+    // the subgroups and their models stand without it.
+    let design = Formula::parse(&format!("factor({column})"))
+        .and_then(|f| f.design(&analysis.table, &rows, &BTreeMap::new()));
+    let design = match design {
+        Ok(design) => design,
+        Err(e) => {
+            plot.notes
+                .push(format!("No test for subgroup differences: {e}"));
+            return Ok(());
+        }
+    };
     match stats::fit(&yi, &vi, &design, &fit.spec) {
         Ok(by_level) if by_level.moderators.is_some() => {
             plot.subgroup_test = by_level.moderators;
