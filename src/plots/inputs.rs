@@ -4,9 +4,8 @@
 //!
 //! Nothing here computes a statistic itself. Subgroup models, the test for subgroup
 //! differences, fitted lines and Egger's test are fits, predictions and tests of
-//! [`crate::stats`]; model matrices and prediction rows come from
-//! [`Formula`](crate::data::formula::Formula), so a plot codes factors exactly as the
-//! analysis did.
+//! [`crate::stats`]; model matrices and prediction rows come from [`Formula`], so a plot
+//! codes factors exactly as the analysis did.
 //!
 //! Choices, with metafor as the model:
 //! - **Forest plot of a meta-regression**: metafor's `forest()` of an `rma` with moderators
