@@ -111,3 +111,31 @@ fn too_small_an_area_is_an_error() {
         Err(PlotError::AreaTooSmall { .. })
     ));
 }
+
+#[test]
+fn a_fixed_effect_model_takes_i2_from_q_and_prints_no_tau2() {
+    let d = bcg();
+    let spec = meridian::stats::ModelSpec {
+        method: meridian::stats::Tau2Method::Fe,
+        ..reml()
+    };
+    let model = meridian::stats::fit(
+        &d.yi,
+        &d.vi,
+        &meridian::stats::Design::intercept_only(13),
+        &spec,
+    )
+    .expect("fits");
+    let plot = HeterogeneityPlot::from_fit(&model, None);
+    assert!(plot.fixed);
+    let (svg, layout) = draw(&plot);
+    let els = elements(&svg);
+    // (Q − df)/Q = (152.23 − 12)/152.23.
+    let i2 = 100.0 * (model.heterogeneity.qe - 12.0) / model.heterogeneity.qe;
+    assert!((model.heterogeneity.i2 - i2).abs() < 1e-9);
+    let percent = layout.x_axis.expect("0–100 %");
+    let between = segment(&els, colour::ORANGE);
+    assert!((percent.to_data(between.0) - (100.0 - i2)).abs() < 0.5);
+    assert!(!els.iter().any(|e| e.text.contains('\u{3c4}')));
+    assert!(els.iter().any(|e| e.text.contains("from Q")));
+}

@@ -64,6 +64,9 @@ pub struct HeterogeneityPlot {
     pub explained: Option<Explained>,
     /// Whether the model has moderators (the first bar then shows residual variance).
     pub residual: bool,
+    /// Whether the model fixes τ² at 0 (FE/EE): I² then comes from Q, as (Q − df)/Q, and no τ²
+    /// is printed.
+    pub fixed: bool,
     /// Confidence level of the intervals.
     pub level: f64,
 }
@@ -90,6 +93,7 @@ impl HeterogeneityPlot {
             typical_variance: h.typical_variance,
             explained,
             residual: fit.p > 1 || !fit.has_intercept(),
+            fixed: fit.spec.method.is_fixed(),
             level: intervals.map_or(fit.spec.level, |ci| ci.level),
         }
     }
@@ -187,8 +191,15 @@ where
                 i2,
                 theme::ORANGE,
                 format!(
-                    "True differences between studies (\u{3c4}\u{b2} = {}): I\u{b2} = {}{}",
-                    format_fixed(plot.tau2.estimate, DIGITS + 1),
+                    "{}: I\u{b2} = {}{}",
+                    if plot.fixed {
+                        "Variation beyond sampling error (from Q)".to_owned()
+                    } else {
+                        format!(
+                            "True differences between studies (\u{3c4}\u{b2} = {})",
+                            format_fixed(plot.tau2.estimate, DIGITS + 1)
+                        )
+                    },
                     percent(i2),
                     ci_text(
                         plot.level,
