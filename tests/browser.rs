@@ -3,12 +3,18 @@
 #![cfg(target_arch = "wasm32")]
 
 use leptos::prelude::*;
+use meridian::data::effect_size::Measure;
 use meridian::data::parse::parse;
-use meridian::plots::BubblePlot;
-use meridian::ui::{BubbleCanvas, DataTable};
+use meridian::data::session::Session;
+use meridian::plots::inputs;
+use meridian::plots::{Figure, ForestOrder, Theme};
+use meridian::ui::{DataTable, PlotCanvas};
+use plotters::prelude::{IntoDrawingArea, SVGBackend};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
-use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, HtmlElement};
+use web_sys::{
+    CanvasRenderingContext2d, HtmlCanvasElement, HtmlElement, MouseEvent, MouseEventInit,
+};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -57,17 +63,32 @@ fn data_table_shows_one_row_per_study_and_cells_as_text() {
 }
 
 #[wasm_bindgen_test]
-async fn bubble_canvas_draws_the_plot() {
-    let plot = BubblePlot {
-        x: vec![10.0, 20.0, 30.0, 40.0],
-        y: vec![0.1, -0.3, -0.6, -1.2],
-        weights: vec![1.0, 4.0, 2.0, 8.0],
-        x_label: "latitude".to_owned(),
-        y_label: "log risk ratio".to_owned(),
-    };
+async fn plot_canvas_draws_the_forest_plot_and_shows_a_tooltip_on_hover() {
+    let analysis = Session::default()
+        .analyse()
+        .expect("the BCG example analyses");
+    let forest = inputs::forest(&analysis, Some(Measure::Rr), ForestOrder::Input, None)
+        .expect("a forest plot of BCG");
+    let figure = Figure::Forest(forest);
+    let details: Vec<Vec<String>> = analysis
+        .studies
+        .labels
+        .iter()
+        .map(|l| vec![l.clone()])
+        .collect();
     let root = container();
+    let highlight = RwSignal::new(None::<usize>);
+    let shown = figure.clone();
     let _mounted = leptos::mount::mount_to(root.clone(), move || {
-        view! { <BubbleCanvas plot=plot description="test plot" /> }
+        view! {
+            <PlotCanvas
+                figure=shown
+                details=details
+                highlight=highlight
+                name="forest-test"
+                description="test forest plot"
+            />
+        }
     });
     // Effects run on the executor's next tick, after mounting.
     leptos::task::tick().await;
@@ -77,13 +98,11 @@ async fn bubble_canvas_draws_the_plot() {
         .expect("valid selector")
         .expect("the component renders a canvas")
         .unchecked_into();
-    // The backing store is sized in device pixels to the canvas's layout box, for sharpness.
+    // The backing store is sized in device pixels to the figure's size, for sharpness.
     let ratio = window().device_pixel_ratio();
-    assert!(canvas.client_width() > 0);
-    assert_eq!(
-        f64::from(canvas.width()),
-        (f64::from(canvas.client_width()) * ratio).round()
-    );
+    let (width, height) = figure.size(640).expect("a size");
+    assert_eq!(canvas.width(), (f64::from(width) * ratio).round() as u32);
+    assert_eq!(canvas.height(), (f64::from(height) * ratio).round() as u32);
     let context: CanvasRenderingContext2d = canvas
         .get_context("2d")
         .expect("2d context available")
@@ -108,10 +127,25 @@ async fn bubble_canvas_draws_the_plot() {
         "only {:.3} % of the canvas is drawn",
         share * 100.0
     );
-    assert!(
-        root.query_selector(".message--error")
-            .expect("valid selector")
-            .is_none(),
-        "no error message"
-    );
+
+    // Where the first study's box is: the same figure drawn to SVG at the same size.
+    let mut svg = String::new();
+    let layout = {
+        let area = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
+        figure.draw(&area, &Theme::default(), None).expect("drawn")
+    };
+    let (x, y) = layout.mark(0).expect("the first study is drawn").centre;
+    let rect = canvas.get_bounding_client_rect();
+    let init = MouseEventInit::new();
+    init.set_client_x((rect.left() + x / ratio).round() as i32);
+    init.set_client_y((rect.top() + y / ratio).round() as i32);
+    init.set_bubbles(true);
+    let event = MouseEvent::new_with_mouse_event_init_dict("mousemove", &init).expect("an event");
+    canvas.dispatch_event(&event).expect("dispatched");
+    leptos::task::tick().await;
+    let tooltip = root
+        .query_selector("[data-testid=plot-tooltip]")
+        .expect("valid selector")
+        .expect("hovering a study shows its tooltip");
+    assert_eq!(tooltip.text_content().as_deref(), Some("Aronson"));
 }

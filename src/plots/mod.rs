@@ -8,6 +8,7 @@
 
 pub mod axis;
 pub mod bubble;
+pub mod figure;
 pub mod forest;
 pub mod funnel;
 pub mod heterogeneity;
@@ -19,6 +20,7 @@ pub mod theme;
 
 pub use axis::EffectScale;
 pub use bubble::{draw_bubble, draw_categories, BubblePlot, CategoryPlot, FittedPoint, Level};
+pub use figure::Figure;
 pub use forest::{draw_forest, forest_size, ForestOrder, ForestPlot, ForestStudy, Subgroup};
 pub use funnel::{draw_funnel, FunnelPlot};
 pub use heterogeneity::{draw_heterogeneity, heterogeneity_size, Explained, HeterogeneityPlot};

@@ -25,6 +25,8 @@ pub fn App() -> impl IntoView {
         move |_| session.with(|s| s.analyse().map(Arc::new).map_err(|e| e.to_string())),
         |_, _| true,
     );
+    // The study highlighted in every plot and in the table (an index into the studies).
+    let highlight = RwSignal::new(None::<usize>);
     // Save as the user works, so a reload brings the work back.
     Effect::new(move |_| session.with(storage::save));
 
@@ -43,10 +45,10 @@ pub fn App() -> impl IntoView {
         </header>
         <Toolbar session=session analysis=analysis />
         <main class="workspace">
-            <DataPane session=session table=table analysis=analysis />
+            <DataPane session=session table=table analysis=analysis highlight=highlight />
             <ModelPane session=session table=table analysis=analysis />
             <ResultsPane session=session analysis=analysis />
-            <PlotsPane session=session analysis=analysis />
+            <PlotsPane session=session analysis=analysis highlight=highlight />
         </main>
         <footer>
             "Meridian computes everything in your browser with WebAssembly; no data is sent anywhere. "

@@ -21,7 +21,25 @@ pub fn DataPane(
     table: Memo<Result<Table, String>>,
     /// The current analysis.
     analysis: Memo<AnalysisResult>,
+    /// The study highlighted in the plots (an index into the analysis's studies).
+    highlight: RwSignal<Option<usize>>,
 ) -> impl IntoView {
+    let study_rows = move || {
+        analysis.with(|a| {
+            a.as_ref()
+                .map(|a| a.studies.rows.clone())
+                .unwrap_or_default()
+        })
+    };
+    let selected = Signal::derive(move || {
+        highlight
+            .get()
+            .and_then(|study| study_rows().get(study).copied())
+    });
+    let on_select = Callback::new(move |row: usize| {
+        let study = study_rows().iter().position(|&r| r == row);
+        highlight.update(|h| *h = if *h == study { None } else { study });
+    });
     let columns =
         Signal::derive(move || table.with(|t| t.as_ref().map(Table::names).unwrap_or_default()));
     let measure = Signal::derive(move || session.with(|s| s.measure.clone()));
@@ -221,7 +239,7 @@ pub fn DataPane(
                 }}
             </fieldset>
             {move || table.with(|t| t.as_ref().ok().cloned()).map(|t| view! {
-                <DataTable table=t notes=notes />
+                <DataTable table=t notes=notes selected=selected on_select=on_select />
             })}
         </section>
     }

@@ -27,6 +27,12 @@ pub fn DataTable(
     /// Notes on rows (left out, invalid).
     #[prop(into, optional)]
     notes: Signal<Vec<RowNote>>,
+    /// The 0-based row of the study highlighted in the plots.
+    #[prop(into, optional)]
+    selected: Signal<Option<usize>>,
+    /// Called with the 0-based row the user clicks.
+    #[prop(optional)]
+    on_select: Option<Callback<usize>>,
 ) -> impl IntoView {
     let header = move || {
         table.with(|t| {
@@ -49,7 +55,16 @@ pub fn DataTable(
                     let note = notes.iter().find(|n| n.row == row).map(|n| n.message.clone());
                     let marked = note.is_some();
                     view! {
-                        <tr class:row--excluded=marked data-row=row + 1>
+                        <tr
+                            class:row--excluded=marked
+                            class:row--selected=move || selected.get() == Some(row)
+                            data-row=row + 1
+                            on:click=move |_| {
+                                if let Some(callback) = on_select {
+                                    callback.run(row);
+                                }
+                            }
+                        >
                             <td class="row-number">{row + 1}</td>
                             {cells}
                             <td class="row-note">{note.map(|n| view! { <span>"⚠ " {n}</span> })}</td>

@@ -103,7 +103,7 @@ fn Summary(analysis: std::sync::Arc<Analysis>, measure: Option<Measure>) -> impl
     let pooled = (r.p == 1 && analysis.design.intercept)
         .then(|| analysis.prediction.clone())
         .flatten()
-        .map(|p| view! { <PooledEffect prediction=p measure=measure level=analysis.fit.spec.level /> });
+        .map(|p| view! { <PooledEffect prediction=p measure=measure level=analysis.fit.spec.level title="Pooled" /> });
     view! {
         <p class="summary" data-testid="summary">
             <span data-testid="stat-k" data-value=r.k>{format!("k = {} studies", r.k)}</span>
@@ -116,7 +116,13 @@ fn Summary(analysis: std::sync::Arc<Analysis>, measure: Option<Measure>) -> impl
 /// The pooled effect with CI and prediction interval, back-transformed when the measure is
 /// read on another scale (a risk ratio, not a log risk ratio).
 #[component]
-fn PooledEffect(prediction: Prediction, measure: Option<Measure>, level: f64) -> impl IntoView {
+fn PooledEffect(
+    prediction: Prediction,
+    measure: Option<Measure>,
+    level: f64,
+    /// "Pooled" or "Predicted".
+    title: &'static str,
+) -> impl IntoView {
     let tf = move |x: f64| measure.map_or(x, |m| m.back_transform(x));
     let name = measure
         .map(|m| m.back_transformed_label().unwrap_or(m.label()))
@@ -124,7 +130,7 @@ fn PooledEffect(prediction: Prediction, measure: Option<Measure>, level: f64) ->
     let pct = format!("{:.0} %", level * 100.0);
     view! {
         <div class="pooled" data-testid="pooled">
-            <div class="pooled__label">{format!("Pooled {name}")}</div>
+            <div class="pooled__label">{format!("{title} {name}")}</div>
             <div class="pooled__value">
                 <Num value=tf(prediction.pred) decimals=2 />
             </div>
@@ -312,7 +318,7 @@ fn PredictAt(
                 .collect_view()}
         </div>
         {move || match prediction.get() {
-            Ok(p) => view! { <PooledEffect prediction=p measure=measure level=level /> }.into_any(),
+            Ok(p) => view! { <PooledEffect prediction=p measure=measure level=level title="Predicted" /> }.into_any(),
             Err(e) => view! { <p class="message message--error">{e}</p> }.into_any(),
         }}
     }

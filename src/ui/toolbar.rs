@@ -1,12 +1,12 @@
 //! The actions on the whole analysis: share a link, export results and an R script, start over.
 
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
 
 use crate::data::export;
 use crate::data::session::Session;
 
 use super::app::AnalysisResult;
+use super::download::download_text as download;
 use super::storage;
 
 /// The toolbar under the masthead.
@@ -93,27 +93,4 @@ pub fn Toolbar(
             </div>
         </nav>
     }
-}
-
-/// Offers `content` as a file download, made in the page: nothing is sent anywhere.
-fn download(name: &str, mime: &str, content: &str) {
-    let parts = js_sys::Array::of1(&content.into());
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type(mime);
-    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else {
-        return;
-    };
-    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
-        return;
-    };
-    if let Some(anchor) = document()
-        .create_element("a")
-        .ok()
-        .and_then(|a| a.dyn_into::<web_sys::HtmlAnchorElement>().ok())
-    {
-        anchor.set_href(&url);
-        anchor.set_download(name);
-        anchor.click();
-    }
-    let _ = web_sys::Url::revoke_object_url(&url);
 }

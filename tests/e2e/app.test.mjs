@@ -12,7 +12,7 @@ const SHOTS = join(ROOT, 'target', 'e2e');
 
 let server;
 before(async () => {
-  server = await serveDir(join(ROOT, 'dist'));
+  server = await serveDir(process.env.MERIDIAN_DIST ?? join(ROOT, 'dist'));
   await mkdir(SHOTS, { recursive: true });
 });
 after(async () => server?.close());
@@ -42,7 +42,7 @@ test('the BCG example loads with its 13 trials and a drawn plot', async () => {
     assert.match(await rows.last().innerText(), /Comstock et al/);
 
     // The canvas is not blank: count pixels that differ from the white background.
-    const canvas = page.locator('[data-testid="bubble-canvas"]');
+    const canvas = page.locator('[data-testid="plot"]');
     await canvas.waitFor();
     const inked = await canvas.evaluate((el) => {
       const { data } = el.getContext('2d').getImageData(0, 0, el.width, el.height);

@@ -17,7 +17,7 @@ let server;
 let bcgCsv;
 let metafor;
 before(async () => {
-  server = await serveDir(join(ROOT, 'dist'));
+  server = await serveDir(process.env.MERIDIAN_DIST ?? join(ROOT, 'dist'));
   await mkdir(SHOTS, { recursive: true });
   bcgCsv = await readFile(join(ROOT, 'assets/examples/bcg.csv'), 'utf8');
   // metafor 3.8: rma(yi, vi, mods = ~ ablat, method = "REML", test = "knha") on
@@ -153,6 +153,56 @@ test('a malformed table gets a clear message and the page keeps working', async 
     await page.locator('[data-testid="data-input"]').fill('study,yi,vi\nA,0.1,0.02\nB,0.5,0.03\nC,0.3,0.01\n');
     await page.locator('[data-testid="coef-table"] [data-term="intrcpt"]').waitFor();
     assert.equal(await value(page, 'stat-k'), 3);
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('the permutation test runs on demand and reports p-values', async () => {
+  const { context, page, errors } = await open();
+  try {
+    await page.locator('[data-testid="mod-ablat"]').check();
+    await page.locator('[data-testid="coef-table"] [data-term="ablat"]').waitFor();
+    await page.locator('[data-testid="permutation-run"]').click();
+    const table = page.locator('[data-testid="permutation-table"]');
+    await table.waitFor({ timeout: 60_000 });
+    const p = Number(await table.locator('[data-term="ablat"] [data-value]').getAttribute('data-value'));
+    // metafor's permutest for this model gives p ≈ 0.003 (1000 random permutations): small,
+    // and never below 1/1000, the observed arrangement itself being counted.
+    assert.ok(p >= 0.001 && p < 0.05, `permutation p for ablat = ${p}`);
+    assert.ok(await page.locator('[data-testid="permutation-qm"]').isVisible());
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('hovering a study in the forest plot shows its details, clicking highlights its row', async () => {
+  const { context, page, errors } = await open();
+  try {
+    const canvas = page.locator('[data-testid="plot"]');
+    await canvas.waitFor();
+    const box = await canvas.boundingBox();
+    // Sweep down the plot's middle band until a study's tooltip appears.
+    let found = false;
+    for (let y = 10; y < box.height && !found; y += 6) {
+      for (const fx of [0.45, 0.5, 0.55, 0.6]) {
+        await page.mouse.move(box.x + box.width * fx, box.y + y);
+        if (await page.locator('[data-testid="plot-tooltip"]').isVisible()) {
+          found = true;
+          break;
+        }
+      }
+    }
+    assert.ok(found, 'no tooltip anywhere over the forest plot');
+    const label = await page.locator('[data-testid="plot-tooltip"] strong').innerText();
+    await page.mouse.down();
+    await page.mouse.up();
+    const selected = page.locator('[data-testid="data-table"] tr.row--selected');
+    await selected.waitFor();
+    assert.match(await selected.innerText(), new RegExp(label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+    await page.screenshot({ path: join(SHOTS, 'hover.png'), fullPage: true });
     assert.deepEqual(errors, []);
   } finally {
     await context.close();

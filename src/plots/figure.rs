@@ -1,0 +1,117 @@
+//! Any of Meridian's plots as one value, so that one canvas component and one SVG export can
+//! draw whichever the user is looking at.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::{
+    draw_bubble, draw_categories, draw_forest, draw_funnel, draw_heterogeneity, forest_size,
+    heterogeneity_size, BubblePlot, CategoryPlot, ForestPlot, FunnelPlot, HeterogeneityPlot,
+    PlotError, PlotLayout, Theme,
+};
+
+/// A plot with its data.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Figure {
+    /// Studies with their CIs and the pooled estimate.
+    Forest(ForestPlot),
+    /// Effect sizes against a numeric moderator, with the fitted line.
+    Bubble(BubblePlot),
+    /// Effect sizes per level of a categorical moderator.
+    Categories(CategoryPlot),
+    /// Effect sizes against their standard errors.
+    Funnel(FunnelPlot),
+    /// How the variance splits into sampling error, explained and residual heterogeneity.
+    Heterogeneity(HeterogeneityPlot),
+}
+
+/// Width ÷ height of the plots whose height does not follow from their content.
+const ASPECT: f64 = 4.0 / 3.0;
+
+impl Figure {
+    /// The size to draw at, in layout pixels, for a box `width` wide: forest plots and the
+    /// heterogeneity picture grow with their content so no text overlaps; the others keep a
+    /// fixed aspect ratio.
+    pub fn size(&self, width: u32) -> Result<(u32, u32), PlotError> {
+        let theme = Theme::default();
+        Ok(match self {
+            Self::Forest(p) => {
+                let (min_width, height) = forest_size(p, &theme)?;
+                (width.max(min_width), height)
+            }
+            Self::Heterogeneity(p) => {
+                let (min_width, height) = heterogeneity_size(p, &theme);
+                (width.max(min_width), height)
+            }
+            Self::Bubble(_) | Self::Categories(_) | Self::Funnel(_) => {
+                (width, (f64::from(width) / ASPECT).round() as u32)
+            }
+        })
+    }
+
+    /// Draws the figure onto `area`, with `highlight` (a study index) drawn distinctly.
+    pub fn draw<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        theme: &Theme,
+        highlight: Option<usize>,
+    ) -> Result<PlotLayout, PlotError>
+    where
+        DB::ErrorType: 'static,
+    {
+        match self {
+            Self::Forest(p) => draw_forest(area, p, theme, highlight),
+            Self::Bubble(p) => draw_bubble(area, p, theme, highlight),
+            Self::Categories(p) => draw_categories(area, p, theme, highlight),
+            Self::Funnel(p) => draw_funnel(area, p, theme, highlight),
+            Self::Heterogeneity(p) => draw_heterogeneity(area, p, theme),
+        }
+    }
+
+    /// The figure as an SVG document `width` layout pixels wide, for download.
+    pub fn to_svg(&self, width: u32) -> Result<String, PlotError> {
+        let size = self.size(width)?;
+        let mut svg = String::new();
+        {
+            let area = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+            self.draw(&area, &Theme::default(), None)?;
+            area.present()?;
+        }
+        Ok(svg)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::session::Session;
+    use crate::plots::{inputs, ForestOrder};
+
+    #[test]
+    fn every_bcg_figure_exports_as_svg_at_its_size() {
+        let session = Session {
+            formula: "ablat".to_owned(),
+            ..Session::default()
+        };
+        let analysis = session.analyse().expect("BCG with ablat analyses");
+        let forest = inputs::forest(&analysis, None, ForestOrder::Input, None).expect("forest");
+        let figures = [
+            Figure::Forest(forest),
+            match inputs::bubble(&analysis, &session, "ablat").expect("bubble") {
+                inputs::ModeratorPlot::Bubble(b) => Figure::Bubble(b),
+                inputs::ModeratorPlot::Categories(c) => Figure::Categories(c),
+            },
+            Figure::Funnel(inputs::funnel(&analysis, None, true).expect("funnel")),
+            Figure::Heterogeneity(inputs::heterogeneity(&analysis)),
+        ];
+        for figure in &figures {
+            let (width, height) = figure.size(900).expect("a size");
+            let svg = figure.to_svg(900).expect("an SVG");
+            assert!(svg.starts_with("<svg"), "{svg:.40}");
+            assert!(svg.contains(&format!("width=\"{width}\"")));
+            assert!(svg.contains(&format!("height=\"{height}\"")));
+        }
+        // Fixed aspect for the bubble plot: 900 × 675.
+        assert_eq!(figures[1].size(900).expect("a size"), (900, 675));
+    }
+}

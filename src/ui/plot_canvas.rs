@@ -1,0 +1,158 @@
+//! A plot on a canvas: sized to its box and drawn at the screen's pixel density, redrawn when
+//! the figure, the highlighted study or the window changes; hover shows a study's details,
+//! click highlights it everywhere; the figure downloads as SVG and PNG.
+
+use leptos::ev;
+use leptos::html::{Canvas, Div};
+use leptos::prelude::*;
+use plotters::prelude::IntoDrawingArea;
+use plotters_canvas::CanvasBackend;
+use web_sys::HtmlCanvasElement;
+
+use crate::plots::{Figure, PlotError, PlotLayout, Theme};
+
+use super::download::{download_text, download_url};
+
+/// The User Timing mark set before each redraw.
+const DRAW_START: &str = "meridian:draw-start";
+
+/// A figure on a canvas.
+#[component]
+pub fn PlotCanvas(
+    /// The figure to draw.
+    #[prop(into)]
+    figure: Signal<Figure>,
+    /// Per study, the lines the tooltip shows (label, estimate, CI, weight, moderators).
+    #[prop(into)]
+    details: Signal<Vec<Vec<String>>>,
+    /// The study highlighted in every plot and the table.
+    highlight: RwSignal<Option<usize>>,
+    /// `data-testid` of the canvas, and the stem of downloaded file names.
+    name: &'static str,
+    /// What the plot shows, for screen readers.
+    #[prop(into)]
+    description: Signal<String>,
+) -> impl IntoView {
+    let canvas_ref = NodeRef::<Canvas>::new();
+    let box_ref = NodeRef::<Div>::new();
+    let layout = StoredValue::new(PlotLayout::default());
+    let error = RwSignal::new(None::<String>);
+    let hover = RwSignal::new(None::<(usize, f64, f64)>);
+    let resized = RwSignal::new(0u32);
+    let handle = window_event_listener(ev::resize, move |_| resized.update(|n| *n += 1));
+    on_cleanup(move || handle.remove());
+
+    Effect::new(move |_| {
+        resized.track();
+        let (Some(canvas), Some(frame)) = (canvas_ref.get(), box_ref.get()) else {
+            return;
+        };
+        let width = u32::try_from(frame.client_width()).unwrap_or(0).max(320);
+        // User Timing marks: each redraw shows in the browser's performance tools, and the
+        // browser benchmark (tests/e2e/bench.mjs) reads them.
+        let timing = window().performance();
+        if let Some(p) = &timing {
+            let _ = p.mark(DRAW_START);
+        }
+        let outcome = figure.with(|f| draw(&canvas, f, width, highlight.get()));
+        if let Some(p) = &timing {
+            let _ = p.measure_with_start_mark(&format!("meridian:draw {name}"), DRAW_START);
+        }
+        match outcome {
+            Ok(drawn) => {
+                layout.set_value(drawn);
+                error.set(None);
+            }
+            Err(e) => error.set(Some(e.to_string())),
+        }
+    });
+
+    let on_move = move |ev: ev::MouseEvent| {
+        let ratio = window().device_pixel_ratio();
+        let (x, y) = (f64::from(ev.offset_x()), f64::from(ev.offset_y()));
+        let study = layout.with_value(|l| l.hit(x * ratio, y * ratio));
+        hover.set(study.map(|s| (s, x, y)));
+    };
+    let on_click = move |_| {
+        if let Some((study, _, _)) = hover.get_untracked() {
+            highlight.update(|h| *h = if *h == Some(study) { None } else { Some(study) });
+        }
+    };
+    let save_svg = move |_| {
+        let width = box_ref
+            .get()
+            .map_or(800, |b| u32::try_from(b.client_width()).unwrap_or(800));
+        match figure.with(|f| f.to_svg(width)) {
+            Ok(svg) => download_text(&format!("meridian-{name}.svg"), "image/svg+xml", &svg),
+            Err(e) => error.set(Some(e.to_string())),
+        }
+    };
+    let save_png = move |_| {
+        if let Some(url) = canvas_ref.get().and_then(|c| c.to_data_url().ok()) {
+            download_url(&format!("meridian-{name}.png"), &url);
+        }
+    };
+
+    view! {
+        <div class="plot-frame" node_ref=box_ref>
+            <canvas
+                node_ref=canvas_ref
+                class="plot-canvas"
+                role="img"
+                aria-label=description
+                data-testid=name
+                on:mousemove=on_move
+                on:mouseleave=move |_| hover.set(None)
+                on:click=on_click
+            ></canvas>
+            {move || {
+                hover
+                    .get()
+                    .and_then(|(study, x, y)| {
+                        details.with(|d| d.get(study).cloned()).map(|lines| {
+                            view! {
+                                <div
+                                    class="tooltip"
+                                    role="tooltip"
+                                    data-testid="plot-tooltip"
+                                    style=format!("left: {}px; top: {}px", x + 14.0, y + 14.0)
+                                >
+                                    {lines.into_iter().enumerate().map(|(i, l)| {
+                                        if i == 0 { view! { <strong>{l}</strong> }.into_any() } else { view! { <span>{l}</span> }.into_any() }
+                                    }).collect_view()}
+                                </div>
+                            }
+                        })
+                    })
+            }}
+        </div>
+        {move || error.get().map(|e| view! { <p class="message message--error" role="alert">{e}</p> })}
+        <div class="plot-actions">
+            <button type="button" class="button--quiet" on:click=save_svg>"SVG"</button>
+            <button type="button" class="button--quiet" on:click=save_png>"PNG"</button>
+        </div>
+    }
+}
+
+/// Sizes the canvas for `figure` at `width` layout pixels and draws it at the device-pixel
+/// ratio, so it stays sharp on high-density screens.
+fn draw(
+    canvas: &HtmlCanvasElement,
+    figure: &Figure,
+    width: u32,
+    highlight: Option<usize>,
+) -> Result<PlotLayout, PlotError> {
+    let ratio = window().device_pixel_ratio();
+    let (width, height) = figure.size(width)?;
+    let style = web_sys::HtmlElement::style(canvas);
+    let _ = style.set_property("width", &format!("{width}px"));
+    let _ = style.set_property("height", &format!("{height}px"));
+    canvas.set_width((f64::from(width) * ratio).round() as u32);
+    canvas.set_height((f64::from(height) * ratio).round() as u32);
+    let backend = CanvasBackend::with_canvas_object(canvas.clone())
+        .ok_or_else(|| PlotError::Backend("the browser gave no 2D canvas context".to_owned()))?;
+    let area = backend.into_drawing_area();
+    let layout = figure.draw(&area, &Theme::with_scale(ratio), highlight)?;
+    area.present()?;
+    Ok(layout)
+}
