@@ -271,3 +271,23 @@ fn categories_show_each_level_estimate_at_its_value() {
         Err(PlotError::IndexOutOfRange { index: 3, len: 3 })
     ));
 }
+
+#[test]
+fn layout_is_in_backend_pixels_when_drawn_on_a_sub_area() {
+    let (plot, _) = latitude_plot();
+    let (svg, layout) = render(SIZE, |area| {
+        let inner = area.margin(40, 0, 30, 0);
+        draw_bubble(&inner, &plot, &Theme::default(), None)
+    });
+    let els = elements(&svg);
+    let bubbles = with(&els, "circle", "fill", colour::BLUE);
+    for mark in &layout.marks {
+        assert!(bubbles
+            .iter()
+            .any(|c| (c.num("cx") - mark.centre.0).abs() <= PIXEL
+                && (c.num("cy") - mark.centre.1).abs() <= PIXEL));
+        assert!(mark.centre.0 >= 30.0 && mark.centre.1 >= 40.0);
+    }
+    let x_axis = layout.x_axis.expect("x");
+    assert!((x_axis.to_data(layout.marks[0].centre.0) - plot.x[0]).abs() < 1e-9);
+}

@@ -7,9 +7,14 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::PlotError;
 
-/// A point in backend pixels, rounded as the backends draw it.
+/// Pixel coordinates are clamped to ± this, far outside any drawing, so that an extreme value
+/// cannot overflow the backends' own integer arithmetic (offsets, widths).
+const PIXEL_LIMIT: f64 = 1e7;
+
+/// A point in backend pixels, rounded as the backends draw it (a missing value at 0).
 pub(crate) fn px(x: f64, y: f64) -> (i32, i32) {
-    (x.round() as i32, y.round() as i32)
+    let clamp = |v: f64| v.round().clamp(-PIXEL_LIMIT, PIXEL_LIMIT) as i32;
+    (clamp(x), clamp(y))
 }
 
 /// Draws a polyline through `points` (backend pixels).
