@@ -307,3 +307,33 @@ fn device_pixel_ratio_two_doubles_every_length() {
     }
     assert_eq!(Theme::with_scale(f64::NAN), Theme::default());
 }
+
+#[test]
+fn from_fit_uses_wald_intervals_the_model_weights_and_names_the_model() {
+    let d = bcg();
+    let spec = meridian::stats::ModelSpec {
+        method: meridian::stats::Tau2Method::Fe,
+        ..reml()
+    };
+    let fe = meridian::stats::fit(
+        &d.yi,
+        &d.vi,
+        &meridian::stats::Design::intercept_only(13),
+        &spec,
+    )
+    .expect("fits");
+    let plot = ForestPlot::from_fit(&d.author, &d.yi, &d.vi, &fe, None);
+    assert_eq!(plot.pooled_label, "Fixed-effect model (FE)");
+    let z = 1.959_963_984_540_054;
+    for (i, s) in plot.studies.iter().enumerate() {
+        assert!((s.ci_upper - (d.yi[i] + z * d.vi[i].sqrt())).abs() < 1e-12);
+        assert!((s.weight - 1.0 / d.vi[i]).abs() < 1e-9);
+    }
+    // metafor's forest(): Aronson 0.41 [0.13, 1.26] on the risk-ratio scale.
+    let a = &plot.studies[0];
+    let shown: Vec<String> = [a.estimate, a.ci_lower, a.ci_upper]
+        .iter()
+        .map(|v| EffectScale::Exp.format(*v, 2))
+        .collect();
+    assert_eq!(shown, ["0.41", "0.13", "1.26"]);
+}

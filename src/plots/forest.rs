@@ -15,7 +15,7 @@ use super::layout::{AxisMap, Mark, MarkShape, PlotLayout, Rect};
 use super::paint::{format_p, label, polyline, px};
 use super::theme::{self, Theme};
 use super::PlotError;
-use crate::stats::{Fit, Prediction, WaldTest};
+use crate::stats::{Fit, Prediction, Tau2Method, WaldTest};
 
 /// Margin around the figure, in layout pixels.
 const MARGIN: f64 = 16.0;
@@ -157,11 +157,21 @@ impl ForestPlot {
         Self {
             studies,
             pooled,
-            pooled_label: format!("Model ({})", fit.spec.method.metafor_name()),
+            pooled_label: pooled_label(fit.spec.method),
             level,
             ..Self::default()
         }
     }
+}
+
+/// metafor's name for the model a method fits, with the method: "Random-effects model (REML)".
+fn pooled_label(method: Tau2Method) -> String {
+    let model = match method {
+        Tau2Method::Fe => "Fixed-effect model",
+        Tau2Method::Ee => "Equal-effects model",
+        _ => "Random-effects model",
+    };
+    format!("{model} ({})", method.metafor_name())
 }
 
 /// The two-sided standard normal critical value at `level` (1.96 at 0.95); a level outside
