@@ -1,6 +1,6 @@
 //! Benchmarks of the plots: forest and bubble plots of k = 1 000 studies drawn into an SVG
 //! string (the native stand-in for the page's canvas; the goal there is a redraw within a
-//! 16 ms frame).
+//! 16 ms frame), and the viewport-sized window of the forest plot a scrolling page redraws.
 //!
 //! Run with `cargo bench --bench plots`. The studies are deterministic: effects and variances
 //! from a fixed low-discrepancy sequence, a REML fit with one moderator for the weights.
@@ -9,7 +9,8 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use meridian::plots::{
-    draw_bubble, draw_forest, forest_size, BubblePlot, FittedPoint, ForestPlot, Theme,
+    draw_bubble, draw_forest, draw_forest_window, forest_size, BubblePlot, FittedPoint, ForestPlot,
+    Theme,
 };
 use meridian::stats::{fit, Design, ModelSpec};
 use nalgebra::DMatrix;
@@ -19,6 +20,8 @@ use plotters::prelude::*;
 const K: usize = 1_000;
 /// Points on the bubble plot's fitted line.
 const GRID: usize = 100;
+/// Height of a page's viewport showing part of a forest plot.
+const VIEWPORT_HEIGHT: u32 = 900;
 /// Size of the bubble plot.
 const BUBBLE_SIZE: (u32, u32) = (900, 600);
 
@@ -69,6 +72,22 @@ fn plots(c: &mut Criterion) {
             {
                 let area = SVGBackend::with_string(&mut svg, size).into_drawing_area();
                 black_box(draw_forest(&area, &forest, &theme, Some(10)).expect("draws"));
+            }
+            black_box(svg)
+        });
+    });
+
+    // What a page shows: a viewport-sized canvas scrolled to the middle of the plot.
+    let viewport = (size.0, VIEWPORT_HEIGHT);
+    let scroll = f64::from(size.1) / 2.0;
+    c.bench_function("forest k=1000 viewport to SVG", |b| {
+        b.iter(|| {
+            let mut svg = String::with_capacity(1 << 16);
+            {
+                let area = SVGBackend::with_string(&mut svg, viewport).into_drawing_area();
+                black_box(
+                    draw_forest_window(&area, &forest, &theme, Some(10), scroll).expect("draws"),
+                );
             }
             black_box(svg)
         });

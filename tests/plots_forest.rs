@@ -5,8 +5,8 @@
 mod plots_support;
 
 use meridian::plots::{
-    draw_forest, forest_size, EffectScale, ForestOrder, ForestPlot, MarkShape, PlotError, Subgroup,
-    Theme,
+    draw_forest, draw_forest_window, forest_size, EffectScale, ForestOrder, ForestPlot, MarkShape,
+    PlotError, Subgroup, Theme,
 };
 use plots_support::*;
 use plotters::prelude::*;
@@ -336,4 +336,54 @@ fn from_fit_uses_wald_intervals_the_model_weights_and_names_the_model() {
         .map(|v| EffectScale::Exp.format(*v, 2))
         .collect();
     assert_eq!(shown, ["0.41", "0.13", "1.26"]);
+}
+
+#[test]
+fn a_window_draws_only_the_rows_in_view_where_the_whole_plot_has_them() {
+    let theme = Theme::default();
+    let k = 300;
+    let yi: Vec<f64> = (0..k)
+        .map(|i| ((i * 37) % 23) as f64 / 10.0 - 1.0)
+        .collect();
+    let vi: Vec<f64> = (0..k)
+        .map(|i| 0.02 + ((i * 11) % 7) as f64 / 50.0)
+        .collect();
+    let labels: Vec<String> = (0..k).map(|i| format!("Study number {}", i + 1)).collect();
+    let model = fit_intercept(&yi, &vi);
+    let plot = ForestPlot::from_fit(&labels, &yi, &vi, &model, model.predict(&[1.0]).ok());
+    let (w, h) = forest_size(&plot, &theme).expect("sizes");
+    let (_, whole) = render((w, h), |a| draw_forest(a, &plot, &theme, None));
+    let scroll = whole.marks[150].centre.1 - 100.0;
+    let window = (w, 400);
+    let (svg, part) = render(window, |a| {
+        draw_forest_window(a, &plot, &theme, Some(150), scroll)
+    });
+    // The rows in view, at the whole plot's positions shifted by the scroll.
+    let expected: Vec<usize> = whole
+        .marks
+        .iter()
+        .filter(|m| m.centre.1 - scroll >= 0.0 && m.centre.1 - scroll <= 400.0)
+        .map(|m| m.study)
+        .collect();
+    assert!(expected.len() >= 15, "{}", expected.len());
+    for study in &expected {
+        let m = part.mark(*study).expect("drawn");
+        let full = whole.mark(*study).expect("drawn");
+        assert!((m.centre.1 - (full.centre.1 - scroll)).abs() < 1e-9);
+        assert!((m.centre.0 - full.centre.0).abs() < 1e-9);
+    }
+    // A row's margin either side at most, not all 300.
+    assert!(part.marks.len() <= expected.len() + 2);
+    let drawn = elements(&svg)
+        .iter()
+        .filter(|e| e.tag == "text" && e.text.starts_with("Study number"))
+        .count();
+    assert_eq!(drawn, part.marks.len());
+    // The whole plot still refuses an area too short for it; the window does not.
+    let mut out = String::new();
+    let area = SVGBackend::with_string(&mut out, window).into_drawing_area();
+    assert!(matches!(
+        draw_forest(&area, &plot, &theme, None),
+        Err(PlotError::AreaTooSmall { .. })
+    ));
 }

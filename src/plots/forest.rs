@@ -457,6 +457,42 @@ pub fn draw_forest<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
+    draw_part(area, plot, theme, highlight, None)
+}
+
+/// Draws the part of the forest plot that starts `scroll` backend pixels below its top and is
+/// as tall as `area` (which needs the plot's width, not its height): a canvas the size of the
+/// page's viewport, redrawn as the page scrolls, shows a plot of any number of studies quickly
+/// and without exceeding the browser's largest canvas. Only the rows in view are drawn, and
+/// the layout has only their marks, in `area`'s pixels.
+///
+/// # Errors
+/// As [`draw_forest`]; [`PlotError::AreaTooSmall`] only for the width.
+pub fn draw_forest_window<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    plot: &ForestPlot,
+    theme: &Theme,
+    highlight: Option<usize>,
+    scroll: f64,
+) -> Result<PlotLayout, PlotError>
+where
+    DB::ErrorType: 'static,
+{
+    let scroll = if scroll.is_finite() { scroll } else { 0.0 };
+    draw_part(area, plot, theme, highlight, Some(scroll))
+}
+
+/// The whole plot (`scroll` = `None`, the area must hold it) or the part from `scroll` down.
+fn draw_part<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    plot: &ForestPlot,
+    theme: &Theme,
+    highlight: Option<usize>,
+    scroll: Option<f64>,
+) -> Result<PlotLayout, PlotError>
+where
+    DB::ErrorType: 'static,
+{
     if plot.studies.is_empty() {
         return Err(PlotError::NoData);
     }
@@ -467,21 +503,25 @@ where
         cols.min_width.ceil() as u32,
         height_for(rows.len(), theme).ceil() as u32,
     );
-    if width < needed.0 || height < needed.1 {
+    let too_short = scroll.is_none() && height < needed.1;
+    if width < needed.0 || too_short {
         return Err(PlotError::AreaTooSmall {
             needed,
             available: (width, height),
         });
     }
+    let scroll = scroll.unwrap_or(0.0);
 
     let map = AxisMap {
         data: x_extent(plot, &rows),
         pixels: cols.panel,
     };
     let row_height = theme.len(ROW_HEIGHT);
-    let top = theme.len(MARGIN + HEADER_HEIGHT);
+    let top = theme.len(MARGIN + HEADER_HEIGHT) - scroll;
     let row_centre = |i: usize| top + (i as f64 + 0.5) * row_height;
     let panel_bottom = top + (rows.len() as f64 + 0.5) * row_height;
+    // Rows wholly outside the area are skipped: the rows of a tall plot are most of its cost.
+    let in_view = |y: f64| y >= -row_height && y <= f64::from(height) + row_height;
 
     area.fill(&theme::PAPER)?;
     let text = theme.text(theme::TEXT_SIZE, theme::INK);
@@ -489,7 +529,7 @@ where
     let ink = theme::INK.stroke_width(theme.px(1.0));
 
     // Header and the rule under it.
-    let header_y = theme.len(MARGIN + HEADER_HEIGHT / 2.0);
+    let header_y = theme.len(MARGIN + HEADER_HEIGHT / 2.0) - scroll;
     let left_mid = (HPos::Left, VPos::Center);
     let right_mid = (HPos::Right, VPos::Center);
     label(
@@ -556,6 +596,9 @@ where
     let mut marks = Vec::new();
     for (i, row) in rows.iter().enumerate() {
         let y = row_centre(i);
+        if !in_view(y) {
+            continue;
+        }
         match row {
             Row::Heading(name) => {
                 label(

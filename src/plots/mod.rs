@@ -21,7 +21,9 @@ pub mod theme;
 pub use axis::EffectScale;
 pub use bubble::{draw_bubble, draw_categories, BubblePlot, CategoryPlot, FittedPoint, Level};
 pub use figure::Figure;
-pub use forest::{draw_forest, forest_size, ForestOrder, ForestPlot, ForestStudy, Subgroup};
+pub use forest::{
+    draw_forest, draw_forest_window, forest_size, ForestOrder, ForestPlot, ForestStudy, Subgroup,
+};
 pub use funnel::{draw_funnel, FunnelPlot};
 pub use heterogeneity::{draw_heterogeneity, heterogeneity_size, Explained, HeterogeneityPlot};
 pub use layout::{AxisMap, Mark, MarkShape, PlotLayout, Rect};
