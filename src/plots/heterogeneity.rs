@@ -344,18 +344,15 @@ fn draw_bar<DB: DrawingBackend>(
         polyline(area, &[(boundary, y), (boundary, bar_top)], ink)?;
         let small = theme.text(theme::SMALL_SIZE, theme::MUTED);
         let ci = format!("{}% CI", format_fixed(100.0 * level, 0));
-        // Right of the whisker, or left of it when that would run off the bar.
+        // Right of the whisker, or left of it, whichever stays over the bar; when neither does
+        // the key below still gives the interval.
         let gap = theme.len(6.0);
-        if x1 + gap + theme.text_width(&ci, theme::SMALL_SIZE) <= map.pixels.1 {
+        let ci_width = theme.text_width(&ci, theme::SMALL_SIZE);
+        if x1 + gap + ci_width <= map.pixels.1 {
             label(area, &ci, (x1 + gap, y), &small, left_mid)?;
-        } else {
-            label(
-                area,
-                &ci,
-                (x0 - gap, y),
-                &small,
-                (HPos::Right, VPos::Center),
-            )?;
+        } else if x0 - gap - ci_width >= map.pixels.0 {
+            let right_mid = (HPos::Right, VPos::Center);
+            label(area, &ci, (x0 - gap, y), &small, right_mid)?;
         }
     }
     let mut y = bar_bottom;
