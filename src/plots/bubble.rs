@@ -262,10 +262,8 @@ where
         ]);
     }
     legend.push((Swatch::Bubble, STUDY_LEGEND));
-    let (width, height) = area.dim_in_pixel();
     let frame = frame(
-        f64::from(width),
-        f64::from(height),
+        area.dim_in_pixel(),
         axis::padded(x_lo, x_hi, PAD, 1.0),
         axis::padded(y_lo, y_hi, PAD, 1.0),
         plot.scale,
@@ -390,11 +388,9 @@ where
         (Swatch::Line(theme::VERMILLION), "Prediction interval"),
         (Swatch::Bubble, STUDY_LEGEND),
     ];
-    let (width, height) = area.dim_in_pixel();
     // Level i sits at data value i; half a slot of room either side.
     let frame = frame(
-        f64::from(width),
-        f64::from(height),
+        area.dim_in_pixel(),
         (-0.5, n as f64 - 0.5),
         axis::padded(y_lo, y_hi, PAD, 1.0),
         plot.scale,

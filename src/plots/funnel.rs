@@ -153,10 +153,8 @@ where
     if egger_line.is_some() {
         legend.push((Swatch::Line(theme::VERMILLION), "Egger's regression line"));
     }
-    let (width, height) = area.dim_in_pixel();
     let mut frame = frame(
-        f64::from(width),
-        f64::from(height),
+        area.dim_in_pixel(),
         axis::padded(x_lo, x_hi, PAD, 1.0),
         (0.0, se_bottom),
         EffectScale::Identity,

@@ -78,12 +78,10 @@ fn legend_positions(
     (positions, row + 1)
 }
 
-/// Lays out a frame for the data ranges on an area of `width` × `height`, with room for the
-/// legend `entries` above and a caption line below if `caption`.
-#[allow(clippy::too_many_arguments)]
+/// Lays out a frame for the data ranges on an area of `(width, height)` backend pixels, with
+/// room for the legend `entries` above and a caption line below if `caption`.
 pub(crate) fn frame(
-    width: f64,
-    height: f64,
+    (width, height): (u32, u32),
     x_range: (f64, f64),
     y_range: (f64, f64),
     scale: EffectScale,
@@ -91,6 +89,7 @@ pub(crate) fn frame(
     caption: bool,
     theme: &Theme,
 ) -> Frame {
+    let (width, height) = (f64::from(width), f64::from(height));
     let (legend_at, legend_rows) = legend_positions(legend, width, theme);
     let top = theme.len(MARGIN + legend_rows as f64 * LEGEND_HEIGHT + LEGEND_GAP_BELOW);
     let caption_height = if caption {
