@@ -35,7 +35,8 @@ pub fn PlotCanvas(
 ) -> impl IntoView {
     let canvas_ref = NodeRef::<Canvas>::new();
     let box_ref = NodeRef::<Div>::new();
-    let layout = StoredValue::new(PlotLayout::default());
+    // The marks of the last drawing: a signal, as the hidden study list follows it.
+    let layout = RwSignal::new(PlotLayout::default());
     let error = RwSignal::new(None::<String>);
     let hover = RwSignal::new(None::<(usize, f64, f64)>);
     let resized = RwSignal::new(0u32);
@@ -60,7 +61,7 @@ pub fn PlotCanvas(
         }
         match outcome {
             Ok(drawn) => {
-                layout.set_value(drawn);
+                layout.set(drawn);
                 error.set(None);
             }
             Err(e) => error.set(Some(e.to_string())),
@@ -70,7 +71,7 @@ pub fn PlotCanvas(
     let on_move = move |ev: ev::MouseEvent| {
         let ratio = window().device_pixel_ratio();
         let (x, y) = (f64::from(ev.offset_x()), f64::from(ev.offset_y()));
-        let study = layout.with_value(|l| l.hit(x * ratio, y * ratio));
+        let study = layout.with_untracked(|l| l.hit(x * ratio, y * ratio));
         hover.set(study.map(|s| (s, x, y)));
     };
     let on_click = move |_| {
@@ -126,6 +127,26 @@ pub fn PlotCanvas(
                     })
             }}
         </div>
+        // A canvas is a picture to a screen reader: the same studies as a list, with where each
+        // is drawn (layout pixels, for tests that point at a study as a user would).
+        <ul class="visually-hidden" data-testid=format!("{name}-studies")>
+            {move || {
+                let ratio = window().device_pixel_ratio();
+                layout.with(|l| {
+                    l.marks
+                        .iter()
+                        .map(|m| {
+                            let text = details.with(|d| d.get(m.study).map(|lines| lines.join(", ")));
+                            view! {
+                                <li data-study=m.study data-x=m.centre.0 / ratio data-y=m.centre.1 / ratio>
+                                    {text}
+                                </li>
+                            }
+                        })
+                        .collect_view()
+                })
+            }}
+        </ul>
         {move || error.get().map(|e| view! { <p class="message message--error" role="alert">{e}</p> })}
         <div class="plot-actions">
             <button type="button" class="button--quiet" on:click=save_svg>"SVG"</button>
