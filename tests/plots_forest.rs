@@ -387,3 +387,43 @@ fn a_window_draws_only_the_rows_in_view_where_the_whole_plot_has_them() {
         Err(PlotError::AreaTooSmall { .. })
     ));
 }
+
+#[test]
+fn a_meta_regression_shows_each_studys_fitted_value_as_a_grey_diamond() {
+    let d = bcg();
+    let model = fit_slope(&d.yi, &d.vi, &d.ablat, "ablat");
+    let plot = ForestPlot {
+        scale: EffectScale::Exp,
+        ..ForestPlot::from_fit(&d.author, &d.yi, &d.vi, &model, None)
+    };
+    for (i, s) in plot.studies.iter().enumerate() {
+        let fitted = s.fitted.as_ref().expect("a fitted value");
+        // metafor: fitted(res) is xᵢ'b.
+        assert!((fitted.pred - model.fitted[i]).abs() < 1e-12);
+        assert!(fitted.ci_lower < fitted.pred && fitted.pred < fitted.ci_upper);
+    }
+    let (svg, layout) = draw(&plot, None);
+    let els = elements(&svg);
+    let x_axis = layout.x_axis.expect("x axis");
+    let grey: Vec<_> = with(&els, "polygon", "fill", "#C4C8CE");
+    assert_eq!(grey.len(), 13);
+    for mark in &layout.marks {
+        let fitted = plot.studies[mark.study].fitted.as_ref().expect("fitted");
+        assert!(grey.iter().any(|g| {
+            let p = g.points();
+            (p[1].0 - x_axis.to_pixel(fitted.pred)).abs() <= PIXEL
+                && (p[0].0 - x_axis.to_pixel(fitted.ci_lower)).abs() <= PIXEL
+                && (p[0].1 - mark.centre.1).abs() <= PIXEL
+        }));
+    }
+    assert_eq!(
+        texts(
+            &els,
+            "Grey diamonds: the fitted value of each study under the model, with its CI"
+        )
+        .len(),
+        1
+    );
+    // No pooled diamond without a pooled estimate.
+    assert!(with(&els, "polygon", "fill", colour::INK).is_empty());
+}

@@ -74,6 +74,17 @@ fn bcg_gallery() {
     save("forest_k100", &svg);
 
     let slope = fit_slope(&d.yi, &d.vi, &d.ablat, "ablat");
+    let regression = ForestPlot {
+        scale: EffectScale::Exp,
+        measure: "Risk ratio".to_owned(),
+        order: meridian::plots::ForestOrder::Moderator(d.ablat.clone()),
+        ..ForestPlot::from_fit(&d.author, &d.yi, &d.vi, &slope, None)
+    };
+    let (w, h) = forest_size(&regression, &theme).expect("sizes");
+    let (svg, _) = render((w.max(820), h), |a| {
+        draw_forest(a, &regression, &theme, None)
+    });
+    save("forest_regression", &svg);
     let (lo, hi) = (10.0, 60.0);
     let fitted: Vec<FittedPoint> = (0..=GRID)
         .map(|i| {

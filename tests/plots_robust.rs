@@ -62,6 +62,7 @@ fn no_plot_panics_on_awkward_values() {
                     ci_lower: v - a,
                     ci_upper: v + a,
                     weight: a,
+                    fitted: Some(prediction(v)),
                 })
                 .collect(),
             pooled: Some(prediction(a)),
@@ -149,6 +150,7 @@ fn a_single_study_and_identical_values_draw() {
             ci_lower: 0.0,
             ci_upper: 0.0,
             weight: 1.0,
+            fitted: None,
         }],
         ..ForestPlot::default()
     };

@@ -48,6 +48,13 @@ const DIGITS: usize = 2;
 const STUDY_HEADER: &str = "Study";
 /// Header of the weight column.
 const WEIGHT_HEADER: &str = "Weight";
+/// What the grey diamonds of a meta-regression are.
+const FITTED_NOTE: &str =
+    "Grey diamonds: the fitted value of each study under the model, with its CI";
+/// Fill of those diamonds: quieter than the studies drawn over them.
+const FITTED_FILL: RGBColor = RGBColor(196, 200, 206);
+/// Half the height of a fitted value's diamond.
+const FITTED_HALF_HEIGHT: f64 = 5.0;
 /// Label of the prediction interval's row.
 const PI_LABEL: &str = "Prediction interval";
 
@@ -65,6 +72,9 @@ pub struct ForestStudy {
     /// The study's weight in the model (any positive scale; printed as a percentage of the
     /// total weight of the plot's studies).
     pub weight: f64,
+    /// The model's fitted value for the study with its confidence interval, for a
+    /// meta-regression: drawn behind the study as a grey diamond, as metafor's `forest()` does.
+    pub fitted: Option<Prediction>,
 }
 
 /// The order of the study rows (within each subgroup, if any).
@@ -130,6 +140,7 @@ impl ForestStudy {
             ci_lower: yi - half,
             ci_upper: yi + half,
             weight,
+            fitted: None,
         }
     }
 }
@@ -137,8 +148,9 @@ impl ForestStudy {
 impl ForestPlot {
     /// The studies of a fitted model, each weighted as the model weighted it, at the model's
     /// confidence level; `pooled` is the model's pooled prediction (`fit.predict(&[1.0])` for a
-    /// model without moderators). Labels, effects and variances are the ones the model was
-    /// fitted to, in the same order.
+    /// model without moderators). For a model with moderators each study also gets its fitted
+    /// value with its CI (`Fit::predict` at its own row of the design). Labels, effects and
+    /// variances are the ones the model was fitted to, in the same order.
     pub fn from_fit(
         labels: &[String],
         yi: &[f64],
@@ -147,12 +159,21 @@ impl ForestPlot {
         pooled: Option<Prediction>,
     ) -> Self {
         let level = fit.spec.level;
+        let with_moderators = fit.p > 1 || !fit.has_intercept();
+        let fitted = |i: usize| {
+            let row: Vec<f64> = fit.x().row(i).iter().copied().collect();
+            fit.predict(&row).ok()
+        };
         let studies = labels
             .iter()
             .zip(yi)
             .zip(vi)
             .zip(&fit.weights)
-            .map(|(((l, &y), &v), &w)| ForestStudy::from_variance(l.clone(), y, v, w, level))
+            .enumerate()
+            .map(|(i, (((l, &y), &v), &w))| ForestStudy {
+                fitted: if with_moderators { fitted(i) } else { None },
+                ..ForestStudy::from_variance(l.clone(), y, v, w, level)
+            })
             .collect();
         Self {
             studies,
@@ -265,6 +286,9 @@ fn rows(plot: &ForestPlot) -> Result<Vec<Row<'_>>, PlotError> {
     }
     if let Some(test) = &plot.subgroup_test {
         rows.push(Row::Note(subgroup_test_text(test)));
+    }
+    if plot.studies.iter().any(|s| s.fitted.is_some()) {
+        rows.push(Row::Note(FITTED_NOTE.to_owned()));
     }
     rows.extend(plot.notes.iter().cloned().map(Row::Note));
     Ok(rows)
@@ -635,6 +659,9 @@ where
                 };
                 let weight = format!("{}%", axis::format_fixed(share, 1));
                 label(area, &weight, (cols.weight_right, y), style, right_mid)?;
+                if let Some(p) = &study.fitted {
+                    draw_fitted(area, &map, p, y, theme)?;
+                }
                 if [study.estimate, study.ci_lower, study.ci_upper]
                     .iter()
                     .all(|v| v.is_finite())
@@ -746,7 +773,11 @@ fn x_extent(plot: &ForestPlot, rows: &[Row<'_>]) -> (f64, f64) {
     let values = rows.iter().flat_map(|row| match row {
         Row::Study(i) => {
             let s = &plot.studies[*i];
-            vec![s.estimate, s.ci_lower, s.ci_upper]
+            let fitted = s
+                .fitted
+                .as_ref()
+                .map_or([f64::NAN; 2], |p| [p.ci_lower, p.ci_upper]);
+            vec![s.estimate, s.ci_lower, s.ci_upper, fitted[0], fitted[1]]
         }
         Row::Summary { prediction: p, .. } => vec![p.ci_lower, p.ci_upper],
         Row::PredictionInterval(p) => vec![p.pi_lower, p.pi_upper],
@@ -769,6 +800,25 @@ fn draw_interval<DB: DrawingBackend>(
     polyline(area, &[(lo, y), (hi, y)], style)?;
     polyline(area, &[(lo, y - cap), (lo, y + cap)], style)?;
     polyline(area, &[(hi, y - cap), (hi, y + cap)], style)
+}
+
+/// A study's fitted value: a grey diamond as wide as its confidence interval, centred at it.
+fn draw_fitted<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    map: &AxisMap,
+    p: &Prediction,
+    y: f64,
+    theme: &Theme,
+) -> Result<(), PlotError> {
+    let h = theme.len(FITTED_HALF_HEIGHT);
+    let (lo, mid, hi) = (
+        map.to_pixel(p.ci_lower),
+        map.to_pixel(p.pred),
+        map.to_pixel(p.ci_upper),
+    );
+    let corners = [px(lo, y), px(mid, y - h), px(hi, y), px(mid, y + h)];
+    area.draw(&Polygon::new(corners.to_vec(), FITTED_FILL.filled()))?;
+    Ok(())
 }
 
 /// A summary diamond: its width is the confidence interval, its centre the estimate.
