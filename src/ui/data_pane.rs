@@ -24,26 +24,27 @@ pub fn DataPane(
     /// The study highlighted in the plots (an index into the analysis's studies).
     highlight: RwSignal<Option<usize>>,
 ) -> impl IntoView {
-    let study_rows = move || {
+    let study_rows = Memo::new(move |_| {
         analysis.with(|a| {
             a.as_ref()
                 .map(|a| a.studies.rows.clone())
                 .unwrap_or_default()
         })
-    };
-    let selected = Signal::derive(move || {
+    });
+    // A memo: every row of the table compares itself with it.
+    let selected = Memo::new(move |_| {
         highlight
             .get()
-            .and_then(|study| study_rows().get(study).copied())
+            .and_then(|study| study_rows.with(|rows| rows.get(study).copied()))
     });
     let on_select = Callback::new(move |row: usize| {
-        let study = study_rows().iter().position(|&r| r == row);
+        let study = study_rows.with_untracked(|rows| rows.iter().position(|&r| r == row));
         highlight.update(|h| *h = if *h == study { None } else { study });
     });
     let columns =
         Signal::derive(move || table.with(|t| t.as_ref().map(Table::names).unwrap_or_default()));
     let measure = Signal::derive(move || session.with(|s| s.measure.clone()));
-    let notes = Signal::derive(move || {
+    let notes = Memo::new(move |_| {
         analysis.with(|a| match a {
             Ok(a) => a
                 .studies

@@ -104,7 +104,8 @@ pub fn PlotsPane(
             }
         })
     });
-    let details = Signal::derive(move || {
+    // A memo: every study's hidden list entry and tooltip read it, so it is computed once.
+    let details = Memo::new(move |_| {
         let m = measure.get();
         analysis.with(|a| a.as_ref().map(|a| study_details(a, m)).unwrap_or_default())
     });
