@@ -5,9 +5,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::{
-    draw_bubble, draw_categories, draw_forest, draw_funnel, draw_heterogeneity, forest_size,
-    heterogeneity_size, BubblePlot, CategoryPlot, ForestPlot, FunnelPlot, HeterogeneityPlot,
-    PlotError, PlotLayout, Theme,
+    draw_bubble, draw_categories, draw_forest, draw_forest_window, draw_funnel, draw_heterogeneity,
+    forest_size, heterogeneity_size, BubblePlot, CategoryPlot, ForestPlot, FunnelPlot,
+    HeterogeneityPlot, PlotError, PlotLayout, Theme,
 };
 
 /// A plot with its data.
@@ -65,6 +65,26 @@ impl Figure {
             Self::Categories(p) => draw_categories(area, p, theme, highlight),
             Self::Funnel(p) => draw_funnel(area, p, theme, highlight),
             Self::Heterogeneity(p) => draw_heterogeneity(area, p, theme),
+        }
+    }
+
+    /// Draws the part of the figure that starts `scroll` backend pixels below its top, as tall
+    /// as `area`: a forest plot of any number of studies then needs a canvas only as tall as
+    /// the screen, and redraws only the rows in view. Other figures fit on one screen and are
+    /// drawn whole.
+    pub fn draw_window<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        theme: &Theme,
+        highlight: Option<usize>,
+        scroll: f64,
+    ) -> Result<PlotLayout, PlotError>
+    where
+        DB::ErrorType: 'static,
+    {
+        match self {
+            Self::Forest(p) => draw_forest_window(area, p, theme, highlight, scroll),
+            _ => self.draw(area, theme, highlight),
         }
     }
 

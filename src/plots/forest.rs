@@ -556,27 +556,31 @@ where
     let header_y = theme.len(MARGIN + HEADER_HEIGHT / 2.0) - scroll;
     let left_mid = (HPos::Left, VPos::Center);
     let right_mid = (HPos::Right, VPos::Center);
-    label(
-        area,
-        STUDY_HEADER,
-        (cols.label_left, header_y),
-        &bold,
-        left_mid,
-    )?;
-    label(
-        area,
-        &header_text(plot),
-        (cols.estimate_right, header_y),
-        &bold,
-        right_mid,
-    )?;
-    label(
-        area,
-        WEIGHT_HEADER,
-        (cols.weight_right, header_y),
-        &bold,
-        right_mid,
-    )?;
+    // Scrolled out of a window: plotters places text that starts above the area at its top
+    // edge, over the first rows in view, so the header is simply not drawn.
+    if header_y + theme.len(HEADER_HEIGHT / 2.0) > 0.0 {
+        label(
+            area,
+            STUDY_HEADER,
+            (cols.label_left, header_y),
+            &bold,
+            left_mid,
+        )?;
+        label(
+            area,
+            &header_text(plot),
+            (cols.estimate_right, header_y),
+            &bold,
+            right_mid,
+        )?;
+        label(
+            area,
+            WEIGHT_HEADER,
+            (cols.weight_right, header_y),
+            &bold,
+            right_mid,
+        )?;
+    }
     polyline(
         area,
         &[(cols.label_left, top), (cols.weight_right, top)],

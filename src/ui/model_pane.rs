@@ -68,7 +68,8 @@ pub fn ModelPane(
             _ => None,
         })
     };
-    let pair = RwSignal::new((String::new(), String::new()));
+    let first = RwSignal::new(String::new());
+    let second = RwSignal::new(String::new());
 
     view! {
         <section class="card pane" aria-labelledby="model-title">
@@ -147,35 +148,18 @@ pub fn ModelPane(
                 </ul>
                 <div class="field-row interaction">
                     <span class="field-label">"Interaction"</span>
-                    <select
-                        aria-label="First moderator of the interaction"
-                        data-testid="interaction-a"
-                        on:change=move |ev| {
-                            let v = event_target_value(&ev);
-                            pair.update(|p| p.0 = v);
-                        }
-                    >
-                        <option value="">"—"</option>
-                        {move || candidates.get().into_iter().map(|(c, _)| view! { <option value=c.clone()>{c.clone()}</option> }).collect_view()}
-                    </select>
+                    <InteractionSide candidates=candidates pick=first label="First moderator of the interaction" testid="interaction-a" />
                     <span aria-hidden="true">"×"</span>
-                    <select
-                        aria-label="Second moderator of the interaction"
-                        data-testid="interaction-b"
-                        on:change=move |ev| {
-                            let v = event_target_value(&ev);
-                            pair.update(|p| p.1 = v);
-                        }
-                    >
-                        <option value="">"—"</option>
-                        {move || candidates.get().into_iter().map(|(c, _)| view! { <option value=c.clone()>{c.clone()}</option> }).collect_view()}
-                    </select>
+                    <InteractionSide candidates=candidates pick=second label="Second moderator of the interaction" testid="interaction-b" />
                     <button
                         type="button"
                         data-testid="interaction-add"
-                        disabled=move || pair.with(|(a, b)| a.is_empty() || b.is_empty() || a == b)
+                        disabled=move || {
+                            let (a, b) = (first.get(), second.get());
+                            a.is_empty() || b.is_empty() || a == b
+                        }
                         on:click=move |_| {
-                            let (a, b) = pair.get();
+                            let (a, b) = (first.get(), second.get());
                             session.update(|s| s.add_interaction(&a, &b));
                         }
                     >
@@ -225,6 +209,28 @@ pub fn ModelPane(
                 }}
             </ul>
         </section>
+    }
+}
+
+/// One side of the interaction builder: a menu of the candidate moderators.
+#[component]
+fn InteractionSide(
+    candidates: Memo<Vec<(String, bool)>>,
+    pick: RwSignal<String>,
+    label: &'static str,
+    testid: &'static str,
+) -> impl IntoView {
+    view! {
+        <select aria-label=label data-testid=testid on:change=move |ev| pick.set(event_target_value(&ev))>
+            <option value="">"—"</option>
+            {move || {
+                candidates
+                    .get()
+                    .into_iter()
+                    .map(|(c, _)| view! { <option value=c.clone()>{c.clone()}</option> })
+                    .collect_view()
+            }}
+        </select>
     }
 }
 

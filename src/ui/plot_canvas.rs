@@ -13,6 +13,10 @@ use crate::plots::{Figure, PlotError, PlotLayout, Theme};
 
 use super::download::{download_text, download_url};
 
+/// The tallest canvas, in layout pixels: a taller figure (a forest plot of many studies)
+/// scrolls inside a frame this tall, and only the rows in view are drawn.
+const VIEW_HEIGHT: u32 = 760;
+
 /// The User Timing mark set before each redraw.
 const DRAW_START: &str = "meridian:draw-start";
 
@@ -40,6 +44,10 @@ pub fn PlotCanvas(
     let error = RwSignal::new(None::<String>);
     let hover = RwSignal::new(None::<(usize, f64, f64)>);
     let resized = RwSignal::new(0u32);
+    // How far a tall figure is scrolled inside its frame, in layout pixels.
+    let scroll = RwSignal::new(0.0f64);
+    // The figure's full height, for the spacer that gives a tall figure its scroll range.
+    let full_height = RwSignal::new(0u32);
     let handle = window_event_listener(ev::resize, move |_| resized.update(|n| *n += 1));
     on_cleanup(move || handle.remove());
 
@@ -55,7 +63,11 @@ pub fn PlotCanvas(
         if let Some(p) = &timing {
             let _ = p.mark(DRAW_START);
         }
-        let outcome = figure.with(|f| draw(&canvas, f, width, highlight.get()));
+        let outcome = figure.with(|f| {
+            let (width, height) = f.size(width)?;
+            full_height.set(height);
+            draw(&canvas, f, (width, height), highlight.get(), scroll.get())
+        });
         if let Some(p) = &timing {
             let _ = p.measure_with_start_mark(&format!("meridian:draw {name}"), DRAW_START);
         }
@@ -72,7 +84,9 @@ pub fn PlotCanvas(
         let ratio = window().device_pixel_ratio();
         let (x, y) = (f64::from(ev.offset_x()), f64::from(ev.offset_y()));
         let study = layout.with_untracked(|l| l.hit(x * ratio, y * ratio));
-        hover.set(study.map(|s| (s, x, y)));
+        // The tooltip lives in the scrolled frame, so it moves with the scroll offset.
+        let top = y + scroll.get_untracked();
+        hover.set(study.map(|s| (s, x, top)));
     };
     let on_click = move |_| {
         if let Some((study, _, _)) = hover.get_untracked() {
@@ -95,7 +109,18 @@ pub fn PlotCanvas(
     };
 
     view! {
-        <div class="plot-frame" node_ref=box_ref>
+        <div
+            class="plot-frame"
+            class:plot-frame--tall={move || full_height.get() > VIEW_HEIGHT}
+            style=format!("--view-height: {VIEW_HEIGHT}px")
+            node_ref=box_ref
+            on:scroll=move |_| {
+                if let Some(frame) = box_ref.get_untracked() {
+                    scroll.set(f64::from(frame.scroll_top()));
+                }
+            }
+        >
+            <div class="plot-spacer" style=move || format!("height: {}px", full_height.get())>
             <canvas
                 node_ref=canvas_ref
                 class="plot-canvas"
@@ -106,6 +131,7 @@ pub fn PlotCanvas(
                 on:mouseleave=move |_| hover.set(None)
                 on:click=on_click
             ></canvas>
+            </div>
             {move || {
                 hover
                     .get()
@@ -155,25 +181,32 @@ pub fn PlotCanvas(
     }
 }
 
-/// Sizes the canvas for `figure` at `width` layout pixels and draws it at the device-pixel
-/// ratio, so it stays sharp on high-density screens.
+/// Sizes the canvas for the part of `figure` in view (the whole figure unless it is taller
+/// than [`VIEW_HEIGHT`]) and draws it at the device-pixel ratio, so it stays sharp on
+/// high-density screens.
 fn draw(
     canvas: &HtmlCanvasElement,
     figure: &Figure,
-    width: u32,
+    (width, height): (u32, u32),
     highlight: Option<usize>,
+    scroll: f64,
 ) -> Result<PlotLayout, PlotError> {
     let ratio = window().device_pixel_ratio();
-    let (width, height) = figure.size(width)?;
+    let view = height.min(VIEW_HEIGHT);
     let style = web_sys::HtmlElement::style(canvas);
     let _ = style.set_property("width", &format!("{width}px"));
-    let _ = style.set_property("height", &format!("{height}px"));
+    let _ = style.set_property("height", &format!("{view}px"));
     canvas.set_width((f64::from(width) * ratio).round() as u32);
-    canvas.set_height((f64::from(height) * ratio).round() as u32);
+    canvas.set_height((f64::from(view) * ratio).round() as u32);
     let backend = CanvasBackend::with_canvas_object(canvas.clone())
         .ok_or_else(|| PlotError::Backend("the browser gave no 2D canvas context".to_owned()))?;
     let area = backend.into_drawing_area();
-    let layout = figure.draw(&area, &Theme::with_scale(ratio), highlight)?;
+    let theme = Theme::with_scale(ratio);
+    let layout = if height > VIEW_HEIGHT {
+        figure.draw_window(&area, &theme, highlight, scroll * ratio)?
+    } else {
+        figure.draw(&area, &theme, highlight)?
+    };
     area.present()?;
     Ok(layout)
 }
