@@ -1,4 +1,5 @@
-//! A labelled menu of the table's columns, for choosing which column plays a role.
+//! Labelled menus: of the table's columns, for choosing which column plays a role, and of
+//! fixed choices (estimator, test, measure, example).
 
 use leptos::prelude::*;
 
@@ -41,6 +42,40 @@ pub fn ColumnSelect(
                         })
                         .collect_view()
                 }}
+            </select>
+        </label>
+    }
+}
+
+/// A labelled `<select>` of fixed choices, each a value and the text shown for it.
+#[component]
+pub fn ChoiceSelect(
+    /// The visible label.
+    label: &'static str,
+    /// The `data-testid` of the select.
+    testid: &'static str,
+    /// `(value, text)` per choice, in menu order.
+    choices: Vec<(String, String)>,
+    /// The value chosen now.
+    value: Signal<String>,
+    /// Called with the value the user picks.
+    on_pick: Callback<String>,
+) -> impl IntoView {
+    view! {
+        <label class="field">
+            <span>{label}</span>
+            <select data-testid=testid on:change=move |ev| on_pick.run(event_target_value(&ev))>
+                {choices
+                    .into_iter()
+                    .map(|(v, text)| {
+                        let current = v.clone();
+                        view! {
+                            <option value=v selected=move || value.with(|x| *x == current)>
+                                {text}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
             </select>
         </label>
     }

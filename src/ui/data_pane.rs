@@ -10,7 +10,7 @@ use crate::data::parse::Table;
 use crate::data::session::Session;
 
 use super::app::AnalysisResult;
-use super::{ColumnSelect, DataTable, RowNote};
+use super::{ChoiceSelect, ColumnSelect, DataTable, RowNote};
 
 /// The Data pane.
 #[component]
@@ -63,12 +63,6 @@ pub fn DataPane(
         Signal::derive(move || analysis.with(|a| a.as_ref().ok().and_then(|a| pick(&a.roles))))
     };
 
-    let on_example = move |ev: leptos::ev::Event| {
-        let file = event_target_value(&ev);
-        if let Some(example) = examples().iter().find(|e| e.file == file) {
-            session.update(|s| s.load_example(example));
-        }
-    };
     let on_paste = move |ev: leptos::ev::Event| {
         let text = event_target_value(&ev);
         session.update(|s| s.load_text(text));
@@ -108,28 +102,19 @@ pub fn DataPane(
         >
             <h2 id="data-title">"1 · Data"</h2>
             <div class="field-row">
-                <label class="field">
-                    <span>"Example"</span>
-                    <select data-testid="example-select" on:change=on_example>
-                        <option value="" selected=move || session.with(|s| s.example.is_none())>
-                            "Your own data"
-                        </option>
-                        {examples()
-                            .iter()
-                            .map(|e| {
-                                let file = e.file.clone();
-                                view! {
-                                    <option
-                                        value=e.file.clone()
-                                        selected=move || session.with(|s| s.example.as_deref() == Some(file.as_str()))
-                                    >
-                                        {e.title.clone()}
-                                    </option>
-                                }
-                            })
-                            .collect_view()}
-                    </select>
-                </label>
+                <ChoiceSelect
+                    label="Example"
+                    testid="example-select"
+                    choices=std::iter::once((String::new(), "Your own data".to_owned()))
+                        .chain(examples().iter().map(|e| (e.file.clone(), e.title.clone())))
+                        .collect()
+                    value=Signal::derive(move || session.with(|s| s.example.clone().unwrap_or_default()))
+                    on_pick=Callback::new(move |file: String| {
+                        if let Some(example) = examples().iter().find(|e| e.file == file) {
+                            session.update(|s| s.load_example(example));
+                        }
+                    })
+                />
                 <label class="field">
                     <span>"Upload a file (CSV, TSV, semicolons)"</span>
                     <input type="file" accept=".csv,.tsv,.txt,text/csv,text/plain" data-testid="data-upload" on:change=on_upload />
@@ -158,31 +143,15 @@ pub fn DataPane(
                     none_label="row number"
                     on_pick=Callback::new(move |c| session.update(|s| s.slab = c))
                 />
-                <label class="field">
-                    <span>"Effect sizes"</span>
-                    <select
-                        data-testid="measure-select"
-                        on:change=move |ev| {
-                            let v = event_target_value(&ev);
-                            session.update(|s| s.measure = (!v.is_empty()).then_some(v));
-                        }
-                    >
-                        <option value="" selected=move || measure.with(Option::is_none)>
-                            "Given: yi with vi or sei"
-                        </option>
-                        {Measure::ALL
-                            .iter()
-                            .map(|m| {
-                                let name = m.name();
-                                view! {
-                                    <option value=name selected=move || measure.with(|x| x.as_deref() == Some(name))>
-                                        {format!("{name}: {}", m.label())}
-                                    </option>
-                                }
-                            })
-                            .collect_view()}
-                    </select>
-                </label>
+                <ChoiceSelect
+                    label="Effect sizes"
+                    testid="measure-select"
+                    choices=std::iter::once((String::new(), "Given: yi with vi or sei".to_owned()))
+                        .chain(Measure::ALL.iter().map(|m| (m.name().to_owned(), format!("{}: {}", m.name(), m.label()))))
+                        .collect()
+                    value=Signal::derive(move || measure.get().unwrap_or_default())
+                    on_pick=Callback::new(move |v: String| session.update(|s| s.measure = (!v.is_empty()).then_some(v)))
+                />
                 {move || match measure.get().and_then(|m| m.parse::<Measure>().ok()) {
                     None => view! {
                         <ColumnSelect

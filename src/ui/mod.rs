@@ -18,7 +18,7 @@ mod storage;
 mod toolbar;
 
 pub use app::App;
-pub use column_select::ColumnSelect;
+pub use column_select::{ChoiceSelect, ColumnSelect};
 pub use data_pane::DataPane;
 pub use data_table::{DataTable, RowNote};
 pub use model_pane::ModelPane;

@@ -10,6 +10,7 @@ use crate::data::session::Session;
 use crate::stats::Tau2Method;
 
 use super::app::AnalysisResult;
+use super::ChoiceSelect;
 
 /// Estimators as the menu offers them: metafor's name and what it is.
 const METHODS: [(Tau2Method, &str); 10] = [
@@ -75,43 +76,23 @@ pub fn ModelPane(
         <section class="card pane" aria-labelledby="model-title">
             <h2 id="model-title">"2 · Model"</h2>
             <div class="field-row">
-                <label class="field">
-                    <span>"Estimator of τ²"</span>
-                    <select
-                        data-testid="model-method"
-                        on:change=move |ev| {
-                            let v = event_target_value(&ev);
-                            session.update(|s| s.method = v);
-                        }
-                    >
-                        {METHODS
-                            .iter()
-                            .map(|&(m, text)| {
-                                let name = m.metafor_name();
-                                view! {
-                                    <option value=name selected=move || session.with(|s| s.method == name)>
-                                        {text}
-                                    </option>
-                                }
-                            })
-                            .collect_view()}
-                    </select>
-                </label>
-                <label class="field">
-                    <span>"Test"</span>
-                    <select
-                        data-testid="model-test"
-                        on:change=move |ev| {
-                            let v = event_target_value(&ev);
-                            session.update(|s| s.test = v);
-                        }
-                    >
-                        <option value="z" selected=move || session.with(|s| s.test == "z")>"z (normal)"</option>
-                        <option value="knha" selected=move || session.with(|s| s.test == "knha")>
-                            "Knapp–Hartung (t and F)"
-                        </option>
-                    </select>
-                </label>
+                <ChoiceSelect
+                    label="Estimator of τ²"
+                    testid="model-method"
+                    choices=METHODS.iter().map(|&(m, text)| (m.metafor_name().to_owned(), text.to_owned())).collect()
+                    value=Signal::derive(move || session.with(|s| s.method.clone()))
+                    on_pick=Callback::new(move |v| session.update(|s| s.method = v))
+                />
+                <ChoiceSelect
+                    label="Test"
+                    testid="model-test"
+                    choices=vec![
+                        ("z".to_owned(), "z (normal)".to_owned()),
+                        ("knha".to_owned(), "Knapp–Hartung (t and F)".to_owned()),
+                    ]
+                    value=Signal::derive(move || session.with(|s| s.test.clone()))
+                    on_pick=Callback::new(move |v| session.update(|s| s.test = v))
+                />
                 <label class="field field--narrow">
                     <span>"Confidence level (%)"</span>
                     <input
