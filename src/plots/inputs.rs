@@ -430,11 +430,16 @@ pub fn default_bubble_column(analysis: &Analysis, session: &Session) -> Option<S
 }
 
 /// A moderator held fixed while another varies: its column, the value given to
-/// [`Formula::predictor_row`], and how a caption says it.
-struct Held {
-    column: String,
-    value: String,
-    caption: String,
+/// [`Formula::predictor_row`], and how a caption says it. The results pane starts its
+/// prediction form from the same values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Held {
+    /// The moderator column.
+    pub column: String,
+    /// The value as [`Formula::predictor_row`] takes it: a number or a level.
+    pub value: String,
+    /// How a caption says it, e.g. `"year = 1966.23 (mean)"`.
+    pub caption: String,
 }
 
 /// The plot of the effect sizes against one moderator of the model, with the model's fitted
@@ -569,9 +574,9 @@ pub fn bubble(
     }))
 }
 
-/// The value another moderator is held at: its mean over the studies if numeric, its
-/// reference level (the session's choice, else the first in R's order) if categorical.
-fn held_value(
+/// The value a moderator is held at: its mean over the studies if numeric, its reference
+/// level (the session's choice, else the first in R's order) if categorical.
+pub fn held_value(
     analysis: &Analysis,
     session: &Session,
     references: &BTreeMap<String, String>,

@@ -8,9 +8,8 @@ use leptos::prelude::*;
 
 use crate::data::analysis::Analysis;
 use crate::data::effect_size::Measure;
-use crate::data::formula::factor_levels;
-use crate::data::parse::NumCell;
 use crate::data::session::Session;
+use crate::plots::inputs::held_value;
 use crate::stats::Prediction;
 
 use super::app::AnalysisResult;
@@ -273,13 +272,14 @@ fn PredictAt(
     };
     let columns: Vec<String> = formula.columns().into_iter().map(str::to_owned).collect();
     let references = session.with_untracked(|s| s.references.clone());
-    let defaults: BTreeMap<String, String> = columns
-        .iter()
-        .filter_map(|c| {
-            let categorical = session.with_untracked(|s| s.is_categorical(c, &analysis.table));
-            default_value(&analysis, c, categorical, &references).map(|v| (c.clone(), v))
-        })
-        .collect();
+    // The form starts where the bubble plot holds moderators: mean or reference level.
+    let defaults: BTreeMap<String, String> = session.with_untracked(|s| {
+        columns
+            .iter()
+            .filter_map(|c| held_value(&analysis, s, &references, c).ok())
+            .map(|held| (held.column, held.value))
+            .collect()
+    });
     let at = RwSignal::new(defaults);
     let a = analysis.clone();
     let prediction = Memo::new(move |_| {
@@ -323,34 +323,4 @@ fn PredictAt(
         }}
     }
     .into_any()
-}
-
-/// Where a prediction starts: the mean of a numeric moderator over the studies in the model,
-/// or a factor's reference level.
-fn default_value(
-    analysis: &Analysis,
-    column: &str,
-    categorical: bool,
-    references: &BTreeMap<String, String>,
-) -> Option<String> {
-    let table = &analysis.table;
-    let rows = &analysis.studies.rows;
-    if categorical {
-        return references
-            .get(column)
-            .cloned()
-            .or_else(|| factor_levels(table, column, rows).ok()?.into_iter().next());
-    }
-    let cells = table.numeric(column).ok()?;
-    let values: Vec<f64> = rows
-        .iter()
-        .filter_map(|&r| match cells[r] {
-            NumCell::Value(v) => Some(v),
-            NumCell::Missing => None,
-        })
-        .collect();
-    (!values.is_empty()).then(|| {
-        let mean = values.iter().sum::<f64>() / values.len() as f64;
-        format!("{}", (mean * 100.0).round() / 100.0)
-    })
 }
