@@ -148,9 +148,10 @@ fn resolve_roles(table: &Table, chosen: &Roles) -> Roles {
 /// ```
 /// use meridian::data::analysis::{analyse, AnalysisSpec};
 /// let text = "study,yi,vi\nA,0.1,0.02\nB,0.5,0.03\nC,0.3,0.01\nD,-0.1,0.04\n";
-/// let a = analyse(text, &AnalysisSpec::default()).unwrap();
+/// let a = analyse(text, &AnalysisSpec::default())?;
 /// assert_eq!(a.report.k, 4);
 /// assert!(a.report.prediction.is_some());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn analyse(text: &str, spec: &AnalysisSpec) -> Result<Analysis, AnalysisError> {
     let table = parse(text)?;

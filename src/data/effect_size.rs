@@ -332,8 +332,9 @@ pub struct Effect {
 /// ```
 /// use meridian::data::effect_size::{compute, Measure};
 /// // BCG trial 1 (Aronson, 1948): 4/119 vaccinated vs 11/128 unvaccinated cases.
-/// let e = compute(Measure::Or, &[4.0, 119.0, 11.0, 128.0]).unwrap();
+/// let e = compute(Measure::Or, &[4.0, 119.0, 11.0, 128.0])?;
 /// assert!((e.yi - (4.0f64 * 128.0 / (119.0 * 11.0)).ln()).abs() < 1e-12);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn compute(measure: Measure, values: &[f64]) -> Result<Effect, EffectSizeError> {
     let roles = measure.roles();

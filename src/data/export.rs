@@ -82,10 +82,11 @@ fn row(fields: &[(&str, String)]) -> Vec<String> {
 /// # Examples
 /// ```
 /// use meridian::data::{analysis::{analyse, AnalysisSpec}, export::results_csv};
-/// let a = analyse("yi,vi\n0.1,0.02\n0.5,0.03\n0.3,0.01\n", &AnalysisSpec::default()).unwrap();
+/// let a = analyse("yi,vi\n0.1,0.02\n0.5,0.03\n0.3,0.01\n", &AnalysisSpec::default())?;
 /// let csv = results_csv(&a.report);
 /// assert!(csv.starts_with("section,name,estimate,se,"));
 /// assert!(csv.contains("\ncoefficient,intrcpt,"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn results_csv(report: &FitReport) -> String {
     let df = (report.test == "knha").then_some(report.qe_df.to_string());

@@ -578,9 +578,10 @@ impl Formula {
     /// # Examples
     /// ```
     /// use meridian::data::formula::Formula;
-    /// let f = Formula::parse("ablat * year").unwrap();
+    /// let f = Formula::parse("ablat * year")?;
     /// assert_eq!(f.term_labels(), ["ablat", "year", "ablat:year"]);
     /// assert_eq!(f.columns(), ["ablat", "year"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn parse(text: &str) -> Result<Self, FormulaError> {
         let mut parser = Parser {
@@ -817,11 +818,12 @@ impl Formula {
     /// ```
     /// use std::collections::BTreeMap;
     /// use meridian::data::{formula::Formula, parse::parse};
-    /// let t = parse("x,g\n1,a\n2,b\n3,c\n").unwrap();
-    /// let f = Formula::parse("x * g").unwrap();
+    /// let t = parse("x,g\n1,a\n2,b\n3,c\n")?;
+    /// let f = Formula::parse("x * g")?;
     /// let at = BTreeMap::from([("x".into(), "10".into()), ("g".into(), "c".into())]);
-    /// let x0 = f.predictor_row(&t, &[0, 1, 2], &BTreeMap::new(), &at).unwrap();
+    /// let x0 = f.predictor_row(&t, &[0, 1, 2], &BTreeMap::new(), &at)?;
     /// assert_eq!(x0, [1.0, 10.0, 0.0, 1.0, 0.0, 10.0]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn predictor_row(
         &self,

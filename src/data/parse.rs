@@ -327,9 +327,10 @@ fn detect_delimiter(text: &str) -> Delimiter {
 /// # Examples
 /// ```
 /// use meridian::data::parse::{parse, ColumnKind};
-/// let table = parse("study;yi;vi\nA;0,5;0,1\nB;NA;0,2\n").unwrap();
-/// assert_eq!(table.column("yi").unwrap().kind, ColumnKind::NumericDecimalComma);
+/// let table = parse("study;yi;vi\nA;0,5;0,1\nB;NA;0,2\n")?;
+/// assert_eq!(table.column("yi")?.kind, ColumnKind::NumericDecimalComma);
 /// assert_eq!(table.rows(), 2);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn parse(text: &str) -> Result<Table, ParseError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);

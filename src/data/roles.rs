@@ -265,12 +265,13 @@ fn number(cell: NumCell) -> Option<f64> {
 /// # Examples
 /// ```
 /// use meridian::data::{parse::parse, roles};
-/// let table = parse("study,yi,sei,x\nA,0.1,0.2,1\nB,0.3,0.1,NA\n").unwrap();
-/// let source = roles::guess(&table).source(None).unwrap();
-/// let s = roles::studies(&table, &source, Some("study"), &["x"]).unwrap();
+/// let table = parse("study,yi,sei,x\nA,0.1,0.2,1\nB,0.3,0.1,NA\n")?;
+/// let source = roles::guess(&table).source(None)?;
+/// let s = roles::studies(&table, &source, Some("study"), &["x"])?;
 /// assert_eq!(s.labels, ["A"]);
 /// assert!((s.vi[0] - 0.04).abs() < 1e-15);
 /// assert_eq!(s.excluded[0].row, 2);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn studies(
     table: &Table,
