@@ -12,7 +12,7 @@ use statrs::distribution::{ContinuousCDF, Normal};
 
 use super::axis::{self, EffectScale};
 use super::layout::{AxisMap, Mark, MarkShape, PlotLayout, Rect};
-use super::paint::{format_p, label, polyline, px};
+use super::paint::{label, polyline, px, wald_text};
 use super::theme::{self, Theme};
 use super::PlotError;
 use crate::stats::{Fit, Prediction, Tau2Method, WaldTest};
@@ -186,7 +186,7 @@ impl ForestPlot {
 }
 
 /// metafor's name for the model a method fits, with the method: "Random-effects model (REML)".
-fn pooled_label(method: Tau2Method) -> String {
+pub(crate) fn pooled_label(method: Tau2Method) -> String {
     let model = match method {
         Tau2Method::Fe => "Fixed-effect model",
         Tau2Method::Ee => "Equal-effects model",
@@ -285,25 +285,16 @@ fn rows(plot: &ForestPlot) -> Result<Vec<Row<'_>>, PlotError> {
         }
     }
     if let Some(test) = &plot.subgroup_test {
-        rows.push(Row::Note(subgroup_test_text(test)));
+        rows.push(Row::Note(format!(
+            "Test for subgroup differences: {}",
+            wald_text(test)
+        )));
     }
     if plot.studies.iter().any(|s| s.fitted.is_some()) {
         rows.push(Row::Note(FITTED_NOTE.to_owned()));
     }
     rows.extend(plot.notes.iter().cloned().map(Row::Note));
     Ok(rows)
-}
-
-/// "Test for subgroup differences: QM = 3.21, df = 2, p = 0.2012" (χ²) or with F(m, k − p).
-fn subgroup_test_text(test: &WaldTest) -> String {
-    let statistic = match test.df2 {
-        Some(df2) => format!("F({}, {df2}) = {:.2}", test.df, test.statistic),
-        None => format!("QM = {:.2}, df = {}", test.statistic, test.df),
-    };
-    format!(
-        "Test for subgroup differences: {statistic}, {}",
-        format_p(test.p_value)
-    )
 }
 
 /// A weight that counts: non-finite and negative weights count as 0.

@@ -26,16 +26,16 @@ use std::fmt;
 
 use super::axis::{format_fixed, EffectScale};
 use super::bubble::{BubblePlot, CategoryPlot, FittedPoint, Level};
-use super::forest::{ForestOrder, ForestPlot, Subgroup};
+use super::forest::{pooled_label, ForestOrder, ForestPlot, Subgroup};
 use super::funnel::FunnelPlot;
 use super::heterogeneity::HeterogeneityPlot;
-use super::paint::format_p;
+use super::paint::{format_p, wald_text};
 use crate::data::analysis::Analysis;
 use crate::data::effect_size::Measure;
 use crate::data::formula::{factor_levels, Formula, FormulaError};
 use crate::data::parse::{is_missing, ColumnKind, NumCell, ParseError, Table};
 use crate::data::session::Session;
-use crate::stats::{self, Design, Fit, Prediction, StatsError, WaldTest};
+use crate::stats::{self, Design, Fit, Prediction, StatsError};
 
 /// Intervals of the moderator's range on the bubble plot's fitted line: 61 points draw a
 /// smooth band even where a quadratic term or an interaction bends it.
@@ -163,16 +163,6 @@ fn intercept_only(fit: &Fit) -> bool {
     fit.p == 1 && fit.has_intercept()
 }
 
-/// "Random-effects model (REML)" or "Fixed-effect model (FE)".
-fn model_label(fit: &Fit) -> String {
-    let kind = if fit.spec.method.is_fixed() {
-        "Fixed-effect model"
-    } else {
-        "Random-effects model"
-    };
-    format!("{kind} ({})", fit.spec.method.metafor_name())
-}
-
 /// "τ² = 0.313, I² = 92.2%, Q(12) = 152.23, p < 0.0001", residual with moderators.
 fn heterogeneity_text(fit: &Fit) -> String {
     let h = &fit.heterogeneity;
@@ -192,19 +182,6 @@ fn heterogeneity_text(fit: &Fit) -> String {
         h.qe_df,
         format_fixed(h.qe, 2)
     )
-}
-
-/// "QM = 18.33, df = 1, p < 0.0001" (χ²) or "F(1, 11) = 18.33, p = 0.0012" (Knapp–Hartung).
-fn wald_text(test: &WaldTest) -> String {
-    let statistic = match test.df2 {
-        Some(df2) => format!(
-            "F({}, {df2}) = {}",
-            test.df,
-            format_fixed(test.statistic, 2)
-        ),
-        None => format!("QM = {}, df = {}", format_fixed(test.statistic, 2), test.df),
-    };
-    format!("{statistic}, {}", format_p(test.p_value))
 }
 
 /// The value of a numeric column for each study of the analysis, in study order (`NaN` where
@@ -303,7 +280,6 @@ pub fn forest(
             study.weight *= 100.0 / total;
         }
     }
-    plot.pooled_label = model_label(fit);
     plot.order = order;
     plot.scale = scale;
     plot.measure = name;
@@ -318,7 +294,7 @@ pub fn forest(
             .unwrap_or_default();
         plot.notes.push(format!(
             "{} with moderators {moderators}: no single pooled estimate; the bubble plot shows the fitted effects",
-            model_label(fit)
+            pooled_label(fit.spec.method)
         ));
         if let Some(test) = &fit.moderators {
             plot.notes

@@ -5,7 +5,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use super::axis::format_fixed;
 use super::PlotError;
+use crate::stats::WaldTest;
 
 /// Pixel coordinates are clamped to ± this, far outside any drawing, so that an extreme value
 /// cannot overflow the backends' own integer arithmetic (offsets, widths).
@@ -48,4 +50,18 @@ pub(crate) fn format_p(p: f64) -> String {
     } else {
         format!("p = {p:.4}")
     }
+}
+
+/// A Wald-type test as metafor prints it: "QM = 18.33, df = 1, p < 0.0001" (χ²) or
+/// "F(1, 11) = 18.33, p = 0.0012" (Knapp–Hartung).
+pub(crate) fn wald_text(test: &WaldTest) -> String {
+    let statistic = match test.df2 {
+        Some(df2) => format!(
+            "F({}, {df2}) = {}",
+            test.df,
+            format_fixed(test.statistic, 2)
+        ),
+        None => format!("QM = {}, df = {}", format_fixed(test.statistic, 2), test.df),
+    };
+    format!("{statistic}, {}", format_p(test.p_value))
 }
