@@ -7,22 +7,24 @@ use leptos::prelude::*;
 
 use crate::data::analysis::Analysis;
 use crate::data::parse::{parse, Table};
+use crate::data::session::SessionError;
 
 use super::{storage, DataPane, ModelPane, PlotsPane, ResultsPane, Toolbar};
 
-/// The analysis of the current session, or the sentence that says why there is none.
-pub type AnalysisResult = Result<Arc<Analysis>, String>;
+/// The analysis of the current session, or why there is none.
+pub type AnalysisResult = Result<Arc<Analysis>, SessionError>;
 
 /// The whole page.
 #[component]
 pub fn App() -> impl IntoView {
     let session = RwSignal::new(storage::initial_session());
+    // Parsed on its own, so that the table still shows when the analysis fails.
     let table: Memo<Result<Table, String>> =
         Memo::new(move |_| session.with(|s| parse(&s.text).map_err(|e| e.to_string())));
     // A new analysis is always a change: comparing two fits field by field costs more than
     // redrawing, and the memo only reruns when the session changed.
     let analysis: Memo<AnalysisResult> = Memo::new_with_compare(
-        move |_| session.with(|s| s.analyse().map(Arc::new).map_err(|e| e.to_string())),
+        move |_| session.with(|s| s.analyse().map(Arc::new)),
         |_, _| true,
     );
     // The study highlighted in every plot and in the table (an index into the studies).

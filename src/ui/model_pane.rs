@@ -4,9 +4,10 @@
 
 use leptos::prelude::*;
 
+use crate::data::analysis::AnalysisError;
 use crate::data::formula::factor_levels;
 use crate::data::parse::{ColumnKind, Table};
-use crate::data::session::Session;
+use crate::data::session::{Session, SessionError};
 use crate::stats::Tau2Method;
 
 use super::app::AnalysisResult;
@@ -61,11 +62,10 @@ pub fn ModelPane(
             Err(_) => Vec::new(),
         })
     });
+    // Shown under the formula box: the errors that are about the formula itself.
     let formula_error = move || {
         analysis.with(|a| match a {
-            Err(e) if session.with(|s| !s.formula.trim().is_empty()) && e.contains("formula") => {
-                Some(e.clone())
-            }
+            Err(e @ SessionError::Analysis(AnalysisError::Formula(_))) => Some(e.to_string()),
             _ => None,
         })
     };

@@ -33,7 +33,7 @@ pub fn ResultsPane(
             <h2 id="results-title">"3 · Results"</h2>
             {move || match analysis.get() {
                 Err(message) => view! {
-                    <p class="message message--error" role="alert" data-testid="analysis-error">{message}</p>
+                    <p class="message message--error" role="alert" data-testid="analysis-error">{message.to_string()}</p>
                 }
                 .into_any(),
                 Ok(a) => {

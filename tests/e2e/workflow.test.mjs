@@ -168,9 +168,13 @@ test('the permutation test runs on demand and reports p-values', async () => {
     const table = page.locator('[data-testid="permutation-table"]');
     await table.waitFor({ timeout: 60_000 });
     const p = Number(await table.locator('[data-term="ablat"] [data-value]').getAttribute('data-value'));
-    // metafor's permutest for this model gives p ≈ 0.003 (1000 random permutations): small,
-    // and never below 1/1000, the observed arrangement itself being counted.
-    assert.ok(p >= 0.001 && p < 0.05, `permutation p for ablat = ${p}`);
+    // metafor 3.8 permutest(res, iter = 1000) for this model, seeds 1–3: p = 0.007, 0.006,
+    // 0.009. With 1,000 random permutations the binomial SD near 0.007 is about 0.0026, so a
+    // seed-independent check is a band of a few SDs around it.
+    assert.ok(p >= 0.002 && p <= 0.02, `permutation p for ablat = ${p}`);
+    // With one moderator the omnibus test is the ablat test, as in metafor (QMp = pval[2]).
+    const qm = Number(await page.locator('[data-testid="permutation-qm"]').getAttribute('data-value'));
+    assert.equal(qm, p);
     assert.ok(await page.locator('[data-testid="permutation-qm"]').isVisible());
     assert.deepEqual(errors, []);
   } finally {
