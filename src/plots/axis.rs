@@ -50,6 +50,14 @@ impl EffectScale {
     pub fn format(self, value: f64, digits: usize) -> String {
         format_fixed(self.display(value), digits)
     }
+
+    /// The title of an effect axis named `name`: "Risk ratio (log scale)" on a log axis.
+    pub fn axis_title(self, name: &str) -> String {
+        match self {
+            Self::Identity => name.to_owned(),
+            Self::Exp => format!("{name} (log scale)"),
+        }
+    }
 }
 
 /// A tick: its position on the fitted scale and its label on the displayed scale.

@@ -195,15 +195,19 @@ pub(crate) fn pooled_label(method: Tau2Method) -> String {
     format!("{model} ({})", method.metafor_name())
 }
 
-/// The two-sided standard normal critical value at `level` (1.96 at 0.95); a level outside
-/// (0, 1) gives the 95 % value rather than an infinite interval.
-fn normal_quantile(level: f64) -> f64 {
-    let level = if level > 0.0 && level < 1.0 {
+/// A confidence level as the plot uses it: one outside (0, 1) is taken as 0.95, so a bad
+/// level gives the usual interval rather than an infinite one or a "NaN% CI" header.
+fn usable_level(level: f64) -> f64 {
+    if level > 0.0 && level < 1.0 {
         level
     } else {
         0.95
-    };
-    Normal::standard().inverse_cdf(0.5 + level / 2.0)
+    }
+}
+
+/// The two-sided standard normal critical value at `level` (1.96 at 0.95).
+fn normal_quantile(level: f64) -> f64 {
+    Normal::standard().inverse_cdf(0.5 + usable_level(level) / 2.0)
 }
 
 /// One row of the figure.
@@ -369,11 +373,7 @@ struct Columns {
 }
 
 fn header_text(plot: &ForestPlot) -> String {
-    let level = if plot.level > 0.0 && plot.level < 1.0 {
-        plot.level
-    } else {
-        0.95
-    };
+    let level = usable_level(plot.level);
     let measure = if plot.measure.is_empty() {
         "Estimate"
     } else {
@@ -749,10 +749,7 @@ where
     }
 
     let ticks = axis::x_ticks(&map, plot.scale, theme);
-    let title = match plot.scale {
-        EffectScale::Exp => format!("{} (log scale)", plot.measure),
-        EffectScale::Identity => plot.measure.clone(),
-    };
+    let title = plot.scale.axis_title(&plot.measure);
     axis::draw_x_axis(area, &map, &ticks, panel_bottom, None, &title, theme)?;
     area.present()?;
     Ok(PlotLayout {

@@ -8,11 +8,11 @@
 //! codes factors exactly as the analysis did.
 //!
 //! Choices, with metafor as the model:
-//! - **Forest plot of a meta-regression**: metafor's `forest()` of an `rma` with moderators
-//!   draws each study's fitted value as a grey polygon and no summary diamond. [`ForestPlot`]
-//!   has no per-study fitted values, so the rows show the studies alone, without a diamond, and
-//!   the notes say why and give the test of moderators and the residual heterogeneity; the
-//!   bubble plot ([`bubble`]) is the picture of the fitted values.
+//! - **Forest plot of a meta-regression**: as metafor's `forest()` of an `rma` with
+//!   moderators, each study's fitted value is drawn behind it as a grey diamond
+//!   ([`ForestPlot::from_fit`]) and there is no summary diamond; the notes say why and give the
+//!   test of moderators and the residual heterogeneity. The bubble plot ([`bubble`]) is the
+//!   picture of the fitted line.
 //! - **Funnel plot of a meta-regression**: as metafor's `funnel()`, residuals yᵢ − xᵢ'b
 //!   against √vᵢ, centred at 0 and on the fitted scale; Egger's test is then the mixed-effects
 //!   version (`regtest()` of the model with moderators).
@@ -138,15 +138,6 @@ fn measure_axis(measure: Option<Measure>) -> (EffectScale, String) {
         ),
         Some(m) => (EffectScale::Identity, capitalised(m.label())),
         None => (EffectScale::Identity, "Effect size".to_owned()),
-    }
-}
-
-/// The caption of a bubble or funnel plot's effect axis; the forest plot adds "(log scale)"
-/// itself, these plots print their caption as given.
-fn axis_caption(scale: EffectScale, name: &str) -> String {
-    match scale {
-        EffectScale::Exp => format!("{name} (log scale)"),
-        EffectScale::Identity => name.to_owned(),
     }
 }
 
@@ -476,7 +467,7 @@ pub fn bubble(
     };
     let measure = session.measure.as_deref().and_then(|m| m.parse().ok());
     let (scale, name) = measure_axis(measure);
-    let y_label = axis_caption(scale, &name);
+    let y_label = scale.axis_title(&name);
 
     if session.is_categorical(column, table) {
         let (names, level_of) = levels_of(table, column, rows)?;
@@ -611,7 +602,7 @@ pub fn funnel(
             estimate: fit.predict(&[1.0])?.pred,
             contours,
             egger,
-            x_label: axis_caption(scale, &name),
+            x_label: scale.axis_title(&name),
             scale,
         });
     }
