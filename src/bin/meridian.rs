@@ -109,14 +109,11 @@ fn assignments(text: &str, flag: &str) -> Result<BTreeMap<String, String>, Failu
 }
 
 fn method(name: &str) -> Result<Tau2Method, Failure> {
-    Tau2Method::ALL
-        .into_iter()
-        .find(|m| m.metafor_name().eq_ignore_ascii_case(name))
-        .ok_or_else(|| {
-            Failure::Usage(format!(
-                "unknown --method \"{name}\": expected one of FE, EE, DL, HE, HS, SJ, ML, REML, EB, PM"
-            ))
-        })
+    Tau2Method::from_metafor_name(name).ok_or_else(|| {
+        Failure::Usage(format!(
+            "unknown --method \"{name}\": expected one of FE, EE, DL, HE, HS, SJ, ML, REML, EB, PM"
+        ))
+    })
 }
 
 /// A whole number of at least 1 for `flag`.
@@ -175,14 +172,15 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Command, Failu
                     }
                     "--method" => model.method = method(&value)?,
                     "--test" => {
-                        model.test = match value.to_ascii_lowercase().as_str() {
-                            "z" => Test::Z,
-                            "knha" | "t" => Test::KnappHartung,
-                            _ => {
-                                return Err(Failure::Usage(format!(
+                        // "t" is accepted as another name of the Knapp–Hartung t test.
+                        model.test = if value.eq_ignore_ascii_case("t") {
+                            Test::KnappHartung
+                        } else {
+                            Test::from_metafor_name(&value).ok_or_else(|| {
+                                Failure::Usage(format!(
                                     "unknown --test \"{value}\": expected z or knha"
-                                )))
-                            }
+                                ))
+                            })?
                         }
                     }
                     "--level" => model.level = level(&value)?,

@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::roles::Excluded;
-use crate::stats::{Fit, HeterogeneityIntervals, PermutationResult, Prediction, Test};
+use crate::stats::{Fit, HeterogeneityIntervals, PermutationResult, Prediction};
 
 /// One coefficient of the model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -132,11 +132,7 @@ impl FitReport {
             k: fit.k,
             p: fit.p,
             method: fit.spec.method.metafor_name().to_owned(),
-            test: match fit.spec.test {
-                Test::KnappHartung => "knha",
-                _ => "z",
-            }
-            .to_owned(),
+            test: fit.spec.test.metafor_name().to_owned(),
             coefficients: fit
                 .coefficients
                 .iter()

@@ -198,21 +198,15 @@ impl Session {
     /// prediction point only once it has a value for every one of them, so that a half-filled
     /// prediction form or a setting left from an earlier model does not block the fit.
     pub fn spec(&self) -> Result<AnalysisSpec, SessionError> {
-        let method = Tau2Method::ALL
-            .into_iter()
-            .find(|m| m.metafor_name().eq_ignore_ascii_case(self.method.trim()))
-            .ok_or_else(|| SessionError::UnknownMethod {
+        let method = Tau2Method::from_metafor_name(self.method.trim()).ok_or_else(|| {
+            SessionError::UnknownMethod {
                 name: self.method.clone(),
-            })?;
-        let test = match self.test.trim().to_ascii_lowercase().as_str() {
-            "z" => Test::Z,
-            "knha" => Test::KnappHartung,
-            _ => {
-                return Err(SessionError::UnknownTest {
-                    name: self.test.clone(),
-                })
             }
-        };
+        })?;
+        let test =
+            Test::from_metafor_name(self.test.trim()).ok_or_else(|| SessionError::UnknownTest {
+                name: self.test.clone(),
+            })?;
         // Written as a positive check so that NaN is rejected too.
         if !(self.level > 0.0 && self.level < 100.0) {
             return Err(SessionError::InvalidLevel { level: self.level });

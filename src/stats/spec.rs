@@ -70,6 +70,14 @@ impl Tau2Method {
             Self::Pm => "PM",
         }
     }
+
+    /// The method metafor calls `name`, ignoring ASCII case (`"reml"` is REML); `None` for
+    /// a name metafor does not have.
+    pub fn from_metafor_name(name: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|m| m.metafor_name().eq_ignore_ascii_case(name))
+    }
 }
 
 /// The reference distribution of the tests of coefficients and moderators.
@@ -82,6 +90,23 @@ pub enum Test {
     /// s² = Σ wᵢ (yᵢ − xᵢ'b)² / (k − p) without truncation, t with k − p df for coefficients
     /// and F with (m, k − p) df for the omnibus test; metafor: `test = "knha"`.
     KnappHartung,
+}
+
+impl Test {
+    /// metafor's name of the test (`"z"`, `"knha"`).
+    pub fn metafor_name(self) -> &'static str {
+        match self {
+            Self::Z => "z",
+            Self::KnappHartung => "knha",
+        }
+    }
+
+    /// The test metafor calls `name`, ignoring ASCII case; `None` for any other name.
+    pub fn from_metafor_name(name: &str) -> Option<Self> {
+        [Self::Z, Self::KnappHartung]
+            .into_iter()
+            .find(|t| t.metafor_name().eq_ignore_ascii_case(name))
+    }
 }
 
 /// The settings of a fit.
@@ -114,5 +139,25 @@ impl ModelSpec {
         } else {
             Err(StatsError::InvalidLevel { level: self.level })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metafor_names_read_back_in_any_case() {
+        for m in Tau2Method::ALL {
+            let name = m.metafor_name();
+            assert_eq!(Tau2Method::from_metafor_name(name), Some(m));
+            assert_eq!(Tau2Method::from_metafor_name(&name.to_lowercase()), Some(m));
+        }
+        for t in [Test::Z, Test::KnappHartung] {
+            assert_eq!(Test::from_metafor_name(t.metafor_name()), Some(t));
+        }
+        assert_eq!(Test::from_metafor_name("KNHA"), Some(Test::KnappHartung));
+        assert_eq!(Tau2Method::from_metafor_name("GENQ"), None);
+        assert_eq!(Test::from_metafor_name("t"), None);
     }
 }
