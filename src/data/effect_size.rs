@@ -175,6 +175,12 @@ impl Measure {
         }
     }
 
+    /// The name of the effect on the scale people read it: the back-transformed name where
+    /// there is one ("risk ratio"), else the fitted one ("standardised mean difference").
+    pub fn reading_label(self) -> &'static str {
+        self.back_transformed_label().unwrap_or(self.label())
+    }
+
     /// `value` on the fitted scale taken back to the reading scale of
     /// [`Measure::back_transformed_label`] (metafor's `transf.exp.int`, `transf.ztor`,
     /// `transf.ilogit`); the value itself for measures read on the fitted scale. Monotone, so
@@ -569,6 +575,8 @@ mod tests {
         assert_eq!(Measure::Smd.back_transform(0.3), 0.3);
         assert_eq!(Measure::Smd.back_transformed_label(), None);
         assert_eq!(Measure::Or.back_transformed_label(), Some("odds ratio"));
+        assert_eq!(Measure::Rr.reading_label(), "risk ratio");
+        assert_eq!(Measure::Md.reading_label(), "mean difference");
     }
 
     #[test]

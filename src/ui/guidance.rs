@@ -49,13 +49,8 @@ pub fn readings(analysis: &Analysis, measure: Option<Measure>) -> Vec<String> {
 
     if report.p == 1 && analysis.design.intercept {
         if let Some(pred) = &report.prediction {
-            let (name, tf): (&str, Box<dyn Fn(f64) -> f64>) = match measure {
-                Some(m) => match m.back_transformed_label() {
-                    Some(label) => (label, Box::new(move |x| m.back_transform(x))),
-                    None => (m.label(), Box::new(|x| x)),
-                },
-                None => ("effect", Box::new(|x| x)),
-            };
+            let name = measure.map_or("effect", Measure::reading_label);
+            let tf = |x: f64| measure.map_or(x, |m| m.back_transform(x));
             out.push(format!(
                 "The {} pooled {name} is {} ({level:.0} % CI {} to {}).",
                 if fixed { "common-effect" } else { "average" },

@@ -246,9 +246,7 @@ fn study_details(analysis: &Analysis, measure: Option<Measure>) -> Vec<Vec<Strin
         .map(|f| f.columns())
         .unwrap_or_default();
     let tf = |x: f64| measure.map_or(x, |m| m.back_transform(x));
-    let name = measure.map_or("effect", |m| {
-        m.back_transformed_label().unwrap_or(m.label())
-    });
+    let name = measure.map_or("effect", Measure::reading_label);
     analysis
         .studies
         .labels

@@ -123,9 +123,7 @@ fn PooledEffect(
     title: &'static str,
 ) -> impl IntoView {
     let tf = move |x: f64| measure.map_or(x, |m| m.back_transform(x));
-    let name = measure
-        .map(|m| m.back_transformed_label().unwrap_or(m.label()))
-        .unwrap_or("effect");
+    let name = measure.map_or("effect", Measure::reading_label);
     let pct = format!("{:.0} %", level * 100.0);
     view! {
         <div class="pooled" data-testid="pooled">
