@@ -10,7 +10,7 @@ use plotters::prelude::*;
 use super::axis::{self, EffectScale, Tick};
 use super::layout::{Mark, MarkShape, PlotLayout, Rect};
 use super::paint::{polyline, px};
-use super::panel::{check_lengths, draw_caption, draw_legend, frame, Frame, Swatch};
+use super::panel::{check_lengths, draw_null_line, finish, frame, Frame, Swatch};
 use super::theme::{self, Theme};
 use super::PlotError;
 use crate::stats::Prediction;
@@ -293,15 +293,7 @@ where
         theme,
     )?;
 
-    // Line of no effect.
-    if frame.y.data.0 < 0.0 && frame.y.data.1 > 0.0 {
-        let y = frame.y.to_pixel(0.0);
-        polyline(
-            area,
-            &[(frame.left, y), (frame.right, y)],
-            theme::MUTED.stroke_width(theme.px(1.0)),
-        )?;
-    }
+    draw_null_line(area, &frame, theme)?;
 
     if fitted.len() >= 2 {
         area.draw(&Polygon::new(
@@ -325,15 +317,7 @@ where
         .map(|&i| (i, frame.x.to_pixel(plot.x[i]), frame.y.to_pixel(plot.y[i])))
         .collect();
     let marks = draw_bubbles(area, &points, &radii, highlight, theme)?;
-    draw_legend(area, &legend, &frame, theme)?;
-    draw_caption(area, &plot.caption, &frame, theme)?;
-    area.present()?;
-    Ok(PlotLayout {
-        marks,
-        x_axis: Some(frame.x),
-        y_axis: Some(frame.y),
-    }
-    .offset(area.get_base_pixel()))
+    finish(area, &legend, &plot.caption, frame, marks, theme)
 }
 
 /// Draws the categorical variant onto `area`, filling it: per level, its studies as bubbles on
@@ -427,14 +411,7 @@ where
         &plot.x_label,
         theme,
     )?;
-    if frame.y.data.0 < 0.0 && frame.y.data.1 > 0.0 {
-        let y = frame.y.to_pixel(0.0);
-        polyline(
-            area,
-            &[(frame.left, y), (frame.right, y)],
-            theme::MUTED.stroke_width(theme.px(1.0)),
-        )?;
-    }
+    draw_null_line(area, &frame, theme)?;
 
     let slot = (frame.right - frame.left) / n as f64;
     for (i, level) in plot.levels.iter().enumerate() {
@@ -479,13 +456,5 @@ where
         })
         .collect();
     let marks = draw_bubbles(area, &points, &radii, highlight, theme)?;
-    draw_legend(area, &legend, &frame, theme)?;
-    draw_caption(area, &plot.caption, &frame, theme)?;
-    area.present()?;
-    Ok(PlotLayout {
-        marks,
-        x_axis: Some(frame.x),
-        y_axis: Some(frame.y),
-    }
-    .offset(area.get_base_pixel()))
+    finish(area, &legend, &plot.caption, frame, marks, theme)
 }

@@ -12,7 +12,7 @@ use plotters::prelude::*;
 use super::axis::{self, EffectScale};
 use super::layout::{Mark, MarkShape, PlotLayout, Rect};
 use super::paint::{format_p, polyline, px};
-use super::panel::{check_lengths, draw_caption, draw_legend, frame, Swatch};
+use super::panel::{check_lengths, finish, frame, Swatch};
 use super::theme::{self, Theme};
 use super::PlotError;
 use crate::stats::regtest::Regtest;
@@ -261,13 +261,5 @@ where
             theme::INK.stroke_width(theme.px(2.0)),
         ))?;
     }
-    draw_legend(area, &legend, &frame, theme)?;
-    draw_caption(area, &caption, &frame, theme)?;
-    area.present()?;
-    Ok(PlotLayout {
-        marks,
-        x_axis: Some(frame.x),
-        y_axis: Some(frame.y),
-    }
-    .offset(area.get_base_pixel()))
+    finish(area, &legend, &caption, frame, marks, theme)
 }

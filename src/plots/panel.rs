@@ -6,7 +6,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use super::axis::{self, EffectScale, Tick};
-use super::layout::AxisMap;
+use super::layout::{AxisMap, Mark, PlotLayout};
 use super::paint::{label, polyline, px};
 use super::theme::{self, Theme};
 use super::PlotError;
@@ -153,7 +153,7 @@ pub(crate) enum Swatch {
 
 /// Draws the legend where [`frame`] placed it; `entries` are the ones the frame was laid out
 /// with.
-pub(crate) fn draw_legend<DB: DrawingBackend>(
+fn draw_legend<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     entries: &[(Swatch, &str)],
     frame: &Frame,
@@ -203,7 +203,7 @@ pub(crate) fn draw_legend<DB: DrawingBackend>(
 }
 
 /// The caption under the axis title, if any.
-pub(crate) fn draw_caption<DB: DrawingBackend>(
+fn draw_caption<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     caption: &str,
     frame: &Frame,
@@ -221,4 +221,42 @@ pub(crate) fn draw_caption<DB: DrawingBackend>(
         &style,
         (HPos::Center, VPos::Center),
     )
+}
+
+/// The line of no effect across the plotting region, when 0 is inside the vertical range.
+pub(crate) fn draw_null_line<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    frame: &Frame,
+    theme: &Theme,
+) -> Result<(), PlotError> {
+    if frame.y.data.0 < 0.0 && frame.y.data.1 > 0.0 {
+        let y = frame.y.to_pixel(0.0);
+        polyline(
+            area,
+            &[(frame.left, y), (frame.right, y)],
+            theme::MUTED.stroke_width(theme.px(1.0)),
+        )?;
+    }
+    Ok(())
+}
+
+/// Draws the legend and the caption over everything else, presents the area and returns the
+/// layout of `marks` with the frame's axes, in the pixels of `area`'s backend.
+pub(crate) fn finish<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    legend: &[(Swatch, &str)],
+    caption: &str,
+    frame: Frame,
+    marks: Vec<Mark>,
+    theme: &Theme,
+) -> Result<PlotLayout, PlotError> {
+    draw_legend(area, legend, &frame, theme)?;
+    draw_caption(area, caption, &frame, theme)?;
+    area.present()?;
+    Ok(PlotLayout {
+        marks,
+        x_axis: Some(frame.x),
+        y_axis: Some(frame.y),
+    }
+    .offset(area.get_base_pixel()))
 }
