@@ -30,7 +30,7 @@ ensure_wasm_target() {
 ensure_trunk() {
     trunk --version 2>/dev/null | grep -qx "trunk $TRUNK_VERSION" && return
     say "Installing Trunk $TRUNK_VERSION, the tool that builds and serves the web app."
-    say "It compiles from source: about 12 minutes on 2 cores, once. Later runs skip this step."
+    echo "    It compiles from source: about 12 minutes on 2 cores, once. Later runs skip this step."
     cargo install trunk --version "$TRUNK_VERSION" --locked
 }
 
@@ -45,8 +45,8 @@ ensure_wasm_bindgen() {
     [ -n "$version" ] || die "no wasm-bindgen entry in Cargo.lock"
     wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $version" &&
         wasm-bindgen-test-runner --version 2>/dev/null | grep -q "$version" && return
-    say "Installing wasm-bindgen-cli $version (= the wasm-bindgen crate in Cargo.lock): it links the"
-    say "WebAssembly module to JavaScript and runs the browser tests. About 5 minutes, once."
+    say "Installing wasm-bindgen-cli $version (= the wasm-bindgen crate in Cargo.lock)."
+    echo "    It links the WebAssembly module to JavaScript and runs the browser tests. About 5 minutes, once."
     # Not --locked: the CLI's own lock file names a crate version that crates.io no longer serves.
     cargo install wasm-bindgen-cli --version "$version"
 }
