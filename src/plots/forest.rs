@@ -794,6 +794,22 @@ fn draw_interval<DB: DrawingBackend>(
     polyline(area, &[(hi, y - cap), (hi, y + cap)], style)
 }
 
+/// The corners of a diamond at height `y` spanning `p`'s confidence interval, its top and
+/// bottom corners at the estimate, `half_height` above and below: left, top, right, bottom.
+fn diamond(map: &AxisMap, p: &Prediction, y: f64, half_height: f64) -> [(f64, f64); 4] {
+    let (lo, mid, hi) = (
+        map.to_pixel(p.ci_lower),
+        map.to_pixel(p.pred),
+        map.to_pixel(p.ci_upper),
+    );
+    [
+        (lo, y),
+        (mid, y - half_height),
+        (hi, y),
+        (mid, y + half_height),
+    ]
+}
+
 /// A study's fitted value: a grey diamond as wide as its confidence interval, centred at it.
 fn draw_fitted<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
@@ -802,14 +818,9 @@ fn draw_fitted<DB: DrawingBackend>(
     y: f64,
     theme: &Theme,
 ) -> Result<(), PlotError> {
-    let h = theme.len(FITTED_HALF_HEIGHT);
-    let (lo, mid, hi) = (
-        map.to_pixel(p.ci_lower),
-        map.to_pixel(p.pred),
-        map.to_pixel(p.ci_upper),
-    );
-    let corners = [px(lo, y), px(mid, y - h), px(hi, y), px(mid, y + h)];
-    area.draw(&Polygon::new(corners.to_vec(), FITTED_FILL.filled()))?;
+    let corners = diamond(map, p, y, theme.len(FITTED_HALF_HEIGHT));
+    let corners: Vec<(i32, i32)> = corners.iter().map(|&(x, y)| px(x, y)).collect();
+    area.draw(&Polygon::new(corners, FITTED_FILL.filled()))?;
     Ok(())
 }
 
@@ -822,13 +833,7 @@ fn draw_diamond<DB: DrawingBackend>(
     hollow: bool,
     theme: &Theme,
 ) -> Result<(), PlotError> {
-    let h = theme.len(DIAMOND_HALF_HEIGHT);
-    let (lo, mid, hi) = (
-        map.to_pixel(p.ci_lower),
-        map.to_pixel(p.pred),
-        map.to_pixel(p.ci_upper),
-    );
-    let corners = [(lo, y), (mid, y - h), (hi, y), (mid, y + h)];
+    let corners = diamond(map, p, y, theme.len(DIAMOND_HALF_HEIGHT));
     let fill = if hollow { theme::PAPER } else { theme::INK };
     area.draw(&Polygon::new(
         corners.iter().map(|&(x, y)| px(x, y)).collect::<Vec<_>>(),
