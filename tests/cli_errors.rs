@@ -2,15 +2,11 @@
 //! error, each with one sentence on stderr naming the file, line and column where they apply,
 //! and never a panic or a backtrace (binary garbage, an empty file, infinities, …).
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
 
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_meridian"))
-        .args(args)
-        .output()
-        .expect("the meridian binary runs")
-}
+use std::path::PathBuf;
+
+use common::{run_cli, BCG_OR};
 
 /// Writes `bytes` to a file of this test's own in the temporary directory.
 fn file(name: &str, bytes: &[u8]) -> PathBuf {
@@ -28,7 +24,7 @@ fn fails(name: &str, bytes: &[u8], args: &[&str], code: i32) -> String {
     let path = path.to_str().unwrap();
     let mut all = vec!["fit", path];
     all.extend(args);
-    let out = run(&all);
+    let out = run_cli(&all);
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert_eq!(out.status.code(), Some(code), "{name}: {stderr}");
     assert!(out.stdout.is_empty(), "{name}: wrote to stdout");
@@ -37,19 +33,6 @@ fn fails(name: &str, bytes: &[u8], args: &[&str], code: i32) -> String {
     assert!(stderr.starts_with("meridian: "), "{name}: {stderr}");
     stderr
 }
-
-const OR: [&str; 10] = [
-    "--measure",
-    "OR",
-    "--ai",
-    "tpos",
-    "--bi",
-    "tneg",
-    "--ci",
-    "cpos",
-    "--di",
-    "cneg",
-];
 
 #[test]
 fn binary_garbage() {
@@ -106,7 +89,7 @@ fn not_a_number() {
 #[test]
 fn invalid_raw_data_names_the_row() {
     let csv = b"tpos,tneg,cpos,cneg\n4,119,11,128\n-1,300,29,274\n";
-    let e = fails("negative.csv", csv, &OR, 1);
+    let e = fails("negative.csv", csv, &BCG_OR, 1);
     assert!(e.contains("line 3 (data row 2), column \"tpos\""), "{e}");
     let e = fails(
         "r.csv",
@@ -161,7 +144,7 @@ fn model_errors() {
 
 #[test]
 fn missing_file() {
-    let out = run(&["fit", "/nonexistent/meridian/data.csv"]);
+    let out = run_cli(&["fit", "/nonexistent/meridian/data.csv"]);
     assert_eq!(out.status.code(), Some(1));
     let e = String::from_utf8(out.stderr).unwrap();
     assert!(
@@ -195,33 +178,25 @@ fn usage_errors_exit_2() {
         let e = fails("usage.csv", csv, args, 2);
         assert!(e.contains(says), "{args:?}: {e}");
     }
-    let out = run(&["fit"]);
+    let out = run_cli(&["fit"]);
     assert_eq!(out.status.code(), Some(2));
-    let out = run(&["summarise", "x.csv"]);
+    let out = run_cli(&["summarise", "x.csv"]);
     assert_eq!(out.status.code(), Some(2));
     // Bare `meridian` shows the help.
-    let out = run(&[]);
+    let out = run_cli(&[]);
     assert_eq!(out.status.code(), Some(0));
 }
 
 #[test]
 fn excluded_rows_are_reported_in_the_readable_report() {
-    let out = run(&[
-        "fit",
-        "tests/data/bcg_missing.csv",
-        "--measure",
-        "OR",
-        "--ai",
-        "tpos",
-        "--bi",
-        "tneg",
-        "--ci",
-        "cpos",
-        "--di",
-        "cneg",
-        "--mods",
-        "ablat",
-    ]);
+    let out = run_cli(
+        &[
+            &["fit", "tests/data/bcg_missing.csv"][..],
+            &BCG_OR,
+            &["--mods", "ablat"],
+        ]
+        .concat(),
+    );
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
@@ -237,7 +212,7 @@ fn semicolon_file_with_decimal_commas_and_latin1_labels() {
         b"study;yi;vi\nM\xfcller;0,10;0,010\nSmith;0,30;0,020\nLee;-0,05;0,015\n".to_vec();
     csv.extend_from_slice(b"Tanaka;0,22;0,030\n");
     let path = file("euro.csv", &csv);
-    let out = run(&["fit", path.to_str().unwrap(), "--method", "DL", "--json"]);
+    let out = run_cli(&["fit", path.to_str().unwrap(), "--method", "DL", "--json"]);
     assert!(
         out.status.success(),
         "{}",

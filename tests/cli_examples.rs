@@ -1,8 +1,9 @@
 //! Every bundled example in `assets/examples/index.json` fits from the command line with the
 //! settings the index suggests, and the index's own description is consistent with the file.
 
-use std::process::Command;
+mod common;
 
+use common::run_cli;
 use serde_json::Value;
 
 #[test]
@@ -25,10 +26,7 @@ fn every_example_fits_as_the_index_suggests() {
         if let Some(mods) = e["mods"].as_str() {
             args.extend(["--mods".to_owned(), mods.to_owned()]);
         }
-        let out = Command::new(env!("CARGO_BIN_EXE_meridian"))
-            .args(&args)
-            .output()
-            .unwrap();
+        let out = run_cli(&args.iter().map(String::as_str).collect::<Vec<_>>());
         assert!(
             out.status.success(),
             "{file}: {}",

@@ -4,21 +4,15 @@
 //! every escalc family (OR, RR, RD; SMD, MD, ROM; ZCOR, COR; PLO, PR); given yi/vi with PM;
 //! and a file with missing cells, whose rows must be reported as excluded.
 
-use std::process::Command;
+mod common;
 
+use common::{run_cli, BCG_OR};
 use serde_json::Value;
 
 /// Six significant digits, the agreement the issue asks of the whole pipeline.
 const REL_TOL: f64 = 1e-6;
 /// For quantities near zero (p-values far in the tail, a τ² of 0), an absolute floor.
 const ABS_TOL: f64 = 1e-9;
-
-fn run(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_meridian"))
-        .args(args)
-        .output()
-        .expect("the meridian binary runs")
-}
 
 /// Compares `ours` with metafor's `theirs`, recursing into arrays and objects; every key of
 /// the fixture must be present (null where metafor has no value).
@@ -64,7 +58,7 @@ fn json_output_matches_metafor_for_every_fixture() {
                 .iter()
                 .map(|a| a.as_str().unwrap()),
         );
-        let out = run(&args);
+        let out = run_cli(&args);
         assert!(
             out.status.success(),
             "{name}: exit {:?}: {}",
@@ -79,22 +73,14 @@ fn json_output_matches_metafor_for_every_fixture() {
 
 #[test]
 fn readable_report_names_the_model_and_coefficients() {
-    let out = run(&[
-        "fit",
-        "tests/data/bcg.csv",
-        "--measure",
-        "OR",
-        "--ai",
-        "tpos",
-        "--bi",
-        "tneg",
-        "--ci",
-        "cpos",
-        "--di",
-        "cneg",
-        "--mods",
-        "factor(alloc)",
-    ]);
+    let out = run_cli(
+        &[
+            &["fit", "tests/data/bcg.csv"][..],
+            &BCG_OR,
+            &["--mods", "factor(alloc)"],
+        ]
+        .concat(),
+    );
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.starts_with("Mixed-Effects Model (k = 13; tau^2 estimator: REML)"));
@@ -104,12 +90,12 @@ fn readable_report_names_the_model_and_coefficients() {
 
 #[test]
 fn help_and_version() {
-    let out = run(&["--help"]);
+    let out = run_cli(&["--help"]);
     assert!(out.status.success());
     assert!(String::from_utf8(out.stdout)
         .unwrap()
         .contains("meridian fit FILE"));
-    let out = run(&["--version"]);
+    let out = run_cli(&["--version"]);
     assert!(out.status.success());
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
@@ -120,7 +106,7 @@ fn help_and_version() {
 #[test]
 fn columns_named_as_escalc_need_no_options() {
     // molloy2014_yi.csv has yi and vi columns; the label column "authors" is found by name.
-    let out = run(&["fit", "tests/data/molloy2014_yi.csv", "--json"]);
+    let out = run_cli(&["fit", "tests/data/molloy2014_yi.csv", "--json"]);
     assert!(out.status.success());
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["k"], 16);
@@ -129,28 +115,13 @@ fn columns_named_as_escalc_need_no_options() {
 #[test]
 fn random_permutations_are_reproducible_with_a_seed() {
     let args = [
-        "fit",
-        "tests/data/bcg.csv",
-        "--json",
-        "--measure",
-        "OR",
-        "--ai",
-        "tpos",
-        "--bi",
-        "tneg",
-        "--ci",
-        "cpos",
-        "--di",
-        "cneg",
-        "--mods",
-        "ablat",
-        "--permutations",
-        "50",
-        "--seed",
-        "42",
-    ];
-    let first = run(&args);
-    let second = run(&args);
+        &["fit", "tests/data/bcg.csv", "--json"][..],
+        &BCG_OR,
+        &["--mods", "ablat", "--permutations", "50", "--seed", "42"],
+    ]
+    .concat();
+    let first = run_cli(&args);
+    let second = run_cli(&args);
     assert!(first.status.success());
     assert_eq!(first.stdout, second.stdout);
     let json: Value = serde_json::from_slice(&first.stdout).unwrap();

@@ -8,8 +8,9 @@
 //! default REML tolerance otherwise), and the table of `odd_table` below gave Meridian's
 //! coefficients, QE and prediction, its level order (`asia` after `Europe`) and labels intact.
 
-use std::process::Command;
+mod common;
 
+use common::run_cli;
 use meridian::data::export::{r_script, results_csv, results_json};
 use meridian::data::session::Session;
 
@@ -47,28 +48,25 @@ fn odd_table() -> Session {
 #[test]
 fn json_is_what_the_command_line_prints() {
     let report = bcg_ablat().analyse().unwrap().report;
-    let out = Command::new(env!("CARGO_BIN_EXE_meridian"))
-        .args([
-            "fit",
-            "assets/examples/bcg.csv",
-            "--measure",
-            "RR",
-            "--ai",
-            "tpos",
-            "--bi",
-            "tneg",
-            "--ci",
-            "cpos",
-            "--di",
-            "cneg",
-            "--slab",
-            "author",
-            "--mods",
-            "ablat",
-            "--json",
-        ])
-        .output()
-        .unwrap();
+    let out = run_cli(&[
+        "fit",
+        "assets/examples/bcg.csv",
+        "--measure",
+        "RR",
+        "--ai",
+        "tpos",
+        "--bi",
+        "tneg",
+        "--ci",
+        "cpos",
+        "--di",
+        "cneg",
+        "--slab",
+        "author",
+        "--mods",
+        "ablat",
+        "--json",
+    ]);
     assert!(
         out.status.success(),
         "{}",

@@ -1,8 +1,10 @@
 //! Q-profile intervals for τ², I² and H² and predictions against metafor 3.8
 //! (tests/fixtures/stats/confint.json and predict.json, from tests/r/make_stats_fixtures.R).
 
-use meridian::stats::{fit, Design, ModelSpec, Tau2Method, Test};
-use nalgebra::DMatrix;
+mod common;
+
+use common::{design, fixture, method, test};
+use meridian::stats::{fit, ModelSpec, Test};
 use serde::Deserialize;
 
 /// Interval bounds are roots found to 1e-12 (here and in the reference): 1e-6 relative.
@@ -18,28 +20,6 @@ fn close(what: &str, actual: f64, expected: f64, rel: f64) {
         err <= rel * expected.abs() + ZERO_ABS,
         "{what}: got {actual:e}, metafor {expected:e} (error {err:e})"
     );
-}
-
-fn design(x: &[Vec<f64>], names: &[String], intercept: bool) -> Design {
-    Design {
-        x: DMatrix::from_fn(x.len(), names.len(), |i, j| x[i][j]),
-        names: names.to_vec(),
-        intercept,
-        terms: Vec::new(),
-    }
-}
-
-fn method(name: &str) -> Tau2Method {
-    *Tau2Method::ALL
-        .iter()
-        .find(|m| m.metafor_name() == name)
-        .expect("fixture names a method")
-}
-
-fn fixture<T: for<'de> Deserialize<'de>>(file: &str) -> T {
-    let path = format!("{}/tests/fixtures/stats/{file}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(path).expect("fixture exists"))
-        .expect("fixture parses")
 }
 
 #[derive(Deserialize)]
@@ -131,14 +111,9 @@ struct PredictCase {
 fn predictions_and_prediction_intervals_match_metafor() {
     let cases: Vec<PredictCase> = fixture("predict.json");
     for c in &cases {
-        let test = if c.test == "knha" {
-            Test::KnappHartung
-        } else {
-            Test::Z
-        };
         let spec = ModelSpec {
             method: method(&c.method),
-            test,
+            test: test(&c.test),
             level: 0.95,
         };
         let f = fit(&c.yi, &c.vi, &design(&c.x, &c.names, c.intercept), &spec).expect("fits");
@@ -196,14 +171,9 @@ struct LevelCase {
 fn intervals_at_other_levels_match_metafor() {
     let cases: Vec<LevelCase> = fixture("levels.json");
     for c in &cases {
-        let test = if c.test == "knha" {
-            Test::KnappHartung
-        } else {
-            Test::Z
-        };
         let spec = ModelSpec {
             method: method(&c.method),
-            test,
+            test: test(&c.test),
             level: c.level,
         };
         let f = fit(&c.yi, &c.vi, &design(&c.x, &c.names, c.intercept), &spec).expect("fits");

@@ -4,8 +4,10 @@
 //! (Molloy et al., 2014) and the homogeneous lidocaine trials (Hine et al., 1989).
 //! Reference values: tests/fixtures/stats/*.json, written by tests/r/make_stats_fixtures.R.
 
-use meridian::stats::{fit, Design, ModelSpec, Tau2Method, Test};
-use nalgebra::DMatrix;
+mod common;
+
+use common::{design, fixture, method, test};
+use meridian::stats::{fit, ModelSpec};
 use serde::Deserialize;
 
 /// Quantities with closed forms given τ² (coefficients, SEs, Q statistics, likelihoods).
@@ -63,24 +65,6 @@ struct Reference {
     resid: Vec<f64>,
 }
 
-fn design(x: &[Vec<f64>], names: &[String], intercept: bool) -> Design {
-    let k = x.len();
-    let p = names.len();
-    Design {
-        x: DMatrix::from_fn(k, p, |i, j| x[i][j]),
-        names: names.to_vec(),
-        intercept,
-        terms: Vec::new(),
-    }
-}
-
-fn method(name: &str) -> Tau2Method {
-    *Tau2Method::ALL
-        .iter()
-        .find(|m| m.metafor_name() == name)
-        .expect("fixture names a method")
-}
-
 /// Tracks the worst relative error seen and fails on the first value out of tolerance.
 struct Checker {
     worst: f64,
@@ -123,23 +107,13 @@ impl Checker {
 }
 
 fn check_case(file: &str) -> Checker {
-    let path = format!(
-        "{}/tests/fixtures/stats/{file}.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(&path).expect("fixture exists");
-    let case: Case = serde_json::from_str(&text).expect("fixture parses");
+    let case: Case = fixture(&format!("{file}.json"));
     let d = design(&case.x, &case.names, case.intercept);
     let mut c = Checker::new();
     for r in &case.fits {
-        let test = if r.test == "knha" {
-            Test::KnappHartung
-        } else {
-            Test::Z
-        };
         let spec = ModelSpec {
             method: method(&r.method),
-            test,
+            test: test(&r.test),
             level: 0.95,
         };
         let f = fit(&case.yi, &case.vi, &d, &spec)
@@ -294,22 +268,12 @@ struct WaldCase {
 
 #[test]
 fn subset_wald_tests_match_metafor_anova() {
-    let path = format!(
-        "{}/tests/fixtures/stats/wald.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(&path).expect("fixture exists");
-    let cases: Vec<WaldCase> = serde_json::from_str(&text).expect("fixture parses");
+    let cases: Vec<WaldCase> = fixture("wald.json");
     let mut c = Checker::new();
     for w in &cases {
-        let test = if w.test == "knha" {
-            Test::KnappHartung
-        } else {
-            Test::Z
-        };
         let spec = ModelSpec {
             method: method(&w.method),
-            test,
+            test: test(&w.test),
             level: 0.95,
         };
         let f = fit(&w.yi, &w.vi, &design(&w.x, &w.names, w.intercept), &spec).expect("fits");

@@ -4,8 +4,10 @@
 
 use std::ops::ControlFlow;
 
-use meridian::stats::{fit, Design, Fit, ModelSpec, PermutationSettings, Tau2Method, Test};
-use nalgebra::DMatrix;
+mod common;
+
+use common::{design, fixture, method, test};
+use meridian::stats::{fit, Fit, ModelSpec, PermutationSettings};
 use serde::Deserialize;
 
 /// Exact permutation p-values are ratios of counts: equal up to rounding of the division.
@@ -31,41 +33,16 @@ struct Case {
 }
 
 fn fixture_fit(c: &Case) -> Fit {
-    let d = Design {
-        x: DMatrix::from_fn(c.x.len(), c.names.len(), |i, j| c.x[i][j]),
-        names: c.names.clone(),
-        intercept: c.intercept,
-        terms: Vec::new(),
+    let spec = ModelSpec {
+        method: method(&c.method),
+        test: test(&c.test),
+        level: 0.95,
     };
-    let method = *Tau2Method::ALL
-        .iter()
-        .find(|m| m.metafor_name() == c.method)
-        .expect("fixture names a method");
-    let test = if c.test == "knha" {
-        Test::KnappHartung
-    } else {
-        Test::Z
-    };
-    fit(
-        &c.yi,
-        &c.vi,
-        &d,
-        &ModelSpec {
-            method,
-            test,
-            level: 0.95,
-        },
-    )
-    .expect("fits")
+    fit(&c.yi, &c.vi, &design(&c.x, &c.names, c.intercept), &spec).expect("fits")
 }
 
 fn cases() -> Vec<Case> {
-    let path = format!(
-        "{}/tests/fixtures/stats/permutest.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).expect("fixture exists"))
-        .expect("fixture parses")
+    fixture("permutest.json")
 }
 
 #[test]

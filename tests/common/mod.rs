@@ -1,0 +1,64 @@
+//! Shared by the engine and command-line tests: the metafor fixtures under
+//! `tests/fixtures/stats` (read into designs, methods and tests) and running the `meridian`
+//! binary.
+
+#![allow(dead_code)] // Each test file uses a different part of this module.
+
+use std::process::{Command, Output};
+
+use meridian::stats::{Design, Tau2Method, Test};
+use nalgebra::DMatrix;
+use serde::Deserialize;
+
+/// Reads and parses `tests/fixtures/stats/{file}`.
+pub fn fixture<T: for<'de> Deserialize<'de>>(file: &str) -> T {
+    let path = format!("{}/tests/fixtures/stats/{file}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// The design a fixture gives as rows `x`, column `names` and whether column 0 is the
+/// intercept (no terms: the fixtures test whole-model quantities and named column subsets).
+pub fn design(x: &[Vec<f64>], names: &[String], intercept: bool) -> Design {
+    Design {
+        x: DMatrix::from_fn(x.len(), names.len(), |i, j| x[i][j]),
+        names: names.to_vec(),
+        intercept,
+        terms: Vec::new(),
+    }
+}
+
+/// The τ² estimator a fixture names as metafor does (`"REML"`).
+pub fn method(name: &str) -> Tau2Method {
+    Tau2Method::from_metafor_name(name)
+        .unwrap_or_else(|| panic!("fixture names an unknown method {name:?}"))
+}
+
+/// The test a fixture names as metafor does (`"z"`, `"knha"`).
+pub fn test(name: &str) -> Test {
+    Test::from_metafor_name(name)
+        .unwrap_or_else(|| panic!("fixture names an unknown test {name:?}"))
+}
+
+/// Runs the `meridian` binary with `args`.
+pub fn run_cli(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_meridian"))
+        .args(args)
+        .output()
+        .expect("the meridian binary runs")
+}
+
+/// The options that compute log odds ratios from the BCG counts in `tests/data/bcg.csv` and
+/// `assets/examples/bcg.csv` (Colditz et al., 1994).
+pub const BCG_OR: [&str; 10] = [
+    "--measure",
+    "OR",
+    "--ai",
+    "tpos",
+    "--bi",
+    "tneg",
+    "--ci",
+    "cpos",
+    "--di",
+    "cneg",
+];
