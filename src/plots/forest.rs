@@ -12,7 +12,7 @@ use statrs::distribution::{ContinuousCDF, Normal};
 
 use super::axis::{self, EffectScale};
 use super::layout::{AxisMap, Mark, MarkShape, PlotLayout, Rect};
-use super::paint::{label, polyline, px, wald_text};
+use super::paint::{ci_label, draw_interval, label, polyline, px, usable_level, wald_text};
 use super::theme::{self, Theme};
 use super::PlotError;
 use crate::stats::{Fit, Prediction, Tau2Method, WaldTest};
@@ -195,16 +195,6 @@ pub(crate) fn pooled_label(method: Tau2Method) -> String {
     format!("{model} ({})", method.metafor_name())
 }
 
-/// A confidence level as the plot uses it: one outside (0, 1) is taken as 0.95, so a bad
-/// level gives the usual interval rather than an infinite one or a "NaN% CI" header.
-fn usable_level(level: f64) -> f64 {
-    if level > 0.0 && level < 1.0 {
-        level
-    } else {
-        0.95
-    }
-}
-
 /// The two-sided standard normal critical value at `level` (1.96 at 0.95).
 fn normal_quantile(level: f64) -> f64 {
     Normal::standard().inverse_cdf(0.5 + usable_level(level) / 2.0)
@@ -373,13 +363,12 @@ struct Columns {
 }
 
 fn header_text(plot: &ForestPlot) -> String {
-    let level = usable_level(plot.level);
     let measure = if plot.measure.is_empty() {
         "Estimate"
     } else {
         plot.measure.as_str()
     };
-    format!("{measure} [{}% CI]", axis::format_fixed(100.0 * level, 0))
+    format!("{measure} [{}]", ci_label(plot.level))
 }
 
 fn columns(plot: &ForestPlot, rows: &[Row<'_>], width: f64, theme: &Theme) -> Columns {
@@ -662,7 +651,7 @@ where
                     .all(|v| v.is_finite())
                 {
                     let (lo, hi) = (map.to_pixel(study.ci_lower), map.to_pixel(study.ci_upper));
-                    draw_interval(area, lo, hi, y, ink, theme)?;
+                    draw_interval(area, (lo, hi), y, theme.len(CAP_HALF_HEIGHT), ink)?;
                     let side = if max_weight > 0.0 {
                         theme.len(MAX_SQUARE) * (usable_weight(study.weight) / max_weight).sqrt()
                     } else {
@@ -733,11 +722,10 @@ where
                 let (lo, hi) = (map.to_pixel(p.pi_lower), map.to_pixel(p.pi_upper));
                 draw_interval(
                     area,
-                    lo,
-                    hi,
+                    (lo, hi),
                     y,
+                    theme.len(CAP_HALF_HEIGHT),
                     theme::VERMILLION.stroke_width(theme.px(2.0)),
-                    theme,
                 )?;
             }
             Row::Note(note) => {
@@ -777,21 +765,6 @@ fn x_extent(plot: &ForestPlot, rows: &[Row<'_>]) -> (f64, f64) {
     });
     let (lo, hi) = axis::extent(values.chain([0.0])).unwrap_or((-1.0, 1.0));
     axis::padded(lo, hi, 0.04, 1.0)
-}
-
-/// A horizontal interval from `lo` to `hi` at height `y` with short caps at its ends.
-fn draw_interval<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    lo: f64,
-    hi: f64,
-    y: f64,
-    style: ShapeStyle,
-    theme: &Theme,
-) -> Result<(), PlotError> {
-    let cap = theme.len(CAP_HALF_HEIGHT);
-    polyline(area, &[(lo, y), (hi, y)], style)?;
-    polyline(area, &[(lo, y - cap), (lo, y + cap)], style)?;
-    polyline(area, &[(hi, y - cap), (hi, y + cap)], style)
 }
 
 /// The corners of a diamond at height `y` spanning `p`'s confidence interval, its top and

@@ -9,7 +9,7 @@ use plotters::style::text_anchor::{HPos, VPos};
 
 use super::axis::format_fixed;
 use super::layout::{AxisMap, PlotLayout};
-use super::paint::{label, polyline, px};
+use super::paint::{ci_label, draw_interval, label, polyline, px};
 use super::theme::{self, Theme};
 use super::PlotError;
 use crate::stats::{Fit, HeterogeneityIntervals, Interval};
@@ -128,7 +128,7 @@ fn percent(value: f64) -> String {
 /// "[95% CI 45%, 92%]" or nothing when the bounds are not finite.
 fn ci_text(level: f64, lower: String, upper: String, finite: bool) -> String {
     if finite {
-        format!(" [{}% CI {lower}, {upper}]", format_fixed(100.0 * level, 0))
+        format!(" [{} {lower}, {upper}]", ci_label(level))
     } else {
         String::new()
     }
@@ -336,14 +336,11 @@ fn draw_bar<DB: DrawingBackend>(
     if let Some((lo, hi)) = bar.whisker {
         let y = bar_top - theme.len(WHISKER_ROOM / 2.0);
         let (x0, x1) = (map.to_pixel(lo), map.to_pixel(hi));
-        let cap = theme.len(CAP_HALF_HEIGHT);
         let style = theme::INK.stroke_width(theme.px(2.0));
-        polyline(area, &[(x0, y), (x1, y)], style)?;
-        polyline(area, &[(x0, y - cap), (x0, y + cap)], style)?;
-        polyline(area, &[(x1, y - cap), (x1, y + cap)], style)?;
+        draw_interval(area, (x0, x1), y, theme.len(CAP_HALF_HEIGHT), style)?;
         polyline(area, &[(boundary, y), (boundary, bar_top)], ink)?;
         let small = theme.text(theme::SMALL_SIZE, theme::MUTED);
-        let ci = format!("{}% CI", format_fixed(100.0 * level, 0));
+        let ci = ci_label(level);
         // Right of the whisker, or left of it, whichever stays over the bar; when neither does
         // the key below still gives the interval.
         let gap = theme.len(6.0);

@@ -65,3 +65,32 @@ pub(crate) fn wald_text(test: &WaldTest) -> String {
     };
     format!("{statistic}, {}", format_p(test.p_value))
 }
+
+/// A confidence level as the plots use and print it: one outside (0, 1) is taken as 0.95, so
+/// a bad level gives the usual interval rather than an infinite one or a "NaN% CI" label.
+pub(crate) fn usable_level(level: f64) -> f64 {
+    if level > 0.0 && level < 1.0 {
+        level
+    } else {
+        0.95
+    }
+}
+
+/// "95% CI" for a level of 0.95.
+pub(crate) fn ci_label(level: f64) -> String {
+    format!("{}% CI", format_fixed(100.0 * usable_level(level), 0))
+}
+
+/// A horizontal interval from `lo` to `hi` at height `y` (backend pixels), with caps `cap`
+/// above and below at its ends.
+pub(crate) fn draw_interval<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    (lo, hi): (f64, f64),
+    y: f64,
+    cap: f64,
+    style: ShapeStyle,
+) -> Result<(), PlotError> {
+    polyline(area, &[(lo, y), (hi, y)], style)?;
+    polyline(area, &[(lo, y - cap), (lo, y + cap)], style)?;
+    polyline(area, &[(hi, y - cap), (hi, y + cap)], style)
+}
