@@ -89,6 +89,23 @@ fn readable_report_names_the_model_and_coefficients() {
 }
 
 #[test]
+fn readable_report_of_a_fixed_effect_knapp_hartung_fit() {
+    let out = run_cli(&[
+        "fit",
+        "tests/data/molloy2014_yi.csv",
+        "--method",
+        "fe",
+        "--test",
+        "KNHA",
+    ]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("Fixed-Effects Model (k = 16; tau^2 estimator: FE)"));
+    assert!(!text.contains("tau^2 (estimated"), "{text}");
+    assert!(text.contains(" tval "), "{text}");
+}
+
+#[test]
 fn help_and_version() {
     let out = run_cli(&["--help"]);
     assert!(out.status.success());

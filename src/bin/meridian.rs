@@ -16,6 +16,7 @@ use lexopt::prelude::*;
 
 use meridian::data::analysis::{analyse, AnalysisError, AnalysisSpec};
 use meridian::data::effect_size::{RawRole, UnknownMeasure};
+use meridian::data::export::results_json;
 use meridian::data::formula::FormulaError;
 use meridian::data::report::FitReport;
 use meridian::data::roles::RolesError;
@@ -300,10 +301,7 @@ fn run_fit(o: &Options) -> Result<String, Failure> {
         report.set_permutation(&result);
     }
     Ok(if o.json {
-        let mut out = serde_json::to_string_pretty(&report)
-            .map_err(|e| Failure::Data(format!("cannot write JSON: {e}")))?;
-        out.push('\n');
-        out
+        results_json(&report)
     } else {
         readable(&report, &file)
     })
@@ -330,7 +328,7 @@ fn pval_eq(p: Option<f64>) -> String {
 /// A report like metafor's printout of an `rma` fit.
 fn readable(r: &FitReport, file: &str) -> String {
     let mut s = String::new();
-    let fixed = r.method == "FE" || r.method == "EE";
+    let fixed = Tau2Method::from_metafor_name(&r.method).is_some_and(Tau2Method::is_fixed);
     let kind = match (fixed, r.p > 1 || r.qm.is_some()) {
         (true, false) => "Fixed-Effects Model",
         (true, true) => "Fixed-Effects with Moderators Model",
@@ -394,7 +392,10 @@ fn readable(r: &FitReport, file: &str) -> String {
             pval_eq(r.qm_p)
         );
     }
-    let stat = if r.test == "knha" { "tval" } else { "zval" };
+    let stat = match Test::from_metafor_name(&r.test) {
+        Some(Test::KnappHartung) => "tval",
+        _ => "zval",
+    };
     let width = r
         .coefficients
         .iter()
