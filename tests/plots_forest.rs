@@ -151,13 +151,7 @@ fn identity_axis_prints_log_risk_ratios() {
 fn rows_never_overlap_at_k_100_and_height_grows_with_k() {
     let theme = Theme::default();
     let make = |k: usize| {
-        let yi: Vec<f64> = (0..k)
-            .map(|i| ((i * 37) % 23) as f64 / 10.0 - 1.0)
-            .collect();
-        let vi: Vec<f64> = (0..k)
-            .map(|i| 0.02 + ((i * 11) % 7) as f64 / 50.0)
-            .collect();
-        let labels: Vec<String> = (0..k).map(|i| format!("Study number {}", i + 1)).collect();
+        let (labels, yi, vi) = many_studies(k);
         let model = fit_intercept(&yi, &vi);
         let pooled = model.predict(&[1.0]).expect("predicts");
         ForestPlot::from_fit(&labels, &yi, &vi, &model, Some(pooled))
@@ -342,13 +336,7 @@ fn from_fit_uses_wald_intervals_the_model_weights_and_names_the_model() {
 fn a_window_draws_only_the_rows_in_view_where_the_whole_plot_has_them() {
     let theme = Theme::default();
     let k = 300;
-    let yi: Vec<f64> = (0..k)
-        .map(|i| ((i * 37) % 23) as f64 / 10.0 - 1.0)
-        .collect();
-    let vi: Vec<f64> = (0..k)
-        .map(|i| 0.02 + ((i * 11) % 7) as f64 / 50.0)
-        .collect();
-    let labels: Vec<String> = (0..k).map(|i| format!("Study number {}", i + 1)).collect();
+    let (labels, yi, vi) = many_studies(k);
     let model = fit_intercept(&yi, &vi);
     let plot = ForestPlot::from_fit(&labels, &yi, &vi, &model, model.predict(&[1.0]).ok());
     let (w, h) = forest_size(&plot, &theme).expect("sizes");

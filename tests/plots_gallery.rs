@@ -45,12 +45,8 @@ fn bcg_gallery() {
     let (svg, _) = render((w.max(820), h), |a| draw_forest(a, &by_alloc, &theme, None));
     save("forest_subgroups", &svg);
     let k = 100;
-    let yi: Vec<f64> = (0..k)
-        .map(|i| ((i * 37) % 23) as f64 / 10.0 - 1.0)
-        .collect();
-    let vi: Vec<f64> = (0..k)
-        .map(|i| 0.02 + ((i * 11) % 7) as f64 / 50.0)
-        .collect();
+    // Labels like real ones, so the picture shows the label column at a realistic width.
+    let (_, yi, vi) = many_studies(k);
     let labels: Vec<String> = (0..k)
         .map(|i| format!("Study {} et al. ({})", i + 1, 1950 + i % 60))
         .collect();

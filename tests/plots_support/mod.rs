@@ -76,6 +76,19 @@ pub fn fit_slope(yi: &[f64], vi: &[f64], x: &[f64], name: &str) -> Fit {
     fit(yi, vi, &design, &reml()).expect("fits")
 }
 
+/// `k` made-up studies, effects and variances spread without pattern, labelled
+/// "Study number 1" …: enough rows to test a tall forest plot.
+pub fn many_studies(k: usize) -> (Vec<String>, Vec<f64>, Vec<f64>) {
+    let labels = (0..k).map(|i| format!("Study number {}", i + 1)).collect();
+    let yi = (0..k)
+        .map(|i| ((i * 37) % 23) as f64 / 10.0 - 1.0)
+        .collect();
+    let vi = (0..k)
+        .map(|i| 0.02 + ((i * 11) % 7) as f64 / 50.0)
+        .collect();
+    (labels, yi, vi)
+}
+
 /// The BCG forest plot of the REML model, risk ratios on a log axis.
 pub fn bcg_forest() -> ForestPlot {
     let d = bcg();
