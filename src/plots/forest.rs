@@ -225,17 +225,13 @@ enum Row<'a> {
 /// The rows in drawing order.
 fn rows(plot: &ForestPlot) -> Result<Vec<Row<'_>>, PlotError> {
     let k = plot.studies.len();
-    let total_weight: f64 = plot.studies.iter().map(|s| usable_weight(s.weight)).sum();
+    let total = total_weight(plot);
     let share = |members: &[usize]| {
         let w: f64 = members
             .iter()
             .map(|&i| usable_weight(plot.studies[i].weight))
             .sum();
-        if total_weight > 0.0 {
-            100.0 * w / total_weight
-        } else {
-            0.0
-        }
+        percent_of(w, total)
     };
     let mut rows = Vec::new();
     if plot.subgroups.is_empty() {
@@ -295,6 +291,20 @@ fn rows(plot: &ForestPlot) -> Result<Vec<Row<'_>>, PlotError> {
 fn usable_weight(weight: f64) -> f64 {
     if weight.is_finite() && weight > 0.0 {
         weight
+    } else {
+        0.0
+    }
+}
+
+/// The total of the studies' usable weights.
+fn total_weight(plot: &ForestPlot) -> f64 {
+    plot.studies.iter().map(|s| usable_weight(s.weight)).sum()
+}
+
+/// `weight` as a percentage of `total`; 0 when no study has a usable weight.
+fn percent_of(weight: f64, total: f64) -> f64 {
+    if total > 0.0 {
+        100.0 * weight / total
     } else {
         0.0
     }
@@ -600,7 +610,7 @@ where
         .iter()
         .map(|s| usable_weight(s.weight))
         .fold(0.0, f64::max);
-    let total_weight: f64 = plot.studies.iter().map(|s| usable_weight(s.weight)).sum();
+    let total_weight = total_weight(plot);
     let mut marks = Vec::new();
     for (i, row) in rows.iter().enumerate() {
         let y = row_centre(i);
@@ -636,11 +646,7 @@ where
                 let printed =
                     interval_text(plot.scale, study.estimate, study.ci_lower, study.ci_upper);
                 label(area, &printed, (cols.estimate_right, y), style, right_mid)?;
-                let share = if total_weight > 0.0 {
-                    100.0 * usable_weight(study.weight) / total_weight
-                } else {
-                    0.0
-                };
+                let share = percent_of(usable_weight(study.weight), total_weight);
                 let weight = format!("{}%", axis::format_fixed(share, 1));
                 label(area, &weight, (cols.weight_right, y), style, right_mid)?;
                 if let Some(p) = &study.fitted {
