@@ -24,7 +24,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use super::axis::{format_fixed, EffectScale};
+use super::axis::{self, format_fixed, EffectScale};
 use super::bubble::{BubblePlot, CategoryPlot, FittedPoint, Level};
 use super::forest::{pooled_label, ForestOrder, ForestPlot, Subgroup};
 use super::funnel::FunnelPlot;
@@ -503,21 +503,14 @@ pub fn bubble(
     }
 
     let x = study_values(analysis, column)?;
-    let (lo, hi) = x
-        .iter()
-        .filter(|v| v.is_finite())
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
-            (lo.min(v), hi.max(v))
-        });
-    // One point when every study has the same value (or none has one): no line to draw.
-    let grid: Vec<f64> = if hi > lo {
-        (0..=GRID_INTERVALS)
+    // One point when every study has the same value, none when no study has one: no line to
+    // draw either way.
+    let grid: Vec<f64> = match axis::extent(x.iter().copied()) {
+        Some((lo, hi)) if hi > lo => (0..=GRID_INTERVALS)
             .map(|i| lo + (hi - lo) * i as f64 / GRID_INTERVALS as f64)
-            .collect()
-    } else if lo.is_finite() {
-        vec![lo]
-    } else {
-        Vec::new()
+            .collect(),
+        Some((lo, _)) => vec![lo],
+        None => Vec::new(),
     };
     let fitted = grid
         .into_iter()
