@@ -32,7 +32,9 @@ fn designs_match_r_model_matrix() {
             .collect();
         assert_eq!(design.names, names, "{formula}");
         assert_eq!(design.intercept, names[0] == "intrcpt", "{formula}");
-        for (i, row) in case["x"].as_array().unwrap().iter().enumerate() {
+        let x = case["x"].as_array().unwrap();
+        assert_eq!(design.x.nrows(), x.len(), "{formula}: rows");
+        for (i, row) in x.iter().enumerate() {
             for (j, value) in row.as_array().unwrap().iter().enumerate() {
                 let r = value.as_f64().unwrap();
                 assert!(
