@@ -339,22 +339,3 @@ fn predictions_at_the_studies_reproduce_the_fitted_values() {
         );
     }
 }
-
-#[test]
-fn a_fit_serialises_to_json_for_the_command_line() {
-    let (yi, vi, ablat, _) = bcg();
-    let f = fit(
-        &yi,
-        &vi,
-        &design(&[("ablat", &ablat)]),
-        &spec(Tau2Method::Reml, Test::Z),
-    )
-    .expect("fits");
-    let json: serde_json::Value = serde_json::to_value(&f).expect("serialises");
-    assert_eq!(json["coefficients"][1]["name"], "ablat");
-    assert_eq!(json["vcov"].as_array().map(Vec::len), Some(2));
-    assert_eq!(json["spec"]["method"], "Reml");
-    assert!(json["heterogeneity"]["r2"]
-        .as_f64()
-        .is_some_and(|r2| r2 > 0.0));
-}

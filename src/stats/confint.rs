@@ -5,7 +5,6 @@
 //! { τ² ≥ 0 : χ²_{α/2} ≤ Q(τ²) ≤ χ²_{1−α/2} }. I² and H² intervals are the τ² bounds mapped
 //! through I² = 100·τ²/(τ² + ṽ) and H² = (τ² + ṽ)/ṽ.
 
-use serde::Serialize;
 use statrs::distribution::ContinuousCDF;
 
 use super::heterogeneity::i2_h2_from_tau2;
@@ -14,7 +13,7 @@ use super::tau2::generalised_q_root;
 use super::{Fit, StatsError};
 
 /// An estimate with its confidence bounds.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Interval {
     /// The point estimate of the fit.
     pub estimate: f64,
@@ -25,7 +24,7 @@ pub struct Interval {
 }
 
 /// Q-profile intervals for the heterogeneity parameters.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct HeterogeneityIntervals {
     /// Confidence level.
     pub level: f64,

@@ -2,7 +2,6 @@
 //! record [`Fit`] that printing and plotting only read.
 
 use nalgebra::{DMatrix, DVector};
-use serde::{Serialize, Serializer};
 
 use super::heterogeneity::{pseudo_r2, Heterogeneity, ResidualQ};
 use super::inference::{Coefficient, Reference, WaldTest};
@@ -12,7 +11,7 @@ use super::wls::Wls;
 use super::{tau2, Design, ModelSpec, StatsError, Tau2Method, Test};
 
 /// A fitted model: y = Xβ + u + ε, u ~ N(0, τ²), ε ~ N(0, vᵢ).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Fit {
     /// The settings it was fitted with.
     pub spec: ModelSpec,
@@ -23,7 +22,6 @@ pub struct Fit {
     /// Coefficients in design order.
     pub coefficients: Vec<Coefficient>,
     /// p × p covariance matrix of the coefficients (Knapp–Hartung scaled under that test).
-    #[serde(serialize_with = "serialize_matrix")]
     pub vcov: DMatrix<f64>,
     /// Estimated (or, for FE/EE, fixed) between-study variance τ².
     pub tau2: f64,
@@ -50,19 +48,11 @@ pub struct Fit {
     /// Residuals yᵢ − xᵢ'b.
     pub residuals: Vec<f64>,
     /// The studies and design, kept for predictions, tests and refits.
-    #[serde(skip)]
     pub(crate) data: Inputs,
     /// Whether column 0 is the intercept.
-    #[serde(skip)]
     pub(crate) intercept: bool,
     /// Coefficient estimates as a vector.
-    #[serde(skip)]
     pub(crate) beta: DVector<f64>,
-}
-
-fn serialize_matrix<S: Serializer>(m: &DMatrix<f64>, s: S) -> Result<S::Ok, S::Error> {
-    let rows: Vec<Vec<f64>> = m.row_iter().map(|r| r.iter().copied().collect()).collect();
-    rows.serialize(s)
 }
 
 /// Fits the model to effect sizes `yi` with sampling variances `vi` and the given design.

@@ -1,13 +1,11 @@
 //! Heterogeneity statistics: QE, I², H² and the pseudo-R² of meta-regression.
 
-use serde::Serialize;
-
 use statrs::distribution::ContinuousCDF;
 
 use super::wls::Wls;
 
 /// How much the studies disagree beyond sampling error, as metafor reports it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Heterogeneity {
     /// QE = Σ (yᵢ − xᵢ'b_FE)²/vᵢ: the test of residual heterogeneity (Cochran's Q without
     /// moderators), weights 1/vᵢ whatever the τ² estimator. As metafor does, y is first

@@ -1,13 +1,12 @@
 //! Tests and intervals for coefficients: z or Knapp–Hartung t, Wald-type omnibus tests.
 
 use nalgebra::{DMatrix, DVector};
-use serde::Serialize;
 use statrs::distribution::{ChiSquared, ContinuousCDF, FisherSnedecor, Normal, StudentsT};
 
 use super::{StatsError, Test};
 
 /// One coefficient of a fitted model.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Coefficient {
     /// Name of the design column (`intrcpt`, `ablat`, …).
     pub name: String,
@@ -27,7 +26,7 @@ pub struct Coefficient {
 
 /// A Wald-type test that a set of coefficients are all zero (the omnibus test QM when the set
 /// is every coefficient but the intercept).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct WaldTest {
     /// The tested coefficients (0-based columns of the design).
     pub columns: Vec<usize>,

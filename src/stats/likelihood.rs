@@ -1,12 +1,10 @@
 //! Log-likelihood, deviance and information criteria of a fit, as metafor's `fitstats` reports
 //! them (Viechtbauer, 2010, JSS, sec. 3.3).
 
-use serde::Serialize;
-
 use super::wls::Wls;
 
 /// Which likelihood the statistics are computed from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Likelihood {
     /// Full likelihood: used for every method except REML.
     Ml,
@@ -15,7 +13,7 @@ pub enum Likelihood {
 }
 
 /// Log-likelihood and information criteria.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct FitStatistics {
     /// The likelihood these statistics are computed from.
     pub likelihood: Likelihood,

@@ -18,7 +18,6 @@ use std::ops::ControlFlow;
 
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
-use serde::Serialize;
 
 use super::fit::{moderator_columns, scaled_vcov};
 use super::inference::Reference;
@@ -34,7 +33,7 @@ const TIE_TOLERANCE: f64 = 1e-8;
 const RUN_SLICE: usize = 25;
 
 /// How many permutations to run and how to draw them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PermutationSettings {
     /// Number of permutations, the observed data included (metafor: `iter`, default 1000).
     /// If all k! row orders (2ᵏ sign patterns without moderators) number no more than this,
@@ -55,7 +54,7 @@ impl Default for PermutationSettings {
 }
 
 /// How far a permutation test has got.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Progress {
     /// Permutations done (the observed data included).
     pub done: usize,
@@ -64,7 +63,7 @@ pub struct Progress {
 }
 
 /// Permutation p-values.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PermutationResult {
     /// Permutations the p-values are based on (the observed data included).
     pub iterations: usize,

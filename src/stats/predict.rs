@@ -2,12 +2,11 @@
 //! prediction interval for the true effect of a new study.
 
 use nalgebra::DVector;
-use serde::Serialize;
 
 use super::{Fit, StatsError};
 
 /// A predicted effect at one set of moderator values.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Prediction {
     /// x₀'b.
     pub pred: f64,

@@ -5,15 +5,13 @@
 //! random- and mixed-effects models); the test of that coefficient is the test for asymmetry.
 //! metafor: `regtest(res)` with its defaults `model = "rma"`, `predictor = "sei"`.
 
-use serde::Serialize;
-
 use super::{fit, Coefficient, Design, Fit, StatsError, Test};
 
 /// The name of the standard-error column added to the design.
 const PREDICTOR: &str = "sei";
 
 /// The result of Egger's regression test.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Regtest {
     /// The standard error's coefficient: its statistic (z, or t under Knapp–Hartung) and
     /// p-value are the test for funnel-plot asymmetry; metafor: `zval`, `pval`.

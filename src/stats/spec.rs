@@ -1,11 +1,9 @@
 //! What to fit: the τ² estimator, the test statistic and the confidence level.
 
-use serde::Serialize;
-
 use super::StatsError;
 
 /// How the between-study variance τ² is obtained, as metafor's `rma.uni` defines each method.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Tau2Method {
     /// Fixed-effect model, τ² = 0 (Hedges & Olkin, 1985); metafor: `method = "FE"`.
@@ -81,7 +79,7 @@ impl Tau2Method {
 }
 
 /// The reference distribution of the tests of coefficients and moderators.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Test {
     /// Standard normal for coefficients, χ² for the omnibus test; metafor: `test = "z"`.
@@ -110,7 +108,7 @@ impl Test {
 }
 
 /// The settings of a fit.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ModelSpec {
     /// τ² estimator.
     pub method: Tau2Method,
