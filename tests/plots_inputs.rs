@@ -1,6 +1,8 @@
 //! Each plot's input built from an analysis of the BCG vaccine trials (Colditz et al., 1994)
 //! carries metafor's numbers (fixtures from R under tests/fixtures), and draws to SVG.
 
+mod plots_support;
+
 use meridian::data::analysis::{analyse, Analysis, AnalysisSpec};
 use meridian::data::effect_size::Measure;
 use meridian::data::session::Session;
@@ -13,6 +15,7 @@ use meridian::plots::{
     heterogeneity_size, BubblePlot, CategoryPlot, EffectScale, ForestOrder, PlotError, PlotLayout,
     Theme,
 };
+use plots_support::numbers;
 use plotters::prelude::*;
 use serde_json::Value;
 
@@ -36,14 +39,6 @@ fn reml_z(name: &str) -> Value {
         .find(|f| f["method"] == "REML" && f["test"] == "z")
         .expect("a REML z fit")
         .clone()
-}
-
-fn numbers(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .expect("an array")
-        .iter()
-        .map(|x| x.as_f64().expect("a number"))
-        .collect()
 }
 
 fn close(a: f64, b: f64, tol: f64) -> bool {

@@ -1,8 +1,11 @@
 //! Egger's regression test (`Fit::regtest`) against metafor 3.8's `regtest()` on the BCG
 //! vaccine trials (log risk ratios), as written by `tests/r/make_plot_fixtures.R`.
 
+mod plots_support;
+
 use meridian::stats::{fit, Design, ModelSpec, Tau2Method, Test};
 use nalgebra::DMatrix;
+use plots_support::numbers;
 use serde_json::Value;
 
 /// Relative agreement with metafor: both fit to a threshold of 1e-10 (observed: about 1e-10).
@@ -12,14 +15,6 @@ fn fixture() -> Value {
     let text = std::fs::read_to_string("tests/fixtures/plots/regtest_bcg.json")
         .expect("the fixture is committed");
     serde_json::from_str(&text).expect("the fixture is JSON")
-}
-
-fn numbers(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .expect("an array")
-        .iter()
-        .map(|x| x.as_f64().expect("a number"))
-        .collect()
 }
 
 fn close(name: &str, what: &str, ours: f64, theirs: &Value) {

@@ -21,7 +21,8 @@ pub struct Bcg {
     pub vi: Vec<f64>,
 }
 
-fn numbers(v: &Value) -> Vec<f64> {
+/// A JSON array of numbers from a fixture.
+pub fn numbers(v: &Value) -> Vec<f64> {
     v.as_array()
         .expect("an array")
         .iter()
