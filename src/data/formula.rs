@@ -172,7 +172,7 @@ impl std::error::Error for FormulaError {}
 
 /// How a variable of the formula reads its column.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-enum Kind {
+pub enum Kind {
     /// The column as it is: numbers, or a factor for a text column.
     Plain,
     /// `factor(col)`: always a factor.
@@ -632,6 +632,19 @@ impl Formula {
                     .map(|&v| self.vars[v].label())
                     .collect::<Vec<_>>()
                     .join(":")
+            })
+            .collect()
+    }
+
+    /// The terms in model order, each as its variables in label order: how each reads its
+    /// column, and the column (`ablat:factor(alloc)` is `[(Plain, "ablat"), (Factor, "alloc")]`).
+    pub fn term_vars(&self) -> Vec<Vec<(Kind, &str)>> {
+        self.terms
+            .iter()
+            .map(|t| {
+                t.iter()
+                    .map(|&v| (self.vars[v].kind.clone(), self.vars[v].column.as_str()))
+                    .collect()
             })
             .collect()
     }

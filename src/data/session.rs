@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use super::analysis::{analyse, Analysis, AnalysisError, AnalysisSpec};
 use super::effect_size::{Measure, RawRole, UnknownMeasure};
 use super::examples::{example, Example};
-use super::formula::Formula;
+use super::formula::{Formula, Kind};
 use super::parse::{parse, ColumnKind, Table};
 use super::roles::{self, Roles};
 use crate::stats::{ModelSpec, Tau2Method, Test};
@@ -526,12 +526,18 @@ impl Session {
             });
         }
         let formula = Formula::parse(&self.formula).ok()?;
-        let columns = formula.columns();
         let terms = formula
-            .term_labels()
-            .iter()
-            .map(|l| decode_term(l, &columns))
-            .collect::<Option<Vec<_>>>()?;
+            .term_vars()
+            .into_iter()
+            .map(|t| {
+                t.into_iter()
+                    .map(|(kind, column)| Var {
+                        kind,
+                        column: column.to_owned(),
+                    })
+                    .collect()
+            })
+            .collect();
         let body = self.formula.trim_start();
         let body = body.strip_prefix('~').unwrap_or(body).trim_start();
         Some(Model {
@@ -577,17 +583,6 @@ fn level_or_default<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Er
 /// The `escalc` role with this name.
 fn raw_role(name: &str) -> Option<RawRole> {
     RawRole::ALL.into_iter().find(|r| r.name() == name)
-}
-
-/// How a formula variable reads its column.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Kind {
-    /// `col`.
-    Plain,
-    /// `factor(col)`.
-    Factor,
-    /// `I(col^p)`, the exponent as typed.
-    Power(String),
 }
 
 /// One variable of a term.
@@ -651,51 +646,6 @@ fn is_identifier(name: &str) -> bool {
         None => false,
     };
     first_ok && chars.all(|c| c.is_alphanumeric() || matches!(c, '.' | '_'))
-}
-
-/// A term label back into variables, knowing the formula's columns; a column name may itself
-/// hold `:` or `(`, so every reading is tried until one covers the whole label.
-fn decode_term(label: &str, columns: &[&str]) -> Option<TermVars> {
-    for column in columns {
-        let mut readings = Vec::new();
-        if let Some(rest) = label.strip_prefix(column) {
-            readings.push((Kind::Plain, rest));
-        }
-        if let Some(rest) = label
-            .strip_prefix("factor(")
-            .and_then(|r| r.strip_prefix(column))
-            .and_then(|r| r.strip_prefix(')'))
-        {
-            readings.push((Kind::Factor, rest));
-        }
-        if let Some(power) = label
-            .strip_prefix("I(")
-            .and_then(|r| r.strip_prefix(column))
-            .and_then(|r| r.strip_prefix('^'))
-        {
-            if let Some(end) = power.find(')') {
-                readings.push((Kind::Power(power[..end].to_owned()), &power[end + 1..]));
-            }
-        }
-        for (kind, rest) in readings {
-            let tail = if rest.is_empty() {
-                Some(Vec::new())
-            } else {
-                rest.strip_prefix(':').and_then(|r| decode_term(r, columns))
-            };
-            if let Some(mut tail) = tail {
-                tail.insert(
-                    0,
-                    Var {
-                        kind,
-                        column: (*column).to_owned(),
-                    },
-                );
-                return Some(tail);
-            }
-        }
-    }
-    None
 }
 
 /// A parsed formula as editable terms.
