@@ -9,7 +9,7 @@ use plotters::prelude::*;
 
 use super::axis::{self, EffectScale, Tick};
 use super::layout::{Mark, MarkShape, PlotLayout, Rect};
-use super::paint::{polyline, px};
+use super::paint::{area_scaled, polyline, px, usable_weight};
 use super::panel::{check_lengths, draw_null_line, finish, frame, Frame, Swatch};
 use super::theme::{self, Theme};
 use super::PlotError;
@@ -103,19 +103,12 @@ pub struct CategoryPlot {
 fn radii(weights: &[f64], theme: &Theme) -> Vec<f64> {
     let max_weight = weights
         .iter()
-        .filter(|w| w.is_finite())
-        .fold(0.0, |m: f64, &w| m.max(w));
+        .copied()
+        .map(usable_weight)
+        .fold(0.0, f64::max);
     weights
         .iter()
-        .map(|&w| {
-            let share = if max_weight > 0.0 && w.is_finite() && w > 0.0 {
-                w / max_weight
-            } else {
-                0.0
-            };
-            // Area ∝ weight, so the radius grows with the square root of the weight.
-            (theme.len(MAX_RADIUS) * share.sqrt()).max(theme.len(MIN_RADIUS))
-        })
+        .map(|&w| area_scaled(w, max_weight, theme.len(MAX_RADIUS), theme.len(MIN_RADIUS)))
         .collect()
 }
 

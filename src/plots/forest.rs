@@ -12,7 +12,10 @@ use statrs::distribution::{ContinuousCDF, Normal};
 
 use super::axis::{self, EffectScale};
 use super::layout::{AxisMap, Mark, MarkShape, PlotLayout, Rect};
-use super::paint::{ci_label, draw_interval, label, polyline, px, usable_level, wald_text};
+use super::paint::{
+    area_scaled, ci_label, draw_interval, label, polyline, px, usable_level, usable_weight,
+    wald_text,
+};
 use super::theme::{self, Theme};
 use super::PlotError;
 use crate::stats::{Fit, Prediction, Tau2Method, WaldTest};
@@ -285,15 +288,6 @@ fn rows(plot: &ForestPlot) -> Result<Vec<Row<'_>>, PlotError> {
     }
     rows.extend(plot.notes.iter().cloned().map(Row::Note));
     Ok(rows)
-}
-
-/// A weight that counts: non-finite and negative weights count as 0.
-fn usable_weight(weight: f64) -> f64 {
-    if weight.is_finite() && weight > 0.0 {
-        weight
-    } else {
-        0.0
-    }
 }
 
 /// The total of the studies' usable weights.
@@ -658,12 +652,12 @@ where
                 {
                     let (lo, hi) = (map.to_pixel(study.ci_lower), map.to_pixel(study.ci_upper));
                     draw_interval(area, (lo, hi), y, theme.len(CAP_HALF_HEIGHT), ink)?;
-                    let side = if max_weight > 0.0 {
-                        theme.len(MAX_SQUARE) * (usable_weight(study.weight) / max_weight).sqrt()
-                    } else {
-                        theme.len(MIN_SQUARE)
-                    }
-                    .max(theme.len(MIN_SQUARE));
+                    let side = area_scaled(
+                        study.weight,
+                        max_weight,
+                        theme.len(MAX_SQUARE),
+                        theme.len(MIN_SQUARE),
+                    );
                     let x = map.to_pixel(study.estimate);
                     let half = side / 2.0;
                     area.draw(&Rectangle::new(

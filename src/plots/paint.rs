@@ -94,3 +94,23 @@ pub(crate) fn draw_interval<DB: DrawingBackend>(
     polyline(area, &[(lo, y - cap), (lo, y + cap)], style)?;
     polyline(area, &[(hi, y - cap), (hi, y + cap)], style)
 }
+
+/// A study's weight as the plots count it: non-finite and negative weights count as 0.
+pub(crate) fn usable_weight(weight: f64) -> f64 {
+    if weight.is_finite() && weight > 0.0 {
+        weight
+    } else {
+        0.0
+    }
+}
+
+/// The side or radius of a mark whose area is proportional to `weight`: `largest` at the
+/// largest weight `max_weight`, never below `smallest` (so a tiny weight stays visible).
+pub(crate) fn area_scaled(weight: f64, max_weight: f64, largest: f64, smallest: f64) -> f64 {
+    let share = if max_weight > 0.0 {
+        usable_weight(weight) / max_weight
+    } else {
+        0.0
+    };
+    (largest * share.sqrt()).max(smallest)
+}
