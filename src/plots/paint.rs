@@ -1,5 +1,6 @@
-//! Drawing primitives in backend pixels shared by the plots (rounded as the backends draw),
-//! and the formatting of test results.
+//! What the plots share below their layouts: drawing primitives in backend pixels (rounded as
+//! the backends draw), area-proportional mark sizes, the confidence-level guard and label, and
+//! the formatting of test results.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
