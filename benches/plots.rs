@@ -10,10 +10,11 @@ use std::hint::black_box;
 use criterion::{criterion_group, criterion_main, Criterion};
 use meridian::plots::{
     draw_bubble, draw_forest, draw_forest_window, forest_size, BubblePlot, FittedPoint, ForestPlot,
-    Theme,
+    PlotError, PlotLayout, Theme,
 };
 use meridian::stats::{fit, Design, ModelSpec};
 use nalgebra::DMatrix;
+use plotters::coord::Shift;
 use plotters::prelude::*;
 
 /// Number of studies.
@@ -53,6 +54,20 @@ fn data() -> Data {
     }
 }
 
+/// Draws with `draw` into a fresh SVG string of `size` pixels, as a redraw of the page does.
+fn to_svg(
+    size: (u32, u32),
+    capacity: usize,
+    draw: impl FnOnce(&DrawingArea<SVGBackend, Shift>) -> Result<PlotLayout, PlotError>,
+) -> String {
+    let mut svg = String::with_capacity(capacity);
+    {
+        let area = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        black_box(draw(&area).expect("draws"));
+    }
+    svg
+}
+
 fn plots(c: &mut Criterion) {
     let d = data();
     let theme = Theme::default();
@@ -68,12 +83,9 @@ fn plots(c: &mut Criterion) {
     let size = forest_size(&forest, &theme).expect("sizes");
     c.bench_function("forest k=1000 to SVG", |b| {
         b.iter(|| {
-            let mut svg = String::with_capacity(1 << 20);
-            {
-                let area = SVGBackend::with_string(&mut svg, size).into_drawing_area();
-                black_box(draw_forest(&area, &forest, &theme, Some(10)).expect("draws"));
-            }
-            black_box(svg)
+            black_box(to_svg(size, 1 << 20, |area| {
+                draw_forest(area, &forest, &theme, Some(10))
+            }))
         });
     });
 
@@ -82,14 +94,9 @@ fn plots(c: &mut Criterion) {
     let scroll = f64::from(size.1) / 2.0;
     c.bench_function("forest k=1000 viewport to SVG", |b| {
         b.iter(|| {
-            let mut svg = String::with_capacity(1 << 16);
-            {
-                let area = SVGBackend::with_string(&mut svg, viewport).into_drawing_area();
-                black_box(
-                    draw_forest_window(&area, &forest, &theme, Some(10), scroll).expect("draws"),
-                );
-            }
-            black_box(svg)
+            black_box(to_svg(viewport, 1 << 16, |area| {
+                draw_forest_window(area, &forest, &theme, Some(10), scroll)
+            }))
         });
     });
 
@@ -119,12 +126,9 @@ fn plots(c: &mut Criterion) {
     };
     c.bench_function("bubble k=1000 to SVG", |b| {
         b.iter(|| {
-            let mut svg = String::with_capacity(1 << 20);
-            {
-                let area = SVGBackend::with_string(&mut svg, BUBBLE_SIZE).into_drawing_area();
-                black_box(draw_bubble(&area, &bubble, &theme, Some(10)).expect("draws"));
-            }
-            black_box(svg)
+            black_box(to_svg(BUBBLE_SIZE, 1 << 20, |area| {
+                draw_bubble(area, &bubble, &theme, Some(10))
+            }))
         });
     });
 }
