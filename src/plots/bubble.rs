@@ -8,7 +8,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::axis::{self, EffectScale, Tick};
-use super::layout::{Mark, MarkShape, PlotLayout, Rect};
+use super::layout::{Mark, PlotLayout};
 use super::paint::{area_scaled, polyline, px, usable_weight};
 use super::panel::{check_lengths, draw_null_line, finish, frame, Frame, Swatch};
 use super::theme::{self, Theme};
@@ -154,21 +154,7 @@ fn draw_bubbles<DB: DrawingBackend>(
     }
     Ok(points
         .iter()
-        .map(|&(study, x, y)| {
-            let r = radii[study];
-            let half = r.max(theme.len(MIN_TARGET));
-            Mark {
-                study,
-                centre: (x, y),
-                shape: MarkShape::Circle { radius: r },
-                target: Rect {
-                    left: x - half,
-                    top: y - half,
-                    right: x + half,
-                    bottom: y + half,
-                },
-            }
-        })
+        .map(|&(study, x, y)| Mark::circle(study, (x, y), radii[study], theme.len(MIN_TARGET)))
         .collect())
 }
 

@@ -10,7 +10,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::axis::{self, EffectScale};
-use super::layout::{Mark, MarkShape, PlotLayout, Rect};
+use super::layout::{Mark, PlotLayout};
 use super::paint::{format_p, polyline, px};
 use super::panel::{check_lengths, finish, frame, Swatch};
 use super::theme::{self, Theme};
@@ -239,18 +239,7 @@ where
             radius.round() as i32,
             theme::INK.mix(0.85).filled(),
         ))?;
-        let half = radius.max(theme.len(MIN_TARGET));
-        marks.push(Mark {
-            study: i,
-            centre: (x, y),
-            shape: MarkShape::Circle { radius },
-            target: Rect {
-                left: x - half,
-                top: y - half,
-                right: x + half,
-                bottom: y + half,
-            },
-        });
+        marks.push(Mark::circle(i, (x, y), radius, theme.len(MIN_TARGET)));
     }
     if let Some(mark) = highlight.and_then(|h| marks.iter().find(|m| m.study == h)) {
         let ring = (radius + theme.len(RING_GAP)).round() as i32;

@@ -56,6 +56,25 @@ pub struct Mark {
     pub target: Rect,
 }
 
+impl Mark {
+    /// A round mark of `radius` at `centre`, answering hover and click within a square of
+    /// half-side `radius`, or `min_target` for a small mark.
+    pub(crate) fn circle(study: usize, (x, y): (f64, f64), radius: f64, min_target: f64) -> Self {
+        let half = radius.max(min_target);
+        Self {
+            study,
+            centre: (x, y),
+            shape: MarkShape::Circle { radius },
+            target: Rect {
+                left: x - half,
+                top: y - half,
+                right: x + half,
+                bottom: y + half,
+            },
+        }
+    }
+}
+
 /// A linear map between data values on one axis and backend pixels. For log measures the data
 /// values are on the log scale (the axis only labels them back-transformed).
 #[derive(Debug, Clone, Copy, PartialEq)]
