@@ -228,6 +228,32 @@ impl Tok {
     }
 }
 
+/// Whether `c`, followed by `next`, starts a bare column name: a letter, or a dot that does
+/// not start a number.
+fn starts_name(c: char, next: Option<char>) -> bool {
+    c.is_ascii_alphabetic() || c == '.' && !next.is_some_and(|n| n.is_ascii_digit())
+}
+
+/// Whether `c` may continue a bare column name.
+fn continues_name(c: char) -> bool {
+    c.is_alphanumeric() || matches!(c, '.' | '_')
+}
+
+/// `column` as formula source: as it is when the tokenizer reads it as one bare name, else in
+/// backticks (`` `mean age` ``).
+pub fn column_source(column: &str) -> String {
+    let mut chars = column.chars();
+    let bare = chars
+        .next()
+        .is_some_and(|c| starts_name(c, chars.clone().next()))
+        && chars.all(continues_name);
+    if bare {
+        column.to_owned()
+    } else {
+        format!("`{column}`")
+    }
+}
+
 fn tokenize(text: &str) -> Result<Vec<(Tok, Span)>, FormulaError> {
     let chars: Vec<char> = text.chars().collect();
     let mut out = Vec::new();
@@ -245,10 +271,8 @@ fn tokenize(text: &str) -> Result<Vec<(Tok, Span)>, FormulaError> {
             i += 1;
             continue;
         }
-        if c.is_ascii_alphabetic()
-            || c == '.' && !chars.get(i + 1).is_some_and(char::is_ascii_digit)
-        {
-            while i < chars.len() && (chars[i].is_alphanumeric() || matches!(chars[i], '.' | '_')) {
+        if starts_name(c, chars.get(i + 1).copied()) {
+            while i < chars.len() && continues_name(chars[i]) {
                 i += 1;
             }
             out.push((
@@ -969,6 +993,24 @@ impl Formula {
 mod tests {
     use super::*;
     use crate::data::parse::parse;
+
+    #[test]
+    fn column_source_reads_back_as_the_same_column() {
+        for (name, source) in [
+            ("ablat", "ablat"),
+            ("a.b_c2", "a.b_c2"),
+            (".x", ".x"),
+            ("año", "año"),
+            (".5x", "`.5x`"),
+            ("2nd", "`2nd`"),
+            ("mean age", "`mean age`"),
+            ("x:y", "`x:y`"),
+            ("élan", "`élan`"),
+        ] {
+            assert_eq!(column_source(name), source);
+            assert_eq!(Formula::parse(source).unwrap().columns(), [name]);
+        }
+    }
 
     const BCG: &str = "author,year,ablat,alloc\n\
         Aronson,1948,44,random\n\

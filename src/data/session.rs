@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use super::analysis::{analyse, Analysis, AnalysisError, AnalysisSpec};
 use super::effect_size::{Measure, RawRole, UnknownMeasure};
 use super::examples::{example, Example};
-use super::formula::{Formula, Kind};
+use super::formula::{column_source, Formula, Kind};
 use super::parse::{parse, ColumnKind, Table};
 use super::roles::{self, Roles};
 use crate::stats::{ModelSpec, Tau2Method, Test};
@@ -612,11 +612,7 @@ impl Var {
 
     /// Formula source: the label with a column name that is not an identifier in backticks.
     fn source(&self) -> String {
-        let c = if is_identifier(&self.column) {
-            self.column.clone()
-        } else {
-            format!("`{}`", self.column)
-        };
+        let c = column_source(&self.column);
         match &self.kind {
             Kind::Plain => c,
             Kind::Factor => format!("factor({c})"),
@@ -635,17 +631,6 @@ fn label(term: &[Var]) -> String {
 /// Whether two terms have the same variables, in any order (`a:b` is `b:a`).
 fn same_term(a: &[Var], b: &[Var]) -> bool {
     a.len() == b.len() && a.iter().all(|v| b.contains(v))
-}
-
-/// Whether the formula tokenizer reads `name` as one identifier without backticks.
-fn is_identifier(name: &str) -> bool {
-    let mut chars = name.chars();
-    let first_ok = match chars.next() {
-        Some('.') => !name[1..].starts_with(|c: char| c.is_ascii_digit()),
-        Some(c) => c.is_ascii_alphabetic(),
-        None => false,
-    };
-    first_ok && chars.all(|c| c.is_alphanumeric() || matches!(c, '.' | '_'))
 }
 
 /// A parsed formula as editable terms.
