@@ -188,14 +188,22 @@ struct Var {
     span: Span,
 }
 
+impl Kind {
+    /// A variable of this kind on `column` as R writes it: `column`, `factor(column)` or
+    /// `I(column^p)` (with `column` as given, so a caller may pass it backticked).
+    pub fn label(&self, column: &str) -> String {
+        match self {
+            Kind::Plain => column.to_owned(),
+            Kind::Factor => format!("factor({column})"),
+            Kind::Power(p) => format!("I({column}^{p})"),
+        }
+    }
+}
+
 impl Var {
     /// The variable as R deparses it.
     fn label(&self) -> String {
-        match &self.kind {
-            Kind::Plain => self.column.clone(),
-            Kind::Factor => format!("factor({})", self.column),
-            Kind::Power(p) => format!("I({}^{p})", self.column),
-        }
+        self.kind.label(&self.column)
     }
 }
 

@@ -602,22 +602,12 @@ impl Var {
 
     /// R's label, with the column name as it is (`factor(mean age)`).
     fn label(&self) -> String {
-        let c = &self.column;
-        match &self.kind {
-            Kind::Plain => c.clone(),
-            Kind::Factor => format!("factor({c})"),
-            Kind::Power(p) => format!("I({c}^{p})"),
-        }
+        self.kind.label(&self.column)
     }
 
     /// Formula source: the label with a column name that is not an identifier in backticks.
     fn source(&self) -> String {
-        let c = column_source(&self.column);
-        match &self.kind {
-            Kind::Plain => c,
-            Kind::Factor => format!("factor({c})"),
-            Kind::Power(p) => format!("I({c}^{p})"),
-        }
+        self.kind.label(&column_source(&self.column))
     }
 }
 
