@@ -6,7 +6,7 @@ use csv::Writer;
 
 use super::analysis::{Analysis, AnalysisSpec};
 use super::effect_size::Measure;
-use super::parse::{is_missing, parse, ColumnKind, NumCell, Table};
+use super::parse::{is_missing, parse, ColumnKind, Table};
 use super::report::FitReport;
 use super::roles::{EffectSource, Variance};
 use super::session::Session;
@@ -248,10 +248,7 @@ fn table_csv(table: &Table) -> String {
                 .map(|cells| {
                     cells
                         .iter()
-                        .map(|cell| match cell {
-                            NumCell::Value(v) => v.to_string(),
-                            NumCell::Missing => "NA".to_owned(),
-                        })
+                        .map(|cell| cell.value().map_or("NA".to_owned(), |v| v.to_string()))
                         .collect()
                 })
                 // A cell that is not a number stays as written, for R to report it.

@@ -19,7 +19,7 @@ use std::fmt;
 
 use nalgebra::DMatrix;
 
-use super::parse::{is_missing, quoted_list, ColumnKind, NumCell, ParseError, Table};
+use super::parse::{is_missing, quoted_list, ColumnKind, ParseError, Table};
 use crate::stats::{Design, Term};
 
 /// A stretch of the formula text, in characters from 0, end exclusive.
@@ -586,13 +586,7 @@ pub fn factor_levels(
         ColumnKind::Numeric | ColumnKind::NumericDecimalComma
     ) {
         let cells = table.numeric(column)?;
-        let mut values: Vec<f64> = rows
-            .iter()
-            .filter_map(|&r| match cells[r] {
-                NumCell::Value(v) => Some(v),
-                NumCell::Missing => None,
-            })
-            .collect();
+        let mut values: Vec<f64> = rows.iter().filter_map(|&r| cells[r].value()).collect();
         values.sort_by(f64::total_cmp);
         values.dedup();
         return Ok(values.into_iter().map(level_label).collect());
@@ -738,10 +732,7 @@ impl Formula {
             // Rows reaching the design have no missing cell in a used column (roles::studies).
             Ok(rows
                 .iter()
-                .map(|&r| match cells[r] {
-                    NumCell::Value(v) => v,
-                    NumCell::Missing => f64::NAN,
-                })
+                .map(|&r| cells[r].value().unwrap_or(f64::NAN))
                 .collect())
         };
         let (codes, mut levels) = match (&var.kind, numeric) {

@@ -221,6 +221,16 @@ pub enum NumCell {
     Value(f64),
 }
 
+impl NumCell {
+    /// The number, or `None` for a missing cell.
+    pub fn value(self) -> Option<f64> {
+        match self {
+            NumCell::Missing => None,
+            NumCell::Value(v) => Some(v),
+        }
+    }
+}
+
 /// A parsed table: header, columns and where each data row sits in the file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Table {

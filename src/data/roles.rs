@@ -252,13 +252,6 @@ impl Studies {
     }
 }
 
-fn number(cell: NumCell) -> Option<f64> {
-    match cell {
-        NumCell::Missing => None,
-        NumCell::Value(v) => Some(v),
-    }
-}
-
 /// Builds the studies: reads or computes y_i and v_i and leaves out every row with a missing
 /// value in an effect-size column or in one of `moderators` (the columns a formula uses).
 ///
@@ -303,7 +296,7 @@ pub fn studies(
         scratch.clear();
         let mut missing = Vec::new();
         for (name, column) in effect_columns.iter().zip(&values) {
-            match number(column[i]) {
+            match column[i].value() {
                 Some(v) => scratch.push(v),
                 None => missing.push((*name).to_owned()),
             }
