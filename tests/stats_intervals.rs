@@ -3,8 +3,8 @@
 
 mod common;
 
-use common::{design, fixture, method, test};
-use meridian::stats::{fit, ModelSpec, Test};
+use common::{fixture, method, test, Studies};
+use meridian::stats::{ModelSpec, Test};
 use serde::Deserialize;
 
 /// Interval bounds are roots found to 1e-12 (here and in the reference): 1e-6 relative.
@@ -28,11 +28,8 @@ struct ConfintCase {
     name: String,
     method: String,
     level: f64,
-    yi: Vec<f64>,
-    vi: Vec<f64>,
-    x: Vec<Vec<f64>>,
-    names: Vec<String>,
-    intercept: bool,
+    #[serde(flatten)]
+    studies: Studies,
     tau2: [f64; 3],
     tau: [f64; 3],
     I2: [f64; 3],
@@ -50,7 +47,7 @@ fn q_profile_intervals_match_metafor_including_zero_and_empty_bounds() {
             test: Test::Z,
             level: 0.95,
         };
-        let f = fit(&c.yi, &c.vi, &design(&c.x, &c.names, c.intercept), &spec).expect("fits");
+        let f = c.studies.fit(&spec).expect("fits");
         let ci = f.confint_tau2(c.level).expect("interval");
         for (what, got, want) in [
             ("tau2", ci.tau2, c.tau2),
@@ -93,11 +90,8 @@ struct PredictCase {
     name: String,
     method: String,
     test: String,
-    yi: Vec<f64>,
-    vi: Vec<f64>,
-    x: Vec<Vec<f64>>,
-    names: Vec<String>,
-    intercept: bool,
+    #[serde(flatten)]
+    studies: Studies,
     newx: Vec<Vec<f64>>,
     pred: Vec<f64>,
     se: Vec<f64>,
@@ -116,7 +110,7 @@ fn predictions_and_prediction_intervals_match_metafor() {
             test: test(&c.test),
             level: 0.95,
         };
-        let f = fit(&c.yi, &c.vi, &design(&c.x, &c.names, c.intercept), &spec).expect("fits");
+        let f = c.studies.fit(&spec).expect("fits");
         for (i, x0) in c.newx.iter().enumerate() {
             let p = f.predict(x0).expect("prediction");
             let tag = format!("{} row {i}", c.name);
@@ -156,11 +150,8 @@ struct LevelCase {
     method: String,
     test: String,
     level: f64,
-    yi: Vec<f64>,
-    vi: Vec<f64>,
-    x: Vec<Vec<f64>>,
-    names: Vec<String>,
-    intercept: bool,
+    #[serde(flatten)]
+    studies: Studies,
     ci_lb: Vec<f64>,
     ci_ub: Vec<f64>,
     pi_lb: Vec<f64>,
@@ -176,7 +167,7 @@ fn intervals_at_other_levels_match_metafor() {
             test: test(&c.test),
             level: c.level,
         };
-        let f = fit(&c.yi, &c.vi, &design(&c.x, &c.names, c.intercept), &spec).expect("fits");
+        let f = c.studies.fit(&spec).expect("fits");
         for (j, coef) in f.coefficients.iter().enumerate() {
             close(
                 &format!("{} ci.lb[{j}]", c.name),
@@ -191,7 +182,7 @@ fn intervals_at_other_levels_match_metafor() {
                 ITERATIVE_REL,
             );
         }
-        for (i, row) in c.x.iter().enumerate() {
+        for (i, row) in c.studies.x.iter().enumerate() {
             let p = f.predict(row).expect("prediction");
             close(
                 &format!("{} pi.lb[{i}]", c.name),

@@ -6,8 +6,8 @@
 
 mod common;
 
-use common::{design, fixture, method, test};
-use meridian::stats::{fit, ModelSpec};
+use common::{fixture, method, test, Studies};
+use meridian::stats::ModelSpec;
 use serde::Deserialize;
 
 /// Quantities with closed forms given τ² (coefficients, SEs, Q statistics, likelihoods).
@@ -25,11 +25,8 @@ const PERCENT_ZERO_ABS: f64 = 1e-5;
 #[derive(Deserialize)]
 struct Case {
     name: String,
-    yi: Vec<f64>,
-    vi: Vec<f64>,
-    x: Vec<Vec<f64>>,
-    names: Vec<String>,
-    intercept: bool,
+    #[serde(flatten)]
+    studies: Studies,
     fits: Vec<Reference>,
 }
 
@@ -108,7 +105,6 @@ impl Checker {
 
 fn check_case(file: &str) -> Checker {
     let case: Case = fixture(&format!("{file}.json"));
-    let d = design(&case.x, &case.names, case.intercept);
     let mut c = Checker::new();
     for r in &case.fits {
         let spec = ModelSpec {
@@ -116,7 +112,9 @@ fn check_case(file: &str) -> Checker {
             test: test(&r.test),
             level: 0.95,
         };
-        let f = fit(&case.yi, &case.vi, &d, &spec)
+        let f = case
+            .studies
+            .fit(&spec)
             .unwrap_or_else(|e| panic!("{} {} {}: {e}", case.name, r.method, r.test));
         let tag = format!("{} {} {}", case.name, r.method, r.test);
         let rel = if spec.method.is_fixed() {
@@ -159,7 +157,7 @@ fn check_case(file: &str) -> Checker {
                 c.close(&format!("{tag} QM"), m.statistic, qm, rel);
                 c.close(&format!("{tag} QMp"), m.p_value, qmp, rel);
             }
-            (None, _, _) if f.p == 1 && case.intercept => {}
+            (None, _, _) if f.p == 1 && case.studies.intercept => {}
             (m, qm, _) => panic!("{tag} QM: got {m:?}, metafor {qm:?}"),
         }
         c.close_abs(&format!("{tag} I2"), h.i2, r.I2, rel, PERCENT_ZERO_ABS);
@@ -255,11 +253,8 @@ struct WaldCase {
     name: String,
     method: String,
     test: String,
-    yi: Vec<f64>,
-    vi: Vec<f64>,
-    x: Vec<Vec<f64>>,
-    names: Vec<String>,
-    intercept: bool,
+    #[serde(flatten)]
+    studies: Studies,
     columns: Vec<usize>,
     QM: f64,
     QMdf: (usize, Option<usize>),
@@ -276,7 +271,7 @@ fn subset_wald_tests_match_metafor_anova() {
             test: test(&w.test),
             level: 0.95,
         };
-        let f = fit(&w.yi, &w.vi, &design(&w.x, &w.names, w.intercept), &spec).expect("fits");
+        let f = w.studies.fit(&spec).expect("fits");
         let t = f.wald_test(&w.columns).expect("valid columns");
         c.close(&format!("{} QM", w.name), t.statistic, w.QM, ITERATIVE_REL);
         c.close(&format!("{} QMp", w.name), t.p_value, w.QMp, ITERATIVE_REL);

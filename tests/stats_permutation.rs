@@ -6,8 +6,8 @@ use std::ops::ControlFlow;
 
 mod common;
 
-use common::{design, fixture, method, test};
-use meridian::stats::{fit, Fit, ModelSpec, PermutationSettings};
+use common::{fixture, method, test, Studies};
+use meridian::stats::{Fit, ModelSpec, PermutationSettings};
 use serde::Deserialize;
 
 /// Exact permutation p-values are ratios of counts: equal up to rounding of the division.
@@ -21,11 +21,8 @@ struct Case {
     name: String,
     method: String,
     test: String,
-    yi: Vec<f64>,
-    vi: Vec<f64>,
-    x: Vec<Vec<f64>>,
-    names: Vec<String>,
-    intercept: bool,
+    #[serde(flatten)]
+    studies: Studies,
     pval: Vec<f64>,
     QMp: Option<f64>,
     zval: Vec<f64>,
@@ -38,7 +35,7 @@ fn fixture_fit(c: &Case) -> Fit {
         test: test(&c.test),
         level: 0.95,
     };
-    fit(&c.yi, &c.vi, &design(&c.x, &c.names, c.intercept), &spec).expect("fits")
+    c.studies.fit(&spec).expect("fits")
 }
 
 fn cases() -> Vec<Case> {

@@ -6,7 +6,7 @@
 
 use std::process::{Command, Output};
 
-use meridian::stats::{Design, Tau2Method, Test};
+use meridian::stats::{fit, Design, Fit, ModelSpec, StatsError, Tau2Method, Test};
 use nalgebra::DMatrix;
 use serde::Deserialize;
 
@@ -17,14 +17,34 @@ pub fn fixture<T: for<'de> Deserialize<'de>>(file: &str) -> T {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-/// The design a fixture gives as rows `x`, column `names` and whether column 0 is the
-/// intercept (no terms: the fixtures test whole-model quantities and named column subsets).
-pub fn design(x: &[Vec<f64>], names: &[String], intercept: bool) -> Design {
-    Design {
-        x: DMatrix::from_fn(x.len(), names.len(), |i, j| x[i][j]),
-        names: names.to_vec(),
-        intercept,
-        terms: Vec::new(),
+/// The studies and design of a fixture case, as tests/r/make_stats_fixtures.R writes them;
+/// include it in a case with `#[serde(flatten)]`.
+#[derive(Deserialize)]
+pub struct Studies {
+    pub yi: Vec<f64>,
+    pub vi: Vec<f64>,
+    /// Rows of the model matrix.
+    pub x: Vec<Vec<f64>>,
+    /// Coefficient names.
+    pub names: Vec<String>,
+    /// Whether column 0 is the intercept.
+    pub intercept: bool,
+}
+
+impl Studies {
+    /// The design (no terms: the fixtures test whole-model quantities and column subsets).
+    pub fn design(&self) -> Design {
+        Design {
+            x: DMatrix::from_fn(self.x.len(), self.names.len(), |i, j| self.x[i][j]),
+            names: self.names.clone(),
+            intercept: self.intercept,
+            terms: Vec::new(),
+        }
+    }
+
+    /// The model fitted to these studies with `spec`.
+    pub fn fit(&self, spec: &ModelSpec) -> Result<Fit, StatsError> {
+        fit(&self.yi, &self.vi, &self.design(), spec)
     }
 }
 
