@@ -194,8 +194,8 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Command, Failu
                         });
                     }
                     "--seed" => seed = Some(count(&value, &flag)? as u64),
-                    _ => match RawRole::ALL.iter().find(|r| flag[2..] == *r.name()) {
-                        Some(&role) => {
+                    _ => match RawRole::from_name(&flag[2..]) {
+                        Some(role) => {
                             columns.raw.insert(role, value);
                         }
                         None => {

@@ -107,6 +107,12 @@ impl RawRole {
             Self::Xi => "xi",
         }
     }
+
+    /// The role whose `escalc` argument name is `name` (exactly, as [`RawRole::name`] writes
+    /// it); `None` for any other name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.name() == name)
+    }
 }
 
 impl fmt::Display for RawRole {

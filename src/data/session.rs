@@ -221,12 +221,12 @@ impl Session {
             .raw
             .iter()
             .map(|(role, column)| {
-                raw_role(role).map(|r| (r, column.clone())).ok_or_else(|| {
-                    SessionError::UnknownRole {
+                RawRole::from_name(role)
+                    .map(|r| (r, column.clone()))
+                    .ok_or_else(|| SessionError::UnknownRole {
                         role: role.clone(),
                         column: column.clone(),
-                    }
-                })
+                    })
             })
             .collect::<Result<_, _>>()?;
         let mods = (!self.formula.trim().is_empty()).then(|| self.formula.clone());
@@ -448,7 +448,7 @@ impl Session {
         self.raw = example
             .columns
             .iter()
-            .filter(|(role, _)| raw_role(role).is_some())
+            .filter(|(role, _)| RawRole::from_name(role).is_some())
             .map(|(r, c)| (r.clone(), c.clone()))
             .collect();
         self.measure.clone_from(&example.measure);
@@ -578,11 +578,6 @@ impl Session {
 /// cleared (NaN in the form) is saved as `null`, and the rest of the session must still load.
 fn level_or_default<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     Ok(Option::<f64>::deserialize(d)?.unwrap_or(95.0))
-}
-
-/// The `escalc` role with this name.
-fn raw_role(name: &str) -> Option<RawRole> {
-    RawRole::ALL.into_iter().find(|r| r.name() == name)
 }
 
 /// One variable of a term.
