@@ -10,10 +10,10 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use meridian::data::analysis::{analyse, AnalysisSpec};
-use meridian::data::session::Session;
-use meridian::plots::inputs::{bubble, forest};
-use meridian::plots::ForestOrder;
+use meridian::analysis::moderator::moderator_curve;
+use meridian::analysis::subgroups::subgroups;
+use meridian::analysis::{analyse, AnalysisSpec};
+use meridian::app::PageState;
 use meridian::stats::PermutationSettings;
 
 /// The sizes measured.
@@ -37,10 +37,10 @@ fn table(k: usize) -> String {
     text
 }
 
-fn session(k: usize) -> Session {
-    let mut s = Session::default();
+fn state(k: usize) -> PageState {
+    let mut s = PageState::default();
     s.load_text(table(k));
-    s.formula = "x + g".to_owned();
+    s.model.formula = "x + g".to_owned();
     s
 }
 
@@ -50,21 +50,25 @@ fn pipeline(c: &mut Criterion) {
         .sample_size(10)
         .measurement_time(Duration::from_secs(8));
     for k in SIZES {
-        let s = session(k);
+        let s = state(k);
         let spec: AnalysisSpec = s.spec().expect("valid settings");
         group.bench_with_input(BenchmarkId::new("analyse", k), &k, |b, _| {
-            b.iter(|| analyse(black_box(&s.text), &spec).expect("analyses"))
+            b.iter(|| analyse(black_box(&s.data.text), &spec).expect("analyses"))
         });
-        let a = s.analyse().expect("analyses");
+        let run = analyse(&s.data.text, &spec).expect("analyses");
+        let (table, data, model) = (&run.table, &run.analysis.data, &run.analysis.model);
         group.bench_with_input(BenchmarkId::new("bubble", k), &k, |b, _| {
-            b.iter(|| bubble(black_box(&a), &s, "x").expect("a bubble plot"))
+            b.iter(|| {
+                moderator_curve(table, data, model, black_box(&run.fitted), "x").expect("a line")
+            })
         });
         group.bench_with_input(BenchmarkId::new("subgroups", k), &k, |b, _| {
-            b.iter(|| forest(black_box(&a), None, ForestOrder::Input, Some("g")).expect("forest"))
+            b.iter(|| subgroups(table, data, black_box(&run.fitted), "g").expect("subgroups"))
         });
         group.bench_with_input(BenchmarkId::new("permutation_setup", k), &k, |b, _| {
             b.iter(|| {
-                a.fit
+                run.fitted
+                    .fit
                     .permutation_test(PermutationSettings::default())
                     .expect("valid settings")
             })

@@ -46,6 +46,17 @@ fn is_negative_zero(text: &str) -> bool {
         .is_some_and(|rest| rest.chars().all(|c| c == '0' || c == '.'))
 }
 
+/// A number as a person would write it in a message: the shortest text that reads back as the
+/// same number, with an exponent when it is very large or very small (`1e200`, `2.5e-9`).
+pub fn general(value: f64) -> String {
+    let magnitude = value.abs();
+    if magnitude != 0.0 && !(1e-5..1e16).contains(&magnitude) {
+        format!("{value:e}")
+    } else {
+        format!("{value}")
+    }
+}
+
 /// A p-value as metafor prints it: 4 decimals, and "<.0001" below that; "–" when not finite.
 pub fn p_value(p: f64) -> String {
     if !p.is_finite() {
@@ -112,6 +123,15 @@ mod tests {
         assert_eq!(signed(-1.25, 2), "\u{2212}1.25");
         assert_eq!(signed(-0.0001, 2), "0.00");
         assert_eq!(signed(0.5, 1), "0.5");
+    }
+
+    #[test]
+    fn messages_write_numbers_as_people_do() {
+        assert_eq!(general(1e200), "1e200");
+        assert_eq!(general(-2.5e-9), "-2.5e-9");
+        assert_eq!(general(0.1), "0.1");
+        assert_eq!(general(0.0), "0");
+        assert_eq!(general(1234.5), "1234.5");
     }
 
     #[test]

@@ -1,11 +1,18 @@
 //! Meridian: meta-analysis and meta-regression, from a table of studies to a fitted model.
 //!
-//! Data flows one way: text → [`data`] → [`stats`] → [`plots`] and [`ui`]. The numerical core in
-//! [`stats`] knows nothing of the web, plotting or I/O, so the browser app and the `meridian`
-//! command line run the very same engine.
+//! Layers, each calling only the ones below it: [`stats`] (the numerical core: no web,
+//! plotting or I/O) ← [`data`] (text → table → studies → design) ← [`analysis`] (the pipeline
+//! in stages and the plain, serializable records of an analysis and of every derived analysis)
+//! ← [`guidance`] (plain-language readings and warnings) ← [`app`] (the page's state and its
+//! persistence) ← [`plots`] and [`ui`] (drawings and components, which only map records).
+//! [`format`] prints numbers for all of them. The browser app and the `meridian` command line
+//! run the very same engine.
 
+pub mod analysis;
+pub mod app;
 pub mod data;
 pub mod format;
+pub mod guidance;
 pub mod plots;
 pub mod stats;
 pub mod ui;

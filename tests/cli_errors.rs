@@ -86,21 +86,56 @@ fn not_a_number() {
     );
 }
 
+/// Runs `fit --json` on `bytes` with `args`, expects success, and returns the JSON.
+fn fits(name: &str, bytes: &[u8], args: &[&str]) -> serde_json::Value {
+    let path = file(name, bytes);
+    let mut all = vec!["fit", path.to_str().unwrap(), "--json"];
+    all.extend(args);
+    let out = run_cli(&all);
+    assert!(
+        out.status.success(),
+        "{name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 #[test]
-fn invalid_raw_data_names_the_row() {
-    let csv = b"tpos,tneg,cpos,cneg\n4,119,11,128\n-1,300,29,274\n";
-    let e = fails("negative.csv", csv, &BCG_OR, 1);
-    assert!(e.contains("line 3 (data row 2), column \"tpos\""), "{e}");
-    let e = fails(
+fn invalid_raw_data_leave_the_row_out_naming_the_column() {
+    // As metafor leaves out a study escalc cannot compute (issue 10): the row and the reason
+    // in `excluded`, the rest analysed.
+    let csv = b"tpos,tneg,cpos,cneg\n4,119,11,128\n-1,300,29,274\n6,300,29,274\n3,200,15,180\n";
+    let json = fits("negative.csv", csv, &BCG_OR);
+    assert_eq!(
+        (json["k"].as_u64(), &json["excluded_rows"]),
+        (Some(3), &serde_json::json!([2]))
+    );
+    let reason = json["excluded"][0]["reason"].as_str().unwrap();
+    assert!(reason.starts_with("column \"tpos\": ai is -1"), "{reason}");
+    let json = fits(
         "r.csv",
+        b"ri,ni\n0.2,30\n1.2,40\n0.3,25\n0.1,50\n",
+        &["--measure", "COR"],
+    );
+    assert_eq!(json["excluded"][0]["row"], 2);
+    assert!(json["excluded"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .starts_with("column \"ri\""));
+    let csv = b"m1i,sd1i,n1i,m2i,sd2i,n2i\n1,1,10,2,-1,10\n1,1,10,2,1,10\n3,1,10,2,1,12\n";
+    let json = fits("sd.csv", csv, &["--measure", "SMD"]);
+    assert!(json["excluded"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("column \"sd2i\": sd2i is -1"));
+    // Too few studies left is still an error: one usable row cannot be a random-effects model.
+    let e = fails(
+        "one.csv",
         b"ri,ni\n0.2,30\n1.2,40\n",
         &["--measure", "COR"],
         1,
     );
-    assert!(e.contains("line 3 (data row 2), column \"ri\""), "{e}");
-    let csv = b"m1i,sd1i,n1i,m2i,sd2i,n2i\n1,1,10,2,-1,10\n";
-    let e = fails("sd.csv", csv, &["--measure", "SMD"], 1);
-    assert!(e.contains("column \"sd2i\": sd2i is -1"), "{e}");
+    assert!(e.contains("only 1 studies"), "{e}");
 }
 
 #[test]
@@ -125,10 +160,14 @@ fn unknown_columns() {
 fn model_errors() {
     // Every row lacks a value the model needs.
     let e = fails("allna.csv", b"yi,vi\nNA,0.1\n0.2,\n", &[], 1);
-    assert!(e.contains("all 2 rows have a missing value"), "{e}");
-    // A zero sampling variance, reported with its place in the file.
-    let e = fails("zero.csv", b"yi,vi\n0.1,0.01\n0.3,0\n0.2,0.02\n", &[], 1);
-    assert!(e.contains("line 3 (data row 2)"), "{e}");
+    assert!(e.contains("all 2 rows are left out"), "{e}");
+    // A zero sampling variance leaves its row out, reported with its place in the file.
+    let json = fits("zero.csv", b"yi,vi\n0.1,0.01\n0.3,0\n0.2,0.02\n", &[]);
+    assert_eq!(json["k"], 2);
+    assert_eq!(
+        json["excluded"],
+        serde_json::json!([{"row": 2, "reason": "column \"vi\" is 0: expected a sampling variance or standard error above zero"}])
+    );
     // More coefficients than studies.
     fails(
         "few.csv",

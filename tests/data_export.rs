@@ -11,13 +11,27 @@
 mod common;
 
 use common::run_cli;
-use meridian::data::export::{r_script, results_csv, results_json};
-use meridian::data::session::Session;
+use meridian::analysis::r_script::r_script;
+use meridian::app::PageState;
+use meridian::data::export::{results_csv, results_json};
+use meridian::stats::{Tau2Method, Test};
 
-fn bcg_ablat() -> Session {
-    let mut s = Session::default();
-    s.set_moderator("ablat", true, false);
+fn bcg_ablat() -> PageState {
+    let mut s = PageState::default();
+    s.model.set_moderator("ablat", true, false);
     s
+}
+
+/// The R script the page exports for `s`: of its analysis, or of why there is none.
+fn script(s: &PageState) -> String {
+    let text = &s.data.text;
+    match s.spec() {
+        Err(e) => r_script(text, Err(&e)),
+        Ok(spec) => match meridian::analysis::analyse(text, &spec) {
+            Ok(run) => r_script(text, Ok((&run.table, &run.analysis, &spec))),
+            Err(e) => r_script(text, Err(&e)),
+        },
+    }
 }
 
 /// Semicolons and decimal commas, labels with quotes, commas, a newline, a backslash and
@@ -34,20 +48,20 @@ Park;0,1;0,02;25;Europe
 Chen;0,5;0,06;30;Asia
 ";
 
-fn odd_table() -> Session {
-    let mut s = Session::default();
+fn odd_table() -> PageState {
+    let mut s = PageState::default();
     s.load_text(ODD_TABLE.to_owned());
-    s.formula = "dose + region".into();
-    s.references.insert("region".into(), "Asia".into());
-    s.predict_at.insert("dose".into(), "10".into());
-    s.predict_at.insert("region".into(), "Europe".into());
-    s.method = "DL".into();
+    s.model.formula = "dose + region".into();
+    s.model.references.insert("region".into(), "Asia".into());
+    s.model.predict_at.insert("dose".into(), "10".into());
+    s.model.predict_at.insert("region".into(), "Europe".into());
+    s.model.method = Tau2Method::Dl;
     s
 }
 
 #[test]
 fn json_is_what_the_command_line_prints() {
-    let report = bcg_ablat().analyse().unwrap().report;
+    let report = bcg_ablat().analyse().unwrap().analysis.fit_report();
     let out = run_cli(&[
         "fit",
         "assets/examples/bcg.csv",
@@ -80,7 +94,7 @@ fn json_is_what_the_command_line_prints() {
 
 #[test]
 fn csv_holds_the_report_at_full_precision() {
-    let report = bcg_ablat().analyse().unwrap().report;
+    let report = bcg_ablat().analyse().unwrap().analysis.fit_report();
     let csv = results_csv(&report);
     let mut rows = csv::Reader::from_reader(csv.as_bytes());
     let records: Vec<csv::StringRecord> = rows.records().map(Result::unwrap).collect();
@@ -107,8 +121,8 @@ fn csv_holds_the_report_at_full_precision() {
 #[test]
 fn r_script_for_bcg_ablat_knha() {
     let mut s = bcg_ablat();
-    s.test = "knha".into();
-    let script = r_script(&s);
+    s.model.test = Test::KnappHartung;
+    let script = script(&s);
     for line in [
         "library(metafor)\n",
         "dat <- read.csv(text = \"trial,author,year,tpos,tneg,cpos,cneg,ablat,alloc\n1,Aronson,1948,4,119,11,128,44,random\n",
@@ -129,7 +143,7 @@ fn r_script_for_bcg_ablat_knha() {
 #[test]
 fn r_script_escapes_labels_and_keeps_levels_references_and_prediction() {
     let s = odd_table();
-    let script = r_script(&s);
+    let script = script(&s);
     for part in [
         // Decimal commas become points; quotes doubled for CSV, then escaped for R.
         "dat <- read.csv(text = \"study,yi,vi,dose,region\n\\\"Smith, J. \\\"\\\"the elder\\\"\\\"\\\",0.12,0.021,5,Europe\n",
@@ -146,21 +160,19 @@ fn r_script_escapes_labels_and_keeps_levels_references_and_prediction() {
         assert!(script.contains(part), "{part}\n---\n{script}");
     }
     assert!(script.is_ascii());
-    let a = s.analyse().unwrap();
+    let a = s.analyse().unwrap().analysis;
     assert_eq!(
-        a.design.names,
+        a.model.names,
         ["intrcpt", "dose", "regionEurope", "regionasia"]
     );
-    assert_eq!(a.report.excluded_rows, [5]);
+    assert_eq!(a.fit_report().excluded_rows, [5]);
 }
 
 #[test]
 fn r_script_for_pooled_effects_and_standard_errors() {
-    let mut s = Session {
-        method: "FE".into(),
-        ..Session::default()
-    };
-    let script = r_script(&s);
+    let mut s = PageState::default();
+    s.model.method = Tau2Method::Fe;
+    let script = self::script(&s);
     assert!(script.contains("method = \"FE\""));
     // metafor has no Q-profile interval without τ².
     assert!(!script.contains("confint"));
@@ -169,19 +181,19 @@ fn r_script_for_pooled_effects_and_standard_errors() {
 
     s.load_text("id,est,se\n1,0.1,0.2\n2,0.3,0.1\n3,0.2,0.15\n".into());
     // Neither metafor's names nor raw data: the user picks the columns and drops the measure.
-    s.yi = Some("est".into());
-    s.sei = Some("se".into());
-    s.measure = None;
-    s.formula = "dose".into();
+    s.columns.yi = Some("est".into());
+    s.columns.sei = Some("se".into());
+    s.columns.measure = None;
+    s.model.formula = "dose".into();
     // An analysis that does not run: the data and the reason, no model.
-    let script = r_script(&s);
+    let script = self::script(&s);
     assert!(script.contains(
         "# Meridian could not run this analysis, so the script holds only the data:\n# formula \"dose\", characters 1\\u{2013}4: there is no column \"dose\""
     ));
     assert!(script.contains("dat <- read.csv(text = \"id,est,se\n1,0.1,0.2\n"));
     assert!(!script.contains("rma(") && script.is_ascii());
-    s.formula.clear();
-    let script = r_script(&s);
+    s.model.formula.clear();
+    let script = self::script(&s);
     assert!(script.contains("res <- rma(yi = est, sei = se, method = \"FE\""));
     assert!(script.contains("slab = id)"));
     assert!(script.contains("predict(res)\n\n# Plots.\nforest(res)\n"));
@@ -189,17 +201,16 @@ fn r_script_for_pooled_effects_and_standard_errors() {
 
 #[test]
 fn r_script_without_an_analysis_keeps_the_data_and_says_why() {
-    let s = Session {
-        method: "XYZ".into(),
-        ..Session::default()
-    };
-    let script = r_script(&s);
-    assert!(script.contains("# unknown estimator \"XYZ\": expected one of FE, EE,"));
+    // Settings are typed, so the one that can still be wrong is the level.
+    let mut s = PageState::default();
+    s.model.level = 100.0;
+    let script = self::script(&s);
+    assert!(script.contains("# confidence level 100 %: expected a level between 0 and 100"));
     assert!(script.contains("dat <- read.csv(text = \"trial,author,year,"));
     assert!(!script.contains("rma("));
-    let mut s = Session::default();
+    let mut s = PageState::default();
     s.load_text("a,b\n1,2,3\n\"x\\y".into());
-    let script = r_script(&s);
+    let script = self::script(&s);
     assert!(script.contains("# line 2 has 3 fields"), "{script}");
     assert!(
         script.contains("text <- \"a,b\n1,2,3\n\\\"x\\\\y\"\n"),

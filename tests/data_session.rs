@@ -1,7 +1,8 @@
-//! Share links: a session survives the trip through a URL fragment, links stay short enough to
-//! share, and no damaged or hostile fragment makes `Session::from_fragment` panic.
+//! Share links: a page state survives the trip through a URL fragment, links stay short enough
+//! to share, and no damaged or hostile fragment makes `PageState::from_fragment` panic.
 
-use meridian::data::session::{Session, SessionError};
+use meridian::app::{PageState, StateError};
+use meridian::stats::Test;
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
 
@@ -31,13 +32,13 @@ fn table_200() -> String {
 
 #[test]
 fn bcg_session_round_trips_through_a_short_fragment() {
-    let mut s = Session::default();
+    let mut s = PageState::default();
     let plain = s.to_fragment();
-    s.set_moderator("ablat", true, false);
-    s.set_moderator("alloc", true, true);
-    s.references.insert("alloc".into(), "random".into());
-    s.test = "knha".into();
-    s.predict_at.insert("ablat".into(), "40".into());
+    s.model.set_moderator("ablat", true, false);
+    s.model.set_moderator("alloc", true, true);
+    s.model.references.insert("alloc".into(), "random".into());
+    s.model.test = Test::KnappHartung;
+    s.model.predict_at.insert("ablat".into(), "40".into());
     let fragment = s.to_fragment();
     eprintln!(
         "BCG fragment: {} characters (default session), {} (ablat + factor(alloc), knha); JSON {}",
@@ -50,33 +51,39 @@ fn bcg_session_round_trips_through_a_short_fragment() {
     assert!(fragment[3..]
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
-    assert_eq!(Session::from_fragment(&fragment).unwrap(), s);
-    assert_eq!(Session::from_fragment(&format!("#{fragment}")).unwrap(), s);
-    assert_eq!(Session::from_fragment(&plain).unwrap(), Session::default());
+    assert_eq!(PageState::from_fragment(&fragment).unwrap(), s);
+    assert_eq!(
+        PageState::from_fragment(&format!("#{fragment}")).unwrap(),
+        s
+    );
+    assert_eq!(
+        PageState::from_fragment(&plain).unwrap(),
+        PageState::default()
+    );
 }
 
 #[test]
 fn a_200_study_table_round_trips() {
-    let mut s = Session::default();
+    let mut s = PageState::default();
     s.load_text(table_200());
-    s.set_moderator("dose", true, false);
-    s.set_moderator("region", true, true);
-    s.set_moderator("mean age", true, false);
-    assert_eq!(s.formula, "dose + factor(region) + `mean age`");
-    let a = s.analyse().unwrap();
-    assert_eq!((a.report.k, a.report.p), (200, 6));
-    assert_eq!(a.studies.labels[0], "Study 1, \"arm B\"");
+    s.model.set_moderator("dose", true, false);
+    s.model.set_moderator("region", true, true);
+    s.model.set_moderator("mean age", true, false);
+    assert_eq!(s.model.formula, "dose + factor(region) + `mean age`");
+    let a = s.analyse().unwrap().analysis;
+    assert_eq!((a.summary.k, a.summary.p), (200, 6));
+    assert_eq!(a.studies().labels[0], "Study 1, \"arm B\"");
     let fragment = s.to_fragment();
     eprintln!(
         "200-study fragment: {} characters (data {} bytes, JSON {})",
         fragment.len(),
-        s.text.len(),
+        s.data.text.len(),
         s.to_json().len()
     );
     // Deflate must at least halve the base64 of the JSON, or the link would be longer than
     // the data it carries.
     assert!(fragment.len() < s.to_json().len() * 4 / 3 / 2);
-    assert_eq!(Session::from_fragment(&fragment).unwrap(), s);
+    assert_eq!(PageState::from_fragment(&fragment).unwrap(), s);
 }
 
 #[test]
@@ -89,14 +96,14 @@ fn wrong_versions_and_shapes_are_named() {
         ("v1.AAAA", "the compressed data are damaged"),
     ];
     for (fragment, reason) in cases {
-        match Session::from_fragment(fragment) {
-            Err(SessionError::Fragment { reason: r }) => {
+        match PageState::from_fragment(fragment) {
+            Err(StateError::Fragment { reason: r }) => {
                 assert!(r.starts_with(reason), "{fragment:?}: {r}")
             }
             other => panic!("{fragment:?}: {other:?}"),
         }
     }
-    let e = Session::from_fragment("v2.AAAA").unwrap_err();
+    let e = PageState::from_fragment("v2.AAAA").unwrap_err();
     assert_eq!(
         e.to_string(),
         "the link holds a session in format \"v2\": expected \"v1\" (it may come from a newer version of the app)"
@@ -107,8 +114,8 @@ fn wrong_versions_and_shapes_are_named() {
         base64_of_deflate(b"[1, 2, 3]") // a JSON array, not an object
     );
     assert!(matches!(
-        Session::from_fragment(&not_a_session),
-        Err(SessionError::Json { .. })
+        PageState::from_fragment(&not_a_session),
+        Err(StateError::Json { .. })
     ));
 }
 
@@ -128,8 +135,8 @@ fn garbage_fragments_are_errors_not_panics() {
             .map(|_| char::from(FRAGMENT_CHARS[rng.next_u32() as usize % FRAGMENT_CHARS.len()]))
             .collect();
         let prefixed = format!("v1.{}", text.replace('.', ""));
-        assert!(Session::from_fragment(&text).is_err(), "{text}");
-        assert!(Session::from_fragment(&prefixed).is_err(), "{prefixed}");
+        assert!(PageState::from_fragment(&text).is_err(), "{text}");
+        assert!(PageState::from_fragment(&prefixed).is_err(), "{prefixed}");
     }
     // Arbitrary bytes, validly encoded: the inflater and the JSON reader must reject them.
     for _ in 0..500 {
@@ -139,17 +146,17 @@ fn garbage_fragments_are_errors_not_panics() {
             use base64::Engine as _;
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&bytes)
         });
-        assert!(Session::from_fragment(&raw).is_err());
-        assert!(Session::from_fragment(&format!("v1.{}", base64_of_deflate(&bytes))).is_err());
+        assert!(PageState::from_fragment(&raw).is_err());
+        assert!(PageState::from_fragment(&format!("v1.{}", base64_of_deflate(&bytes))).is_err());
     }
 }
 
 #[test]
 fn damaged_links_fail_cleanly() {
-    let fragment = Session::default().to_fragment();
+    let fragment = PageState::default().to_fragment();
     // Cut short, as a link broken across lines in an e-mail.
     for end in 0..fragment.len() {
-        assert!(Session::from_fragment(&fragment[..end]).is_err(), "{end}");
+        assert!(PageState::from_fragment(&fragment[..end]).is_err(), "{end}");
     }
     // One character changed: an error, or (rarely) another readable session — never a panic.
     let mut rng = ChaCha8Rng::seed_from_u64(11);
@@ -159,7 +166,7 @@ fn damaged_links_fail_cleanly() {
         let at = 3 + rng.next_u32() as usize % (bytes.len() - 3);
         bytes[at] = FRAGMENT_CHARS[rng.next_u32() as usize % 64];
         let changed = String::from_utf8(bytes).expect("ASCII in, ASCII out");
-        errors += usize::from(Session::from_fragment(&changed).is_err());
+        errors += usize::from(PageState::from_fragment(&changed).is_err());
     }
     assert!(errors > 400, "{errors}");
 }

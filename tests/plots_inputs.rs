@@ -3,18 +3,19 @@
 
 mod plots_support;
 
-use meridian::data::analysis::{analyse, Analysis, AnalysisSpec};
+use meridian::analysis::egger::egger;
+use meridian::analysis::moderator::{drawn_moderator, moderator_curve, study_values};
+use meridian::analysis::subgroups::subgroups;
+use meridian::analysis::{analyse, AnalysisError, AnalysisSpec, Run};
+use meridian::app::PageState;
 use meridian::data::effect_size::Measure;
-use meridian::data::session::Session;
-use meridian::plots::inputs::{
-    bubble, default_bubble_column, forest, funnel, heterogeneity, study_values, InputError,
-    ModeratorPlot,
-};
+use meridian::plots::inputs::{forest, funnel, heterogeneity, moderator, ModeratorPlot};
 use meridian::plots::{
     draw_bubble, draw_categories, draw_forest, draw_funnel, draw_heterogeneity, forest_size,
     heterogeneity_size, BubblePlot, CategoryPlot, EffectScale, ForestOrder, PlotError, PlotLayout,
     Theme,
 };
+use meridian::stats::Test;
 use plots_support::numbers;
 use plotters::prelude::*;
 use serde_json::Value;
@@ -45,21 +46,49 @@ fn close(a: f64, b: f64, tol: f64) -> bool {
     (a - b).abs() <= tol
 }
 
-fn session(formula: &str) -> Session {
-    Session {
-        formula: formula.into(),
-        ..Session::default()
-    }
+fn session(formula: &str) -> PageState {
+    let mut s = PageState::default();
+    s.model.formula = formula.into();
+    s
 }
 
-fn analysis(s: &Session) -> Analysis {
+fn analysis(s: &PageState) -> Run {
     s.analyse().expect("BCG analyses")
 }
 
-fn measure(s: &Session) -> Option<Measure> {
-    s.measure
-        .as_deref()
-        .map(|m| m.parse().expect("a known measure"))
+fn measure(s: &PageState) -> Option<Measure> {
+    s.columns.measure
+}
+
+/// The plot of the effects against `column` (the fitted line or levels of the analysis).
+fn bubble(r: &Run, s: &PageState, column: &str) -> Result<ModeratorPlot, AnalysisError> {
+    let a = &r.analysis;
+    let curve = moderator_curve(&r.table, &a.data, &a.model, &r.fitted, column)?;
+    Ok(moderator(a, &curve, measure(s)))
+}
+
+/// The forest plot of the analysis, with its subgroups by `subgroup`.
+fn forest_of(
+    r: &Run,
+    measure: Option<Measure>,
+    order: ForestOrder,
+    subgroup: Option<&str>,
+) -> Result<meridian::plots::ForestPlot, AnalysisError> {
+    let groups = subgroup
+        .map(|c| subgroups(&r.table, &r.analysis.data, &r.fitted, c))
+        .transpose()?;
+    Ok(forest(&r.analysis, measure, order, groups.as_ref()))
+}
+
+/// The funnel plot of the analysis with its Egger test.
+fn funnel_of(r: &Run, measure: Option<Measure>, contours: bool) -> meridian::plots::FunnelPlot {
+    let test = egger(&r.fitted);
+    funnel(&r.analysis, measure, test.as_ref(), contours)
+}
+
+/// Each study's value of `column`.
+fn values(r: &Run, column: &str) -> Result<Vec<f64>, meridian::data::parse::ParseError> {
+    study_values(&r.table, r.analysis.studies(), column)
 }
 
 /// Draws into an SVG string of the given size.
@@ -91,9 +120,9 @@ fn category_plot(plot: ModeratorPlot) -> CategoryPlot {
 
 #[test]
 fn forest_has_a_row_per_study_metafors_weights_and_the_pooled_diamond() {
-    let s = Session::default();
+    let s = PageState::default();
     let a = analysis(&s);
-    let plot = forest(&a, measure(&s), ForestOrder::Input, None).expect("forest input");
+    let plot = forest_of(&a, measure(&s), ForestOrder::Input, None).expect("forest input");
     // metafor: res <- rma(yi, vi, data = dat.bcg escalc'd as RR); weights(res); predict(res).
     let reml = reml_z("bcg");
     assert_eq!(plot.studies.len(), 13);
@@ -115,7 +144,7 @@ fn forest_has_a_row_per_study_metafors_weights_and_the_pooled_diamond() {
     assert!(pooled.pi_lower < pooled.ci_lower && pooled.pi_upper > pooled.ci_upper);
     // A study's interval is the Wald interval yi ± 1.96·√vi metafor's forest() draws.
     let first = &plot.studies[0];
-    let half = 1.959_963_984_540_054 * a.studies.vi[0].sqrt();
+    let half = 1.959_963_984_540_054 * a.analysis.studies().vi[0].sqrt();
     assert!(close(first.ci_upper - first.estimate, half, 1e-12));
     assert_eq!(plot.scale, EffectScale::Exp);
     assert_eq!(plot.measure, "Risk ratio");
@@ -130,17 +159,17 @@ fn forest_has_a_row_per_study_metafors_weights_and_the_pooled_diamond() {
 
 #[test]
 fn forest_order_by_a_moderator_takes_the_studies_values() {
-    let s = Session::default();
+    let s = PageState::default();
     let a = analysis(&s);
-    let ablat = study_values(&a, "ablat").expect("numeric");
+    let ablat = values(&a, "ablat").expect("numeric");
     assert_eq!(ablat[..3], [44.0, 55.0, 42.0]);
-    let plot = forest(&a, None, ForestOrder::Moderator(ablat.clone()), None).expect("input");
+    let plot = forest_of(&a, None, ForestOrder::Moderator(ablat.clone()), None).expect("input");
     assert_eq!(plot.order, ForestOrder::Moderator(ablat));
     // Without a measure the effects are shown as fitted.
     assert_eq!(plot.scale, EffectScale::Identity);
     assert!(matches!(
-        study_values(&a, "alloc"),
-        Err(InputError::Column(_))
+        values(&a, "alloc"),
+        Err(meridian::data::parse::ParseError::NotANumber { .. })
     ));
 }
 
@@ -148,7 +177,7 @@ fn forest_order_by_a_moderator_takes_the_studies_values() {
 fn forest_of_a_meta_regression_has_no_diamond_and_gives_the_test_of_moderators() {
     let s = session("ablat");
     let a = analysis(&s);
-    let plot = forest(&a, measure(&s), ForestOrder::Effect, None).expect("forest input");
+    let plot = forest_of(&a, measure(&s), ForestOrder::Effect, None).expect("forest input");
     assert_eq!(plot.studies.len(), 13);
     assert!(plot.pooled.is_none());
     // metafor: QM = 16.3582 for ~ ablat (REML, z).
@@ -170,9 +199,9 @@ fn forest_of_a_meta_regression_has_no_diamond_and_gives_the_test_of_moderators()
 
 #[test]
 fn subgroups_by_alloc_have_their_own_models_and_metafors_test_for_differences() {
-    let s = Session::default();
+    let s = PageState::default();
     let a = analysis(&s);
-    let plot = forest(&a, measure(&s), ForestOrder::Input, Some("alloc")).expect("input");
+    let plot = forest_of(&a, measure(&s), ForestOrder::Input, Some("alloc")).expect("input");
     let names: Vec<&str> = plot.subgroups.iter().map(|g| g.name.as_str()).collect();
     assert_eq!(
         names,
@@ -183,13 +212,19 @@ fn subgroups_by_alloc_have_their_own_models_and_metafors_test_for_differences() 
     assert!(plot.subgroups.iter().all(|g| g.pooled.is_some()));
     // The subgroup of the two alternating-allocation trials is their own REML model.
     let members = &plot.subgroups[0].studies;
-    let yi: Vec<f64> = members.iter().map(|&i| a.studies.yi[i]).collect();
-    let vi: Vec<f64> = members.iter().map(|&i| a.studies.vi[i]).collect();
+    let yi: Vec<f64> = members
+        .iter()
+        .map(|&i| a.analysis.studies().yi[i])
+        .collect();
+    let vi: Vec<f64> = members
+        .iter()
+        .map(|&i| a.analysis.studies().vi[i])
+        .collect();
     let own = meridian::stats::fit(
         &yi,
         &vi,
         &meridian::stats::Design::intercept_only(2),
-        &a.fit.spec,
+        &a.fitted.fit.spec,
     )
     .expect("fits")
     .predict(&[1.0])
@@ -219,7 +254,7 @@ fn a_subgroup_of_one_study_has_no_subtotal_and_studies_without_a_value_are_liste
     let text =
         "study,yi,vi,g\nA,0.1,0.02,a\nB,0.5,0.03,a\nC,0.3,0.01,a\nD,-0.1,0.04,b\nE,0.2,0.05,\n";
     let a = analyse(text, &AnalysisSpec::default()).expect("analyses");
-    let plot = forest(&a, None, ForestOrder::Input, Some("g")).expect("input");
+    let plot = forest_of(&a, None, ForestOrder::Input, Some("g")).expect("input");
     let names: Vec<&str> = plot.subgroups.iter().map(|g| g.name.as_str()).collect();
     assert_eq!(names, ["g = a", "g = b", "No value of g"]);
     assert!(plot.subgroups[0].pooled.is_some());
@@ -239,8 +274,8 @@ fn a_subgroup_of_one_study_has_no_subtotal_and_studies_without_a_value_are_liste
     let size = forest_size(&plot, &theme).expect("sizes");
     assert!(render(size, |area| draw_forest(area, &plot, &theme, None)).is_ok());
     assert!(matches!(
-        forest(&a, None, ForestOrder::Input, Some("nope")),
-        Err(InputError::Column(_))
+        forest_of(&a, None, ForestOrder::Input, Some("nope")),
+        Err(AnalysisError::Parse(_))
     ));
 }
 
@@ -248,7 +283,10 @@ fn a_subgroup_of_one_study_has_no_subtotal_and_studies_without_a_value_are_liste
 fn bubble_line_has_metafors_intercept_and_slope_for_ablat() {
     let s = session("ablat");
     let a = analysis(&s);
-    assert_eq!(default_bubble_column(&a, &s).as_deref(), Some("ablat"));
+    assert_eq!(
+        drawn_moderator(&a.analysis.model, None).as_deref(),
+        Some("ablat")
+    );
     let plot = bubble_plot(bubble(&a, &s, "ablat").expect("input"));
     // metafor: rma(yi, vi, mods = ~ ablat): b = 0.2515 (intercept), −0.0291 (ablat).
     let beta = numbers(&reml_z("bcg_ablat")["beta"]);
@@ -260,9 +298,9 @@ fn bubble_line_has_metafors_intercept_and_slope_for_ablat() {
     assert!(close(slope, beta[1], TOL), "slope {slope}");
     assert!(close(at_zero, beta[0], TOL), "intercept {at_zero}");
     assert!(plot.fitted.windows(2).all(|w| w[0].x < w[1].x));
-    assert_eq!(plot.weights, a.fit.weights);
+    assert_eq!(plot.weights, a.analysis.summary.weights);
     assert_eq!(plot.x[..2], [44.0, 55.0]);
-    assert_eq!(plot.y, a.studies.yi);
+    assert_eq!(plot.y, a.analysis.studies().yi);
     assert_eq!(plot.y_label, "Risk ratio (log scale)");
     assert_eq!(plot.caption, "No other moderators in the model");
     let theme = Theme::default();
@@ -277,7 +315,7 @@ fn bubble_holds_the_other_numeric_moderator_at_its_mean() {
     let a = analysis(&s);
     let plot = bubble_plot(bubble(&a, &s, "ablat").expect("input"));
     let beta = numbers(&reml_z("bcg_ablat_year")["beta"]);
-    let years = study_values(&a, "year").expect("numeric");
+    let years = values(&a, "year").expect("numeric");
     let mean_year = years.iter().sum::<f64>() / 13.0;
     for point in &plot.fitted {
         let expected = beta[0] + beta[1] * point.x + beta[2] * mean_year;
@@ -293,7 +331,10 @@ fn bubble_holds_the_other_numeric_moderator_at_its_mean() {
 fn categorical_moderator_gives_metafors_estimate_per_level() {
     let s = session("factor(alloc)");
     let a = analysis(&s);
-    assert_eq!(default_bubble_column(&a, &s).as_deref(), Some("alloc"));
+    assert_eq!(
+        drawn_moderator(&a.analysis.model, None).as_deref(),
+        Some("alloc")
+    );
     let plot = category_plot(bubble(&a, &s, "alloc").expect("input"));
     let beta = numbers(&reml_z("bcg_alloc")["beta"]);
     let names: Vec<&str> = plot.levels.iter().map(|l| l.name.as_str()).collect();
@@ -313,16 +354,15 @@ fn categorical_moderator_gives_metafors_estimate_per_level() {
 #[test]
 fn categorical_moderator_holds_a_numeric_one_at_its_mean_and_a_factor_at_its_reference() {
     let mut s = session("ablat + factor(alloc)");
-    s.references.insert("alloc".into(), "random".into());
+    s.model.references.insert("alloc".into(), "random".into());
     let a = analysis(&s);
-    assert_eq!(default_bubble_column(&a, &s).as_deref(), Some("ablat"));
-    let b = &a.fit.coefficients;
+    assert_eq!(
+        drawn_moderator(&a.analysis.model, None).as_deref(),
+        Some("ablat")
+    );
+    let b = &a.analysis.summary.coefficients;
     // Design: intrcpt, ablat, factor(alloc)alternate, factor(alloc)systematic.
-    let mean_ablat = study_values(&a, "ablat")
-        .expect("numeric")
-        .iter()
-        .sum::<f64>()
-        / 13.0;
+    let mean_ablat = values(&a, "ablat").expect("numeric").iter().sum::<f64>() / 13.0;
     let by_level = category_plot(bubble(&a, &s, "alloc").expect("input"));
     let random = &by_level.levels[1];
     assert_eq!(random.name, "random");
@@ -343,16 +383,16 @@ fn categorical_moderator_holds_a_numeric_one_at_its_mean_and_a_factor_at_its_ref
 
 #[test]
 fn bubble_asks_for_a_moderator_of_the_model() {
-    let s = Session::default();
+    let s = PageState::default();
     let a = analysis(&s);
-    assert_eq!(default_bubble_column(&a, &s), None);
-    assert_eq!(bubble(&a, &s, "ablat"), Err(InputError::NoModerators));
+    assert_eq!(drawn_moderator(&a.analysis.model, None), None);
+    assert_eq!(bubble(&a, &s, "ablat"), Err(AnalysisError::NoModerators));
     let s = session("ablat");
     let a = analysis(&s);
     let err = bubble(&a, &s, "year").expect_err("year is not in the model");
     assert_eq!(
         err,
-        InputError::NotAModerator {
+        AnalysisError::NotAModerator {
             column: "year".into(),
             moderators: vec!["ablat".into()]
         }
@@ -372,9 +412,9 @@ fn funnel_carries_metafors_egger_test() {
             .expect("the case")
             .clone()
     };
-    let s = Session::default();
+    let s = PageState::default();
     let a = analysis(&s);
-    let plot = funnel(&a, measure(&s), true).expect("input");
+    let plot = funnel_of(&a, measure(&s), true);
     let egger = plot.egger.as_ref().expect("Egger's test");
     let reml = case("bcg_reml");
     assert!(close(
@@ -388,8 +428,8 @@ fn funnel_carries_metafors_egger_test() {
         TOL
     ));
     assert!(close(plot.estimate, -0.714532342158168, TOL));
-    assert_eq!(plot.yi, a.studies.yi);
-    assert!(close(plot.sei[0], a.studies.vi[0].sqrt(), 1e-15));
+    assert_eq!(plot.yi, a.analysis.studies().yi);
+    assert!(close(plot.sei[0], a.analysis.studies().vi[0].sqrt(), 1e-15));
     assert_eq!(plot.scale, EffectScale::Exp);
     assert!(plot.contours);
     let theme = Theme::default();
@@ -400,7 +440,7 @@ fn funnel_carries_metafors_egger_test() {
     // regtest(rma(yi, vi, mods = ~ ablat))).
     let s = session("ablat");
     let a = analysis(&s);
-    let plot = funnel(&a, measure(&s), false).expect("input");
+    let plot = funnel_of(&a, measure(&s), false);
     let egger = plot.egger.as_ref().expect("Egger's test");
     let with_ablat = case("bcg_reml_ablat");
     assert!(close(
@@ -410,7 +450,7 @@ fn funnel_carries_metafors_egger_test() {
     ));
     assert!(egger.limit.is_none());
     assert_eq!(plot.estimate, 0.0);
-    assert_eq!(plot.yi, a.fit.residuals);
+    assert_eq!(plot.yi, a.analysis.summary.residuals);
     assert_eq!(plot.scale, EffectScale::Identity);
     assert_eq!(plot.x_label, "Residual (log risk ratio)");
     assert!(render(FIGURE, |area| draw_funnel(area, &plot, &theme, Some(2))).is_ok());
@@ -420,17 +460,17 @@ fn funnel_carries_metafors_egger_test() {
 fn funnel_without_egger_when_its_model_cannot_be_fitted() {
     // Two studies: the test model has two coefficients and no residual degrees of freedom.
     let a = analyse("yi,vi\n0.1,0.01\n0.4,0.04\n", &AnalysisSpec::default()).expect("analyses");
-    let plot = funnel(&a, None, false).expect("input");
+    let plot = funnel_of(&a, None, false);
     assert!(plot.egger.is_none());
     assert_eq!(plot.yi.len(), 2);
 }
 
 #[test]
 fn heterogeneity_takes_the_q_profile_intervals_of_the_analysis() {
-    let s = Session::default();
+    let s = PageState::default();
     let a = analysis(&s);
-    let plot = heterogeneity(&a);
-    let [lower, upper] = a.report.i2_ci.expect("an I² interval");
+    let plot = heterogeneity(&a.analysis);
+    let [lower, upper] = a.analysis.fit_report().i2_ci.expect("an I² interval");
     assert_eq!((plot.i2.lower, plot.i2.upper), (lower, upper));
     assert!(close(plot.i2.estimate, 92.2213845212761, TOL));
     assert!(plot.explained.is_none());
@@ -440,7 +480,7 @@ fn heterogeneity_takes_the_q_profile_intervals_of_the_analysis() {
 
     let s = session("ablat");
     let a = analysis(&s);
-    let plot = heterogeneity(&a);
+    let plot = heterogeneity(&a.analysis);
     let r2 = reml_z("bcg_ablat")["R2"].as_f64().expect("R2");
     assert!(close(plot.explained.expect("R²").r2, r2, 1e-4));
     assert!(plot.residual);
@@ -450,12 +490,10 @@ fn heterogeneity_takes_the_q_profile_intervals_of_the_analysis() {
 
 #[test]
 fn subgroup_test_under_knapp_hartung_is_metafors_f_test() {
-    let s = Session {
-        test: "knha".into(),
-        ..Session::default()
-    };
+    let mut s = PageState::default();
+    s.model.test = Test::KnappHartung;
     let a = analysis(&s);
-    let plot = forest(&a, measure(&s), ForestOrder::Input, Some("alloc")).expect("input");
+    let plot = forest_of(&a, measure(&s), ForestOrder::Input, Some("alloc")).expect("input");
     // metafor: rma(yi, vi, mods = ~ factor(alloc), test = "knha"): F(2, 10) = 0.9662.
     let knha = fixture("tests/fixtures/stats/bcg_alloc.json")["fits"]
         .as_array()
@@ -475,7 +513,13 @@ fn bubble_line_follows_a_quadratic_term_of_the_same_column() {
     let s = session("ablat + I(ablat^2)");
     let a = analysis(&s);
     let plot = bubble_plot(bubble(&a, &s, "ablat").expect("input"));
-    let b: Vec<f64> = a.fit.coefficients.iter().map(|c| c.estimate).collect();
+    let b: Vec<f64> = a
+        .analysis
+        .summary
+        .coefficients
+        .iter()
+        .map(|c| c.estimate)
+        .collect();
     for point in &plot.fitted {
         let expected = b[0] + b[1] * point.x + b[2] * point.x * point.x;
         assert!(close(point.prediction.pred, expected, 1e-12));
@@ -487,7 +531,7 @@ fn bubble_line_follows_a_quadratic_term_of_the_same_column() {
 fn a_subgroup_column_the_formula_cannot_spell_costs_only_the_test() {
     let text = "study,yi,vi,my group\nA,0.1,0.02,a\nB,0.5,0.03,a\nC,0.3,0.01,b\nD,-0.1,0.04,b\n";
     let a = analyse(text, &AnalysisSpec::default()).expect("analyses");
-    let plot = forest(&a, None, ForestOrder::Input, Some("my group")).expect("input");
+    let plot = forest_of(&a, None, ForestOrder::Input, Some("my group")).expect("input");
     assert_eq!(plot.subgroups.len(), 2);
     assert!(plot.subgroups.iter().all(|g| g.pooled.is_some()));
     assert!(plot.subgroup_test.is_none());

@@ -10,6 +10,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 use statrs::function::gamma::ln_gamma;
 
 /// What `escalc`'s `add` argument adds to the cells of a table with a zero cell.
@@ -112,6 +113,25 @@ impl RawRole {
     /// it); `None` for any other name.
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|r| r.name() == name)
+    }
+}
+
+/// A role is saved under its `escalc` name (`"ai"`).
+impl Serialize for RawRole {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for RawRole {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        RawRole::from_name(&name).ok_or_else(|| {
+            de::Error::custom(format!(
+                "unknown raw-data role \"{name}\": expected one of {}",
+                RawRole::ALL.map(RawRole::name).join(", ")
+            ))
+        })
     }
 }
 
@@ -248,9 +268,24 @@ impl FromStr for Measure {
     }
 }
 
+/// A measure is saved under metafor's name (`"RR"`); reading ignores case, as typing does.
+impl Serialize for Measure {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for Measure {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(|e: UnknownMeasure| de::Error::custom(e))
+    }
+}
+
 /// Raw data that no effect size can be computed from. Each variant names the offending role;
 /// the caller, which knows the row and the column behind the role, adds those.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum EffectSizeError {
     /// A count or a sample size is negative.
@@ -566,6 +601,22 @@ mod tests {
         assert!(e
             .to_string()
             .starts_with("unknown effect-size measure \"OddsRatio\""));
+    }
+
+    #[test]
+    fn measures_and_roles_are_saved_under_their_metafor_names() {
+        assert_eq!(serde_json::to_string(&Measure::Rr).unwrap(), "\"RR\"");
+        let m: Measure = serde_json::from_str("\"smd\"").unwrap();
+        assert_eq!(m, Measure::Smd);
+        assert_eq!(serde_json::to_string(&RawRole::Sd1i).unwrap(), "\"sd1i\"");
+        let e = serde_json::from_str::<RawRole>("\"events\"").unwrap_err();
+        assert!(e
+            .to_string()
+            .starts_with("unknown raw-data role \"events\": expected one of ai, bi"));
+        let e = serde_json::from_str::<Measure>("\"HR\"").unwrap_err();
+        assert!(e
+            .to_string()
+            .starts_with("unknown effect-size measure \"HR\""));
     }
 
     #[test]

@@ -1,15 +1,10 @@
-//! What the web app lets a user take away: the results as CSV for a spreadsheet, as the JSON
-//! of `meridian fit --json` for scripts, and a metafor R script that reproduces the analysis
-//! from the data it embeds — so that every number shown can be checked outside the app.
+//! The results as a user takes them away: CSV for a spreadsheet and the JSON of
+//! `meridian fit --json` for scripts (the metafor script is `analysis::r_script`).
 
 use csv::Writer;
 
-use super::analysis::{Analysis, AnalysisSpec};
-use super::effect_size::Measure;
-use super::parse::{is_missing, parse, ColumnKind, Table};
 use super::report::FitReport;
-use super::roles::{EffectSource, Variance};
-use super::session::Session;
+use crate::stats::Test;
 
 /// Columns of [`results_csv`].
 const CSV_HEADER: [&str; 14] = [
@@ -27,30 +22,6 @@ const CSV_HEADER: [&str; 14] = [
     "pi_upper",
     "permutation_p_value",
     "k",
-];
-
-/// R's reserved words, which need backticks as names (R Language Definition, §10.3.3).
-const R_RESERVED: [&str; 20] = [
-    "if",
-    "else",
-    "repeat",
-    "while",
-    "function",
-    "for",
-    "next",
-    "break",
-    "TRUE",
-    "FALSE",
-    "NULL",
-    "Inf",
-    "NaN",
-    "NA",
-    "NA_integer_",
-    "NA_real_",
-    "NA_character_",
-    "NA_complex_",
-    "in",
-    "T",
 ];
 
 /// A number at full precision (the shortest text that reads back as the same `f64`); empty
@@ -81,15 +52,16 @@ fn row(fields: &[(&str, String)]) -> Vec<String> {
 ///
 /// # Examples
 /// ```
-/// use meridian::data::{analysis::{analyse, AnalysisSpec}, export::results_csv};
-/// let a = analyse("yi,vi\n0.1,0.02\n0.5,0.03\n0.3,0.01\n", &AnalysisSpec::default())?;
-/// let csv = results_csv(&a.report);
+/// use meridian::{analysis::{analyse, AnalysisSpec}, data::export::results_csv};
+/// let run = analyse("yi,vi\n0.1,0.02\n0.5,0.03\n0.3,0.01\n", &AnalysisSpec::default())?;
+/// let csv = results_csv(&run.analysis.fit_report());
 /// assert!(csv.starts_with("section,name,estimate,se,"));
 /// assert!(csv.contains("\ncoefficient,intrcpt,"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn results_csv(report: &FitReport) -> String {
-    let df = (report.test == "knha").then_some(report.qe_df.to_string());
+    let knha = Test::from_metafor_name(&report.test) == Some(Test::KnappHartung);
+    let df = knha.then_some(report.qe_df.to_string());
     let mut rows = vec![CSV_HEADER.map(str::to_owned).to_vec()];
     for c in &report.coefficients {
         let mut fields = vec![
@@ -174,7 +146,7 @@ pub fn results_csv(report: &FitReport) -> String {
 }
 
 /// Rows as RFC 4180 CSV: fields with commas, quotes or newlines quoted.
-fn write_csv(rows: &[Vec<String>]) -> String {
+pub(crate) fn write_csv(rows: &[Vec<String>]) -> String {
     let mut w = Writer::from_writer(Vec::new());
     for r in rows {
         w.write_record(r)
@@ -192,336 +164,38 @@ pub fn results_json(report: &FitReport) -> String {
     out
 }
 
-/// An R string literal of `s`: `"` and `\` escaped, and non-ASCII and control characters as
-/// `\u{…}` escapes, so the script is plain ASCII and reads the same in any R locale.
-fn r_string(s: &str) -> String {
-    format!("\"{}\"", ascii(s, true))
-}
-
-/// `s` in ASCII, non-ASCII and control characters as R's `\u{…}` escapes; `"` and `\`
-/// escaped too for the inside of a string literal.
-fn ascii(s: &str, literal: bool) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '"' if literal => out.push_str("\\\""),
-            '\\' if literal => out.push_str("\\\\"),
-            // A newline may stand in an R string as it is, which keeps embedded data readable.
-            '\n' => out.push('\n'),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            ' '..='~' => out.push(c),
-            c if u32::from(c) <= 0xFFFF => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
-            c => out.push_str(&format!("\\U{{{:x}}}", u32::from(c))),
-        }
-    }
-    out
-}
-
-/// A column name as an R symbol: as it is when syntactic, else in backticks.
-fn r_name(name: &str) -> String {
-    let mut chars = name.chars();
-    let syntactic = match chars.next() {
-        Some('.') => !name[1..].starts_with(|c: char| c.is_ascii_digit()),
-        Some(c) => c.is_ascii_alphabetic(),
-        None => false,
-    } && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_'))
-        && !R_RESERVED.contains(&name)
-        && !name.starts_with("..");
-    if syntactic {
-        name.to_owned()
-    } else {
-        format!("`{}`", name.replace('\\', "\\\\").replace('`', "\\`"))
-    }
-}
-
-/// The table as plain CSV for R: decimal commas turned into points and every missing cell
-/// written `NA`, so that `read.csv` with its defaults reads what Meridian read.
-fn table_csv(table: &Table) -> String {
-    let mut rows = vec![table.names()];
-    let columns: Vec<Vec<String>> = table
-        .columns
-        .iter()
-        .map(|c| match c.kind {
-            ColumnKind::NumericDecimalComma => table
-                .numeric(&c.name)
-                .map(|cells| {
-                    cells
-                        .iter()
-                        .map(|cell| cell.value().map_or("NA".to_owned(), |v| v.to_string()))
-                        .collect()
-                })
-                // A cell that is not a number stays as written, for R to report it.
-                .unwrap_or_else(|_| c.cells().map(str::to_owned).collect()),
-            _ => c
-                .cells()
-                .map(|cell| {
-                    if is_missing(cell) {
-                        "NA".to_owned()
-                    } else {
-                        cell.to_owned()
-                    }
-                })
-                .collect(),
-        })
-        .collect();
-    for r in 0..table.rows() {
-        rows.push(columns.iter().map(|c| c[r].clone()).collect());
-    }
-    write_csv(&rows)
-}
-
-/// The back-transformation metafor's `predict` and `forest` take for a measure on a log or
-/// Fisher-z scale.
-fn transformation(measure: Option<Measure>) -> Option<&'static str> {
-    match measure? {
-        Measure::Or | Measure::Rr | Measure::Rom => Some("exp"),
-        Measure::Zcor => Some("transf.ztor"),
-        Measure::Plo => Some("transf.ilogit"),
-        _ => None,
-    }
-}
-
-/// The table as an R statement `dat <- read.csv(text = …)` with fixed column classes, so
-/// that R reads every column as Meridian does.
-fn data_block(table: &Table) -> String {
-    let classes: Vec<String> = table
-        .columns
-        .iter()
-        .map(|c| {
-            let class = match c.kind {
-                ColumnKind::Numeric | ColumnKind::NumericDecimalComma => "numeric",
-                ColumnKind::Text | ColumnKind::Empty => "character",
-            };
-            format!("{} = \"{class}\"", r_string(&c.name))
-        })
-        .collect();
-    format!(
-        "# The data, embedded so that the script runs on its own.\n\
-         dat <- read.csv(text = {},\n  check.names = FALSE, na.strings = \"NA\",\n  colClasses = c({}))\n",
-        r_string(&table_csv(table)),
-        classes.join(", ")
-    )
-}
-
-/// `text` as R comment lines, in ASCII like the rest of the script.
-fn r_comment(text: &str) -> String {
-    text.lines()
-        .map(|line| format!("# {}\n", ascii(line, false)))
-        .collect()
-}
-
-const SCRIPT_HEADER: &str =
-    "# metafor script written by Meridian: it reproduces the analysis shown in the app.\n\
-                             # Run it in R after install.packages(\"metafor\").\n";
-
-/// A metafor R script that reproduces the session's analysis: the data embedded with
-/// `read.csv(text = …)`, `escalc` when effect sizes come from raw data, `rma` with the same
-/// formula, estimator, test and level (factor levels ordered and referenced as Meridian orders
-/// them), then `print`, `confint`, `predict`, `forest`, `funnel` and a `regplot` (bubble plot)
-/// per continuous moderator.
-///
-/// When the analysis fails, the script says why in a comment and holds only the data (or,
-/// when the text is not a table, the text as a string), so the user can still take them to R.
-pub fn r_script(session: &Session) -> String {
-    match session
-        .spec()
-        .and_then(|spec| Ok((session.analyse()?, spec)))
-    {
-        Ok((analysis, spec)) => model_script(session, &analysis, &spec),
-        Err(e) => {
-            let mut s = SCRIPT_HEADER.to_owned();
-            s += "#\n# Meridian could not run this analysis, so the script holds only the data:\n";
-            s += &r_comment(&e.to_string());
-            s += "library(metafor)\n\n";
-            s += &match parse(&session.text) {
-                Ok(table) => data_block(&table),
-                Err(_) => format!(
-                    "# The data as pasted; they are not a table Meridian can read.\ntext <- {}\n",
-                    r_string(&session.text)
-                ),
-            };
-            s
-        }
-    }
-}
-
-/// The script of an analysis that ran; `spec` is the session's, from which it ran.
-fn model_script(session: &Session, analysis: &Analysis, spec: &AnalysisSpec) -> String {
-    let table = &analysis.table;
-    let fixed = analysis.fit.spec.method.is_fixed();
-    let mut s = SCRIPT_HEADER.to_owned();
-    s += "library(metafor)\n\n";
-    s += &data_block(table);
-    s += "\n";
-
-    let source = analysis
-        .roles
-        .source(spec.measure)
-        .expect("the analysis ran from the same roles and measure");
-    let effect_args = match &source {
-        EffectSource::Raw { measure, columns } => {
-            let args: Vec<String> = measure
-                .roles()
-                .iter()
-                .zip(columns)
-                .map(|(role, column)| format!("{} = {}", role.name(), r_name(column)))
-                .collect();
-            s += "# Effect sizes and sampling variances from the raw data (columns yi and vi).\n";
-            s += &format!(
-                "dat <- escalc(measure = \"{}\", {}, data = dat)\n\n",
-                measure.name(),
-                args.join(", ")
-            );
-            "yi, vi".to_owned()
-        }
-        EffectSource::Given { yi, variance } => match variance {
-            Variance::Vi(v) => format!("yi = {}, vi = {}", r_name(yi), r_name(v)),
-            Variance::Sei(se) => format!("yi = {}, sei = {}", r_name(yi), r_name(se)),
-        },
-    };
-
-    let mut factors = Vec::new();
-    if let Some(formula) = &analysis.formula {
-        for column in formula.columns() {
-            let Ok(col) = table.column(column) else {
-                continue;
-            };
-            let text = col.kind == ColumnKind::Text;
-            let reference = spec.references.get(column);
-            if !text && reference.is_none() {
-                continue;
-            }
-            let x = format!("dat[[{}]]", r_string(column));
-            // R's factor() sorts text by the locale; Meridian, like R in the C locale, by bytes.
-            let levels = if text {
-                format!("factor({x}, levels = sort(unique({x}), method = \"radix\"))")
-            } else {
-                format!("factor({x})")
-            };
-            factors.push(match reference {
-                Some(r) => format!("{x} <- relevel({levels}, ref = {})\n", r_string(r)),
-                None => format!("{x} <- {levels}\n"),
-            });
-        }
-    }
-    if !factors.is_empty() {
-        s += "# Factor levels in Meridian's order, with the chosen reference levels.\n";
-        s += &factors.concat();
-        s += "\n";
-    }
-
-    let mut args = vec![effect_args];
-    if let Some(formula) = &analysis.formula {
-        let text = formula.text().trim();
-        args.push(format!(
-            "mods = ~ {}",
-            text.strip_prefix('~').unwrap_or(text).trim()
-        ));
-    }
-    args.push(format!(
-        "method = \"{}\"",
-        analysis.fit.spec.method.metafor_name()
-    ));
-    args.push(format!("test = \"{}\"", analysis.report.test));
-    args.push(format!("level = {}", session.level));
-    args.push("data = dat".to_owned());
-    if let Some(slab) = &analysis.roles.slab {
-        args.push(format!("slab = {}", r_name(slab)));
-    }
-    s += "# The model.\n";
-    s += &format!("res <- rma({})\n", args.join(", "));
-    s += "print(res)\n";
-    // Q-profile intervals need an estimated τ² and residual degrees of freedom.
-    if !fixed && analysis.fit.k > analysis.fit.p {
-        s += "confint(res)\n";
-    }
-
-    let transf = transformation(spec.measure);
-    let newmods = match (&analysis.formula, &spec.predict_at) {
-        (None, _) => Some(String::new()),
-        (Some(formula), Some(at)) => {
-            let x0 = formula
-                .predictor_row(table, &analysis.studies.rows, &spec.references, at)
-                .expect("the analysis predicted at the same point");
-            let skip = usize::from(analysis.design.intercept);
-            let values: Vec<String> = x0[skip..].iter().map(f64::to_string).collect();
-            Some(format!(", newmods = c({})", values.join(", ")))
-        }
-        (Some(_), None) => None,
-    };
-    if let Some(newmods) = newmods {
-        s += &format!("predict(res{newmods})\n");
-        if let Some(t) = transf {
-            s += &format!("predict(res{newmods}, transf = {t})\n");
-        }
-    }
-
-    s += "\n# Plots.\n";
-    match transf {
-        Some("exp") => s += "forest(res, atransf = exp)\n",
-        _ => s += "forest(res)\n",
-    }
-    s += "funnel(res)\n";
-    if let Some(formula) = &analysis.formula {
-        for term in formula.term_labels() {
-            let numeric = table.column(&term).is_ok_and(|c| {
-                matches!(
-                    c.kind,
-                    ColumnKind::Numeric | ColumnKind::NumericDecimalComma
-                )
-            });
-            let Some(position) = analysis.design.names.iter().position(|n| *n == term) else {
-                continue;
-            };
-            if !numeric {
-                continue;
-            }
-            // By name when it is one; by position otherwise, as metafor names the coefficient
-            // of a non-syntactic column with backticks.
-            s += &if r_name(&term) == term {
-                format!("regplot(res, mod = \"{term}\")\n")
-            } else {
-                format!("regplot(res, mod = {})\n", position + 1)
-            };
-        }
-    }
-    s
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn r_strings_escape_quotes_backslashes_and_non_ascii() {
-        assert_eq!(r_string("a \"b\" \\ c"), "\"a \\\"b\\\" \\\\ c\"");
-        assert_eq!(r_string("Müller\tx\r\n"), "\"M\\u{fc}ller\\tx\\r\n\"");
-        assert_eq!(r_string("😀"), "\"\\U{1f600}\"");
-    }
-
-    #[test]
-    fn r_names_backtick_what_is_not_syntactic() {
-        assert_eq!(r_name("ablat"), "ablat");
-        assert_eq!(r_name(".x_1"), ".x_1");
-        for (name, quoted) in [
-            ("mean age", "`mean age`"),
-            ("2x", "`2x`"),
-            (".5", "`.5`"),
-            ("if", "`if`"),
-            ("a`b", "`a\\`b`"),
-            ("", "``"),
-        ] {
-            assert_eq!(r_name(name), quoted);
-        }
-    }
-
-    #[test]
     fn csv_has_a_row_per_coefficient_and_statistic() {
-        let mut s = Session::default();
-        s.set_moderator("ablat", true, false);
-        s.test = "knha".into();
-        let csv = results_csv(&s.analyse().unwrap().report);
+        let bcg = include_str!("../../assets/examples/bcg.csv");
+        let spec = crate::analysis::AnalysisSpec {
+            measure: Some(crate::data::effect_size::Measure::Rr),
+            columns: crate::data::roles::Roles {
+                raw: [
+                    ("ai", "tpos"),
+                    ("bi", "tneg"),
+                    ("ci", "cpos"),
+                    ("di", "cneg"),
+                ]
+                .map(|(r, c)| {
+                    let role = crate::data::effect_size::RawRole::from_name(r).unwrap();
+                    (role, c.to_owned())
+                })
+                .into(),
+                ..Default::default()
+            },
+            mods: Some("ablat".into()),
+            model: crate::stats::ModelSpec {
+                test: Test::KnappHartung,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let run = crate::analysis::analyse(bcg, &spec).unwrap();
+        let csv = results_csv(&run.analysis.fit_report());
         let lines: Vec<&str> = csv.lines().collect();
         let names: Vec<&str> = lines[1..]
             .iter()

@@ -4,9 +4,10 @@
 //! The `csv` crate does the tokenising (quotes, embedded delimiters and newlines, CRLF); this
 //! module detects the delimiter, strips a UTF-8 byte-order mark, checks the shape of the table
 //! and decides per column whether it holds numbers (with a decimal point, or consistently with a
-//! decimal comma when the delimiter is not a comma) or text. Cells are kept as text, so that a
-//! column only has to be numeric when something actually uses it as a number, and the error then
-//! names the line, the column and the offending cell.
+//! decimal comma when the delimiter is not a comma) or text. Cells are kept as text, and the
+//! numbers of a numeric column are parsed once, when the column is classified, so every later
+//! use reads them; a column only has to be numeric when something actually uses it as a
+//! number, and the error then names the line, the column and the offending cell.
 
 use std::fmt;
 
@@ -170,6 +171,9 @@ pub struct Column {
     pub kind: ColumnKind,
     text: String,
     ends: Vec<usize>,
+    /// The cells as numbers, parsed when the column was classified (numeric and empty columns
+    /// only); a non-finite number (`Inf`) is kept so that using the column can say where it is.
+    numbers: Option<Vec<NumCell>>,
 }
 
 impl Column {
@@ -179,6 +183,7 @@ impl Column {
             kind: ColumnKind::Empty,
             text: String::new(),
             ends: Vec::new(),
+            numbers: None,
         }
     }
 
@@ -217,7 +222,7 @@ impl Column {
 pub enum NumCell {
     /// Empty, `NA` or `.`.
     Missing,
-    /// A finite number.
+    /// A finite number ([`Table::numeric`] hands out no other).
     Value(f64),
 }
 
@@ -282,22 +287,37 @@ fn parse_comma(cell: &str) -> Option<f64> {
     parse_point(&cell.replacen(',', ".", 1))
 }
 
-fn classify(column: &Column, delimiter: Delimiter) -> ColumnKind {
-    let mut present = column.cells().filter(|c| !is_missing(c)).peekable();
-    if present.peek().is_none() {
-        return ColumnKind::Empty;
+/// Every cell of `column` parsed by `parse_cell`, or `None` if one is not a number.
+fn numbers_of(column: &Column, parse_cell: fn(&str) -> Option<f64>) -> Option<Vec<NumCell>> {
+    column
+        .cells()
+        .map(|c| {
+            if is_missing(c) {
+                Some(NumCell::Missing)
+            } else {
+                parse_cell(c).map(NumCell::Value)
+            }
+        })
+        .collect()
+}
+
+/// What the column holds, with its numbers when it holds numbers (each cell parsed once).
+fn classify(column: &Column, delimiter: Delimiter) -> (ColumnKind, Option<Vec<NumCell>>) {
+    if column.cells().all(is_missing) {
+        return (
+            ColumnKind::Empty,
+            Some(vec![NumCell::Missing; column.len()]),
+        );
     }
-    if present.all(|c| parse_point(c).is_some()) {
-        return ColumnKind::Numeric;
+    if let Some(numbers) = numbers_of(column, parse_point) {
+        return (ColumnKind::Numeric, Some(numbers));
     }
-    let mut present = column.cells().filter(|c| !is_missing(c));
-    if delimiter != Delimiter::Comma
-        && column.cells().any(|c| c.contains(','))
-        && present.all(|c| parse_comma(c).is_some())
-    {
-        return ColumnKind::NumericDecimalComma;
+    if delimiter != Delimiter::Comma && column.cells().any(|c| c.contains(',')) {
+        if let Some(numbers) = numbers_of(column, parse_comma) {
+            return (ColumnKind::NumericDecimalComma, Some(numbers));
+        }
     }
-    ColumnKind::Text
+    (ColumnKind::Text, None)
 }
 
 /// Picks the delimiter that splits the first records into the most fields, consistently.
@@ -385,7 +405,7 @@ pub fn parse(text: &str) -> Result<Table, ParseError> {
     }
     let mut columns: Vec<Column> = Vec::with_capacity(width);
     for (index, mut column) in raw.into_iter().enumerate() {
-        column.kind = classify(&column, delimiter);
+        (column.kind, column.numbers) = classify(&column, delimiter);
         if column.name.is_empty() {
             // Spreadsheets export trailing empty columns with an empty header: harmless.
             if column.kind == ColumnKind::Empty {
@@ -447,40 +467,45 @@ impl Table {
             })
     }
 
-    /// The column's cells as numbers; a non-numeric or infinite cell is an error naming its
-    /// line and the column.
-    pub fn numeric(&self, name: &str) -> Result<Vec<NumCell>, ParseError> {
+    /// The column's cells as numbers (parsed once, when the table was read); a non-numeric or
+    /// infinite cell is an error naming its line and the column.
+    pub fn numeric(&self, name: &str) -> Result<&[NumCell], ParseError> {
         let column = self.column(name)?;
-        let comma = column.kind == ColumnKind::NumericDecimalComma;
-        column
-            .cells()
-            .enumerate()
-            .map(|(i, cell)| {
-                if is_missing(cell) {
-                    return Ok(NumCell::Missing);
-                }
-                let value = if comma {
-                    parse_comma(cell)
-                } else {
-                    parse_point(cell)
-                };
-                match value {
-                    Some(v) if v.is_finite() => Ok(NumCell::Value(v)),
-                    Some(_) => Err(ParseError::NotFinite {
-                        line: self.lines[i],
-                        row: i + 1,
-                        column: column.name.clone(),
-                        found: cell.to_owned(),
-                    }),
-                    None => Err(ParseError::NotANumber {
-                        line: self.lines[i],
-                        row: i + 1,
-                        column: column.name.clone(),
-                        found: cell.to_owned(),
-                    }),
-                }
-            })
-            .collect()
+        let at = |i: usize| {
+            (
+                self.lines[i],
+                i + 1,
+                column.name.clone(),
+                column.cell(i).to_owned(),
+            )
+        };
+        let Some(numbers) = &column.numbers else {
+            // A text column: the first cell that is no number says why.
+            let i = column
+                .cells()
+                .position(|c| !is_missing(c) && parse_point(c).is_none())
+                .unwrap_or(0);
+            let (line, row, column, found) = at(i);
+            return Err(ParseError::NotANumber {
+                line,
+                row,
+                column,
+                found,
+            });
+        };
+        if let Some(i) = numbers
+            .iter()
+            .position(|n| n.value().is_some_and(|v| !v.is_finite()))
+        {
+            let (line, row, column, found) = at(i);
+            return Err(ParseError::NotFinite {
+                line,
+                row,
+                column,
+                found,
+            });
+        }
+        Ok(numbers)
     }
 }
 
@@ -492,11 +517,8 @@ mod tests {
         table
             .numeric(name)
             .unwrap()
-            .into_iter()
-            .map(|c| match c {
-                NumCell::Missing => None,
-                NumCell::Value(v) => Some(v),
-            })
+            .iter()
+            .map(|c| c.value())
             .collect()
     }
 

@@ -51,7 +51,7 @@ pub struct PredictionReport {
 
 impl PredictionReport {
     /// The report of `p`, a prediction from a model whose τ² is fixed at 0 if `fixed`.
-    fn new(p: &Prediction, fixed: bool) -> Self {
+    pub fn new(p: &Prediction, fixed: bool) -> Self {
         Self {
             pred: p.pred,
             se: p.se,
@@ -61,6 +61,15 @@ impl PredictionReport {
             pi_upper: (!fixed).then_some(p.pi_upper),
         }
     }
+}
+
+/// A row left out of the model, with the reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExcludedReport {
+    /// 1-based data row.
+    pub row: usize,
+    /// Why, as a sentence ("no value for yi", "column \"vi\" is 0: …").
+    pub reason: String,
 }
 
 /// A fitted model under the `meridian fit --json` keys, in the order they print.
@@ -112,8 +121,10 @@ pub struct FitReport {
     pub h2_ci: Option<[f64; 2]>,
     /// Prediction: the pooled effect for intercept-only models, or at a requested point.
     pub prediction: Option<PredictionReport>,
-    /// 1-based data rows left out for missing values.
+    /// 1-based data rows left out (for missing values or values no effect size comes from).
     pub excluded_rows: Vec<usize>,
+    /// The same rows, each with the reason it was left out.
+    pub excluded: Vec<ExcludedReport>,
     /// Log-likelihood (restricted for REML).
     pub log_likelihood: f64,
     /// Akaike information criterion.
@@ -166,6 +177,13 @@ impl FitReport {
             h2_ci: None,
             prediction: prediction.map(|p| PredictionReport::new(p, fit.spec.method.is_fixed())),
             excluded_rows: excluded.iter().map(|e| e.row).collect(),
+            excluded: excluded
+                .iter()
+                .map(|e| ExcludedReport {
+                    row: e.row,
+                    reason: e.reason.to_string(),
+                })
+                .collect(),
             log_likelihood: fit.fit_statistics.loglik,
             aic: fit.fit_statistics.aic,
             bic: fit.fit_statistics.bic,
@@ -194,6 +212,7 @@ impl FitReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::roles::Exclusion;
     use crate::stats::{fit, Design, ModelSpec};
 
     #[test]
@@ -204,7 +223,9 @@ mod tests {
         let excluded = [Excluded {
             row: 3,
             line: 4,
-            columns: vec!["yi".into()],
+            reason: Exclusion::Missing {
+                columns: vec!["yi".into()],
+            },
         }];
         let report = FitReport::new(&f, &excluded, None);
         let json = serde_json::to_value(&report).unwrap();
@@ -239,6 +260,7 @@ mod tests {
             "h2_ci",
             "prediction",
             "excluded_rows",
+            "excluded",
             "log_likelihood",
             "aic",
             "bic",
@@ -252,6 +274,10 @@ mod tests {
         let text = serde_json::to_string(&report).unwrap();
         assert!(text.starts_with("{\"k\":4,\"p\":1,\"method\":\"REML\",\"test\":\"z\","));
         assert_eq!(json["excluded_rows"], serde_json::json!([3]));
+        assert_eq!(
+            json["excluded"],
+            serde_json::json!([{"row": 3, "reason": "no value for yi"}])
+        );
         assert!(json["qm"].is_null() && json["r2"].is_null() && json["prediction"].is_null());
         let coefficient = json["coefficients"][0].as_object().unwrap();
         assert_eq!(coefficient.len(), 8);

@@ -4,13 +4,20 @@
 //! Roles are guessed from metafor's argument names (`yi vi sei`, `ai bi ci di`,
 //! `n1i n2i m1i m2i sd1i sd2i`, `ri ni`, `xi ni`) and common label columns; every guess can
 //! be overridden. A row with a missing value in any column the model uses is excluded and
-//! reported by its data-row number, as metafor drops it with "Studies with NAs omitted".
+//! reported by its data-row number, as metafor drops it with "Studies with NAs omitted"; so is a
+//! row whose values give no usable effect size (a variance of zero, r = 1 for Fisher's z, a
+//! group too small for its measure, …), with the reason, as metafor leaves such studies out
+//! with a warning. Only a problem of the whole file (no effect-size columns, a column that is
+//! not numeric) is an error.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+
 use super::effect_size::{compute, EffectSizeError, Measure, RawRole};
 use super::parse::{is_missing, Column, ColumnKind, NumCell, ParseError, Table};
+use crate::format::general;
 
 /// Header names taken for the study label, most specific first (compared case-insensitively).
 const LABEL_NAMES: [&str; 9] = [
@@ -37,29 +44,8 @@ pub enum RolesError {
         /// The role without a column.
         role: RawRole,
     },
-    /// A row's raw data yield no effect size.
-    InvalidRawData {
-        /// 1-based line of the file.
-        line: u64,
-        /// 1-based data row.
-        row: usize,
-        /// The column behind the offending role.
-        column: String,
-        /// What is wrong.
-        source: EffectSizeError,
-    },
-    /// A negative sampling variance or standard error.
-    NegativeVariance {
-        /// 1-based line of the file.
-        line: u64,
-        /// 1-based data row.
-        row: usize,
-        /// The variance or standard-error column.
-        column: String,
-        /// Its value.
-        value: f64,
-    },
-    /// Every row has a missing value in a column the model uses.
+    /// Every row is left out, for a missing value in a column the model uses or a value no
+    /// effect size can be computed from.
     NoStudies {
         /// Number of rows excluded.
         excluded: usize,
@@ -73,9 +59,7 @@ impl fmt::Display for RolesError {
             Self::NoEffectSizes => write!(f, "no effect sizes: expected columns yi and vi (or sei), or a measure such as OR or SMD with its raw-data columns"),
             Self::NoVariance { yi } => write!(f, "effect sizes in column \"{yi}\" have no sampling variances: expected a column vi (variances) or sei (standard errors)"),
             Self::MissingRawColumn { measure, role } => write!(f, "measure {measure} needs a column for {role}: expected a column named {role}, or one chosen for it"),
-            Self::InvalidRawData { line, row, column, source } => write!(f, "line {line} (data row {row}), column \"{column}\": {source}"),
-            Self::NegativeVariance { line, row, column, value } => write!(f, "line {line} (data row {row}), column \"{column}\": found {value}, expected a variance or standard error of zero or more"),
-            Self::NoStudies { excluded } => write!(f, "all {excluded} rows have a missing value in a column the model uses: expected at least one complete row"),
+            Self::NoStudies { excluded } => write!(f, "all {excluded} rows are left out, each for a missing value in a column the model uses or a value no effect size can be computed from (the table says which): expected at least one complete, usable row"),
         }
     }
 }
@@ -84,7 +68,6 @@ impl std::error::Error for RolesError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Self::Parse(e) => Some(e),
-            Self::InvalidRawData { source, .. } => Some(source),
             _ => None,
         }
     }
@@ -97,7 +80,7 @@ impl From<ParseError> for RolesError {
 }
 
 /// Which column plays which part. `None` means no column has the part.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Roles {
     /// Study labels.
     pub slab: Option<String>,
@@ -152,7 +135,7 @@ fn label_column(table: &Table) -> Option<String> {
 }
 
 /// A variance column, or a standard-error column to square.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Variance {
     /// Sampling variances.
     Vi(String),
@@ -161,7 +144,7 @@ pub enum Variance {
 }
 
 /// Where the effect sizes come from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum EffectSource {
     /// Effect sizes and their variances are columns of the table.
     Given {
@@ -219,19 +202,62 @@ impl Roles {
     }
 }
 
+/// Why a row is left out of the model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Exclusion {
+    /// Cells of used columns are missing.
+    Missing {
+        /// The used columns whose cell is missing in this row.
+        columns: Vec<String>,
+    },
+    /// The raw data give no effect size (metafor's `escalc` gives `NA` or refuses).
+    Unusable {
+        /// The column behind the offending value.
+        column: String,
+        /// What is wrong with it.
+        problem: EffectSizeError,
+    },
+    /// The sampling variance (or its square root, a standard error) is zero, negative or too
+    /// large to be a number: the study has no weight a model could give it.
+    Variance {
+        /// The variance or standard-error column.
+        column: String,
+        /// The value in it.
+        value: f64,
+    },
+    /// The sampling variance computed from the raw data is zero or too small to weigh the
+    /// study (both standard deviations 0 for a mean difference, say).
+    ComputedVariance {
+        /// The variance computed.
+        value: f64,
+    },
+}
+
+impl fmt::Display for Exclusion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Missing { columns } => write!(f, "no value for {}", columns.join(", ")),
+            Self::Unusable { column, problem } => write!(f, "column \"{column}\": {problem}"),
+            Self::Variance { column, value } => write!(f, "column \"{column}\" is {}: expected a sampling variance or standard error above zero", general(*value)),
+            Self::ComputedVariance { value } => write!(f, "the sampling variance computed from the raw data is {}: expected a variance above zero", general(*value)),
+        }
+    }
+}
+
 /// A row left out of the model and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Excluded {
     /// 1-based data row (the header is not counted).
     pub row: usize,
     /// 1-based line of the file.
     pub line: u64,
-    /// The used columns whose cell is missing in this row.
-    pub columns: Vec<String>,
+    /// Why.
+    pub reason: Exclusion,
 }
 
 /// The studies that enter the model.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Studies {
     /// Effect sizes.
     pub yi: Vec<f64>,
@@ -273,7 +299,7 @@ pub fn studies(
     moderators: &[&str],
 ) -> Result<Studies, RolesError> {
     let effect_columns = source.columns();
-    let values: Vec<Vec<NumCell>> = effect_columns
+    let values: Vec<&[NumCell]> = effect_columns
         .iter()
         .map(|c| table.numeric(c))
         .collect::<Result<_, _>>()?;
@@ -310,40 +336,50 @@ pub fn studies(
             studies.excluded.push(Excluded {
                 row,
                 line,
-                columns: missing,
+                reason: Exclusion::Missing { columns: missing },
             });
             continue;
         }
-        let (yi, vi) = match source {
+        let effect = match source {
             EffectSource::Given { variance, .. } => {
-                let (v, column) = (scratch[1], effect_columns[1]);
-                if v < 0.0 {
-                    return Err(RolesError::NegativeVariance {
-                        line,
-                        row,
-                        column: column.to_owned(),
+                let v = scratch[1];
+                let vi = match variance {
+                    Variance::Vi(_) => v,
+                    Variance::Sei(_) => v * v,
+                };
+                if usable_variance(vi) {
+                    Ok((scratch[0], vi))
+                } else {
+                    Err(Exclusion::Variance {
+                        column: effect_columns[1].to_owned(),
                         value: v,
-                    });
-                }
-                match variance {
-                    Variance::Vi(_) => (scratch[0], v),
-                    Variance::Sei(_) => (scratch[0], v * v),
+                    })
                 }
             }
-            EffectSource::Raw { measure, columns } => {
-                let e = compute(*measure, &scratch).map_err(|source| {
-                    let role = offending_role(&source);
+            EffectSource::Raw { measure, columns } => compute(*measure, &scratch)
+                .map_err(|problem| {
+                    let role = offending_role(&problem);
                     let position = role
                         .and_then(|r| measure.roles().iter().position(|&x| x == r))
                         .unwrap_or(0);
-                    RolesError::InvalidRawData {
-                        line,
-                        row,
+                    Exclusion::Unusable {
                         column: columns[position].clone(),
-                        source,
+                        problem,
                     }
-                })?;
-                (e.yi, e.vi)
+                })
+                .and_then(|e| {
+                    if usable_variance(e.vi) {
+                        Ok((e.yi, e.vi))
+                    } else {
+                        Err(Exclusion::ComputedVariance { value: e.vi })
+                    }
+                }),
+        };
+        let (yi, vi) = match effect {
+            Ok(e) => e,
+            Err(reason) => {
+                studies.excluded.push(Excluded { row, line, reason });
+                continue;
             }
         };
         studies.yi.push(yi);
@@ -362,6 +398,12 @@ pub fn studies(
     Ok(studies)
 }
 
+/// Whether a sampling variance can weigh a study: positive, finite, with a finite weight
+/// 1/v (the numerical core's own condition; written as a positive check so NaN fails it).
+fn usable_variance(v: f64) -> bool {
+    v > 0.0 && v.is_finite() && (1.0 / v).is_finite()
+}
+
 /// The role an effect-size error is about, to name its column.
 fn offending_role(e: &EffectSizeError) -> Option<RawRole> {
     match e {
@@ -378,181 +420,4 @@ fn offending_role(e: &EffectSizeError) -> Option<RawRole> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::data::parse::parse;
-
-    const BCG_HEAD: &str = "trial,author,year,tpos,tneg,cpos,cneg,ablat,alloc\n\
-        1,Aronson,1948,4,119,11,128,44,random\n\
-        2,Ferguson & Simes,1949,6,300,29,274,55,random\n";
-
-    #[test]
-    fn guesses_metafor_names_case_insensitively() {
-        let t = parse("Study,YI,sei,ai,bi,ci,di,x\nA,1,1,1,1,1,1,1\n").unwrap();
-        let r = guess(&t);
-        assert_eq!(r.slab.as_deref(), Some("Study"));
-        assert_eq!(r.yi.as_deref(), Some("YI"));
-        assert_eq!(r.vi, None);
-        assert_eq!(r.sei.as_deref(), Some("sei"));
-        assert_eq!(r.raw.len(), 4);
-        assert_eq!(
-            r.source(None).unwrap(),
-            EffectSource::Given {
-                yi: "YI".into(),
-                variance: Variance::Sei("sei".into())
-            }
-        );
-    }
-
-    #[test]
-    fn label_prefers_author_over_trial_number() {
-        let t = parse(BCG_HEAD).unwrap();
-        assert_eq!(guess(&t).slab.as_deref(), Some("author"));
-    }
-
-    #[test]
-    fn label_prefers_a_text_column_over_a_numeric_study_index() {
-        let t = parse("study,author,yi,vi\n1,Garfinkel,0.1,0.2\n").unwrap();
-        assert_eq!(guess(&t).slab.as_deref(), Some("author"));
-        let t = parse("study,yi,vi\n1,0.1,0.2\n").unwrap();
-        assert_eq!(guess(&t).slab.as_deref(), Some("study"));
-    }
-
-    #[test]
-    fn raw_source_with_overridden_columns() {
-        let t = parse(BCG_HEAD).unwrap();
-        let mut r = guess(&t);
-        for (role, col) in [
-            (RawRole::Ai, "tpos"),
-            (RawRole::Bi, "tneg"),
-            (RawRole::Ci, "cpos"),
-            (RawRole::Di, "cneg"),
-        ] {
-            r.raw.insert(role, col.into());
-        }
-        let source = r.source(Some(Measure::Or)).unwrap();
-        let s = studies(&t, &source, r.slab.as_deref(), &["ablat"]).unwrap();
-        // Aronson: log(4·128 / (119·11)) = −0.938694…
-        assert!((s.yi[0] - (4.0f64 * 128.0 / (119.0 * 11.0)).ln()).abs() < 1e-14);
-        assert_eq!(s.labels, ["Aronson", "Ferguson & Simes"]);
-    }
-
-    #[test]
-    fn missing_values_exclude_rows_and_say_which_columns() {
-        let t = parse("yi,vi,x,g\n1,1,1,a\nNA,1,2,b\n3,1,.,\n4,1,4,d\n").unwrap();
-        let source = guess(&t).source(None).unwrap();
-        let s = studies(&t, &source, None, &["x", "g"]).unwrap();
-        assert_eq!(s.yi, [1.0, 4.0]);
-        assert_eq!(s.rows, [0, 3]);
-        assert_eq!(s.labels, ["1", "4"]);
-        assert_eq!(
-            s.excluded,
-            [
-                Excluded {
-                    row: 2,
-                    line: 3,
-                    columns: vec!["yi".into()]
-                },
-                Excluded {
-                    row: 3,
-                    line: 4,
-                    columns: vec!["x".into(), "g".into()]
-                }
-            ]
-        );
-    }
-
-    #[test]
-    fn error_no_effect_sizes() {
-        let t = parse("a,b\n1,2\n").unwrap();
-        assert_eq!(guess(&t).source(None), Err(RolesError::NoEffectSizes));
-    }
-
-    #[test]
-    fn error_no_variance() {
-        let t = parse("yi,b\n1,2\n").unwrap();
-        assert_eq!(
-            guess(&t).source(None),
-            Err(RolesError::NoVariance { yi: "yi".into() })
-        );
-    }
-
-    #[test]
-    fn error_missing_raw_column() {
-        let t = parse("ri,n\n0.1,20\n").unwrap();
-        let e = guess(&t).source(Some(Measure::Zcor)).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "measure ZCOR needs a column for ni: expected a column named ni, or one chosen for it"
-        );
-    }
-
-    #[test]
-    fn error_invalid_raw_data_names_row_and_column() {
-        let t = parse("study,xi,ni\nA,3,10\nB,12,10\n").unwrap();
-        let source = guess(&t).source(Some(Measure::Plo)).unwrap();
-        let e = studies(&t, &source, Some("study"), &[]).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "line 3 (data row 2), column \"xi\": xi is 12, more events than the 10 participants in ni: expected 0 ≤ xi ≤ ni"
-        );
-    }
-
-    #[test]
-    fn error_correlation_out_of_range_names_ri_column() {
-        let t = parse("r,n\n0.5,20\n-1,30\n").unwrap();
-        let mut roles = Roles::default();
-        roles.raw.insert(RawRole::Ri, "r".into());
-        roles.raw.insert(RawRole::Ni, "n".into());
-        let source = roles.source(Some(Measure::Cor)).unwrap();
-        assert!(matches!(
-            studies(&t, &source, None, &[]),
-            Err(RolesError::InvalidRawData { row: 2, ref column, .. }) if column == "r"
-        ));
-    }
-
-    #[test]
-    fn error_negative_variance() {
-        let t = parse("yi,vi\n1,0.1\n2,-0.1\n").unwrap();
-        let source = guess(&t).source(None).unwrap();
-        assert_eq!(
-            studies(&t, &source, None, &[]),
-            Err(RolesError::NegativeVariance {
-                line: 3,
-                row: 2,
-                column: "vi".into(),
-                value: -0.1
-            })
-        );
-    }
-
-    #[test]
-    fn error_non_numeric_effect_cell() {
-        let t = parse("yi,vi\n1,0.1\nabc,0.1\n").unwrap();
-        let source = guess(&t).source(None).unwrap();
-        assert!(matches!(
-            studies(&t, &source, None, &[]),
-            Err(RolesError::Parse(ParseError::NotANumber { line: 3, .. }))
-        ));
-    }
-
-    #[test]
-    fn error_unknown_moderator_column() {
-        let t = parse("yi,vi\n1,0.1\n").unwrap();
-        let source = guess(&t).source(None).unwrap();
-        assert!(matches!(
-            studies(&t, &source, None, &["ablat"]),
-            Err(RolesError::Parse(ParseError::UnknownColumn { .. }))
-        ));
-    }
-
-    #[test]
-    fn error_no_complete_rows() {
-        let t = parse("yi,vi\nNA,0.1\n2,NA\n").unwrap();
-        let source = guess(&t).source(None).unwrap();
-        assert_eq!(
-            studies(&t, &source, None, &[]),
-            Err(RolesError::NoStudies { excluded: 2 })
-        );
-    }
-}
+mod tests;

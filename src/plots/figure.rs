@@ -104,25 +104,34 @@ impl Figure {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::session::Session;
+    use crate::analysis::{egger::egger, moderator::moderator_curve};
+    use crate::app::PageState;
     use crate::plots::{inputs, ForestOrder};
 
     #[test]
     fn every_bcg_figure_exports_as_svg_at_its_size() {
-        let session = Session {
-            formula: "ablat".to_owned(),
-            ..Session::default()
-        };
-        let analysis = session.analyse().expect("BCG with ablat analyses");
-        let forest = inputs::forest(&analysis, None, ForestOrder::Input, None).expect("forest");
+        let mut state = PageState::default();
+        state.model.formula = "ablat".to_owned();
+        let run = state.analyse().expect("BCG with ablat analyses");
+        let analysis = &run.analysis;
+        let forest = inputs::forest(analysis, None, ForestOrder::Input, None);
+        let curve = moderator_curve(
+            &run.table,
+            &analysis.data,
+            &analysis.model,
+            &run.fitted,
+            "ablat",
+        )
+        .expect("a fitted line");
+        let test = egger(&run.fitted);
         let figures = [
             Figure::Forest(forest),
-            match inputs::bubble(&analysis, &session, "ablat").expect("bubble") {
+            match inputs::moderator(analysis, &curve, None) {
                 inputs::ModeratorPlot::Bubble(b) => Figure::Bubble(b),
                 inputs::ModeratorPlot::Categories(c) => Figure::Categories(c),
             },
-            Figure::Funnel(inputs::funnel(&analysis, None, true).expect("funnel")),
-            Figure::Heterogeneity(inputs::heterogeneity(&analysis)),
+            Figure::Funnel(inputs::funnel(analysis, None, test.as_ref(), true)),
+            Figure::Heterogeneity(inputs::heterogeneity(analysis)),
         ];
         for figure in &figures {
             let (width, height) = figure.size(900).expect("a size");

@@ -1,36 +1,25 @@
-//! The app's top level: the session (the whole state, saved as the user works), the analysis
-//! derived from it, and the four panes that edit and show them.
+//! The app's top level: the page's state and memos ([`Page`]), saved as the user works, and
+//! the four panes that edit and show them.
 
-use std::sync::Arc;
+use std::time::Duration;
 
+use leptos::ev;
 use leptos::prelude::*;
 
-use crate::data::analysis::Analysis;
-use crate::data::parse::{parse, Table};
-use crate::data::session::SessionError;
+use crate::app::storage;
 
-use super::{storage, DataPane, ModelPane, PlotsPane, ResultsPane, Toolbar};
+use super::page::Page;
+use super::{DataPane, ModelPane, PlotsPane, ResultsPane, Toolbar};
 
-/// The analysis of the current session, or why there is none.
-pub type AnalysisResult = Result<Arc<Analysis>, SessionError>;
+/// How long the state must rest before it is written to local storage: a burst of edits is
+/// written once, not once per change.
+const SAVE_AFTER: Duration = Duration::from_millis(400);
 
 /// The whole page.
 #[component]
 pub fn App() -> impl IntoView {
-    let session = RwSignal::new(storage::initial_session());
-    // Parsed on its own, so that the table still shows when the analysis fails.
-    let table: Memo<Result<Table, String>> =
-        Memo::new(move |_| session.with(|s| parse(&s.text).map_err(|e| e.to_string())));
-    // A new analysis is always a change: comparing two fits field by field costs more than
-    // redrawing, and the memo only reruns when the session changed.
-    let analysis: Memo<AnalysisResult> = Memo::new_with_compare(
-        move |_| session.with(|s| s.analyse().map(Arc::new)),
-        |_, _| true,
-    );
-    // The study highlighted in every plot and in the table (an index into the studies).
-    let highlight = RwSignal::new(None::<usize>);
-    // Save as the user works, so a reload brings the work back.
-    Effect::new(move |_| session.with(storage::save));
+    let page = Page::new(storage::initial_state());
+    save_as_the_user_works(page);
 
     view! {
         <header class="masthead">
@@ -45,16 +34,48 @@ pub fn App() -> impl IntoView {
                 </span>
             </div>
         </header>
-        <Toolbar session=session analysis=analysis />
+        <Toolbar page=page />
         <main class="workspace">
-            <DataPane session=session table=table analysis=analysis highlight=highlight />
-            <ModelPane session=session table=table analysis=analysis />
-            <ResultsPane session=session analysis=analysis />
-            <PlotsPane session=session analysis=analysis highlight=highlight />
+            <DataPane page=page />
+            <ModelPane page=page />
+            <ResultsPane page=page />
+            <PlotsPane page=page />
         </main>
         <footer>
             "Meridian computes everything in your browser with WebAssembly; no data is sent anywhere. "
             "Numbers are checked against R's metafor."
         </footer>
     }
+}
+
+/// Saves the state to local storage once it has rested for [`SAVE_AFTER`], and at once when
+/// the page is hidden or closed, so a reload brings the work back.
+fn save_as_the_user_works(page: Page) {
+    let pending = StoredValue::new_local(None::<TimeoutHandle>);
+    let flush = move || {
+        if let Some(handle) = pending.get_value() {
+            handle.clear();
+            pending.set_value(None);
+            storage::save(&page.state_untracked());
+        }
+    };
+    Effect::new(move |_| {
+        // Every saved part is tracked; the first run saves the state as loaded (a shared
+        // link's, say).
+        let _ = page.state();
+        if let Some(handle) = pending.get_value() {
+            handle.clear();
+        }
+        let handle = set_timeout_with_handle(
+            move || {
+                pending.set_value(None);
+                storage::save(&page.state_untracked());
+            },
+            SAVE_AFTER,
+        )
+        .ok();
+        pending.set_value(handle);
+    });
+    let hidden = window_event_listener(ev::pagehide, move |_| flush());
+    on_cleanup(move || hidden.remove());
 }

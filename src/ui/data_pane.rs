@@ -1,76 +1,107 @@
 //! The Data pane: paste, upload, drop or pick a table; say which columns are what; see the
 //! parsed table with left-out rows marked and the reason beside them.
 
+use std::time::Duration;
+
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::data::effect_size::Measure;
+use crate::data::effect_size::{Measure, RawRole};
 use crate::data::examples::examples;
-use crate::data::parse::Table;
-use crate::data::session::Session;
+use crate::data::roles::Roles;
 
-use super::app::AnalysisResult;
+use super::page::Page;
 use super::{ChoiceSelect, ColumnSelect, DataTable, RowNote};
+
+/// How long typing in the data box must pause before the text is analysed: each keystroke
+/// would otherwise re-parse and refit the whole table.
+const TYPING_PAUSE: Duration = Duration::from_millis(300);
 
 /// The Data pane.
 #[component]
 pub fn DataPane(
-    /// The whole state.
-    session: RwSignal<Session>,
-    /// The parsed table, or why it could not be read.
-    table: Memo<Result<Table, String>>,
-    /// The current analysis.
-    analysis: Memo<AnalysisResult>,
-    /// The study highlighted in the plots (an index into the analysis's studies).
-    highlight: RwSignal<Option<usize>>,
+    /// The page.
+    page: Page,
 ) -> impl IntoView {
     let study_rows = Memo::new(move |_| {
-        analysis.with(|a| {
-            a.as_ref()
-                .map(|a| a.studies.rows.clone())
+        page.studies.with(|s| {
+            s.as_ref()
+                .map(|s| s.studies.rows.clone())
                 .unwrap_or_default()
         })
     });
     // A memo: every row of the table compares itself with it.
     let selected = Memo::new(move |_| {
-        highlight
+        page.highlight
             .get()
             .and_then(|study| study_rows.with(|rows| rows.get(study).copied()))
     });
     let on_select = Callback::new(move |row: usize| {
         let study = study_rows.with_untracked(|rows| rows.iter().position(|&r| r == row));
-        highlight.update(|h| *h = if *h == study { None } else { study });
+        page.highlight
+            .update(|h| *h = if *h == study { None } else { study });
     });
-    let columns =
-        Signal::derive(move || table.with(|t| t.as_ref().map(Table::names).unwrap_or_default()));
-    let measure = Signal::derive(move || session.with(|s| s.measure.clone()));
+    let columns = Signal::derive(move || {
+        page.table
+            .with(|t| t.as_ref().map(|t| t.names()).unwrap_or_default())
+    });
+    let measure = Signal::derive(move || page.columns.with(|c| c.measure));
     let notes = Memo::new(move |_| {
-        analysis.with(|a| match a {
-            Ok(a) => a
+        page.studies.with(|s| match s {
+            Ok(s) => s
                 .studies
                 .excluded
                 .iter()
                 .map(|e| RowNote {
                     row: e.row - 1,
-                    message: format!("left out: no value for {}", e.columns.join(", ")),
+                    message: format!("left out: {}", e.reason),
                 })
                 .collect(),
             Err(_) => Vec::new(),
         })
     });
     // The roles in use: the user's choices over the guesses from the header.
-    let used = move |pick: fn(&crate::data::roles::Roles) -> Option<String>| {
-        Signal::derive(move || analysis.with(|a| a.as_ref().ok().and_then(|a| pick(&a.roles))))
+    let used = move |pick: fn(&Roles) -> Option<String>| {
+        Signal::derive(move || {
+            page.studies
+                .with(|s| s.as_ref().ok().and_then(|s| pick(&s.roles)))
+        })
     };
 
-    let on_paste = move |ev: leptos::ev::Event| {
+    // Typing is analysed once it pauses; a paste, a drop or leaving the box at once.
+    let pending = StoredValue::new_local(None::<TimeoutHandle>);
+    let commit = move |text: String| {
+        if let Some(handle) = pending.get_value() {
+            handle.clear();
+            pending.set_value(None);
+        }
+        page.edit(|s| s.load_text(text));
+    };
+    let on_input = move |ev: leptos::ev::Event| {
         let text = event_target_value(&ev);
-        session.update(|s| s.load_text(text));
+        let typing = ev.dyn_ref::<web_sys::InputEvent>().is_some_and(|e| {
+            e.input_type().starts_with("insertText") || e.input_type().starts_with("delete")
+        });
+        if !typing {
+            commit(text);
+            return;
+        }
+        if let Some(handle) = pending.get_value() {
+            handle.clear();
+        }
+        let handle = set_timeout_with_handle(move || commit(text), TYPING_PAUSE).ok();
+        pending.set_value(handle);
+    };
+    let on_change = move |ev: leptos::ev::Event| {
+        if pending.get_value().is_some() {
+            commit(event_target_value(&ev));
+        }
     };
     let on_upload = move |ev: leptos::ev::Event| {
         let input = event_target::<web_sys::HtmlInputElement>(&ev);
         if let Some(file) = input.files().and_then(|files| files.get(0)) {
-            read_file(file, session);
+            read_file(file, page);
         }
     };
     let on_drop = move |ev: leptos::ev::DragEvent| {
@@ -80,7 +111,7 @@ pub fn DataPane(
             .and_then(|d| d.files())
             .and_then(|f| f.get(0))
         {
-            read_file(file, session);
+            read_file(file, page);
         }
     };
     let dragging = RwSignal::new(false);
@@ -108,10 +139,10 @@ pub fn DataPane(
                     choices=std::iter::once((String::new(), "Your own data".to_owned()))
                         .chain(examples().iter().map(|e| (e.file.clone(), e.title.clone())))
                         .collect()
-                    value=Signal::derive(move || session.with(|s| s.example.clone().unwrap_or_default()))
+                    value=Signal::derive(move || page.data.with(|d| d.example.clone().unwrap_or_default()))
                     on_pick=Callback::new(move |file: String| {
                         if let Some(example) = examples().iter().find(|e| e.file == file) {
-                            session.update(|s| s.load_example(example));
+                            page.edit(|s| s.load_example(example));
                         }
                     })
                 />
@@ -126,12 +157,13 @@ pub fn DataPane(
                     data-testid="data-input"
                     rows="8"
                     spellcheck="false"
-                    prop:value=move || session.with(|s| s.text.clone())
-                    on:input=on_paste
+                    prop:value=move || page.data.with(|d| d.text.clone())
+                    on:input=on_input
+                    on:change=on_change
                 ></textarea>
             </label>
-            {move || table.with(|t| t.as_ref().err().map(|e| view! {
-                <p class="message message--error" role="alert" data-testid="data-error">{e.clone()}</p>
+            {move || page.table.with(|t| t.as_ref().err().map(|e| view! {
+                <p class="message message--error" role="alert" data-testid="data-error">{e.to_string()}</p>
             }))}
             <fieldset class="roles">
                 <legend>"Columns"</legend>
@@ -141,7 +173,7 @@ pub fn DataPane(
                     columns=columns
                     value=used(|r| r.slab.clone())
                     none_label="row number"
-                    on_pick=Callback::new(move |c| session.update(|s| s.slab = c))
+                    on_pick=Callback::new(move |c| page.columns.update(|s| s.slab = c))
                 />
                 <ChoiceSelect
                     label="Effect sizes"
@@ -149,10 +181,10 @@ pub fn DataPane(
                     choices=std::iter::once((String::new(), "Given: yi with vi or sei".to_owned()))
                         .chain(Measure::ALL.iter().map(|m| (m.name().to_owned(), format!("{}: {}", m.name(), m.label()))))
                         .collect()
-                    value=Signal::derive(move || measure.get().unwrap_or_default())
-                    on_pick=Callback::new(move |v: String| session.update(|s| s.measure = (!v.is_empty()).then_some(v)))
+                    value=Signal::derive(move || measure.get().map(|m| m.name().to_owned()).unwrap_or_default())
+                    on_pick=Callback::new(move |v: String| page.columns.update(|s| s.measure = v.parse().ok()))
                 />
-                {move || match measure.get().and_then(|m| m.parse::<Measure>().ok()) {
+                {move || match measure.get() {
                     None => view! {
                         <ColumnSelect
                             label="Effect size (yi)"
@@ -160,7 +192,7 @@ pub fn DataPane(
                             columns=columns
                             value=used(|r| r.yi.clone())
                             none_label="none"
-                            on_pick=Callback::new(move |c| session.update(|s| s.yi = c))
+                            on_pick=Callback::new(move |c| page.columns.update(|s| s.yi = c))
                         />
                         <ColumnSelect
                             label="Sampling variance (vi)"
@@ -168,7 +200,7 @@ pub fn DataPane(
                             columns=columns
                             value=used(|r| r.vi.clone())
                             none_label="none: use standard errors"
-                            on_pick=Callback::new(move |c| session.update(|s| s.vi = c))
+                            on_pick=Callback::new(move |c| page.columns.update(|s| s.vi = c))
                         />
                         <ColumnSelect
                             label="Standard error (sei)"
@@ -176,54 +208,58 @@ pub fn DataPane(
                             columns=columns
                             value=used(|r| r.sei.clone())
                             none_label="none"
-                            on_pick=Callback::new(move |c| session.update(|s| s.sei = c))
+                            on_pick=Callback::new(move |c| page.columns.update(|s| s.sei = c))
                         />
                     }
                     .into_any(),
                     Some(m) => m
                         .roles()
                         .iter()
-                        .map(|&role| {
-                            let name = role.name();
-                            view! {
-                                <ColumnSelect
-                                    label=name
-                                    testid=format!("role-{name}")
-                                    columns=columns
-                                    value=Signal::derive(move || {
-                                        analysis.with(|a| a.as_ref().ok().and_then(|a| a.roles.raw.get(&role).cloned()))
-                                            .or_else(|| session.with(|s| s.raw.get(name).cloned()))
-                                    })
-                                    none_label="none"
-                                    on_pick=Callback::new(move |c: Option<String>| session.update(|s| {
-                                        match c {
-                                            Some(c) => s.raw.insert(name.to_owned(), c),
-                                            None => s.raw.remove(name),
-                                        };
-                                    }))
-                                />
-                            }
-                        })
+                        .map(|&role| raw_role_select(page, role, columns))
                         .collect_view()
                         .into_any(),
                 }}
             </fieldset>
-            {move || table.with(|t| t.as_ref().ok().cloned()).map(|t| view! {
-                <DataTable table=t notes=notes selected=selected on_select=on_select />
+            {move || page.table.with(|t| t.as_ref().ok().cloned()).map(|t| view! {
+                <DataTable table=(*t).clone() notes=notes selected=selected on_select=on_select />
             })}
         </section>
     }
 }
 
-/// Reads a picked or dropped file as text into the session.
-fn read_file(file: web_sys::File, session: RwSignal<Session>) {
+/// The menu of the column for one raw-data role.
+fn raw_role_select(page: Page, role: RawRole, columns: Signal<Vec<String>>) -> impl IntoView {
+    let name = role.name();
+    view! {
+        <ColumnSelect
+            label=name
+            testid=format!("role-{name}")
+            columns=columns
+            value=Signal::derive(move || {
+                page.studies
+                    .with(|s| s.as_ref().ok().and_then(|s| s.roles.raw.get(&role).cloned()))
+                    .or_else(|| page.columns.with(|c| c.raw.get(&role).cloned()))
+            })
+            none_label="none"
+            on_pick=Callback::new(move |c: Option<String>| page.columns.update(|s| {
+                match c {
+                    Some(c) => s.raw.insert(role, c),
+                    None => s.raw.remove(&role),
+                };
+            }))
+        />
+    }
+}
+
+/// Reads a picked or dropped file as text into the page.
+fn read_file(file: web_sys::File, page: Page) {
     leptos::task::spawn_local(async move {
         let text = JsFuture::from(file.text())
             .await
             .ok()
             .and_then(|v| v.as_string());
         match text {
-            Some(text) => session.update(|s| s.load_text(text)),
+            Some(text) => page.edit(|s| s.load_text(text)),
             None => {
                 let _ = window().alert_with_message(&format!(
                     "{} could not be read as text. Meridian reads CSV or tab-separated text files.",

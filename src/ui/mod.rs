@@ -1,19 +1,19 @@
-//! Leptos components of the web app. They read signals, call the data, stats and plots layers,
-//! and render; no parsing or statistics happens here. `format` and `guidance` are the plain
-//! functions behind what the components print.
+//! Leptos components of the web app. They read the page's signals and memos ([`page`]) and
+//! render; the records they show come from the analysis layer, their sentences from
+//! [`crate::guidance`], their numbers' text from [`crate::format`]. No parsing or statistics
+//! happens here.
 
 mod app;
 mod column_select;
 mod data_pane;
 mod data_table;
 mod download;
-pub mod guidance;
 mod model_pane;
+pub mod page;
 mod permutation_panel;
 mod plot_canvas;
 mod plots_pane;
 mod results_pane;
-mod storage;
 mod toolbar;
 
 pub use app::App;
@@ -21,6 +21,7 @@ pub use column_select::{ChoiceSelect, ColumnSelect};
 pub use data_pane::DataPane;
 pub use data_table::{DataTable, RowNote};
 pub use model_pane::ModelPane;
+pub use page::Page;
 pub use permutation_panel::PermutationPanel;
 pub use plot_canvas::PlotCanvas;
 pub use plots_pane::PlotsPane;

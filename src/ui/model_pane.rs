@@ -4,13 +4,13 @@
 
 use leptos::prelude::*;
 
-use crate::data::analysis::AnalysisError;
+use crate::analysis::AnalysisError;
+use crate::app::{is_average, StateError};
 use crate::data::formula::factor_levels;
-use crate::data::parse::{ColumnKind, Table};
-use crate::data::session::{Session, SessionError};
-use crate::stats::Tau2Method;
+use crate::data::parse::ColumnKind;
+use crate::stats::{Tau2Method, Test};
 
-use super::app::AnalysisResult;
+use super::page::Page;
 use super::ChoiceSelect;
 
 /// Estimators as the menu offers them: metafor's name and what it is.
@@ -30,20 +30,17 @@ const METHODS: [(Tau2Method, &str); 10] = [
 /// The Model pane.
 #[component]
 pub fn ModelPane(
-    /// The whole state.
-    session: RwSignal<Session>,
-    /// The parsed table.
-    table: Memo<Result<Table, String>>,
-    /// The current analysis.
-    analysis: Memo<AnalysisResult>,
+    /// The page.
+    page: Page,
 ) -> impl IntoView {
     // Columns that can be moderators: all but those holding effect sizes and labels.
     let candidates = Memo::new(move |_| {
-        let used: Vec<String> = analysis.with(|a| match a {
-            Ok(a) => {
-                let mut used: Vec<String> = a.roles.raw.values().cloned().collect();
+        let used: Vec<String> = page.studies.with(|s| match s {
+            Ok(s) => {
+                let roles = &s.roles;
+                let mut used: Vec<String> = roles.raw.values().cloned().collect();
                 used.extend(
-                    [&a.roles.yi, &a.roles.vi, &a.roles.sei, &a.roles.slab]
+                    [&roles.yi, &roles.vi, &roles.sei, &roles.slab]
                         .into_iter()
                         .flatten()
                         .cloned(),
@@ -52,7 +49,7 @@ pub fn ModelPane(
             }
             Err(_) => Vec::new(),
         });
-        table.with(|t| match t {
+        page.table.with(|t| match t {
             Ok(t) => t
                 .columns
                 .iter()
@@ -64,11 +61,12 @@ pub fn ModelPane(
     });
     // Shown under the formula box: the errors that are about the formula itself.
     let formula_error = move || {
-        analysis.with(|a| match a {
-            Err(e @ SessionError::Analysis(AnalysisError::Formula(_))) => Some(e.to_string()),
+        page.analysis.with(|a| match a {
+            Err(e @ StateError::Analysis(AnalysisError::Formula(_))) => Some(e.to_string()),
             _ => None,
         })
     };
+    let model = page.model;
     let first = RwSignal::new(String::new());
     let second = RwSignal::new(String::new());
 
@@ -80,8 +78,12 @@ pub fn ModelPane(
                     label="Estimator of τ²"
                     testid="model-method"
                     choices=METHODS.iter().map(|&(m, text)| (m.metafor_name().to_owned(), text.to_owned())).collect()
-                    value=Signal::derive(move || session.with(|s| s.method.clone()))
-                    on_pick=Callback::new(move |v| session.update(|s| s.method = v))
+                    value=Signal::derive(move || model.with(|m| m.method.metafor_name().to_owned()))
+                    on_pick=Callback::new(move |v: String| {
+                        if let Some(method) = Tau2Method::from_metafor_name(&v) {
+                            model.update(|m| m.method = method);
+                        }
+                    })
                 />
                 <ChoiceSelect
                     label="Test"
@@ -90,8 +92,12 @@ pub fn ModelPane(
                         ("z".to_owned(), "z (normal)".to_owned()),
                         ("knha".to_owned(), "Knapp–Hartung (t and F)".to_owned()),
                     ]
-                    value=Signal::derive(move || session.with(|s| s.test.clone()))
-                    on_pick=Callback::new(move |v| session.update(|s| s.test = v))
+                    value=Signal::derive(move || model.with(|m| m.test.metafor_name().to_owned()))
+                    on_pick=Callback::new(move |v: String| {
+                        if let Some(test) = Test::from_metafor_name(&v) {
+                            model.update(|m| m.test = test);
+                        }
+                    })
                 />
                 <label class="field field--narrow">
                     <span>"Confidence level (%)"</span>
@@ -101,11 +107,11 @@ pub fn ModelPane(
                         max="99.9"
                         step="0.5"
                         data-testid="model-level"
-                        prop:value=move || session.with(|s| s.level.to_string())
+                        prop:value=move || model.with(|m| m.level.to_string())
                         on:change=move |ev| {
                             if let Ok(v) = event_target_value(&ev).parse::<f64>() {
                                 if v > 0.0 && v < 100.0 {
-                                    session.update(|s| s.level = v);
+                                    model.update(|m| m.level = v);
                                 }
                             }
                         }
@@ -122,7 +128,7 @@ pub fn ModelPane(
                             .get()
                             .into_iter()
                             .map(|(column, text)| {
-                                view! { <ModeratorRow session=session table=table analysis=analysis column=column text=text /> }
+                                view! { <ModeratorRow page=page column=column text=text /> }
                             })
                             .collect_view()
                     }}
@@ -141,7 +147,7 @@ pub fn ModelPane(
                         }
                         on:click=move |_| {
                             let (a, b) = (first.get(), second.get());
-                            session.update(|s| s.add_interaction(&a, &b));
+                            model.update(|m| m.add_interaction(&a, &b));
                         }
                     >
                         "Add"
@@ -157,18 +163,18 @@ pub fn ModelPane(
                     spellcheck="false"
                     placeholder="intercept only"
                     data-testid="model-formula"
-                    prop:value=move || session.with(|s| s.formula.clone())
+                    prop:value=move || model.with(|m| m.formula.clone())
                     on:change=move |ev| {
                         let v = event_target_value(&ev);
-                        session.update(|s| s.formula = v);
+                        model.update(|m| m.formula = v);
                     }
                 />
             </label>
             {move || formula_error().map(|e| view! { <p class="message message--error" role="alert">{e}</p> })}
             <ul class="terms" aria-label="Terms in the model">
                 {move || {
-                    session
-                        .with(Session::terms)
+                    model
+                        .with(|m| m.terms())
                         .into_iter()
                         .map(|term| {
                             let label = term.clone();
@@ -179,7 +185,7 @@ pub fn ModelPane(
                                         type="button"
                                         class="term__remove"
                                         aria-label=format!("Remove {term}")
-                                        on:click=move |_| session.update(|s| s.remove_term(&label))
+                                        on:click=move |_| model.update(|m| m.remove_term(&label))
                                     >
                                         "×"
                                     </button>
@@ -218,37 +224,32 @@ fn InteractionSide(
 /// One candidate moderator: in or out of the model, numeric or categorical, its reference
 /// level, and whether it is a study-level average of patient characteristics.
 #[component]
-fn ModeratorRow(
-    session: RwSignal<Session>,
-    table: Memo<Result<Table, String>>,
-    analysis: Memo<AnalysisResult>,
-    column: String,
-    text: bool,
-) -> impl IntoView {
+fn ModeratorRow(page: Page, column: String, text: bool) -> impl IntoView {
     let col = StoredValue::new(column.clone());
-    let checked = move || session.with(|s| col.with_value(|c| s.has_moderator(c)));
+    let model = page.model;
+    let checked = move || model.with(|m| col.with_value(|c| m.has_moderator(c)));
     let categorical = move || {
-        text || session.with(|s| {
-            table.with(|t| {
+        text || model.with(|m| {
+            page.table.with(|t| {
                 t.as_ref()
-                    .is_ok_and(|t| col.with_value(|c| s.is_categorical(c, t)))
+                    .is_ok_and(|t| col.with_value(|c| m.is_categorical(c, t)))
             })
         })
     };
     let levels = move || {
-        let rows: Vec<usize> = analysis.with(|a| {
-            a.as_ref()
-                .map(|a| a.studies.rows.clone())
+        let rows: Vec<usize> = page.studies.with(|s| {
+            s.as_ref()
+                .map(|s| s.studies.rows.clone())
                 .unwrap_or_default()
         });
-        table.with(|t| {
+        page.table.with(|t| {
             t.as_ref()
                 .ok()
                 .and_then(|t| col.with_value(|c| factor_levels(t, c, &rows).ok()))
                 .unwrap_or_default()
         })
     };
-    let reference = move || session.with(|s| col.with_value(|c| s.references.get(c).cloned()));
+    let reference = move || model.with(|m| col.with_value(|c| m.references.get(c).cloned()));
     view! {
         <li class="moderator">
             <label class="check">
@@ -259,7 +260,7 @@ fn ModeratorRow(
                     on:change=move |ev| {
                         let on = event_target_checked(&ev);
                         let cat = categorical();
-                        session.update(|s| col.with_value(|c| s.set_moderator(c, on, cat)));
+                        model.update(|m| col.with_value(|c| m.set_moderator(c, on, cat)));
                     }
                 />
                 <span class="moderator__name">{column.clone()}</span>
@@ -272,7 +273,7 @@ fn ModeratorRow(
                     prop:checked=categorical
                     on:change=move |ev| {
                         let on = event_target_checked(&ev);
-                        session.update(|s| col.with_value(|c| s.set_categorical(c, on)));
+                        model.update(|m| col.with_value(|c| m.set_categorical(c, on)));
                     }
                 />
                 "categorical"
@@ -284,9 +285,9 @@ fn ModeratorRow(
                         data-testid=col.with_value(|c| format!("ref-{c}"))
                         on:change=move |ev| {
                             let v = event_target_value(&ev);
-                            session.update(|s| {
+                            model.update(|m| {
                                 col.with_value(|c| {
-                                    s.references.insert(c.clone(), v);
+                                    m.references.insert(c.clone(), v);
                                 })
                             });
                         }
@@ -309,12 +310,12 @@ fn ModeratorRow(
                 <input
                     type="checkbox"
                     data-testid=format!("avg-{column}")
-                    prop:checked=move || session.with(|s| col.with_value(|c| s.is_average(c)))
+                    prop:checked=move || page.averages.with(|a| col.with_value(|c| is_average(a, c)))
                     on:change=move |ev| {
                         let on = event_target_checked(&ev);
-                        session.update(|s| {
+                        page.averages.update(|a| {
                             col.with_value(|c| {
-                                s.averages.insert(c.clone(), on);
+                                a.insert(c.clone(), on);
                             })
                         });
                     }

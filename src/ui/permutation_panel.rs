@@ -1,5 +1,7 @@
 //! The permutation test on demand (Higgins & Thompson, 2004): run in small slices between
-//! which the browser can paint and handle input, with a progress bar and a cancel button.
+//! which the browser can paint and handle input, with a progress bar and a cancel button. A
+//! run belongs to the fit it started from: when the analysis changes (the panel is replaced)
+//! the run stops.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -7,10 +9,11 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::data::analysis::Analysis;
+use crate::analysis::Fitted;
+use crate::format;
 use crate::stats::{PermutationResult, PermutationSettings};
 
-use crate::format;
+use super::page::timed;
 
 /// Permutations per run, metafor's default for `permutest`.
 const ITERATIONS: usize = 1000;
@@ -31,15 +34,22 @@ enum State {
 /// The permutation-test panel for one analysis.
 #[component]
 pub fn PermutationPanel(
-    /// The fitted analysis to test.
-    analysis: Arc<Analysis>,
+    /// The fitted model to test.
+    fitted: Arc<Fitted>,
 ) -> impl IntoView {
     let state = RwSignal::new(State::Idle);
     // Bumped to cancel: a running loop stops when the generation it started with is gone.
     let generation = Arc::new(AtomicU64::new(0));
-    let has_moderators = analysis.report.p > 1 || !analysis.design.intercept;
-    let names: Vec<String> = analysis
-        .report
+    {
+        // The panel is replaced when the analysis changes: its run must not go on refitting.
+        let generation = generation.clone();
+        on_cleanup(move || {
+            generation.fetch_add(1, Ordering::Relaxed);
+        });
+    }
+    let has_moderators = fitted.summary.has_moderators();
+    let names: Vec<String> = fitted
+        .summary
         .coefficients
         .iter()
         .map(|c| c.name.clone())
@@ -47,13 +57,13 @@ pub fn PermutationPanel(
 
     let start = {
         let generation = generation.clone();
-        let analysis = analysis.clone();
+        let fitted = fitted.clone();
         move |_| {
             let settings = PermutationSettings {
                 iterations: ITERATIONS,
                 seed: SEED,
             };
-            let mut test = match analysis.fit.permutation_test(settings) {
+            let mut test = match fitted.fit.permutation_test(settings) {
                 Ok(t) => t,
                 Err(e) => {
                     state.set(State::Failed(e.to_string()));
@@ -69,7 +79,7 @@ pub fn PermutationPanel(
                         return;
                     }
                     let started = now();
-                    let progress = match test.step(batch) {
+                    let progress = match timed("permutation-slice", || test.step(batch)) {
                         Ok(p) => p,
                         Err(e) => {
                             state.set(State::Failed(e.to_string()));

@@ -1,118 +1,118 @@
-//! The Plots pane: forest, bubble, funnel and heterogeneity pictures of the current analysis,
-//! redrawn whenever it changes. Plot inputs come from `plots::inputs`; this pane only holds the
-//! user's plot options.
+//! The Plots pane: forest, bubble, funnel and heterogeneity pictures of the current analysis.
+//! The plot options are their own signal: changing one redraws from the analysis records (and
+//! asks for a derived analysis — subgroups, the fitted line along a moderator, Egger's test —
+//! only when that plot shows it), never refits the model.
 
 use leptos::prelude::*;
 
-use crate::data::analysis::Analysis;
+use crate::analysis::Analysis;
+use crate::app::{ForestSort, PlotTab};
 use crate::data::effect_size::Measure;
 use crate::data::parse::ColumnKind;
-use crate::data::session::Session;
+use crate::format;
 use crate::plots::inputs::{self, ModeratorPlot};
 use crate::plots::{Figure, ForestOrder};
 
-use super::app::AnalysisResult;
+use super::page::Page;
 use super::PlotCanvas;
-use crate::format;
 
-/// The plots the pane offers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Tab {
-    Forest,
-    Moderator,
-    Funnel,
-    Heterogeneity,
+/// The plots the pane offers, in tab order, with their titles.
+const TABS: [(PlotTab, &str); 4] = [
+    (PlotTab::Forest, "Forest"),
+    (PlotTab::Moderator, "Bubble"),
+    (PlotTab::Funnel, "Funnel"),
+    (PlotTab::Heterogeneity, "Heterogeneity"),
+];
+
+fn title(tab: PlotTab) -> &'static str {
+    TABS.iter()
+        .find(|(t, _)| *t == tab)
+        .map_or("Forest", |(_, title)| title)
 }
 
-impl Tab {
-    const ALL: [Tab; 4] = [Tab::Forest, Tab::Moderator, Tab::Funnel, Tab::Heterogeneity];
-
-    fn title(self) -> &'static str {
-        match self {
-            Tab::Forest => "Forest",
-            Tab::Moderator => "Bubble",
-            Tab::Funnel => "Funnel",
-            Tab::Heterogeneity => "Heterogeneity",
+/// The figure of the tab shown, from the analysis and the derived analyses the tab asks for.
+fn figure(page: Page, a: &Analysis, measure: Option<Measure>) -> Result<Figure, String> {
+    let tab = page.plots.with(|p| p.tab);
+    match tab {
+        PlotTab::Forest => {
+            let order = match page.plots.with(|p| p.sort.clone()) {
+                ForestSort::Input => ForestOrder::Input,
+                ForestSort::Effect => ForestOrder::Effect,
+                ForestSort::Weight => ForestOrder::Weight,
+                ForestSort::Column(_) => ForestOrder::Moderator(
+                    page.sort_values
+                        .get()
+                        .unwrap_or(Ok(Vec::new()))
+                        .map_err(|e| e.to_string())?,
+                ),
+            };
+            let groups = page
+                .subgroups
+                .get()
+                .transpose()
+                .map_err(|e| e.to_string())?;
+            Ok(Figure::Forest(inputs::forest(
+                a,
+                measure,
+                order,
+                groups.as_deref(),
+            )))
         }
+        PlotTab::Moderator => {
+            let curve = page.curve.get().ok_or_else(|| {
+                "Add a moderator in the Model pane to see the effect sizes plotted against it."
+                    .to_owned()
+            })?;
+            let curve = curve.map_err(|e| e.to_string())?;
+            Ok(match inputs::moderator(a, &curve, measure) {
+                ModeratorPlot::Bubble(b) => Figure::Bubble(b),
+                ModeratorPlot::Categories(c) => Figure::Categories(c),
+            })
+        }
+        PlotTab::Funnel => {
+            let contours = page.plots.with(|p| p.contours);
+            let egger = page.egger.get();
+            Ok(Figure::Funnel(inputs::funnel(
+                a,
+                measure,
+                egger.as_deref(),
+                contours,
+            )))
+        }
+        PlotTab::Heterogeneity => Ok(Figure::Heterogeneity(inputs::heterogeneity(a))),
     }
-}
-
-/// How the forest plot's rows are sorted; `Moderator` names a column.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Sort {
-    Input,
-    Effect,
-    Weight,
-    Moderator(String),
 }
 
 /// The Plots pane.
 #[component]
 pub fn PlotsPane(
-    /// The whole state.
-    session: RwSignal<Session>,
-    /// The current analysis.
-    analysis: Memo<AnalysisResult>,
-    /// The study highlighted in every plot and the table.
-    highlight: RwSignal<Option<usize>>,
+    /// The page.
+    page: Page,
 ) -> impl IntoView {
-    let tab = RwSignal::new(Tab::Forest);
-    let sort = RwSignal::new(Sort::Input);
-    let subgroup = RwSignal::new(None::<String>);
-    let moderator = RwSignal::new(None::<String>);
-    let contours = RwSignal::new(false);
-    let measure = Memo::new(move |_| {
-        session.with(|s| s.measure.as_deref().and_then(|m| m.parse::<Measure>().ok()))
-    });
-
+    let plots = page.plots;
+    let measure = Memo::new(move |_| page.columns.with(|c| c.measure));
     let figure = Memo::new(move |_| -> Result<Figure, String> {
         let m = measure.get();
-        analysis.with(|a| {
-            let a = a.as_ref().map_err(|_| "The model could not be fitted (see Results).".to_owned())?;
-            match tab.get() {
-                Tab::Forest => {
-                    let order = match sort.get() {
-                        Sort::Input => ForestOrder::Input,
-                        Sort::Effect => ForestOrder::Effect,
-                        Sort::Weight => ForestOrder::Weight,
-                        Sort::Moderator(c) => ForestOrder::Moderator(
-                            inputs::study_values(a, &c).map_err(|e| e.to_string())?,
-                        ),
-                    };
-                    inputs::forest(a, m, order, subgroup.get().as_deref())
-                        .map(Figure::Forest)
-                        .map_err(|e| e.to_string())
-                }
-                Tab::Moderator => {
-                    let column = moderator
-                        .get()
-                        .filter(|c| a.formula.as_ref().is_some_and(|f| f.columns().contains(&c.as_str())))
-                        .or_else(|| session.with(|s| inputs::default_bubble_column(a, s)))
-                        .ok_or_else(|| "Add a moderator in the Model pane to see the effect sizes plotted against it.".to_owned())?;
-                    session
-                        .with(|s| inputs::bubble(a, s, &column))
-                        .map(|p| match p {
-                            ModeratorPlot::Bubble(b) => Figure::Bubble(b),
-                            ModeratorPlot::Categories(c) => Figure::Categories(c),
-                        })
-                        .map_err(|e| e.to_string())
-                }
-                Tab::Funnel => inputs::funnel(a, m, contours.get())
-                    .map(Figure::Funnel)
-                    .map_err(|e| e.to_string()),
-                Tab::Heterogeneity => Ok(Figure::Heterogeneity(inputs::heterogeneity(a))),
-            }
+        page.analysis.with(|a| {
+            let a = a
+                .as_ref()
+                .map_err(|_| "The model could not be fitted (see Results).".to_owned())?;
+            figure(page, a, m)
         })
     });
     // A memo: every study's hidden list entry and tooltip read it, so it is computed once.
     let details = Memo::new(move |_| {
         let m = measure.get();
-        analysis.with(|a| a.as_ref().map(|a| study_details(a, m)).unwrap_or_default())
+        page.analysis.with(|a| {
+            page.table.with(|t| match (a, t) {
+                (Ok(a), Ok(t)) => study_details(a, t, m),
+                _ => Vec::new(),
+            })
+        })
     });
     let columns = move || {
-        analysis.with(|a| match a {
-            Ok(a) => a
-                .table
+        page.table.with(|t| match t {
+            Ok(t) => t
                 .columns
                 .iter()
                 .filter(|c| c.kind != ColumnKind::Empty)
@@ -122,12 +122,11 @@ pub fn PlotsPane(
         })
     };
     let model_columns = move || {
-        analysis.with(|a| {
+        page.analysis.with(|a| {
             a.as_ref()
-                .ok()
-                .and_then(|a| a.formula.as_ref())
-                .map(|f| {
-                    f.columns()
+                .map(|a| {
+                    a.model
+                        .columns()
                         .into_iter()
                         .map(str::to_owned)
                         .collect::<Vec<_>>()
@@ -135,38 +134,40 @@ pub fn PlotsPane(
                 .unwrap_or_default()
         })
     };
+    let tab = move || plots.with(|p| p.tab);
 
     view! {
         <section class="card pane card--wide" aria-labelledby="plots-title">
             <h2 id="plots-title">"4 · Plots"</h2>
             <div class="tabs" role="tablist">
-                {Tab::ALL
+                {TABS
                     .into_iter()
-                    .map(|t| view! {
+                    .map(|(t, name)| view! {
                         <button
                             type="button"
                             role="tab"
-                            aria-selected=move || (tab.get() == t).to_string()
-                            data-testid=format!("tab-{}", t.title().to_lowercase())
-                            on:click=move |_| tab.set(t)
+                            aria-selected=move || (tab() == t).to_string()
+                            data-testid=format!("tab-{}", name.to_lowercase())
+                            on:click=move |_| plots.update(|p| p.tab = t)
                         >
-                            {t.title()}
+                            {name}
                         </button>
                     })
                     .collect_view()}
             </div>
             <div class="plot-options">
-                <Show when=move || tab.get() == Tab::Forest>
+                <Show when=move || tab() == PlotTab::Forest>
                     <label class="field field--inline">
                         <span>"Sort by "</span>
                         <select data-testid="forest-sort" on:change=move |ev| {
                             let v = event_target_value(&ev);
-                            sort.set(match v.as_str() {
-                                "effect" => Sort::Effect,
-                                "weight" => Sort::Weight,
-                                "" | "input" => Sort::Input,
-                                column => Sort::Moderator(column.to_owned()),
-                            });
+                            let sort = match v.as_str() {
+                                "effect" => ForestSort::Effect,
+                                "weight" => ForestSort::Weight,
+                                "" | "input" => ForestSort::Input,
+                                column => ForestSort::Column(column.to_owned()),
+                            };
+                            plots.update(|p| p.sort = sort);
                         }>
                             <option value="input">"input order"</option>
                             <option value="effect">"effect size"</option>
@@ -180,7 +181,7 @@ pub fn PlotsPane(
                         <span>"Subgroups "</span>
                         <select data-testid="forest-subgroup" on:change=move |ev| {
                             let v = event_target_value(&ev);
-                            subgroup.set((!v.is_empty()).then_some(v));
+                            plots.update(|p| p.subgroup = (!v.is_empty()).then_some(v));
                         }>
                             <option value="">"none"</option>
                             {move || columns().into_iter().filter(|(_, text)| *text).map(|(c, _)| view! {
@@ -189,27 +190,34 @@ pub fn PlotsPane(
                         </select>
                     </label>
                 </Show>
-                <Show when=move || tab.get() == Tab::Moderator>
+                <Show when=move || tab() == PlotTab::Moderator>
                     <label class="field field--inline">
                         <span>"Moderator "</span>
                         <select data-testid="bubble-moderator" on:change=move |ev| {
                             let v = event_target_value(&ev);
-                            moderator.set((!v.is_empty()).then_some(v));
+                            plots.update(|p| p.moderator = (!v.is_empty()).then_some(v));
                         }>
-                            {move || model_columns().into_iter().map(|c| {
-                                let selected = moderator.with(|m| m.as_deref() == Some(c.as_str()));
-                                view! { <option value=c.clone() selected=selected>{c.clone()}</option> }
-                            }).collect_view()}
+                            // The menu shows the moderator the plot draws, whichever was chosen.
+                            {move || {
+                                let drawn = page.moderator.get();
+                                model_columns().into_iter().map(|c| {
+                                    let selected = drawn.as_deref() == Some(c.as_str());
+                                    view! { <option value=c.clone() selected=selected>{c.clone()}</option> }
+                                }).collect_view()
+                            }}
                         </select>
                     </label>
                 </Show>
-                <Show when=move || tab.get() == Tab::Funnel>
+                <Show when=move || tab() == PlotTab::Funnel>
                     <label class="check">
                         <input
                             type="checkbox"
                             data-testid="funnel-contours"
-                            prop:checked=move || contours.get()
-                            on:change=move |ev| contours.set(event_target_checked(&ev))
+                            prop:checked=move || plots.with(|p| p.contours)
+                            on:change=move |ev| {
+                                let on = event_target_checked(&ev);
+                                plots.update(|p| p.contours = on);
+                            }
                         />
                         "contour-enhanced (p < .10, .05, .01)"
                     </label>
@@ -220,9 +228,9 @@ pub fn PlotsPane(
                     <PlotCanvas
                         figure=f
                         details=details
-                        highlight=highlight
+                        highlight=page.highlight
                         name="plot"
-                        description=Signal::derive(move || format!("{} plot of the current analysis", tab.get().title()))
+                        description=Signal::derive(move || format!("{} plot of the current analysis", title(tab())))
                     />
                 }
                 .into_any(),
@@ -237,34 +245,31 @@ pub fn PlotsPane(
 
 /// What the tooltip says about each study: label, effect with its weight in the model, and the
 /// moderators' values.
-fn study_details(analysis: &Analysis, measure: Option<Measure>) -> Vec<Vec<String>> {
-    let fit = &analysis.fit;
-    let total: f64 = fit.weights.iter().sum();
-    let columns: Vec<&str> = analysis
-        .formula
-        .as_ref()
-        .map(|f| f.columns())
-        .unwrap_or_default();
+fn study_details(
+    analysis: &Analysis,
+    table: &crate::data::parse::Table,
+    measure: Option<Measure>,
+) -> Vec<Vec<String>> {
+    let weights = &analysis.summary.weights;
+    let total: f64 = weights.iter().sum();
+    let columns = analysis.model.columns();
+    let studies = analysis.studies();
     let tf = |x: f64| measure.map_or(x, |m| m.back_transform(x));
     let name = measure.map_or("effect", Measure::reading_label);
-    analysis
-        .studies
+    studies
         .labels
         .iter()
         .enumerate()
         .map(|(i, label)| {
             let mut lines = vec![
                 label.clone(),
-                format!("{name}: {}", format::fixed(tf(analysis.studies.yi[i]), 3)),
-                format!("variance: {}", format::number(analysis.studies.vi[i])),
-                format!(
-                    "weight: {}",
-                    format::percent(100.0 * fit.weights[i] / total)
-                ),
+                format!("{name}: {}", format::fixed(tf(studies.yi[i]), 3)),
+                format!("variance: {}", format::number(studies.vi[i])),
+                format!("weight: {}", format::percent(100.0 * weights[i] / total)),
             ];
-            let row = analysis.studies.rows[i];
+            let row = studies.rows[i];
             for c in &columns {
-                if let Ok(col) = analysis.table.column(c) {
+                if let Ok(col) = table.column(c) {
                     lines.push(format!("{c}: {}", col.cell(row)));
                 }
             }

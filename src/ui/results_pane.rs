@@ -2,55 +2,49 @@
 //! predicted effect (on the scale people read), plain-language readings and warnings. It is
 //! recomputed on every change: there is no Run button.
 
-use std::collections::BTreeMap;
-
 use leptos::prelude::*;
 
-use crate::data::analysis::Analysis;
+use crate::analysis::record::Estimate;
+use crate::analysis::Analysis;
+use crate::app::is_average;
 use crate::data::effect_size::Measure;
-use crate::data::session::Session;
-use crate::plots::inputs::held_value;
-use crate::stats::Prediction;
-
-use super::app::AnalysisResult;
-use super::guidance::{readings, warnings};
-use super::PermutationPanel;
 use crate::format::{self, data_value};
+use crate::guidance::{readings, warnings};
+use crate::stats::Test;
+
+use super::page::Page;
+use super::PermutationPanel;
 
 /// The Results pane.
 #[component]
 pub fn ResultsPane(
-    /// The whole state.
-    session: RwSignal<Session>,
-    /// The current analysis.
-    analysis: Memo<AnalysisResult>,
+    /// The page.
+    page: Page,
 ) -> impl IntoView {
-    let measure = Signal::derive(move || {
-        session.with(|s| s.measure.as_deref().and_then(|m| m.parse::<Measure>().ok()))
-    });
+    let measure = Signal::derive(move || page.columns.with(|c| c.measure));
     view! {
         <section class="card pane" aria-labelledby="results-title" aria-live="polite">
             <h2 id="results-title">"3 · Results"</h2>
-            {move || match analysis.get() {
+            {move || match page.analysis.get() {
                 Err(message) => view! {
                     <p class="message message--error" role="alert" data-testid="analysis-error">{message.to_string()}</p>
                 }
                 .into_any(),
                 Ok(a) => {
                     let averages: Vec<String> = a
-                        .formula
-                        .as_ref()
-                        .map(|f| f.columns().into_iter().map(str::to_owned).collect::<Vec<_>>())
-                        .unwrap_or_default()
+                        .model
+                        .columns()
                         .into_iter()
-                        .filter(|c| session.with_untracked(|s| s.is_average(c)))
+                        .filter(|c| page.averages.with_untracked(|s| is_average(s, c)))
+                        .map(str::to_owned)
                         .collect();
                     let m = measure.get();
+                    let fitted = page.fitted.get_untracked().ok();
                     view! {
                         <Summary analysis=a.clone() measure=m />
                         <Coefficients analysis=a.clone() />
                         <Heterogeneity analysis=a.clone() />
-                        <PredictAt session=session analysis=a.clone() measure=m />
+                        <PredictAt page=page analysis=a.clone() measure=m />
                         <ul class="readings" data-testid="readings">
                             {readings(&a, m).into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}
                         </ul>
@@ -66,7 +60,7 @@ pub fn ResultsPane(
                                 })
                                 .collect_view()}
                         </div>
-                        <PermutationPanel analysis=a />
+                        {fitted.map(|f| view! { <PermutationPanel fitted=f /> })}
                     }
                     .into_any()
                 }
@@ -84,25 +78,23 @@ fn Num(value: f64, #[prop(optional)] decimals: Option<usize>) -> impl IntoView {
 
 /// k, the model, and for intercept-only models the pooled effect on the reading scale.
 #[component]
-fn Summary(analysis: std::sync::Arc<Analysis>, measure: Option<Measure>) -> impl IntoView {
-    let r = &analysis.report;
-    let fixed = analysis.fit.spec.method.is_fixed();
-    let model = if fixed {
+fn Summary(analysis: Analysis, measure: Option<Measure>) -> impl IntoView {
+    let r = &analysis.summary;
+    let method = r.spec.method.metafor_name();
+    let model = if r.spec.method.is_fixed() {
         "common-effect model".to_owned()
-    } else if r.p > 1 || !analysis.design.intercept {
-        format!("mixed-effects meta-regression ({})", r.method)
+    } else if r.has_moderators() {
+        format!("mixed-effects meta-regression ({method})")
     } else {
-        format!("random-effects model ({})", r.method)
+        format!("random-effects model ({method})")
     };
-    let test = if r.test == "knha" {
-        "Knapp–Hartung"
-    } else {
-        "z"
+    let test = match r.spec.test {
+        Test::KnappHartung => "Knapp–Hartung",
+        _ => "z",
     };
-    let pooled = (r.p == 1 && analysis.design.intercept)
-        .then(|| analysis.prediction.clone())
-        .flatten()
-        .map(|p| view! { <PooledEffect prediction=p measure=measure level=analysis.fit.spec.level title="Pooled" /> });
+    let pooled = r
+        .pooled
+        .map(|p| view! { <PooledEffect prediction=p measure=measure level=r.spec.level fixed=r.spec.method.is_fixed() title="Pooled" /> });
     view! {
         <p class="summary" data-testid="summary">
             <span data-testid="stat-k" data-value=r.k>{format!("k = {} studies", r.k)}</span>
@@ -116,9 +108,11 @@ fn Summary(analysis: std::sync::Arc<Analysis>, measure: Option<Measure>) -> impl
 /// read on another scale (a risk ratio, not a log risk ratio).
 #[component]
 fn PooledEffect(
-    prediction: Prediction,
+    prediction: Estimate,
     measure: Option<Measure>,
     level: f64,
+    /// Whether τ² is fixed at 0, so that there is no prediction interval.
+    fixed: bool,
     /// "Pooled" or "Predicted".
     title: &'static str,
 ) -> impl IntoView {
@@ -137,7 +131,7 @@ fn PooledEffect(
                 " to "
                 <Num value=tf(prediction.ci_upper) decimals=2 />
             </div>
-            {prediction.pi_lower.is_finite().then(|| view! {
+            {(!fixed && prediction.pi_lower.is_finite()).then(|| view! {
                 <div class="pooled__pi">
                     {format!("{pct} prediction interval ")}
                     <Num value=tf(prediction.pi_lower) decimals=2 />
@@ -151,10 +145,13 @@ fn PooledEffect(
 
 /// The coefficient table, one row per term.
 #[component]
-fn Coefficients(analysis: std::sync::Arc<Analysis>) -> impl IntoView {
-    let r = &analysis.report;
-    let stat = if r.test == "knha" { "t" } else { "z" };
-    let level = format!("{:.0} % CI", analysis.fit.spec.level * 100.0);
+fn Coefficients(analysis: Analysis) -> impl IntoView {
+    let r = &analysis.summary;
+    let stat = match r.spec.test {
+        Test::KnappHartung => "t",
+        _ => "z",
+    };
+    let level = format!("{:.0} % CI", r.spec.level * 100.0);
     let rows = r
         .coefficients
         .iter()
@@ -171,16 +168,17 @@ fn Coefficients(analysis: std::sync::Arc<Analysis>) -> impl IntoView {
             }
         })
         .collect_view();
-    let qm = r.qm.map(|qm| {
-        let df = match r.qm_df2 {
-            Some(df2) => format!("F({}, {df2})", r.qm_df.unwrap_or_default()),
-            None => format!("χ²({})", r.qm_df.unwrap_or_default()),
+    let qm = r.moderators.as_ref().map(|test| {
+        let df = match test.df2 {
+            Some(df2) => format!("F({}, {df2})", test.df),
+            None => format!("χ²({})", test.df),
         };
+        let qm = test.statistic;
         view! {
             <p class="test-line" data-testid="stat-qm" data-value=data_value(Some(qm))>
                 {format!("Test of moderators: {df} = ")}
                 <Num value=qm decimals=2 />
-                {r.qm_p.map(|p| format!(", {}", format::p_clause(p))).unwrap_or_default()}
+                {format!(", {}", format::p_clause(test.p_value))}
             </p>
         }
     });
@@ -206,14 +204,22 @@ fn Coefficients(analysis: std::sync::Arc<Analysis>) -> impl IntoView {
 
 /// Heterogeneity figures with their Q-profile confidence intervals.
 #[component]
-fn Heterogeneity(analysis: std::sync::Arc<Analysis>) -> impl IntoView {
-    let r = analysis.report.clone();
+fn Heterogeneity(analysis: Analysis) -> impl IntoView {
+    let r = analysis.summary.clone();
     let ci = |c: Option<[f64; 2]>, decimals: usize| {
         c.map(|[lo, hi]| {
             view! { <span class="ci">" [" <Num value=lo decimals=decimals /> ", " <Num value=hi decimals=decimals /> "]"</span> }
         })
     };
-    let residual = if r.p > 1 || !analysis.design.intercept {
+    let bounds =
+        |pick: fn(&crate::analysis::HeterogeneityCi) -> crate::analysis::record::Bounds| {
+            r.intervals.as_ref().map(|ci| {
+                let b = pick(ci);
+                [b.lower, b.upper]
+            })
+        };
+    let (tau2_ci, i2_ci, h2_ci) = (bounds(|c| c.tau2), bounds(|c| c.i2), bounds(|c| c.h2));
+    let residual = if r.has_moderators() {
         "Residual heterogeneity"
     } else {
         "Heterogeneity"
@@ -223,7 +229,7 @@ fn Heterogeneity(analysis: std::sync::Arc<Analysis>) -> impl IntoView {
         <dl class="stats">
             <div data-testid="stat-tau2" data-value=data_value(Some(r.tau2))>
                 <dt>"τ² (between-study variance)"</dt>
-                <dd><Num value=r.tau2 />{ci(r.tau2_ci, 4)}
+                <dd><Num value=r.tau2 />{ci(tau2_ci, 4)}
                     {r.tau2_se.map(|se| view! { <span class="se">" SE " <Num value=se /></span> })}
                 </dd>
             </div>
@@ -233,11 +239,11 @@ fn Heterogeneity(analysis: std::sync::Arc<Analysis>) -> impl IntoView {
             </div>
             <div data-testid="stat-i2" data-value=data_value(Some(r.i2))>
                 <dt>"I²"</dt>
-                <dd><Num value=r.i2 decimals=2 />" %"{ci(r.i2_ci, 2)}</dd>
+                <dd><Num value=r.i2 decimals=2 />" %"{ci(i2_ci, 2)}</dd>
             </div>
             <div data-testid="stat-h2" data-value=data_value(Some(r.h2))>
                 <dt>"H²"</dt>
-                <dd><Num value=r.h2 />{ci(r.h2_ci, 4)}</dd>
+                <dd><Num value=r.h2 />{ci(h2_ci, 4)}</dd>
             </div>
             <div data-testid="stat-qe" data-value=data_value(Some(r.qe))>
                 <dt>{if r.p > 1 { "QE (residual)" } else { "Q" }}</dt>
@@ -258,55 +264,37 @@ fn Heterogeneity(analysis: std::sync::Arc<Analysis>) -> impl IntoView {
 }
 
 /// With moderators: the predicted effect at moderator values the user chooses (numbers start
-/// at the mean of the studies in the model, factors at their reference level).
+/// at the mean of the studies in the model, factors at their reference level). The values are
+/// part of the model's state, so they survive a re-analysis and reach the R script.
 #[component]
-fn PredictAt(
-    session: RwSignal<Session>,
-    analysis: std::sync::Arc<Analysis>,
-    measure: Option<Measure>,
-) -> impl IntoView {
-    let Some(formula) = analysis.formula.clone() else {
+fn PredictAt(page: Page, analysis: Analysis, measure: Option<Measure>) -> impl IntoView {
+    if analysis.model.encoding.is_none() {
         return ().into_any();
-    };
-    let columns: Vec<String> = formula.columns().into_iter().map(str::to_owned).collect();
-    let references = session.with_untracked(|s| s.references.clone());
-    // The form starts where the bubble plot holds moderators: mean or reference level.
-    let defaults: BTreeMap<String, String> = session.with_untracked(|s| {
-        columns
-            .iter()
-            .filter_map(|c| held_value(&analysis, s, &references, c).ok())
-            .map(|held| (held.column, held.value))
-            .collect()
-    });
-    let at = RwSignal::new(defaults);
-    let a = analysis.clone();
-    let prediction = Memo::new(move |_| {
-        at.with(|at| {
-            formula
-                .predictor_row(&a.table, &a.studies.rows, &references, at)
-                .map_err(|e| e.to_string())
-                .and_then(|x| a.fit.predict(&x).map_err(|e| e.to_string()))
-        })
-    });
-    let level = analysis.fit.spec.level;
+    }
+    let held = analysis.model.held.clone();
+    let level = analysis.summary.spec.level;
+    let fixed = analysis.summary.spec.method.is_fixed();
     view! {
         <h3>"Predicted effect"</h3>
         <div class="field-row predict" data-testid="predict-at">
-            {columns
+            {held
                 .into_iter()
-                .map(|c| {
-                    let name = c.clone();
+                .map(|h| {
+                    let (column, default) = (h.column, h.value);
+                    let name = column.clone();
                     view! {
                         <label class="field field--narrow">
-                            <span>{c.clone()}</span>
+                            <span>{column.clone()}</span>
                             <input
                                 type="text"
-                                data-testid=format!("predict-{c}")
-                                prop:value=move || at.with(|m| m.get(&name).cloned().unwrap_or_default())
+                                data-testid=format!("predict-{column}")
+                                prop:value=move || page.model.with(|m| {
+                                    m.predict_at.get(&name).cloned().unwrap_or_else(|| default.clone())
+                                })
                                 on:change=move |ev| {
                                     let v = event_target_value(&ev);
-                                    at.update(|m| {
-                                        m.insert(c.clone(), v);
+                                    page.model.update(|m| {
+                                        m.predict_at.insert(column.clone(), v);
                                     });
                                 }
                             />
@@ -315,9 +303,10 @@ fn PredictAt(
                 })
                 .collect_view()}
         </div>
-        {move || match prediction.get() {
-            Ok(p) => view! { <PooledEffect prediction=p measure=measure level=level title="Predicted" /> }.into_any(),
-            Err(e) => view! { <p class="message message--error">{e}</p> }.into_any(),
+        {move || match page.prediction.get() {
+            Ok(Some(p)) => view! { <PooledEffect prediction=p.estimate measure=measure level=level fixed=fixed title="Predicted" /> }.into_any(),
+            Ok(None) => ().into_any(),
+            Err(e) => view! { <p class="message message--error">{e.to_string()}</p> }.into_any(),
         }}
     }
     .into_any()

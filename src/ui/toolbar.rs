@@ -2,24 +2,22 @@
 
 use leptos::prelude::*;
 
+use crate::analysis::r_script::r_script;
+use crate::app::{storage, PageState};
 use crate::data::export;
-use crate::data::session::Session;
 
-use super::app::AnalysisResult;
 use super::download::download_text as download;
-use super::storage;
+use super::page::Page;
 
 /// The toolbar under the masthead.
 #[component]
 pub fn Toolbar(
-    /// The whole state.
-    session: RwSignal<Session>,
-    /// The current analysis.
-    analysis: Memo<AnalysisResult>,
+    /// The page.
+    page: Page,
 ) -> impl IntoView {
     let link = RwSignal::new(None::<String>);
     let share = move |_| {
-        let url = session.with(storage::share_url);
+        let url = storage::share_url(&page.state_untracked());
         if let Some(url) = &url {
             // Copying can be refused (permissions); the link is also shown to copy by hand.
             let _ = window().navigator().clipboard().write_text(url);
@@ -27,29 +25,37 @@ pub fn Toolbar(
         link.set(url);
     };
     let export_json = move |_| {
-        analysis.with(|a| {
+        page.analysis.with_untracked(|a| {
             if let Ok(a) = a {
                 download(
                     "meridian-results.json",
                     "application/json",
-                    &export::results_json(&a.report),
+                    &export::results_json(&a.fit_report()),
                 );
             }
         })
     };
     let export_csv = move |_| {
-        analysis.with(|a| {
+        page.analysis.with_untracked(|a| {
             if let Ok(a) = a {
                 download(
                     "meridian-results.csv",
                     "text/csv",
-                    &export::results_csv(&a.report),
+                    &export::results_csv(&a.fit_report()),
                 );
             }
         })
     };
     let export_r = move |_| {
-        session.with(|s| download("meridian-analysis.R", "text/plain", &export::r_script(s)))
+        let state = page.state_untracked();
+        let (table, analysis) = (page.table.get_untracked(), page.analysis.get_untracked());
+        let text = &state.data.text;
+        let script = match (state.spec(), &table, &analysis) {
+            (Ok(spec), Ok(t), Ok(a)) => r_script(text, Ok((t, a, &spec))),
+            (Err(e), _, _) => r_script(text, Err(&e)),
+            (_, Err(e), _) | (_, _, Err(e)) => r_script(text, Err(e)),
+        };
+        download("meridian-analysis.R", "text/plain", &script);
     };
     let start_over = move |_| {
         let confirmed = window()
@@ -60,10 +66,10 @@ pub fn Toolbar(
         if confirmed {
             storage::clear();
             link.set(None);
-            session.set(Session::default());
+            page.edit(|s| *s = PageState::default());
         }
     };
-    let no_results = move || analysis.with(Result::is_err);
+    let no_results = move || page.analysis.with(Result::is_err);
 
     view! {
         <nav class="toolbar" aria-label="Analysis actions">

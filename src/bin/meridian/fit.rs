@@ -6,7 +6,7 @@ use std::ops::ControlFlow;
 
 use lexopt::prelude::*;
 
-use meridian::data::analysis::{analyse, AnalysisError, AnalysisSpec};
+use meridian::analysis::{analyse, AnalysisError, AnalysisSpec};
 use meridian::data::export::results_json;
 use meridian::data::formula::FormulaError;
 use meridian::data::roles::RolesError;
@@ -106,10 +106,11 @@ pub fn failure(e: AnalysisError, file: &str) -> Failure {
 pub fn run(o: &FitOptions) -> Result<String, Failure> {
     let file = o.file.to_string_lossy().into_owned();
     let text = read_input(&o.file)?;
-    let analysis = analyse(&text, &o.spec).map_err(|e| failure(e, &file))?;
-    let mut report = analysis.report;
+    let run = analyse(&text, &o.spec).map_err(|e| failure(e, &file))?;
+    let mut report = run.analysis.fit_report();
     if let Some(settings) = o.permutations {
-        let result = analysis
+        let result = run
+            .fitted
             .fit
             .permutation_test(settings)
             .and_then(|test| test.run(|_| ControlFlow::Continue(())))
@@ -120,6 +121,6 @@ pub fn run(o: &FitOptions) -> Result<String, Failure> {
     Ok(if o.json {
         results_json(&report)
     } else {
-        readable(&report, &file)
+        readable(&report, &run.analysis.studies().excluded, &file)
     })
 }

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 
-use meridian::data::analysis::AnalysisSpec;
+use meridian::analysis::AnalysisSpec;
 use meridian::data::effect_size::{RawRole, UnknownMeasure};
 use meridian::stats::{Tau2Method, Test};
 

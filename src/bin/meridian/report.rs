@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use meridian::data::report::FitReport;
+use meridian::data::roles::{Excluded, Exclusion};
 use meridian::format::{p_relation, p_value};
 use meridian::stats::{Tau2Method, Test};
 
@@ -12,8 +13,8 @@ fn p_equals(p: Option<f64>) -> String {
     p.map_or_else(|| "= NA".to_owned(), p_relation)
 }
 
-/// A report like metafor's printout of an `rma` fit.
-pub fn readable(r: &FitReport, file: &str) -> String {
+/// A report like metafor's printout of an `rma` fit, with the rows `excluded` and why.
+pub fn readable(r: &FitReport, excluded: &[Excluded], file: &str) -> String {
     let mut s = String::new();
     let fixed = Tau2Method::from_metafor_name(&r.method).is_some_and(Tau2Method::is_fixed);
     let kind = match (fixed, r.p > 1 || r.qm.is_some()) {
@@ -23,14 +24,25 @@ pub fn readable(r: &FitReport, file: &str) -> String {
         (false, true) => "Mixed-Effects Model",
     };
     let _ = writeln!(s, "{kind} (k = {}; tau^2 estimator: {})\n", r.k, r.method);
-    if !r.excluded_rows.is_empty() {
-        let rows: Vec<String> = r.excluded_rows.iter().map(ToString::to_string).collect();
-        let _ = writeln!(
-            s,
-            "{file}: {} row(s) with missing values excluded (data rows {})\n",
-            rows.len(),
-            rows.join(", ")
-        );
+    if !excluded.is_empty() {
+        let rows: Vec<String> = excluded.iter().map(|e| e.row.to_string()).collect();
+        let missing_only = excluded
+            .iter()
+            .all(|e| matches!(e.reason, Exclusion::Missing { .. }));
+        if missing_only {
+            let _ = writeln!(
+                s,
+                "{file}: {} row(s) with missing values excluded (data rows {})\n",
+                rows.len(),
+                rows.join(", ")
+            );
+        } else {
+            let _ = writeln!(s, "{file}: {} row(s) excluded:", rows.len());
+            for e in excluded {
+                let _ = writeln!(s, "  data row {}: {}", e.row, e.reason);
+            }
+            s.push('\n');
+        }
     }
     if !fixed {
         let se = r

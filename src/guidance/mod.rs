@@ -1,13 +1,18 @@
-//! Plain-language readings of a fitted model and honest warnings about what it cannot show.
+//! Guidance: plain-language readings of a fitted model, honest warnings about what it cannot
+//! show, and the ecological-bias heuristic behind one of them ([`ecological`]).
 //!
 //! Pure functions of an [`Analysis`]: the results pane renders their sentences, and native
 //! tests check them without a browser.
 
-use crate::data::analysis::Analysis;
-use crate::data::effect_size::Measure;
-use crate::stats::Tau2Method;
+mod ecological;
 
+pub use ecological::is_study_level_average;
+
+use crate::analysis::Analysis;
+use crate::data::effect_size::Measure;
+use crate::data::roles::Exclusion;
 use crate::format;
+use crate::stats::{Tau2Method, Test};
 
 /// Below this many studies per moderator coefficient, meta-regression estimates are unstable
 /// and easily overfitted (Cochrane Handbook §10.11.5.1 suggests about ten).
@@ -42,13 +47,13 @@ fn i2_words(i2: f64) -> &'static str {
 
 /// The sentences that read the model to a person.
 pub fn readings(analysis: &Analysis, measure: Option<Measure>) -> Vec<String> {
-    let report = &analysis.report;
+    let report = &analysis.summary;
     let mut out = Vec::new();
-    let fixed = analysis.fit.spec.method.is_fixed();
-    let level = analysis.fit.spec.level * 100.0;
+    let fixed = report.spec.method.is_fixed();
+    let level = report.spec.level * 100.0;
 
-    if report.p == 1 && analysis.design.intercept {
-        if let Some(pred) = &report.prediction {
+    if analysis.intercept_only() {
+        if let Some(pred) = &report.pooled {
             let name = measure.map_or("effect", Measure::reading_label);
             let tf = |x: f64| measure.map_or(x, |m| m.back_transform(x));
             out.push(format!(
@@ -58,7 +63,8 @@ pub fn readings(analysis: &Analysis, measure: Option<Measure>) -> Vec<String> {
                 format::fixed(tf(pred.ci_lower), 2),
                 format::fixed(tf(pred.ci_upper), 2),
             ));
-            if let (Some(lo), Some(hi)) = (pred.pi_lower, pred.pi_upper) {
+            if !fixed {
+                let (lo, hi) = (pred.pi_lower, pred.pi_upper);
                 out.push(format!(
                     "The effect in a new study like these is expected between {} and {} \
                      ({level:.0} % prediction interval): this, not the CI, shows how much \
@@ -78,7 +84,7 @@ pub fn readings(analysis: &Analysis, measure: Option<Measure>) -> Vec<String> {
         ));
     }
 
-    if let (Some(qm), Some(p)) = (report.qm, report.qm_p) {
+    if let Some((qm, p)) = report.moderators.as_ref().map(|m| (m.statistic, m.p_value)) {
         let verdict = if p < 0.05 {
             "are associated with the effect sizes"
         } else {
@@ -109,10 +115,9 @@ pub fn readings(analysis: &Analysis, measure: Option<Measure>) -> Vec<String> {
 /// Warnings that apply to this analysis. `averages` lists the model's columns that are
 /// study-level averages of patient characteristics (mean age, baseline risk, …).
 pub fn warnings(analysis: &Analysis, averages: &[String]) -> Vec<Warning> {
-    let report = &analysis.report;
-    let fit = &analysis.fit;
+    let report = &analysis.summary;
     let mut out = Vec::new();
-    let moderators = report.p - usize::from(analysis.design.intercept);
+    let moderators = report.p - usize::from(report.intercept);
 
     if moderators > 0 && (report.k as f64) < STUDIES_PER_MODERATOR * moderators as f64 {
         out.push(Warning {
@@ -137,9 +142,7 @@ pub fn warnings(analysis: &Analysis, averages: &[String]) -> Vec<Warning> {
             ),
         });
     }
-    if fit.spec.test == crate::stats::Test::Z
-        && !fit.spec.method.is_fixed()
-        && report.k < FEW_STUDIES_FOR_Z
+    if report.spec.test == Test::Z && !report.spec.method.is_fixed() && report.k < FEW_STUDIES_FOR_Z
     {
         out.push(Warning {
             title: "z-tests with few studies".to_owned(),
@@ -150,7 +153,7 @@ pub fn warnings(analysis: &Analysis, averages: &[String]) -> Vec<Warning> {
             ),
         });
     }
-    if !fit.spec.method.is_fixed() && fit.tau2 == 0.0 {
+    if !report.spec.method.is_fixed() && report.tau2 == 0.0 {
         out.push(Warning {
             title: "τ² is on the boundary".to_owned(),
             text: "The estimate of the between-study variance is exactly 0: the studies vary \
@@ -159,7 +162,7 @@ pub fn warnings(analysis: &Analysis, averages: &[String]) -> Vec<Warning> {
                 .to_owned(),
         });
     }
-    if matches!(fit.spec.method, Tau2Method::Fe | Tau2Method::Ee)
+    if matches!(report.spec.method, Tau2Method::Fe | Tau2Method::Ee)
         && report.qe_p.is_some_and(|p| p < 0.1)
     {
         out.push(Warning {
@@ -169,18 +172,22 @@ pub fn warnings(analysis: &Analysis, averages: &[String]) -> Vec<Warning> {
                 .to_owned(),
         });
     }
-    let excluded = &analysis.studies.excluded;
+    let excluded = &analysis.studies().excluded;
     if !excluded.is_empty() {
         let rows: Vec<String> = excluded.iter().map(|e| e.row.to_string()).collect();
+        let plural = if excluded.len() == 1 { "" } else { "s" };
+        let missing_only = excluded
+            .iter()
+            .all(|e| matches!(e.reason, Exclusion::Missing { .. }));
+        let why = if missing_only {
+            "miss a value the model needs"
+        } else {
+            "miss a value the model needs or hold values no effect size can be computed from"
+        };
         out.push(Warning {
-            title: format!(
-                "{} row{} left out",
-                excluded.len(),
-                if excluded.len() == 1 { "" } else { "s" }
-            ),
+            title: format!("{} row{plural} left out", excluded.len()),
             text: format!(
-                "Data row{} {} miss a value the model needs (highlighted in the table).",
-                if excluded.len() == 1 { "" } else { "s" },
+                "Data row{plural} {} {why} (highlighted in the table, with the reason).",
                 rows.join(", ")
             ),
         });
@@ -191,10 +198,10 @@ pub fn warnings(analysis: &Analysis, averages: &[String]) -> Vec<Warning> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::analysis::{analyse, AnalysisSpec};
+    use crate::analysis::{analyse, AnalysisSpec};
     use crate::data::effect_size::RawRole;
     use crate::data::roles::Roles;
-    use crate::stats::{ModelSpec, Test};
+    use crate::stats::ModelSpec;
 
     const BCG: &str = include_str!("../../assets/examples/bcg.csv");
 
@@ -218,7 +225,7 @@ mod tests {
             },
             ..AnalysisSpec::default()
         };
-        analyse(BCG, &spec).expect("BCG analyses")
+        analyse(BCG, &spec).expect("BCG analyses").analysis
     }
 
     #[test]

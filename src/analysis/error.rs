@@ -1,0 +1,118 @@
+//! Why an analysis failed: the error of the layer that failed, which names line, row and
+//! column, wrapped so that the page and the command line report every stage the same way.
+
+use std::fmt;
+
+use crate::data::formula::FormulaError;
+use crate::data::parse::ParseError;
+use crate::data::roles::RolesError;
+use crate::stats::StatsError;
+
+/// Why an analysis failed.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum AnalysisError {
+    /// The text is not a readable table.
+    Parse(ParseError),
+    /// The columns do not give effect sizes, or no row can be used.
+    Roles(RolesError),
+    /// The formula does not parse, names an unknown column, or the prediction point is wrong.
+    Formula(FormulaError),
+    /// The model cannot be fitted.
+    Stats {
+        /// The engine's error.
+        error: StatsError,
+        /// 1-based line of the file of the study the error is about, if it is about one.
+        line: Option<u64>,
+        /// 1-based data row of that study.
+        row: Option<usize>,
+    },
+    /// Values to predict at were given for a model without moderators.
+    PredictionWithoutModerators {
+        /// The columns named.
+        columns: Vec<String>,
+    },
+    /// A picture along a moderator was asked of a model without moderators.
+    NoModerators,
+    /// A picture along a column the model's formula does not use was asked for.
+    NotAModerator {
+        /// The column asked for.
+        column: String,
+        /// The columns the formula uses.
+        moderators: Vec<String>,
+    },
+    /// A study's value of a categorical column is none of its levels (the table changed
+    /// after the analysis ran).
+    UnknownLevel {
+        /// The column.
+        column: String,
+        /// 1-based data row of the study.
+        row: usize,
+    },
+}
+
+impl fmt::Display for AnalysisError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Parse(e) => e.fmt(f),
+            Self::Roles(e) => e.fmt(f),
+            Self::Formula(e) => e.fmt(f),
+            Self::Stats {
+                error,
+                line: Some(line),
+                row: Some(row),
+            } => write!(f, "line {line} (data row {row}): {error}"),
+            Self::Stats { error, .. } => error.fmt(f),
+            Self::PredictionWithoutModerators { columns } => write!(
+                f,
+                "values to predict at were given for {} but the model has no moderators: expected a formula using them",
+                columns.join(", ")
+            ),
+            Self::NoModerators => f.write_str(
+                "the model has no moderators to plot against: expected a formula such as \"ablat\"",
+            ),
+            Self::NotAModerator { column, moderators } => write!(
+                f,
+                "\"{column}\" is not a moderator of the model: expected one of {}",
+                moderators.join(", ")
+            ),
+            Self::UnknownLevel { column, row } => write!(
+                f,
+                "data row {row} has a value of \"{column}\" that is none of its levels: run the analysis again"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for AnalysisError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Parse(e) => Some(e),
+            Self::Roles(e) => Some(e),
+            Self::Formula(e) => Some(e),
+            Self::Stats { error, .. } => Some(error),
+            Self::PredictionWithoutModerators { .. }
+            | Self::NoModerators
+            | Self::NotAModerator { .. }
+            | Self::UnknownLevel { .. } => None,
+        }
+    }
+}
+
+impl From<ParseError> for AnalysisError {
+    fn from(e: ParseError) -> Self {
+        Self::Parse(e)
+    }
+}
+
+impl From<RolesError> for AnalysisError {
+    fn from(e: RolesError) -> Self {
+        Self::Roles(e)
+    }
+}
+
+impl From<FormulaError> for AnalysisError {
+    fn from(e: FormulaError) -> Self {
+        Self::Formula(e)
+    }
+}

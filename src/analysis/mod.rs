@@ -1,0 +1,160 @@
+//! The analysis layer: from a request ([`AnalysisSpec`]) to the records the page, the plots,
+//! the exports and the command line read, between the data layer and the numerical core below
+//! and the views above.
+//!
+//! - [`stages`]: the pipeline as stages (table → studies → model → fit → prediction), each a
+//!   function of the one before, so that the page can keep one memo per stage.
+//! - [`Analysis`]: the complete record of one analysis — studies, model, summary, prediction —
+//!   plain data with serde, the unit a Web Worker sends back.
+//! - Derived analyses, each a function of the fitted stages returning its own record, computed
+//!   only when a view asks: [`subgroups`], [`moderator`] (the fitted line or levels along one
+//!   moderator), [`egger`]. A new derived analysis goes here, in its own file.
+//! - [`r_script`]: the metafor script that reproduces an analysis.
+//!
+//! [`analyse`] runs the stages in a row, for the command line and the tests.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+pub mod egger;
+mod error;
+pub mod moderator;
+pub mod names;
+pub mod r_script;
+pub mod record;
+mod spec;
+pub mod stages;
+pub mod subgroups;
+mod summary;
+
+pub use error::AnalysisError;
+pub use spec::AnalysisSpec;
+pub use stages::{Fitted, ModelRecord, ModelStage, PredictionAt, StudiesStage};
+pub use summary::{HeterogeneityCi, Summary};
+
+use crate::data::parse::Table;
+use crate::data::report::{FitReport, PredictionReport};
+use crate::data::roles::Studies;
+
+/// One analysis, as the views read it: plain records only, shared so that a change in one
+/// stage leaves the others' records in place.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Analysis {
+    /// The columns used and the studies (and the rows left out).
+    pub data: Arc<StudiesStage>,
+    /// The model's coding and held values.
+    pub model: Arc<ModelRecord>,
+    /// The fitted model.
+    pub summary: Arc<Summary>,
+    /// The `meridian fit --json` record, without the prediction.
+    pub report: Arc<FitReport>,
+    /// The prediction asked for: the pooled effect without moderators.
+    pub prediction: Option<Arc<PredictionAt>>,
+}
+
+impl Analysis {
+    /// The analysis of these stages.
+    pub fn new(
+        data: &Arc<StudiesStage>,
+        model: &ModelStage,
+        fitted: &Fitted,
+        prediction: Option<Arc<PredictionAt>>,
+    ) -> Self {
+        Self {
+            data: data.clone(),
+            model: model.record.clone(),
+            summary: fitted.summary.clone(),
+            report: fitted.report.clone(),
+            prediction,
+        }
+    }
+
+    /// The studies in the model.
+    pub fn studies(&self) -> &Studies {
+        &self.data.studies
+    }
+
+    /// Whether the model is a plain pooled estimate (see [`Summary::intercept_only`]).
+    pub fn intercept_only(&self) -> bool {
+        self.summary.intercept_only()
+    }
+
+    /// The prediction someone asked for: the pooled effect, or one at a point given at least
+    /// in part; not the one at the held values only, which the page shows as a start.
+    pub fn asked_prediction(&self) -> Option<&PredictionAt> {
+        self.prediction.as_deref().filter(|p| !p.held_only)
+    }
+
+    /// The `meridian fit --json` record with the prediction asked for.
+    pub fn fit_report(&self) -> FitReport {
+        let mut report = (*self.report).clone();
+        report.prediction = self.asked_prediction().map(|p| {
+            PredictionReport::new(&(&p.estimate).into(), self.summary.spec.method.is_fixed())
+        });
+        report
+    }
+}
+
+/// An analysis run from text: the record and the stages a refit needs (the permutation test
+/// of the command line).
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// The table read from the text.
+    pub table: Arc<Table>,
+    /// The fitted model.
+    pub fitted: Arc<Fitted>,
+    /// The model matrix and its record.
+    pub model: Arc<ModelStage>,
+    /// The record.
+    pub analysis: Analysis,
+}
+
+/// Runs every stage on `text`.
+///
+/// # Errors
+/// The error of the first stage that fails.
+///
+/// # Examples
+/// ```
+/// use meridian::analysis::{analyse, AnalysisSpec};
+/// let text = "study,yi,vi\nA,0.1,0.02\nB,0.5,0.03\nC,0.3,0.01\nD,-0.1,0.04\n";
+/// let run = analyse(text, &AnalysisSpec::default())?;
+/// assert_eq!(run.analysis.summary.k, 4);
+/// assert!(run.analysis.fit_report().prediction.is_some());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn analyse(text: &str, spec: &AnalysisSpec) -> Result<Run, AnalysisError> {
+    let table = Arc::new(stages::table(text)?);
+    let formula = stages::formula(spec.mods.as_deref())?;
+    let data = Arc::new(stages::studies(
+        &table,
+        &spec.columns,
+        spec.measure,
+        formula.as_ref(),
+    )?);
+    let model = Arc::new(stages::model(
+        &table,
+        &data,
+        formula.as_ref(),
+        &spec.references,
+    )?);
+    let fitted = Arc::new(stages::fit(&table, &data, &model, &spec.model)?);
+    let prediction = stages::prediction(
+        &fitted,
+        &model.record,
+        spec.predict_at.as_ref(),
+        spec.predict_held,
+    )?
+    .map(Arc::new);
+    let analysis = Analysis::new(&data, &model, &fitted, prediction);
+    Ok(Run {
+        table,
+        fitted,
+        model,
+        analysis,
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,90 @@
+//! Settings in saved state and in messages under metafor's names: the estimator as `"REML"`,
+//! the test as `"knha"`, as the first release stored them as plain strings, so that old saved
+//! sessions and old share links still load into the typed enums. The numerical core knows no
+//! serde; these are the `#[serde(with = …)]` modules for its settings.
+
+use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::stats::{ModelSpec, Tau2Method, Test};
+
+/// The names of every estimator, for messages.
+fn method_names() -> String {
+    Tau2Method::ALL.map(Tau2Method::metafor_name).join(", ")
+}
+
+/// `Tau2Method` as metafor's name (`"REML"`); reading ignores case and surrounding spaces.
+pub mod method {
+    use super::*;
+
+    /// Writes the method's metafor name.
+    pub fn serialize<S: Serializer>(method: &Tau2Method, s: S) -> Result<S::Ok, S::Error> {
+        method.metafor_name().serialize(s)
+    }
+
+    /// Reads a metafor name; any other is an error that lists the names.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Tau2Method, D::Error> {
+        let name = String::deserialize(d)?;
+        Tau2Method::from_metafor_name(name.trim()).ok_or_else(|| {
+            de::Error::custom(format!(
+                "unknown estimator \"{name}\": expected one of {}",
+                method_names()
+            ))
+        })
+    }
+}
+
+/// `Test` as metafor's name (`"z"`, `"knha"`); reading ignores case and surrounding spaces.
+pub mod test {
+    use super::*;
+
+    /// Writes the test's metafor name.
+    pub fn serialize<S: Serializer>(test: &Test, s: S) -> Result<S::Ok, S::Error> {
+        test.metafor_name().serialize(s)
+    }
+
+    /// Reads `z` or `knha`; any other name is an error.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Test, D::Error> {
+        let name = String::deserialize(d)?;
+        Test::from_metafor_name(name.trim()).ok_or_else(|| {
+            de::Error::custom(format!("unknown test \"{name}\": expected z or knha"))
+        })
+    }
+}
+
+/// `ModelSpec` as `{"method": "REML", "test": "z", "level": 0.95}`.
+pub mod model_spec {
+    use super::*;
+
+    #[derive(Serialize, Deserialize)]
+    struct Spec {
+        #[serde(with = "super::method")]
+        method: Tau2Method,
+        #[serde(with = "super::test")]
+        test: Test,
+        level: f64,
+    }
+
+    /// Writes the three settings.
+    pub fn serialize<S: Serializer>(spec: &ModelSpec, s: S) -> Result<S::Ok, S::Error> {
+        Spec {
+            method: spec.method,
+            test: spec.test,
+            level: spec.level,
+        }
+        .serialize(s)
+    }
+
+    /// Reads the three settings.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<ModelSpec, D::Error> {
+        let Spec {
+            method,
+            test,
+            level,
+        } = Spec::deserialize(d)?;
+        Ok(ModelSpec {
+            method,
+            test,
+            level,
+        })
+    }
+}

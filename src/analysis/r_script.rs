@@ -1,0 +1,361 @@
+//! The metafor R script that reproduces an analysis from the data it embeds, so that every
+//! number Meridian shows can be checked outside it.
+
+use crate::data::effect_size::Measure;
+use crate::data::export::write_csv;
+use crate::data::parse::{is_missing, parse, ColumnKind, Table};
+use crate::data::roles::{EffectSource, Variance};
+
+use super::{Analysis, AnalysisSpec};
+
+/// R's reserved words, which need backticks as names (R Language Definition, §10.3.3).
+const R_RESERVED: [&str; 20] = [
+    "if",
+    "else",
+    "repeat",
+    "while",
+    "function",
+    "for",
+    "next",
+    "break",
+    "TRUE",
+    "FALSE",
+    "NULL",
+    "Inf",
+    "NaN",
+    "NA",
+    "NA_integer_",
+    "NA_real_",
+    "NA_character_",
+    "NA_complex_",
+    "in",
+    "T",
+];
+
+/// An R string literal of `s`: `"` and `\` escaped, and non-ASCII and control characters as
+/// `\u{…}` escapes, so the script is plain ASCII and reads the same in any R locale.
+fn r_string(s: &str) -> String {
+    format!("\"{}\"", ascii(s, true))
+}
+
+/// `s` in ASCII, non-ASCII and control characters as R's `\u{…}` escapes; `"` and `\`
+/// escaped too for the inside of a string literal.
+fn ascii(s: &str, literal: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '"' if literal => out.push_str("\\\""),
+            '\\' if literal => out.push_str("\\\\"),
+            // A newline may stand in an R string as it is, which keeps embedded data readable.
+            '\n' => out.push('\n'),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            ' '..='~' => out.push(c),
+            c if u32::from(c) <= 0xFFFF => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+            c => out.push_str(&format!("\\U{{{:x}}}", u32::from(c))),
+        }
+    }
+    out
+}
+
+/// A column name as an R symbol: as it is when syntactic, else in backticks.
+fn r_name(name: &str) -> String {
+    let mut chars = name.chars();
+    let syntactic = match chars.next() {
+        Some('.') => !name[1..].starts_with(|c: char| c.is_ascii_digit()),
+        Some(c) => c.is_ascii_alphabetic(),
+        None => false,
+    } && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_'))
+        && !R_RESERVED.contains(&name)
+        && !name.starts_with("..");
+    if syntactic {
+        name.to_owned()
+    } else {
+        format!("`{}`", name.replace('\\', "\\\\").replace('`', "\\`"))
+    }
+}
+
+/// The table as plain CSV for R: decimal commas turned into points and every missing cell
+/// written `NA`, so that `read.csv` with its defaults reads what Meridian read.
+fn table_csv(table: &Table) -> String {
+    let mut rows = vec![table.names()];
+    let columns: Vec<Vec<String>> = table
+        .columns
+        .iter()
+        .map(|c| match c.kind {
+            ColumnKind::NumericDecimalComma => table
+                .numeric(&c.name)
+                .map(|cells| {
+                    cells
+                        .iter()
+                        .map(|cell| cell.value().map_or("NA".to_owned(), |v| v.to_string()))
+                        .collect()
+                })
+                // A cell that is not a number stays as written, for R to report it.
+                .unwrap_or_else(|_| c.cells().map(str::to_owned).collect()),
+            _ => c
+                .cells()
+                .map(|cell| {
+                    if is_missing(cell) {
+                        "NA".to_owned()
+                    } else {
+                        cell.to_owned()
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    for r in 0..table.rows() {
+        rows.push(columns.iter().map(|c| c[r].clone()).collect());
+    }
+    write_csv(&rows)
+}
+
+/// The back-transformation metafor's `predict` and `forest` take for a measure on a log or
+/// Fisher-z scale.
+fn transformation(measure: Option<Measure>) -> Option<&'static str> {
+    match measure? {
+        Measure::Or | Measure::Rr | Measure::Rom => Some("exp"),
+        Measure::Zcor => Some("transf.ztor"),
+        Measure::Plo => Some("transf.ilogit"),
+        _ => None,
+    }
+}
+
+/// The table as an R statement `dat <- read.csv(text = …)` with fixed column classes, so
+/// that R reads every column as Meridian does.
+fn data_block(table: &Table) -> String {
+    let classes: Vec<String> = table
+        .columns
+        .iter()
+        .map(|c| {
+            let class = match c.kind {
+                ColumnKind::Numeric | ColumnKind::NumericDecimalComma => "numeric",
+                ColumnKind::Text | ColumnKind::Empty => "character",
+            };
+            format!("{} = \"{class}\"", r_string(&c.name))
+        })
+        .collect();
+    format!(
+        "# The data, embedded so that the script runs on its own.\n\
+         dat <- read.csv(text = {},\n  check.names = FALSE, na.strings = \"NA\",\n  colClasses = c({}))\n",
+        r_string(&table_csv(table)),
+        classes.join(", ")
+    )
+}
+
+/// `text` as R comment lines, in ASCII like the rest of the script.
+fn r_comment(text: &str) -> String {
+    text.lines()
+        .map(|line| format!("# {}\n", ascii(line, false)))
+        .collect()
+}
+
+const SCRIPT_HEADER: &str =
+    "# metafor script written by Meridian: it reproduces the analysis shown in the app.\n\
+                             # Run it in R after install.packages(\"metafor\").\n";
+
+/// A metafor R script that reproduces an analysis of `text` (its table, the analysis and the
+/// request it ran from, or why it failed): the data
+/// embedded with `read.csv(text = …)`, `escalc` when effect sizes come from raw data, `rma`
+/// with the same formula, estimator, test and level (factor levels ordered and referenced as
+/// Meridian orders them), then `print`, `confint`, `predict` (at the prediction the analysis
+/// made, the page's prediction form included), `forest`, `funnel` and a `regplot` (bubble
+/// plot) per continuous moderator.
+///
+/// When the analysis failed, the script says why in a comment and holds only the data (or,
+/// when the text is not a table, the text as a string), so the user can still take them to R.
+pub fn r_script(
+    text: &str,
+    outcome: Result<(&Table, &Analysis, &AnalysisSpec), &dyn std::error::Error>,
+) -> String {
+    match outcome {
+        Ok((table, analysis, spec)) => model_script(table, analysis, spec),
+        Err(e) => {
+            let mut s = SCRIPT_HEADER.to_owned();
+            s += "#\n# Meridian could not run this analysis, so the script holds only the data:\n";
+            s += &r_comment(&e.to_string());
+            s += "library(metafor)\n\n";
+            s += &match parse(text) {
+                Ok(table) => data_block(&table),
+                Err(_) => format!(
+                    "# The data as pasted; they are not a table Meridian can read.\ntext <- {}\n",
+                    r_string(text)
+                ),
+            };
+            s
+        }
+    }
+}
+
+/// The level as a percentage, as R users write it (95, 90, 99.9).
+fn percent(level: f64) -> String {
+    // Rounded to ten decimals so that 0.9 prints as 90, not 90.00000000000001.
+    format!("{}", (level * 100.0 * 1e10).round() / 1e10)
+}
+
+/// The script of an analysis that ran from `spec`.
+fn model_script(table: &Table, analysis: &Analysis, spec: &AnalysisSpec) -> String {
+    let summary = &analysis.summary;
+    let fixed = summary.spec.method.is_fixed();
+    let mut s = SCRIPT_HEADER.to_owned();
+    s += "library(metafor)\n\n";
+    s += &data_block(table);
+    s += "\n";
+
+    let effect_args = match &analysis.data.source {
+        EffectSource::Raw { measure, columns } => {
+            let args: Vec<String> = measure
+                .roles()
+                .iter()
+                .zip(columns)
+                .map(|(role, column)| format!("{} = {}", role.name(), r_name(column)))
+                .collect();
+            s += "# Effect sizes and sampling variances from the raw data (columns yi and vi).\n";
+            s += &format!(
+                "dat <- escalc(measure = \"{}\", {}, data = dat)\n\n",
+                measure.name(),
+                args.join(", ")
+            );
+            "yi, vi".to_owned()
+        }
+        EffectSource::Given { yi, variance } => match variance {
+            Variance::Vi(v) => format!("yi = {}, vi = {}", r_name(yi), r_name(v)),
+            Variance::Sei(se) => format!("yi = {}, sei = {}", r_name(yi), r_name(se)),
+        },
+    };
+
+    let encoding = analysis.model.encoding.as_ref();
+    let mut factors = Vec::new();
+    for column in analysis.model.columns() {
+        let Ok(col) = table.column(column) else {
+            continue;
+        };
+        let text = col.kind == ColumnKind::Text;
+        let reference = spec.references.get(column);
+        if !text && reference.is_none() {
+            continue;
+        }
+        let x = format!("dat[[{}]]", r_string(column));
+        // R's factor() sorts text by the locale; Meridian, like R in the C locale, by bytes.
+        let levels = if text {
+            format!("factor({x}, levels = sort(unique({x}), method = \"radix\"))")
+        } else {
+            format!("factor({x})")
+        };
+        factors.push(match reference {
+            Some(r) => format!("{x} <- relevel({levels}, ref = {})\n", r_string(r)),
+            None => format!("{x} <- {levels}\n"),
+        });
+    }
+    if !factors.is_empty() {
+        s += "# Factor levels in Meridian's order, with the chosen reference levels.\n";
+        s += &factors.concat();
+        s += "\n";
+    }
+
+    let mut args = vec![effect_args];
+    if let Some(encoding) = encoding {
+        let text = encoding.formula.trim();
+        args.push(format!(
+            "mods = ~ {}",
+            text.strip_prefix('~').unwrap_or(text).trim()
+        ));
+    }
+    args.push(format!(
+        "method = \"{}\"",
+        summary.spec.method.metafor_name()
+    ));
+    args.push(format!("test = \"{}\"", summary.spec.test.metafor_name()));
+    args.push(format!("level = {}", percent(summary.spec.level)));
+    args.push("data = dat".to_owned());
+    if let Some(slab) = &analysis.data.roles.slab {
+        args.push(format!("slab = {}", r_name(slab)));
+    }
+    s += "# The model.\n";
+    s += &format!("res <- rma({})\n", args.join(", "));
+    s += "print(res)\n";
+    // Q-profile intervals need an estimated τ² and residual degrees of freedom.
+    if !fixed && summary.k > summary.p {
+        s += "confint(res)\n";
+    }
+
+    let measure = analysis.data.measure();
+    let transf = transformation(measure);
+    // With moderators, a prediction at the point the user asked about (the rest held where
+    // the page holds them); none when no value was given.
+    let newmods = match (encoding, analysis.asked_prediction()) {
+        (None, _) => Some(String::new()),
+        (Some(_), Some(p)) => {
+            let skip = usize::from(analysis.model.intercept);
+            let values: Vec<String> = p.x0[skip..].iter().map(f64::to_string).collect();
+            Some(format!(", newmods = c({})", values.join(", ")))
+        }
+        (Some(_), _) => None,
+    };
+    if let Some(newmods) = newmods {
+        s += &format!("predict(res{newmods})\n");
+        if let Some(t) = transf {
+            s += &format!("predict(res{newmods}, transf = {t})\n");
+        }
+    }
+
+    s += "\n# Plots.\n";
+    match transf {
+        Some("exp") => s += "forest(res, atransf = exp)\n",
+        _ => s += "forest(res)\n",
+    }
+    s += "funnel(res)\n";
+    if let Some(encoding) = encoding {
+        for term in encoding.terms.iter().map(|t| &t.label) {
+            let numeric = table.column(term).is_ok_and(|c| {
+                matches!(
+                    c.kind,
+                    ColumnKind::Numeric | ColumnKind::NumericDecimalComma
+                )
+            });
+            let Some(position) = analysis.model.names.iter().position(|n| n == term) else {
+                continue;
+            };
+            if !numeric {
+                continue;
+            }
+            // By name when it is one; by position otherwise, as metafor names the coefficient
+            // of a non-syntactic column with backticks.
+            s += &if r_name(term) == *term {
+                format!("regplot(res, mod = \"{term}\")\n")
+            } else {
+                format!("regplot(res, mod = {})\n", position + 1)
+            };
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn r_strings_escape_quotes_backslashes_and_non_ascii() {
+        assert_eq!(r_string("a \"b\" \\ c"), "\"a \\\"b\\\" \\\\ c\"");
+        assert_eq!(r_string("Müller\tx\r\n"), "\"M\\u{fc}ller\\tx\\r\n\"");
+        assert_eq!(r_string("😀"), "\"\\U{1f600}\"");
+    }
+
+    #[test]
+    fn r_names_backtick_what_is_not_syntactic() {
+        assert_eq!(r_name("ablat"), "ablat");
+        assert_eq!(r_name(".x_1"), ".x_1");
+        for (name, quoted) in [
+            ("mean age", "`mean age`"),
+            ("2x", "`2x`"),
+            (".5", "`.5`"),
+            ("if", "`if`"),
+            ("a`b", "`a\\`b`"),
+            ("", "``"),
+        ] {
+            assert_eq!(r_name(name), quoted);
+        }
+    }
+}

@@ -1,0 +1,165 @@
+//! The fitted model as the page reads it: [`Summary`], a typed record of the estimates, tests,
+//! heterogeneity and its Q-profile intervals, weights and fitted values — everything a view
+//! shows, computed once when the model is fitted. This is the one module that reads the
+//! numerical core's `Fit`, so a change of its shape is met here.
+
+use serde::{Deserialize, Serialize};
+
+use super::names;
+use super::record::{Bounds, CoefficientRecord, Estimate, WaldRecord};
+use crate::stats::{Fit, HeterogeneityIntervals, ModelSpec, StatsError};
+
+/// The Q-profile confidence intervals of τ², I² and H² (metafor's `confint`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct HeterogeneityCi {
+    /// Confidence level, e.g. 0.95.
+    pub level: f64,
+    /// τ².
+    pub tau2: Bounds,
+    /// I² in percent.
+    pub i2: Bounds,
+    /// H².
+    pub h2: Bounds,
+}
+
+impl From<&HeterogeneityIntervals> for HeterogeneityCi {
+    fn from(ci: &HeterogeneityIntervals) -> Self {
+        Self {
+            level: ci.level,
+            tau2: (&ci.tau2).into(),
+            i2: (&ci.i2).into(),
+            h2: (&ci.h2).into(),
+        }
+    }
+}
+
+/// A fitted model, as plain data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Estimator, test and level.
+    #[serde(with = "names::model_spec")]
+    pub spec: ModelSpec,
+    /// Number of studies.
+    pub k: usize,
+    /// Number of coefficients.
+    pub p: usize,
+    /// Whether the first coefficient is an intercept.
+    pub intercept: bool,
+    /// Coefficients in design order.
+    pub coefficients: Vec<CoefficientRecord>,
+    /// Between-study variance τ² (residual with moderators).
+    pub tau2: f64,
+    /// Its standard error; `None` for FE/EE.
+    pub tau2_se: Option<f64>,
+    /// τ.
+    pub tau: f64,
+    /// I² in percent.
+    pub i2: f64,
+    /// H².
+    pub h2: f64,
+    /// Pseudo-R² in percent; `None` without moderators or without an intercept.
+    pub r2: Option<f64>,
+    /// τ²₀ of the model without moderators on the same studies, when R² is defined.
+    pub tau2_without_moderators: Option<f64>,
+    /// The typical sampling variance ṽ that I² compares τ² with.
+    pub typical_variance: f64,
+    /// QE, the test of (residual) heterogeneity.
+    pub qe: f64,
+    /// Its degrees of freedom, k − p.
+    pub qe_df: usize,
+    /// Its p-value; `None` when k = p.
+    pub qe_p: Option<f64>,
+    /// The test of moderators; `None` for an intercept-only model.
+    pub moderators: Option<WaldRecord>,
+    /// Q-profile intervals of τ², I² and H²; `None` for FE/EE or when k = p.
+    pub intervals: Option<HeterogeneityCi>,
+    /// Log-likelihood (restricted for REML).
+    pub log_likelihood: f64,
+    /// Each study's weight in the model, wᵢ = 1/(vᵢ + τ²).
+    pub weights: Vec<f64>,
+    /// Residuals yᵢ − xᵢ'b.
+    pub residuals: Vec<f64>,
+    /// The pooled effect of a model without moderators.
+    pub pooled: Option<Estimate>,
+    /// With moderators: each study's fitted value with its confidence interval (metafor's
+    /// `forest()` draws it behind the study).
+    pub fitted: Option<Vec<Estimate>>,
+}
+
+impl Summary {
+    /// The summary of `fit`, with its Q-profile intervals (see [`Summary::intervals_of`]).
+    ///
+    /// # Errors
+    /// When the pooled effect or a fitted value cannot be predicted.
+    pub fn of(fit: &Fit, intervals: Option<&HeterogeneityIntervals>) -> Result<Self, StatsError> {
+        let h = &fit.heterogeneity;
+        let intercept_only = fit.p == 1 && fit.has_intercept();
+        let intervals = intervals.map(Into::into);
+        let pooled = if intercept_only {
+            Some((&fit.predict(&[1.0])?).into())
+        } else {
+            None
+        };
+        let fitted = if intercept_only {
+            None
+        } else {
+            let x = fit.x();
+            let rows = (0..fit.k)
+                .map(|i| {
+                    let row: Vec<f64> = x.row(i).iter().copied().collect();
+                    fit.predict(&row).map(|p| (&p).into())
+                })
+                .collect::<Result<Vec<Estimate>, StatsError>>()?;
+            Some(rows)
+        };
+        Ok(Self {
+            spec: fit.spec,
+            k: fit.k,
+            p: fit.p,
+            intercept: fit.has_intercept(),
+            coefficients: fit.coefficients.iter().map(Into::into).collect(),
+            tau2: fit.tau2,
+            tau2_se: fit.tau2_se,
+            tau: fit.tau,
+            i2: h.i2,
+            h2: h.h2,
+            r2: h.r2,
+            tau2_without_moderators: h.tau2_reduced,
+            typical_variance: h.typical_variance,
+            qe: h.qe,
+            qe_df: h.qe_df,
+            qe_p: h.qe_p,
+            moderators: fit.moderators.as_ref().map(Into::into),
+            intervals,
+            log_likelihood: fit.fit_statistics.loglik,
+            weights: fit.weights.clone(),
+            residuals: fit.residuals.clone(),
+            pooled,
+            fitted,
+        })
+    }
+
+    /// The Q-profile intervals of `fit`, which exist only when τ² is estimated and Q has
+    /// degrees of freedom.
+    ///
+    /// # Errors
+    /// When the profile cannot be solved.
+    pub fn intervals_of(fit: &Fit) -> Result<Option<HeterogeneityIntervals>, StatsError> {
+        if !fit.spec.method.is_fixed() && fit.k > fit.p {
+            fit.confint_tau2(fit.spec.level).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Whether the model is a plain pooled estimate: an intercept and nothing else. The one
+    /// place this is decided; every view asks here.
+    pub fn intercept_only(&self) -> bool {
+        self.p == 1 && self.intercept
+    }
+
+    /// Whether the model has moderators (a meta-regression, or a model without intercept).
+    pub fn has_moderators(&self) -> bool {
+        !self.intercept_only()
+    }
+}

@@ -1,0 +1,84 @@
+//! The page's state above the analysis: what the user has chosen, split by concern
+//! ([`state`]), kept in local storage and share links ([`persist`], [`storage`]). The page
+//! turns these into analysis requests; nothing here computes a statistic.
+
+use std::fmt;
+
+pub mod persist;
+pub mod state;
+pub mod storage;
+
+pub use state::{
+    is_average, Averages, ColumnState, DataState, ForestSort, ModelState, PageState, PlotOptions,
+    PlotTab,
+};
+
+use crate::analysis::AnalysisError;
+use persist::FRAGMENT_VERSION;
+
+/// Why a state cannot be analysed or restored. Each displays as one sentence.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum StateError {
+    /// The confidence level is not strictly between 0 and 100 percent.
+    InvalidLevel {
+        /// The level, in percent.
+        level: f64,
+    },
+    /// The data or the model cannot be analysed; the layer's own error says where.
+    Analysis(AnalysisError),
+    /// Saved state that is not a page state (from local storage or inside a share link), or
+    /// that names a setting this version does not know.
+    Json {
+        /// The JSON reader's message, with line and column.
+        message: String,
+    },
+    /// A share link written by a newer version of the app, or not by the app at all.
+    FragmentVersion {
+        /// The version tag found.
+        found: String,
+    },
+    /// A share link whose content is damaged (cut short when copied, or edited).
+    Fragment {
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+impl fmt::Display for StateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidLevel { level } => write!(
+                f,
+                "confidence level {level} %: expected a level between 0 and 100, such as 95"
+            ),
+            Self::Analysis(e) => e.fmt(f),
+            Self::Json { message } => write!(f, "the saved session cannot be read: {message}"),
+            Self::FragmentVersion { found } => write!(
+                f,
+                "the link holds a session in format \"{found}\": expected \"{FRAGMENT_VERSION}\" (it may come from a newer version of the app)"
+            ),
+            Self::Fragment { reason } => write!(
+                f,
+                "the link does not hold a readable session ({reason}): it may have been cut short when copied"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for StateError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Analysis(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<AnalysisError> for StateError {
+    fn from(e: AnalysisError) -> Self {
+        Self::Analysis(e)
+    }
+}
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,273 @@
+//! Parsing: tokens to the formula's variables and terms, by R's rules for `+`, `-`, `:`, `*`,
+//! parentheses, `factor()`, `I(x^n)` and the intercept (`0`, `1`, `- 1`).
+//!
+//! Grammar: `sum := ['+'|'-'] product (('+'|'-') product)*`, `product := interaction ('*'
+//! interaction)*`, `interaction := atom (':' atom)*`, `atom := column | factor(column) |
+//! I(column ^ number) | '(' sum ')'`.
+
+use super::lex::{tokenize, Span, Tok};
+use super::terms::{Kind, TermSet, Var};
+use super::FormulaError;
+
+/// What the text says: variables in order of first appearance, terms in R's order (by
+/// degree, then as written), and whether there is an intercept.
+pub(super) struct Parsed {
+    pub(super) vars: Vec<Var>,
+    pub(super) terms: Vec<TermSet>,
+    pub(super) intercept: bool,
+}
+
+/// Parses the right-hand side of a model formula (an optional leading `~` allowed).
+pub(super) fn parse(text: &str) -> Result<Parsed, FormulaError> {
+    let mut parser = Parser {
+        text,
+        toks: tokenize(text)?,
+        pos: 0,
+        vars: Vec::new(),
+    };
+    if *parser.peek() == Tok::Sym('~') {
+        parser.pos += 1;
+    }
+    let mut intercept = true;
+    let mut terms = parser.sum(Some(&mut intercept))?;
+    if *parser.peek() != Tok::End {
+        return Err(parser.error("\"+\", \"-\", \":\" or \"*\" between terms"));
+    }
+    // R orders terms by degree, keeping the written order within a degree.
+    terms.sort_by_key(TermSet::len);
+    if terms.is_empty() && !intercept {
+        return Err(FormulaError::Empty {
+            formula: text.to_owned(),
+        });
+    }
+    Ok(Parsed {
+        vars: parser.vars,
+        terms,
+        intercept,
+    })
+}
+
+struct Parser<'a> {
+    text: &'a str,
+    toks: Vec<(Tok, Span)>,
+    pos: usize,
+    vars: Vec<Var>,
+}
+
+/// A parenthesised or top-level sum: terms plus what it says about the intercept.
+type TermList = Vec<TermSet>;
+
+impl Parser<'_> {
+    fn peek(&self) -> &Tok {
+        &self.toks[self.pos].0
+    }
+
+    fn span(&self) -> Span {
+        self.toks[self.pos].1
+    }
+
+    fn error(&self, expected: &'static str) -> FormulaError {
+        FormulaError::Syntax {
+            formula: self.text.to_owned(),
+            span: self.span(),
+            found: self.peek().describe(),
+            expected,
+        }
+    }
+
+    fn expect(&mut self, sym: char, expected: &'static str) -> Result<Span, FormulaError> {
+        if *self.peek() == Tok::Sym(sym) {
+            self.pos += 1;
+            Ok(self.toks[self.pos - 1].1)
+        } else {
+            Err(self.error(expected))
+        }
+    }
+
+    fn var(&mut self, kind: Kind, column: String, span: Span) -> usize {
+        match self
+            .vars
+            .iter()
+            .position(|v| v.kind == kind && v.column == column)
+        {
+            Some(i) => i,
+            None => {
+                self.vars.push(Var { kind, column, span });
+                self.vars.len() - 1
+            }
+        }
+    }
+
+    /// sum := ['+'|'-'] product (('+'|'-') product)*. At the top level, `0` and `1` set the
+    /// intercept; inside parentheses they are an error.
+    fn sum(&mut self, intercept: Option<&mut bool>) -> Result<TermList, FormulaError> {
+        let mut terms: TermList = Vec::new();
+        let mut intercept = intercept;
+        let mut negative = false;
+        if let Tok::Sym(c @ ('+' | '-')) = *self.peek() {
+            negative = c == '-';
+            self.pos += 1;
+        }
+        loop {
+            if let (Tok::Number(n), Some(flag)) = (self.peek().clone(), intercept.as_deref_mut()) {
+                let next = &self.toks[self.pos + 1].0;
+                if (n == "0" || n == "1") && matches!(next, Tok::Sym('+' | '-' | ')') | Tok::End) {
+                    // `+ 1` or `- 0` ask for the intercept; `+ 0` or `- 1` remove it.
+                    *flag = (n == "1") != negative;
+                    self.pos += 1;
+                } else {
+                    return Err(self.error("0 or 1 (for the intercept), or a column name"));
+                }
+            } else {
+                let product = self.product()?;
+                if negative {
+                    terms.retain(|t| !product.contains(t));
+                } else {
+                    for t in product {
+                        if !terms.contains(&t) {
+                            terms.push(t);
+                        }
+                    }
+                }
+            }
+            match *self.peek() {
+                Tok::Sym(c @ ('+' | '-')) => {
+                    negative = c == '-';
+                    self.pos += 1;
+                }
+                _ => return Ok(terms),
+            }
+        }
+    }
+
+    /// product := interaction ('*' interaction)*; `a * b` is `a + b + a:b`.
+    fn product(&mut self) -> Result<TermList, FormulaError> {
+        let mut left = self.interaction()?;
+        while *self.peek() == Tok::Sym('*') {
+            self.pos += 1;
+            let right = self.interaction()?;
+            let crossed = cross(&left, &right);
+            for t in right.into_iter().chain(crossed) {
+                if !left.contains(&t) {
+                    left.push(t);
+                }
+            }
+        }
+        Ok(left)
+    }
+
+    /// interaction := atom (':' atom)*.
+    fn interaction(&mut self) -> Result<TermList, FormulaError> {
+        let mut left = self.atom()?;
+        while *self.peek() == Tok::Sym(':') {
+            self.pos += 1;
+            let right = self.atom()?;
+            left = cross(&left, &right);
+        }
+        Ok(left)
+    }
+
+    fn ident(&mut self, expected: &'static str) -> Result<(String, Span), FormulaError> {
+        match self.peek().clone() {
+            Tok::Ident(name) => {
+                self.pos += 1;
+                Ok((name, self.toks[self.pos - 1].1))
+            }
+            _ => Err(self.error(expected)),
+        }
+    }
+
+    /// atom := column | factor(column) | I(column ^ number) | '(' sum ')'.
+    fn atom(&mut self) -> Result<TermList, FormulaError> {
+        let start = self.span();
+        match self.peek().clone() {
+            Tok::Sym('(') => {
+                self.pos += 1;
+                let inner = self.sum(None)?;
+                self.expect(')', "\")\" closing the parenthesis")?;
+                Ok(inner)
+            }
+            Tok::Ident(name) => {
+                self.pos += 1;
+                if *self.peek() != Tok::Sym('(') {
+                    if *self.peek() == Tok::Sym('^') {
+                        return Err(FormulaError::BarePower {
+                            formula: self.text.to_owned(),
+                            span: Span {
+                                start: start.start,
+                                end: self.toks[self.pos + 1].1.end,
+                            },
+                            column: name,
+                        });
+                    }
+                    let v = self.var(Kind::Plain, name, start);
+                    return Ok(vec![TermSet::from([v])]);
+                }
+                self.pos += 1;
+                let power = match name.as_str() {
+                    "factor" | "as.factor" => false,
+                    "I" => true,
+                    _ => {
+                        let mut depth = 1;
+                        while depth > 0 && *self.peek() != Tok::End {
+                            match self.peek() {
+                                Tok::Sym('(') => depth += 1,
+                                Tok::Sym(')') => depth -= 1,
+                                _ => {}
+                            }
+                            self.pos += 1;
+                        }
+                        return Err(FormulaError::UnsupportedFunction {
+                            formula: self.text.to_owned(),
+                            span: Span {
+                                start: start.start,
+                                end: self.toks[self.pos - 1].1.end,
+                            },
+                            name,
+                        });
+                    }
+                };
+                let (column, _) = self.ident("a column name")?;
+                let kind = if power {
+                    self.expect('^', "\"^\" and a power, as in I(x^2)")?;
+                    let negative = *self.peek() == Tok::Sym('-');
+                    if negative {
+                        self.pos += 1;
+                    }
+                    let Tok::Number(p) = self.peek().clone() else {
+                        return Err(self.error("a number for the power"));
+                    };
+                    if p.parse::<f64>().is_err() {
+                        return Err(self.error("a number for the power"));
+                    }
+                    self.pos += 1;
+                    Kind::Power(if negative { format!("-{p}") } else { p })
+                } else {
+                    Kind::Factor
+                };
+                let end = self.expect(')', "\")\" closing the function")?;
+                let span = Span {
+                    start: start.start,
+                    end: end.end,
+                };
+                let v = self.var(kind, column, span);
+                Ok(vec![TermSet::from([v])])
+            }
+            _ => Err(self.error("a column name, factor(column), I(column^n) or \"(\"")),
+        }
+    }
+}
+
+/// All pairwise unions: `(a + b):(c + d)` = `a:c + b:c + a:d + b:d` (R's order).
+fn cross(left: &TermList, right: &TermList) -> TermList {
+    let mut out: TermList = Vec::new();
+    for r in right {
+        for l in left {
+            let t: TermSet = l.union(r).copied().collect();
+            if !out.contains(&t) {
+                out.push(t);
+            }
+        }
+    }
+    out
+}

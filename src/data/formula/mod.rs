@@ -1,0 +1,306 @@
+//! Model formula → [`Design`]: the right-hand side of an R formula, as reviewers who know
+//! metafor type it (`ablat * year + factor(alloc)`), turned into the model matrix.
+//!
+//! Supported: `a + b`, `a:b`, `a * b` (= `a + b + a:b`), parentheses (`(a + b):c`),
+//! `factor(g)`, `I(x^n)` (a power of one column), `- a` (drop a term), `- 1` / `+ 0` / a
+//! leading `0 +` (no intercept), an optional leading `~`, and `` `odd name` `` for a column
+//! whose name is not an R identifier.
+//!
+//! One file per role: [`lex`] (text to tokens), [`grammar`] (tokens to variables and terms),
+//! [`terms`] (variables, terms and their R labels), [`encoding`] (the model matrix and the
+//! encoding a prediction row is built from: R's `model.matrix` with treatment contrasts) and
+//! [`edit`] (the edits the Model pane makes: add or remove a moderator or an interaction,
+//! switch a column between numeric and categorical). Coefficient names are R's: `intrcpt`,
+//! `ablat`, `allocrandom`, `factor(alloc)random`, `ablat:year`, `I(ablat^2)`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use super::parse::{quoted_list, ParseError, Table};
+use crate::stats::Design;
+
+pub mod edit;
+pub mod encoding;
+mod grammar;
+mod lex;
+mod terms;
+
+pub use encoding::{factor_levels, Coding, Encoded, EncodedTerm, EncodedVar, Encoding};
+pub use lex::{column_source, Span};
+pub use terms::Kind;
+
+use terms::{term_label, TermSet, Var};
+
+/// Errors in a formula or in the columns it names. Each names the formula and points at the
+/// offending part.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum FormulaError {
+    /// The text does not follow the formula grammar.
+    Syntax {
+        /// The formula.
+        formula: String,
+        /// Where.
+        span: Span,
+        /// What was found there (a token, or "the end of the formula").
+        found: String,
+        /// What the grammar expected.
+        expected: &'static str,
+    },
+    /// A function other than `factor` and `I`.
+    UnsupportedFunction {
+        /// The formula.
+        formula: String,
+        /// Where.
+        span: Span,
+        /// The function's name.
+        name: String,
+    },
+    /// `x^2` outside `I()`, which R reads as crossing, not as a power.
+    BarePower {
+        /// The formula.
+        formula: String,
+        /// Where.
+        span: Span,
+        /// The column.
+        column: String,
+    },
+    /// A column the table does not have.
+    UnknownColumn {
+        /// The formula.
+        formula: String,
+        /// Where.
+        span: Span,
+        /// The name as typed.
+        name: String,
+        /// The table's columns.
+        available: Vec<String>,
+    },
+    /// `I(x^n)` on a column that does not hold numbers.
+    NotNumeric {
+        /// The formula.
+        formula: String,
+        /// Where.
+        span: Span,
+        /// The column.
+        column: String,
+        /// The underlying cell error (line, row and cell), boxed to keep the error small.
+        source: Box<ParseError>,
+    },
+    /// A chosen reference level that the factor does not have.
+    UnknownLevel {
+        /// The column.
+        column: String,
+        /// The level asked for.
+        level: String,
+        /// The levels the column has (among the rows used).
+        levels: Vec<String>,
+    },
+    /// A reference level is given for a column the formula does not use as a factor.
+    ReferenceNotFactor {
+        /// The formula.
+        formula: String,
+        /// The column.
+        column: String,
+    },
+    /// A prediction point names a column the formula does not use.
+    UnusedPredictor {
+        /// The formula.
+        formula: String,
+        /// The column named.
+        column: String,
+    },
+    /// A prediction point lacks a value for a column the formula uses.
+    MissingPredictor {
+        /// The column.
+        column: String,
+    },
+    /// A prediction point's value for a numeric column is not a finite number.
+    BadPredictor {
+        /// The column.
+        column: String,
+        /// The value given.
+        found: String,
+    },
+    /// A prediction point's level is not a level of the factor among the studies.
+    UnknownPredictorLevel {
+        /// The column.
+        column: String,
+        /// The level given.
+        level: String,
+        /// The factor's levels.
+        levels: Vec<String>,
+    },
+    /// A factor with a single level among the studies in the model: it would code no column
+    /// at all, silently leaving an intercept-only model (R refuses it: "contrasts can be
+    /// applied only to factors with 2 or more levels", and so does metafor).
+    SingleLevel {
+        /// The formula.
+        formula: String,
+        /// The factor's column.
+        column: String,
+        /// Its one level.
+        level: Option<String>,
+        /// Number of studies the model is built from.
+        studies: usize,
+    },
+    /// No terms at all: no intercept and no predictors.
+    Empty {
+        /// The formula.
+        formula: String,
+    },
+}
+
+impl fmt::Display for FormulaError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Syntax { formula, span, found, expected } => write!(f, "formula \"{formula}\", {span}: found {found}, expected {expected}"),
+            Self::UnsupportedFunction { formula, span, name } => write!(f, "formula \"{formula}\", {span}: the function {name}() is not supported: expected factor(column) or I(column^power)"),
+            Self::BarePower { formula, span, column } => write!(f, "formula \"{formula}\", {span}: a power must be written I({column}^n), as in R"),
+            Self::UnknownColumn { formula, span, name, available } => write!(f, "formula \"{formula}\", {span}: there is no column \"{name}\": expected one of {}", quoted_list(available)),
+            Self::NotNumeric { formula, span, column, source } => write!(f, "formula \"{formula}\", {span}: column \"{column}\" must hold numbers for a power ({source})"),
+            Self::UnknownLevel { column, level, levels } => write!(f, "column \"{column}\" has no level \"{level}\" to use as reference: expected one of {}", quoted_list(levels)),
+            Self::ReferenceNotFactor { formula, column } => write!(f, "a reference level is given for column \"{column}\": expected a column that formula \"{formula}\" uses as a factor"),
+            Self::UnusedPredictor { formula, column } => write!(f, "the prediction point gives a value for \"{column}\": expected only columns that formula \"{formula}\" uses"),
+            Self::MissingPredictor { column } => write!(f, "the prediction point has no value for column \"{column}\": expected one value per column of the formula, as in {column}=10"),
+            Self::BadPredictor { column, found } => write!(f, "the prediction point gives \"{found}\" for column \"{column}\": expected a finite number"),
+            Self::UnknownPredictorLevel { column, level, levels } => write!(f, "the prediction point gives \"{level}\" for factor \"{column}\": expected one of its levels {}", quoted_list(levels)),
+            Self::SingleLevel { formula, column, level, studies } => {
+                let level = level.as_deref().map(|l| format!(" (\"{l}\")")).unwrap_or_default();
+                write!(f, "formula \"{formula}\": column \"{column}\" has a single level{level} among the {studies} studies in the model, and a factor needs at least two (metafor refuses it too): expected a column whose studies differ, or a formula without it")
+            }
+            Self::Empty { formula } => write!(f, "formula \"{formula}\" has neither an intercept nor a term: expected at least one"),
+        }
+    }
+}
+
+impl std::error::Error for FormulaError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::NotNumeric { source, .. } => Some(source.as_ref()),
+            _ => None,
+        }
+    }
+}
+
+/// A parsed formula: variables in order of first appearance and terms as sets of them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Formula {
+    text: String,
+    vars: Vec<Var>,
+    /// Terms in R's order (by degree, then as written); each a set of indices into `vars`.
+    terms: Vec<TermSet>,
+    intercept: bool,
+}
+
+impl Formula {
+    /// Parses the right-hand side of a model formula.
+    ///
+    /// # Examples
+    /// ```
+    /// use meridian::data::formula::Formula;
+    /// let f = Formula::parse("ablat * year")?;
+    /// assert_eq!(f.term_labels(), ["ablat", "year", "ablat:year"]);
+    /// assert_eq!(f.columns(), ["ablat", "year"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn parse(text: &str) -> Result<Self, FormulaError> {
+        let parsed = grammar::parse(text)?;
+        Ok(Self {
+            text: text.to_owned(),
+            vars: parsed.vars,
+            terms: parsed.terms,
+            intercept: parsed.intercept,
+        })
+    }
+
+    /// The formula as typed.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Whether the model has an intercept.
+    pub fn intercept(&self) -> bool {
+        self.intercept
+    }
+
+    /// Term labels as R writes them, in model order (the intercept not included).
+    pub fn term_labels(&self) -> Vec<String> {
+        self.terms
+            .iter()
+            .map(|t| term_label(t, &self.vars))
+            .collect()
+    }
+
+    /// The terms in model order, each as its variables in label order: how each reads its
+    /// column, and the column (`ablat:factor(alloc)` is `[(Plain, "ablat"), (Factor, "alloc")]`).
+    pub fn term_vars(&self) -> Vec<Vec<(Kind, &str)>> {
+        self.terms
+            .iter()
+            .map(|t| {
+                t.iter()
+                    .map(|&v| (self.vars[v].kind.clone(), self.vars[v].column.as_str()))
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// The table columns the formula reads, each once, in order of first appearance.
+    pub fn columns(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for v in &self.vars {
+            if !out.contains(&v.column.as_str()) {
+                out.push(&v.column);
+            }
+        }
+        out
+    }
+
+    /// Checks that every column exists in `table`, pointing at the first that does not.
+    pub fn check_columns(&self, table: &Table) -> Result<(), FormulaError> {
+        for v in &self.vars {
+            if table.column(&v.column).is_err() {
+                return Err(FormulaError::UnknownColumn {
+                    formula: self.text.clone(),
+                    span: v.span,
+                    name: v.column.clone(),
+                    available: table.names(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Builds the model matrix over the table rows `rows` (0-based; from
+    /// [`Studies::rows`](super::roles::Studies::rows)), as [`Formula::encode`] does.
+    ///
+    /// # Errors
+    /// As [`Formula::encode`].
+    pub fn design(
+        &self,
+        table: &Table,
+        rows: &[usize],
+        references: &BTreeMap<String, String>,
+    ) -> Result<Design, FormulaError> {
+        Ok(self.encode(table, rows, references)?.design)
+    }
+
+    /// The model-matrix row of a new study with the values `at`, coded with the levels and
+    /// references of the studies in `rows`: [`Encoding::row`] of [`Formula::encode`]. Build
+    /// the encoding once and call [`Encoding::row`] for many points.
+    ///
+    /// # Errors
+    /// As [`Formula::encode`] and [`Encoding::row`].
+    pub fn predictor_row(
+        &self,
+        table: &Table,
+        rows: &[usize],
+        references: &BTreeMap<String, String>,
+        at: &BTreeMap<String, String>,
+    ) -> Result<Vec<f64>, FormulaError> {
+        self.encode(table, rows, references)?.encoding.row(at)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,138 @@
+//! The forest plot's columns: where the labels, the plotting panel, the printed estimates and
+//! the weights go, sized to their widest text, and the text printed in them.
+
+use super::rows::Row;
+use super::ForestPlot;
+use crate::plots::axis::{self, EffectScale};
+use crate::plots::paint::ci_label;
+use crate::plots::theme::{self, Theme};
+use crate::stats::Prediction;
+
+/// Margin around the figure, in layout pixels.
+pub(super) const MARGIN: f64 = 16.0;
+/// Height of one row; comfortably more than a line of text at [`theme::TEXT_SIZE`].
+pub(super) const ROW_HEIGHT: f64 = 22.0;
+/// Height of the header row.
+pub(super) const HEADER_HEIGHT: f64 = 30.0;
+/// Gap between columns.
+const COLUMN_GAP: f64 = 14.0;
+/// The plotting column is never narrower than this.
+const MIN_PANEL_WIDTH: f64 = 220.0;
+/// Longest label printed in full; longer ones are shortened with an ellipsis.
+const MAX_LABEL_CHARS: usize = 40;
+/// Decimals of printed estimates.
+const DIGITS: usize = 2;
+/// Header of the label column.
+pub(super) const STUDY_HEADER: &str = "Study";
+/// Header of the weight column.
+pub(super) const WEIGHT_HEADER: &str = "Weight";
+/// Label of the prediction interval's row.
+pub(super) const PI_LABEL: &str = "Prediction interval";
+
+/// A label cut to [`MAX_LABEL_CHARS`].
+pub(super) fn shortened(text: &str) -> String {
+    if text.chars().count() <= MAX_LABEL_CHARS {
+        text.to_owned()
+    } else {
+        let cut: String = text.chars().take(MAX_LABEL_CHARS - 1).collect();
+        format!("{cut}…")
+    }
+}
+
+/// "0.41 [0.13, 1.26]" on the displayed scale; a dash when a value is missing.
+pub(super) fn interval_text(scale: EffectScale, estimate: f64, lower: f64, upper: f64) -> String {
+    if [estimate, lower, upper].iter().all(|v| v.is_finite()) {
+        format!(
+            "{} [{}, {}]",
+            scale.format(estimate, DIGITS),
+            scale.format(lower, DIGITS),
+            scale.format(upper, DIGITS)
+        )
+    } else {
+        "\u{2014}".to_owned()
+    }
+}
+
+/// Column positions and sizes in backend pixels.
+pub(super) struct Columns {
+    /// Left edge of the labels.
+    pub(super) label_left: f64,
+    /// Left and right edge of the plotting panel.
+    pub(super) panel: (f64, f64),
+    /// Right edge of the printed estimates.
+    pub(super) estimate_right: f64,
+    /// Right edge of the printed weights.
+    pub(super) weight_right: f64,
+    /// Minimum total width.
+    pub(super) min_width: f64,
+}
+
+pub(super) fn header_text(plot: &ForestPlot) -> String {
+    let measure = if plot.measure.is_empty() {
+        "Estimate"
+    } else {
+        plot.measure.as_str()
+    };
+    format!("{measure} [{}]", ci_label(plot.level))
+}
+
+pub(super) fn columns(plot: &ForestPlot, rows: &[Row<'_>], width: f64, theme: &Theme) -> Columns {
+    let w = |t: &str| theme.text_width(t, theme::TEXT_SIZE);
+    let label_width = rows
+        .iter()
+        .map(|row| match row {
+            Row::Heading(name) => w(&shortened(name)),
+            Row::Study(i) => w(&shortened(&plot.studies[*i].label)),
+            Row::Summary { label, .. } => w(&shortened(label)),
+            Row::PredictionInterval(_) => w(PI_LABEL),
+            Row::Note(_) | Row::Gap => 0.0,
+        })
+        .fold(w(STUDY_HEADER), f64::max);
+    let estimate_width = rows
+        .iter()
+        .map(|row| match row {
+            Row::Study(i) => {
+                let s = &plot.studies[*i];
+                w(&interval_text(
+                    plot.scale, s.estimate, s.ci_lower, s.ci_upper,
+                ))
+            }
+            Row::Summary { prediction: p, .. } => {
+                w(&interval_text(plot.scale, p.pred, p.ci_lower, p.ci_upper))
+            }
+            Row::PredictionInterval(p) => w(&pi_text(plot.scale, p)),
+            _ => 0.0,
+        })
+        .fold(w(&header_text(plot)), f64::max);
+    let weight_width = w(WEIGHT_HEADER).max(w("100.0%"));
+    let gap = theme.len(COLUMN_GAP);
+    let margin = theme.len(MARGIN);
+    let label_left = margin;
+    let fixed = 2.0 * margin + label_width + estimate_width + weight_width + 3.0 * gap;
+    let min_width = fixed + theme.len(MIN_PANEL_WIDTH);
+    let panel_width = (width - fixed).max(theme.len(MIN_PANEL_WIDTH));
+    let panel_left = label_left + label_width + gap;
+    let panel_right = panel_left + panel_width;
+    let estimate_right = panel_right + gap + estimate_width;
+    Columns {
+        label_left,
+        panel: (panel_left, panel_right),
+        estimate_right,
+        weight_right: estimate_right + gap + weight_width,
+        min_width,
+    }
+}
+
+pub(super) fn pi_text(scale: EffectScale, p: &Prediction) -> String {
+    format!(
+        "[{}, {}]",
+        scale.format(p.pi_lower, DIGITS),
+        scale.format(p.pi_upper, DIGITS)
+    )
+}
+
+/// Height of the figure in backend pixels for `rows` rows.
+pub(super) fn height_for(rows: usize, theme: &Theme) -> f64 {
+    theme.len(2.0 * MARGIN + HEADER_HEIGHT + (rows as f64 + 0.5) * ROW_HEIGHT)
+        + axis::x_axis_height(theme)
+}
