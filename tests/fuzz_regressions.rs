@@ -15,6 +15,7 @@ use std::path::Path;
 use meridian::data::analysis::AnalysisError;
 use meridian::data::formula::{Formula, FormulaError, MAX_DESIGN_CELLS, MAX_TERMS};
 use meridian::data::parse::parse;
+use meridian::data::session::{SessionError, MAX_FRAGMENT_JSON};
 
 /// The committed inputs of `target` under `kind` (`seeds` or `regressions`), by file name.
 fn inputs(kind: &str, target: &str) -> Vec<(String, Vec<u8>)> {
@@ -284,4 +285,22 @@ fn coefficient_limit_is_the_cell_limit() {
         .design(&small, &[0, 1, 2], &none)
         .expect("4 coefficients for 3 studies are a design");
     assert_eq!(design.p(), 4);
+}
+
+/// A share link that inflates to 64 MiB and one byte of spaces (87 KB of link): refused at the
+/// cap, and with a message that says why, instead of "the compressed data are damaged … it may
+/// have been cut short when copied", which sent the user looking for a copying mistake.
+#[test]
+fn deflate_bomb() {
+    let result = harness::share_link(&regression("share_link", "deflate_bomb"));
+    let expected = SessionError::FragmentTooLarge {
+        limit: MAX_FRAGMENT_JSON,
+    };
+    assert_eq!(result, Some(Err(expected.clone())));
+    assert_eq!(MAX_FRAGMENT_JSON, 64 << 20);
+    assert_eq!(
+        expected.to_string(),
+        "the link expands to more than 64 MiB, more than any session the app writes: expected a \
+         link made by \"Share link\""
+    );
 }
