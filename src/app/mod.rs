@@ -43,6 +43,12 @@ pub enum StateError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A share link that expands to more than [`persist::MAX_FRAGMENT_JSON`] bytes: not
+    /// written by the app (a "deflate bomb"), and refused before it is unpacked further.
+    FragmentTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
 }
 
 impl fmt::Display for StateError {
@@ -61,6 +67,11 @@ impl fmt::Display for StateError {
             Self::Fragment { reason } => write!(
                 f,
                 "the link does not hold a readable session ({reason}): it may have been cut short when copied"
+            ),
+            Self::FragmentTooLarge { limit } => write!(
+                f,
+                "the link expands to more than {} MiB, more than any session the app writes: expected a link made by \"Share link\"",
+                limit >> 20
             ),
         }
     }

@@ -4,6 +4,7 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use miniz_oxide::inflate::TINFLStatus;
 
 use super::{PageState, StateError};
 
@@ -12,7 +13,7 @@ pub(super) const FRAGMENT_VERSION: &str = "v1";
 
 /// Largest decompressed state a share link may expand to: far above any table pasted into a
 /// page, and a bound on what a crafted link (a "deflate bomb") can make the page allocate.
-const MAX_FRAGMENT_JSON: usize = 64 << 20;
+pub const MAX_FRAGMENT_JSON: usize = 64 << 20;
 
 impl PageState {
     /// The state as JSON, for local storage.
@@ -45,7 +46,8 @@ impl PageState {
     ///
     /// # Errors
     /// [`StateError::Fragment`] for a damaged link, [`StateError::FragmentVersion`] for one of
-    /// another format, [`StateError::Json`] for one that holds no state.
+    /// another format, [`StateError::FragmentTooLarge`] for one that inflates past
+    /// [`MAX_FRAGMENT_JSON`], [`StateError::Json`] for one that holds no state.
     pub fn from_fragment(s: &str) -> Result<PageState, StateError> {
         let s = s.trim();
         let s = s.strip_prefix('#').unwrap_or(s);
@@ -65,8 +67,13 @@ impl PageState {
                 reason: format!("not base64url: {e}"),
             })?;
         let json = miniz_oxide::inflate::decompress_to_vec_with_limit(&packed, MAX_FRAGMENT_JSON)
-            .map_err(|e| StateError::Fragment {
-            reason: format!("the compressed data are damaged: {e}"),
+            .map_err(|e| match e.status {
+            TINFLStatus::HasMoreOutput => StateError::FragmentTooLarge {
+                limit: MAX_FRAGMENT_JSON,
+            },
+            _ => StateError::Fragment {
+                reason: format!("the compressed data are damaged: {e}"),
+            },
         })?;
         let json = String::from_utf8(json).map_err(|_| StateError::Fragment {
             reason: "not UTF-8 text".to_owned(),

@@ -11,6 +11,8 @@
 
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+
 /// A value that stands for "missing" in a cell (after trimming surrounding whitespace).
 const MISSING: [&str; 3] = ["", "NA", "."];
 
@@ -146,7 +148,7 @@ impl Delimiter {
 }
 
 /// What a column holds, decided from all of its non-missing cells.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ColumnKind {
     /// Every non-missing cell is a number with a decimal point (or none).
     Numeric,
@@ -214,6 +216,24 @@ impl Column {
     /// All cells in row order.
     pub fn cells(&self) -> impl Iterator<Item = &str> + '_ {
         (0..self.len()).map(|i| self.cell(i))
+    }
+
+    /// A value typed for this column (a prediction point), read as its cells are read (see
+    /// [`read_number`]).
+    pub fn read_number(&self, text: &str) -> Option<f64> {
+        read_number(self.kind, text)
+    }
+}
+
+/// A value typed for a column of this kind, read as its cells are read: with a decimal comma
+/// in a [`ColumnKind::NumericDecimalComma`] column, where a decimal point is also taken, with a
+/// decimal point otherwise. `None` if it is not a number; `Inf` and `1e999` come back as
+/// non-finite values for the caller to refuse.
+pub fn read_number(kind: ColumnKind, text: &str) -> Option<f64> {
+    let text = text.trim();
+    match kind {
+        ColumnKind::NumericDecimalComma => parse_comma(text).or_else(|| parse_point(text)),
+        _ => parse_point(text),
     }
 }
 

@@ -16,8 +16,8 @@ use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 
 use super::terms::{Kind, TermSet, Var};
-use super::{Formula, FormulaError};
-use crate::data::parse::{is_missing, ColumnKind, ParseError, Table};
+use super::{Formula, FormulaError, MAX_DESIGN_CELLS};
+use crate::data::parse::{is_missing, read_number, ColumnKind, ParseError, Table};
 use crate::stats::{Design, Term};
 
 /// How one variable of the formula enters the model.
@@ -42,6 +42,9 @@ pub struct EncodedVar {
     pub column: String,
     /// How the formula reads the column.
     pub kind: Kind,
+    /// What the column holds, so that a typed value is read as its cells are (`0,5` in a
+    /// decimal-comma column).
+    pub holds: ColumnKind,
     /// R's label of the variable (`ablat`, `factor(alloc)`, `I(ablat^2)`).
     pub label: String,
     /// Its coding among the studies the model was built from.
@@ -180,6 +183,9 @@ impl Formula {
             vars.push(EncodedVar {
                 column: var.column.clone(),
                 kind: var.kind.clone(),
+                holds: table
+                    .column(&var.column)
+                    .map_or(ColumnKind::Empty, |c| c.kind),
                 label: var.label(),
                 coding,
             });
@@ -197,7 +203,7 @@ impl Formula {
                 });
             }
         }
-        let encoding = self.structure(vars);
+        let encoding = self.structure(vars, rows.len())?;
         let design = encoding.assemble(&values, rows.len());
         Ok(Encoded { encoding, design })
     }
@@ -295,8 +301,11 @@ impl Formula {
         }
     }
 
-    /// The term structure and coefficient names, from the variables' codings.
-    fn structure(&self, vars: Vec<EncodedVar>) -> Encoding {
+    /// The term structure and coefficient names, from the variables' codings; an error, before
+    /// anything large is built, if a model of `studies` studies would have more coefficients
+    /// than [`MAX_DESIGN_CELLS`] allows.
+    fn structure(&self, vars: Vec<EncodedVar>, studies: usize) -> Result<Encoding, FormulaError> {
+        let limit = MAX_DESIGN_CELLS / studies.max(1);
         let mut names = Vec::new();
         if self.intercept {
             names.push("intrcpt".to_owned());
@@ -323,6 +332,14 @@ impl Formula {
                             .collect()
                     }
                 };
+                let width = block.len().saturating_mul(parts.len());
+                if names.len().saturating_add(width) > limit {
+                    return Err(FormulaError::TooManyCoefficients {
+                        formula: self.text.clone(),
+                        studies,
+                        limit,
+                    });
+                }
                 block = parts
                     .iter()
                     .flat_map(|p| {
@@ -343,13 +360,13 @@ impl Formula {
                 contrasts,
             });
         }
-        Encoding {
+        Ok(Encoding {
             formula: self.text.clone(),
             intercept: self.intercept,
             vars,
             terms,
             names,
-        }
+        })
     }
 
     /// Whether factor `v` of term `index` is coded by contrasts: the rest of the term appears
@@ -435,27 +452,37 @@ impl Encoding {
                         column: var.column.clone(),
                     })?
                     .trim();
+                // A value is read as the column's cells are (`0,5` in a decimal-comma column),
+                // so a study's own cells are always a valid point.
+                let number = read_number(var.holds, given);
                 match &var.coding {
-                    Coding::Factor { levels } => match levels.iter().position(|l| l == given) {
-                        Some(code) => Ok(Values::Factor {
-                            codes: vec![code],
-                            levels: levels.len(),
-                        }),
-                        None => Err(FormulaError::UnknownPredictorLevel {
-                            column: var.column.clone(),
-                            level: given.to_owned(),
-                            levels: levels.clone(),
-                        }),
-                    },
+                    Coding::Factor { levels } => {
+                        let code = levels.iter().position(|l| l == given).or_else(|| {
+                            // A level of a numeric column is its number, however it is written.
+                            let label = number
+                                .filter(|_| var.holds != ColumnKind::Text)
+                                .map(level_label)?;
+                            levels.iter().position(|l| *l == label)
+                        });
+                        match code {
+                            Some(code) => Ok(Values::Factor {
+                                codes: vec![code],
+                                levels: levels.len(),
+                            }),
+                            None => Err(FormulaError::UnknownPredictorLevel {
+                                column: var.column.clone(),
+                                level: given.to_owned(),
+                                levels: levels.clone(),
+                            }),
+                        }
+                    }
                     Coding::Numeric { power } => {
-                        let x = given
-                            .parse::<f64>()
-                            .ok()
-                            .filter(|x| x.is_finite())
-                            .ok_or_else(|| FormulaError::BadPredictor {
+                        let x = number.filter(|x| x.is_finite()).ok_or_else(|| {
+                            FormulaError::BadPredictor {
                                 column: var.column.clone(),
                                 found: given.to_owned(),
-                            })?;
+                            }
+                        })?;
                         Ok(Values::Numeric(vec![power.map_or(x, |p| x.powf(p))]))
                     }
                 }

@@ -5,9 +5,15 @@
 //! interaction)*`, `interaction := atom (':' atom)*`, `atom := column | factor(column) |
 //! I(column ^ number) | '(' sum ')'`.
 
+use std::collections::BTreeSet;
+
 use super::lex::{tokenize, Span, Tok};
 use super::terms::{Kind, TermSet, Var};
-use super::FormulaError;
+use super::{FormulaError, MAX_TERMS};
+
+/// Deepest nesting of parentheses: far beyond what a person writes, and well within the
+/// stack of a WebAssembly page (the parser recurses once per level).
+const MAX_NESTING: usize = 64;
 
 /// What the text says: variables in order of first appearance, terms in R's order (by
 /// degree, then as written), and whether there is an intercept.
@@ -24,12 +30,13 @@ pub(super) fn parse(text: &str) -> Result<Parsed, FormulaError> {
         toks: tokenize(text)?,
         pos: 0,
         vars: Vec::new(),
+        depth: 0,
     };
     if *parser.peek() == Tok::Sym('~') {
         parser.pos += 1;
     }
     let mut intercept = true;
-    let mut terms = parser.sum(Some(&mut intercept))?;
+    let mut terms = parser.sum(Some(&mut intercept))?.order;
     if *parser.peek() != Tok::End {
         return Err(parser.error("\"+\", \"-\", \":\" or \"*\" between terms"));
     }
@@ -52,10 +59,38 @@ struct Parser<'a> {
     toks: Vec<(Tok, Span)>,
     pos: usize,
     vars: Vec<Var>,
+    /// Parentheses open at the current position.
+    depth: usize,
 }
 
-/// A parenthesised or top-level sum: terms plus what it says about the intercept.
-type TermList = Vec<TermSet>;
+/// Terms in the order written, each once. The set beside the order makes "is this term
+/// already there?" a lookup, so expanding `a*b*c*…` costs n log n rather than n².
+#[derive(Default)]
+struct TermList {
+    order: Vec<TermSet>,
+    seen: BTreeSet<TermSet>,
+}
+
+impl TermList {
+    fn of(var: usize) -> Self {
+        let mut list = Self::default();
+        list.push(TermSet::from([var]));
+        list
+    }
+
+    /// Appends `term` unless the list has it already.
+    fn push(&mut self, term: TermSet) {
+        if self.seen.insert(term.clone()) {
+            self.order.push(term);
+        }
+    }
+
+    /// Drops every term of `other` (`- a`).
+    fn remove_all(&mut self, other: &TermList) {
+        self.order.retain(|t| !other.seen.contains(t));
+        self.seen.retain(|t| !other.seen.contains(t));
+    }
+}
 
 impl Parser<'_> {
     fn peek(&self) -> &Tok {
@@ -101,7 +136,7 @@ impl Parser<'_> {
     /// sum := ['+'|'-'] product (('+'|'-') product)*. At the top level, `0` and `1` set the
     /// intercept; inside parentheses they are an error.
     fn sum(&mut self, intercept: Option<&mut bool>) -> Result<TermList, FormulaError> {
-        let mut terms: TermList = Vec::new();
+        let mut terms = TermList::default();
         let mut intercept = intercept;
         let mut negative = false;
         if let Tok::Sym(c @ ('+' | '-')) = *self.peek() {
@@ -121,13 +156,12 @@ impl Parser<'_> {
             } else {
                 let product = self.product()?;
                 if negative {
-                    terms.retain(|t| !product.contains(t));
+                    terms.remove_all(&product);
                 } else {
-                    for t in product {
-                        if !terms.contains(&t) {
-                            terms.push(t);
-                        }
+                    for t in product.order {
+                        terms.push(t);
                     }
+                    self.bounded(&terms)?;
                 }
             }
             match *self.peek() {
@@ -146,12 +180,11 @@ impl Parser<'_> {
         while *self.peek() == Tok::Sym('*') {
             self.pos += 1;
             let right = self.interaction()?;
-            let crossed = cross(&left, &right);
-            for t in right.into_iter().chain(crossed) {
-                if !left.contains(&t) {
-                    left.push(t);
-                }
+            let crossed = self.cross(&left, &right)?;
+            for t in right.order.into_iter().chain(crossed.order) {
+                left.push(t);
             }
+            self.bounded(&left)?;
         }
         Ok(left)
     }
@@ -162,7 +195,7 @@ impl Parser<'_> {
         while *self.peek() == Tok::Sym(':') {
             self.pos += 1;
             let right = self.atom()?;
-            left = cross(&left, &right);
+            left = self.cross(&left, &right)?;
         }
         Ok(left)
     }
@@ -182,8 +215,13 @@ impl Parser<'_> {
         let start = self.span();
         match self.peek().clone() {
             Tok::Sym('(') => {
+                if self.depth == MAX_NESTING {
+                    return Err(self.error("a term: parentheses nest at most 64 deep"));
+                }
                 self.pos += 1;
+                self.depth += 1;
                 let inner = self.sum(None)?;
+                self.depth -= 1;
                 self.expect(')', "\")\" closing the parenthesis")?;
                 Ok(inner)
             }
@@ -201,7 +239,7 @@ impl Parser<'_> {
                         });
                     }
                     let v = self.var(Kind::Plain, name, start);
-                    return Ok(vec![TermSet::from([v])]);
+                    return Ok(TermList::of(v));
                 }
                 self.pos += 1;
                 let power = match name.as_str() {
@@ -251,23 +289,37 @@ impl Parser<'_> {
                     end: end.end,
                 };
                 let v = self.var(kind, column, span);
-                Ok(vec![TermSet::from([v])])
+                Ok(TermList::of(v))
             }
             _ => Err(self.error("a column name, factor(column), I(column^n) or \"(\"")),
         }
     }
-}
 
-/// All pairwise unions: `(a + b):(c + d)` = `a:c + b:c + a:d + b:d` (R's order).
-fn cross(left: &TermList, right: &TermList) -> TermList {
-    let mut out: TermList = Vec::new();
-    for r in right {
-        for l in left {
-            let t: TermSet = l.union(r).copied().collect();
-            if !out.contains(&t) {
-                out.push(t);
+    /// All pairwise unions: `(a + b):(c + d)` = `a:c + b:c + a:d + b:d` (R's order).
+    fn cross(&self, left: &TermList, right: &TermList) -> Result<TermList, FormulaError> {
+        if left.order.len().saturating_mul(right.order.len()) > MAX_TERMS {
+            return Err(self.too_many_terms());
+        }
+        let mut out = TermList::default();
+        for r in &right.order {
+            for l in &left.order {
+                out.push(l.union(r).copied().collect());
             }
         }
+        Ok(out)
     }
-    out
+
+    /// An error if `terms` are more than [`MAX_TERMS`].
+    fn bounded(&self, terms: &TermList) -> Result<(), FormulaError> {
+        if terms.order.len() > MAX_TERMS {
+            return Err(self.too_many_terms());
+        }
+        Ok(())
+    }
+
+    fn too_many_terms(&self) -> FormulaError {
+        FormulaError::TooManyTerms {
+            formula: self.text.to_owned(),
+        }
+    }
 }

@@ -149,7 +149,33 @@ pub enum FormulaError {
         /// The formula.
         formula: String,
     },
+    /// The formula expands to more terms than [`MAX_TERMS`] (`a*b*c*…` doubles with every
+    /// factor), more than any model can be fitted with and enough to freeze the page.
+    TooManyTerms {
+        /// The formula.
+        formula: String,
+    },
+    /// The model matrix would have more cells (studies × coefficients) than
+    /// [`MAX_DESIGN_CELLS`]: factors with many levels crossed with each other.
+    TooManyCoefficients {
+        /// The formula.
+        formula: String,
+        /// Number of studies.
+        studies: usize,
+        /// The most coefficients a model matrix of this many studies may have.
+        limit: usize,
+    },
 }
+
+/// Most terms a formula may expand to: the full interaction of ten columns (2¹⁰ − 1 terms)
+/// fits, the exponential growth of a longer `a*b*c*…` stops here.
+pub const MAX_TERMS: usize = 1024;
+
+/// Most cells (studies × coefficients) a model matrix may have: 2²⁵ numbers, 256 MiB, above
+/// any fittable meta-regression and below what the browser tab can hold with the fit's copies.
+/// A design with more coefficients than studies but within this bound is still built, as R's
+/// `model.matrix` builds it; the fit then refuses it.
+pub const MAX_DESIGN_CELLS: usize = 1 << 25;
 
 impl fmt::Display for FormulaError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -170,6 +196,8 @@ impl fmt::Display for FormulaError {
                 write!(f, "formula \"{formula}\": column \"{column}\" has a single level{level} among the {studies} studies in the model, and a factor needs at least two (metafor refuses it too): expected a column whose studies differ, or a formula without it")
             }
             Self::Empty { formula } => write!(f, "formula \"{formula}\" has neither an intercept nor a term: expected at least one"),
+            Self::TooManyTerms { formula } => write!(f, "formula \"{formula}\" expands to more than {MAX_TERMS} terms: expected fewer interactions (a*b*c*… doubles the terms with every column)"),
+            Self::TooManyCoefficients { formula, studies, limit } => write!(f, "formula \"{formula}\" gives more than {limit} coefficients, too many to hold in memory for {studies} studies (and far more than they can estimate): expected fewer moderators or factors with fewer levels"),
         }
     }
 }
