@@ -31,7 +31,7 @@ mod summary;
 pub use error::AnalysisError;
 pub use spec::AnalysisSpec;
 pub use stages::{Fitted, ModelRecord, ModelStage, PredictionAt, StudiesStage};
-pub use summary::{HeterogeneityCi, Summary};
+pub use summary::{is_intercept_only, HeterogeneityCi, Summary};
 
 use crate::data::parse::Table;
 use crate::data::report::{FitReport, PredictionReport};

@@ -33,6 +33,13 @@ impl From<&HeterogeneityIntervals> for HeterogeneityCi {
     }
 }
 
+/// Whether a model of `p` coefficients, the first an intercept if `intercept`, is a plain
+/// pooled estimate: the one rule every view and the command line ask (through
+/// [`Summary::intercept_only`] where they have a summary).
+pub fn is_intercept_only(p: usize, intercept: bool) -> bool {
+    p == 1 && intercept
+}
+
 /// A fitted model, as plain data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
@@ -93,7 +100,7 @@ impl Summary {
     /// When the pooled effect or a fitted value cannot be predicted.
     pub fn of(fit: &Fit, intervals: Option<&HeterogeneityIntervals>) -> Result<Self, StatsError> {
         let h = &fit.heterogeneity;
-        let intercept_only = fit.p == 1 && fit.has_intercept();
+        let intercept_only = is_intercept_only(fit.p, fit.has_intercept());
         let intervals = intervals.map(Into::into);
         let pooled = if intercept_only {
             Some((&fit.predict(&[1.0])?).into())
@@ -155,7 +162,7 @@ impl Summary {
     /// Whether the model is a plain pooled estimate: an intercept and nothing else. The one
     /// place this is decided; every view asks here.
     pub fn intercept_only(&self) -> bool {
-        self.p == 1 && self.intercept
+        is_intercept_only(self.p, self.intercept)
     }
 
     /// Whether the model has moderators (a meta-regression, or a model without intercept).

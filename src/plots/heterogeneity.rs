@@ -11,6 +11,7 @@ use super::layout::{AxisMap, PlotLayout};
 use super::paint::{ci_label, draw_interval, label, polyline, px};
 use super::theme::{self, Theme};
 use super::PlotError;
+use crate::analysis::is_intercept_only;
 use crate::format::signed;
 use crate::stats::{Fit, HeterogeneityIntervals, Interval};
 
@@ -92,7 +93,7 @@ impl HeterogeneityPlot {
             i2: intervals.map_or(no_interval(h.i2), |ci| ci.i2),
             typical_variance: h.typical_variance,
             explained,
-            residual: fit.p > 1 || !fit.has_intercept(),
+            residual: !is_intercept_only(fit.p, fit.has_intercept()),
             fixed: fit.spec.method.is_fixed(),
             level: intervals.map_or(fit.spec.level, |ci| ci.level),
         }

@@ -246,7 +246,7 @@ fn Heterogeneity(analysis: Analysis) -> impl IntoView {
                 <dd><Num value=r.h2 />{ci(h2_ci, 4)}</dd>
             </div>
             <div data-testid="stat-qe" data-value=data_value(Some(r.qe))>
-                <dt>{if r.p > 1 { "QE (residual)" } else { "Q" }}</dt>
+                <dt>{if r.has_moderators() { "QE (residual)" } else { "Q" }}</dt>
                 <dd>
                     <Num value=r.qe decimals=2 />
                     {format!(" on {} df", r.qe_df)}

@@ -1,7 +1,10 @@
-// Browser benchmark: redraw time of the forest and bubble plots at k = 1,000 in Chromium.
+// Browser benchmark at k = 1,000 in Chromium: pasting the studies and fitting a moderator
+// (wall clock, and the page's own stage measures), the fits that plot-option changes cause
+// (none expected), and the redraw time of the forest and bubble plots.
 // Run with `node tests/e2e/bench.mjs` after `trunk build --release` (or MERIDIAN_DIST=dir).
-// Each redraw is timed by the app's own User Timing measure ("meridian:draw plot"); a redraw
-// is triggered by highlighting a study from the table, as a user would.
+// The page times each pipeline stage with a User Timing measure ("meridian:parse",
+// "meridian:fit", …) and each redraw ("meridian:draw plot"); a redraw is triggered by
+// highlighting a study from the table, as a user would.
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serveDir } from './server.mjs';
@@ -40,6 +43,33 @@ await page.locator('[data-testid="model-formula"]').fill('x');
 await page.locator('[data-testid="model-formula"]').press('Enter');
 await page.locator('[data-testid="coef-table"] [data-term="x"]').waitFor();
 console.log(`k = ${K}: pasted, fitted with x and drawn in ${Date.now() - started} ms (wall clock)`);
+
+/** Total duration and count of the page's measures named `meridian:${name}`. */
+async function stage(name) {
+  return page.evaluate((n) => {
+    const entries = performance.getEntriesByName(`meridian:${n}`);
+    return { count: entries.length, ms: entries.reduce((sum, e) => sum + e.duration, 0) };
+  }, name);
+}
+const stages = [];
+for (const name of ['parse', 'studies', 'design', 'fit', 'predict']) {
+  const { count, ms } = await stage(name);
+  stages.push(`${name} ${count}× ${ms.toFixed(1)} ms`);
+}
+console.log(`stages so far: ${stages.join(', ')}`);
+
+// Every plot option in turn: the page should refit nothing.
+const fitsBefore = (await stage('fit')).count;
+for (const tab of ['bubble', 'funnel', 'heterogeneity', 'forest']) {
+  await page.locator(`[data-testid="tab-${tab}"]`).click();
+  await page.waitForTimeout(100);
+}
+await page.locator('[data-testid="forest-sort"]').selectOption('weight');
+await page.locator('[data-testid="tab-funnel"]').click();
+await page.locator('[data-testid="funnel-contours"]').check();
+await page.locator('[data-testid="tab-forest"]').click();
+await page.waitForTimeout(300);
+console.log(`plot-option changes: ${(await stage('fit')).count - fitsBefore} fits`);
 
 async function redraws(tab) {
   await page.locator(`[data-testid="tab-${tab}"]`).click();

@@ -121,6 +121,7 @@ pub fn run(o: &FitOptions) -> Result<String, Failure> {
     Ok(if o.json {
         results_json(&report)
     } else {
-        readable(&report, &run.analysis.studies().excluded, &file)
+        let moderators = run.analysis.summary.has_moderators();
+        readable(&report, moderators, &run.analysis.studies().excluded, &file)
     })
 }

@@ -13,11 +13,12 @@ fn p_equals(p: Option<f64>) -> String {
     p.map_or_else(|| "= NA".to_owned(), p_relation)
 }
 
-/// A report like metafor's printout of an `rma` fit, with the rows `excluded` and why.
-pub fn readable(r: &FitReport, excluded: &[Excluded], file: &str) -> String {
+/// A report like metafor's printout of an `rma` fit (`moderators`: whether it is a
+/// meta-regression), with the rows `excluded` and why.
+pub fn readable(r: &FitReport, moderators: bool, excluded: &[Excluded], file: &str) -> String {
     let mut s = String::new();
     let fixed = Tau2Method::from_metafor_name(&r.method).is_some_and(Tau2Method::is_fixed);
-    let kind = match (fixed, r.p > 1 || r.qm.is_some()) {
+    let kind = match (fixed, moderators) {
         (true, false) => "Fixed-Effects Model",
         (true, true) => "Fixed-Effects with Moderators Model",
         (false, false) => "Random-Effects Model",
@@ -48,7 +49,7 @@ pub fn readable(r: &FitReport, excluded: &[Excluded], file: &str) -> String {
         let se = r
             .tau2_se
             .map_or(String::new(), |v| format!(" (SE = {v:.4})"));
-        let residual = if r.qm.is_some() { "residual" } else { "total" };
+        let residual = if moderators { "residual" } else { "total" };
         let _ = writeln!(
             s,
             "tau^2 (estimated amount of {residual} heterogeneity): {:.4}{se}",
@@ -72,7 +73,7 @@ pub fn readable(r: &FitReport, excluded: &[Excluded], file: &str) -> String {
     let _ = writeln!(
         s,
         "\nTest for {}Heterogeneity:\nQE(df = {}) = {:.4}, p-val {}",
-        if r.qm.is_some() { "Residual " } else { "" },
+        if moderators { "Residual " } else { "" },
         r.qe_df,
         r.qe,
         p_equals(r.qe_p)

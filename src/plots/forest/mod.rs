@@ -16,6 +16,7 @@ use super::layout::PlotLayout;
 use super::paint::usable_level;
 use super::theme::Theme;
 use super::PlotError;
+use crate::analysis::is_intercept_only;
 use crate::stats::{Fit, Prediction, Tau2Method, WaldTest};
 
 mod columns;
@@ -151,7 +152,7 @@ impl ForestPlot {
         fit: &Fit,
         pooled: Option<Prediction>,
     ) -> Self {
-        let with_moderators = fit.p > 1 || !fit.has_intercept();
+        let with_moderators = !is_intercept_only(fit.p, fit.has_intercept());
         let mut plot = Self::from_studies(labels, yi, vi, &fit.weights, fit.spec.level);
         if with_moderators {
             let x = fit.x();
