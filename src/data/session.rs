@@ -262,6 +262,7 @@ impl Session {
                 method,
                 test,
                 level: self.level / 100.0,
+                ..ModelSpec::default()
             },
             predict_at,
         })

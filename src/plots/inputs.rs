@@ -160,13 +160,13 @@ fn heterogeneity_text(fit: &Fit) -> String {
     let tau2 = if fit.spec.method.is_fixed() {
         String::new()
     } else {
-        format!("\u{3c4}\u{b2} = {}, ", format_fixed(fit.tau2, 3))
+        format!(
+            "\u{3c4}\u{b2} = {}, ",
+            format_fixed(fit.tau2().unwrap_or(f64::NAN), 3)
+        )
     };
     let q = if intercept_only(fit) { "Q" } else { "QE" };
-    let p = h
-        .qe_p
-        .map(|p| format!(", {}", format_p(p)))
-        .unwrap_or_default();
+    let p = format!(", {}", format_p(h.qe_p));
     format!(
         "{tau2}I\u{b2} = {}%, {q}({}) = {}{p}",
         format_fixed(h.i2, 1),
