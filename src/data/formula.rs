@@ -886,24 +886,36 @@ impl Formula {
                         column: var.column.clone(),
                     })?
                     .trim();
+                // A value is read as the column's cells are (`0,5` in a decimal-comma column),
+                // so the first study's own cells are always a valid point.
+                let column = table
+                    .column(&var.column)
+                    .expect("all_values has checked that every column exists");
+                let number = column.read_number(given);
                 match values {
-                    Values::Factor(_, levels) => match levels.iter().position(|l| l == given) {
-                        Some(code) => Ok(Values::Factor(vec![code], levels)),
-                        None => Err(FormulaError::UnknownPredictorLevel {
-                            column: var.column.clone(),
-                            level: given.to_owned(),
-                            levels,
-                        }),
-                    },
+                    Values::Factor(_, levels) => {
+                        match levels.iter().position(|l| l == given).or_else(|| {
+                            // A level of a numeric column is its number, however it is written.
+                            let label = number
+                                .filter(|_| column.kind != ColumnKind::Text)
+                                .map(level_label)?;
+                            levels.iter().position(|l| *l == label)
+                        }) {
+                            Some(code) => Ok(Values::Factor(vec![code], levels)),
+                            None => Err(FormulaError::UnknownPredictorLevel {
+                                column: var.column.clone(),
+                                level: given.to_owned(),
+                                levels,
+                            }),
+                        }
+                    }
                     Values::Numeric(_) => {
-                        let x = given
-                            .parse::<f64>()
-                            .ok()
-                            .filter(|x| x.is_finite())
-                            .ok_or_else(|| FormulaError::BadPredictor {
+                        let x = number.filter(|x| x.is_finite()).ok_or_else(|| {
+                            FormulaError::BadPredictor {
                                 column: var.column.clone(),
                                 found: given.to_owned(),
-                            })?;
+                            }
+                        })?;
                         Ok(Values::Numeric(vec![match &var.kind {
                             Kind::Power(p) => {
                                 x.powf(p.parse().expect("the parser only accepts numeric powers"))

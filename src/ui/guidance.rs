@@ -7,7 +7,7 @@ use crate::data::analysis::Analysis;
 use crate::data::effect_size::Measure;
 use crate::stats::Tau2Method;
 
-use super::format;
+use crate::format;
 
 /// Below this many studies per moderator coefficient, meta-regression estimates are unstable
 /// and easily overfitted (Cochrane Handbook §10.11.5.1 suggests about ten).
