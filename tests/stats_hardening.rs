@@ -225,3 +225,60 @@ fn too_few_iterations_are_a_typed_error_with_the_last_value() {
         other => panic!("expected non-convergence, got {other:?}"),
     }
 }
+
+/// Runs `meridian fit` on `csv` with `args` and returns its JSON record.
+fn fit_json(name: &str, csv: &str, args: &[&str]) -> serde_json::Value {
+    let dir = std::env::temp_dir().join(format!("meridian-hardening-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(format!("{name}.csv"));
+    std::fs::write(&path, csv).expect("writes the data");
+    let file = path.to_str().expect("a UTF-8 path");
+    let mut all = vec!["fit", file, "--json"];
+    all.extend_from_slice(args);
+    let out = common::run_cli(&all);
+    assert!(
+        out.status.success(),
+        "{name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON")
+}
+
+#[test]
+fn the_command_line_reports_the_reproducers_as_metafor_does() {
+    // Item 1: τ² [0.05208, 2.2735], I² [55.32, 98.18].
+    let q = fit_json(
+        "noint",
+        "yi,vi,x\n0.9,0.04,1\n1.6,0.05,2\n2.1,0.03,3\n4.4,0.06,4\n4.2,0.04,5\n",
+        &["--mods", "x - 1"],
+    );
+    let ci = |key: &str, i: usize| q[key][i].as_f64().expect("a bound");
+    assert!((ci("tau2_ci", 0) - 0.0520843301998402).abs() < 1e-6);
+    assert!((ci("tau2_ci", 1) - 2.27353490338709).abs() < 1e-5);
+    assert!((ci("i2_ci", 0) - 55.3218429972027).abs() < 1e-4);
+    // Item 2: QE 0, p 1, I² 0, H² 1, no R².
+    let kp = fit_json(
+        "kp",
+        "yi,vi,x1,x2\n0.1,0.02,1,3\n0.5,0.05,2,1\n-0.2,0.03,4,2\n",
+        &["--mods", "x1 + x2", "--method", "FE"],
+    );
+    assert_eq!(kp["qe"], 0.0);
+    assert_eq!(kp["qe_p"], 1.0);
+    assert_eq!(kp["i2"], 0.0);
+    assert_eq!(kp["h2"], 1.0);
+    assert!(kp["r2"].is_null());
+    // Item 4: SE 0, the infinite statistic printed as null (as every non-finite number),
+    // p-value 0, the interval the estimate itself.
+    let kh = fit_json(
+        "exact",
+        "yi,vi,g\n1,0.1,a\n1,0.1,b\n1,0.1,a\n",
+        &["--mods", "factor(g) - 1", "--test", "knha"],
+    );
+    for c in kh["coefficients"].as_array().expect("coefficients") {
+        assert_eq!(c["se"], 0.0, "{c}");
+        assert!(c["statistic"].is_null(), "{c}");
+        assert_eq!(c["p_value"], 0.0, "{c}");
+        assert_eq!(c["ci_lower"], c["estimate"], "{c}");
+    }
+    assert!(kh["qm"].is_null() && kh["qm_p"] == 0.0, "{kh}");
+}
