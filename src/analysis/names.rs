@@ -51,9 +51,22 @@ pub mod test {
     }
 }
 
-/// `ModelSpec` as `{"method": "REML", "test": "z", "level": 0.95}`.
+/// `ModelSpec` as `{"method": "REML", "test": "z", "level": 0.95, "control": {"tol": 1e-10,
+/// "max_iter": 1000}}`; a missing `control` is the default.
 pub mod model_spec {
     use super::*;
+    use crate::stats::Control;
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(remote = "Control")]
+    struct ControlDef {
+        tol: f64,
+        max_iter: usize,
+    }
+
+    /// `Control` through [`ControlDef`], with the default for a missing one.
+    #[derive(Default, Serialize, Deserialize)]
+    struct Settings(#[serde(with = "ControlDef")] Control);
 
     #[derive(Serialize, Deserialize)]
     struct Spec {
@@ -62,6 +75,8 @@ pub mod model_spec {
         #[serde(with = "super::test")]
         test: Test,
         level: f64,
+        #[serde(default)]
+        control: Settings,
     }
 
     /// Writes the three settings.
@@ -70,6 +85,7 @@ pub mod model_spec {
             method: spec.method,
             test: spec.test,
             level: spec.level,
+            control: Settings(spec.control),
         }
         .serialize(s)
     }
@@ -80,11 +96,13 @@ pub mod model_spec {
             method,
             test,
             level,
+            control: Settings(control),
         } = Spec::deserialize(d)?;
         Ok(ModelSpec {
             method,
             test,
             level,
+            control,
         })
     }
 }

@@ -216,10 +216,12 @@ pub fn fit(
     let studies = &data.studies;
     let fit = stats::fit(&studies.yi, &studies.vi, &model.design, spec)
         .map_err(|e| stats_error(e, studies, table))?;
-    let intervals = Summary::intervals_of(&fit).map_err(|e| stats_error(e, studies, table))?;
-    let summary =
-        Summary::of(&fit, intervals.as_ref()).map_err(|e| stats_error(e, studies, table))?;
+    let error = |e| stats_error(e, studies, table);
+    let intervals = Summary::intervals_of(&fit).map_err(error)?;
+    let r2 = fit.pseudo_r2().map_err(error)?;
+    let summary = Summary::of(&fit, intervals.as_ref(), r2.as_ref()).map_err(error)?;
     let mut report = FitReport::new(&fit, &studies.excluded, None);
+    report.set_pseudo_r2(r2.as_ref());
     if let Some(ci) = &intervals {
         report.set_heterogeneity_intervals(ci);
     }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::names;
 use super::record::{Bounds, CoefficientRecord, Estimate, WaldRecord};
-use crate::stats::{Fit, HeterogeneityIntervals, ModelSpec, StatsError};
+use crate::stats::{Fit, HeterogeneityIntervals, ModelSpec, PseudoR2, StatsError};
 
 /// The Q-profile confidence intervals of τ², I² and H² (metafor's `confint`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -74,8 +74,8 @@ pub struct Summary {
     pub qe: f64,
     /// Its degrees of freedom, k − p.
     pub qe_df: usize,
-    /// Its p-value; `None` when k = p.
-    pub qe_p: Option<f64>,
+    /// Its p-value (1 when k = p, QE being 0 on 0 df).
+    pub qe_p: f64,
     /// The test of moderators; `None` for an intercept-only model.
     pub moderators: Option<WaldRecord>,
     /// Q-profile intervals of τ², I² and H²; `None` for FE/EE or when k = p.
@@ -94,11 +94,16 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// The summary of `fit`, with its Q-profile intervals (see [`Summary::intervals_of`]).
+    /// The summary of `fit`, with its Q-profile intervals (see [`Summary::intervals_of`]) and
+    /// its pseudo-R² ([`Fit::pseudo_r2`]).
     ///
     /// # Errors
     /// When the pooled effect or a fitted value cannot be predicted.
-    pub fn of(fit: &Fit, intervals: Option<&HeterogeneityIntervals>) -> Result<Self, StatsError> {
+    pub fn of(
+        fit: &Fit,
+        intervals: Option<&HeterogeneityIntervals>,
+        r2: Option<&PseudoR2>,
+    ) -> Result<Self, StatsError> {
         let h = &fit.heterogeneity;
         let intercept_only = is_intercept_only(fit.p, fit.has_intercept());
         let intervals = intervals.map(Into::into);
@@ -125,13 +130,17 @@ impl Summary {
             p: fit.p,
             intercept: fit.has_intercept(),
             coefficients: fit.coefficients.iter().map(Into::into).collect(),
-            tau2: fit.tau2,
-            tau2_se: fit.tau2_se,
-            tau: fit.tau,
+            // NaN for a model without a single τ², as the command line's record has it.
+            tau2: fit.tau2().unwrap_or(f64::NAN),
+            tau2_se: fit.tau2_se(),
+            tau: fit.tau().unwrap_or(f64::NAN),
             i2: h.i2,
             h2: h.h2,
-            r2: h.r2,
-            tau2_without_moderators: h.tau2_reduced,
+            r2: r2.map(|r| r.r2),
+            // The reduced model's τ²₀ (its H²₀ for FE/EE, which the picture does not show).
+            tau2_without_moderators: r2
+                .filter(|_| !fit.spec.method.is_fixed())
+                .map(|r| r.reduced),
             typical_variance: h.typical_variance,
             qe: h.qe,
             qe_df: h.qe_df,

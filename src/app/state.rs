@@ -183,6 +183,7 @@ impl ModelState {
             method: self.method,
             test: self.test,
             level: self.level / 100.0,
+            ..ModelSpec::default()
         })
     }
 

@@ -162,9 +162,7 @@ pub fn warnings(analysis: &Analysis, averages: &[String]) -> Vec<Warning> {
                 .to_owned(),
         });
     }
-    if matches!(report.spec.method, Tau2Method::Fe | Tau2Method::Ee)
-        && report.qe_p.is_some_and(|p| p < 0.1)
-    {
+    if matches!(report.spec.method, Tau2Method::Fe | Tau2Method::Ee) && report.qe_p < 0.1 {
         out.push(Warning {
             title: "Common-effect model despite heterogeneity".to_owned(),
             text: "The Q test suggests the studies do not share one effect; a random-effects \

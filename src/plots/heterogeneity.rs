@@ -81,15 +81,17 @@ impl HeterogeneityPlot {
             lower: f64::NAN,
             upper: f64::NAN,
         };
-        let explained = match (h.tau2_reduced, h.r2) {
-            (Some(tau2_without_moderators), Some(r2)) => Some(Explained {
-                tau2_without_moderators,
-                r2,
-            }),
-            _ => None,
+        // R² needs the intercept-only fit; a failure of that fit leaves the bar out.
+        let explained = if fit.spec.method.is_fixed() {
+            None
+        } else {
+            fit.pseudo_r2().ok().flatten().map(|r| Explained {
+                tau2_without_moderators: r.reduced,
+                r2: r.r2,
+            })
         };
         Self {
-            tau2: intervals.map_or(no_interval(fit.tau2), |ci| ci.tau2),
+            tau2: intervals.map_or(no_interval(fit.tau2().unwrap_or(f64::NAN)), |ci| ci.tau2),
             i2: intervals.map_or(no_interval(h.i2), |ci| ci.i2),
             typical_variance: h.typical_variance,
             explained,

@@ -70,10 +70,7 @@ fn heterogeneity_text(s: &Summary) -> String {
         format!("\u{3c4}\u{b2} = {}, ", signed(s.tau2, 3))
     };
     let q = if s.intercept_only() { "Q" } else { "QE" };
-    let p = s
-        .qe_p
-        .map(|p| format!(", {}", p_journal(p)))
-        .unwrap_or_default();
+    let p = format!(", {}", p_journal(s.qe_p));
     format!(
         "{tau2}I\u{b2} = {}%, {q}({}) = {}{p}",
         signed(s.i2, 1),

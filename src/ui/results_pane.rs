@@ -250,7 +250,7 @@ fn Heterogeneity(analysis: Analysis) -> impl IntoView {
                 <dd>
                     <Num value=r.qe decimals=2 />
                     {format!(" on {} df", r.qe_df)}
-                    {r.qe_p.map(|p| format!(", {}", format::p_clause(p)))}
+                    {format!(", {}", format::p_clause(r.qe_p))}
                 </dd>
             </div>
             {r.r2.map(|r2| view! {

@@ -170,6 +170,7 @@ pub fn pipeline_input(data: &[u8]) -> Option<PipelineInput> {
                 Test::Z
             },
             level: (f64::from(level) + 0.5) / 256.0,
+            ..ModelSpec::default()
         },
         ..AnalysisSpec::default()
     };
