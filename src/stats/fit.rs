@@ -7,7 +7,7 @@ use super::gls::Gls;
 use super::heterogeneity::{pseudo_r2, Heterogeneity, PseudoR2};
 use super::input::Inputs;
 use super::likelihood::{fit_statistics, FitStatistics, Likelihood};
-use super::objective::{ESTIMATION, RAW};
+use super::objective::RAW;
 use super::summary::{Coefficient, CovarianceKind, Estimates, Summary, Tests, WaldTest};
 use super::tau2::{self, FixedEffect, Tau2Estimate};
 use super::variance::{Parameter, ParameterKind, VarianceComponent};
@@ -120,8 +120,8 @@ impl Estimated {
         if needs_df && k <= p {
             return Err(StatsError::TooFewStudies { k, p });
         }
-        let fe = FixedEffect::new(data)?;
-        let (tau2, gls) = tau2::estimate(spec.method(), data, &fe, &spec.control(), warm)?;
+        let mut fe = FixedEffect::new(data)?;
+        let (tau2, gls) = tau2::estimate(spec.method(), data, &mut fe, &spec.control(), warm)?;
         Ok(Self { fe, tau2, gls })
     }
 
@@ -329,17 +329,17 @@ impl Fit {
         let reduced = self
             .data
             .with_design(DMatrix::from_element(k, 1, 1.0), (k as f64).ln());
-        let fe = FixedEffect::new(&reduced)?;
+        let mut fe = FixedEffect::new(&reduced)?;
         let method = self.spec.method;
         Ok(Some(if method.is_fixed() {
-            let h2_reduced = fe.gls.rss_or_zero(ESTIMATION) / (k - 1) as f64;
+            let h2_reduced = fe.qe / (k - 1) as f64;
             PseudoR2 {
                 r2: pseudo_r2(h2_reduced, self.heterogeneity.h2),
                 reduced: h2_reduced,
             }
         } else {
             let control = self.spec.control;
-            let t0 = tau2::estimate(method, &reduced, &fe, &control, None)?
+            let t0 = tau2::estimate(method, &reduced, &mut fe, &control, None)?
                 .0
                 .tau2;
             PseudoR2 {
