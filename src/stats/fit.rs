@@ -50,6 +50,8 @@ pub struct Fit {
     iterations: usize,
     /// (X'M⁻¹X)⁻¹.
     model_vcov: DMatrix<f64>,
+    /// R with X'M⁻¹X = R'R.
+    r_factor: DMatrix<f64>,
     /// y'Py of the raw effects, 0 below the rounding level.
     rss: f64,
     /// Hat values.
@@ -130,11 +132,13 @@ impl Estimated {
         &self,
         beta: &'a DVector<f64>,
         model_vcov: &'a DMatrix<f64>,
+        r_factor: &'a DMatrix<f64>,
         intercept: bool,
     ) -> Estimates<'a> {
         Estimates {
             beta,
             model_vcov,
+            r_factor,
             rss: self.gls.rss_or_zero(RAW),
             k: self.gls.k(),
             intercept,
@@ -156,7 +160,8 @@ pub(crate) fn fit_inputs(
     let tau2 = est.tau2.tau2;
     let beta = est.gls.coef(RAW);
     let model_vcov = est.gls.inverse_xtmx();
-    let estimates = est.estimates(&beta, &model_vcov, intercept);
+    let r_factor = est.gls.r_factor();
+    let estimates = est.estimates(&beta, &model_vcov, &r_factor, intercept);
     let rss = estimates.rss;
     let summary =
         Tests::new(&estimates, spec.test().into()).summarise(&beta, names, spec.level(), tau2)?;
@@ -207,6 +212,7 @@ pub(crate) fn fit_inputs(
         variance,
         iterations: est.tau2.iterations,
         model_vcov,
+        r_factor,
         rss,
         hat: est.gls.hat().to_vec(),
         data,
@@ -278,6 +284,7 @@ impl Fit {
         Estimates {
             beta: &self.beta,
             model_vcov: &self.model_vcov,
+            r_factor: &self.r_factor,
             rss: self.rss,
             k: self.k,
             intercept: self.intercept,
