@@ -7,7 +7,7 @@ use super::gls::Gls;
 use super::heterogeneity::{pseudo_r2, Heterogeneity, PseudoR2};
 use super::input::Inputs;
 use super::likelihood::{fit_statistics, FitStatistics, Likelihood};
-use super::objective::{ESTIMATION, RAW};
+use super::objective::RAW;
 use super::summary::{Coefficient, CovarianceKind, Estimates, Summary, Tests, WaldTest};
 use super::tau2::{self, FixedEffect, Tau2Estimate};
 use super::variance::{Parameter, ParameterKind, VarianceComponent};
@@ -50,6 +50,8 @@ pub struct Fit {
     iterations: usize,
     /// (X'M⁻¹X)⁻¹.
     model_vcov: DMatrix<f64>,
+    /// R with X'M⁻¹X = R'R.
+    r_factor: DMatrix<f64>,
     /// y'Py of the raw effects, 0 below the rounding level.
     rss: f64,
     /// Hat values.
@@ -120,8 +122,8 @@ impl Estimated {
         if needs_df && k <= p {
             return Err(StatsError::TooFewStudies { k, p });
         }
-        let fe = FixedEffect::new(data)?;
-        let (tau2, gls) = tau2::estimate(spec.method(), data, &fe, &spec.control(), warm)?;
+        let mut fe = FixedEffect::new(data)?;
+        let (tau2, gls) = tau2::estimate(spec.method(), data, &mut fe, &spec.control(), warm)?;
         Ok(Self { fe, tau2, gls })
     }
 
@@ -130,11 +132,13 @@ impl Estimated {
         &self,
         beta: &'a DVector<f64>,
         model_vcov: &'a DMatrix<f64>,
+        r_factor: &'a DMatrix<f64>,
         intercept: bool,
     ) -> Estimates<'a> {
         Estimates {
             beta,
             model_vcov,
+            r_factor,
             rss: self.gls.rss_or_zero(RAW),
             k: self.gls.k(),
             intercept,
@@ -156,7 +160,8 @@ pub(crate) fn fit_inputs(
     let tau2 = est.tau2.tau2;
     let beta = est.gls.coef(RAW);
     let model_vcov = est.gls.inverse_xtmx();
-    let estimates = est.estimates(&beta, &model_vcov, intercept);
+    let r_factor = est.gls.r_factor();
+    let estimates = est.estimates(&beta, &model_vcov, &r_factor, intercept);
     let rss = estimates.rss;
     let summary =
         Tests::new(&estimates, spec.test().into()).summarise(&beta, names, spec.level(), tau2)?;
@@ -207,6 +212,7 @@ pub(crate) fn fit_inputs(
         variance,
         iterations: est.tau2.iterations,
         model_vcov,
+        r_factor,
         rss,
         hat: est.gls.hat().to_vec(),
         data,
@@ -278,6 +284,7 @@ impl Fit {
         Estimates {
             beta: &self.beta,
             model_vcov: &self.model_vcov,
+            r_factor: &self.r_factor,
             rss: self.rss,
             k: self.k,
             intercept: self.intercept,
@@ -329,17 +336,17 @@ impl Fit {
         let reduced = self
             .data
             .with_design(DMatrix::from_element(k, 1, 1.0), (k as f64).ln());
-        let fe = FixedEffect::new(&reduced)?;
+        let mut fe = FixedEffect::new(&reduced)?;
         let method = self.spec.method;
         Ok(Some(if method.is_fixed() {
-            let h2_reduced = fe.gls.rss_or_zero(ESTIMATION) / (k - 1) as f64;
+            let h2_reduced = fe.qe / (k - 1) as f64;
             PseudoR2 {
                 r2: pseudo_r2(h2_reduced, self.heterogeneity.h2),
                 reduced: h2_reduced,
             }
         } else {
             let control = self.spec.control;
-            let t0 = tau2::estimate(method, &reduced, &fe, &control, None)?
+            let t0 = tau2::estimate(method, &reduced, &mut fe, &control, None)?
                 .0
                 .tau2;
             PseudoR2 {

@@ -139,6 +139,12 @@ impl Gls {
         self.qr.inverse_gram()
     }
 
+    /// R, the p × p upper-triangular factor with X'M⁻¹X = R'R.
+    pub fn r_factor(&self) -> DMatrix<f64> {
+        let p = self.p();
+        DMatrix::from_fn(p, p, |i, j| self.qr.r(i, j))
+    }
+
     /// Q'·diag(d)·Q (p × p) for a diagonal matrix in whitened coordinates.
     pub fn gram(&self, d: &[f64]) -> DMatrix<f64> {
         self.qr.gram(d)

@@ -2,7 +2,6 @@
 
 use statrs::distribution::ContinuousCDF;
 
-use super::objective::ESTIMATION;
 use super::tau2::FixedEffect;
 
 /// How much the studies disagree beyond sampling error, as metafor reports it.
@@ -36,7 +35,7 @@ impl Heterogeneity {
     /// (random effects) or with τ² fixed at 0 (FE/EE: I² and H² from QE).
     pub(crate) fn new(fe: &FixedEffect, k: usize, p: usize, tau2: f64, fixed: bool) -> Self {
         let df = k - p;
-        let qe = fe.gls.rss_or_zero(ESTIMATION);
+        let qe = fe.qe;
         let qe_p = if df > 0 {
             super::summary::chi_squared(df as f64).sf(qe)
         } else {

@@ -81,6 +81,14 @@ impl Evaluated {
         Ok(())
     }
 
+    /// A cache that already holds the fit `gls` at θ.
+    pub fn seeded(theta: Vec<f64>, gls: Gls) -> Self {
+        Self {
+            slots: [(theta, gls), (Vec::new(), Gls::default())],
+            current: 0,
+        }
+    }
+
     /// The current fit.
     pub fn gls(&self) -> &Gls {
         &self.slots[self.current].1
@@ -104,13 +112,13 @@ pub(crate) struct LogLikelihood<'a, M> {
 }
 
 impl<'a, M: VarianceModel> LogLikelihood<'a, M> {
-    /// The likelihood of `kind` for `model` on `data`.
-    pub fn new(model: M, data: &'a Inputs, kind: Likelihood) -> Self {
+    /// The likelihood of `kind` for `model` on `data`, with the evaluations cached in `at`.
+    pub fn new(model: M, data: &'a Inputs, kind: Likelihood, at: Evaluated) -> Self {
         Self {
             model,
             data,
             kind,
-            at: Evaluated::default(),
+            at,
         }
     }
 }
@@ -168,13 +176,9 @@ pub(crate) struct EmpiricalBayes<'a, M> {
 }
 
 impl<'a, M: VarianceModel> EmpiricalBayes<'a, M> {
-    /// The EB objective for `model` on `data`.
-    pub fn new(model: M, data: &'a Inputs) -> Self {
-        Self {
-            model,
-            data,
-            at: Evaluated::default(),
-        }
+    /// The EB objective for `model` on `data`, with the evaluations cached in `at`.
+    pub fn new(model: M, data: &'a Inputs, at: Evaluated) -> Self {
+        Self { model, data, at }
     }
 }
 

@@ -3,18 +3,19 @@
 //!
 //! Each iteration takes the scoring step I⁻¹·s (Fisher scoring for the likelihoods, Newton for
 //! EB's root) over the parameters not held at a bound, and accepts it only if it does not lower
-//! the objective, halving it until it does (backtracking; a step projected onto the bounds
-//! counts as halved there). It stops when every parameter moves by at most
-//! tol·(|θⱼ| + sⱼ), sⱼ the parameter's typical size (Control::tol), so the stopping rule is the
-//! same in any units. A single parameter that has not converged after
-//! [`FALLBACK_AFTER`] iterations is found instead by bracketing the root of the score and
-//! Brent's method. Finally the boundary is decided by comparison: if the objective with every
-//! variance at 0 is at least the interior optimum's, the optimum is the boundary.
+//! the objective, halving it until it does (backtracking; see [`line_search`] for the bounds).
+//! It stops when the step would move every parameter by at most tol·(|θⱼ| + sⱼ), sⱼ the
+//! parameter's typical size (Control::tol), so the stopping rule is the same in any units. A
+//! single parameter that has not converged after [`FALLBACK_AFTER`] iterations, or whose
+//! objective is too flat for backtracking to rank points, is found instead by bracketing the
+//! root of the score and Brent's method. Finally the boundary is decided by comparison: if the
+//! objective with every variance at 0 is at least the interior optimum's, the optimum is the
+//! boundary.
 
 use nalgebra::{DMatrix, DVector};
 
 use super::objective::{Objective, Point};
-use super::roots::{bracket_upward, brent_root, tolerance, Bracket, Root, SearchFailure};
+use super::roots::{bracket_downward, bracket_upward, brent_root, tolerance, Root, SearchFailure};
 use super::spec::Control;
 use super::variance::ParameterKind;
 use super::StatsError;
@@ -24,8 +25,9 @@ use super::StatsError;
 const MAX_HALVINGS: usize = 60;
 
 /// Scoring iterations of a one-parameter objective before the bracketing fallback takes over:
-/// well-behaved data converge in under 20.
-pub(crate) const FALLBACK_AFTER: usize = 50;
+/// well-behaved data converge in under 10; scoring crawls (linearly, at a rate near 1) where
+/// the expected information is far from the curvature, as with a few very precise studies.
+pub(crate) const FALLBACK_AFTER: usize = 20;
 
 /// A change of the objective this many units in the last place of its value is rounding: a
 /// step that changes it less is accepted on the strength of its direction.
@@ -88,13 +90,25 @@ pub(crate) fn maximise(
         let Some(step) = scoring_step(&point, &theta, &kinds) else {
             break;
         };
+        // Converged: the step to the maximiser the scoring step predicts is within the
+        // tolerance, so θ is as good as θ + step.
+        let target: Vec<f64> = theta.iter().zip(step.iter()).map(|(t, s)| t + s).collect();
+        if within_tolerance(&project(&target, &kinds), &theta, &scales, control) {
+            break;
+        }
         match line_search(objective, &theta, &point, &step, &kinds, &scales, control)? {
-            Some((next, next_point, converged)) => {
+            Some((next, next_point)) => {
                 theta = next;
                 point = next_point;
-                if converged {
-                    break;
-                }
+            }
+            // No point along the step raises the objective although the step is not small:
+            // the objective's value is too flat to rank the points (its rounding, as in a
+            // log-determinant of near-collinear moderators, exceeds the differences). The score
+            // still tells the way: for one parameter, find its root.
+            None if kinds.len() == 1 => {
+                let optimum =
+                    fallback(objective, theta[0], &point, scales[0], control, iterations)?;
+                return boundary(objective, optimum, &kinds);
             }
             None => break,
         }
@@ -167,10 +181,14 @@ fn scoring_step(point: &Point, theta: &[f64], kinds: &[ParameterKind]) -> Option
     (full.iter().any(|s| *s != 0.0)).then_some(full)
 }
 
-/// Backtracking along `step`: the first of θ + t·step, t = 1, ½, ¼, … (projected onto the
-/// bounds) that does not lower the objective, with whether its move meets the convergence
-/// criterion. `None` when even a move below the tolerance does not raise it: θ is the
-/// maximum to within the tolerance.
+/// Backtracking along `step`: the first of θ + t·step, t = 1, ½, ¼, … that does not lower
+/// the objective. A trial that would
+/// leave the bounds is replaced by the better of two points: its projection onto the bounds,
+/// and the step halved until it stays inside (metafor's step halving). Projecting alone can
+/// jump over an interior maximum to the boundary when the likelihood dips between them
+/// (bimodal likelihoods occur with a few very precise studies); halving alone creeps to a
+/// maximum on the boundary in dozens of steps. `None` when even a move below the tolerance
+/// does not raise the objective.
 fn line_search(
     objective: &mut impl Objective,
     theta: &[f64],
@@ -179,29 +197,46 @@ fn line_search(
     kinds: &[ParameterKind],
     scales: &[f64],
     control: &Control,
-) -> Result<Option<(Vec<f64>, Point, bool)>, Failure> {
-    let mut t = 1.0;
-    for _ in 0..MAX_HALVINGS {
-        let trial: Vec<f64> = theta
+) -> Result<Option<(Vec<f64>, Point)>, Failure> {
+    let along = |t: f64| -> Vec<f64> {
+        theta
             .iter()
             .zip(step.iter())
             .map(|(th, s)| th + t * s)
-            .collect();
-        let trial = project(&trial, kinds);
-        let small = trial
-            .iter()
-            .zip(theta)
-            .zip(scales)
-            .all(|((a, b), s)| (a - b).abs() <= tolerance(control, *b, *s));
-        if trial.as_slice() == theta {
-            return Ok(None);
+            .collect()
+    };
+    let mut t = 1.0;
+    for _ in 0..MAX_HALVINGS {
+        let raw = along(t);
+        let mut candidates = vec![project(&raw, kinds)];
+        if candidates[0] != raw {
+            let mut t_in = t;
+            while t_in > 0.0 && !strictly_inside(&along(t_in), theta, kinds) {
+                t_in *= 0.5;
+            }
+            candidates.push(along(t_in));
+            t = t_in;
         }
-        let next = objective.evaluate(&trial)?;
+        let mut best: Option<(Vec<f64>, Point)> = None;
+        for trial in candidates {
+            if trial.as_slice() == theta {
+                continue;
+            }
+            let next = objective.evaluate(&trial)?;
+            if best.as_ref().is_none_or(|(_, b)| next.value > b.value) {
+                best = Some((trial, next));
+            }
+        }
+        let Some((trial, next)) = best else {
+            return Ok(None);
+        };
         let noise = VALUE_NOISE_ULPS * f64::EPSILON * (point.value.abs() + next.value.abs());
         if next.value >= point.value - noise {
-            return Ok(Some((trial, next, small)));
+            // Leave the accepted point as the objective's current evaluation.
+            let next = objective.evaluate(&trial)?;
+            return Ok(Some((trial, next)));
         }
-        if small {
+        if within_tolerance(&trial, theta, scales, control) {
             return Ok(None);
         }
         t *= 0.5;
@@ -209,10 +244,26 @@ fn line_search(
     Ok(None)
 }
 
+/// Whether every parameter of `trial` is within the tolerance of `from`.
+fn within_tolerance(trial: &[f64], from: &[f64], scales: &[f64], control: &Control) -> bool {
+    trial
+        .iter()
+        .zip(from)
+        .zip(scales)
+        .all(|((a, b), s)| (a - b).abs() <= tolerance(control, *b, *s))
+}
+
+/// Whether every parameter that moves from `from` stays strictly inside its bounds.
+fn strictly_inside(trial: &[f64], from: &[f64], kinds: &[ParameterKind]) -> bool {
+    trial.iter().zip(from).zip(kinds).all(|((t, f), k)| {
+        let (lo, hi) = k.bounds();
+        t == f || (*t > lo && *t < hi)
+    })
+}
+
 /// The one-parameter fallback: the root of the score in a bracket, by Brent's method. The
-/// bracket runs from the current θ up (score positive) until the score turns negative, or
-/// from the lower bound to θ (score negative); a score still negative at the bound puts the
-/// optimum there.
+/// bracket runs from the current θ up while the score is positive, or down towards the lower
+/// bound while it is negative; a score still negative at the bound puts the optimum there.
 fn fallback(
     objective: &mut impl Objective,
     theta: f64,
@@ -235,22 +286,15 @@ fn fallback(
         bracket_upward(&mut score, theta, g, scale, control)
             .and_then(|(bracket, n)| brent_root(&mut score, bracket, scale, control, used + n))
     } else {
-        match score(lower) {
-            Ok(g0) if g0 <= 0.0 => Ok(Root {
-                x: lower,
-                evaluations: used + 1,
-            }),
-            Ok(g0) => {
-                let bracket = Bracket {
-                    lo: lower,
-                    hi: theta,
-                    f_lo: g0,
-                    f_hi: g,
-                };
-                brent_root(&mut score, bracket, scale, control, used + 1)
+        bracket_downward(&mut score, theta, g, lower, scale, control).and_then(|(found, n)| {
+            match found {
+                Some(bracket) => brent_root(&mut score, bracket, scale, control, used + n),
+                None => Ok(Root {
+                    x: lower,
+                    evaluations: used + n,
+                }),
             }
-            Err(e) => Err(SearchFailure::Failed(e)),
-        }
+        })
     };
     match searched {
         Ok(root) => {

@@ -265,8 +265,9 @@ impl PermutationTest {
         let est = Estimated::new(data, &self.spec, Some(self.tau2))?;
         let beta = est.gls.coef(RAW);
         let vcov = est.gls.inverse_xtmx();
+        let r = est.gls.r_factor();
         let tests = Tests::new(
-            &est.estimates(&beta, &vcov, self.intercept),
+            &est.estimates(&beta, &vcov, &r, self.intercept),
             self.spec.test().into(),
         );
         let columns = tests.moderator_columns(beta.len());

@@ -93,6 +93,51 @@ pub(crate) fn bracket_upward<E>(
     }
 }
 
+/// Finds `lo` < `hi` with f(lo) > 0, for an f with f(hi) < 0, between `hi` and the bound
+/// `bound` < `hi`: halves the distance to the bound (bound + (hi − bound)/2ⁿ) until f turns
+/// positive, and tries the bound itself once the distance is below the tolerance. `None` when
+/// f is not positive even at the bound. Returns the evaluations used too.
+pub(crate) fn bracket_downward<E>(
+    mut f: impl FnMut(f64) -> Result<f64, E>,
+    hi: f64,
+    f_hi: f64,
+    bound: f64,
+    scale: f64,
+    control: &Control,
+) -> Result<(Option<Bracket>, usize), SearchFailure<E>> {
+    let (mut b, mut fb) = (hi, f_hi);
+    let mut evaluations = 0;
+    loop {
+        if evaluations >= control.max_iter {
+            return Err(SearchFailure::Exhausted {
+                evaluations,
+                last: b,
+            });
+        }
+        let near = b - bound <= tolerance(control, bound, scale);
+        let a = if near {
+            bound
+        } else {
+            bound + 0.5 * (b - bound)
+        };
+        evaluations += 1;
+        let fa = f(a)?;
+        if fa > 0.0 {
+            let bracket = Bracket {
+                lo: a,
+                hi: b,
+                f_lo: fa,
+                f_hi: fb,
+            };
+            return Ok((Some(bracket), evaluations));
+        }
+        if near {
+            return Ok((None, evaluations));
+        }
+        (b, fb) = (a, fa);
+    }
+}
+
 /// Brent's method (Brent, 1973, *Algorithms for Minimization without Derivatives*, ch. 4,
 /// procedure `zero`): the root of f in [a, b] where f(a) and f(b) differ in sign, by inverse
 /// quadratic interpolation and secant steps kept inside the bracket, bisecting whenever they

@@ -95,6 +95,9 @@ pub(crate) struct Estimates<'a> {
     pub beta: &'a DVector<f64>,
     /// (X'M⁻¹X)⁻¹.
     pub model_vcov: &'a DMatrix<f64>,
+    /// R with X'M⁻¹X = R'R (upper triangular), for Wald tests of trailing columns without
+    /// inverting an inverse.
+    pub r_factor: &'a DMatrix<f64>,
     /// y'Py of the raw effects at the estimates, 0 when below the rounding level.
     pub rss: f64,
     /// Number of studies.
@@ -146,6 +149,8 @@ impl Reference {
 pub(crate) struct Tests {
     kind: CovarianceKind,
     base: DMatrix<f64>,
+    /// R of the model-based information, when the base is (R'R)⁻¹.
+    r_factor: Option<DMatrix<f64>>,
     scale: f64,
     reference: Reference,
     df2: Option<usize>,
@@ -168,6 +173,7 @@ impl Tests {
         Self {
             kind,
             base: est.model_vcov.clone(),
+            r_factor: Some(est.r_factor.clone()),
             scale,
             reference,
             df2,
@@ -221,14 +227,27 @@ impl Tests {
         }
         let m = columns.len();
         let bs = DVector::from_iterator(m, columns.iter().map(|&c| beta[c]));
-        let vs = DMatrix::from_fn(m, m, |i, j| self.base[(columns[i], columns[j])]);
-        // The base is (X'M⁻¹X)⁻¹ of a full-rank design, so any principal block is positive
-        // definite; a failure here means the design is numerically singular.
-        let chol = vs
-            .cholesky()
-            .ok_or(StatsError::NumericallySingular { tau2 })?;
+        let quadratic = match &self.r_factor {
+            // The last m columns (the omnibus test of a model with intercept): with V = (R'R)⁻¹
+            // and R upper triangular, V's trailing block is (R_SS'R_SS)⁻¹, so
+            // b'V⁻¹b = ‖R_SS·b_S‖², read off the factor: no inverse of an inverse, whose
+            // condition number is the square of the design's (near-collinear moderators).
+            Some(r) if sorted.first() == Some(&(p - m)) => {
+                let rss = r.view((p - m, p - m), (m, m)).upper_triangle();
+                (rss * &bs).norm_squared()
+            }
+            _ => {
+                let vs = DMatrix::from_fn(m, m, |i, j| self.base[(columns[i], columns[j])]);
+                // The base is (X'M⁻¹X)⁻¹ of a full-rank design, so any principal block is
+                // positive definite; a failure means the design is numerically singular.
+                let chol = vs
+                    .cholesky()
+                    .ok_or(StatsError::NumericallySingular { tau2 })?;
+                bs.dot(&chol.solve(&bs))
+            }
+        };
         // b'(s²V)⁻¹b = b'V⁻¹b / s²: +∞ when s² = 0, NaN when also b = 0.
-        let chi2 = bs.dot(&chol.solve(&bs)) / self.scale;
+        let chi2 = quadratic / self.scale;
         let (statistic, p_value) = match self.df2 {
             None => (chi2, upper_tail(chi2, |x| chi_squared(m as f64).sf(x))),
             Some(df2) => {

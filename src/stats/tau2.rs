@@ -36,8 +36,13 @@ pub(crate) struct Tau2Estimate {
 /// moment estimators and the FE/EE models all read.
 #[derive(Debug, Clone)]
 pub(crate) struct FixedEffect {
-    /// The fit at τ² = 0.
+    /// The fit at τ² = 0; the iterative estimators take it (as their objective's evaluation at
+    /// the boundary), so read the scalars below after estimation.
     pub gls: Gls,
+    /// QE: y'P₀y of the centred effects, 0 below the rounding level.
+    pub qe: f64,
+    /// Q(0) = y'P₀y of the centred ([`ESTIMATION`]) and the raw effects.
+    pub q0: [f64; 2],
     /// ṽ = (k − p)/tr(P₀), the typical sampling variance (Higgins & Thompson, 2002, as metafor
     /// generalises it to meta-regression); NaN when k = p, where there are no residual df.
     pub typical_variance: f64,
@@ -58,6 +63,8 @@ impl FixedEffect {
             f64::NAN
         };
         Ok(Self {
+            qe: gls.rss_or_zero(ESTIMATION),
+            q0: [gls.rss(ESTIMATION), gls.rss(super::objective::RAW)],
             gls,
             typical_variance,
         })
@@ -80,7 +87,7 @@ impl FixedEffect {
 pub(crate) fn estimate(
     method: Tau2Method,
     data: &Inputs,
-    fe: &FixedEffect,
+    fe: &mut FixedEffect,
     control: &Control,
     warm: Option<f64>,
 ) -> Result<(Tau2Estimate, Gls), StatsError> {
@@ -99,7 +106,7 @@ pub(crate) fn estimate(
                 se: None,
                 iterations: 0,
             },
-            fe.gls.clone(),
+            std::mem::take(&mut fe.gls),
         )),
         Tau2Method::Dl => {
             let tau2 = dersimonian_laird(data, fe);
@@ -250,7 +257,7 @@ fn eb_pm_se(data: &Inputs, gls: &Gls, tau2: f64) -> f64 {
 fn iterative(
     method: Tau2Method,
     data: &Inputs,
-    fe: &FixedEffect,
+    fe: &mut FixedEffect,
     control: &Control,
     warm: Option<f64>,
 ) -> Result<(Tau2Estimate, Gls), StatsError> {
@@ -262,6 +269,8 @@ fn iterative(
         },
     };
     let model = CommonTau2::new(&data.v, fe.scale(data), start);
+    // The fixed-effect fit is the objective's evaluation at the boundary τ² = 0.
+    let at_zero = Evaluated::seeded(vec![0.0], std::mem::take(&mut fe.gls));
     let no_convergence = |e: Failure| match e {
         Failure::Objective(e) => e,
         Failure::NoConvergence { iterations, last } => StatsError::NoConvergence {
@@ -272,7 +281,7 @@ fn iterative(
     };
     let (optimum, gls) = match method {
         Tau2Method::Eb => {
-            let mut objective = EmpiricalBayes::new(model, data);
+            let mut objective = EmpiricalBayes::new(model, data, at_zero);
             let optimum = maximise(&mut objective, &[start], control).map_err(no_convergence)?;
             let EmpiricalBayes {
                 mut model, mut at, ..
@@ -286,7 +295,7 @@ fn iterative(
             } else {
                 Likelihood::Ml
             };
-            let mut objective = LogLikelihood::new(model, data, kind);
+            let mut objective = LogLikelihood::new(model, data, kind, at_zero);
             let optimum = maximise(&mut objective, &[start], control).map_err(no_convergence)?;
             let LogLikelihood {
                 mut model, mut at, ..
@@ -354,7 +363,7 @@ impl<'a> QSearch<'a> {
             model: CommonTau2::new(&data.v, scale, 0.0),
             at: Evaluated::default(),
             response,
-            q0: fe.gls.rss(response),
+            q0: fe.q0[response],
             scale,
         }
     }
