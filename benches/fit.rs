@@ -1,8 +1,9 @@
 //! Benchmarks of the numerical core: REML meta-regression fits with p = 4 coefficients at
-//! k = 10 to 1 000 000 studies, and a 1 000-permutation test at k = 50.
+//! k = 10 to 1 000 000 studies, 1 000 and 10 000 permutations at k = 50 (REML, two
+//! moderators), and the setup of a permutation test at k = 5 000 and 20 000.
 //!
 //! Run with `cargo bench --bench fit`. The data are simulated from a fixed seed:
-//! y = Xβ + u + ε with an intercept and three uniform moderators, τ² = 0.1, vᵢ ∈ [0.01, 0.21).
+//! y = Xβ + u + ε with an intercept and uniform moderators, τ² = 0.1, vᵢ ∈ [0.01, 0.21).
 
 use std::hint::black_box;
 use std::ops::ControlFlow;
@@ -26,21 +27,24 @@ fn normal(rng: &mut ChaCha8Rng) -> f64 {
     (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
 }
 
-/// k simulated studies with an intercept and three moderators.
-fn simulate(k: usize) -> (Vec<f64>, Vec<f64>, Design) {
+/// k simulated studies with an intercept and p − 1 ≤ 3 moderators.
+fn simulate(k: usize, p: usize) -> (Vec<f64>, Vec<f64>, Design) {
     let mut rng = ChaCha8Rng::seed_from_u64(2026);
     let beta = [0.5, -0.2, 0.1, 0.3];
-    let x = DMatrix::from_fn(k, 4, |_, j| if j == 0 { 1.0 } else { uniform(&mut rng) });
+    let x = DMatrix::from_fn(k, p, |_, j| if j == 0 { 1.0 } else { uniform(&mut rng) });
     let vi: Vec<f64> = (0..k).map(|_| 0.01 + 0.2 * uniform(&mut rng)).collect();
     let yi = (0..k)
         .map(|i| {
-            let mean: f64 = (0..4).map(|j| x[(i, j)] * beta[j]).sum();
+            let mean: f64 = (0..p).map(|j| x[(i, j)] * beta[j]).sum();
             mean + 0.1_f64.sqrt() * normal(&mut rng) + vi[i].sqrt() * normal(&mut rng)
         })
         .collect();
     let design = Design {
         x,
-        names: ["intrcpt", "x1", "x2", "x3"].map(String::from).to_vec(),
+        names: ["intrcpt", "x1", "x2", "x3"][..p]
+            .iter()
+            .map(|n| n.to_string())
+            .collect(),
         intercept: true,
         terms: Vec::new(),
     };
@@ -52,10 +56,11 @@ fn reml_fits(c: &mut Criterion) {
         method: Tau2Method::Reml,
         test: Test::Z,
         level: 0.95,
+        ..ModelSpec::default()
     };
     let mut group = c.benchmark_group("reml_fit_p4");
     for k in [10, 1_000, 100_000, 1_000_000] {
-        let (yi, vi, design) = simulate(k);
+        let (yi, vi, design) = simulate(k, 4);
         if k >= 100_000 {
             group
                 .sample_size(10)
@@ -73,26 +78,54 @@ fn permutation_test(c: &mut Criterion) {
         method: Tau2Method::Reml,
         test: Test::Z,
         level: 0.95,
+        ..ModelSpec::default()
     };
-    let (yi, vi, design) = simulate(50);
+    let (yi, vi, design) = simulate(50, 3);
     let fitted = fit(&yi, &vi, &design, &spec).expect("fits");
-    let settings = PermutationSettings {
-        iterations: 1_000,
-        seed: 1,
-    };
     let mut group = c.benchmark_group("permutation_test");
     group.sample_size(10);
-    group.bench_function("reml_k50_p4_1000", |b| {
-        b.iter(|| {
-            fitted
-                .permutation_test(settings)
-                .expect("valid settings")
-                .run(|_| ControlFlow::Continue(()))
-                .expect("refits succeed")
-        })
-    });
+    for iterations in [1_000, 10_000] {
+        let settings = PermutationSettings {
+            iterations,
+            seed: 1,
+        };
+        if iterations >= 10_000 {
+            group.measurement_time(Duration::from_secs(20));
+        }
+        group.bench_function(format!("reml_k50_p3_{iterations}"), |b| {
+            b.iter(|| {
+                fitted
+                    .permutation_test(settings)
+                    .expect("valid settings")
+                    .run(|_| ControlFlow::Continue(()))
+                    .expect("refits succeed")
+            })
+        });
+    }
     group.finish();
 }
 
-criterion_group!(benches, reml_fits, permutation_test);
+/// Preparing a permutation test (counting the distinct arrangements of the rows of X), without
+/// running any permutation.
+fn permutation_setup(c: &mut Criterion) {
+    let spec = ModelSpec {
+        method: Tau2Method::Dl,
+        test: Test::Z,
+        level: 0.95,
+        ..ModelSpec::default()
+    };
+    let mut group = c.benchmark_group("permutation_setup");
+    group.sample_size(10);
+    for k in [5_000, 20_000] {
+        let (yi, vi, design) = simulate(k, 3);
+        let fitted = fit(&yi, &vi, &design, &spec).expect("fits");
+        let settings = PermutationSettings::default();
+        group.bench_with_input(BenchmarkId::from_parameter(k), &k, |b, _| {
+            b.iter(|| fitted.permutation_test(settings).expect("valid settings"))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, reml_fits, permutation_test, permutation_setup);
 criterion_main!(benches);

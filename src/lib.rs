@@ -5,6 +5,7 @@
 //! command line run the very same engine.
 
 pub mod data;
+pub mod format;
 pub mod plots;
 pub mod stats;
 pub mod ui;

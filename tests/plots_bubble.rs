@@ -120,7 +120,7 @@ fn bubble_area_is_proportional_to_the_random_effects_weight() {
     }
     // The weights are 1/(vᵢ + τ²), not 1/vᵢ.
     let d = bcg();
-    assert!((model.weights[0] - 1.0 / (d.vi[0] + model.tau2)).abs() < 1e-12);
+    assert!((model.weights[0] - 1.0 / (d.vi[0] + model.tau2().expect("one tau2"))).abs() < 1e-12);
     // One filled circle per study, centred on its mark.
     let els = elements(&svg);
     let bubbles: Vec<_> = with(&els, "circle", "fill", colour::BLUE)

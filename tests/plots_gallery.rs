@@ -30,7 +30,10 @@ fn bcg_gallery() {
         pooled_label: "Random-effects model (REML)".to_owned(),
         notes: vec![format!(
             "Heterogeneity: \u{3c4}\u{b2} = {:.3}, I\u{b2} = {:.1}%, Q({}) = {:.2}",
-            model.tau2, model.heterogeneity.i2, model.heterogeneity.qe_df, model.heterogeneity.qe
+            model.tau2().expect("one tau2"),
+            model.heterogeneity.i2,
+            model.heterogeneity.qe_df,
+            model.heterogeneity.qe
         )],
         ..ForestPlot::from_fit(&d.author, &d.yi, &d.vi, &model, Some(pooled.clone()))
     };

@@ -61,6 +61,7 @@ fn egger_test_matches_metafor_regtest_for_bcg() {
             method,
             test,
             level: 0.95,
+            ..ModelSpec::default()
         };
         let model = fit(&yi, &vi, &design, &spec).expect("BCG fits");
         let egger = model.regtest().expect("Egger's test fits");

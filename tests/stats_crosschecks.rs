@@ -82,6 +82,7 @@ fn spec(method: Tau2Method, test: Test) -> ModelSpec {
         method,
         test,
         level: 0.95,
+        ..ModelSpec::default()
     }
 }
 
@@ -130,7 +131,7 @@ fn fixed_effect_fit_is_textbook_weighted_least_squares() {
         IDENTITY_REL,
     );
     close("QE", f.heterogeneity.qe, qe, IDENTITY_REL);
-    assert_eq!(f.tau2, 0.0);
+    assert_eq!(f.tau2(), Some(0.0));
     // One moderator: QM is z².
     let qm = f.moderators.as_ref().expect("one moderator").statistic;
     close(
@@ -168,7 +169,11 @@ fn random_effects_fit_with_tau2_on_the_boundary_equals_the_fixed_effect_fit() {
         Tau2Method::Eb,
     ] {
         let re = fit(&yi, &vi, &d, &spec(method, Test::Z)).expect("fits");
-        assert_eq!(re.tau2, 0.0, "{method:?} is exactly on the boundary");
+        assert_eq!(
+            re.tau2(),
+            Some(0.0),
+            "{method:?} is exactly on the boundary"
+        );
         close(
             "estimate",
             re.coefficients[0].estimate,
@@ -200,7 +205,12 @@ fn assert_same_fit(a: &Fit, b: &Fit, rel: f64, what: &str) {
             rel,
         );
     }
-    close(&format!("{what} tau2"), a.tau2, b.tau2, rel);
+    close(
+        &format!("{what} tau2"),
+        a.tau2().expect("tau2"),
+        b.tau2().expect("tau2"),
+        rel,
+    );
     close(
         &format!("{what} QE"),
         a.heterogeneity.qe,
@@ -276,7 +286,12 @@ fn rescaling_a_moderator_rescales_only_its_coefficient() {
             a.coefficients[2].estimate,
             ITERATIVE_REL,
         );
-        close(&what, b.tau2, a.tau2, ITERATIVE_REL);
+        close(
+            &what,
+            b.tau2().expect("tau2"),
+            a.tau2().expect("tau2"),
+            ITERATIVE_REL,
+        );
         close(
             &what,
             b.fit_statistics.loglik,

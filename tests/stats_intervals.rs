@@ -46,6 +46,7 @@ fn q_profile_intervals_match_metafor_including_zero_and_empty_bounds() {
             method: method(&c.method),
             test: Test::Z,
             level: 0.95,
+            ..ModelSpec::default()
         };
         let f = c.studies.fit(&spec).expect("fits");
         let ci = f.confint_tau2(c.level).expect("interval");
@@ -109,6 +110,7 @@ fn predictions_and_prediction_intervals_match_metafor() {
             method: method(&c.method),
             test: test(&c.test),
             level: 0.95,
+            ..ModelSpec::default()
         };
         let f = c.studies.fit(&spec).expect("fits");
         for (i, x0) in c.newx.iter().enumerate() {
@@ -166,6 +168,7 @@ fn intervals_at_other_levels_match_metafor() {
             method: method(&c.method),
             test: test(&c.test),
             level: c.level,
+            ..ModelSpec::default()
         };
         let f = c.studies.fit(&spec).expect("fits");
         for (j, coef) in f.coefficients.iter().enumerate() {

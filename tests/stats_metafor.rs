@@ -111,6 +111,7 @@ fn check_case(file: &str) -> Checker {
             method: method(&r.method),
             test: test(&r.test),
             level: 0.95,
+            ..ModelSpec::default()
         };
         let f = case
             .studies
@@ -138,20 +139,15 @@ fn check_case(file: &str) -> Checker {
             let got: Vec<f64> = (0..f.p).map(|j| f.vcov[(i, j)]).collect();
             c.all(&format!("{tag} vcov row {i}"), &got, row, rel);
         }
-        c.close(&format!("{tag} tau2"), f.tau2, r.tau2, rel);
-        match (f.tau2_se, r.se_tau2) {
+        c.close(&format!("{tag} tau2"), f.tau2().expect("tau2"), r.tau2, rel);
+        match (f.tau2_se(), r.se_tau2) {
             (Some(a), Some(e)) => c.close(&format!("{tag} se.tau2"), a, e, rel),
             (None, None) => {}
             (a, e) => panic!("{tag} se.tau2: got {a:?}, metafor {e:?}"),
         }
         let h = &f.heterogeneity;
         c.close(&format!("{tag} QE"), h.qe, r.QE, CLOSED_FORM_REL);
-        c.close(
-            &format!("{tag} QEp"),
-            h.qe_p.unwrap_or(f64::NAN),
-            r.QEp,
-            CLOSED_FORM_REL,
-        );
+        c.close(&format!("{tag} QEp"), h.qe_p, r.QEp, CLOSED_FORM_REL);
         match (&f.moderators, r.QM, r.QMp) {
             (Some(m), Some(qm), Some(qmp)) => {
                 c.close(&format!("{tag} QM"), m.statistic, qm, rel);
@@ -162,7 +158,8 @@ fn check_case(file: &str) -> Checker {
         }
         c.close_abs(&format!("{tag} I2"), h.i2, r.I2, rel, PERCENT_ZERO_ABS);
         c.close(&format!("{tag} H2"), h.h2, r.H2, rel);
-        match (h.r2, r.R2) {
+        let r2 = f.pseudo_r2().expect("R2 refit").map(|r| r.r2);
+        match (r2, r.R2) {
             (Some(a), Some(e)) => c.close_abs(&format!("{tag} R2"), a, e, rel, PERCENT_ZERO_ABS),
             (None, None) => {}
             (a, e) => panic!("{tag} R2: got {a:?}, metafor {e:?}"),
@@ -270,6 +267,7 @@ fn subset_wald_tests_match_metafor_anova() {
             method: method(&w.method),
             test: test(&w.test),
             level: 0.95,
+            ..ModelSpec::default()
         };
         let f = w.studies.fit(&spec).expect("fits");
         let t = f.wald_test(&w.columns).expect("valid columns");

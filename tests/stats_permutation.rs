@@ -34,6 +34,7 @@ fn fixture_fit(c: &Case) -> Fit {
         method: method(&c.method),
         test: test(&c.test),
         level: 0.95,
+        ..ModelSpec::default()
     };
     c.studies.fit(&spec).expect("fits")
 }

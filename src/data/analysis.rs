@@ -187,6 +187,10 @@ pub fn analyse(text: &str, spec: &AnalysisSpec) -> Result<Analysis, AnalysisErro
         .transpose()
         .map_err(|e| stats_error(e, &studies, &table))?;
     let mut report = FitReport::new(&fitted, &studies.excluded, prediction.as_ref());
+    let r2 = fitted
+        .pseudo_r2()
+        .map_err(|e| stats_error(e, &studies, &table))?;
+    report.set_pseudo_r2(r2.as_ref());
     // Q-profile intervals exist only when τ² is estimated and Q has degrees of freedom.
     if !spec.model.method.is_fixed() && fitted.k > fitted.p {
         let ci = fitted

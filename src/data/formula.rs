@@ -147,6 +147,22 @@ pub enum FormulaError {
         /// The formula.
         formula: String,
     },
+    /// The formula expands to more terms than [`MAX_TERMS`] (`a*b*c*…` doubles with every
+    /// factor), more than any model can be fitted with and enough to freeze the page.
+    TooManyTerms {
+        /// The formula.
+        formula: String,
+    },
+    /// The model matrix would have more cells (studies × coefficients) than
+    /// [`MAX_DESIGN_CELLS`]: factors with many levels crossed with each other.
+    TooManyCoefficients {
+        /// The formula.
+        formula: String,
+        /// Number of studies.
+        studies: usize,
+        /// The most coefficients a model matrix of this many studies may have.
+        limit: usize,
+    },
 }
 
 impl fmt::Display for FormulaError {
@@ -164,6 +180,8 @@ impl fmt::Display for FormulaError {
             Self::BadPredictor { column, found } => write!(f, "the prediction point gives \"{found}\" for column \"{column}\": expected a finite number"),
             Self::UnknownPredictorLevel { column, level, levels } => write!(f, "the prediction point gives \"{level}\" for factor \"{column}\": expected one of its levels {}", quoted_list(levels)),
             Self::Empty { formula } => write!(f, "formula \"{formula}\" has neither an intercept nor a term: expected at least one"),
+            Self::TooManyTerms { formula } => write!(f, "formula \"{formula}\" expands to more than {MAX_TERMS} terms: expected fewer interactions (a*b*c*… doubles the terms with every column)"),
+            Self::TooManyCoefficients { formula, studies, limit } => write!(f, "formula \"{formula}\" gives more than {limit} coefficients, too many to hold in memory for {studies} studies (and far more than they can estimate): expected fewer moderators or factors with fewer levels"),
         }
     }
 }
@@ -334,15 +352,57 @@ fn tokenize(text: &str) -> Result<Vec<(Tok, Span)>, FormulaError> {
     Ok(out)
 }
 
+/// Most terms a formula may expand to: the full interaction of ten columns (2¹⁰ − 1 terms)
+/// fits, the exponential growth of a longer `a*b*c*…` stops here.
+pub const MAX_TERMS: usize = 1024;
+
+/// Deepest nesting of parentheses: far beyond what a person writes, and well within the
+/// stack of a WebAssembly page (the parser recurses once per level).
+const MAX_NESTING: usize = 64;
+
+/// Most cells (studies × coefficients) a model matrix may have: 2²⁵ numbers, 256 MiB, above
+/// any fittable meta-regression and below what the browser tab can hold with the fit's copies.
+/// A design with more coefficients than studies but within this bound is still built, as R's
+/// `model.matrix` builds it; the fit then refuses it.
+pub const MAX_DESIGN_CELLS: usize = 1 << 25;
+
 struct Parser<'a> {
     text: &'a str,
     toks: Vec<(Tok, Span)>,
     pos: usize,
     vars: Vec<Var>,
+    /// Parentheses open at the current position.
+    depth: usize,
 }
 
-/// A parenthesised or top-level sum: terms plus what it says about the intercept.
-type TermList = Vec<BTreeSet<usize>>;
+/// Terms in the order written, each once. The set beside the order makes "is this term
+/// already there?" a lookup, so expanding `a*b*c*…` costs n log n rather than n².
+#[derive(Default)]
+struct TermList {
+    order: Vec<BTreeSet<usize>>,
+    seen: BTreeSet<BTreeSet<usize>>,
+}
+
+impl TermList {
+    fn of(var: usize) -> Self {
+        let mut list = Self::default();
+        list.push(BTreeSet::from([var]));
+        list
+    }
+
+    /// Appends `term` unless the list has it already.
+    fn push(&mut self, term: BTreeSet<usize>) {
+        if self.seen.insert(term.clone()) {
+            self.order.push(term);
+        }
+    }
+
+    /// Drops every term of `other` (`- a`).
+    fn remove_all(&mut self, other: &TermList) {
+        self.order.retain(|t| !other.seen.contains(t));
+        self.seen.retain(|t| !other.seen.contains(t));
+    }
+}
 
 impl Parser<'_> {
     fn peek(&self) -> &Tok {
@@ -388,7 +448,7 @@ impl Parser<'_> {
     /// sum := ['+'|'-'] product (('+'|'-') product)*. At the top level, `0` and `1` set the
     /// intercept; inside parentheses they are an error.
     fn sum(&mut self, intercept: Option<&mut bool>) -> Result<TermList, FormulaError> {
-        let mut terms: TermList = Vec::new();
+        let mut terms = TermList::default();
         let mut intercept = intercept;
         let mut negative = false;
         if let Tok::Sym(c @ ('+' | '-')) = *self.peek() {
@@ -408,13 +468,12 @@ impl Parser<'_> {
             } else {
                 let product = self.product()?;
                 if negative {
-                    terms.retain(|t| !product.contains(t));
+                    terms.remove_all(&product);
                 } else {
-                    for t in product {
-                        if !terms.contains(&t) {
-                            terms.push(t);
-                        }
+                    for t in product.order {
+                        terms.push(t);
                     }
+                    self.bounded(&terms)?;
                 }
             }
             match *self.peek() {
@@ -433,12 +492,11 @@ impl Parser<'_> {
         while *self.peek() == Tok::Sym('*') {
             self.pos += 1;
             let right = self.interaction()?;
-            let crossed = cross(&left, &right);
-            for t in right.into_iter().chain(crossed) {
-                if !left.contains(&t) {
-                    left.push(t);
-                }
+            let crossed = self.cross(&left, &right)?;
+            for t in right.order.into_iter().chain(crossed.order) {
+                left.push(t);
             }
+            self.bounded(&left)?;
         }
         Ok(left)
     }
@@ -449,7 +507,7 @@ impl Parser<'_> {
         while *self.peek() == Tok::Sym(':') {
             self.pos += 1;
             let right = self.atom()?;
-            left = cross(&left, &right);
+            left = self.cross(&left, &right)?;
         }
         Ok(left)
     }
@@ -469,8 +527,13 @@ impl Parser<'_> {
         let start = self.span();
         match self.peek().clone() {
             Tok::Sym('(') => {
+                if self.depth == MAX_NESTING {
+                    return Err(self.error("a term: parentheses nest at most 64 deep"));
+                }
                 self.pos += 1;
+                self.depth += 1;
                 let inner = self.sum(None)?;
+                self.depth -= 1;
                 self.expect(')', "\")\" closing the parenthesis")?;
                 Ok(inner)
             }
@@ -488,7 +551,7 @@ impl Parser<'_> {
                         });
                     }
                     let v = self.var(Kind::Plain, name, start);
-                    return Ok(vec![BTreeSet::from([v])]);
+                    return Ok(TermList::of(v));
                 }
                 self.pos += 1;
                 let power = match name.as_str() {
@@ -538,25 +601,39 @@ impl Parser<'_> {
                     end: end.end,
                 };
                 let v = self.var(kind, column, span);
-                Ok(vec![BTreeSet::from([v])])
+                Ok(TermList::of(v))
             }
             _ => Err(self.error("a column name, factor(column), I(column^n) or \"(\"")),
         }
     }
-}
 
-/// All pairwise unions: `(a + b):(c + d)` = `a:c + b:c + a:d + b:d` (R's order).
-fn cross(left: &TermList, right: &TermList) -> TermList {
-    let mut out: TermList = Vec::new();
-    for r in right {
-        for l in left {
-            let t: BTreeSet<usize> = l.union(r).copied().collect();
-            if !out.contains(&t) {
-                out.push(t);
+    /// All pairwise unions: `(a + b):(c + d)` = `a:c + b:c + a:d + b:d` (R's order).
+    fn cross(&self, left: &TermList, right: &TermList) -> Result<TermList, FormulaError> {
+        if left.order.len().saturating_mul(right.order.len()) > MAX_TERMS {
+            return Err(self.too_many_terms());
+        }
+        let mut out = TermList::default();
+        for r in &right.order {
+            for l in &left.order {
+                out.push(l.union(r).copied().collect());
             }
         }
+        Ok(out)
     }
-    out
+
+    /// An error if `terms` are more than [`MAX_TERMS`].
+    fn bounded(&self, terms: &TermList) -> Result<(), FormulaError> {
+        if terms.order.len() > MAX_TERMS {
+            return Err(self.too_many_terms());
+        }
+        Ok(())
+    }
+
+    fn too_many_terms(&self) -> FormulaError {
+        FormulaError::TooManyTerms {
+            formula: self.text.to_owned(),
+        }
+    }
 }
 
 /// A variable's values over the used rows.
@@ -615,12 +692,13 @@ impl Formula {
             toks: tokenize(text)?,
             pos: 0,
             vars: Vec::new(),
+            depth: 0,
         };
         if *parser.peek() == Tok::Sym('~') {
             parser.pos += 1;
         }
         let mut intercept = true;
-        let mut terms = parser.sum(Some(&mut intercept))?;
+        let mut terms = parser.sum(Some(&mut intercept))?.order;
         if *parser.peek() != Tok::End {
             return Err(parser.error("\"+\", \"-\", \":\" or \"*\" between terms"));
         }
@@ -811,7 +889,7 @@ impl Formula {
         references: &BTreeMap<String, String>,
     ) -> Result<Design, FormulaError> {
         let values = self.all_values(table, rows, references)?;
-        Ok(self.assemble(&values, rows.len()))
+        self.assemble(&values, rows.len(), rows.len())
     }
 
     fn all_values(
@@ -886,24 +964,36 @@ impl Formula {
                         column: var.column.clone(),
                     })?
                     .trim();
+                // A value is read as the column's cells are (`0,5` in a decimal-comma column),
+                // so the first study's own cells are always a valid point.
+                let column = table
+                    .column(&var.column)
+                    .expect("all_values has checked that every column exists");
+                let number = column.read_number(given);
                 match values {
-                    Values::Factor(_, levels) => match levels.iter().position(|l| l == given) {
-                        Some(code) => Ok(Values::Factor(vec![code], levels)),
-                        None => Err(FormulaError::UnknownPredictorLevel {
-                            column: var.column.clone(),
-                            level: given.to_owned(),
-                            levels,
-                        }),
-                    },
+                    Values::Factor(_, levels) => {
+                        match levels.iter().position(|l| l == given).or_else(|| {
+                            // A level of a numeric column is its number, however it is written.
+                            let label = number
+                                .filter(|_| column.kind != ColumnKind::Text)
+                                .map(level_label)?;
+                            levels.iter().position(|l| *l == label)
+                        }) {
+                            Some(code) => Ok(Values::Factor(vec![code], levels)),
+                            None => Err(FormulaError::UnknownPredictorLevel {
+                                column: var.column.clone(),
+                                level: given.to_owned(),
+                                levels,
+                            }),
+                        }
+                    }
                     Values::Numeric(_) => {
-                        let x = given
-                            .parse::<f64>()
-                            .ok()
-                            .filter(|x| x.is_finite())
-                            .ok_or_else(|| FormulaError::BadPredictor {
+                        let x = number.filter(|x| x.is_finite()).ok_or_else(|| {
+                            FormulaError::BadPredictor {
                                 column: var.column.clone(),
                                 found: given.to_owned(),
-                            })?;
+                            }
+                        })?;
                         Ok(Values::Numeric(vec![match &var.kind {
                             Kind::Power(p) => {
                                 x.powf(p.parse().expect("the parser only accepts numeric powers"))
@@ -914,11 +1004,20 @@ impl Formula {
                 }
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(self.assemble(&point, 1).x.row(0).iter().copied().collect())
+        let x0 = self.assemble(&point, 1, rows.len())?;
+        Ok(x0.x.row(0).iter().copied().collect())
     }
 
-    /// The model matrix from each variable's values over `k` rows.
-    fn assemble(&self, values: &[Values], k: usize) -> Design {
+    /// The model matrix from each variable's values over `k` rows, for a model of `studies`
+    /// studies: an error, before anything large is built, if it would have more columns than
+    /// [`max_coefficients`] allows.
+    fn assemble(
+        &self,
+        values: &[Values],
+        k: usize,
+        studies: usize,
+    ) -> Result<Design, FormulaError> {
+        let limit = max_coefficients(studies);
         let mut columns: Vec<Vec<f64>> = Vec::new();
         let mut names = Vec::new();
         if self.intercept {
@@ -927,15 +1026,18 @@ impl Formula {
         }
         let mut full_coding_used = self.intercept;
         let mut terms = Vec::new();
-        for (index, term) in self.terms.iter().enumerate() {
+        let labels = self.term_labels();
+        for (index, (term, term_label)) in self.terms.iter().zip(labels).enumerate() {
             // Start from one all-ones column and multiply in each variable's columns, the
             // first variable varying fastest as in R.
             let mut block: Vec<(String, Vec<f64>)> = vec![(String::new(), vec![1.0; k])];
             for &v in term {
                 let var = &self.vars[v];
                 let label = var.label();
-                let parts: Vec<(String, Vec<f64>)> = match &values[v] {
-                    Values::Numeric(x) => vec![(label, x.clone())],
+                // Each part is a column of this variable: its values, or the indicator of one
+                // level, made only once the size of the result is known to be allowed.
+                let parts: Vec<(String, Part)> = match &values[v] {
+                    Values::Numeric(x) => vec![(label, Part::Values(x))],
                     Values::Factor(codes, levels) => {
                         let mut rest = term.clone();
                         rest.remove(&v);
@@ -948,22 +1050,35 @@ impl Formula {
                         };
                         let first = usize::from(contrasts);
                         (first..levels.len())
-                            .map(|l| {
-                                let x = codes.iter().map(|&c| f64::from(c == l)).collect();
-                                (format!("{label}{}", levels[l]), x)
-                            })
+                            .map(|l| (format!("{label}{}", levels[l]), Part::Level(codes, l)))
                             .collect()
                     }
                 };
-                let mut next = Vec::with_capacity(block.len() * parts.len());
-                for (pname, px) in &parts {
+                let width = block.len().saturating_mul(parts.len());
+                if columns.len().saturating_add(width) > limit {
+                    return Err(FormulaError::TooManyCoefficients {
+                        formula: self.text.clone(),
+                        studies,
+                        limit,
+                    });
+                }
+                let mut next = Vec::with_capacity(width);
+                for (pname, part) in &parts {
                     for (bname, bx) in &block {
                         let name = if bname.is_empty() {
                             pname.clone()
                         } else {
                             format!("{bname}:{pname}")
                         };
-                        next.push((name, bx.iter().zip(px).map(|(a, b)| a * b).collect()));
+                        let x = match part {
+                            Part::Values(px) => bx.iter().zip(*px).map(|(a, b)| a * b).collect(),
+                            Part::Level(codes, l) => bx
+                                .iter()
+                                .zip(*codes)
+                                .map(|(a, &c)| a * f64::from(c == *l))
+                                .collect(),
+                        };
+                        next.push((name, x));
                     }
                 }
                 block = next;
@@ -974,18 +1089,31 @@ impl Formula {
                 columns.push(x);
             }
             terms.push(Term {
-                label: self.term_labels()[index].clone(),
+                label: term_label,
                 columns: (start..columns.len()).collect(),
             });
         }
         let p = columns.len();
-        Design {
+        Ok(Design {
             x: DMatrix::from_fn(k, p, |i, j| columns[j][i]),
             names,
             intercept: self.intercept,
             terms,
-        }
+        })
     }
+}
+
+/// One column a variable contributes to a term.
+enum Part<'a> {
+    /// A numeric variable's values.
+    Values(&'a [f64]),
+    /// The indicator of one level: the rows' level codes and the level.
+    Level(&'a [usize], usize),
+}
+
+/// The most coefficients a model matrix of `studies` rows may have ([`MAX_DESIGN_CELLS`]).
+fn max_coefficients(studies: usize) -> usize {
+    MAX_DESIGN_CELLS / studies.max(1)
 }
 
 #[cfg(test)]

@@ -210,6 +210,18 @@ impl Column {
     pub fn cells(&self) -> impl Iterator<Item = &str> + '_ {
         (0..self.len()).map(|i| self.cell(i))
     }
+
+    /// A value typed for this column (a prediction point), read as its cells are read: with
+    /// a decimal comma in a [`ColumnKind::NumericDecimalComma`] column, where a decimal point
+    /// is also taken, with a decimal point otherwise. `None` if it is not a number; `Inf` and
+    /// `1e999` come back as non-finite values for the caller to refuse.
+    pub fn read_number(&self, text: &str) -> Option<f64> {
+        let text = text.trim();
+        match self.kind {
+            ColumnKind::NumericDecimalComma => parse_comma(text).or_else(|| parse_point(text)),
+            _ => parse_point(text),
+        }
+    }
 }
 
 /// A cell read as a number.

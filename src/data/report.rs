@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::roles::Excluded;
-use crate::stats::{Fit, HeterogeneityIntervals, PermutationResult, Prediction};
+use crate::stats::{Fit, HeterogeneityIntervals, PermutationResult, Prediction, PseudoR2};
 
 /// One coefficient of the model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -86,13 +86,13 @@ pub struct FitReport {
     pub i2: f64,
     /// H².
     pub h2: f64,
-    /// Pseudo-R² in percent; null without moderators.
+    /// Pseudo-R² in percent; null without moderators (set by [`FitReport::set_pseudo_r2`]).
     pub r2: Option<f64>,
     /// Test of residual heterogeneity.
     pub qe: f64,
     /// Its degrees of freedom, k − p.
     pub qe_df: usize,
-    /// Its p-value; null when k = p.
+    /// Its p-value (1 when k = p: QE is 0 on 0 df, as metafor reports it); never null today.
     pub qe_p: Option<f64>,
     /// Omnibus test of the moderators; null without moderators.
     pub qm: Option<f64>,
@@ -124,7 +124,7 @@ pub struct FitReport {
 
 impl FitReport {
     /// The report of `fit`, with the rows `excluded` before fitting and an optional
-    /// prediction. Interval and permutation fields start as `None` for the caller to fill.
+    /// prediction. R², interval and permutation fields start as `None` for the caller to fill.
     pub fn new(fit: &Fit, excluded: &[Excluded], prediction: Option<&Prediction>) -> Self {
         let h = &fit.heterogeneity;
         let moderators = fit.moderators.as_ref();
@@ -147,15 +147,16 @@ impl FitReport {
                     permutation_p_value: None,
                 })
                 .collect(),
-            tau2: fit.tau2,
-            tau2_se: fit.tau2_se,
-            tau: fit.tau,
+            // Every model of this record has one τ²; NaN (printed null) would mark one without.
+            tau2: fit.tau2().unwrap_or(f64::NAN),
+            tau2_se: fit.tau2_se(),
+            tau: fit.tau().unwrap_or(f64::NAN),
             i2: h.i2,
             h2: h.h2,
-            r2: h.r2,
+            r2: None,
             qe: h.qe,
             qe_df: h.qe_df,
-            qe_p: h.qe_p,
+            qe_p: Some(h.qe_p),
             qm: moderators.map(|m| m.statistic),
             qm_df: moderators.map(|m| m.df),
             qm_df2: moderators.and_then(|m| m.df2),
@@ -174,6 +175,11 @@ impl FitReport {
 }
 
 impl FitReport {
+    /// Adds the pseudo-R² (from [`Fit::pseudo_r2`]).
+    pub fn set_pseudo_r2(&mut self, r2: Option<&PseudoR2>) {
+        self.r2 = r2.map(|r| r.r2);
+    }
+
     /// Adds Q-profile intervals for τ², I² and H² (from [`Fit::confint_tau2`]).
     pub fn set_heterogeneity_intervals(&mut self, ci: &HeterogeneityIntervals) {
         self.tau2_ci = Some([ci.tau2.lower, ci.tau2.upper]);

@@ -14,6 +14,7 @@ use std::fmt;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use miniz_oxide::inflate::TINFLStatus;
 use serde::{Deserialize, Serialize};
 
 use super::analysis::{analyse, Analysis, AnalysisError, AnalysisSpec};
@@ -29,7 +30,7 @@ const FRAGMENT_VERSION: &str = "v1";
 
 /// Largest decompressed session a share link may expand to: far above any table pasted into a
 /// page, and a bound on what a crafted link (a "deflate bomb") can make the page allocate.
-const MAX_FRAGMENT_JSON: usize = 64 << 20;
+pub const MAX_FRAGMENT_JSON: usize = 64 << 20;
 
 /// Why a session cannot be analysed or restored. Each displays as one sentence.
 #[derive(Debug, Clone, PartialEq)]
@@ -76,6 +77,12 @@ pub enum SessionError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A share link that expands to more than [`MAX_FRAGMENT_JSON`] bytes: not written by the
+    /// app (a "deflate bomb"), and refused before it is unpacked further.
+    FragmentTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
 }
 
 impl fmt::Display for SessionError {
@@ -108,6 +115,11 @@ impl fmt::Display for SessionError {
             Self::Fragment { reason } => write!(
                 f,
                 "the link does not hold a readable session ({reason}): it may have been cut short when copied"
+            ),
+            Self::FragmentTooLarge { limit } => write!(
+                f,
+                "the link expands to more than {} MiB, more than any session the app writes: expected a link made by \"Share link\"",
+                limit >> 20
             ),
         }
     }
@@ -262,6 +274,7 @@ impl Session {
                 method,
                 test,
                 level: self.level / 100.0,
+                ..ModelSpec::default()
             },
             predict_at,
         })
@@ -507,8 +520,13 @@ impl Session {
                 reason: format!("not base64url: {e}"),
             })?;
         let json = miniz_oxide::inflate::decompress_to_vec_with_limit(&packed, MAX_FRAGMENT_JSON)
-            .map_err(|e| SessionError::Fragment {
-            reason: format!("the compressed data are damaged: {e}"),
+            .map_err(|e| match e.status {
+            TINFLStatus::HasMoreOutput => SessionError::FragmentTooLarge {
+                limit: MAX_FRAGMENT_JSON,
+            },
+            _ => SessionError::Fragment {
+                reason: format!("the compressed data are damaged: {e}"),
+            },
         })?;
         let json = String::from_utf8(json).map_err(|_| SessionError::Fragment {
             reason: "not UTF-8 text".to_owned(),

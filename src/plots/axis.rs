@@ -10,6 +10,7 @@ use super::layout::AxisMap;
 use super::paint::{label, polyline};
 use super::theme::{self, Theme};
 use super::PlotError;
+use crate::format::signed;
 
 /// Most ticks on a horizontal axis.
 const MAX_X_TICKS: usize = 10;
@@ -48,7 +49,7 @@ impl EffectScale {
 
     /// A value on the fitted scale formatted with `digits` decimals, back-transformed as needed.
     pub fn format(self, value: f64, digits: usize) -> String {
-        format_fixed(self.display(value), digits)
+        signed(self.display(value), digits)
     }
 
     /// The title of an effect axis named `name`: "Risk ratio (log scale)" on a log axis.
@@ -76,7 +77,7 @@ pub(crate) fn ticks(lo: f64, hi: f64, scale: EffectScale, max: usize) -> Vec<Tic
             .into_iter()
             .map(|(value, digits)| Tick {
                 value,
-                label: format_fixed(value, digits),
+                label: signed(value, digits),
             })
             .collect(),
         EffectScale::Exp => log_ticks(lo.exp(), hi.exp(), max)
@@ -155,20 +156,6 @@ fn log_ticks(lo: f64, hi: f64, max: usize) -> Vec<f64> {
     let tens: Vec<f64> = decades.map(|e| 10f64.powi(e)).filter(inside).collect();
     let every = tens.len().div_ceil(max).max(1);
     tens.into_iter().step_by(every).collect()
-}
-
-/// `value` with `digits` decimals, a true minus sign, and no negative zero.
-pub(crate) fn format_fixed(value: f64, digits: usize) -> String {
-    let text = format!("{value:.digits$}");
-    let zero = text
-        .trim_start_matches('-')
-        .chars()
-        .all(|c| c == '0' || c == '.');
-    match text.strip_prefix('-') {
-        Some(rest) if !zero => format!("\u{2212}{rest}"),
-        Some(rest) => rest.to_owned(),
-        None => text,
-    }
 }
 
 /// A ratio tick label with the decimals it needs and no trailing zeros: 0.125, 0.5, 1, 20.
@@ -381,7 +368,6 @@ mod tests {
                 "0.50"
             ]
         );
-        assert_eq!(format_fixed(-0.0001, 2), "0.00");
         assert!(ticks(1.0, 1.0, EffectScale::Identity, 5).is_empty());
         assert!(ticks(0.0, f64::INFINITY, EffectScale::Exp, 5).is_empty());
     }

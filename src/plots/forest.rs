@@ -641,7 +641,7 @@ where
                     interval_text(plot.scale, study.estimate, study.ci_lower, study.ci_upper);
                 label(area, &printed, (cols.estimate_right, y), style, right_mid)?;
                 let share = percent_of(usable_weight(study.weight), total_weight);
-                let weight = format!("{}%", axis::format_fixed(share, 1));
+                let weight = format!("{}%", crate::format::signed(share, 1));
                 label(area, &weight, (cols.weight_right, y), style, right_mid)?;
                 if let Some(p) = &study.fitted {
                     draw_fitted(area, &map, p, y, theme)?;
@@ -706,7 +706,7 @@ where
                 )?;
                 let printed = interval_text(plot.scale, p.pred, p.ci_lower, p.ci_upper);
                 label(area, &printed, (cols.estimate_right, y), &bold, right_mid)?;
-                let weight = format!("{}%", axis::format_fixed(*weight_share, 1));
+                let weight = format!("{}%", crate::format::signed(*weight_share, 1));
                 label(area, &weight, (cols.weight_right, y), &bold, right_mid)?;
                 draw_diamond(area, &map, p, y, *hollow, theme)?;
             }

@@ -11,10 +11,11 @@ use plotters::prelude::*;
 
 use super::axis::{self, EffectScale};
 use super::layout::{Mark, PlotLayout};
-use super::paint::{format_p, polyline, px};
+use super::paint::{polyline, px};
 use super::panel::{check_lengths, finish, frame, Swatch};
 use super::theme::{self, Theme};
 use super::PlotError;
+use crate::format::{p_journal, signed};
 use crate::stats::regtest::Regtest;
 
 /// Two-sided standard normal critical value at p = .10.
@@ -73,8 +74,8 @@ fn egger_text(egger: &Regtest, scale: EffectScale) -> String {
     };
     let mut text = format!(
         "Egger's test: {statistic} = {}, {}",
-        axis::format_fixed(egger.slope.statistic, DIGITS),
-        format_p(egger.slope.p_value)
+        signed(egger.slope.statistic, DIGITS),
+        p_journal(egger.slope.p_value)
     );
     if let Some(limit) = &egger.limit {
         text.push_str(&format!(

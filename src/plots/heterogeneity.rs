@@ -7,11 +7,11 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::axis::format_fixed;
 use super::layout::{AxisMap, PlotLayout};
 use super::paint::{ci_label, draw_interval, label, polyline, px};
 use super::theme::{self, Theme};
 use super::PlotError;
+use crate::format::signed;
 use crate::stats::{Fit, HeterogeneityIntervals, Interval};
 
 /// Margin around the figure, in layout pixels.
@@ -80,15 +80,17 @@ impl HeterogeneityPlot {
             lower: f64::NAN,
             upper: f64::NAN,
         };
-        let explained = match (h.tau2_reduced, h.r2) {
-            (Some(tau2_without_moderators), Some(r2)) => Some(Explained {
-                tau2_without_moderators,
-                r2,
-            }),
-            _ => None,
+        // R² needs the intercept-only fit; a failure of that fit leaves the bar out.
+        let explained = if fit.spec.method.is_fixed() {
+            None
+        } else {
+            fit.pseudo_r2().ok().flatten().map(|r| Explained {
+                tau2_without_moderators: r.reduced,
+                r2: r.r2,
+            })
         };
         Self {
-            tau2: intervals.map_or(no_interval(fit.tau2), |ci| ci.tau2),
+            tau2: intervals.map_or(no_interval(fit.tau2().unwrap_or(f64::NAN)), |ci| ci.tau2),
             i2: intervals.map_or(no_interval(h.i2), |ci| ci.i2),
             typical_variance: h.typical_variance,
             explained,
@@ -122,7 +124,7 @@ pub fn heterogeneity_size(plot: &HeterogeneityPlot, theme: &Theme) -> (u32, u32)
 
 /// A percentage: "72%".
 fn percent(value: f64) -> String {
-    format!("{}%", format_fixed(value, 0))
+    format!("{}%", signed(value, 0))
 }
 
 /// "[95% CI 45%, 92%]" or nothing when the bounds are not finite.
@@ -183,7 +185,7 @@ where
                 theme::SKY_BLUE,
                 format!(
                     "Sampling error (typical within-study variance {}): {}",
-                    format_fixed(plot.typical_variance, DIGITS + 1),
+                    signed(plot.typical_variance, DIGITS + 1),
                     percent(100.0 - i2)
                 ),
             ),
@@ -197,7 +199,7 @@ where
                     } else {
                         format!(
                             "True differences between studies (\u{3c4}\u{b2} = {})",
-                            format_fixed(plot.tau2.estimate, DIGITS + 1)
+                            signed(plot.tau2.estimate, DIGITS + 1)
                         )
                     },
                     percent(i2),
@@ -226,7 +228,7 @@ where
         bars.push(Bar {
             title: format!(
                 "How much of the between-study variance (\u{3c4}\u{b2} = {} without moderators) the moderators explain",
-                format_fixed(t0, DIGITS + 1)
+                signed(t0, DIGITS + 1)
             ),
             segments: [
                 (
@@ -239,11 +241,11 @@ where
                     theme::ORANGE,
                     format!(
                         "Left unexplained: residual \u{3c4}\u{b2} = {}{}",
-                        format_fixed(plot.tau2.estimate, DIGITS + 1),
+                        signed(plot.tau2.estimate, DIGITS + 1),
                         ci_text(
                             plot.level,
-                            format_fixed(plot.tau2.lower, DIGITS + 1),
-                            format_fixed(plot.tau2.upper, DIGITS + 1),
+                            signed(plot.tau2.lower, DIGITS + 1),
+                            signed(plot.tau2.upper, DIGITS + 1),
                             tau2_finite
                         )
                     ),

@@ -24,17 +24,18 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use super::axis::{self, format_fixed, EffectScale};
+use super::axis::{self, EffectScale};
 use super::bubble::{BubblePlot, CategoryPlot, FittedPoint, Level};
 use super::forest::{pooled_label, ForestOrder, ForestPlot, Subgroup};
 use super::funnel::FunnelPlot;
 use super::heterogeneity::HeterogeneityPlot;
-use super::paint::{format_p, wald_text};
+use super::paint::wald_text;
 use crate::data::analysis::Analysis;
 use crate::data::effect_size::Measure;
 use crate::data::formula::{factor_levels, Formula, FormulaError};
 use crate::data::parse::{is_missing, ColumnKind, NumCell, ParseError, Table};
 use crate::data::session::Session;
+use crate::format::{p_journal, signed};
 use crate::stats::{self, Design, Fit, Prediction, StatsError};
 
 /// Intervals of the moderator's range on the bubble plot's fitted line: 61 points draw a
@@ -160,18 +161,18 @@ fn heterogeneity_text(fit: &Fit) -> String {
     let tau2 = if fit.spec.method.is_fixed() {
         String::new()
     } else {
-        format!("\u{3c4}\u{b2} = {}, ", format_fixed(fit.tau2, 3))
+        format!(
+            "\u{3c4}\u{b2} = {}, ",
+            signed(fit.tau2().unwrap_or(f64::NAN), 3)
+        )
     };
     let q = if intercept_only(fit) { "Q" } else { "QE" };
-    let p = h
-        .qe_p
-        .map(|p| format!(", {}", format_p(p)))
-        .unwrap_or_default();
+    let p = format!(", {}", p_journal(h.qe_p));
     format!(
         "{tau2}I\u{b2} = {}%, {q}({}) = {}{p}",
-        format_fixed(h.i2, 1),
+        signed(h.i2, 1),
         h.qe_df,
-        format_fixed(h.qe, 2)
+        signed(h.qe, 2)
     )
 }
 
@@ -564,7 +565,7 @@ pub fn held_value(
     Ok(Held {
         column: column.to_owned(),
         value: format!("{mean}"),
-        caption: format!("{column} = {} (mean)", format_fixed(mean, CAPTION_DIGITS)),
+        caption: format!("{column} = {} (mean)", signed(mean, CAPTION_DIGITS)),
     })
 }
 

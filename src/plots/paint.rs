@@ -6,8 +6,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::axis::format_fixed;
 use super::PlotError;
+use crate::format::{p_journal, signed};
 use crate::stats::WaldTest;
 
 /// Pixel coordinates are clamped to ± this, far outside any drawing, so that an extreme value
@@ -44,27 +44,14 @@ pub(crate) fn label<DB: DrawingBackend>(
     Ok(())
 }
 
-/// A p-value as journals print it: four decimals, or "< 0.0001".
-pub(crate) fn format_p(p: f64) -> String {
-    if p < 1e-4 {
-        "p < 0.0001".to_owned()
-    } else {
-        format!("p = {p:.4}")
-    }
-}
-
 /// A Wald-type test as metafor prints it: "QM = 18.33, df = 1, p < 0.0001" (χ²) or
 /// "F(1, 11) = 18.33, p = 0.0012" (Knapp–Hartung).
 pub(crate) fn wald_text(test: &WaldTest) -> String {
     let statistic = match test.df2 {
-        Some(df2) => format!(
-            "F({}, {df2}) = {}",
-            test.df,
-            format_fixed(test.statistic, 2)
-        ),
-        None => format!("QM = {}, df = {}", format_fixed(test.statistic, 2), test.df),
+        Some(df2) => format!("F({}, {df2}) = {}", test.df, signed(test.statistic, 2)),
+        None => format!("QM = {}, df = {}", signed(test.statistic, 2), test.df),
     };
-    format!("{statistic}, {}", format_p(test.p_value))
+    format!("{statistic}, {}", p_journal(test.p_value))
 }
 
 /// A confidence level as the plots use and print it: one outside (0, 1) is taken as 0.95, so
@@ -79,7 +66,7 @@ pub(crate) fn usable_level(level: f64) -> f64 {
 
 /// "95% CI" for a level of 0.95.
 pub(crate) fn ci_label(level: f64) -> String {
-    format!("{}% CI", format_fixed(100.0 * usable_level(level), 0))
+    format!("{}% CI", signed(100.0 * usable_level(level), 0))
 }
 
 /// A horizontal interval from `lo` to `hi` at height `y` (backend pixels), with caps `cap`

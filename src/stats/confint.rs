@@ -4,12 +4,18 @@
 //! χ² distribution with k − p df at the true τ² and decreases in τ², so the interval is
 //! { τ² ≥ 0 : χ²_{α/2} ≤ Q(τ²) ≤ χ²_{1−α/2} }. I² and H² intervals are the τ² bounds mapped
 //! through I² = 100·τ²/(τ² + ṽ) and H² = (τ² + ṽ)/ṽ.
+//!
+//! With an intercept the residuals of the centred and the raw effects are the same; without
+//! one the profile uses the raw effects, as metafor's `confint` does (centring would profile
+//! a different model).
 
 use statrs::distribution::ContinuousCDF;
 
 use super::heterogeneity::i2_h2_from_tau2;
-use super::inference::chi_squared;
-use super::tau2::generalised_q_root;
+use super::objective::{ESTIMATION, RAW};
+use super::spec::check_level;
+use super::summary::chi_squared;
+use super::tau2::{FixedEffect, QSearch};
 use super::{Fit, StatsError};
 
 /// An estimate with its confidence bounds.
@@ -53,9 +59,7 @@ impl Fit {
     /// [`StatsError::InvalidLevel`], [`StatsError::TooFewStudies`] when k = p (Q has no
     /// degrees of freedom), or a non-converging root search.
     pub fn confint_tau2(&self, level: f64) -> Result<HeterogeneityIntervals, StatsError> {
-        if !(level > 0.0 && level < 1.0) {
-            return Err(StatsError::InvalidLevel { level });
-        }
+        check_level(level)?;
         if self.k <= self.p {
             return Err(StatsError::TooFewStudies {
                 k: self.k,
@@ -65,15 +69,15 @@ impl Fit {
         let df = (self.k - self.p) as f64;
         let alpha = 1.0 - level;
         let chi2 = chi_squared(df);
-        let (lower, _) = generalised_q_root(
-            &self.data,
-            chi2.inverse_cdf(1.0 - alpha / 2.0),
-            self.spec.method,
-        )?;
-        let (upper, _) =
-            generalised_q_root(&self.data, chi2.inverse_cdf(alpha / 2.0), self.spec.method)?;
+        let fe = FixedEffect::new(&self.data)?;
+        let response = if self.intercept { ESTIMATION } else { RAW };
+        let control = self.spec.control;
+        let method = self.spec.method;
+        let mut search = QSearch::new(&self.data, &fe, response);
+        let (lower, _) = search.root(chi2.inverse_cdf(1.0 - alpha / 2.0), &control, method)?;
+        let (upper, _) = search.root(chi2.inverse_cdf(alpha / 2.0), &control, method)?;
         let tau2 = Interval {
-            estimate: self.tau2,
+            estimate: self.tau2_or_zero(),
             lower,
             upper,
         };

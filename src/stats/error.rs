@@ -85,6 +85,14 @@ pub enum StatsError {
         /// The level given.
         level: f64,
     },
+    /// The convergence control is unusable: the tolerance is not positive and finite, or no
+    /// iteration is allowed.
+    InvalidControl {
+        /// The tolerance given.
+        tol: f64,
+        /// The iteration cap given.
+        max_iter: usize,
+    },
     /// A vector of moderator values has the wrong length.
     WrongPredictorLength {
         /// Number of coefficients of the model.
@@ -103,6 +111,18 @@ pub enum StatsError {
         columns: Vec<usize>,
         /// Number of coefficients of the model.
         p: usize,
+    },
+    /// A refit names a study the model does not have.
+    InvalidRows {
+        /// The 0-based index given.
+        row: usize,
+        /// Number of studies of the model.
+        k: usize,
+    },
+    /// Variance parameters given to a model are too many, too few or outside their bounds.
+    InvalidParameters {
+        /// The values given.
+        given: Vec<f64>,
     },
     /// A permutation test was asked for with no permutations.
     NoPermutations,
@@ -170,6 +190,11 @@ impl fmt::Display for StatsError {
                 f,
                 "confidence level {level} is not between 0 and 1; use for example 0.95"
             ),
+            Self::InvalidControl { tol, max_iter } => write!(
+                f,
+                "the convergence control (tolerance {tol}, at most {max_iter} iterations) cannot \
+                 be used; give a positive tolerance such as 1e-10 and at least one iteration"
+            ),
             Self::WrongPredictorLength { expected, got } => write!(
                 f,
                 "a prediction needs {expected} moderator values (one per coefficient, the \
@@ -185,6 +210,16 @@ impl fmt::Display for StatsError {
                 "the test names coefficients {columns:?} but the model has coefficients 0 to {}; \
                  name at least one existing coefficient, each once",
                 p.saturating_sub(1)
+            ),
+            Self::InvalidRows { row, k } => write!(
+                f,
+                "a refit names study {} but the model has studies 1 to {k}; name existing studies",
+                row + 1
+            ),
+            Self::InvalidParameters { given } => write!(
+                f,
+                "the variance parameters {given:?} do not fit the model; give one value per \
+                 parameter, variances at least 0 and correlations between -1 and 1"
             ),
             Self::NoPermutations => write!(
                 f,

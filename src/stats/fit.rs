@@ -3,12 +3,15 @@
 
 use nalgebra::{DMatrix, DVector};
 
-use super::heterogeneity::{pseudo_r2, Heterogeneity, ResidualQ};
-use super::inference::{Coefficient, Reference, WaldTest};
+use super::gls::Gls;
+use super::heterogeneity::{pseudo_r2, Heterogeneity, PseudoR2};
 use super::input::Inputs;
 use super::likelihood::{fit_statistics, FitStatistics, Likelihood};
-use super::wls::Wls;
-use super::{tau2, Design, ModelSpec, StatsError, Tau2Method, Test};
+use super::objective::RAW;
+use super::summary::{Coefficient, CovarianceKind, Estimates, Summary, Tests, WaldTest};
+use super::tau2::{self, FixedEffect, Tau2Estimate};
+use super::variance::{Parameter, ParameterKind, VarianceComponent};
+use super::{Design, ModelSpec, StatsError, Tau2Method, Test, ValidSpec};
 
 /// A fitted model: y = Xβ + u + ε, u ~ N(0, τ²), ε ~ N(0, vᵢ).
 #[derive(Debug, Clone)]
@@ -19,25 +22,19 @@ pub struct Fit {
     pub k: usize,
     /// Number of coefficients.
     pub p: usize,
-    /// Coefficients in design order.
+    /// Coefficients in design order, tested under `spec.test` (the [`Summary`] of that kind).
     pub coefficients: Vec<Coefficient>,
-    /// p × p covariance matrix of the coefficients (Knapp–Hartung scaled under that test).
+    /// p × p covariance matrix of the coefficients under `spec.test` (Knapp–Hartung scaled
+    /// under that test; [`Fit::model_vcov`] is the unscaled one).
     pub vcov: DMatrix<f64>,
-    /// Estimated (or, for FE/EE, fixed) between-study variance τ².
-    pub tau2: f64,
-    /// Standard error of τ² as metafor computes it for the estimator; `None` for FE/EE.
-    pub tau2_se: Option<f64>,
-    /// τ = √τ².
-    pub tau: f64,
-    /// Iterations of the τ² estimator (0 for closed forms).
-    pub iterations: usize,
-    /// QE, I², H², R².
-    pub heterogeneity: Heterogeneity,
-    /// Omnibus test of the moderators (every coefficient but the intercept; every coefficient
-    /// in a model without intercept); `None` for an intercept-only model.
+    /// Omnibus test of the moderators under `spec.test` (every coefficient but the intercept;
+    /// every coefficient in a model without intercept); `None` for an intercept-only model.
     pub moderators: Option<WaldTest>,
-    /// Knapp–Hartung scale s² = Σ wᵢeᵢ²/(k − p), not truncated at 1; `None` under z tests.
+    /// Knapp–Hartung scale s² = Σ wᵢeᵢ²/(k − p), not truncated at 1 (0 when the model
+    /// reproduces the effects exactly); `None` under z tests.
     pub knha_scale: Option<f64>,
+    /// QE, I², H².
+    pub heterogeneity: Heterogeneity,
     /// Log-likelihood and information criteria (restricted likelihood for REML, full
     /// likelihood otherwise, as metafor reports them).
     pub fit_statistics: FitStatistics,
@@ -47,175 +44,268 @@ pub struct Fit {
     pub fitted: Vec<f64>,
     /// Residuals yᵢ − xᵢ'b.
     pub residuals: Vec<f64>,
+    /// The variance parameters (τ² for every model of `rma.uni`).
+    variance: Vec<VarianceComponent>,
+    /// Iterations of the variance estimator (0 for closed forms).
+    iterations: usize,
+    /// (X'M⁻¹X)⁻¹.
+    model_vcov: DMatrix<f64>,
+    /// R with X'M⁻¹X = R'R.
+    r_factor: DMatrix<f64>,
+    /// y'Py of the raw effects, 0 below the rounding level.
+    rss: f64,
+    /// Hat values.
+    hat: Vec<f64>,
     /// The studies and design, kept for predictions, tests and refits.
     pub(crate) data: Inputs,
     /// Whether column 0 is the intercept.
     pub(crate) intercept: bool,
     /// Coefficient estimates as a vector.
     pub(crate) beta: DVector<f64>,
+    /// The checked settings.
+    valid: ValidSpec,
 }
 
-/// Fits the model to effect sizes `yi` with sampling variances `vi` and the given design.
+/// Fits the model to effect sizes `yi` with sampling variances `vi` and the given design:
+/// `spec.check()?.fit(yi, vi, design)`.
 ///
 /// # Errors
-/// Invalid data (lengths, non-finite values, non-positive variances), a rank-deficient design,
-/// too few studies (k ≤ p when τ² or the Knapp–Hartung scale must be estimated) and
-/// non-convergence are reported as [`StatsError`].
+/// Unusable settings ([`ModelSpec::check`]), invalid data (lengths, non-finite values,
+/// non-positive variances), a rank-deficient design, too few studies (k ≤ p when τ² or the
+/// Knapp–Hartung scale must be estimated) and non-convergence are reported as
+/// [`StatsError`].
 ///
 /// # Examples
 /// ```
-/// use meridian::stats::{fit, Design, ModelSpec, Tau2Method, Test};
+/// use meridian::stats::{fit, Design, ModelSpec, Tau2Method};
 /// let yi = [-0.89, -1.59, -1.35, -1.44, -0.22, -0.79];
 /// let vi = [0.33, 0.19, 0.42, 0.02, 0.05, 0.01];
-/// let spec = ModelSpec { method: Tau2Method::Dl, test: Test::Z, level: 0.95 };
+/// let spec = ModelSpec { method: Tau2Method::Dl, ..ModelSpec::default() };
 /// let f = fit(&yi, &vi, &Design::intercept_only(6), &spec)?;
 /// // metafor: rma(yi, vi, method = "DL") gives tau^2 = 0.2086337, estimate -0.9883173.
-/// assert!((f.tau2 - 0.2086337).abs() < 1e-7);
+/// assert!((f.tau2().unwrap() - 0.2086337).abs() < 1e-7);
 /// assert!((f.coefficients[0].estimate + 0.9883173).abs() < 1e-7);
 /// # Ok::<(), meridian::stats::StatsError>(())
 /// ```
 pub fn fit(yi: &[f64], vi: &[f64], design: &Design, spec: &ModelSpec) -> Result<Fit, StatsError> {
-    spec.validate()?;
-    let data = Inputs::new(yi, vi, design)?;
-    fit_inputs(data, design.intercept, &design.names, spec, true)
+    spec.check()?.fit(yi, vi, design)
 }
 
-/// Fits validated inputs. `with_r2` computes the intercept-only model for R² (refits that only
-/// need the coefficient tests, such as the regression test for funnel asymmetry, skip it).
+impl ValidSpec {
+    /// Fits the model with these settings to effect sizes `yi` with sampling variances `vi`
+    /// and the given design.
+    ///
+    /// # Errors
+    /// As [`fit`], except for the settings, which are already checked.
+    pub fn fit(&self, yi: &[f64], vi: &[f64], design: &Design) -> Result<Fit, StatsError> {
+        let data = Inputs::new(yi, vi, design)?;
+        fit_inputs(data, design.intercept, &design.names, self, None)
+    }
+}
+
+/// The estimation step every fit and refit shares: the fixed-effect fit, τ² and the GLS fit at
+/// it.
+pub(crate) struct Estimated {
+    /// The fixed-effect fit (weights 1/vᵢ).
+    pub fe: FixedEffect,
+    /// τ².
+    pub tau2: Tau2Estimate,
+    /// The GLS fit of both responses at τ².
+    pub gls: Gls,
+}
+
+impl Estimated {
+    /// Estimates the model on `data`; `warm` is a start for iterative estimators.
+    pub fn new(data: &Inputs, spec: &ValidSpec, warm: Option<f64>) -> Result<Self, StatsError> {
+        let (k, p) = (data.k(), data.p());
+        let needs_df = !spec.method().is_fixed() || spec.test() == Test::KnappHartung;
+        if needs_df && k <= p {
+            return Err(StatsError::TooFewStudies { k, p });
+        }
+        let mut fe = FixedEffect::new(data)?;
+        let (tau2, gls) = tau2::estimate(spec.method(), data, &mut fe, &spec.control(), warm)?;
+        Ok(Self { fe, tau2, gls })
+    }
+
+    /// The coefficients and their model-based covariance, as inference needs them.
+    pub fn estimates<'a>(
+        &self,
+        beta: &'a DVector<f64>,
+        model_vcov: &'a DMatrix<f64>,
+        r_factor: &'a DMatrix<f64>,
+        intercept: bool,
+    ) -> Estimates<'a> {
+        Estimates {
+            beta,
+            model_vcov,
+            r_factor,
+            rss: self.gls.rss_or_zero(RAW),
+            k: self.gls.k(),
+            intercept,
+        }
+    }
+}
+
+/// Fits validated inputs; `warm` starts an iterative estimator from a previous estimate.
 pub(crate) fn fit_inputs(
     data: Inputs,
     intercept: bool,
     names: &[String],
-    spec: &ModelSpec,
-    with_r2: bool,
+    spec: &ValidSpec,
+    warm: Option<f64>,
 ) -> Result<Fit, StatsError> {
     let (k, p) = (data.k(), data.p());
-    let needs_df = !spec.method.is_fixed() || spec.test == Test::KnappHartung;
-    if needs_df && k <= p {
-        return Err(StatsError::TooFewStudies { k, p });
-    }
-    let est = tau2::estimate(spec.method, &data)?;
-    let f = tau2::wls_at(&data, est.tau2)?;
-    let reference = Reference {
-        test: spec.test,
-        df: k - p,
-    };
-
-    let (vcov, knha_scale) = scaled_vcov(&f, spec.test, k, p);
-    let crit = reference.critical(spec.level);
-    let coefficients = names
-        .iter()
-        .enumerate()
-        .map(|(j, name)| {
-            let estimate = f.coef[j];
-            let se = vcov[(j, j)].sqrt();
-            let statistic = estimate / se;
-            Coefficient {
-                name: name.clone(),
-                estimate,
-                se,
-                statistic,
-                p_value: reference.p_value(statistic),
-                ci_lower: estimate - crit * se,
-                ci_upper: estimate + crit * se,
-            }
-        })
-        .collect();
-
-    let tested = moderator_columns(intercept, p);
-    let moderators = if tested.is_empty() {
-        None
-    } else {
-        Some(reference.wald(&f.coef, &vcov, &tested, est.tau2)?)
-    };
-
-    let fe = if spec.method.is_fixed() {
-        f.clone()
-    } else {
-        tau2::wls_at(&data, 0.0)?
-    };
-    let qe = fe
-        .rss_of(&data.x, &data.y_centred)
-        .ok_or(StatsError::NumericallySingular { tau2: 0.0 })?;
-    let rq = ResidualQ::new(&fe, qe, k, p);
-    let (i2, h2) = rq.i2_h2(est.tau2, spec.method.is_fixed());
-    // R² compares with the intercept-only model on the same studies (k > p ≥ 2 here, so the
-    // reduced model has k − 1 ≥ 1 residual df).
-    let (r2, tau2_reduced) = if with_r2 && intercept && p > 1 {
-        let reduced = data.with_design(DMatrix::from_element(k, 1, 1.0), (k as f64).ln());
-        if spec.method.is_fixed() {
-            let h2_reduced = tau2::wls_at(&reduced, 0.0)?.rss() / (k - 1) as f64;
-            (Some(pseudo_r2(h2_reduced, h2)), None)
-        } else {
-            let t0 = tau2::estimate(spec.method, &reduced)?.tau2;
-            (Some(pseudo_r2(t0, est.tau2)), Some(t0))
-        }
-    } else {
-        (None, None)
-    };
-    let heterogeneity = Heterogeneity {
-        qe: rq.qe,
-        qe_df: rq.df,
-        qe_p: rq.p,
-        i2,
-        h2,
-        typical_variance: rq.typical_variance,
-        r2,
-        tau2_reduced,
-    };
-
-    let likelihood = if spec.method == Tau2Method::Reml {
+    let est = Estimated::new(&data, spec, warm)?;
+    let method = spec.method();
+    let tau2 = est.tau2.tau2;
+    let beta = est.gls.coef(RAW);
+    let model_vcov = est.gls.inverse_xtmx();
+    let r_factor = est.gls.r_factor();
+    let estimates = est.estimates(&beta, &model_vcov, &r_factor, intercept);
+    let rss = estimates.rss;
+    let summary =
+        Tests::new(&estimates, spec.test().into()).summarise(&beta, names, spec.level(), tau2)?;
+    let heterogeneity = Heterogeneity::new(&est.fe, k, p, tau2, method.is_fixed());
+    let likelihood = if method == Tau2Method::Reml {
         Likelihood::Reml
     } else {
         Likelihood::Ml
     };
     let fit_statistics = fit_statistics(
-        &f,
+        &est.gls,
         &data.v,
         data.log_det_xtx,
         likelihood,
-        !spec.method.is_fixed(),
+        usize::from(!method.is_fixed()),
     );
-
+    let fitted: Vec<f64> = (&data.x * &beta).iter().copied().collect();
+    let residuals = data.y.iter().zip(&fitted).map(|(y, f)| y - f).collect();
+    let variance = vec![VarianceComponent {
+        parameter: Parameter {
+            name: "tau2".to_owned(),
+            kind: ParameterKind::Variance,
+        },
+        estimate: tau2,
+        se: est.tau2.se,
+        fixed: method.is_fixed(),
+    }];
+    let Summary {
+        vcov,
+        scale,
+        coefficients,
+        moderators,
+        ..
+    } = summary;
     Ok(Fit {
-        spec: *spec,
+        spec: *spec.spec(),
         k,
         p,
         coefficients,
         vcov,
-        tau2: est.tau2,
-        tau2_se: est.se,
-        tau: est.tau2.sqrt(),
-        iterations: est.iterations,
-        heterogeneity,
         moderators,
-        knha_scale,
+        knha_scale: scale,
+        heterogeneity,
         fit_statistics,
-        fitted: f.fitted(&data.y),
-        residuals: f.resid.clone(),
-        beta: f.coef.clone(),
-        weights: f.w,
+        weights: data.v.iter().map(|v| 1.0 / (v + tau2)).collect(),
+        fitted,
+        residuals,
+        variance,
+        iterations: est.tau2.iterations,
+        model_vcov,
+        r_factor,
+        rss,
+        hat: est.gls.hat().to_vec(),
         data,
         intercept,
+        beta,
+        valid: *spec,
     })
 }
 
-/// Var(b) = (X'WX)⁻¹, times the Knapp–Hartung scale s² = Σ wᵢeᵢ²/(k − p) under that test.
-pub(crate) fn scaled_vcov(f: &Wls, test: Test, k: usize, p: usize) -> (DMatrix<f64>, Option<f64>) {
-    let knha_scale = (test == Test::KnappHartung).then(|| f.rss() / (k - p) as f64);
-    (f.xtwx_inverse() * knha_scale.unwrap_or(1.0), knha_scale)
-}
-
-/// The columns the omnibus test covers: all but the intercept, or all without one.
-pub(crate) fn moderator_columns(intercept: bool, p: usize) -> Vec<usize> {
-    if intercept {
-        (1..p).collect()
-    } else {
-        (0..p).collect()
-    }
-}
-
 impl Fit {
+    /// The variance parameters with their estimates, in the model's order (for every model
+    /// of `rma.uni` one: `tau2`).
+    pub fn variance_components(&self) -> &[VarianceComponent] {
+        &self.variance
+    }
+
+    /// The between-study variance τ² of a model with one (0 for FE/EE, where it is fixed);
+    /// `None` for a model without a single τ².
+    pub fn tau2(&self) -> Option<f64> {
+        self.tau2_component().map(|c| c.estimate)
+    }
+
+    /// The standard error of τ² as metafor computes it for the estimator; `None` for FE/EE
+    /// or a model without a single τ².
+    pub fn tau2_se(&self) -> Option<f64> {
+        self.tau2_component().and_then(|c| c.se)
+    }
+
+    /// τ = √τ².
+    pub fn tau(&self) -> Option<f64> {
+        self.tau2().map(f64::sqrt)
+    }
+
+    fn tau2_component(&self) -> Option<&VarianceComponent> {
+        match self.variance.as_slice() {
+            [c] if c.parameter.name == "tau2" => Some(c),
+            _ => None,
+        }
+    }
+
+    /// τ² for intervals and refits: the single τ² (0 for FE/EE).
+    pub(crate) fn tau2_or_zero(&self) -> f64 {
+        self.tau2().unwrap_or(0.0)
+    }
+
+    /// Iterations of the variance estimator (0 for closed forms).
+    pub fn iterations(&self) -> usize {
+        self.iterations
+    }
+
+    /// The hat values hᵢ, the diagonal of X(X'M⁻¹X)⁻¹X'M⁻¹ (metafor: `hatvalues()`); they add
+    /// up to p.
+    pub fn hat_values(&self) -> &[f64] {
+        &self.hat
+    }
+
+    /// The model-based covariance (X'M⁻¹X)⁻¹ of the coefficients, before any adjustment.
+    pub fn model_vcov(&self) -> &DMatrix<f64> {
+        &self.model_vcov
+    }
+
+    /// The checked settings of this fit.
+    pub fn valid_spec(&self) -> &ValidSpec {
+        &self.valid
+    }
+
+    /// What inference reads of this fit.
+    pub(crate) fn estimates(&self) -> Estimates<'_> {
+        Estimates {
+            beta: &self.beta,
+            model_vcov: &self.model_vcov,
+            r_factor: &self.r_factor,
+            rss: self.rss,
+            k: self.k,
+            intercept: self.intercept,
+        }
+    }
+
+    /// Tests, intervals and the omnibus test under another kind of covariance (the fit's own
+    /// kind is already in [`Fit::coefficients`] and [`Fit::moderators`]).
+    ///
+    /// # Errors
+    /// [`StatsError::NumericallySingular`] when a covariance block is not positive definite in
+    /// floating point.
+    pub fn summary(&self, kind: CovarianceKind) -> Result<Summary, StatsError> {
+        Tests::new(&self.estimates(), kind).summarise(
+            &self.beta,
+            &self.names(),
+            self.spec.level,
+            self.tau2_or_zero(),
+        )
+    }
+
     /// Wald-type test that the coefficients in `columns` (0-based design columns, e.g. all
     /// dummies of one factor from [`super::Term::columns`]) are all zero: χ² with m df, or
     /// under Knapp–Hartung F with (m, k − p) df.
@@ -224,16 +314,93 @@ impl Fit {
     /// [`StatsError::InvalidColumns`] when `columns` is empty, repeats a column or names one
     /// the model does not have.
     pub fn wald_test(&self, columns: &[usize]) -> Result<WaldTest, StatsError> {
-        self.reference()
-            .wald(&self.beta, &self.vcov, columns, self.tau2)
+        Tests::new(&self.estimates(), self.spec.test.into()).wald(
+            &self.beta,
+            columns,
+            self.tau2_or_zero(),
+        )
     }
 
-    /// The reference distribution of this fit's tests.
-    pub(crate) fn reference(&self) -> Reference {
-        Reference {
-            test: self.spec.test,
-            df: self.k - self.p,
+    /// The pseudo-R² of a meta-regression (Raudenbush, 2009), computed on request because it
+    /// needs the intercept-only model on the same studies; `None` without an intercept,
+    /// without moderators, or when k = p (no residual heterogeneity to explain). metafor:
+    /// `res$R2`.
+    ///
+    /// # Errors
+    /// What fitting the intercept-only model can give (non-convergence).
+    pub fn pseudo_r2(&self) -> Result<Option<PseudoR2>, StatsError> {
+        let (k, p) = (self.k, self.p);
+        if !self.intercept || p < 2 || k <= p {
+            return Ok(None);
         }
+        let reduced = self
+            .data
+            .with_design(DMatrix::from_element(k, 1, 1.0), (k as f64).ln());
+        let mut fe = FixedEffect::new(&reduced)?;
+        let method = self.spec.method;
+        Ok(Some(if method.is_fixed() {
+            let h2_reduced = fe.qe / (k - 1) as f64;
+            PseudoR2 {
+                r2: pseudo_r2(h2_reduced, self.heterogeneity.h2),
+                reduced: h2_reduced,
+            }
+        } else {
+            let control = self.spec.control;
+            let t0 = tau2::estimate(method, &reduced, &mut fe, &control, None)?
+                .0
+                .tau2;
+            PseudoR2 {
+                r2: pseudo_r2(t0, self.tau2_or_zero()),
+                reduced: t0,
+            }
+        }))
+    }
+
+    /// The log-likelihood of [`Fit::fit_statistics`] (restricted for REML fits, full
+    /// otherwise) with β profiled out, at other values `theta` of the variance parameters (in
+    /// the order of [`Fit::variance_components`]); at the estimates it is
+    /// `fit_statistics.loglik`. metafor: `profile()`.
+    ///
+    /// # Errors
+    /// [`StatsError::InvalidParameters`] for a θ of the wrong length or outside its bounds,
+    /// [`StatsError::NumericallySingular`] when the weighted design is singular there.
+    pub fn log_likelihood_at(&self, theta: &[f64]) -> Result<f64, StatsError> {
+        let inside = theta.iter().zip(&self.variance).all(|(t, c)| {
+            let (lo, hi) = c.parameter.kind.bounds();
+            *t >= lo && *t <= hi
+        });
+        if theta.len() != self.variance.len() || !inside {
+            return Err(StatsError::InvalidParameters {
+                given: theta.to_vec(),
+            });
+        }
+        let gls = tau2::gls_at(&self.data, theta[0])?;
+        Ok(fit_statistics(
+            &gls,
+            &self.data.v,
+            self.data.log_det_xtx,
+            self.fit_statistics.likelihood,
+            0,
+        )
+        .loglik)
+    }
+
+    /// The same model refitted to the studies `rows` (0-based, for example every study but
+    /// one for leave-one-out), the variance estimator started from this fit's estimate.
+    ///
+    /// # Errors
+    /// [`StatsError::InvalidRows`] for a study the model does not have, and what fitting the
+    /// subset gives (too few studies, a rank-deficient design, non-convergence).
+    pub fn refit(&self, rows: &[usize]) -> Result<Fit, StatsError> {
+        let names = self.names();
+        let data = self.data.subset(rows, &names)?;
+        fit_inputs(
+            data,
+            self.intercept,
+            &names,
+            &self.valid,
+            Some(self.tau2_or_zero()),
+        )
     }
 
     /// The effect sizes the model was fitted to.

@@ -5,6 +5,7 @@
 
 use nalgebra::DMatrix;
 
+use super::qr::Qr;
 use super::{Design, StatsError};
 
 /// A column whose distance from the span of the earlier columns is below this fraction of its
@@ -13,7 +14,7 @@ use super::{Design, StatsError};
 const RANK_TOLERANCE: f64 = 1e-9;
 
 /// Validated inputs of a fit.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Inputs {
     /// Effect sizes.
     pub y: Vec<f64>,
@@ -128,6 +129,37 @@ impl Inputs {
             log_det_xtx: self.log_det_xtx,
         }
     }
+
+    /// The studies `rows` (0-based, in that order; for example all but one for a
+    /// leave-one-out refit). The design is checked again, since leaving studies out can make
+    /// it rank deficient (the only study of a factor level).
+    ///
+    /// # Errors
+    /// [`StatsError::NoStudies`], [`StatsError::TooFewStudies`] or
+    /// [`StatsError::RankDeficient`] for the subset, [`StatsError::InvalidRows`] for a row
+    /// that does not exist.
+    pub fn subset(&self, rows: &[usize], names: &[String]) -> Result<Self, StatsError> {
+        let (k, p) = (self.k(), self.p());
+        if let Some(&bad) = rows.iter().find(|&&r| r >= k) {
+            return Err(StatsError::InvalidRows { row: bad, k });
+        }
+        if rows.is_empty() {
+            return Err(StatsError::NoStudies);
+        }
+        if rows.len() < p {
+            return Err(StatsError::TooFewStudies { k: rows.len(), p });
+        }
+        let x = DMatrix::from_fn(rows.len(), p, |i, j| self.x[(rows[i], j)]);
+        let log_det_xtx = check_rank(&x, names)?;
+        let y: Vec<f64> = rows.iter().map(|&r| self.y[r]).collect();
+        Ok(Self {
+            y_centred: centred(&y),
+            y,
+            v: rows.iter().map(|&r| self.v[r]).collect(),
+            x,
+            log_det_xtx,
+        })
+    }
 }
 
 /// y − ȳ with the unweighted mean ȳ.
@@ -142,14 +174,16 @@ fn centred(y: &[f64]) -> Vec<f64> {
 /// 0..j, as long as those are independent, so the first small |Rⱼⱼ| identifies a dependent
 /// column and R's upper block gives its coefficients on the earlier ones.
 pub(crate) fn check_rank(x: &DMatrix<f64>, names: &[String]) -> Result<f64, StatsError> {
+    let (k, p) = (x.nrows(), x.ncols());
     let norms: Vec<f64> = x.column_iter().map(|c| c.norm()).collect();
-    let r = x.clone().qr().r();
-    for j in 0..x.ncols() {
-        if r[(j, j)].abs() > RANK_TOLERANCE * norms[j] && norms[j] > 0.0 {
+    let mut qr = Qr::default();
+    qr.factorise(k, p, |a| a.copy_from_slice(x.as_slice()));
+    for j in 0..p {
+        if qr.r(j, j).abs() > RANK_TOLERANCE * norms[j] && norms[j] > 0.0 {
             continue;
         }
-        let upper = r.view((0, 0), (j, j)).upper_triangle();
-        let rhs = r.view((0, j), (j, 1)).clone_owned();
+        let upper = DMatrix::from_fn(j, j, |a, b| qr.r(a, b));
+        let rhs = DMatrix::from_fn(j, 1, |a, _| qr.r(a, j));
         let collinear_with = upper
             .solve_upper_triangular(&rhs)
             .map(|c| {
@@ -165,5 +199,5 @@ pub(crate) fn check_rank(x: &DMatrix<f64>, names: &[String]) -> Result<f64, Stat
             collinear_with,
         });
     }
-    Ok(2.0 * r.diagonal().iter().map(|d| d.abs().ln()).sum::<f64>())
+    Ok(2.0 * qr.log_abs_det_r())
 }

@@ -1,7 +1,8 @@
 //! Log-likelihood, deviance and information criteria of a fit, as metafor's `fitstats` reports
 //! them (Viechtbauer, 2010, JSS, sec. 3.3).
 
-use super::wls::Wls;
+use super::gls::Gls;
+use super::objective::RAW;
 
 /// Which likelihood the statistics are computed from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,7 +23,8 @@ pub struct FitStatistics {
     /// Deviance: −2(ℓ − ℓ_saturated) for ML, where the saturated model fits every yᵢ exactly
     /// with variance vᵢ; −2ℓ for REML.
     pub deviance: f64,
-    /// AIC = −2ℓ + 2m, m = p + 1 parameters when τ² is estimated, p when it is fixed at 0.
+    /// AIC = −2ℓ + 2m, m = p plus the number of estimated variance parameters (p + 1 when τ²
+    /// is estimated, p when it is fixed at 0).
     pub aic: f64,
     /// BIC = −2ℓ + m·ln n, n = k for ML and k − p for REML.
     pub bic: f64,
@@ -30,35 +32,34 @@ pub struct FitStatistics {
     pub aicc: f64,
 }
 
-/// Fit statistics at τ² for the fit `f` (weights 1/(vᵢ + τ²)).
+/// Fit statistics of the raw effects for the GLS fit `f` at the estimates, with sampling
+/// variances `v`.
 ///
-/// ML: ℓ = −½[k ln 2π + Σ ln(vᵢ + τ²) + Σ wᵢeᵢ²].
-/// REML: ℓ = −½[(k − p) ln 2π − ln|X'X| + Σ ln(vᵢ + τ²) + ln|X'WX| + Σ wᵢeᵢ²].
+/// ML: ℓ = −½[k ln 2π + ln|M| + y'Py].
+/// REML: ℓ = −½[(k − p) ln 2π − ln|X'X| + ln|M| + ln|X'M⁻¹X| + y'Py].
 pub(crate) fn fit_statistics(
-    f: &Wls,
+    f: &Gls,
     v: &[f64],
     log_det_xtx: f64,
     likelihood: Likelihood,
-    tau2_estimated: bool,
+    parameters: usize,
 ) -> FitStatistics {
-    let k = f.w.len();
-    let p = f.coef.len();
+    let (k, p) = (f.k(), f.p());
     let ln2pi = (2.0 * std::f64::consts::PI).ln();
-    let log_var: f64 = f.w.iter().map(|w| -w.ln()).sum();
-    let rss = f.rss();
+    let rss = f.rss(RAW);
     let (loglik, deviance, n) = match likelihood {
         Likelihood::Ml => {
-            let ll = -0.5 * (k as f64 * ln2pi + log_var + rss);
+            let ll = -0.5 * (k as f64 * ln2pi + f.log_det_m() + rss);
             let saturated: f64 = v.iter().map(|v| -0.5 * (ln2pi + v.ln())).sum();
             (ll, -2.0 * (ll - saturated), k)
         }
         Likelihood::Reml => {
-            let ll =
-                -0.5 * ((k - p) as f64 * ln2pi - log_det_xtx + log_var + f.log_det_xtwx() + rss);
+            let ll = -0.5
+                * ((k - p) as f64 * ln2pi - log_det_xtx + f.log_det_m() + f.log_det_xtmx() + rss);
             (ll, -2.0 * ll, k - p)
         }
     };
-    let m = (p + usize::from(tau2_estimated)) as f64;
+    let m = (p + parameters) as f64;
     let n = n as f64;
     let n_aicc = n.max(m + 2.0);
     FitStatistics {

@@ -2,31 +2,44 @@
 //!
 //! Pure computation on numbers: no web, plotting or I/O crate is named here (CI checks it).
 //! Entry point: [`fit`] takes effect sizes, sampling variances, a [`Design`] and a
-//! [`ModelSpec`] and returns a [`Fit`]; predictions, Wald tests, Q-profile intervals and
-//! permutation tests start from a `Fit`.
+//! [`ValidSpec`] (a [`ModelSpec`] after [`ModelSpec::check`]) and returns a [`Fit`];
+//! summaries under other covariance kinds, predictions, Wald tests, R², Q-profile intervals,
+//! refits and permutation tests start from a `Fit`.
+//!
+//! Inside, one path serves every fit and refit: the variance model ([`variance`]: the
+//! marginal covariance as a type) gives GLS ([`gls`], through [`qr`]) what it needs; the
+//! objectives ([`objective`]: ML, REML, EB) are maximised by the one safeguarded optimiser
+//! ([`optimise`]), with [`roots`] for one-dimensional searches; [`summary`] turns estimates and
+//! a covariance kind into tests and intervals.
 
 mod confint;
 pub mod design;
 mod error;
 mod fit;
+mod gls;
 mod heterogeneity;
-mod inference;
 mod input;
 mod likelihood;
+mod objective;
+mod optimise;
 mod permutation;
 mod predict;
+mod qr;
 pub mod regtest;
+mod roots;
 mod spec;
+mod summary;
 mod tau2;
-mod wls;
+mod variance;
 
 pub use confint::{HeterogeneityIntervals, Interval};
 pub use design::{Design, Term};
 pub use error::StatsError;
 pub use fit::{fit, Fit};
-pub use heterogeneity::Heterogeneity;
-pub use inference::{Coefficient, WaldTest};
+pub use heterogeneity::{Heterogeneity, PseudoR2};
 pub use likelihood::{FitStatistics, Likelihood};
 pub use permutation::{PermutationResult, PermutationSettings, PermutationTest, Progress};
 pub use predict::Prediction;
-pub use spec::{ModelSpec, Tau2Method, Test};
+pub use spec::{Control, ModelSpec, Tau2Method, Test, ValidSpec};
+pub use summary::{Coefficient, CovarianceKind, Summary, WaldTest};
+pub use variance::{Parameter, ParameterKind, VarianceComponent};

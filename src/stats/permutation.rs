@@ -14,15 +14,17 @@
 //! progress and cancel between slices; [`PermutationTest::run`] drives the slices with a
 //! callback.
 
+use std::collections::HashMap;
 use std::ops::ControlFlow;
 
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
 
-use super::fit::{moderator_columns, scaled_vcov};
-use super::inference::Reference;
+use super::fit::Estimated;
 use super::input::Inputs;
-use super::{tau2, Fit, ModelSpec, StatsError};
+use super::objective::RAW;
+use super::summary::Tests;
+use super::{Fit, StatsError, ValidSpec};
 
 /// A permuted statistic counts as "at least as extreme" as the observed one when it is within
 /// this relative distance below it, so permutations that reproduce the observed data up to
@@ -96,8 +98,10 @@ enum Plan {
 #[derive(Debug, Clone)]
 pub struct PermutationTest {
     data: Inputs,
-    spec: ModelSpec,
+    spec: ValidSpec,
     intercept: bool,
+    /// τ² of the observed data: the warm start of every refit.
+    tau2: f64,
     observed: Vec<f64>,
     observed_qm: Option<f64>,
     plan: Plan,
@@ -144,8 +148,9 @@ impl PermutationTest {
         let total = total.map_or(settings.iterations, |c| c as usize);
         Ok(Self {
             data: fit.data.clone(),
-            spec: fit.spec,
+            spec: *fit.valid_spec(),
             intercept: fit.intercept,
+            tau2: fit.tau2_or_zero(),
             observed: fit.coefficients.iter().map(|c| c.statistic.abs()).collect(),
             observed_qm: fit.moderators.as_ref().map(|m| m.statistic),
             plan,
@@ -254,28 +259,24 @@ impl PermutationTest {
         }
     }
 
-    /// Refits τ² and the coefficients: their z (or t) statistics and QM.
+    /// Refits τ² and the coefficients through the fit's own estimation and summary path: their
+    /// z (or t) statistics and QM.
     fn statistics(&self, data: &Inputs) -> Result<(Vec<f64>, Option<f64>), StatsError> {
-        let (k, p) = (data.k(), data.p());
-        let est = tau2::estimate(self.spec.method, data)?;
-        let f = tau2::wls_at(data, est.tau2)?;
-        let (vcov, _) = scaled_vcov(&f, self.spec.test, k, p);
-        let stats = (0..p).map(|j| f.coef[j] / vcov[(j, j)].sqrt()).collect();
-        let columns = moderator_columns(self.intercept, p);
+        let est = Estimated::new(data, &self.spec, Some(self.tau2))?;
+        let beta = est.gls.coef(RAW);
+        let vcov = est.gls.inverse_xtmx();
+        let r = est.gls.r_factor();
+        let tests = Tests::new(
+            &est.estimates(&beta, &vcov, &r, self.intercept),
+            self.spec.test().into(),
+        );
+        let columns = tests.moderator_columns(beta.len());
         let qm = if columns.is_empty() {
             None
         } else {
-            let reference = Reference {
-                test: self.spec.test,
-                df: k - p,
-            };
-            Some(
-                reference
-                    .wald(&f.coef, &vcov, &columns, est.tau2)?
-                    .statistic,
-            )
+            Some(tests.wald(&beta, &columns, est.tau2.tau2)?.statistic)
         };
-        Ok((stats, qm))
+        Ok((tests.statistics(&beta), qm))
     }
 }
 
@@ -298,11 +299,15 @@ fn at_least(permuted: f64, observed: f64) -> bool {
     permuted >= observed - TIE_TOLERANCE * observed.abs()
 }
 
-/// For each row of X, the index of the first row identical to it.
+/// For each row of X, the index of the first row identical to it: one pass with a hash map
+/// from the row's values (−0 read as 0, so equal numbers hash alike), O(k·p).
 fn row_classes(x: &nalgebra::DMatrix<f64>) -> Vec<usize> {
-    let k = x.nrows();
-    (0..k)
-        .map(|i| (0..i).find(|&r| x.row(r) == x.row(i)).unwrap_or(i))
+    let mut first: HashMap<Vec<u64>, usize> = HashMap::with_capacity(x.nrows());
+    (0..x.nrows())
+        .map(|i| {
+            let key = x.row(i).iter().map(|v| (v + 0.0).to_bits()).collect();
+            *first.entry(key).or_insert(i)
+        })
         .collect()
 }
 
@@ -387,6 +392,16 @@ mod tests {
             None,
             "21! overflows u64"
         );
+    }
+
+    #[test]
+    fn identical_rows_share_the_first_index() {
+        let x = nalgebra::DMatrix::from_row_slice(
+            5,
+            2,
+            &[1.0, 0.0, 1.0, 2.0, 1.0, -0.0, 1.0, 2.0, 1.0, 3.0],
+        );
+        assert_eq!(row_classes(&x), vec![0, 1, 0, 1, 4]);
     }
 
     #[test]

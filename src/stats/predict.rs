@@ -42,8 +42,10 @@ impl Fit {
         let x = DVector::from_column_slice(x0);
         let pred = x.dot(&self.beta);
         let se = x.dot(&(&self.vcov * &x)).max(0.0).sqrt();
-        let crit = self.reference().critical(self.spec.level);
-        let pi_half = crit * (se * se + self.tau2).sqrt();
+        let crit = super::summary::Tests::new(&self.estimates(), self.spec.test.into())
+            .reference()
+            .critical(self.spec.level);
+        let pi_half = crit * (se * se + self.tau2_or_zero()).sqrt();
         Ok(Prediction {
             pred,
             se,

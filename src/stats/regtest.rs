@@ -5,7 +5,7 @@
 //! random- and mixed-effects models); the test of that coefficient is the test for asymmetry.
 //! metafor: `regtest(res)` with its defaults `model = "rma"`, `predictor = "sei"`.
 
-use super::{fit, Coefficient, Design, Fit, StatsError, Test};
+use super::{Coefficient, Design, Fit, StatsError, Test};
 
 /// The name of the standard-error column added to the design.
 const PREDICTOR: &str = "sei";
@@ -49,14 +49,14 @@ impl Fit {
             intercept: self.has_intercept(),
             terms: Vec::new(),
         };
-        let test_fit = fit(self.yi(), self.vi(), &design, &self.spec)?;
+        let test_fit = self.valid_spec().fit(self.yi(), self.vi(), &design)?;
         let slope = test_fit.coefficients[p].clone();
         let limit = (p == 1 && self.has_intercept()).then(|| test_fit.coefficients[0].clone());
         Ok(Regtest {
             slope,
             df: (self.spec.test == Test::KnappHartung).then_some(k - p - 1),
             limit,
-            tau2: test_fit.tau2,
+            tau2: test_fit.tau2_or_zero(),
         })
     }
 }

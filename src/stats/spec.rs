@@ -1,4 +1,5 @@
-//! What to fit: the τ² estimator, the test statistic and the confidence level.
+//! What to fit: the τ² estimator, the test statistic, the confidence level and the convergence
+//! control, checked once into a [`ValidSpec`] before any data are looked at.
 
 use super::StatsError;
 
@@ -107,7 +108,31 @@ impl Test {
     }
 }
 
-/// The settings of a fit.
+/// Convergence settings of the iterative estimators (ML, REML, EB, PM) and of the Q-profile
+/// searches.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Control {
+    /// Relative tolerance: an iteration stops when every variance parameter θⱼ moves by at
+    /// most `tol`·(|θⱼ| + sⱼ), sⱼ its typical scale (for τ² the typical sampling variance ṽ),
+    /// so the precision is the same whatever the units of the effects. Positive and finite.
+    pub tol: f64,
+    /// Most iterations (evaluations for root searches) before giving up with
+    /// [`StatsError::NoConvergence`]; at least 1 (metafor: `maxiter`, default 100, raised here).
+    pub max_iter: usize,
+}
+
+impl Default for Control {
+    /// Tolerance 1e-10 relative, 1 000 iterations.
+    fn default() -> Self {
+        Self {
+            tol: 1e-10,
+            max_iter: 1000,
+        }
+    }
+}
+
+/// The settings of a fit, as a person chooses them; [`ModelSpec::check`] turns them into a
+/// [`ValidSpec`], from which every fit is made ([`ValidSpec::fit`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ModelSpec {
     /// τ² estimator.
@@ -116,27 +141,86 @@ pub struct ModelSpec {
     pub test: Test,
     /// Confidence level of all intervals, strictly between 0 and 1 (e.g. 0.95).
     pub level: f64,
+    /// Convergence settings of the iterative estimators.
+    pub control: Control,
 }
 
 impl Default for ModelSpec {
-    /// metafor's defaults: REML, z tests, 95 % intervals.
+    /// metafor's defaults: REML, z tests, 95 % intervals; [`Control::default`].
     fn default() -> Self {
         Self {
             method: Tau2Method::Reml,
             test: Test::Z,
             level: 0.95,
+            control: Control::default(),
         }
     }
 }
 
 impl ModelSpec {
     /// Checks the settings that do not depend on the data.
-    pub fn validate(&self) -> Result<(), StatsError> {
-        if self.level > 0.0 && self.level < 1.0 {
-            Ok(())
-        } else {
-            Err(StatsError::InvalidLevel { level: self.level })
+    ///
+    /// # Errors
+    /// [`StatsError::InvalidLevel`] for a level outside (0, 1), [`StatsError::InvalidControl`]
+    /// for a tolerance that is not positive and finite or no iterations.
+    pub fn check(&self) -> Result<ValidSpec, StatsError> {
+        check_level(self.level)?;
+        let Control { tol, max_iter } = self.control;
+        if !(tol.is_finite() && tol > 0.0) || max_iter == 0 {
+            return Err(StatsError::InvalidControl { tol, max_iter });
         }
+        Ok(ValidSpec { spec: *self })
+    }
+}
+
+/// Settings that passed [`ModelSpec::check`]: the level is in (0, 1) and the convergence
+/// control is usable (linfa's `Params → ValidParams`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ValidSpec {
+    spec: ModelSpec,
+}
+
+impl ValidSpec {
+    /// The checked settings.
+    pub fn spec(&self) -> &ModelSpec {
+        &self.spec
+    }
+
+    /// τ² estimator.
+    pub fn method(&self) -> Tau2Method {
+        self.spec.method
+    }
+
+    /// Test statistic.
+    pub fn test(&self) -> Test {
+        self.spec.test
+    }
+
+    /// Confidence level, in (0, 1).
+    pub fn level(&self) -> f64 {
+        self.spec.level
+    }
+
+    /// Convergence settings.
+    pub fn control(&self) -> Control {
+        self.spec.control
+    }
+}
+
+impl TryFrom<ModelSpec> for ValidSpec {
+    type Error = StatsError;
+
+    fn try_from(spec: ModelSpec) -> Result<Self, StatsError> {
+        spec.check()
+    }
+}
+
+/// A confidence level strictly between 0 and 1.
+pub(crate) fn check_level(level: f64) -> Result<(), StatsError> {
+    if level > 0.0 && level < 1.0 {
+        Ok(())
+    } else {
+        Err(StatsError::InvalidLevel { level })
     }
 }
 
@@ -157,5 +241,28 @@ mod tests {
         assert_eq!(Test::from_metafor_name("KNHA"), Some(Test::KnappHartung));
         assert_eq!(Tau2Method::from_metafor_name("GENQ"), None);
         assert_eq!(Test::from_metafor_name("t"), None);
+    }
+
+    #[test]
+    fn check_refuses_unusable_levels_and_controls() {
+        assert!(ModelSpec::default().check().is_ok());
+        let bad_level = ModelSpec {
+            level: 1.0,
+            ..ModelSpec::default()
+        };
+        assert_eq!(
+            bad_level.check(),
+            Err(StatsError::InvalidLevel { level: 1.0 })
+        );
+        for (tol, max_iter) in [(0.0, 10), (f64::NAN, 10), (-1e-8, 10), (1e-8, 0)] {
+            let spec = ModelSpec {
+                control: Control { tol, max_iter },
+                ..ModelSpec::default()
+            };
+            assert!(
+                matches!(spec.check(), Err(StatsError::InvalidControl { .. })),
+                "{tol} {max_iter}"
+            );
+        }
     }
 }

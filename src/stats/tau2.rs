@@ -1,27 +1,25 @@
-//! Estimators of the between-study variance τ², as metafor's `rma.uni` defines them.
+//! Estimators of the between-study variance τ² of the model M = diag(vᵢ + τ²), as metafor's
+//! `rma.uni` defines them.
 //!
 //! Non-iterative estimators (DL, HE, HS, SJ) are closed-form moments of residual sums of
 //! squares; their standard errors follow from Var(y'Ay) = 2 tr(AΣAΣ) for normal y with
-//! covariance Σ = V + τ²I. ML, REML and EB use Fisher scoring (Viechtbauer, 2005) with step
-//! halving at the boundary τ² = 0; PM solves Q(τ²) = k − p by a safeguarded Newton search.
+//! covariance Σ = V + τ²I. ML, REML and EB maximise their objective
+//! ([`super::objective`]) with the one safeguarded optimiser ([`super::optimise`]); PM is the
+//! root of Q(τ²) = k − p by the shared bracketing and Brent's method ([`super::roots`]).
 //!
 //! As metafor does, the estimators work on the effects centred at their unweighted mean. With an
 //! intercept (any constant in the column space of X) the residuals, and so every estimate, are
 //! exactly those of the raw effects; without one this reproduces metafor's values.
 
-use nalgebra::DMatrix;
-
+use super::gls::Gls;
 use super::input::Inputs;
-use super::wls::Wls;
+use super::likelihood::Likelihood;
+use super::objective::{EmpiricalBayes, Evaluated, LogLikelihood, ESTIMATION};
+use super::optimise::{maximise, Failure};
+use super::roots::{bracket_upward, brent_root, SearchFailure};
+use super::spec::Control;
+use super::variance::{diagonal_derivatives, CommonTau2, TraceOf};
 use super::{StatsError, Tau2Method};
-
-/// Fisher scoring stops when τ² changes by less than this (metafor: `threshold`).
-pub(crate) const SCORING_THRESHOLD: f64 = 1e-10;
-/// Root searches on the generalised Q statistic stop when τ² is known to this precision
-/// (absolute below τ² = 1, relative above).
-pub(crate) const ROOT_TOLERANCE: f64 = 1e-12;
-/// Iteration cap of Fisher scoring and of root searches (metafor: `maxiter`, raised).
-pub(crate) const MAX_ITERATIONS: usize = 1000;
 
 /// An estimate of τ² with its standard error as metafor reports it.
 #[derive(Debug, Clone, Copy)]
@@ -34,41 +32,127 @@ pub(crate) struct Tau2Estimate {
     pub iterations: usize,
 }
 
-/// Weights 1/(vᵢ + τ²).
-pub(crate) fn weights(v: &[f64], tau2: f64) -> Vec<f64> {
-    v.iter().map(|v| 1.0 / (v + tau2)).collect()
+/// The fixed-effect fit (weights 1/vᵢ) of the centred and the raw effects, which QE, ṽ, the
+/// moment estimators and the FE/EE models all read.
+#[derive(Debug, Clone)]
+pub(crate) struct FixedEffect {
+    /// The fit at τ² = 0; the iterative estimators take it (as their objective's evaluation at
+    /// the boundary), so read the scalars below after estimation.
+    pub gls: Gls,
+    /// QE: y'P₀y of the centred effects, 0 below the rounding level.
+    pub qe: f64,
+    /// Q(0) = y'P₀y of the centred ([`ESTIMATION`]) and the raw effects.
+    pub q0: [f64; 2],
+    /// ṽ = (k − p)/tr(P₀), the typical sampling variance (Higgins & Thompson, 2002, as metafor
+    /// generalises it to meta-regression); NaN when k = p, where there are no residual df.
+    pub typical_variance: f64,
 }
 
-/// The WLS fit of the raw effects at a given τ²: the final fit behind coefficients, residuals
-/// and likelihoods.
-pub(crate) fn wls_at(data: &Inputs, tau2: f64) -> Result<Wls, StatsError> {
-    wls_with(&data.x, &data.y, weights(&data.v, tau2), tau2)
-}
-
-/// The WLS fit of the centred effects at a given τ²: what metafor's estimators iterate on.
-fn centred_at(data: &Inputs, tau2: f64) -> Result<Wls, StatsError> {
-    wls_with(&data.x, &data.y_centred, weights(&data.v, tau2), tau2)
-}
-
-fn wls_with(x: &DMatrix<f64>, y: &[f64], w: Vec<f64>, tau2: f64) -> Result<Wls, StatsError> {
-    Wls::new(x, y, w).ok_or(StatsError::NumericallySingular { tau2 })
-}
-
-/// Estimates τ² by `method`. The caller has checked that k > p for estimated τ².
-pub(crate) fn estimate(method: Tau2Method, data: &Inputs) -> Result<Tau2Estimate, StatsError> {
-    match method {
-        Tau2Method::Fe | Tau2Method::Ee => Ok(Tau2Estimate {
-            tau2: 0.0,
-            se: None,
-            iterations: 0,
-        }),
-        Tau2Method::Dl => dersimonian_laird(data),
-        Tau2Method::He => hedges(data),
-        Tau2Method::Hs => hunter_schmidt(data),
-        Tau2Method::Sj => sidik_jonkman(data),
-        Tau2Method::Ml | Tau2Method::Reml | Tau2Method::Eb => fisher_scoring(method, data),
-        Tau2Method::Pm => paule_mandel(data),
+impl FixedEffect {
+    /// Fits `data` at τ² = 0.
+    pub fn new(data: &Inputs) -> Result<Self, StatsError> {
+        let mut gls = Gls::default();
+        let model = CommonTau2::new(&data.v, 1.0, 0.0);
+        if !gls.fit(&data.x, &model, &[&data.y_centred, &data.y]) {
+            return Err(StatsError::NumericallySingular { tau2: 0.0 });
+        }
+        let df = (data.k() - data.p()) as f64;
+        let typical_variance = if df > 0.0 {
+            df / trace_p(&gls, model.weights())
+        } else {
+            f64::NAN
+        };
+        Ok(Self {
+            qe: gls.rss_or_zero(ESTIMATION),
+            q0: [gls.rss(ESTIMATION), gls.rss(super::objective::RAW)],
+            gls,
+            typical_variance,
+        })
     }
+
+    /// The scale of τ² for the relative convergence criterion: ṽ, or the mean sampling
+    /// variance where ṽ is undefined.
+    fn scale(&self, data: &Inputs) -> f64 {
+        if self.typical_variance.is_finite() && self.typical_variance > 0.0 {
+            self.typical_variance
+        } else {
+            data.v.iter().sum::<f64>() / data.k() as f64
+        }
+    }
+}
+
+/// τ² by `method` and the GLS fit of both responses at it. The caller has checked that k > p
+/// for estimated τ². `warm` is a start for the iterative estimators (a refit's full-data
+/// estimate).
+pub(crate) fn estimate(
+    method: Tau2Method,
+    data: &Inputs,
+    fe: &mut FixedEffect,
+    control: &Control,
+    warm: Option<f64>,
+) -> Result<(Tau2Estimate, Gls), StatsError> {
+    let closed = |tau2: f64, se: f64| -> Result<(Tau2Estimate, Gls), StatsError> {
+        let estimate = Tau2Estimate {
+            tau2,
+            se: Some(se),
+            iterations: 0,
+        };
+        Ok((estimate, gls_at(data, tau2)?))
+    };
+    match method {
+        Tau2Method::Fe | Tau2Method::Ee => Ok((
+            Tau2Estimate {
+                tau2: 0.0,
+                se: None,
+                iterations: 0,
+            },
+            std::mem::take(&mut fe.gls),
+        )),
+        Tau2Method::Dl => {
+            let tau2 = dersimonian_laird(data, fe);
+            closed(tau2, dersimonian_laird_se(data, fe, tau2))
+        }
+        Tau2Method::Hs => {
+            let (tau2, se) = hunter_schmidt(data, fe);
+            closed(tau2, se)
+        }
+        Tau2Method::He => {
+            let (tau2, se) = hedges(data)?;
+            closed(tau2, se)
+        }
+        Tau2Method::Sj => {
+            let (tau2, se) = sidik_jonkman(data)?;
+            closed(tau2, se)
+        }
+        Tau2Method::Ml | Tau2Method::Reml | Tau2Method::Eb => {
+            iterative(method, data, fe, control, warm)
+        }
+        Tau2Method::Pm => paule_mandel(data, fe, control),
+    }
+}
+
+/// The GLS fit of the centred and the raw effects at τ².
+pub(crate) fn gls_at(data: &Inputs, tau2: f64) -> Result<Gls, StatsError> {
+    let mut gls = Gls::default();
+    let model = CommonTau2::new(&data.v, 1.0, tau2);
+    if gls.fit(&data.x, &model, &[&data.y_centred, &data.y]) {
+        Ok(gls)
+    } else {
+        Err(StatsError::NumericallySingular { tau2 })
+    }
+}
+
+/// tr(P) = Σ wᵢ(1 − hᵢ).
+fn trace_p(gls: &Gls, w: &[f64]) -> f64 {
+    w.iter().zip(gls.hat()).map(|(w, h)| w * (1.0 - h)).sum()
+}
+
+/// tr(P·A·P·B) for diagonal A = diag(a), B = diag(b) and P with weights w: the traces of
+/// [`diagonal_derivatives`] with the whitened matrices W·A and W·B.
+fn trace_papb(gls: &Gls, w: &[f64], a: &[f64], b: &[f64]) -> f64 {
+    let wa: Vec<f64> = w.iter().zip(a).map(|(w, a)| w * a).collect();
+    let wb: Vec<f64> = w.iter().zip(b).map(|(w, b)| w * b).collect();
+    diagonal_derivatives(&[&wa, &wb], gls, ESTIMATION, TraceOf::Projection).info[(0, 1)]
 }
 
 /// Standard deviation of a quadratic form y'Ay with y ~ N(Xβ, V + τ²I), given the three traces
@@ -78,244 +162,249 @@ fn quadratic_form_sd(tavav: f64, tava: f64, taa: f64, tau2: f64) -> f64 {
 }
 
 /// DerSimonian–Laird: τ² = max(0, (QE − (k − p)) / tr(P)), P with weights 1/vᵢ.
-/// Because PVP = P for W = V⁻¹, Var(QE) = 2[(k − p) + 2τ² tr(P) + τ⁴ tr(PP)].
-fn dersimonian_laird(data: &Inputs) -> Result<Tau2Estimate, StatsError> {
+fn dersimonian_laird(data: &Inputs, fe: &FixedEffect) -> f64 {
     let df = (data.k() - data.p()) as f64;
-    let fe = centred_at(data, 0.0)?;
-    let trp = fe.trace_p();
-    let tau2 = ((fe.rss() - df) / trp).max(0.0);
-    let se = quadratic_form_sd(df, trp, fe.trace_pp(), tau2) / trp;
-    Ok(Tau2Estimate {
-        tau2,
-        se: Some(se),
-        iterations: 0,
-    })
+    let w: Vec<f64> = data.v.iter().map(|v| 1.0 / v).collect();
+    ((fe.gls.rss(ESTIMATION) - df) / trace_p(&fe.gls, &w)).max(0.0)
+}
+
+/// Standard error of the DL estimate: because PVP = P for W = V⁻¹,
+/// Var(QE) = 2[(k − p) + 2τ² tr(P) + τ⁴ tr(PP)], divided by tr(P)².
+fn dersimonian_laird_se(data: &Inputs, fe: &FixedEffect, tau2: f64) -> f64 {
+    let df = (data.k() - data.p()) as f64;
+    let w: Vec<f64> = data.v.iter().map(|v| 1.0 / v).collect();
+    let ones = vec![1.0; data.k()];
+    let trp = trace_p(&fe.gls, &w);
+    let trpp = trace_papb(&fe.gls, &w, &ones, &ones);
+    quadratic_form_sd(df, trp, trpp, tau2) / trp
 }
 
 /// Hunter–Schmidt: τ² = max(0, (QE − k) / Σ wᵢ), weights 1/vᵢ.
-fn hunter_schmidt(data: &Inputs) -> Result<Tau2Estimate, StatsError> {
+fn hunter_schmidt(data: &Inputs, fe: &FixedEffect) -> (f64, f64) {
     let df = (data.k() - data.p()) as f64;
-    let fe = centred_at(data, 0.0)?;
-    let sw = fe.sum_w();
-    let tau2 = ((fe.rss() - data.k() as f64) / sw).max(0.0);
-    let se = quadratic_form_sd(df, fe.trace_p(), fe.trace_pp(), tau2) / sw;
-    Ok(Tau2Estimate {
-        tau2,
-        se: Some(se),
-        iterations: 0,
-    })
+    let w: Vec<f64> = data.v.iter().map(|v| 1.0 / v).collect();
+    let sw: f64 = w.iter().sum();
+    let tau2 = ((fe.gls.rss(ESTIMATION) - data.k() as f64) / sw).max(0.0);
+    let ones = vec![1.0; data.k()];
+    let trp = trace_p(&fe.gls, &w);
+    let trpp = trace_papb(&fe.gls, &w, &ones, &ones);
+    (tau2, quadratic_form_sd(df, trp, trpp, tau2) / sw)
 }
 
 /// Hedges: τ² = max(0, (e'e − tr((I − H)V)) / (k − p)) with ordinary least-squares residuals e.
-fn hedges(data: &Inputs) -> Result<Tau2Estimate, StatsError> {
+fn hedges(data: &Inputs) -> Result<(f64, f64), StatsError> {
     let df = (data.k() - data.p()) as f64;
-    let ols = wls_with(&data.x, &data.y_centred, vec![1.0; data.k()], 0.0)?;
-    let trpv = ols.trace_pd(&data.v);
-    let tau2 = ((ols.rss() - trpv) / df).max(0.0);
+    let ones = vec![1.0; data.k()];
+    let mut ols = Gls::default();
+    if !ols.fit(&data.x, &Unweighted, &[&data.y_centred]) {
+        return Err(StatsError::NumericallySingular { tau2: 0.0 });
+    }
+    let trpv = trace_p(&ols, &data.v);
+    let tau2 = ((ols.rss(ESTIMATION) - trpv) / df).max(0.0);
     // I − H is idempotent: tr(AVA) = tr(AV) and tr(AA) = k − p.
-    let se = quadratic_form_sd(ols.trace_papb(&data.v, &data.v), trpv, df, tau2) / df;
-    Ok(Tau2Estimate {
-        tau2,
-        se: Some(se),
-        iterations: 0,
-    })
+    let tavav = trace_papb(&ols, &ones, &data.v, &data.v);
+    Ok((tau2, quadratic_form_sd(tavav, trpv, df, tau2) / df))
+}
+
+/// Ordinary least squares: the identity covariance.
+struct Unweighted;
+
+impl super::gls::Whiten for Unweighted {
+    fn whiten(&self, src: &[f64], dst: &mut [f64]) {
+        dst.copy_from_slice(src);
+    }
+
+    fn log_det(&self) -> f64 {
+        0.0
+    }
 }
 
 /// Sidik–Jonkman: from the start τ₀² = Σ(yᵢ − ȳ)²/k, τ² = τ₀² · Q(τ₀²)/(k − p) with weights
 /// 1/(vᵢ + τ₀²).
-fn sidik_jonkman(data: &Inputs) -> Result<Tau2Estimate, StatsError> {
+fn sidik_jonkman(data: &Inputs) -> Result<(f64, f64), StatsError> {
     let k = data.k() as f64;
     let df = (data.k() - data.p()) as f64;
     let tau2_0 = data.y_centred.iter().map(|y| y * y).sum::<f64>() / k;
-    let fit0 = centred_at(data, tau2_0)?;
-    let tau2 = tau2_0 * fit0.rss() / df;
+    let fit0 = gls_at(data, tau2_0)?;
+    let tau2 = tau2_0 * fit0.rss(ESTIMATION) / df;
+    let se = tau2_0 / df * moment_sd(data, &fit0, tau2_0, tau2);
+    Ok((tau2, se))
+}
+
+/// SD of y'Py for P with weights 1/(vᵢ + `at`) when the true τ² is `tau2`.
+fn moment_sd(data: &Inputs, gls: &Gls, at: f64, tau2: f64) -> f64 {
+    let w: Vec<f64> = data.v.iter().map(|v| 1.0 / (v + at)).collect();
     let ones = vec![1.0; data.k()];
-    let se = tau2_0 / df
-        * quadratic_form_sd(
-            fit0.trace_papb(&data.v, &data.v),
-            fit0.trace_papb(&data.v, &ones),
-            fit0.trace_pp(),
-            tau2,
-        );
-    Ok(Tau2Estimate {
+    quadratic_form_sd(
+        trace_papb(gls, &w, &data.v, &data.v),
+        trace_papb(gls, &w, &data.v, &ones),
+        trace_papb(gls, &w, &ones, &ones),
         tau2,
-        se: Some(se),
-        iterations: 0,
-    })
+    )
 }
 
-/// The Fisher-scoring step of ML, REML or EB at the fit `f` (Viechtbauer, 2005):
-/// ML: (y'PPy − tr W)/tr W²; REML: (y'PPy − tr P)/tr PP; EB: (k/(k − p)·y'Py − k)/Σ wᵢ.
-fn scoring_step(method: Tau2Method, f: &Wls, k: usize, p: usize) -> f64 {
-    match method {
-        Tau2Method::Ml => {
-            let sw2: f64 = f.w.iter().map(|w| w * w).sum();
-            (f.ypppy() - f.sum_w()) / sw2
-        }
-        Tau2Method::Reml => (f.ypppy() - f.trace_p()) / f.trace_pp(),
-        _ => {
-            let (k, p) = (k as f64, p as f64);
-            (k / (k - p) * f.rss() - k) / f.sum_w()
-        }
-    }
-}
-
-/// ML, REML or EB by Fisher scoring from the Hedges estimate. A step that would cross 0 is
-/// halved (metafor's step halving); but once the iteration moves down and the step at τ² = 0
-/// itself points below 0, the optimum is on the boundary and τ² is set to exactly 0.
-fn fisher_scoring(method: Tau2Method, data: &Inputs) -> Result<Tau2Estimate, StatsError> {
-    let (k, p) = (data.k(), data.p());
-    let mut tau2 = hedges(data)?.tau2;
-    let mut iterations = 0;
-    let mut zero_step = None;
-    loop {
-        if iterations >= MAX_ITERATIONS {
-            return Err(StatsError::NoConvergence {
-                method,
-                iterations,
-                last_tau2: tau2,
-            });
-        }
-        iterations += 1;
-        let f = centred_at(data, tau2)?;
-        let mut step = scoring_step(method, &f, k, p);
-        if !step.is_finite() {
-            return Err(StatsError::NoConvergence {
-                method,
-                iterations,
-                last_tau2: tau2,
-            });
-        }
-        if step < 0.0 {
-            // Moving down: if the step at τ² = 0 also points below 0, the (unimodal) objective
-            // decreases from 0 on and the optimum is the boundary itself. Checking here rather
-            // than waiting for the iterates to creep down saves the slow linear approach.
-            let at_zero = match zero_step {
-                Some(s) => s,
-                None => {
-                    let s = if tau2 == 0.0 {
-                        step
-                    } else {
-                        scoring_step(method, &centred_at(data, 0.0)?, k, p)
-                    };
-                    zero_step = Some(s);
-                    s
-                }
-            };
-            if at_zero <= 0.0 {
-                tau2 = 0.0;
-                break;
-            }
-            while tau2 + step < 0.0 {
-                step /= 2.0;
-            }
-        }
-        tau2 += step;
-        if step.abs() < SCORING_THRESHOLD {
-            break;
-        }
-    }
-    let f = centred_at(data, tau2)?;
-    let se = match method {
-        Tau2Method::Ml => (2.0 / f.w.iter().map(|w| w * w).sum::<f64>()).sqrt(),
-        Tau2Method::Reml => (2.0 / f.trace_pp()).sqrt(),
-        _ => eb_pm_se(data, &f, tau2),
-    };
-    Ok(Tau2Estimate {
-        tau2,
-        se: Some(se),
-        iterations,
-    })
-}
-
-/// Standard error of the EB and PM estimates: τ² solves (k/(k − p))·y'Py = k with
-/// P at the estimate; by the delta method through the quadratic form y'Py with weights held
-/// fixed, SE = (k/(k − p))·SD(y'Py)/Σ wᵢ.
-fn eb_pm_se(data: &Inputs, f: &Wls, tau2: f64) -> f64 {
+/// Standard error of the EB and PM estimates: τ² solves (k/(k − p))·y'Py = k with P at the
+/// estimate; by the delta method through the quadratic form y'Py with weights held fixed,
+/// SE = (k/(k − p))·SD(y'Py)/Σ wᵢ.
+fn eb_pm_se(data: &Inputs, gls: &Gls, tau2: f64) -> f64 {
     let (k, p) = (data.k() as f64, data.p() as f64);
-    let ones = vec![1.0; data.k()];
-    k / (k - p)
-        * quadratic_form_sd(
-            f.trace_papb(&data.v, &data.v),
-            f.trace_papb(&data.v, &ones),
-            f.trace_pp(),
+    let sw: f64 = data.v.iter().map(|v| 1.0 / (v + tau2)).sum();
+    k / (k - p) * moment_sd(data, gls, tau2, tau2) / sw
+}
+
+/// ML, REML or EB by the safeguarded optimiser, from `warm`, else from the DL estimate (free
+/// given the fixed-effect fit), else from Hedges' estimate.
+fn iterative(
+    method: Tau2Method,
+    data: &Inputs,
+    fe: &mut FixedEffect,
+    control: &Control,
+    warm: Option<f64>,
+) -> Result<(Tau2Estimate, Gls), StatsError> {
+    let start = match warm {
+        Some(t) => t,
+        None => match dersimonian_laird(data, fe) {
+            t if t > 0.0 => t,
+            _ => hedges(data)?.0,
+        },
+    };
+    let model = CommonTau2::new(&data.v, fe.scale(data), start);
+    // The fixed-effect fit is the objective's evaluation at the boundary τ² = 0.
+    let at_zero = Evaluated::seeded(vec![0.0], std::mem::take(&mut fe.gls));
+    let no_convergence = |e: Failure| match e {
+        Failure::Objective(e) => e,
+        Failure::NoConvergence { iterations, last } => StatsError::NoConvergence {
+            method,
+            iterations,
+            last_tau2: last[0],
+        },
+    };
+    let (optimum, gls) = match method {
+        Tau2Method::Eb => {
+            let mut objective = EmpiricalBayes::new(model, data, at_zero);
+            let optimum = maximise(&mut objective, &[start], control).map_err(no_convergence)?;
+            let EmpiricalBayes {
+                mut model, mut at, ..
+            } = objective;
+            at.fit_at(&mut model, data, &optimum.theta)?;
+            (optimum, at.into_gls())
+        }
+        _ => {
+            let kind = if method == Tau2Method::Reml {
+                Likelihood::Reml
+            } else {
+                Likelihood::Ml
+            };
+            let mut objective = LogLikelihood::new(model, data, kind, at_zero);
+            let optimum = maximise(&mut objective, &[start], control).map_err(no_convergence)?;
+            let LogLikelihood {
+                mut model, mut at, ..
+            } = objective;
+            at.fit_at(&mut model, data, &optimum.theta)?;
+            (optimum, at.into_gls())
+        }
+    };
+    let tau2 = optimum.theta[0];
+    let se = match method {
+        Tau2Method::Eb => eb_pm_se(data, &gls, tau2),
+        // SE = √(I⁻¹) with I = ½ tr(W²) (ML) or ½ tr(PP) (REML) at the estimate.
+        _ => (1.0 / optimum.point.information[(0, 0)]).sqrt(),
+    };
+    Ok((
+        Tau2Estimate {
             tau2,
-        )
-        / f.sum_w()
+            se: Some(se),
+            iterations: optimum.iterations,
+        },
+        gls,
+    ))
 }
 
 /// Paule–Mandel: the τ² ≥ 0 at which the generalised Q statistic equals its expectation k − p.
-fn paule_mandel(data: &Inputs) -> Result<Tau2Estimate, StatsError> {
+fn paule_mandel(
+    data: &Inputs,
+    fe: &FixedEffect,
+    control: &Control,
+) -> Result<(Tau2Estimate, Gls), StatsError> {
     let target = (data.k() - data.p()) as f64;
-    let (tau2, iterations) = generalised_q_root(data, target, Tau2Method::Pm)?;
-    let f = centred_at(data, tau2)?;
-    Ok(Tau2Estimate {
-        tau2,
-        se: Some(eb_pm_se(data, &f, tau2)),
-        iterations,
-    })
+    let mut search = QSearch::new(data, fe, ESTIMATION);
+    let (tau2, iterations) = search.root(target, control, Tau2Method::Pm)?;
+    let gls = search.into_gls_at(tau2)?;
+    let se = eb_pm_se(data, &gls, tau2);
+    Ok((
+        Tau2Estimate {
+            tau2,
+            se: Some(se),
+            iterations,
+        },
+        gls,
+    ))
 }
 
-/// The τ² ≥ 0 at which Q(τ²) = Σ wᵢ(τ²)(yᵢ − xᵢ'b(τ²))² equals `target`, or 0 when Q(0) is
-/// already at or below it. Q decreases in τ² with derivative −y'PPy, so a Newton step kept
-/// inside a shrinking bracket converges from either side. Returns the root and the number of
-/// evaluations. `method` only labels a non-convergence error.
-pub(crate) fn generalised_q_root(
-    data: &Inputs,
-    target: f64,
-    method: Tau2Method,
-) -> Result<(f64, usize), StatsError> {
-    let f0 = centred_at(data, 0.0)?;
-    if f0.rss() <= target {
-        return Ok((0.0, 1));
-    }
-    let mut lo = 0.0;
-    let mut hi = 1.0_f64.max(f0.rss() / f0.sum_w());
-    let mut evals = 1;
-    loop {
-        evals += 1;
-        if centred_at(data, hi)?.rss() < target {
-            break;
+/// Roots of the generalised Q statistic Q(τ²) = y'P(τ²)y of one response, shared by the
+/// Paule–Mandel estimator and the Q-profile intervals.
+pub(crate) struct QSearch<'a> {
+    data: &'a Inputs,
+    model: CommonTau2,
+    at: Evaluated,
+    response: usize,
+    q0: f64,
+    scale: f64,
+}
+
+impl<'a> QSearch<'a> {
+    /// The search on `data` for `response` ([`ESTIMATION`], the centred effects, or
+    /// [`super::objective::RAW`]),
+    /// with Q(0) read from the fixed-effect fit.
+    pub fn new(data: &'a Inputs, fe: &FixedEffect, response: usize) -> Self {
+        let scale = fe.scale(data);
+        Self {
+            data,
+            model: CommonTau2::new(&data.v, scale, 0.0),
+            at: Evaluated::default(),
+            response,
+            q0: fe.q0[response],
+            scale,
         }
-        lo = hi;
-        hi *= 2.0;
-        if evals > MAX_ITERATIONS || !hi.is_finite() {
-            return Err(StatsError::NoConvergence {
+    }
+
+    /// Q(τ²).
+    fn q(&mut self, tau2: f64) -> Result<f64, StatsError> {
+        self.at.fit_at(&mut self.model, self.data, &[tau2])?;
+        Ok(self.at.gls().rss(self.response))
+    }
+
+    /// The GLS fit at τ² (reusing the last evaluations).
+    fn into_gls_at(mut self, tau2: f64) -> Result<Gls, StatsError> {
+        self.at.fit_at(&mut self.model, self.data, &[tau2])?;
+        Ok(self.at.into_gls())
+    }
+
+    /// The τ² ≥ 0 at which Q(τ²) = `target`, or 0 when Q(0) is already at or below it. Q
+    /// decreases in τ² (its derivative is −y'PPy), so the root is bracketed by doubling and
+    /// found by Brent's method to Control's relative tolerance. Returns the root and the
+    /// evaluations used; `method` labels a non-convergence error.
+    pub fn root(
+        &mut self,
+        target: f64,
+        control: &Control,
+        method: Tau2Method,
+    ) -> Result<(f64, usize), StatsError> {
+        if self.q0 <= target {
+            return Ok((0.0, 1));
+        }
+        let (scale, q0) = (self.scale, self.q0);
+        let mut f = |t: f64| self.q(t).map(|q| q - target);
+        let searched = bracket_upward(&mut f, 0.0, q0 - target, scale, control)
+            .and_then(|(bracket, n)| brent_root(&mut f, bracket, scale, control, n + 1));
+        match searched {
+            Ok(root) => Ok((root.x, root.evaluations)),
+            Err(SearchFailure::Failed(e)) => Err(e),
+            Err(SearchFailure::Exhausted { evaluations, last }) => Err(StatsError::NoConvergence {
                 method,
-                iterations: evals,
-                last_tau2: hi,
-            });
+                iterations: evaluations,
+                last_tau2: last,
+            }),
         }
     }
-    let mut tau2 = 0.5 * (lo + hi);
-    while evals < MAX_ITERATIONS {
-        evals += 1;
-        let f = centred_at(data, tau2)?;
-        let q = f.rss() - target;
-        if q == 0.0 {
-            return Ok((tau2, evals));
-        }
-        if q > 0.0 {
-            lo = tau2;
-        } else {
-            hi = tau2;
-        }
-        let newton = tau2 + q / f.ypppy();
-        let next = if newton.is_finite() && newton > lo && newton < hi {
-            newton
-        } else {
-            0.5 * (lo + hi)
-        };
-        let tol = ROOT_TOLERANCE * tau2.max(1.0);
-        let done = (next - tau2).abs() < tol || hi - lo < tol;
-        tau2 = next;
-        if done {
-            return Ok((tau2, evals));
-        }
-    }
-    Err(StatsError::NoConvergence {
-        method,
-        iterations: evals,
-        last_tau2: tau2,
-    })
 }

@@ -7,7 +7,7 @@ use crate::data::analysis::Analysis;
 use crate::data::effect_size::Measure;
 use crate::stats::Tau2Method;
 
-use super::format;
+use crate::format;
 
 /// Below this many studies per moderator coefficient, meta-regression estimates are unstable
 /// and easily overfitted (Cochrane Handbook §10.11.5.1 suggests about ten).
@@ -150,7 +150,7 @@ pub fn warnings(analysis: &Analysis, averages: &[String]) -> Vec<Warning> {
             ),
         });
     }
-    if !fit.spec.method.is_fixed() && fit.tau2 == 0.0 {
+    if !fit.spec.method.is_fixed() && fit.tau2() == Some(0.0) {
         out.push(Warning {
             title: "τ² is on the boundary".to_owned(),
             text: "The estimate of the between-study variance is exactly 0: the studies vary \

@@ -7,7 +7,6 @@ mod column_select;
 mod data_pane;
 mod data_table;
 mod download;
-pub mod format;
 pub mod guidance;
 mod model_pane;
 mod permutation_panel;

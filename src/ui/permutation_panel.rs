@@ -10,7 +10,7 @@ use wasm_bindgen_futures::JsFuture;
 use crate::data::analysis::Analysis;
 use crate::stats::{PermutationResult, PermutationSettings};
 
-use super::format;
+use crate::format;
 
 /// Permutations per run, metafor's default for `permutest`.
 const ITERATIONS: usize = 1000;

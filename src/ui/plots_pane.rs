@@ -12,8 +12,8 @@ use crate::plots::inputs::{self, ModeratorPlot};
 use crate::plots::{Figure, ForestOrder};
 
 use super::app::AnalysisResult;
-use super::format;
 use super::PlotCanvas;
+use crate::format;
 
 /// The plots the pane offers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,9 +13,9 @@ use crate::plots::inputs::held_value;
 use crate::stats::Prediction;
 
 use super::app::AnalysisResult;
-use super::format::{self, data_value};
 use super::guidance::{readings, warnings};
 use super::PermutationPanel;
+use crate::format::{self, data_value};
 
 /// The Results pane.
 #[component]

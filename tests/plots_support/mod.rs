@@ -57,6 +57,7 @@ pub fn reml() -> ModelSpec {
         method: Tau2Method::Reml,
         test: Test::Z,
         level: 0.95,
+        ..ModelSpec::default()
     }
 }
 

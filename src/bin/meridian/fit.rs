@@ -1,0 +1,125 @@
+//! `meridian fit FILE [options] [--json]`: the model of the page, fitted once, printed as
+//! metafor prints it or as the JSON record of the `fit` contract.
+
+use std::ffi::OsString;
+use std::ops::ControlFlow;
+
+use lexopt::prelude::*;
+
+use meridian::data::analysis::{analyse, AnalysisError, AnalysisSpec};
+use meridian::data::export::results_json;
+use meridian::data::formula::FormulaError;
+use meridian::data::roles::RolesError;
+use meridian::stats::PermutationSettings;
+
+use super::input::read_input;
+use super::options::{
+    analysis_option, assignments, check_analysis_options, count, string, Failure, Parsed,
+};
+use super::report::readable;
+
+/// The parsed command line of `meridian fit`.
+pub struct FitOptions {
+    file: OsString,
+    json: bool,
+    spec: AnalysisSpec,
+    permutations: Option<PermutationSettings>,
+}
+
+/// Parses the arguments after `fit`.
+pub fn parse(parser: &mut lexopt::Parser) -> Result<Parsed<FitOptions>, Failure> {
+    let mut file = None;
+    let mut o = FitOptions {
+        file: OsString::new(),
+        json: false,
+        spec: AnalysisSpec::default(),
+        permutations: None,
+    };
+    let mut seed = None;
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Short('h') | Long("help") => return Ok(Parsed::Help),
+            Short('V') | Long("version") => return Ok(Parsed::Version),
+            Long("json") => o.json = true,
+            Long(flag) => {
+                let flag = format!("--{flag}");
+                let value = string(parser.value()?, &flag)?;
+                if analysis_option(&flag, value.clone(), &mut o.spec)? {
+                    continue;
+                }
+                match flag.as_str() {
+                    "--predict-at" => o.spec.predict_at = Some(assignments(&value, &flag)?),
+                    "--permutations" => {
+                        o.permutations = Some(PermutationSettings {
+                            iterations: count(&value, &flag)?,
+                            ..PermutationSettings::default()
+                        });
+                    }
+                    "--seed" => seed = Some(count(&value, &flag)? as u64),
+                    _ => {
+                        return Err(Failure::Usage(format!(
+                            "unknown option {flag}; see meridian --help"
+                        )))
+                    }
+                }
+            }
+            Value(v) if file.is_none() => file = Some(v),
+            _ => return Err(arg.unexpected().into()),
+        }
+    }
+    o.file = file.ok_or_else(|| {
+        Failure::Usage("expected a FILE to fit: meridian fit FILE [options]".into())
+    })?;
+    match (&mut o.permutations, seed) {
+        (Some(settings), Some(seed)) => settings.seed = seed,
+        (None, Some(_)) => {
+            return Err(Failure::Usage(
+                "--seed applies to a permutation test: add --permutations N".into(),
+            ))
+        }
+        _ => {}
+    }
+    check_analysis_options(&o.spec)?;
+    Ok(Parsed::Run(o))
+}
+
+/// The exit status an analysis error maps to, with its message.
+pub fn failure(e: AnalysisError, file: &str) -> Failure {
+    match e {
+        // A formula that does not parse is a malformed option, whatever the data.
+        AnalysisError::Formula(
+            FormulaError::Syntax { .. }
+            | FormulaError::UnsupportedFunction { .. }
+            | FormulaError::BarePower { .. }
+            | FormulaError::Empty { .. },
+        )
+        | AnalysisError::PredictionWithoutModerators { .. } => Failure::Usage(e.to_string()),
+        // Say which option supplies the missing column.
+        AnalysisError::Roles(RolesError::MissingRawColumn { role, .. }) => {
+            Failure::Data(format!("{file}: {e} (--{role} COLUMN)"))
+        }
+        e => Failure::Data(format!("{file}: {e}")),
+    }
+}
+
+/// Runs `meridian fit` and returns what it prints.
+pub fn run(o: &FitOptions) -> Result<String, Failure> {
+    let file = o.file.to_string_lossy().into_owned();
+    let text = read_input(&o.file)?;
+    let analysis = analyse(&text, &o.spec).map_err(|e| failure(e, &file))?;
+    let mut report = analysis.report;
+    if let Some(settings) = o.permutations {
+        let result = analysis
+            .fit
+            .permutation_test(settings)
+            .and_then(|test| test.run(|_| ControlFlow::Continue(())))
+            .map_err(|e| Failure::Data(format!("{file}: {e}")))?
+            .expect("the progress callback never cancels");
+        report.set_permutation(&result);
+    }
+    Ok(if o.json {
+        results_json(&report)
+    } else {
+        readable(&report, &file)
+    })
+}

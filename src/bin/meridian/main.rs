@@ -1,0 +1,124 @@
+//! `meridian`: the command line over the same engine as the web app.
+//!
+//! `meridian fit FILE [options] [--json]` reads a table, computes or reads effect sizes,
+//! builds the design from `--mods` and fits the model, printing a metafor-like report or a
+//! JSON object with stable keys. Exit status: 0 on success, 2 for a usage error, 1 for a data
+//! or model error, each with one sentence on stderr.
+//!
+//! One module per subcommand (`fit.rs`: its options, its run), the options every subcommand
+//! shares in `options.rs`, reading the input in `input.rs`, the metafor-style printout in
+//! `report.rs`. A new subcommand is a new module with a `parse` and a `run`, and one arm in
+//! [`parse_args`].
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::process::ExitCode;
+
+use lexopt::prelude::*;
+
+mod fit;
+mod input;
+mod options;
+mod report;
+
+use options::{Failure, Parsed};
+
+const HELP: &str = "\
+meridian — meta-analysis and meta-regression (the engine of the Meridian web app)
+
+Usage:
+  meridian fit FILE [options] [--json]
+  meridian --help | --version
+
+FILE is a CSV, semicolon- or tab-separated table with a header row (\"-\" reads stdin).
+
+Effect sizes (columns named yi, vi, sei or escalc's raw-data names are found by themselves):
+  --yi COL --vi COL        effect sizes and sampling variances
+  --sei COL                standard errors instead of variances
+  --measure M              compute from raw data: OR RR RD SMD MD ROM ZCOR COR PLO PR
+  --ai --bi --ci --di COL  2×2 table (OR, RR, RD)
+  --m1i --sd1i --n1i --m2i --sd2i --n2i COL
+                           means, SDs and group sizes (SMD, MD, ROM)
+  --ri --ni COL            correlations and sample sizes (ZCOR, COR)
+  --xi --ni COL            events and sample sizes (PLO, PR)
+  --slab COL               study labels
+
+Model:
+  --mods FORMULA           moderators, R style: \"ablat + factor(alloc)\", \"ablat*year\", \"x - 1\"
+  --reference COL=LEVEL    reference level of a factor (repeatable)
+  --method M               FE EE DL HE HS SJ ML REML EB PM (default REML)
+  --test T                 z or knha (default z)
+  --level L                confidence level in percent (default 95)
+  --predict-at \"x=10,g=a\"  prediction at these moderator values (one per column)
+  --permutations N         permutation test with N permutations (exact if N covers them all)
+  --seed S                 seed of the random permutations (default 1)
+
+Output:
+  --json                   one JSON object (keys: k, p, method, test, coefficients, tau2, …)
+  -h, --help               this help
+  -V, --version            version
+
+Exit status: 0 success, 1 data or model error, 2 usage error.
+";
+
+enum Command {
+    Help,
+    Version,
+    Fit(Box<fit::FitOptions>),
+}
+
+/// The subcommand and its options; bare `meridian` shows the help.
+fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Command, Failure> {
+    let mut parser = lexopt::Parser::from_args(args);
+    let Some(arg) = parser.next()? else {
+        return Ok(Command::Help);
+    };
+    match arg {
+        Short('h') | Long("help") => Ok(Command::Help),
+        Short('V') | Long("version") => Ok(Command::Version),
+        Value(v) => {
+            let v = options::string(v, "the command")?;
+            match v.as_str() {
+                "fit" => Ok(match fit::parse(&mut parser)? {
+                    Parsed::Help => Command::Help,
+                    Parsed::Version => Command::Version,
+                    Parsed::Run(o) => Command::Fit(Box::new(o)),
+                }),
+                _ => Err(Failure::Usage(format!(
+                    "unknown command \"{v}\": expected fit; see meridian --help"
+                ))),
+            }
+        }
+        // Options without a command show how to use it, as a bare `meridian` does.
+        Long(_) | Short(_) => Ok(Command::Help),
+    }
+}
+
+fn main() -> ExitCode {
+    // A panic is a bug in Meridian, never the user's data; say so in one sentence instead of a
+    // backtrace, and exit as for any other failure.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("meridian: internal error ({info}); please report it with the input file");
+        std::process::exit(1);
+    }));
+    let result = parse_args(std::env::args_os().skip(1)).and_then(|command| match command {
+        Command::Help => Ok(HELP.to_owned()),
+        Command::Version => Ok(format!("meridian {}\n", env!("CARGO_PKG_VERSION"))),
+        Command::Fit(o) => fit::run(&o),
+    });
+    match result {
+        Ok(out) => {
+            // A closed pipe (`meridian … | head`) is not an error worth a message.
+            let _ = std::io::stdout().write_all(out.as_bytes());
+            ExitCode::SUCCESS
+        }
+        Err(Failure::Usage(m)) => {
+            eprintln!("meridian: {m}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Data(m)) => {
+            eprintln!("meridian: {m}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! Numbers and p-values as Meridian prints them, for the three places that print: the page, the
+//! command line's metafor-style report and the plots. One module, so that a p-value reads the
+//! same everywhere it is shown (metafor's `<.0001`, four decimals) and no layer formats numbers
+//! its own way.
+//!
+//! The page also keeps the full-precision value beside the text ([`data_value`]).
+
+/// Decimals shown for estimates, standard errors and test statistics (metafor prints 4).
+pub const DECIMALS: usize = 4;
+
+/// p-values below this print as a bound, as metafor prints them.
+const SMALLEST_P: f64 = 1e-4;
+
+/// An estimate with [`DECIMALS`] decimals; "–" for a value that is not finite.
+pub fn number(value: f64) -> String {
+    fixed(value, DECIMALS)
+}
+
+/// `value` with `decimals` decimals, "–" when it is not finite, and no "-0.0000".
+pub fn fixed(value: f64, decimals: usize) -> String {
+    if !value.is_finite() {
+        return "–".to_owned();
+    }
+    let text = format!("{value:.decimals$}");
+    if is_negative_zero(&text) {
+        text[1..].to_owned()
+    } else {
+        text
+    }
+}
+
+/// `value` with `digits` decimals and a true minus sign (U+2212), as typeset in a figure, and
+/// no negative zero.
+pub fn signed(value: f64, digits: usize) -> String {
+    let text = format!("{value:.digits$}");
+    match text.strip_prefix('-') {
+        Some(rest) if !is_negative_zero(&text) => format!("\u{2212}{rest}"),
+        Some(rest) => rest.to_owned(),
+        None => text,
+    }
+}
+
+/// Whether `text` is a minus sign followed by zeros only ("-0.00").
+fn is_negative_zero(text: &str) -> bool {
+    text.strip_prefix('-')
+        .is_some_and(|rest| rest.chars().all(|c| c == '0' || c == '.'))
+}
+
+/// A p-value as metafor prints it: 4 decimals, and "<.0001" below that; "–" when not finite.
+pub fn p_value(p: f64) -> String {
+    if !p.is_finite() {
+        "–".to_owned()
+    } else if p < SMALLEST_P {
+        "<.0001".to_owned()
+    } else {
+        format!("{p:.4}")
+    }
+}
+
+/// A p-value as the right-hand side of a relation: "< .0001" or "= 0.0123".
+pub fn p_relation(p: f64) -> String {
+    let text = p_value(p);
+    match text.strip_prefix('<') {
+        Some(bound) => format!("< {bound}"),
+        None => format!("= {text}"),
+    }
+}
+
+/// A p-value in a sentence: "p < .0001" or "p = 0.0123".
+pub fn p_clause(p: f64) -> String {
+    format!("p {}", p_relation(p))
+}
+
+/// A p-value as journals print it under a figure: "p < 0.0001" or "p = 0.0123".
+pub fn p_journal(p: f64) -> String {
+    if p < SMALLEST_P {
+        "p < 0.0001".to_owned()
+    } else {
+        format!("p = {p:.4}")
+    }
+}
+
+/// A percentage with one decimal: `76.0 %`.
+pub fn percent(value: f64) -> String {
+    if value.is_finite() {
+        format!("{value:.1} %")
+    } else {
+        "–".to_owned()
+    }
+}
+
+/// The full-precision value for a `data-value` attribute (shortest text that reads back to
+/// the same f64), or empty when there is none.
+pub fn data_value(value: Option<f64>) -> String {
+    value.map(|v| v.to_string()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_have_four_decimals_and_no_negative_zero() {
+        assert_eq!(number(-0.714_532_1), "-0.7145");
+        assert_eq!(number(-0.000_01), "0.0000");
+        assert_eq!(number(f64::NAN), "–");
+        assert_eq!(fixed(2.0, 1), "2.0");
+    }
+
+    #[test]
+    fn figures_use_a_true_minus_and_no_negative_zero() {
+        assert_eq!(signed(-1.25, 2), "\u{2212}1.25");
+        assert_eq!(signed(-0.0001, 2), "0.00");
+        assert_eq!(signed(0.5, 1), "0.5");
+    }
+
+    #[test]
+    fn p_values_follow_metafor() {
+        assert_eq!(p_value(0.000_05), "<.0001");
+        assert_eq!(p_value(0.012_34), "0.0123");
+        assert_eq!(p_value(1.0), "1.0000");
+        assert_eq!(p_value(f64::NAN), "–");
+        assert_eq!(p_relation(0.000_05), "< .0001");
+        assert_eq!(p_relation(0.5), "= 0.5000");
+        assert_eq!(p_clause(0.000_05), "p < .0001");
+        assert_eq!(p_clause(0.012_34), "p = 0.0123");
+        assert_eq!(p_journal(0.000_05), "p < 0.0001");
+        assert_eq!(p_journal(0.012_34), "p = 0.0123");
+    }
+
+    #[test]
+    fn data_values_keep_full_precision() {
+        let x = 0.123_456_789_012_345_67;
+        assert_eq!(data_value(Some(x)).parse::<f64>(), Ok(x));
+        assert_eq!(data_value(None), "");
+        assert_eq!(percent(92.123), "92.1 %");
+    }
+}

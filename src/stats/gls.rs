@@ -1,0 +1,152 @@
+//! Generalised least squares at one marginal covariance M = LL' of the effects.
+//!
+//! The whitened design X̃ = L⁻¹X is factorised as X̃ = QR ([`Qr`]); for each response y the
+//! whitened residual ẽ = (I − QQ')L⁻¹y gives everything the estimators and the likelihood need
+//! without a k × k matrix: with P = M⁻¹ − M⁻¹X(X'M⁻¹X)⁻¹X'M⁻¹ = L⁻ᵀ(I − QQ')L⁻¹,
+//! y'Py = ‖ẽ‖², Py = L⁻ᵀẽ, β = R⁻¹Q'L⁻¹y, (X'M⁻¹X)⁻¹ = R⁻¹R⁻ᵀ and
+//! log det(X'M⁻¹X) = 2 Σ log |Rⱼⱼ|. The buffers are kept between fits of the same size.
+
+use nalgebra::{DMatrix, DVector};
+
+use super::qr::Qr;
+
+/// A marginal covariance M = LL' as far as least squares needs it: its whitening L⁻¹ and its
+/// log-determinant.
+pub(crate) trait Whiten {
+    /// dst = L⁻¹·src for one column of length k.
+    fn whiten(&self, src: &[f64], dst: &mut [f64]);
+    /// log det M.
+    fn log_det(&self) -> f64;
+}
+
+/// One response fitted by [`Gls`].
+#[derive(Debug, Clone, Default)]
+struct Fitted {
+    /// L⁻¹y.
+    whitened: Vec<f64>,
+    /// β.
+    coef: Vec<f64>,
+    /// ẽ = (I − QQ')L⁻¹y.
+    resid: Vec<f64>,
+    /// y'Py = ‖ẽ‖².
+    rss: f64,
+    /// ‖L⁻¹y‖², the scale that decides whether `rss` is rounding residue.
+    total: f64,
+}
+
+/// The residual sum of squares of a response counts as exactly zero when it is below this
+/// multiple of (k·ε)²·‖L⁻¹y‖²: the backward error of Householder least squares is a few k·ε
+/// times ‖L⁻¹y‖ (Higham, *Accuracy and Stability of Numerical Algorithms*, 2nd ed., §20.3),
+/// so a smaller residual is indistinguishable from an exact fit.
+const ROUNDING_MULTIPLE: f64 = 100.0;
+
+/// A GLS fit of one or more responses on the same design and covariance.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Gls {
+    qr: Qr,
+    fitted: Vec<Fitted>,
+    hat: Vec<f64>,
+    log_det_m: f64,
+}
+
+impl Gls {
+    /// Fits each of `ys` on `x` under the covariance `m`. Returns `false` when the whitened
+    /// design is numerically singular (a zero on R's diagonal or non-finite values).
+    pub fn fit(&mut self, x: &DMatrix<f64>, m: &impl Whiten, ys: &[&[f64]]) -> bool {
+        let (k, p) = (x.nrows(), x.ncols());
+        let cols = x.as_slice();
+        let ok = self.qr.factorise(k, p, |a| {
+            for (src, dst) in cols.chunks_exact(k).zip(a.chunks_exact_mut(k)) {
+                m.whiten(src, dst);
+            }
+        });
+        if !ok {
+            return false;
+        }
+        self.log_det_m = m.log_det();
+        self.fitted.resize_with(ys.len(), Fitted::default);
+        for (f, y) in self.fitted.iter_mut().zip(ys) {
+            f.whitened.resize(k, 0.0);
+            f.resid.resize(k, 0.0);
+            f.coef.resize(p, 0.0);
+            m.whiten(y, &mut f.whitened);
+            self.qr.project(&f.whitened, &mut f.coef, &mut f.resid);
+            self.qr.solve_r(&mut f.coef);
+            f.rss = f.resid.iter().map(|e| e * e).sum();
+            f.total = f.whitened.iter().map(|e| e * e).sum();
+        }
+        self.hat.resize(k, 0.0);
+        self.qr.hat(&mut self.hat);
+        self.fitted
+            .iter()
+            .all(|f| f.coef.iter().all(|c| c.is_finite()) && f.rss.is_finite())
+    }
+
+    /// Number of studies.
+    pub fn k(&self) -> usize {
+        self.qr.k()
+    }
+
+    /// Number of coefficients.
+    pub fn p(&self) -> usize {
+        self.qr.p()
+    }
+
+    /// The coefficients β of response `r`.
+    pub fn coef(&self, r: usize) -> DVector<f64> {
+        DVector::from_column_slice(&self.fitted[r].coef)
+    }
+
+    /// The whitened residual ẽ of response `r`.
+    pub fn whitened_resid(&self, r: usize) -> &[f64] {
+        &self.fitted[r].resid
+    }
+
+    /// y'Py = ‖ẽ‖² of response `r`, the generalised residual sum of squares.
+    pub fn rss(&self, r: usize) -> f64 {
+        self.fitted[r].rss
+    }
+
+    /// y'Py of response `r`, set to exactly 0 when it is below the rounding level of the data
+    /// (the model reproduces the effects exactly, as when k = p or all effects are equal).
+    pub fn rss_or_zero(&self, r: usize) -> f64 {
+        let f = &self.fitted[r];
+        let level = ROUNDING_MULTIPLE * (self.k() as f64 * f64::EPSILON).powi(2) * f.total;
+        if self.k() == self.p() || f.rss <= level {
+            0.0
+        } else {
+            f.rss
+        }
+    }
+
+    /// The hat values hᵢ = ‖row i of Q‖² of the whitened design.
+    pub fn hat(&self) -> &[f64] {
+        &self.hat
+    }
+
+    /// log det M.
+    pub fn log_det_m(&self) -> f64 {
+        self.log_det_m
+    }
+
+    /// log det(X'M⁻¹X) = 2 Σ log |Rⱼⱼ|.
+    pub fn log_det_xtmx(&self) -> f64 {
+        2.0 * self.qr.log_abs_det_r()
+    }
+
+    /// (X'M⁻¹X)⁻¹ = R⁻¹R⁻ᵀ, the model-based covariance of β.
+    pub fn inverse_xtmx(&self) -> DMatrix<f64> {
+        self.qr.inverse_gram()
+    }
+
+    /// R, the p × p upper-triangular factor with X'M⁻¹X = R'R.
+    pub fn r_factor(&self) -> DMatrix<f64> {
+        let p = self.p();
+        DMatrix::from_fn(p, p, |i, j| self.qr.r(i, j))
+    }
+
+    /// Q'·diag(d)·Q (p × p) for a diagonal matrix in whitened coordinates.
+    pub fn gram(&self, d: &[f64]) -> DMatrix<f64> {
+        self.qr.gram(d)
+    }
+}
