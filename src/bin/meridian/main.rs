@@ -17,9 +17,11 @@ use std::process::ExitCode;
 use lexopt::prelude::*;
 
 mod fit;
+mod gosh;
 mod input;
 mod options;
 mod report;
+mod sensitivity;
 
 use options::{Failure, Parsed};
 
@@ -28,6 +30,9 @@ meridian — meta-analysis and meta-regression (the engine of the Meridian web a
 
 Usage:
   meridian fit FILE [options] [--json]
+  meridian influence | leave1out | baujat | blup FILE [options] [--json]
+  meridian cumul FILE [options] [--order COL] [--json]
+  meridian gosh FILE [options] [--subsets N] [--seed S] [--all] [--json]
   meridian --help | --version
 
 FILE is a CSV, semicolon- or tab-separated table with a header row (\"-\" reads stdin).
@@ -51,7 +56,14 @@ Model:
   --level L                confidence level in percent (default 95)
   --predict-at \"x=10,g=a\"  prediction at these moderator values (one per column)
   --permutations N         permutation test with N permutations (exact if N covers them all)
-  --seed S                 seed of the random permutations (default 1)
+  --seed S                 seed of the random permutations or GOSH subsets (default 1)
+
+Sensitivity (influence: case-deletion diagnostics; leave1out: the model without each study;
+baujat: Baujat plot coordinates; blup: BLUPs of the true and random effects):
+  --order COL              cumul: add studies sorted by COL (ascending, ties in file order)
+  --subsets N              gosh: fit N random subsets, or all 2^k - 1 if that is no more
+                           (default 1000000)
+  --all                    gosh: print every subset's fit, not only the summary
 
 Output:
   --json                   one JSON object (keys: k, p, method, test, coefficients, tau2, …)
@@ -65,6 +77,17 @@ enum Command {
     Help,
     Version,
     Fit(Box<fit::FitOptions>),
+    Sensitivity(Box<sensitivity::SensitivityOptions>),
+    Gosh(Box<gosh::GoshOptions>),
+}
+
+/// The command of a subcommand's parse.
+fn command<T>(parsed: Parsed<T>, wrap: impl FnOnce(T) -> Command) -> Command {
+    match parsed {
+        Parsed::Help => Command::Help,
+        Parsed::Version => Command::Version,
+        Parsed::Run(o) => wrap(o),
+    }
 }
 
 /// The subcommand and its options; bare `meridian` shows the help.
@@ -79,14 +102,21 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Command, Failu
         Value(v) => {
             let v = options::string(v, "the command")?;
             match v.as_str() {
-                "fit" => Ok(match fit::parse(&mut parser)? {
-                    Parsed::Help => Command::Help,
-                    Parsed::Version => Command::Version,
-                    Parsed::Run(o) => Command::Fit(Box::new(o)),
-                }),
-                _ => Err(Failure::Usage(format!(
-                    "unknown command \"{v}\": expected fit; see meridian --help"
-                ))),
+                "fit" => Ok(command(fit::parse(&mut parser)?, |o| {
+                    Command::Fit(Box::new(o))
+                })),
+                "gosh" => Ok(command(gosh::parse(&mut parser)?, |o| {
+                    Command::Gosh(Box::new(o))
+                })),
+                name => match sensitivity::Kind::from_command(name) {
+                    Some(kind) => Ok(command(sensitivity::parse(kind, &mut parser)?, |o| {
+                        Command::Sensitivity(Box::new(o))
+                    })),
+                    None => Err(Failure::Usage(format!(
+                        "unknown command \"{v}\": expected fit, influence, leave1out, cumul, \
+                         baujat, blup or gosh; see meridian --help"
+                    ))),
+                },
             }
         }
         // Options without a command show how to use it, as a bare `meridian` does.
@@ -105,6 +135,8 @@ fn main() -> ExitCode {
         Command::Help => Ok(HELP.to_owned()),
         Command::Version => Ok(format!("meridian {}\n", env!("CARGO_PKG_VERSION"))),
         Command::Fit(o) => fit::run(&o),
+        Command::Sensitivity(o) => sensitivity::run(&o),
+        Command::Gosh(o) => gosh::run(&o),
     });
     match result {
         Ok(out) => {
