@@ -176,7 +176,7 @@ ls_case <- function(method, start) {
        coefficients = coefs, qm = res$QM, qm_df = res$QMdf[1], qm_p = res$QMp,
        qe = res$QE, qe_df = res$k - res$p, qe_p = res$QEp,
        alpha = alpha, qs = res$QS, qs_df = res$QSdf[1], qs_p = res$QSp,
-       tau2_i = I(as.vector(res$tau2)), vcov = unname(vcov(res)), vcov_alpha = unname(res$va),
+       tau2_i = I(as.vector(res$tau2)), vcov = unname(res$vb), vcov_alpha = unname(res$va),
        log_likelihood = fs[1, 1], deviance = fs[2, 1], aic = fs[3, 1], bic = fs[4, 1],
        aicc = fs[5, 1],
        tau2_predicted = list(ni100 = I(at), tau2 = I(pr$pred), ci_lower = I(pr$ci.lb),
