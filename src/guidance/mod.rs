@@ -5,6 +5,7 @@
 //! tests check them without a browser.
 
 mod ecological;
+pub mod sensitivity;
 
 pub use ecological::is_study_level_average;
 

@@ -14,6 +14,7 @@ mod permutation_panel;
 mod plot_canvas;
 mod plots_pane;
 mod results_pane;
+mod sensitivity_pane;
 mod toolbar;
 
 pub use app::App;
@@ -26,4 +27,5 @@ pub use permutation_panel::PermutationPanel;
 pub use plot_canvas::PlotCanvas;
 pub use plots_pane::PlotsPane;
 pub use results_pane::ResultsPane;
+pub use sensitivity_pane::SensitivityPane;
 pub use toolbar::Toolbar;
