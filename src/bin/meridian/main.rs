@@ -72,6 +72,7 @@ Model comparison and subgroups:
 
 Output:
   --json                   one JSON object (keys: k, p, method, test, coefficients, tau2, …)
+  --r-script               the metafor script that reproduces the result, instead of it
   -h, --help               this help
   -V, --version            version
 
