@@ -158,7 +158,7 @@ pub(crate) fn fit_inputs(
     let est = Estimated::new(&data, spec, warm)?;
     let method = spec.method();
     let tau2 = est.tau2.tau2;
-    let beta = est.gls.coef(RAW);
+    let beta = est.gls.coef_or_zero(RAW);
     let model_vcov = est.gls.inverse_xtmx();
     let r_factor = est.gls.r_factor();
     let estimates = est.estimates(&beta, &model_vcov, &r_factor, intercept);
