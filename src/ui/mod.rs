@@ -5,6 +5,7 @@
 
 mod app;
 mod column_select;
+mod compare_models;
 mod data_pane;
 mod data_table;
 mod download;
@@ -15,10 +16,12 @@ mod plot_canvas;
 mod plots_pane;
 mod results_pane;
 mod sensitivity_pane;
+mod term_tests;
 mod toolbar;
 
 pub use app::App;
 pub use column_select::{ChoiceSelect, ColumnSelect};
+pub use compare_models::CompareModels;
 pub use data_pane::DataPane;
 pub use data_table::{DataTable, RowNote};
 pub use model_pane::ModelPane;
@@ -28,4 +31,5 @@ pub use plot_canvas::PlotCanvas;
 pub use plots_pane::PlotsPane;
 pub use results_pane::ResultsPane;
 pub use sensitivity_pane::SensitivityPane;
+pub use term_tests::TermTests;
 pub use toolbar::Toolbar;
