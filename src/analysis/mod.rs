@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 pub mod egger;
 mod error;
 pub mod moderator;
+pub mod multilevel;
 pub mod names;
 pub mod r_script;
 pub mod record;

@@ -145,6 +145,12 @@ impl Gls {
         DMatrix::from_fn(p, p, |i, j| self.qr.r(i, j))
     }
 
+    /// Column j of Q, the orthonormal basis of the whitened design (block models take their
+    /// blocks' rows of it).
+    pub fn q_col(&self, j: usize) -> &[f64] {
+        self.qr.q_col(j)
+    }
+
     /// Q'·diag(d)·Q (p × p) for a diagonal matrix in whitened coordinates.
     pub fn gram(&self, d: &[f64]) -> DMatrix<f64> {
         self.qr.gram(d)

@@ -4,7 +4,8 @@
 //! Entry point: [`fit`] takes effect sizes, sampling variances, a [`Design`] and a
 //! [`ValidSpec`] (a [`ModelSpec`] after [`ModelSpec::check`]) and returns a [`Fit`];
 //! summaries under other covariance kinds, predictions, Wald tests, R², Q-profile intervals,
-//! refits and permutation tests start from a `Fit`.
+//! refits and permutation tests start from a `Fit`. Multilevel and multivariate models
+//! ([`fit_multilevel`], metafor's `rma.mv`) give an [`MvFit`].
 //!
 //! Inside, one path serves every fit and refit: the variance model ([`variance`]: the
 //! marginal covariance as a type) gives GLS ([`gls`], through [`qr`]) what it needs; the
@@ -20,12 +21,14 @@ mod gls;
 mod heterogeneity;
 mod input;
 mod likelihood;
+mod multilevel;
 mod objective;
 mod optimise;
 mod permutation;
 mod predict;
 mod qr;
 pub mod regtest;
+mod robust;
 mod roots;
 mod spec;
 mod summary;
@@ -38,8 +41,13 @@ pub use error::StatsError;
 pub use fit::{fit, Fit};
 pub use heterogeneity::{Heterogeneity, PseudoR2};
 pub use likelihood::{FitStatistics, Likelihood};
+pub use multilevel::{
+    fit_multilevel, MultilevelI2, MvFit, RandomEffect, SamplingCovariance, Sigma2,
+    StructEstimate, Structure,
+};
 pub use permutation::{PermutationResult, PermutationSettings, PermutationTest, Progress};
 pub use predict::Prediction;
+pub use robust::{Robust, RobustCoefficient, RobustTest, RobustType};
 pub use spec::{Control, ModelSpec, Tau2Method, Test, ValidSpec};
 pub use summary::{Coefficient, CovarianceKind, Summary, WaldTest};
 pub use variance::{Parameter, ParameterKind, VarianceComponent};

@@ -20,6 +20,7 @@ mod fit;
 mod input;
 mod options;
 mod report;
+mod report_multilevel;
 
 use options::{Failure, Parsed};
 
@@ -52,6 +53,15 @@ Model:
   --predict-at \"x=10,g=a\"  prediction at these moderator values (one per column)
   --permutations N         permutation test with N permutations (exact if N covers them all)
   --seed S                 seed of the random permutations (default 1)
+
+Dependent effects (a multilevel model, metafor's rma.mv; REML or ML):
+  --random \"~ 1 | a/b\"      random effects, one term each (repeatable; nested a/b, crossed
+                           as two terms, \"~ inner | outer\" with --struct)
+  --struct S               CS HCS UN DIAG for an \"~ inner | outer\" term
+  --rho R --cluster COL    sampling errors correlated at R within COL (metafor's vcalc)
+  --robust COL             cluster-robust tests by COL (also for a model without --random)
+  --robust-type T          CR2 (default: Satterthwaite df, HTZ test) or CR1
+  On a multilevel model --test knha means metafor's test = \"t\" (k - p df).
 
 Output:
   --json                   one JSON object (keys: k, p, method, test, coefficients, tau2, …)
