@@ -7,9 +7,7 @@ use super::{AnalysisError, Run};
 use crate::data::clusters::{codes, random_effects, RandomTerm};
 use crate::data::multilevel_report::RobustReport;
 use crate::data::report::FitReport;
-use crate::stats::{
-    fit_multilevel, MvFit, RobustType, SamplingCovariance, StatsError, Structure,
-};
+use crate::stats::{fit_multilevel, MvFit, RobustType, SamplingCovariance, StatsError, Structure};
 
 /// How the effects of a cluster depend on each other, and how to make inference robust to it.
 #[derive(Debug, Clone, PartialEq)]
@@ -99,7 +97,8 @@ pub fn dependent_report(run: &Run, dep: &Dependence) -> Result<FitReport, Analys
         } else {
             None
         };
-        let report = FitReport::multilevel(&mv, &studies.excluded, ci.as_deref(), prediction.as_ref());
+        let report =
+            FitReport::multilevel(&mv, &studies.excluded, ci.as_deref(), prediction.as_ref());
         (report, Some(mv))
     } else {
         (run.analysis.fit_report(), None)

@@ -42,8 +42,8 @@ pub use fit::{fit, Fit};
 pub use heterogeneity::{Heterogeneity, PseudoR2};
 pub use likelihood::{FitStatistics, Likelihood};
 pub use multilevel::{
-    fit_multilevel, MultilevelI2, MvFit, RandomEffect, SamplingCovariance, Sigma2,
-    StructEstimate, Structure,
+    fit_multilevel, MultilevelI2, MvFit, RandomEffect, SamplingCovariance, Sigma2, StructEstimate,
+    Structure,
 };
 pub use permutation::{PermutationResult, PermutationSettings, PermutationTest, Progress};
 pub use predict::Prediction;

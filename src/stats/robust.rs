@@ -489,7 +489,13 @@ impl super::MvFit {
         let fitted = &s.data.x * &s.beta;
         let working = Working {
             x: &s.data.x,
-            resid: s.data.y.iter().zip(fitted.iter()).map(|(y, f)| y - f).collect(),
+            resid: s
+                .data
+                .y
+                .iter()
+                .zip(fitted.iter())
+                .map(|(y, f)| y - f)
+                .collect(),
             blocks: s.model.marginal_blocks(),
             model_vcov: &self.vcov,
             beta: &s.beta,

@@ -86,8 +86,8 @@ fn multilevel(r: &FitReport, moderators: bool) -> String {
     if let Some(sigma2) = r.sigma2.as_ref().filter(|s| !s.is_empty()) {
         let _ = writeln!(
             s,
-            "{:11} {:>8} {:>8} {:>6} {:>6}  {}",
-            "", "estim", "sqrt", "nlvls", "fixed", "factor"
+            "{:11} {:>8} {:>8} {:>6} {:>6}  factor",
+            "", "estim", "sqrt", "nlvls", "fixed"
         );
         for (j, c) in sigma2.iter().enumerate() {
             let _ = writeln!(

@@ -19,7 +19,7 @@ use statrs::distribution::ContinuousCDF;
 
 pub use structure::{RandomEffect, SamplingCovariance, Structure};
 
-use model::{BlockLayout, BlockModel, StructTerm};
+use model::{BlockData, BlockLayout, BlockModel, StructTerm};
 pub(crate) use structure::group_rows;
 use structure::{count_levels, independent_blocks};
 
@@ -209,7 +209,9 @@ pub fn fit_multilevel(
         levels: s.inner_levels.len(),
     });
     let model = BlockModel::new(layout, terms.sigma.len(), term, scale, &start);
-    estimate(data, order, model, &start, &terms, design, likelihood, valid)
+    estimate(
+        data, order, model, &start, &terms, design, likelihood, valid,
+    )
 }
 
 /// The random terms, checked: the σ² terms' names and levels, and the structured term.
@@ -342,7 +344,11 @@ fn layout(v: &SamplingCovariance, terms: &Terms, blocks: &[Vec<usize>]) -> Block
                             .map_or((0, 0), |s| (s.inner[r], s.outer[r]))
                     })
                     .collect();
-                (m, codes, inner_outer)
+                BlockData {
+                    v: m,
+                    codes,
+                    inner_outer,
+                }
             })
             .collect(),
     }
@@ -375,9 +381,7 @@ fn estimate(
         }
     };
     let theta = optimum.theta;
-    objective
-        .at
-        .fit_at(&mut objective.model, &data, &theta)?;
+    objective.at.fit_at(&mut objective.model, &data, &theta)?;
     let LogLikelihood { model, at, .. } = objective;
     let mut model = model;
     let gls = at.into_gls();
@@ -396,14 +400,9 @@ fn estimate(
         Test::Z => CovarianceKind::ModelBased,
         _ => CovarianceKind::ModelBasedT,
     };
-    let summary = Tests::new(&estimates, kind).summarise(&beta, &design.names, valid.level(), 0.0)?;
-    let fit_statistics = fit_statistics(
-        &gls,
-        &data.v,
-        data.log_det_xtx,
-        likelihood,
-        theta.len(),
-    );
+    let summary =
+        Tests::new(&estimates, kind).summarise(&beta, &design.names, valid.level(), 0.0)?;
+    let fit_statistics = fit_statistics(&gls, &data.v, data.log_det_xtx, likelihood, theta.len());
     // QE and ṽ from the fit with V alone (every variance parameter at 0).
     let zero = vec![0.0; theta.len()];
     model.set(&zero);

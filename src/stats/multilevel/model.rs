@@ -117,13 +117,22 @@ impl Block {
     }
 }
 
-/// What the fit hands over to build a block model: per block (rows in the fit's order), its
-/// sampling covariance, the σ² terms' level codes and the structured term's (inner, outer)
-/// codes.
+/// What the fit hands over to build one block of a block model (rows in the fit's order).
+#[derive(Debug, Clone)]
+pub(crate) struct BlockData {
+    /// The block's sampling covariance.
+    pub v: DMatrix<f64>,
+    /// Per row, the σ² terms' level codes.
+    pub codes: Vec<Vec<usize>>,
+    /// Per row, the structured term's (inner level, outer code).
+    pub inner_outer: Vec<(usize, usize)>,
+}
+
+/// The blocks of a block model, in the fit's row order.
 #[derive(Debug, Clone)]
 pub(crate) struct BlockLayout {
-    /// Per block: its rows' V, and per row the σ² terms' codes and (inner, outer).
-    pub blocks: Vec<(DMatrix<f64>, Vec<Vec<usize>>, Vec<(usize, usize)>)>,
+    /// The blocks.
+    pub blocks: Vec<BlockData>,
 }
 
 /// M(θ) = V + Σⱼ σ²ⱼZⱼZⱼ' + the structured term, block by block.
@@ -189,23 +198,31 @@ impl BlockModel {
         let blocks = layout
             .blocks
             .into_iter()
-            .map(|(v, codes, inner_outer)| {
-                let n = v.nrows();
-                let shared = (0..n_sigma)
-                    .map(|j| {
-                        DMatrix::from_fn(n, n, |a, b| f64::from(u8::from(codes[a][j] == codes[b][j])))
-                    })
-                    .collect();
-                let block = Block {
-                    start,
-                    l: DMatrix::zeros(n, n),
-                    v,
-                    shared,
-                    inner_outer,
-                };
-                start += n;
-                block
-            })
+            .map(
+                |BlockData {
+                     v,
+                     codes,
+                     inner_outer,
+                 }| {
+                    let n = v.nrows();
+                    let shared = (0..n_sigma)
+                        .map(|j| {
+                            DMatrix::from_fn(n, n, |a, b| {
+                                f64::from(u8::from(codes[a][j] == codes[b][j]))
+                            })
+                        })
+                        .collect();
+                    let block = Block {
+                        start,
+                        l: DMatrix::zeros(n, n),
+                        v,
+                        shared,
+                        inner_outer,
+                    };
+                    start += n;
+                    block
+                },
+            )
             .collect();
         let mut model = Self {
             blocks,
@@ -367,11 +384,8 @@ impl VarianceModel for BlockModel {
         let mut grams = vec![DMatrix::zeros(p, p); np];
         for b in &self.blocks {
             let n = b.len();
-            let gt: Vec<DMatrix<f64>> = self
-                .gradient(b)
-                .iter()
-                .map(|g| whitened(&b.l, g))
-                .collect();
+            let gt: Vec<DMatrix<f64>> =
+                self.gradient(b).iter().map(|g| whitened(&b.l, g)).collect();
             let eb = DVector::from_column_slice(&e[b.start..b.start + n]);
             let q = q_rows(gls, b.start, n, p);
             let gq: Vec<DMatrix<f64>> = if projection {

@@ -157,14 +157,19 @@ impl SamplingCovariance {
     }
 
     /// V from its blocks: each row of 0..k in exactly one block, each block symmetric and
-    /// positive definite (its diagonal the sampling variances).
+    /// positive definite (its diagonal the sampling variances). A block symmetric up to
+    /// rounding (|Vₐᵦ − Vᵦₐ| ≤ 1e-12·√(VₐₐVᵦᵦ), as products computed in two orders give) is
+    /// made exactly symmetric by averaging.
     ///
     /// # Errors
     /// [`StatsError::InvalidVariance`] for a diagonal entry that is not positive and finite,
     /// [`StatsError::InvalidRows`] for a row missing, repeated or out of range, and
     /// [`StatsError::SamplingCovarianceNotPositiveDefinite`] for a block that is not
     /// symmetric positive definite.
-    pub fn from_blocks(k: usize, blocks: Vec<(Vec<usize>, DMatrix<f64>)>) -> Result<Self, StatsError> {
+    pub fn from_blocks(
+        k: usize,
+        blocks: Vec<(Vec<usize>, DMatrix<f64>)>,
+    ) -> Result<Self, StatsError> {
         let mut seen = vec![false; k];
         for (rows, m) in &blocks {
             if m.nrows() != rows.len() || m.ncols() != rows.len() {
@@ -183,8 +188,14 @@ impl SamplingCovariance {
                     return Err(StatsError::InvalidVariance { study: r, value: v });
                 }
             }
-            let symmetric = (0..rows.len())
-                .all(|a| (0..a).all(|b| m[(a, b)].is_finite() && m[(a, b)] == m[(b, a)]));
+            let symmetric = (0..rows.len()).all(|a| {
+                (0..a).all(|b| {
+                    let (x, y) = (m[(a, b)], m[(b, a)]);
+                    x.is_finite()
+                        && y.is_finite()
+                        && (x - y).abs() <= SYMMETRY_TOLERANCE * (m[(a, a)] * m[(b, b)]).sqrt()
+                })
+            });
             if !symmetric || m.clone().cholesky().is_none() {
                 return Err(StatsError::SamplingCovarianceNotPositiveDefinite { row: rows[0] });
             }
@@ -194,6 +205,7 @@ impl SamplingCovariance {
         }
         let mut blocks = blocks;
         for (rows, m) in &mut blocks {
+            *m = (&*m + m.transpose()) * 0.5;
             // Rows ascending within a block, so that blocks compare and merge by row.
             let mut order: Vec<usize> = (0..rows.len()).collect();
             order.sort_by_key(|&a| rows[a]);
@@ -219,6 +231,19 @@ impl SamplingCovariance {
         v
     }
 
+    /// Vᵢⱼ (0 for rows in different blocks); for inspection, in O(number of blocks).
+    pub fn get(&self, i: usize, j: usize) -> f64 {
+        for (rows, m) in &self.blocks {
+            if let (Some(a), Some(b)) = (
+                rows.iter().position(|&r| r == i),
+                rows.iter().position(|&r| r == j),
+            ) {
+                return m[(a, b)];
+            }
+        }
+        0.0
+    }
+
     /// Whether V is diagonal.
     pub fn is_diagonal(&self) -> bool {
         self.blocks.iter().all(|(rows, _)| rows.len() == 1)
@@ -229,6 +254,9 @@ impl SamplingCovariance {
         &self.blocks
     }
 }
+
+/// Relative asymmetry of a block of V that counts as rounding.
+const SYMMETRY_TOLERANCE: f64 = 1e-12;
 
 fn check_variances(vi: &[f64]) -> Result<(), StatsError> {
     match vi
@@ -300,7 +328,10 @@ impl UnionFind {
 /// row). Nested terms give the blocks of the outermost factor; crossed terms merge whatever
 /// they link, up to one block of all k rows. Blocks in order of their first row, rows
 /// ascending.
-pub(crate) fn independent_blocks(v: &SamplingCovariance, groupings: &[&[usize]]) -> Vec<Vec<usize>> {
+pub(crate) fn independent_blocks(
+    v: &SamplingCovariance,
+    groupings: &[&[usize]],
+) -> Vec<Vec<usize>> {
     let k = v.k();
     let mut uf = UnionFind::new(k);
     for (rows, _) in v.blocks() {
