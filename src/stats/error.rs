@@ -126,6 +126,66 @@ pub enum StatsError {
     },
     /// A permutation test was asked for with no permutations.
     NoPermutations,
+    /// An analysis that metafor defines for intercept-only models (the cumulative
+    /// meta-analysis) was asked of a model with moderators.
+    NeedsInterceptOnly {
+        /// The analysis, as a noun phrase ("a cumulative meta-analysis").
+        analysis: &'static str,
+    },
+    /// An order of studies names a study twice, one the model does not have, or not all.
+    InvalidOrder {
+        /// Number of studies of the model.
+        k: usize,
+    },
+    /// A GOSH analysis was asked for with no subsets.
+    NoSubsets,
+    /// A row of a linear hypothesis has the wrong number of weights, a non-finite weight or
+    /// only zeros (or there is no row).
+    InvalidContrast {
+        /// 0-based index of the row.
+        row: usize,
+        /// Number of coefficients of the model (weights a row needs).
+        expected: usize,
+        /// Number of weights given.
+        got: usize,
+    },
+    /// The rows of a linear hypothesis are linearly dependent.
+    DependentContrasts {
+        /// Number of rows given.
+        rows: usize,
+    },
+    /// Two models to compare were not fitted to the same studies.
+    DifferentStudies,
+    /// The reduced model of a comparison is not nested in the full one: one of its columns is
+    /// not a linear combination of the full model's columns.
+    NotNested {
+        /// The reduced model's column outside the full model.
+        column: String,
+    },
+    /// The full model of a comparison does not have more parameters than the reduced one.
+    NotFewerParameters {
+        /// Estimated parameters of the full model.
+        full: usize,
+        /// Estimated parameters of the reduced model.
+        reduced: usize,
+    },
+    /// Two models to compare were fitted with different estimators, or with one that has no
+    /// likelihood to compare (anything but ML and REML).
+    NoCommonLikelihood {
+        /// The full model's estimator.
+        full: Tau2Method,
+        /// The reduced model's estimator.
+        reduced: Tau2Method,
+    },
+    /// A location-scale model (or a profile likelihood) was asked of an estimator without a
+    /// likelihood to maximise: only ML and REML have one.
+    ScaleNeedsLikelihood {
+        /// The estimator asked for.
+        method: Tau2Method,
+    },
+    /// REML fits with different fixed effects were compared: their restricted likelihoods
+    /// are of different data (the residual contrasts), so the test means nothing.
+    RemlFixedEffectsDiffer,
     /// A multilevel model was asked for with an estimator other than REML or ML.
     MultilevelMethod {
         /// The estimator asked for.
@@ -280,6 +340,62 @@ impl fmt::Display for StatsError {
             Self::NoPermutations => write!(
                 f,
                 "a permutation test needs at least one permutation; ask for 1000 or more"
+            ),
+            Self::NeedsInterceptOnly { analysis } => write!(
+                f,
+                "{analysis} is defined for a model without moderators; remove the moderators"
+            ),
+            Self::InvalidOrder { k } => write!(
+                f,
+                "the order of studies must name each of the {k} studies once"
+            ),
+            Self::NoSubsets => write!(
+                f,
+                "a GOSH analysis needs at least one subset; ask for 1000 or more"
+            ),
+            Self::InvalidContrast { row, expected, got } => write!(
+                f,
+                "contrast {} has {got} weights but the model has {expected} coefficients; give \
+                 one finite weight per coefficient (the intercept included), not all zero",
+                row + 1
+            ),
+            Self::DependentContrasts { rows } => write!(
+                f,
+                "the {rows} contrasts are linearly dependent, so their joint test would count a \
+                 hypothesis twice; remove a contrast that the others imply"
+            ),
+            Self::DifferentStudies => write!(
+                f,
+                "the two models were fitted to different studies; compare models of the same \
+                 studies (a moderator with missing values leaves rows out of one of them)"
+            ),
+            Self::NotNested { column } => write!(
+                f,
+                "the models are not nested: `{column}` of the reduced model is not in the full \
+                 model; the full model must contain every term of the reduced one"
+            ),
+            Self::NotFewerParameters { full, reduced } => write!(
+                f,
+                "the full model has {full} parameters and the reduced one {reduced}; the full \
+                 model must have more"
+            ),
+            Self::NoCommonLikelihood { full, reduced } => write!(
+                f,
+                "a likelihood-ratio test needs two ML or two REML fits, not {} and {}; fit both \
+                 with --method ML",
+                full.metafor_name(),
+                reduced.metafor_name()
+            ),
+            Self::ScaleNeedsLikelihood { method } => write!(
+                f,
+                "a model of tau^2 (scale moderators, a likelihood profile) is estimated by \
+                 maximum likelihood, not {}; use --method REML or ML",
+                method.metafor_name()
+            ),
+            Self::RemlFixedEffectsDiffer => write!(
+                f,
+                "REML fits with different moderators cannot be compared by their likelihoods; \
+                 fit both models with --method ML"
             ),
             Self::MultilevelMethod { method } => write!(
                 f,

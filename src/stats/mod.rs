@@ -4,8 +4,12 @@
 //! Entry point: [`fit`] takes effect sizes, sampling variances, a [`Design`] and a
 //! [`ValidSpec`] (a [`ModelSpec`] after [`ModelSpec::check`]) and returns a [`Fit`];
 //! summaries under other covariance kinds, predictions, Wald tests, R², Q-profile intervals,
-//! refits and permutation tests start from a `Fit`. Multilevel and multivariate models
-//! ([`fit_multilevel`], metafor's `rma.mv`) give an [`MvFit`].
+//! refits and permutation tests start from a `Fit`, and so do the sensitivity analyses:
+//! case deletions ([`Deletions`]) read by [`Influence`], [`leave_one_out`] and [`baujat`];
+//! [`cumulative`]; BLUPs ([`Fit::blup`], [`Fit::ranef`]); residuals ([`Fit::rstandard`]);
+//! GOSH ([`Gosh`], an iterator over subset fits).
+//! Multilevel and multivariate models ([`fit_multilevel`], metafor's `rma.mv`) give an
+//! [`MvFit`]; cluster-robust inference of either kind of fit is [`Fit::robust`].
 //!
 //! Inside, one path serves every fit and refit: the variance model ([`variance`]: the
 //! marginal covariance as a type) gives GLS ([`gls`], through [`qr`]) what it needs; the
@@ -13,19 +17,30 @@
 //! ([`optimise`]), with [`roots`] for one-dimensional searches; [`summary`] turns estimates and
 //! a covariance kind into tests and intervals.
 
+mod baujat;
+mod blup;
 mod confint;
+mod cumul;
+mod deletion;
 pub mod design;
 mod error;
 mod fit;
 mod gls;
+mod gosh;
 mod heterogeneity;
+mod hypothesis;
+mod influence;
 mod input;
+mod leave1out;
 mod likelihood;
+mod location_scale;
+mod lrt;
 mod multilevel;
 mod objective;
 mod optimise;
 mod permutation;
 mod predict;
+mod profile;
 mod qr;
 pub mod regtest;
 mod robust;
@@ -35,18 +50,29 @@ mod summary;
 mod tau2;
 mod variance;
 
+pub use baujat::{baujat, BaujatPoint};
+pub use blup::Blup;
 pub use confint::{HeterogeneityIntervals, Interval};
+pub use cumul::{cumulative, CumulativeStep};
+pub use deletion::{Deletion, Deletions};
 pub use design::{Design, Term};
 pub use error::StatsError;
 pub use fit::{fit, Fit};
+pub use gosh::{Gosh, GoshFit, GoshSettings, GoshSummary, Spread};
 pub use heterogeneity::{Heterogeneity, PseudoR2};
+pub use hypothesis::{Combination, LinearHypotheses};
+pub use influence::{Influence, InfluenceCriterion, StandardizedResidual, StudyInfluence};
+pub use leave1out::{leave_one_out, LeftOut};
 pub use likelihood::{FitStatistics, Likelihood};
+pub use location_scale::{LocationScale, ScaleModel};
+pub use lrt::{likelihood_ratio, Comparison, ModelFit};
 pub use multilevel::{
     fit_multilevel, MultilevelI2, MvFit, RandomEffect, SamplingCovariance, Sigma2, StructEstimate,
     Structure,
 };
 pub use permutation::{PermutationResult, PermutationSettings, PermutationTest, Progress};
 pub use predict::Prediction;
+pub use profile::{Profile, ProfilePoint};
 pub use robust::{Robust, RobustCoefficient, RobustTest, RobustType};
 pub use spec::{Control, ModelSpec, Tau2Method, Test, ValidSpec};
 pub use summary::{Coefficient, CovarianceKind, Summary, WaldTest};

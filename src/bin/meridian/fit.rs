@@ -7,6 +7,7 @@ use std::ops::ControlFlow;
 use lexopt::prelude::*;
 
 use meridian::analysis::multilevel::{dependent_report, Dependence};
+use meridian::analysis::r_script::r_script;
 use meridian::analysis::{analyse, AnalysisError, AnalysisSpec};
 use meridian::data::clusters::RandomTerm;
 use meridian::data::export::results_json;
@@ -16,15 +17,17 @@ use meridian::stats::{PermutationSettings, RobustType, Structure};
 
 use super::input::read_input;
 use super::options::{
-    analysis_option, assignments, check_analysis_options, count, string, Failure, Parsed,
+    analysis_option, assignments, check_analysis_options, count, string, weights, Failure, Parsed,
 };
 use super::report::readable;
+use super::report_models::{contrasts, scale, term_tests};
 use super::report_multilevel::readable_multilevel;
 
 /// The parsed command line of `meridian fit`.
 pub struct FitOptions {
     file: OsString,
     json: bool,
+    r_script: bool,
     spec: AnalysisSpec,
     permutations: Option<PermutationSettings>,
     dependence: Dependence,
@@ -36,6 +39,7 @@ pub fn parse(parser: &mut lexopt::Parser) -> Result<Parsed<FitOptions>, Failure>
     let mut o = FitOptions {
         file: OsString::new(),
         json: false,
+        r_script: false,
         spec: AnalysisSpec::default(),
         permutations: None,
         dependence: Dependence::default(),
@@ -47,6 +51,8 @@ pub fn parse(parser: &mut lexopt::Parser) -> Result<Parsed<FitOptions>, Failure>
             Short('h') | Long("help") => return Ok(Parsed::Help),
             Short('V') | Long("version") => return Ok(Parsed::Version),
             Long("json") => o.json = true,
+            Long("r-script") => o.r_script = true,
+            Long("vcov") => o.spec.vcov = true,
             Long(flag) => {
                 let flag = format!("--{flag}");
                 let value = string(parser.value()?, &flag)?;
@@ -90,6 +96,9 @@ pub fn parse(parser: &mut lexopt::Parser) -> Result<Parsed<FitOptions>, Failure>
                                 ))
                             })?;
                     }
+                    "--btt" => o.spec.btt.push(value),
+                    "--contrast" => o.spec.contrasts.push(weights(&value, &flag)?),
+                    "--scale" => o.spec.scale = Some(value),
                     _ => {
                         return Err(Failure::Usage(format!(
                             "unknown option {flag}; see meridian --help"
@@ -164,6 +173,9 @@ pub fn run(o: &FitOptions) -> Result<String, Failure> {
     let file = o.file.to_string_lossy().into_owned();
     let text = read_input(&o.file)?;
     let run = analyse(&text, &o.spec).map_err(|e| failure(e, &file))?;
+    if o.r_script {
+        return Ok(r_script(&text, Ok((&run.table, &run.analysis, &o.spec))));
+    }
     if o.dependence.is_active() {
         let report = dependent_report(&run, &o.dependence).map_err(|e| failure(e, &file))?;
         return Ok(if o.json {
@@ -187,6 +199,14 @@ pub fn run(o: &FitOptions) -> Result<String, Failure> {
         results_json(&report)
     } else {
         let moderators = run.analysis.summary.has_moderators();
-        readable(&report, moderators, &run.analysis.studies().excluded, &file)
+        let mut out = readable(&report, moderators, &run.analysis.studies().excluded, &file);
+        out.push_str(&scale(&report));
+        // The default test of each term repeats QM for a single term: print asked ones, or
+        // those of a formula with several terms.
+        if !o.spec.btt.is_empty() || report.term_tests.len() > 1 {
+            out.push_str(&term_tests(&report.term_tests));
+        }
+        out.push_str(&contrasts(&report));
+        out
     })
 }

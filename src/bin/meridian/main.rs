@@ -2,12 +2,13 @@
 //!
 //! `meridian fit FILE [options] [--json]` reads a table, computes or reads effect sizes,
 //! builds the design from `--mods` and fits the model, printing a metafor-like report or a
-//! JSON object with stable keys. Exit status: 0 on success, 2 for a usage error, 1 for a data
+//! JSON object with stable keys; `meridian anova` compares nested models by a likelihood-ratio
+//! test and `meridian subgroup` runs Cochrane's subgroup analysis. Exit status: 0 on success, 2 for a usage error, 1 for a data
 //! or model error, each with one sentence on stderr.
 //!
-//! One module per subcommand (`fit.rs`: its options, its run), the options every subcommand
+//! One module per subcommand (`fit.rs`, `anova.rs`, `subgroup.rs`: options and run), the options every subcommand
 //! shares in `options.rs`, reading the input in `input.rs`, the metafor-style printout in
-//! `report.rs`. A new subcommand is a new module with a `parse` and a `run`, and one arm in
+//! `report.rs` and `report_models.rs`. A new subcommand is a new module with a `parse` and a `run`, and one arm in
 //! [`parse_args`].
 
 use std::ffi::OsString;
@@ -16,11 +17,16 @@ use std::process::ExitCode;
 
 use lexopt::prelude::*;
 
+mod anova;
 mod fit;
+mod gosh;
 mod input;
 mod options;
 mod report;
+mod report_models;
 mod report_multilevel;
+mod sensitivity;
+mod subgroup;
 
 use options::{Failure, Parsed};
 
@@ -29,6 +35,11 @@ meridian — meta-analysis and meta-regression (the engine of the Meridian web a
 
 Usage:
   meridian fit FILE [options] [--json]
+  meridian anova FILE [options] --mods FULL --reduced REDUCED [--json]
+  meridian subgroup FILE [options] --by COL [--tau2-common] [--json]
+  meridian influence | leave1out | baujat | blup FILE [options] [--json]
+  meridian cumul FILE [options] [--order COL] [--json]
+  meridian gosh FILE [options] [--subsets N] [--seed S] [--all] [--json]
   meridian --help | --version
 
 FILE is a CSV, semicolon- or tab-separated table with a header row (\"-\" reads stdin).
@@ -52,7 +63,25 @@ Model:
   --level L                confidence level in percent (default 95)
   --predict-at \"x=10,g=a\"  prediction at these moderator values (one per column)
   --permutations N         permutation test with N permutations (exact if N covers them all)
-  --seed S                 seed of the random permutations (default 1)
+  --seed S                 seed of the random permutations or GOSH subsets (default 1)
+  --btt TERM               test all coefficients of a formula term, e.g. \"factor(alloc)\"
+                           (repeatable; without it every term is tested)
+  --contrast W             test a linear combination, one weight per coefficient, e.g.
+                           \"0,1,-1\" (repeatable; the joint test of all is reported)
+  --scale FORMULA          model log tau^2 too (location-scale model, ML or REML)
+  --vcov                   add the coefficients' covariance matrix (key vcov)
+
+Model comparison and subgroups:
+  anova: --reduced FORMULA the nested model (\"1\": intercept only); likelihood-ratio test
+  subgroup: --by COL       a random-effects model per level and the test for differences
+  --tau2-common            one common tau^2 in every subgroup (the mixed model's residual)
+
+Sensitivity (influence: case-deletion diagnostics; leave1out: the model without each study;
+baujat: Baujat plot coordinates; blup: BLUPs of the true and random effects):
+  --order COL              cumul: add studies sorted by COL (ascending, ties in file order)
+  --subsets N              gosh: fit N random subsets, or all 2^k - 1 if that is no more
+                           (default 1000000)
+  --all                    gosh: print every subset's fit, not only the summary
 
 Dependent effects (a multilevel model, metafor's rma.mv; REML or ML):
   --random \"~ 1 | a/b\"      random effects, one term each (repeatable; nested a/b, crossed
@@ -65,6 +94,7 @@ Dependent effects (a multilevel model, metafor's rma.mv; REML or ML):
 
 Output:
   --json                   one JSON object (keys: k, p, method, test, coefficients, tau2, …)
+  --r-script               the metafor script that reproduces the result, instead of it
   -h, --help               this help
   -V, --version            version
 
@@ -75,6 +105,19 @@ enum Command {
     Help,
     Version,
     Fit(Box<fit::FitOptions>),
+    Anova(Box<anova::AnovaOptions>),
+    Subgroup(Box<subgroup::SubgroupOptions>),
+    Sensitivity(Box<sensitivity::SensitivityOptions>),
+    Gosh(Box<gosh::GoshOptions>),
+}
+
+/// The command of a subcommand's parse.
+fn command<T>(parsed: Parsed<T>, wrap: impl FnOnce(T) -> Command) -> Command {
+    match parsed {
+        Parsed::Help => Command::Help,
+        Parsed::Version => Command::Version,
+        Parsed::Run(o) => wrap(o),
+    }
 }
 
 /// The subcommand and its options; bare `meridian` shows the help.
@@ -89,14 +132,27 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Command, Failu
         Value(v) => {
             let v = options::string(v, "the command")?;
             match v.as_str() {
-                "fit" => Ok(match fit::parse(&mut parser)? {
-                    Parsed::Help => Command::Help,
-                    Parsed::Version => Command::Version,
-                    Parsed::Run(o) => Command::Fit(Box::new(o)),
-                }),
-                _ => Err(Failure::Usage(format!(
-                    "unknown command \"{v}\": expected fit; see meridian --help"
-                ))),
+                "fit" => Ok(command(fit::parse(&mut parser)?, |o| {
+                    Command::Fit(Box::new(o))
+                })),
+                "anova" => Ok(command(anova::parse(&mut parser)?, |o| {
+                    Command::Anova(Box::new(o))
+                })),
+                "subgroup" => Ok(command(subgroup::parse(&mut parser)?, |o| {
+                    Command::Subgroup(Box::new(o))
+                })),
+                "gosh" => Ok(command(gosh::parse(&mut parser)?, |o| {
+                    Command::Gosh(Box::new(o))
+                })),
+                name => match sensitivity::Kind::from_command(name) {
+                    Some(kind) => Ok(command(sensitivity::parse(kind, &mut parser)?, |o| {
+                        Command::Sensitivity(Box::new(o))
+                    })),
+                    None => Err(Failure::Usage(format!(
+                        "unknown command \"{v}\": expected fit, anova, subgroup, influence, \
+                         leave1out, cumul, baujat, blup or gosh; see meridian --help"
+                    ))),
+                },
             }
         }
         // Options without a command show how to use it, as a bare `meridian` does.
@@ -115,6 +171,10 @@ fn main() -> ExitCode {
         Command::Help => Ok(HELP.to_owned()),
         Command::Version => Ok(format!("meridian {}\n", env!("CARGO_PKG_VERSION"))),
         Command::Fit(o) => fit::run(&o),
+        Command::Anova(o) => anova::run(&o),
+        Command::Subgroup(o) => subgroup::run(&o),
+        Command::Sensitivity(o) => sensitivity::run(&o),
+        Command::Gosh(o) => gosh::run(&o),
     });
     match result {
         Ok(out) => {
