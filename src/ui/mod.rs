@@ -16,6 +16,7 @@ mod plot_canvas;
 mod plots_pane;
 mod results_pane;
 mod sensitivity_pane;
+mod subgroup_panel;
 mod term_tests;
 mod toolbar;
 
@@ -31,5 +32,6 @@ pub use plot_canvas::PlotCanvas;
 pub use plots_pane::PlotsPane;
 pub use results_pane::ResultsPane;
 pub use sensitivity_pane::SensitivityPane;
+pub use subgroup_panel::SubgroupPanel;
 pub use term_tests::TermTests;
 pub use toolbar::Toolbar;
