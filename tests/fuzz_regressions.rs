@@ -305,3 +305,17 @@ fn deflate_bomb() {
          link made by \"Share link\""
     );
 }
+
+/// A column named `` stu`y `` (found by the share_link fuzzer): ticking it as a moderator wrote
+/// `` factor(`stu`y`) ``, which does not parse. A backtick inside a backticked name is now
+/// escaped as R escapes it, and the formula reads back as the same column.
+#[test]
+fn backtick_in_column_name() {
+    let result = harness::share_link(&regression("share_link", "backtick_in_column_name"));
+    assert!(result.is_some_and(|r| r.is_ok()), "the link restores");
+    let mut model = meridian::app::ModelState::default();
+    model.set_moderator("stu`y", true, true);
+    assert_eq!(model.formula, "factor(`stu\\`y`)");
+    let formula = Formula::parse(&model.formula).expect("the edited formula parses");
+    assert_eq!(formula.columns(), ["stu`y"]);
+}

@@ -56,7 +56,8 @@ fn continues_name(c: char) -> bool {
 }
 
 /// `column` as formula source: as it is when the tokenizer reads it as one bare name, else in
-/// backticks (`` `mean age` ``).
+/// backticks (`` `mean age` ``), with a backtick or backslash in the name escaped by a backslash
+/// as R writes it (`` `a\`b` ``).
 pub fn column_source(column: &str) -> String {
     let mut chars = column.chars();
     let bare = chars
@@ -66,7 +67,29 @@ pub fn column_source(column: &str) -> String {
     if bare {
         column.to_owned()
     } else {
-        format!("`{column}`")
+        format!("`{}`", column.replace('\\', "\\\\").replace('`', "\\`"))
+    }
+}
+
+/// The name inside backticks that opened just before `from`, and the index one past its
+/// closing backtick; `None` when it never closes. As in R, a backslash escapes a backtick or a
+/// backslash; before any other character it is kept as written, so a name such as `` `a\b` ``
+/// reads as typed.
+fn backticked(chars: &[char], from: usize) -> Option<(String, usize)> {
+    let mut name = String::new();
+    let mut i = from;
+    loop {
+        match (*chars.get(i)?, chars.get(i + 1)) {
+            ('`', _) => return Some((name, i + 1)),
+            ('\\', Some(&next @ ('`' | '\\'))) => {
+                name.push(next);
+                i += 2;
+            }
+            (c, _) => {
+                name.push(c);
+                i += 1;
+            }
+        }
     }
 }
 
@@ -104,22 +127,16 @@ pub(super) fn tokenize(text: &str) -> Result<Vec<(Tok, Span)>, FormulaError> {
                 Span { start, end: i },
             ));
         } else if c == '`' {
-            let Some(len) = chars[i + 1..].iter().position(|&c| c == '`') else {
-                return Err(syntax(
+            let (name, end) = backticked(&chars, i + 1).ok_or_else(|| {
+                syntax(
                     start,
                     chars.len(),
                     "an opening backtick".into(),
                     "a closing backtick",
-                ));
-            };
-            out.push((
-                Tok::Ident(chars[i + 1..i + 1 + len].iter().collect()),
-                Span {
-                    start,
-                    end: i + len + 2,
-                },
-            ));
-            i += len + 2;
+                )
+            })?;
+            out.push((Tok::Ident(name), Span { start, end }));
+            i = end;
         } else if "+-:*^()~".contains(c) {
             out.push((Tok::Sym(c), Span { start, end: i + 1 }));
             i += 1;

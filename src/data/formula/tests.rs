@@ -16,10 +16,17 @@ fn column_source_reads_back_as_the_same_column() {
         ("mean age", "`mean age`"),
         ("x:y", "`x:y`"),
         ("élan", "`élan`"),
+        // Found by the share_link fuzzer: a backtick in a name must be escaped, as in R.
+        ("stu`y", "`stu\\`y`"),
+        ("a\\b", "`a\\\\b`"),
+        ("a\\`", "`a\\\\\\``"),
     ] {
         assert_eq!(column_source(name), source);
         assert_eq!(Formula::parse(source).unwrap().columns(), [name]);
     }
+    // A backslash before any other character is kept, so names typed before escapes existed
+    // read as they did.
+    assert_eq!(Formula::parse("`a\\b`").unwrap().columns(), ["a\\b"]);
 }
 
 const BCG: &str = "author,year,ablat,alloc\n\
