@@ -10,6 +10,8 @@
 //!   only when a view asks: [`subgroups`], [`moderator`] (the fitted line or levels along one
 //!   moderator), [`egger`]. A new derived analysis goes here, in its own file.
 //! - [`r_script`]: the metafor script that reproduces an analysis.
+//! - [`request`] and [`session`]: the messages of an engine that runs elsewhere (a Web
+//!   Worker) and the engine's side of them, slices, cancelling and splitting included.
 //!
 //! [`analyse`] runs the stages in a row, for the command line and the tests.
 
@@ -23,6 +25,8 @@ pub mod moderator;
 pub mod names;
 pub mod r_script;
 pub mod record;
+pub mod request;
+pub mod session;
 mod spec;
 pub mod stages;
 pub mod subgroups;

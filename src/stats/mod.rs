@@ -38,7 +38,9 @@ pub use error::StatsError;
 pub use fit::{fit, Fit};
 pub use heterogeneity::{Heterogeneity, PseudoR2};
 pub use likelihood::{FitStatistics, Likelihood};
-pub use permutation::{PermutationResult, PermutationSettings, PermutationTest, Progress};
+pub use permutation::{
+    Part, PermutationCounts, PermutationResult, PermutationSettings, PermutationTest, Progress,
+};
 pub use predict::Prediction;
 pub use spec::{Control, ModelSpec, Tau2Method, Test, ValidSpec};
 pub use summary::{Coefficient, CovarianceKind, Summary, WaldTest};

@@ -60,7 +60,7 @@ pub fn ResultsPane(
                                 })
                                 .collect_view()}
                         </div>
-                        {fitted.map(|f| view! { <PermutationPanel fitted=f /> })}
+                        {fitted.map(|f| view! { <PermutationPanel page=page fitted=f /> })}
                     }
                     .into_any()
                 }
