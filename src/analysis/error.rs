@@ -49,6 +49,20 @@ pub enum AnalysisError {
         /// 1-based data row of the study.
         row: usize,
     },
+    /// A term test names a term the formula does not have.
+    UnknownTerm {
+        /// The term asked for.
+        term: String,
+        /// The formula's terms.
+        terms: Vec<String>,
+    },
+    /// The model of one subgroup cannot be fitted.
+    Subgroup {
+        /// The subgroup's level.
+        level: String,
+        /// The engine's error.
+        error: StatsError,
+    },
 }
 
 impl fmt::Display for AnalysisError {
@@ -80,6 +94,16 @@ impl fmt::Display for AnalysisError {
                 f,
                 "data row {row} has a value of \"{column}\" that is none of its levels: run the analysis again"
             ),
+            Self::UnknownTerm { term, terms } if terms.is_empty() => write!(
+                f,
+                "\"{term}\" is not a term of the model, which has no moderators: expected a formula using it"
+            ),
+            Self::UnknownTerm { term, terms } => write!(
+                f,
+                "\"{term}\" is not a term of the model: expected one of {}",
+                terms.join(", ")
+            ),
+            Self::Subgroup { level, error } => write!(f, "subgroup \"{level}\": {error}"),
         }
     }
 }
@@ -90,11 +114,12 @@ impl std::error::Error for AnalysisError {
             Self::Parse(e) => Some(e),
             Self::Roles(e) => Some(e),
             Self::Formula(e) => Some(e),
-            Self::Stats { error, .. } => Some(error),
+            Self::Stats { error, .. } | Self::Subgroup { error, .. } => Some(error),
             Self::PredictionWithoutModerators { .. }
             | Self::NoModerators
             | Self::NotAModerator { .. }
-            | Self::UnknownLevel { .. } => None,
+            | Self::UnknownLevel { .. }
+            | Self::UnknownTerm { .. } => None,
         }
     }
 }

@@ -8,7 +8,9 @@
 //!   plain data with serde, the unit a Web Worker sends back.
 //! - Derived analyses, each a function of the fitted stages returning its own record, computed
 //!   only when a view asks: [`subgroups`], [`moderator`] (the fitted line or levels along one
-//!   moderator), [`egger`]. A new derived analysis goes here, in its own file.
+//!   moderator), [`egger`], [`anova`] (likelihood-ratio tests between models),
+//!   [`subgroup_analysis`] (Cochrane's subgroup analysis), [`terms`] (term tests, contrasts).
+//!   A new derived analysis goes here, in its own file.
 //! - [`r_script`]: the metafor script that reproduces an analysis.
 //! - [`request`] and [`session`]: the messages of an engine that runs elsewhere (a Web
 //!   Worker) and the engine's side of them, slices, cancelling and splitting included.
@@ -19,6 +21,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+pub mod anova;
 pub mod egger;
 mod error;
 pub mod moderator;
@@ -29,8 +32,10 @@ pub mod request;
 pub mod session;
 mod spec;
 pub mod stages;
+pub mod subgroup_analysis;
 pub mod subgroups;
 mod summary;
+pub mod terms;
 
 pub use error::AnalysisError;
 pub use spec::AnalysisSpec;
@@ -131,11 +136,12 @@ pub struct Run {
 pub fn analyse(text: &str, spec: &AnalysisSpec) -> Result<Run, AnalysisError> {
     let table = Arc::new(stages::table(text)?);
     let formula = stages::formula(spec.mods.as_deref())?;
-    let data = Arc::new(stages::studies(
+    let scale = stages::formula(spec.scale.as_deref())?;
+    let data = Arc::new(stages::studies_for(
         &table,
         &spec.columns,
         spec.measure,
-        formula.as_ref(),
+        &[formula.as_ref(), scale.as_ref()],
     )?);
     let model = Arc::new(stages::model(
         &table,
@@ -143,7 +149,29 @@ pub fn analyse(text: &str, spec: &AnalysisSpec) -> Result<Run, AnalysisError> {
         formula.as_ref(),
         &spec.references,
     )?);
-    let fitted = Arc::new(stages::fit(&table, &data, &model, &spec.model)?);
+    let mut fitted = match &scale {
+        None => stages::fit(&table, &data, &model, &spec.model)?,
+        Some(scale) => {
+            let z = scale
+                .encode(&table, &data.studies.rows, &spec.references)?
+                .design;
+            stages::fit_location_scale(&table, &data, &model, &z, &spec.model)?
+        }
+    };
+    if !spec.btt.is_empty() || !spec.contrasts.is_empty() || spec.vcov {
+        let mut report = (*fitted.report).clone();
+        if !spec.btt.is_empty() {
+            report.term_tests = terms::term_tests(&fitted.fit, &model.design.terms, &spec.btt)?;
+        }
+        if !spec.contrasts.is_empty() {
+            report.contrasts = Some(terms::contrasts(&fitted.fit, &spec.contrasts)?);
+        }
+        if spec.vcov {
+            report.vcov = Some(terms::vcov_rows(&fitted.fit));
+        }
+        fitted.report = Arc::new(report);
+    }
+    let fitted = Arc::new(fitted);
     let prediction = stages::prediction(
         &fitted,
         &model.record,

@@ -33,4 +33,17 @@ pub struct AnalysisSpec {
     /// (its mean, or its reference level), as the page's prediction form starts; otherwise a
     /// prediction needs a value for every moderator, as the command line asks.
     pub predict_held: bool,
+    /// Right-hand side of a formula for log τ² (a location-scale model); `None` for one τ².
+    #[serde(default)]
+    pub scale: Option<String>,
+    /// Terms of the formula to test (each all of its coefficients), in order; empty tests
+    /// every term.
+    #[serde(default)]
+    pub btt: Vec<String>,
+    /// Linear contrasts of the coefficients to test, one weight per coefficient each.
+    #[serde(default)]
+    pub contrasts: Vec<Vec<f64>>,
+    /// Whether the record carries the coefficients' covariance matrix.
+    #[serde(default)]
+    pub vcov: bool,
 }

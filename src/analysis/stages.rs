@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::moderator::{held_values, Held};
 use super::record::Estimate;
 use super::summary::Summary;
+use super::terms::term_tests;
 use super::AnalysisError;
 use crate::data::effect_size::Measure;
 use crate::data::formula::{Encoding, Formula};
@@ -93,12 +94,31 @@ pub fn studies(
     measure: Option<Measure>,
     formula: Option<&Formula>,
 ) -> Result<StudiesStage, AnalysisError> {
+    studies_for(table, columns, measure, &[formula])
+}
+
+/// Stage 2 for a model of several formulas (a location-scale model's location and scale):
+/// a row with a missing value in a column of any of them is left out.
+///
+/// # Errors
+/// As [`studies`].
+pub fn studies_for(
+    table: &Table,
+    columns: &Roles,
+    measure: Option<Measure>,
+    formulas: &[Option<&Formula>],
+) -> Result<StudiesStage, AnalysisError> {
     let roles = resolve_roles(table, columns);
     let source = roles.source(measure)?;
-    if let Some(f) = formula {
+    let mut moderators: Vec<&str> = Vec::new();
+    for f in formulas.iter().flatten() {
         f.check_columns(table)?;
+        for c in f.columns() {
+            if !moderators.contains(&c) {
+                moderators.push(c);
+            }
+        }
     }
-    let moderators = formula.map(Formula::columns).unwrap_or_default();
     let studies = roles::studies(table, &source, roles.slab.as_deref(), &moderators)?;
     Ok(StudiesStage {
         roles,
@@ -225,6 +245,37 @@ pub fn fit(
     if let Some(ci) = &intervals {
         report.set_heterogeneity_intervals(ci);
     }
+    report.term_tests = term_tests(&fit, &model.design.terms, &[])?;
+    Ok(Fitted {
+        fit,
+        summary: Arc::new(summary),
+        report: Arc::new(report),
+    })
+}
+
+/// Stage 4 for a location-scale model: the model fitted with `spec` and the scale design
+/// `scale` (log τ²ᵢ = zᵢ'α), summarised; its record carries the scale part.
+///
+/// # Errors
+/// As [`fit`], and [`AnalysisError::Stats`] for an estimator other than ML or REML.
+pub fn fit_location_scale(
+    table: &Table,
+    data: &StudiesStage,
+    model: &ModelStage,
+    scale: &Design,
+    spec: &ModelSpec,
+) -> Result<Fitted, AnalysisError> {
+    let studies = &data.studies;
+    let error = |e| stats_error(e, studies, table);
+    let fitted = spec
+        .check()
+        .and_then(|s| s.fit_location_scale(&studies.yi, &studies.vi, &model.design, scale))
+        .map_err(error)?;
+    let fit = fitted.fit;
+    let summary = Summary::of(&fit, None, None).map_err(error)?;
+    let mut report = FitReport::new(&fit, &studies.excluded, None);
+    report.term_tests = term_tests(&fit, &model.design.terms, &[])?;
+    report.scale = Some((&fitted.scale).into());
     Ok(Fitted {
         fit,
         summary: Arc::new(summary),

@@ -161,7 +161,8 @@ impl Summary {
     /// # Errors
     /// When the profile cannot be solved.
     pub fn intervals_of(fit: &Fit) -> Result<Option<HeterogeneityIntervals>, StatsError> {
-        if !fit.spec.method.is_fixed() && fit.k > fit.p {
+        // A location-scale model has a τ² per study and no single τ² to profile.
+        if !fit.spec.method.is_fixed() && fit.k > fit.p && fit.tau2().is_some() {
             fit.confint_tau2(fit.spec.level).map(Some)
         } else {
             Ok(None)

@@ -293,6 +293,7 @@ impl PageState {
             model: self.model.spec()?,
             predict_at: Some(self.model.used_predict_at()),
             predict_held: true,
+            ..AnalysisSpec::default()
         })
     }
 

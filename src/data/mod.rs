@@ -11,6 +11,7 @@ pub mod effect_size;
 pub mod examples;
 pub mod export;
 pub mod formula;
+pub mod model_report;
 pub mod parse;
 pub mod report;
 pub mod roles;

@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::model_report::{ContrastsReport, ScaleReport, TermTestReport};
 use super::roles::Excluded;
 use crate::stats::{Fit, HeterogeneityIntervals, PermutationResult, Prediction, PseudoR2};
 
@@ -103,7 +104,8 @@ pub struct FitReport {
     pub qe_df: usize,
     /// Its p-value (1 when k = p: QE is 0 on 0 df, as metafor reports it); never null today.
     pub qe_p: Option<f64>,
-    /// Omnibus test of the moderators; null without moderators.
+    /// Omnibus test of the moderators; in an intercept-only model the test of the intercept
+    /// (z², or F = t² under Knapp–Hartung), as metafor reports QM.
     pub qm: Option<f64>,
     /// Its (numerator) degrees of freedom.
     pub qm_df: Option<usize>,
@@ -131,6 +133,21 @@ pub struct FitReport {
     pub aic: f64,
     /// Bayesian information criterion.
     pub bic: f64,
+    /// Wald tests of formula terms: each term of the formula in order, or the terms asked
+    /// for (`--btt`) in the order given; empty for an intercept-only model.
+    #[serde(default)]
+    pub term_tests: Vec<TermTestReport>,
+    /// Linear contrasts of the coefficients and their joint test, when asked for
+    /// (`--contrast`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contrasts: Option<ContrastsReport>,
+    /// The covariance matrix of the coefficients, rows in coefficient order, when asked for
+    /// (`--vcov`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vcov: Option<Vec<Vec<f64>>>,
+    /// The scale part of a location-scale model (`--scale`), its keys at the top level.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub scale: Option<ScaleReport>,
 }
 
 impl FitReport {
@@ -138,7 +155,10 @@ impl FitReport {
     /// prediction. R², interval and permutation fields start as `None` for the caller to fill.
     pub fn new(fit: &Fit, excluded: &[Excluded], prediction: Option<&Prediction>) -> Self {
         let h = &fit.heterogeneity;
-        let moderators = fit.moderators.as_ref();
+        // metafor's QM: the test of the moderators, or of the intercept in an intercept-only
+        // model (a covariance that is singular in floating point leaves it out).
+        let omnibus = fit.omnibus_test().ok();
+        let moderators = omnibus.as_ref();
         Self {
             k: fit.k,
             p: fit.p,
@@ -188,6 +208,10 @@ impl FitReport {
             log_likelihood: fit.fit_statistics.loglik,
             aic: fit.fit_statistics.aic,
             bic: fit.fit_statistics.bic,
+            term_tests: Vec::new(),
+            contrasts: None,
+            vcov: None,
+            scale: None,
         }
     }
 }
@@ -270,6 +294,7 @@ mod tests {
             "log_likelihood",
             "aic",
             "bic",
+            "term_tests",
         ];
         // serde_json's map is sorted unless order is preserved; compare as sets and check
         // the serialised text keeps declaration order.
@@ -284,7 +309,12 @@ mod tests {
             json["excluded"],
             serde_json::json!([{"row": 3, "reason": "no value for yi"}])
         );
-        assert!(json["qm"].is_null() && json["r2"].is_null() && json["prediction"].is_null());
+        // An intercept-only model reports the test of the intercept as QM, as metafor does.
+        let z = report.coefficients[0].statistic;
+        assert!((json["qm"].as_f64().unwrap() - z * z).abs() <= 1e-12 * z * z);
+        assert_eq!(json["qm_df"], 1);
+        assert_eq!(json["term_tests"], serde_json::json!([]));
+        assert!(json["r2"].is_null() && json["prediction"].is_null());
         let coefficient = json["coefficients"][0].as_object().unwrap();
         assert_eq!(coefficient.len(), 8);
         assert!(coefficient["permutation_p_value"].is_null());

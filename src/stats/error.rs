@@ -126,6 +126,7 @@ pub enum StatsError {
     },
     /// A permutation test was asked for with no permutations.
     NoPermutations,
+<<<<<<< HEAD
     /// A part of a permutation test that does not exist: parts are numbered from 0 and there
     /// is at least one.
     InvalidPart {
@@ -134,6 +135,55 @@ pub enum StatsError {
         /// The number of parts the test is split into.
         of: usize,
     },
+=======
+    /// A row of a linear hypothesis has the wrong number of weights, a non-finite weight or
+    /// only zeros (or there is no row).
+    InvalidContrast {
+        /// 0-based index of the row.
+        row: usize,
+        /// Number of coefficients of the model (weights a row needs).
+        expected: usize,
+        /// Number of weights given.
+        got: usize,
+    },
+    /// The rows of a linear hypothesis are linearly dependent.
+    DependentContrasts {
+        /// Number of rows given.
+        rows: usize,
+    },
+    /// Two models to compare were not fitted to the same studies.
+    DifferentStudies,
+    /// The reduced model of a comparison is not nested in the full one: one of its columns is
+    /// not a linear combination of the full model's columns.
+    NotNested {
+        /// The reduced model's column outside the full model.
+        column: String,
+    },
+    /// The full model of a comparison does not have more parameters than the reduced one.
+    NotFewerParameters {
+        /// Estimated parameters of the full model.
+        full: usize,
+        /// Estimated parameters of the reduced model.
+        reduced: usize,
+    },
+    /// Two models to compare were fitted with different estimators, or with one that has no
+    /// likelihood to compare (anything but ML and REML).
+    NoCommonLikelihood {
+        /// The full model's estimator.
+        full: Tau2Method,
+        /// The reduced model's estimator.
+        reduced: Tau2Method,
+    },
+    /// A location-scale model (or a profile likelihood) was asked of an estimator without a
+    /// likelihood to maximise: only ML and REML have one.
+    ScaleNeedsLikelihood {
+        /// The estimator asked for.
+        method: Tau2Method,
+    },
+    /// REML fits with different fixed effects were compared: their restricted likelihoods
+    /// are of different data (the residual contrasts), so the test means nothing.
+    RemlFixedEffectsDiffer,
+>>>>>>> main
 }
 
 impl fmt::Display for StatsError {
@@ -233,10 +283,56 @@ impl fmt::Display for StatsError {
                 f,
                 "a permutation test needs at least one permutation; ask for 1000 or more"
             ),
+<<<<<<< HEAD
             Self::InvalidPart { index, of } => write!(
                 f,
                 "part {index} of a permutation test split into {of} parts does not exist; \
                  parts are numbered from 0 and a test has at least one"
+=======
+            Self::InvalidContrast { row, expected, got } => write!(
+                f,
+                "contrast {} has {got} weights but the model has {expected} coefficients; give \
+                 one finite weight per coefficient (the intercept included), not all zero",
+                row + 1
+            ),
+            Self::DependentContrasts { rows } => write!(
+                f,
+                "the {rows} contrasts are linearly dependent, so their joint test would count a \
+                 hypothesis twice; remove a contrast that the others imply"
+            ),
+            Self::DifferentStudies => write!(
+                f,
+                "the two models were fitted to different studies; compare models of the same \
+                 studies (a moderator with missing values leaves rows out of one of them)"
+            ),
+            Self::NotNested { column } => write!(
+                f,
+                "the models are not nested: `{column}` of the reduced model is not in the full \
+                 model; the full model must contain every term of the reduced one"
+            ),
+            Self::NotFewerParameters { full, reduced } => write!(
+                f,
+                "the full model has {full} parameters and the reduced one {reduced}; the full \
+                 model must have more"
+            ),
+            Self::NoCommonLikelihood { full, reduced } => write!(
+                f,
+                "a likelihood-ratio test needs two ML or two REML fits, not {} and {}; fit both \
+                 with --method ML",
+                full.metafor_name(),
+                reduced.metafor_name()
+            ),
+            Self::ScaleNeedsLikelihood { method } => write!(
+                f,
+                "a model of tau^2 (scale moderators, a likelihood profile) is estimated by \
+                 maximum likelihood, not {}; use --method REML or ML",
+                method.metafor_name()
+            ),
+            Self::RemlFixedEffectsDiffer => write!(
+                f,
+                "REML fits with different moderators cannot be compared by their likelihoods; \
+                 fit both models with --method ML"
+>>>>>>> main
             ),
         }
     }

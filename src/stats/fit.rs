@@ -146,6 +146,45 @@ impl Estimated {
     }
 }
 
+impl ValidSpec {
+    /// Fits the model with τ² fixed at `tau2` instead of estimated (metafor:
+    /// `rma(yi, vi, tau2 = …)`), as Cochrane's subgroup analysis with one common τ² does: the
+    /// coefficients, tests and I² at that τ², which counts as no estimated parameter in the
+    /// information criteria and has no standard error.
+    ///
+    /// # Errors
+    /// As [`ValidSpec::fit`]; [`StatsError::InvalidParameters`] for a negative or non-finite
+    /// τ².
+    pub fn fit_at_tau2(
+        &self,
+        yi: &[f64],
+        vi: &[f64],
+        design: &Design,
+        tau2: f64,
+    ) -> Result<Fit, StatsError> {
+        if !(tau2.is_finite() && tau2 >= 0.0) {
+            return Err(StatsError::InvalidParameters { given: vec![tau2] });
+        }
+        let data = Inputs::new(yi, vi, design)?;
+        if self.test() == Test::KnappHartung && data.k() <= data.p() {
+            return Err(StatsError::TooFewStudies {
+                k: data.k(),
+                p: data.p(),
+            });
+        }
+        let est = Estimated {
+            fe: FixedEffect::new(&data)?,
+            tau2: Tau2Estimate {
+                tau2,
+                se: None,
+                iterations: 0,
+            },
+            gls: tau2::gls_at(&data, tau2)?,
+        };
+        assemble(data, design.intercept, &design.names, self, est, true)
+    }
+}
+
 /// Fits validated inputs; `warm` starts an iterative estimator from a previous estimate.
 pub(crate) fn fit_inputs(
     data: Inputs,
@@ -154,32 +193,23 @@ pub(crate) fn fit_inputs(
     spec: &ValidSpec,
     warm: Option<f64>,
 ) -> Result<Fit, StatsError> {
-    let (k, p) = (data.k(), data.p());
     let est = Estimated::new(&data, spec, warm)?;
+    assemble(data, intercept, names, spec, est, false)
+}
+
+/// The fit of `data` at the estimate `est`; `given` when τ² was given rather than estimated.
+fn assemble(
+    data: Inputs,
+    intercept: bool,
+    names: &[String],
+    spec: &ValidSpec,
+    est: Estimated,
+    given: bool,
+) -> Result<Fit, StatsError> {
+    let (k, p) = (data.k(), data.p());
     let method = spec.method();
     let tau2 = est.tau2.tau2;
-    let beta = est.gls.coef(RAW);
-    let model_vcov = est.gls.inverse_xtmx();
-    let r_factor = est.gls.r_factor();
-    let estimates = est.estimates(&beta, &model_vcov, &r_factor, intercept);
-    let rss = estimates.rss;
-    let summary =
-        Tests::new(&estimates, spec.test().into()).summarise(&beta, names, spec.level(), tau2)?;
     let heterogeneity = Heterogeneity::new(&est.fe, k, p, tau2, method.is_fixed());
-    let likelihood = if method == Tau2Method::Reml {
-        Likelihood::Reml
-    } else {
-        Likelihood::Ml
-    };
-    let fit_statistics = fit_statistics(
-        &est.gls,
-        &data.v,
-        data.log_det_xtx,
-        likelihood,
-        usize::from(!method.is_fixed()),
-    );
-    let fitted: Vec<f64> = (&data.x * &beta).iter().copied().collect();
-    let residuals = data.y.iter().zip(&fitted).map(|(y, f)| y - f).collect();
     let variance = vec![VarianceComponent {
         parameter: Parameter {
             name: "tau2".to_owned(),
@@ -187,39 +217,122 @@ pub(crate) fn fit_inputs(
         },
         estimate: tau2,
         se: est.tau2.se,
-        fixed: method.is_fixed(),
+        fixed: method.is_fixed() || given,
     }];
-    let Summary {
-        vcov,
-        scale,
-        coefficients,
-        moderators,
-        ..
-    } = summary;
-    Ok(Fit {
-        spec: *spec.spec(),
-        k,
-        p,
-        coefficients,
-        vcov,
-        moderators,
-        knha_scale: scale,
-        heterogeneity,
-        fit_statistics,
+    Fit::from_parts(Parts {
         weights: data.v.iter().map(|v| 1.0 / (v + tau2)).collect(),
-        fitted,
-        residuals,
-        variance,
-        iterations: est.tau2.iterations,
-        model_vcov,
-        r_factor,
-        rss,
-        hat: est.gls.hat().to_vec(),
         data,
         intercept,
-        beta,
-        valid: *spec,
+        names,
+        spec,
+        gls: est.gls,
+        variance,
+        heterogeneity,
+        iterations: est.tau2.iterations,
+        label: tau2,
     })
+}
+
+/// What a fit is made of once its variance parameters are estimated, whatever the variance
+/// model: the GLS fit at the estimates gives coefficients, tests and likelihood.
+pub(crate) struct Parts<'a> {
+    /// The studies and design.
+    pub data: Inputs,
+    /// Whether column 0 is the intercept.
+    pub intercept: bool,
+    /// Coefficient names.
+    pub names: &'a [String],
+    /// The settings.
+    pub spec: &'a ValidSpec,
+    /// The GLS fit of the centred and the raw effects at the estimates.
+    pub gls: Gls,
+    /// The variance parameters; those not fixed count in the information criteria.
+    pub variance: Vec<VarianceComponent>,
+    /// Weights 1/Mᵢᵢ.
+    pub weights: Vec<f64>,
+    /// QE, I², H².
+    pub heterogeneity: Heterogeneity,
+    /// Iterations of the estimator.
+    pub iterations: usize,
+    /// The value that labels a numerically singular covariance in errors (τ²).
+    pub label: f64,
+}
+
+impl Fit {
+    /// The fit made of `parts`.
+    pub(crate) fn from_parts(parts: Parts) -> Result<Fit, StatsError> {
+        let Parts {
+            data,
+            intercept,
+            names,
+            spec,
+            gls,
+            variance,
+            weights,
+            heterogeneity,
+            iterations,
+            label,
+        } = parts;
+        let (k, p) = (data.k(), data.p());
+        let beta = gls.coef(RAW);
+        let model_vcov = gls.inverse_xtmx();
+        let r_factor = gls.r_factor();
+        let rss = gls.rss_or_zero(RAW);
+        let estimates = Estimates {
+            beta: &beta,
+            model_vcov: &model_vcov,
+            r_factor: &r_factor,
+            rss,
+            k,
+            intercept,
+        };
+        let summary = Tests::new(&estimates, spec.test().into()).summarise(
+            &beta,
+            names,
+            spec.level(),
+            label,
+        )?;
+        let likelihood = if spec.method() == Tau2Method::Reml {
+            Likelihood::Reml
+        } else {
+            Likelihood::Ml
+        };
+        let estimated = variance.iter().filter(|c| !c.fixed).count();
+        let fit_statistics = fit_statistics(&gls, &data.v, data.log_det_xtx, likelihood, estimated);
+        let fitted: Vec<f64> = (&data.x * &beta).iter().copied().collect();
+        let residuals = data.y.iter().zip(&fitted).map(|(y, f)| y - f).collect();
+        let Summary {
+            vcov,
+            scale,
+            coefficients,
+            moderators,
+            ..
+        } = summary;
+        Ok(Fit {
+            spec: *spec.spec(),
+            k,
+            p,
+            coefficients,
+            vcov,
+            moderators,
+            knha_scale: scale,
+            heterogeneity,
+            fit_statistics,
+            weights,
+            fitted,
+            residuals,
+            variance,
+            iterations,
+            model_vcov,
+            r_factor,
+            rss,
+            hat: gls.hat().to_vec(),
+            data,
+            intercept,
+            beta,
+            valid: *spec,
+        })
+    }
 }
 
 impl Fit {
@@ -321,6 +434,26 @@ impl Fit {
         )
     }
 
+    /// The omnibus test metafor reports as QM: the test of the moderators
+    /// ([`Fit::moderators`]), or in an intercept-only model the test of the intercept
+    /// (QM = z², or F = t² with (1, k − 1) df under Knapp–Hartung).
+    ///
+    /// # Errors
+    /// [`StatsError::NumericallySingular`] when the covariance is not positive definite in
+    /// floating point.
+    pub fn omnibus_test(&self) -> Result<WaldTest, StatsError> {
+        match &self.moderators {
+            Some(m) => Ok(m.clone()),
+            None => self.wald_test(&[0]),
+        }
+    }
+
+    /// The number of estimated parameters: the coefficients and the variance parameters that
+    /// are not fixed (metafor's `parms`, the df of `anova` and the penalty of AIC).
+    pub fn estimated_parameters(&self) -> usize {
+        self.p + self.variance.iter().filter(|c| !c.fixed).count()
+    }
+
     /// The pseudo-R² of a meta-regression (Raudenbush, 2009), computed on request because it
     /// needs the intercept-only model on the same studies; `None` without an intercept,
     /// without moderators, or when k = p (no residual heterogeneity to explain). metafor:
@@ -330,7 +463,8 @@ impl Fit {
     /// What fitting the intercept-only model can give (non-convergence).
     pub fn pseudo_r2(&self) -> Result<Option<PseudoR2>, StatsError> {
         let (k, p) = (self.k, self.p);
-        if !self.intercept || p < 2 || k <= p {
+        // A location-scale model has no single residual τ² to compare.
+        if !self.intercept || p < 2 || k <= p || self.tau2().is_none() {
             return Ok(None);
         }
         let reduced = self

@@ -145,6 +145,15 @@ impl Gls {
         DMatrix::from_fn(p, p, |i, j| self.qr.r(i, j))
     }
 
+    /// (I − QQ')·b for a vector b in whitened coordinates: its residual on the whitened
+    /// design, so that a'Pb = (L⁻¹a)'(I − QQ')(L⁻¹b).
+    pub fn residual_of(&self, b: &[f64]) -> Vec<f64> {
+        let mut c = vec![0.0; self.p()];
+        let mut e = vec![0.0; b.len()];
+        self.qr.project(b, &mut c, &mut e);
+        e
+    }
+
     /// Q'·diag(d)·Q (p × p) for a diagonal matrix in whitened coordinates.
     pub fn gram(&self, d: &[f64]) -> DMatrix<f64> {
         self.qr.gram(d)

@@ -310,7 +310,7 @@ impl Tests {
 }
 
 /// The upper-tail probability `sf(x)`, 0 for x = +∞ and NaN for NaN.
-fn upper_tail(x: f64, sf: impl Fn(f64) -> f64) -> f64 {
+pub(crate) fn upper_tail(x: f64, sf: impl Fn(f64) -> f64) -> f64 {
     if x.is_nan() {
         f64::NAN
     } else if x == f64::INFINITY {

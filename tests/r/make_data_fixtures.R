@@ -102,10 +102,8 @@ fit_record <- function(name, file, cli, res, newmods = NULL, perm = NULL) {
     tau2 = res$tau2, tau2_se = num(res$se.tau2), tau = sqrt(res$tau2),
     i2 = num(res$I2), h2 = num(res$H2), r2 = num(res$R2),
     qe = res$QE, qe_df = res$k - res$p, qe_p = res$QEp,
-    qm = if (res$int.only && res$test == "z") NULL else num(res$QM),
-    qm_df = if (res$int.only && res$test == "z") NULL else num(res$QMdf[1]),
-    qm_df2 = num(res$QMdf[2]),
-    qm_p = if (res$int.only && res$test == "z") NULL else num(res$QMp),
+    # Intercept-only models report metafor's test of the intercept as QM (issue 13).
+    qm = num(res$QM), qm_df = num(res$QMdf[1]), qm_df2 = num(res$QMdf[2]), qm_p = num(res$QMp),
     qm_permutation_p = if (is.null(perm) || res$int.only) NULL else num(perm$QMp),
     tau2_ci = if (is.null(ci)) NULL else unname(ci["tau^2", c("ci.lb", "ci.ub")]),
     i2_ci = if (is.null(ci)) NULL else unname(ci["I^2(%)", c("ci.lb", "ci.ub")]),

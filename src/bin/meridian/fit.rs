@@ -14,9 +14,10 @@ use meridian::stats::PermutationSettings;
 
 use super::input::read_input;
 use super::options::{
-    analysis_option, assignments, check_analysis_options, count, string, Failure, Parsed,
+    analysis_option, assignments, check_analysis_options, count, string, weights, Failure, Parsed,
 };
 use super::report::readable;
+use super::report_models::{contrasts, scale, term_tests};
 
 /// The parsed command line of `meridian fit`.
 pub struct FitOptions {
@@ -41,6 +42,7 @@ pub fn parse(parser: &mut lexopt::Parser) -> Result<Parsed<FitOptions>, Failure>
             Short('h') | Long("help") => return Ok(Parsed::Help),
             Short('V') | Long("version") => return Ok(Parsed::Version),
             Long("json") => o.json = true,
+            Long("vcov") => o.spec.vcov = true,
             Long(flag) => {
                 let flag = format!("--{flag}");
                 let value = string(parser.value()?, &flag)?;
@@ -56,6 +58,9 @@ pub fn parse(parser: &mut lexopt::Parser) -> Result<Parsed<FitOptions>, Failure>
                         });
                     }
                     "--seed" => seed = Some(count(&value, &flag)? as u64),
+                    "--btt" => o.spec.btt.push(value),
+                    "--contrast" => o.spec.contrasts.push(weights(&value, &flag)?),
+                    "--scale" => o.spec.scale = Some(value),
                     _ => {
                         return Err(Failure::Usage(format!(
                             "unknown option {flag}; see meridian --help"
@@ -122,6 +127,14 @@ pub fn run(o: &FitOptions) -> Result<String, Failure> {
         results_json(&report)
     } else {
         let moderators = run.analysis.summary.has_moderators();
-        readable(&report, moderators, &run.analysis.studies().excluded, &file)
+        let mut out = readable(&report, moderators, &run.analysis.studies().excluded, &file);
+        out.push_str(&scale(&report));
+        // The default test of each term repeats QM for a single term: print asked ones, or
+        // those of a formula with several terms.
+        if !o.spec.btt.is_empty() || report.term_tests.len() > 1 {
+            out.push_str(&term_tests(&report.term_tests));
+        }
+        out.push_str(&contrasts(&report));
+        out
     })
 }

@@ -2,12 +2,13 @@
 //!
 //! `meridian fit FILE [options] [--json]` reads a table, computes or reads effect sizes,
 //! builds the design from `--mods` and fits the model, printing a metafor-like report or a
-//! JSON object with stable keys. Exit status: 0 on success, 2 for a usage error, 1 for a data
+//! JSON object with stable keys; `meridian anova` compares nested models by a likelihood-ratio
+//! test and `meridian subgroup` runs Cochrane's subgroup analysis. Exit status: 0 on success, 2 for a usage error, 1 for a data
 //! or model error, each with one sentence on stderr.
 //!
-//! One module per subcommand (`fit.rs`: its options, its run), the options every subcommand
+//! One module per subcommand (`fit.rs`, `anova.rs`, `subgroup.rs`: options and run), the options every subcommand
 //! shares in `options.rs`, reading the input in `input.rs`, the metafor-style printout in
-//! `report.rs`. A new subcommand is a new module with a `parse` and a `run`, and one arm in
+//! `report.rs` and `report_models.rs`. A new subcommand is a new module with a `parse` and a `run`, and one arm in
 //! [`parse_args`].
 
 use std::ffi::OsString;
@@ -16,10 +17,13 @@ use std::process::ExitCode;
 
 use lexopt::prelude::*;
 
+mod anova;
 mod fit;
 mod input;
 mod options;
 mod report;
+mod report_models;
+mod subgroup;
 
 use options::{Failure, Parsed};
 
@@ -28,6 +32,8 @@ meridian — meta-analysis and meta-regression (the engine of the Meridian web a
 
 Usage:
   meridian fit FILE [options] [--json]
+  meridian anova FILE [options] --mods FULL --reduced REDUCED [--json]
+  meridian subgroup FILE [options] --by COL [--tau2-common] [--json]
   meridian --help | --version
 
 FILE is a CSV, semicolon- or tab-separated table with a header row (\"-\" reads stdin).
@@ -52,6 +58,17 @@ Model:
   --predict-at \"x=10,g=a\"  prediction at these moderator values (one per column)
   --permutations N         permutation test with N permutations (exact if N covers them all)
   --seed S                 seed of the random permutations (default 1)
+  --btt TERM               test all coefficients of a formula term, e.g. \"factor(alloc)\"
+                           (repeatable; without it every term is tested)
+  --contrast W             test a linear combination, one weight per coefficient, e.g.
+                           \"0,1,-1\" (repeatable; the joint test of all is reported)
+  --scale FORMULA          model log tau^2 too (location-scale model, ML or REML)
+  --vcov                   add the coefficients' covariance matrix (key vcov)
+
+Model comparison and subgroups:
+  anova: --reduced FORMULA the nested model (\"1\": intercept only); likelihood-ratio test
+  subgroup: --by COL       a random-effects model per level and the test for differences
+  --tau2-common            one common tau^2 in every subgroup (the mixed model's residual)
 
 Output:
   --json                   one JSON object (keys: k, p, method, test, coefficients, tau2, …)
@@ -65,6 +82,8 @@ enum Command {
     Help,
     Version,
     Fit(Box<fit::FitOptions>),
+    Anova(Box<anova::AnovaOptions>),
+    Subgroup(Box<subgroup::SubgroupOptions>),
 }
 
 /// The subcommand and its options; bare `meridian` shows the help.
@@ -84,8 +103,18 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Command, Failu
                     Parsed::Version => Command::Version,
                     Parsed::Run(o) => Command::Fit(Box::new(o)),
                 }),
+                "anova" => Ok(match anova::parse(&mut parser)? {
+                    Parsed::Help => Command::Help,
+                    Parsed::Version => Command::Version,
+                    Parsed::Run(o) => Command::Anova(Box::new(o)),
+                }),
+                "subgroup" => Ok(match subgroup::parse(&mut parser)? {
+                    Parsed::Help => Command::Help,
+                    Parsed::Version => Command::Version,
+                    Parsed::Run(o) => Command::Subgroup(Box::new(o)),
+                }),
                 _ => Err(Failure::Usage(format!(
-                    "unknown command \"{v}\": expected fit; see meridian --help"
+                    "unknown command \"{v}\": expected fit, anova or subgroup; see meridian --help"
                 ))),
             }
         }
@@ -105,6 +134,8 @@ fn main() -> ExitCode {
         Command::Help => Ok(HELP.to_owned()),
         Command::Version => Ok(format!("meridian {}\n", env!("CARGO_PKG_VERSION"))),
         Command::Fit(o) => fit::run(&o),
+        Command::Anova(o) => anova::run(&o),
+        Command::Subgroup(o) => subgroup::run(&o),
     });
     match result {
         Ok(out) => {

@@ -84,6 +84,19 @@ pub fn count(text: &str, flag: &str) -> Result<usize, Failure> {
     }
 }
 
+/// `0,1,-1` (or `;`-separated) into numbers: the weights of one contrast.
+pub fn weights(text: &str, flag: &str) -> Result<Vec<f64>, Failure> {
+    text.split([',', ';'])
+        .map(|part| {
+            part.trim().parse::<f64>().map_err(|_| {
+                Failure::Usage(format!(
+                    "{flag} expects one number per coefficient such as 0,1,-1, found \"{part}\""
+                ))
+            })
+        })
+        .collect()
+}
+
 fn level(text: &str) -> Result<f64, Failure> {
     match text.trim().parse::<f64>() {
         // As metafor: 95 and 0.95 both mean a 95 % interval.

@@ -78,7 +78,8 @@ pub fn readable(r: &FitReport, moderators: bool, excluded: &[Excluded], file: &s
         r.qe,
         p_equals(r.qe_p)
     );
-    if let (Some(qm), Some(df)) = (r.qm, r.qm_df) {
+    // metafor prints QM of an intercept-only model only in the JSON record, not here.
+    if let (true, Some(qm), Some(df)) = (moderators, r.qm, r.qm_df) {
         let statistic = match r.qm_df2 {
             Some(df2) => format!("F(df1 = {df}, df2 = {df2})"),
             None => format!("QM(df = {df})"),

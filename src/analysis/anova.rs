@@ -1,0 +1,109 @@
+//! Model comparison (metafor: `anova(full, reduced)`): the analysis's model against a reduced
+//! formula fitted to the same studies, by a likelihood-ratio test, with each model's
+//! log-likelihood, deviance, information criteria, QE and τ², and the R² of the full model
+//! against the reduced one. Under the `meridian anova --json` keys.
+
+use serde::{Deserialize, Serialize};
+
+use super::stages::{self, ModelStage, StudiesStage};
+use super::{AnalysisError, AnalysisSpec};
+use crate::data::parse::Table;
+use crate::stats::{self, Comparison, Fit, ModelFit};
+
+/// What the comparison reports of one model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelFitRecord {
+    /// Estimated parameters (coefficients and variance parameters).
+    pub df: usize,
+    /// Log-likelihood (restricted for REML).
+    pub log_likelihood: f64,
+    /// Deviance.
+    pub deviance: f64,
+    /// AIC.
+    pub aic: f64,
+    /// BIC.
+    pub bic: f64,
+    /// AICc.
+    pub aicc: f64,
+    /// The test of residual heterogeneity QE.
+    pub qe: f64,
+    /// τ²; null for a model with a τ² per study.
+    pub tau2: Option<f64>,
+}
+
+impl From<&ModelFit> for ModelFitRecord {
+    fn from(m: &ModelFit) -> Self {
+        Self {
+            df: m.df,
+            log_likelihood: m.log_likelihood,
+            deviance: m.deviance,
+            aic: m.aic,
+            bic: m.bic,
+            aicc: m.aicc,
+            qe: m.qe,
+            tau2: m.tau2,
+        }
+    }
+}
+
+/// The likelihood-ratio test of a reduced model against the full one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Anova {
+    /// The full model (the analysis's).
+    pub full: ModelFitRecord,
+    /// The reduced model.
+    pub reduced: ModelFitRecord,
+    /// LRT = 2(ℓ_full − ℓ_reduced).
+    pub lrt: f64,
+    /// Its degrees of freedom.
+    pub lrt_df: usize,
+    /// Its p-value (χ² with `lrt_df` df).
+    pub p_value: f64,
+    /// Pseudo-R² in percent of the full model against the reduced one; null unless both have
+    /// one τ².
+    pub r2: Option<f64>,
+}
+
+impl From<&Comparison> for Anova {
+    fn from(c: &Comparison) -> Self {
+        Self {
+            full: (&c.full).into(),
+            reduced: (&c.reduced).into(),
+            lrt: c.lrt,
+            lrt_df: c.df,
+            p_value: c.p_value,
+            r2: c.r2,
+        }
+    }
+}
+
+/// Compares the fitted model `full` with the model of formula `reduced` (`"1"` or empty: the
+/// intercept-only model) fitted to the same studies with the same settings.
+///
+/// # Errors
+/// [`AnalysisError::Formula`] for a reduced formula that does not parse or fit the table;
+/// [`AnalysisError::Stats`] for models that are not nested, REML fits with different
+/// moderators, or estimators without a likelihood.
+pub fn anova(
+    table: &Table,
+    data: &StudiesStage,
+    full: &Fit,
+    reduced: &str,
+    spec: &AnalysisSpec,
+) -> Result<Anova, AnalysisError> {
+    let text = reduced.trim();
+    let formula = if text == "1" {
+        None
+    } else {
+        stages::formula(Some(text))?
+    };
+    let model: ModelStage = stages::model(table, data, formula.as_ref(), &spec.references)?;
+    let reduced_fit = stages::fit(table, data, &model, &spec.model)?;
+    let comparison =
+        stats::likelihood_ratio(full, &reduced_fit.fit).map_err(|error| AnalysisError::Stats {
+            error,
+            line: None,
+            row: None,
+        })?;
+    Ok((&comparison).into())
+}
