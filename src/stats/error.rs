@@ -126,7 +126,6 @@ pub enum StatsError {
     },
     /// A permutation test was asked for with no permutations.
     NoPermutations,
-<<<<<<< HEAD
     /// A part of a permutation test that does not exist: parts are numbered from 0 and there
     /// is at least one.
     InvalidPart {
@@ -135,7 +134,6 @@ pub enum StatsError {
         /// The number of parts the test is split into.
         of: usize,
     },
-=======
     /// A row of a linear hypothesis has the wrong number of weights, a non-finite weight or
     /// only zeros (or there is no row).
     InvalidContrast {
@@ -183,7 +181,6 @@ pub enum StatsError {
     /// REML fits with different fixed effects were compared: their restricted likelihoods
     /// are of different data (the residual contrasts), so the test means nothing.
     RemlFixedEffectsDiffer,
->>>>>>> main
 }
 
 impl fmt::Display for StatsError {
@@ -283,12 +280,11 @@ impl fmt::Display for StatsError {
                 f,
                 "a permutation test needs at least one permutation; ask for 1000 or more"
             ),
-<<<<<<< HEAD
             Self::InvalidPart { index, of } => write!(
                 f,
                 "part {index} of a permutation test split into {of} parts does not exist; \
                  parts are numbered from 0 and a test has at least one"
-=======
+            ),
             Self::InvalidContrast { row, expected, got } => write!(
                 f,
                 "contrast {} has {got} weights but the model has {expected} coefficients; give \
@@ -332,7 +328,6 @@ impl fmt::Display for StatsError {
                 f,
                 "REML fits with different moderators cannot be compared by their likelihoods; \
                  fit both models with --method ML"
->>>>>>> main
             ),
         }
     }
