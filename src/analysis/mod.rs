@@ -9,8 +9,9 @@
 //! - Derived analyses, each a function of the fitted stages returning its own record, computed
 //!   only when a view asks: [`subgroups`], [`moderator`] (the fitted line or levels along one
 //!   moderator), [`egger`], [`anova`] (likelihood-ratio tests between models),
-//!   [`subgroup_analysis`] (Cochrane's subgroup analysis), [`terms`] (term tests, contrasts).
-//!   A new derived analysis goes here, in its own file.
+//!   [`subgroup_analysis`] (Cochrane's subgroup analysis), [`terms`] (term tests, contrasts),
+//!   and which studies drive the answer: [`sensitivity`] (influence, leave-one-out, Baujat,
+//!   BLUPs), [`cumul`], [`gosh`]. A new derived analysis goes here, in its own file.
 //! - [`r_script`]: the metafor script that reproduces an analysis.
 //! - [`request`] and [`session`]: the messages of an engine that runs elsewhere (a Web
 //!   Worker) and the engine's side of them, slices, cancelling and splitting included.
@@ -22,13 +23,16 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 pub mod anova;
+pub mod cumul;
 pub mod egger;
 mod error;
+pub mod gosh;
 pub mod moderator;
 pub mod names;
 pub mod r_script;
 pub mod record;
 pub mod request;
+pub mod sensitivity;
 pub mod session;
 mod spec;
 pub mod stages;

@@ -134,6 +134,19 @@ pub enum StatsError {
         /// The number of parts the test is split into.
         of: usize,
     },
+    /// An analysis that metafor defines for intercept-only models (the cumulative
+    /// meta-analysis) was asked of a model with moderators.
+    NeedsInterceptOnly {
+        /// The analysis, as a noun phrase ("a cumulative meta-analysis").
+        analysis: &'static str,
+    },
+    /// An order of studies names a study twice, one the model does not have, or not all.
+    InvalidOrder {
+        /// Number of studies of the model.
+        k: usize,
+    },
+    /// A GOSH analysis was asked for with no subsets.
+    NoSubsets,
     /// A row of a linear hypothesis has the wrong number of weights, a non-finite weight or
     /// only zeros (or there is no row).
     InvalidContrast {
@@ -284,6 +297,18 @@ impl fmt::Display for StatsError {
                 f,
                 "part {index} of a permutation test split into {of} parts does not exist; \
                  parts are numbered from 0 and a test has at least one"
+            ),
+            Self::NeedsInterceptOnly { analysis } => write!(
+                f,
+                "{analysis} is defined for a model without moderators; remove the moderators"
+            ),
+            Self::InvalidOrder { k } => write!(
+                f,
+                "the order of studies must name each of the {k} studies once"
+            ),
+            Self::NoSubsets => write!(
+                f,
+                "a GOSH analysis needs at least one subset; ask for 1000 or more"
             ),
             Self::InvalidContrast { row, expected, got } => write!(
                 f,

@@ -526,13 +526,18 @@ impl Fit {
     /// [`StatsError::InvalidRows`] for a study the model does not have, and what fitting the
     /// subset gives (too few studies, a rank-deficient design, non-convergence).
     pub fn refit(&self, rows: &[usize]) -> Result<Fit, StatsError> {
+        self.refit_with(rows, &self.valid)
+    }
+
+    /// As [`Fit::refit`], with other settings (a single study's fixed-effect fit).
+    pub(crate) fn refit_with(&self, rows: &[usize], spec: &ValidSpec) -> Result<Fit, StatsError> {
         let names = self.names();
         let data = self.data.subset(rows, &names)?;
         fit_inputs(
             data,
             self.intercept,
             &names,
-            &self.valid,
+            spec,
             Some(self.tau2_or_zero()),
         )
     }

@@ -4,7 +4,10 @@
 //! Entry point: [`fit`] takes effect sizes, sampling variances, a [`Design`] and a
 //! [`ValidSpec`] (a [`ModelSpec`] after [`ModelSpec::check`]) and returns a [`Fit`];
 //! summaries under other covariance kinds, predictions, Wald tests, R², Q-profile intervals,
-//! refits and permutation tests start from a `Fit`.
+//! refits and permutation tests start from a `Fit`, and so do the sensitivity analyses:
+//! case deletions ([`Deletions`]) read by [`Influence`], [`leave_one_out`] and [`baujat`];
+//! [`cumulative`]; BLUPs ([`Fit::blup`], [`Fit::ranef`]); residuals ([`Fit::rstandard`]);
+//! GOSH ([`Gosh`], an iterator over subset fits).
 //!
 //! Inside, one path serves every fit and refit: the variance model ([`variance`]: the
 //! marginal covariance as a type) gives GLS ([`gls`], through [`qr`]) what it needs; the
@@ -12,14 +15,21 @@
 //! ([`optimise`]), with [`roots`] for one-dimensional searches; [`summary`] turns estimates and
 //! a covariance kind into tests and intervals.
 
+mod baujat;
+mod blup;
 mod confint;
+mod cumul;
+mod deletion;
 pub mod design;
 mod error;
 mod fit;
 mod gls;
+mod gosh;
 mod heterogeneity;
 mod hypothesis;
+mod influence;
 mod input;
+mod leave1out;
 mod likelihood;
 mod location_scale;
 mod lrt;
@@ -36,12 +46,19 @@ mod summary;
 mod tau2;
 mod variance;
 
+pub use baujat::{baujat, BaujatPoint};
+pub use blup::Blup;
 pub use confint::{HeterogeneityIntervals, Interval};
+pub use cumul::{cumulative, CumulativeStep};
+pub use deletion::{Deletion, Deletions};
 pub use design::{Design, Term};
 pub use error::StatsError;
 pub use fit::{fit, Fit};
+pub use gosh::{Gosh, GoshFit, GoshSettings, GoshSummary, Spread};
 pub use heterogeneity::{Heterogeneity, PseudoR2};
 pub use hypothesis::{Combination, LinearHypotheses};
+pub use influence::{Influence, InfluenceCriterion, StandardizedResidual, StudyInfluence};
+pub use leave1out::{leave_one_out, LeftOut};
 pub use likelihood::{FitStatistics, Likelihood};
 pub use location_scale::{LocationScale, ScaleModel};
 pub use lrt::{likelihood_ratio, Comparison, ModelFit};

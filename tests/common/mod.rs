@@ -12,7 +12,15 @@ use serde::Deserialize;
 
 /// Reads and parses `tests/fixtures/stats/{file}`.
 pub fn fixture<T: for<'de> Deserialize<'de>>(file: &str) -> T {
-    let path = format!("{}/tests/fixtures/stats/{file}", env!("CARGO_MANIFEST_DIR"));
+    fixture_in("stats", file)
+}
+
+/// Reads and parses `tests/fixtures/{group}/{file}`.
+pub fn fixture_in<T: for<'de> Deserialize<'de>>(group: &str, file: &str) -> T {
+    let path = format!(
+        "{}/tests/fixtures/{group}/{file}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
 }

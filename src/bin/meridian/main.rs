@@ -19,10 +19,12 @@ use lexopt::prelude::*;
 
 mod anova;
 mod fit;
+mod gosh;
 mod input;
 mod options;
 mod report;
 mod report_models;
+mod sensitivity;
 mod subgroup;
 
 use options::{Failure, Parsed};
@@ -34,6 +36,9 @@ Usage:
   meridian fit FILE [options] [--json]
   meridian anova FILE [options] --mods FULL --reduced REDUCED [--json]
   meridian subgroup FILE [options] --by COL [--tau2-common] [--json]
+  meridian influence | leave1out | baujat | blup FILE [options] [--json]
+  meridian cumul FILE [options] [--order COL] [--json]
+  meridian gosh FILE [options] [--subsets N] [--seed S] [--all] [--json]
   meridian --help | --version
 
 FILE is a CSV, semicolon- or tab-separated table with a header row (\"-\" reads stdin).
@@ -57,7 +62,7 @@ Model:
   --level L                confidence level in percent (default 95)
   --predict-at \"x=10,g=a\"  prediction at these moderator values (one per column)
   --permutations N         permutation test with N permutations (exact if N covers them all)
-  --seed S                 seed of the random permutations (default 1)
+  --seed S                 seed of the random permutations or GOSH subsets (default 1)
   --btt TERM               test all coefficients of a formula term, e.g. \"factor(alloc)\"
                            (repeatable; without it every term is tested)
   --contrast W             test a linear combination, one weight per coefficient, e.g.
@@ -69,6 +74,13 @@ Model comparison and subgroups:
   anova: --reduced FORMULA the nested model (\"1\": intercept only); likelihood-ratio test
   subgroup: --by COL       a random-effects model per level and the test for differences
   --tau2-common            one common tau^2 in every subgroup (the mixed model's residual)
+
+Sensitivity (influence: case-deletion diagnostics; leave1out: the model without each study;
+baujat: Baujat plot coordinates; blup: BLUPs of the true and random effects):
+  --order COL              cumul: add studies sorted by COL (ascending, ties in file order)
+  --subsets N              gosh: fit N random subsets, or all 2^k - 1 if that is no more
+                           (default 1000000)
+  --all                    gosh: print every subset's fit, not only the summary
 
 Output:
   --json                   one JSON object (keys: k, p, method, test, coefficients, tau2, …)
@@ -84,6 +96,17 @@ enum Command {
     Fit(Box<fit::FitOptions>),
     Anova(Box<anova::AnovaOptions>),
     Subgroup(Box<subgroup::SubgroupOptions>),
+    Sensitivity(Box<sensitivity::SensitivityOptions>),
+    Gosh(Box<gosh::GoshOptions>),
+}
+
+/// The command of a subcommand's parse.
+fn command<T>(parsed: Parsed<T>, wrap: impl FnOnce(T) -> Command) -> Command {
+    match parsed {
+        Parsed::Help => Command::Help,
+        Parsed::Version => Command::Version,
+        Parsed::Run(o) => wrap(o),
+    }
 }
 
 /// The subcommand and its options; bare `meridian` shows the help.
@@ -98,24 +121,27 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Command, Failu
         Value(v) => {
             let v = options::string(v, "the command")?;
             match v.as_str() {
-                "fit" => Ok(match fit::parse(&mut parser)? {
-                    Parsed::Help => Command::Help,
-                    Parsed::Version => Command::Version,
-                    Parsed::Run(o) => Command::Fit(Box::new(o)),
-                }),
-                "anova" => Ok(match anova::parse(&mut parser)? {
-                    Parsed::Help => Command::Help,
-                    Parsed::Version => Command::Version,
-                    Parsed::Run(o) => Command::Anova(Box::new(o)),
-                }),
-                "subgroup" => Ok(match subgroup::parse(&mut parser)? {
-                    Parsed::Help => Command::Help,
-                    Parsed::Version => Command::Version,
-                    Parsed::Run(o) => Command::Subgroup(Box::new(o)),
-                }),
-                _ => Err(Failure::Usage(format!(
-                    "unknown command \"{v}\": expected fit, anova or subgroup; see meridian --help"
-                ))),
+                "fit" => Ok(command(fit::parse(&mut parser)?, |o| {
+                    Command::Fit(Box::new(o))
+                })),
+                "anova" => Ok(command(anova::parse(&mut parser)?, |o| {
+                    Command::Anova(Box::new(o))
+                })),
+                "subgroup" => Ok(command(subgroup::parse(&mut parser)?, |o| {
+                    Command::Subgroup(Box::new(o))
+                })),
+                "gosh" => Ok(command(gosh::parse(&mut parser)?, |o| {
+                    Command::Gosh(Box::new(o))
+                })),
+                name => match sensitivity::Kind::from_command(name) {
+                    Some(kind) => Ok(command(sensitivity::parse(kind, &mut parser)?, |o| {
+                        Command::Sensitivity(Box::new(o))
+                    })),
+                    None => Err(Failure::Usage(format!(
+                        "unknown command \"{v}\": expected fit, anova, subgroup, influence, \
+                         leave1out, cumul, baujat, blup or gosh; see meridian --help"
+                    ))),
+                },
             }
         }
         // Options without a command show how to use it, as a bare `meridian` does.
@@ -136,6 +162,8 @@ fn main() -> ExitCode {
         Command::Fit(o) => fit::run(&o),
         Command::Anova(o) => anova::run(&o),
         Command::Subgroup(o) => subgroup::run(&o),
+        Command::Sensitivity(o) => sensitivity::run(&o),
+        Command::Gosh(o) => gosh::run(&o),
     });
     match result {
         Ok(out) => {

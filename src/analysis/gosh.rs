@@ -1,0 +1,168 @@
+//! GOSH (metafor: `gosh`): the records of [`crate::stats::Gosh`], the `meridian gosh --json`
+//! contract. [`GoshRun`] streams: each [`GoshRun::step`] fits a slice of subsets and returns
+//! their records, so the page can draw as it goes and stop between slices; the summary
+//! (min, max, mean) is kept as the subsets come, in O(1) memory.
+
+use serde::{Deserialize, Serialize};
+
+use super::stages::Fitted;
+use crate::stats::{Gosh, GoshFit, GoshSettings, GoshSummary, Progress, Spread, StatsError};
+
+/// One subset's fit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GoshFitRecord {
+    /// The studies in the subset, 1-based as rows of the analysis's studies.
+    pub included: Vec<usize>,
+    /// Number of studies.
+    pub k: usize,
+    /// The first coefficient (the pooled effect without moderators).
+    pub estimate: f64,
+    /// All coefficients in design order.
+    pub estimates: Vec<f64>,
+    /// QE.
+    pub qe: f64,
+    /// I² in percent.
+    pub i2: f64,
+    /// H².
+    pub h2: f64,
+    /// τ².
+    pub tau2: f64,
+}
+
+impl From<GoshFit> for GoshFitRecord {
+    fn from(f: GoshFit) -> Self {
+        Self {
+            included: f.included.iter().map(|i| i + 1).collect(),
+            k: f.k,
+            estimate: f.estimates[0],
+            estimates: f.estimates,
+            qe: f.qe,
+            i2: f.i2,
+            h2: f.h2,
+            tau2: f.tau2,
+        }
+    }
+}
+
+/// Minimum, maximum and mean of a statistic over the subsets.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SpreadRecord {
+    /// Smallest value.
+    pub min: f64,
+    /// Largest value.
+    pub max: f64,
+    /// Mean.
+    pub mean: f64,
+}
+
+impl From<Spread> for SpreadRecord {
+    fn from(s: Spread) -> Self {
+        Self {
+            min: s.min,
+            max: s.max,
+            mean: s.mean,
+        }
+    }
+}
+
+/// The summary over all subsets fitted; each null before any subset was.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct GoshSummaryRecord {
+    /// The first coefficient (the pooled effect without moderators).
+    pub estimate: Option<SpreadRecord>,
+    /// I².
+    pub i2: Option<SpreadRecord>,
+    /// τ².
+    pub tau2: Option<SpreadRecord>,
+    /// QE.
+    pub qe: Option<SpreadRecord>,
+}
+
+impl From<&GoshSummary> for GoshSummaryRecord {
+    fn from(s: &GoshSummary) -> Self {
+        Self {
+            estimate: s.estimate().map(Into::into),
+            i2: s.i2().map(Into::into),
+            tau2: s.tau2().map(Into::into),
+            qe: s.qe().map(Into::into),
+        }
+    }
+}
+
+/// A GOSH analysis.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GoshRecord {
+    /// Subsets fitted (one-study subsets included).
+    pub subsets: usize,
+    /// Whether every non-empty subset was fitted once.
+    pub exact: bool,
+    /// Subsets drawn that the model could not be fitted to (fewer studies than coefficients,
+    /// a rank-deficient design).
+    pub skipped: usize,
+    /// Summary over the subsets fitted.
+    pub summary: GoshSummaryRecord,
+    /// Every subset's fit, when asked for (`--all`).
+    pub fits: Option<Vec<GoshFitRecord>>,
+}
+
+/// A GOSH analysis in progress.
+#[derive(Debug, Clone)]
+pub struct GoshRun {
+    gosh: Gosh,
+    summary: GoshSummary,
+}
+
+impl GoshRun {
+    /// Prepares the GOSH analysis of the fitted model.
+    ///
+    /// # Errors
+    /// [`StatsError::NoSubsets`] when no subsets are asked for.
+    pub fn new(fitted: &Fitted, settings: GoshSettings) -> Result<Self, StatsError> {
+        Ok(Self {
+            gosh: Gosh::new(&fitted.fit, settings)?,
+            summary: GoshSummary::default(),
+        })
+    }
+
+    /// Fits up to `n` more subsets and returns their records (fewer when subsets are skipped
+    /// or the analysis ends).
+    pub fn step(&mut self, n: usize) -> Vec<GoshFitRecord> {
+        let mut out = Vec::with_capacity(n.min(4096));
+        let end = self.gosh.progress().done.saturating_add(n);
+        while self.gosh.progress().done < end {
+            let Some(fit) = self.gosh.next() else { break };
+            self.summary.add(&fit);
+            out.push(fit.into());
+        }
+        out
+    }
+
+    /// Fits every remaining subset, keeping only the summary.
+    pub fn finish(&mut self) {
+        for fit in self.gosh.by_ref() {
+            self.summary.add(&fit);
+        }
+    }
+
+    /// Subsets drawn so far and in all.
+    pub fn progress(&self) -> Progress {
+        self.gosh.progress()
+    }
+
+    /// Whether every subset has been drawn.
+    pub fn is_finished(&self) -> bool {
+        let p = self.gosh.progress();
+        p.done >= p.total
+    }
+
+    /// The record so far, with `fits` if given.
+    pub fn record(&self, fits: Option<Vec<GoshFitRecord>>) -> GoshRecord {
+        GoshRecord {
+            subsets: self.summary.count(),
+            exact: self.gosh.is_exact(),
+            skipped: self.gosh.skipped(),
+            summary: (&self.summary).into(),
+            fits,
+        }
+    }
+}

@@ -1,0 +1,325 @@
+//! Which studies drive the answer (issue 12): the records of the case-deletion analyses —
+//! influence diagnostics, leave-one-out, Baujat coordinates — and the BLUPs, each a function
+//! of the fitted stage. The three case-deletion records read one [`Deletions`] (the k refits),
+//! so a view showing all three fits the model k times, not 3k. Keys follow metafor's names in
+//! snake_case (`meridian influence|leave1out|baujat|blup --json`).
+
+use serde::{Deserialize, Serialize};
+
+use super::record::CoefficientRecord;
+use super::stages::{Fitted, StudiesStage};
+use crate::stats::{self, Deletions, InfluenceCriterion, StatsError};
+
+/// One of metafor's criteria for an influential study, as the records name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Criterion {
+    /// |DFFITS| > 3√(p/(k − p)).
+    Dffits,
+    /// The χ²ₚ distribution function at Cook's distance exceeds 0.5.
+    CookD,
+    /// Hat value > 3p/k.
+    Hat,
+    /// Some |DFBETAS| > 1.
+    Dfbetas,
+}
+
+impl From<InfluenceCriterion> for Criterion {
+    fn from(c: InfluenceCriterion) -> Self {
+        match c {
+            InfluenceCriterion::Dffits => Self::Dffits,
+            InfluenceCriterion::CookDistance => Self::CookD,
+            InfluenceCriterion::Hat => Self::Hat,
+            // `InfluenceCriterion` is non-exhaustive; DFBETAS is the last of metafor's rules.
+            _ => Self::Dfbetas,
+        }
+    }
+}
+
+/// An internally standardized residual (metafor: `rstandard`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Rstandard {
+    /// yᵢ − xᵢ'b.
+    pub resid: f64,
+    /// Its standard error.
+    pub se: f64,
+    /// resid / se.
+    pub z: f64,
+}
+
+/// One study's influence diagnostics (metafor: `influence`); the deletion statistics are null
+/// when the model cannot be refitted without the study.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InfluenceRow {
+    /// Study label.
+    pub slab: String,
+    /// Externally standardized residual.
+    pub rstudent: Option<f64>,
+    /// DFFITS.
+    pub dffits: Option<f64>,
+    /// Cook's distance.
+    pub cook_d: Option<f64>,
+    /// Covariance ratio.
+    pub cov_r: Option<f64>,
+    /// τ² without the study.
+    pub tau2_del: Option<f64>,
+    /// QE without the study.
+    pub qe_del: Option<f64>,
+    /// Hat value (a proportion).
+    pub hat: f64,
+    /// Weight in percent.
+    pub weight: f64,
+    /// DFBETAS per coefficient (in the order of `names`); empty when the refit failed.
+    pub dfbetas: Vec<f64>,
+    /// Whether metafor's rule flags the study as influential.
+    pub influential: bool,
+    /// The criteria it meets (empty unless influential).
+    pub criteria: Vec<Criterion>,
+    /// The internally standardized residual.
+    pub rstandard: Rstandard,
+    /// Why the model could not be refitted without the study, if it could not.
+    pub error: Option<String>,
+}
+
+/// The influence diagnostics of every study.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InfluenceRecord {
+    /// Coefficient names, the order of each row's `dfbetas`.
+    pub names: Vec<String>,
+    /// One row per study.
+    pub studies: Vec<InfluenceRow>,
+}
+
+/// The case deletions of the fitted model, which [`influence`], [`leave1out`] and [`baujat`]
+/// read.
+pub fn deletions(fitted: &Fitted) -> Deletions {
+    Deletions::new(&fitted.fit)
+}
+
+fn error_of<T>(r: &Result<T, StatsError>) -> Option<String> {
+    r.as_ref().err().map(ToString::to_string)
+}
+
+/// The influence diagnostics of the fitted model.
+///
+/// # Errors
+/// [`StatsError::NumericallySingular`] when the fit's covariance is not positive definite in
+/// floating point.
+pub fn influence(
+    fitted: &Fitted,
+    data: &StudiesStage,
+    deletions: &Deletions,
+) -> Result<InfluenceRecord, StatsError> {
+    let fit = &fitted.fit;
+    let influence = stats::Influence::new(fit, deletions)?;
+    let rstandard = fit.rstandard();
+    let studies = influence
+        .studies
+        .into_iter()
+        .zip(rstandard)
+        .enumerate()
+        .map(|(i, (s, r))| InfluenceRow {
+            slab: data.studies.labels[i].clone(),
+            influential: s.influential(),
+            criteria: s.criteria.iter().map(|&c| c.into()).collect(),
+            rstudent: s.rstudent,
+            dffits: s.dffits,
+            cook_d: s.cook_d,
+            cov_r: s.cov_r,
+            tau2_del: s.tau2_del,
+            qe_del: s.qe_del,
+            hat: s.hat,
+            weight: s.weight,
+            dfbetas: s.dfbetas,
+            rstandard: Rstandard {
+                resid: r.resid,
+                se: r.se,
+                z: r.z,
+            },
+            error: error_of(&deletions.refits[i]),
+        })
+        .collect();
+    Ok(InfluenceRecord {
+        names: fit.names(),
+        studies,
+    })
+}
+
+/// The model without one study (metafor: `leave1out`). The pooled-effect keys describe the
+/// only coefficient of an intercept-only model and are null with moderators, where
+/// `coefficients` holds them all; everything is null when the refit failed (`error` says why).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Leave1outRow {
+    /// The label of the study left out.
+    pub slab: String,
+    /// Pooled effect without the study.
+    pub estimate: Option<f64>,
+    /// Its standard error.
+    pub se: Option<f64>,
+    /// z or t statistic.
+    pub statistic: Option<f64>,
+    /// Its p-value.
+    pub p_value: Option<f64>,
+    /// Lower confidence bound.
+    pub ci_lower: Option<f64>,
+    /// Upper confidence bound.
+    pub ci_upper: Option<f64>,
+    /// QE of the refit.
+    pub q: Option<f64>,
+    /// Its p-value.
+    pub q_p: Option<f64>,
+    /// τ² of the refit.
+    pub tau2: Option<f64>,
+    /// I² in percent.
+    pub i2: Option<f64>,
+    /// H².
+    pub h2: Option<f64>,
+    /// The refit's coefficients (models with moderators; empty without).
+    pub coefficients: Vec<CoefficientRecord>,
+    /// Pseudo-R² of the refit in percent (models with moderators and an intercept).
+    pub r2: Option<f64>,
+    /// Why the model could not be refitted without the study, if it could not.
+    pub error: Option<String>,
+}
+
+/// Leave-one-out refits, one row per study.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Leave1outRecord {
+    /// One row per study left out.
+    pub studies: Vec<Leave1outRow>,
+}
+
+/// The leave-one-out record of the fitted model.
+pub fn leave1out(fitted: &Fitted, data: &StudiesStage, deletions: &Deletions) -> Leave1outRecord {
+    let pooled_only = super::is_intercept_only(fitted.fit.p, fitted.fit.has_intercept());
+    let studies = stats::leave_one_out(deletions)
+        .into_iter()
+        .enumerate()
+        .map(|(i, refit)| {
+            let slab = data.studies.labels[i].clone();
+            let r = match &refit {
+                Ok(r) => r,
+                Err(e) => {
+                    return Leave1outRow {
+                        slab,
+                        estimate: None,
+                        se: None,
+                        statistic: None,
+                        p_value: None,
+                        ci_lower: None,
+                        ci_upper: None,
+                        q: None,
+                        q_p: None,
+                        tau2: None,
+                        i2: None,
+                        h2: None,
+                        coefficients: Vec::new(),
+                        r2: None,
+                        error: Some(e.to_string()),
+                    }
+                }
+            };
+            let pooled = pooled_only.then(|| &r.coefficients[0]);
+            Leave1outRow {
+                slab,
+                estimate: pooled.map(|c| c.estimate),
+                se: pooled.map(|c| c.se),
+                statistic: pooled.map(|c| c.statistic),
+                p_value: pooled.map(|c| c.p_value),
+                ci_lower: pooled.map(|c| c.ci_lower),
+                ci_upper: pooled.map(|c| c.ci_upper),
+                q: Some(r.q),
+                q_p: Some(r.q_p),
+                tau2: Some(r.tau2),
+                i2: Some(r.i2),
+                h2: Some(r.h2),
+                coefficients: if pooled_only {
+                    Vec::new()
+                } else {
+                    r.coefficients.iter().map(Into::into).collect()
+                },
+                r2: r.r2,
+                error: None,
+            }
+        })
+        .collect();
+    Leave1outRecord { studies }
+}
+
+/// One study's point of the Baujat plot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BaujatRow {
+    /// Study label.
+    pub slab: String,
+    /// Contribution to the heterogeneity statistic.
+    pub x: f64,
+    /// Influence on the fitted value; null when the model cannot be refitted without it.
+    pub y: Option<f64>,
+}
+
+/// The Baujat plot's coordinates (metafor: `baujat`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BaujatRecord {
+    /// One point per study.
+    pub studies: Vec<BaujatRow>,
+}
+
+/// The Baujat record of the fitted model.
+pub fn baujat(fitted: &Fitted, data: &StudiesStage, deletions: &Deletions) -> BaujatRecord {
+    BaujatRecord {
+        studies: stats::baujat(&fitted.fit, deletions)
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| BaujatRow {
+                slab: data.studies.labels[i].clone(),
+                x: p.x,
+                y: p.y,
+            })
+            .collect(),
+    }
+}
+
+/// A predicted value with its standard error and prediction interval.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BlupRow {
+    /// Study label.
+    pub slab: String,
+    /// The prediction.
+    pub pred: f64,
+    /// Its standard error.
+    pub se: f64,
+    /// Lower bound of the prediction interval.
+    pub pi_lower: f64,
+    /// Upper bound.
+    pub pi_upper: f64,
+}
+
+/// The BLUPs of the studies' true effects (metafor: `blup`) and of their random effects
+/// (`ranef`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BlupRecord {
+    /// BLUPs of the true effects, one per study.
+    pub studies: Vec<BlupRow>,
+    /// BLUPs of the random effects, one per study.
+    pub ranef: Vec<BlupRow>,
+}
+
+/// The BLUP record of the fitted model.
+pub fn blup(fitted: &Fitted, data: &StudiesStage) -> BlupRecord {
+    let rows = |b: Vec<stats::Blup>| {
+        b.into_iter()
+            .enumerate()
+            .map(|(i, b)| BlupRow {
+                slab: data.studies.labels[i].clone(),
+                pred: b.pred,
+                se: b.se,
+                pi_lower: b.pi_lower,
+                pi_upper: b.pi_upper,
+            })
+            .collect()
+    };
+    BlupRecord {
+        studies: rows(fitted.fit.blup()),
+        ranef: rows(fitted.fit.ranef()),
+    }
+}
