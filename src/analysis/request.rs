@@ -14,12 +14,16 @@
 //! - Embarrassingly parallel work is split into [`PartRecord`]s whose results merge into the
 //!   result of the whole, whatever the number of parts ([`Gather`]).
 //!
-//! A new long analysis (GOSH, leave-one-out, profile likelihoods) adds one `Request` variant,
-//! one final `Response` variant with its record, and one task in [`super::session`]; progress,
-//! cancelling, superseding and splitting are shared.
+//! A new analysis adds one `Request` variant and its [`Kind`]; a quick one (answered in one
+//! go) one [`Record`] variant, a long one (GOSH, leave-one-out at large k, profile likelihoods)
+//! one final `Response` variant and one job in [`super::session`]; progress, cancelling,
+//! superseding and splitting are shared.
 
 use serde::{Deserialize, Serialize};
 
+use super::moderator::ModeratorCurve;
+use super::record::Egger;
+use super::subgroups::Subgroups;
 use super::{Analysis, AnalysisSpec};
 use crate::stats::{Part, PermutationCounts, PermutationResult, PermutationSettings, StatsError};
 
@@ -45,8 +49,27 @@ pub struct Input {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Request {
-    /// Every stage of the analysis of the input; answered by [`Response::Analysis`].
+    /// Every stage of the analysis of the input; answered by [`Record::Analysis`].
     Analyse {
+        /// The data and the analysis.
+        input: Input,
+    },
+    /// The fitted effect along one moderator; answered by [`Record::Curve`].
+    Curve {
+        /// The data and the analysis.
+        input: Input,
+        /// The moderator column.
+        column: String,
+    },
+    /// Subgroup fits by the levels of a column; answered by [`Record::Subgroups`].
+    Subgroups {
+        /// The data and the analysis.
+        input: Input,
+        /// The grouping column.
+        column: String,
+    },
+    /// Egger's regression test of the fit; answered by [`Record::Egger`].
+    Egger {
         /// The data and the analysis.
         input: Input,
     },
@@ -65,6 +88,88 @@ pub enum Request {
     Cancel,
 }
 
+impl Request {
+    /// Whether the request is answered in slices with progress (else in one go, before the
+    /// next slice of a long request).
+    pub fn is_long(&self) -> bool {
+        matches!(self, Self::Permutation { .. })
+    }
+
+    /// Its kind: a newer request supersedes an older one of the same kind.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Self::Analyse { .. } | Self::Cancel => Kind::Analysis,
+            Self::Curve { .. } => Kind::Curve,
+            Self::Subgroups { .. } => Kind::Subgroups,
+            Self::Egger { .. } => Kind::Egger,
+            Self::Permutation { .. } => Kind::Permutation,
+        }
+    }
+}
+
+/// The kinds of request, one record each; the page shows the latest request's answer per kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    /// The analysis.
+    Analysis,
+    /// The fitted effect along a moderator.
+    Curve,
+    /// Subgroup fits.
+    Subgroups,
+    /// Egger's test.
+    Egger,
+    /// A permutation test.
+    Permutation,
+}
+
+impl Kind {
+    /// Every kind, in order.
+    pub const ALL: [Self; 5] = [
+        Self::Analysis,
+        Self::Curve,
+        Self::Subgroups,
+        Self::Egger,
+        Self::Permutation,
+    ];
+}
+
+/// A record the engine computes in one go, with no progress.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "record", rename_all = "snake_case")]
+pub enum Record {
+    /// The analysis, and why the prediction asked for cannot be made when the rest can.
+    Analysis {
+        /// The analysis.
+        analysis: Analysis,
+        /// The prediction form's error, if any.
+        prediction_error: Option<String>,
+    },
+    /// The fitted effect along a moderator.
+    Curve {
+        /// The curve or levels.
+        curve: ModeratorCurve,
+    },
+    /// Subgroup fits.
+    Subgroups {
+        /// The subgroups and the test of their difference.
+        subgroups: Subgroups,
+    },
+    /// Egger's test, when the model allows it.
+    Egger {
+        /// The test.
+        egger: Option<Egger>,
+    },
+}
+
+/// A stage the engine ran for a request, and how long it took.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StageTime {
+    /// The stage, as the page names its measures (`parse`, `fit`, `subgroups`, …).
+    pub name: String,
+    /// Milliseconds.
+    pub ms: f64,
+}
+
 /// What the engine answers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -78,10 +183,13 @@ pub enum Response {
         /// Units in all.
         total: usize,
     },
-    /// The record of [`Request::Analyse`].
-    Analysis {
-        /// The analysis.
-        analysis: Box<Analysis>,
+    /// The record of a quick request, and the stages run for it (those kept from earlier
+    /// requests are not listed).
+    Record {
+        /// The record.
+        record: Box<Record>,
+        /// The stages run.
+        stages: Vec<StageTime>,
     },
     /// The counts of one part of a permutation test.
     Permutation {

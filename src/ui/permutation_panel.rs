@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 
-use crate::analysis::request::{Input, SettingsRecord};
-use crate::analysis::Fitted;
+use crate::analysis::request::{Input, PartRecord, Request, SettingsRecord};
+use crate::analysis::Summary;
 use crate::format;
 use crate::stats::PermutationResult;
 use crate::worker::client::{self, Event, RunId};
@@ -41,8 +41,8 @@ enum State {
 pub fn PermutationPanel(
     /// The page, whose data and settings a run sends to the engine.
     page: Page,
-    /// The fitted model to test.
-    fitted: Arc<Fitted>,
+    /// The fitted model to test, as the engine summarised it.
+    summary: Arc<Summary>,
 ) -> impl IntoView {
     let state = RwSignal::new(State::Idle);
     // The last finished result: shown dimmed while a new run is under way, and again after a
@@ -56,9 +56,8 @@ pub fn PermutationPanel(
             client::cancel(id);
         }
     });
-    let has_moderators = fitted.summary.has_moderators();
-    let names: Vec<String> = fitted
-        .summary
+    let has_moderators = summary.has_moderators();
+    let names: Vec<String> = summary
         .coefficients
         .iter()
         .map(|c| c.name.clone())
@@ -86,7 +85,13 @@ pub fn PermutationPanel(
             total: settings.iterations,
             remaining_ms: None,
         });
-        let id = client::permutation(input, settings, move |event| match event {
+        let request = Request::Permutation {
+            input,
+            settings,
+            // The engine's client splits the test over its lanes.
+            part: PartRecord { index: 0, of: 1 },
+        };
+        let id = client::request(request, move |event| match event {
             Event::Progress {
                 done,
                 total,
@@ -100,7 +105,7 @@ pub fn PermutationPanel(
                     remaining_ms,
                 });
             }
-            Event::Done(result) => {
+            Event::Permutation(result) => {
                 last.set(Some(result.clone()));
                 run.set(None);
                 state.set(State::Done(result));
@@ -109,6 +114,7 @@ pub fn PermutationPanel(
                 run.set(None);
                 state.set(State::Failed(message));
             }
+            Event::Record(..) => {}
         });
         run.set(Some(id));
     };

@@ -2,13 +2,18 @@
 //! or `?workers=N` in the page's address, where 0 asks for none), or one lane on the main
 //! thread where workers cannot start — started on first use and kept.
 //!
-//! A run is split into one part per lane ([`PartRecord`]); the envelope of part p of run r is
-//! numbered `r · 256 + p`, so every answer names its run and part. Answers of a run that is no
-//! longer the latest are dropped (the supersede rule, [`Latest`]); the parts' counts are
-//! merged by [`Gather`], so the result does not depend on the number of lanes. A worker that
-//! fails to start sends the pool to the main thread and the current run starts again there.
+//! Each [`Kind`] of request has its latest run ([`Latest`]): a new request supersedes the
+//! kind's running one, which is cancelled, and answers of a run that is no longer the latest
+//! are dropped, so no stale result is ever shown. Quick requests (the analysis, a derived
+//! record) go to the first lane, which answers them before the next slice of a long one; a
+//! permutation test is split into one part per lane ([`PartRecord`]), merged by [`Gather`], so
+//! its result does not depend on the number of lanes. The envelope of part p of run r of kind
+//! k is numbered `(r · 8 + k) · 256 + p`, so every answer names its kind, run and part. A
+//! worker that fails to start sends the pool to the main thread, and the runs under way start
+//! again there.
 
 use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
@@ -17,46 +22,53 @@ use web_sys::{Blob, BlobPropertyBag, MessageEvent, Url, Worker, WorkerOptions, W
 
 use super::next_batch;
 use crate::analysis::request::{
-    Envelope, Gather, Gathered, Input, Latest, PartRecord, Request, Response, SettingsRecord,
+    Envelope, Gather, Gathered, Kind, Latest, PartRecord, Record, Request, Response, StageTime,
 };
 use crate::analysis::session::Mailbox;
 use crate::stats::PermutationResult;
 
 /// Most lanes the pool starts, whatever the machine reports.
 const MAX_WORKERS: usize = 16;
-/// Envelope numbers per run: a run has at most this many parts.
-const PARTS_PER_RUN: u64 = 256;
+/// Envelope numbers per run and kind: a run has at most this many parts.
+const PARTS: u64 = 256;
+/// Kinds' room in an envelope number.
+const KINDS: u64 = 8;
 
 /// What a run tells the page.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     /// Work done so far.
     Progress {
-        /// Permutations done.
+        /// Units done.
         done: usize,
-        /// Permutations in all.
+        /// Units in all.
         total: usize,
         /// Estimated milliseconds left, once something is done.
         remaining_ms: Option<f64>,
     },
-    /// The result of the whole test.
-    Done(PermutationResult),
+    /// The result of a whole permutation test.
+    Permutation(PermutationResult),
+    /// The record of a quick request and the stages the engine ran for it.
+    Record(Box<Record>, Vec<StageTime>),
     /// The run failed; the sentence says why.
     Failed(String),
 }
 
 /// A run the page started, to cancel it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RunId(u64);
+pub struct RunId {
+    kind: Kind,
+    id: u64,
+}
 
 /// The page's callback for a run's events.
 type OnEvent = Rc<dyn Fn(Event)>;
 
-/// The run whose answers are shown.
+/// A kind's run whose answers are shown.
 struct Current {
-    input: Input,
-    settings: SettingsRecord,
-    gather: Gather,
+    request: Request,
+    /// The parts of a split run; `None` for a quick request.
+    gather: Option<Gather>,
     started: f64,
     on_event: OnEvent,
 }
@@ -97,10 +109,18 @@ impl Lane {
 }
 
 /// The fallback lane: a mailbox pumped between the browser's frames.
-#[derive(Default)]
 struct MainLane {
     mailbox: RefCell<Mailbox>,
     pumping: Cell<bool>,
+}
+
+impl Default for MainLane {
+    fn default() -> Self {
+        Self {
+            mailbox: RefCell::new(Mailbox::new(now)),
+            pumping: Cell::new(false),
+        }
+    }
 }
 
 impl MainLane {
@@ -135,33 +155,29 @@ impl MainLane {
     }
 }
 
-/// The lanes and the run on them.
+/// The lanes and the runs on them.
 struct Pool {
     lanes: Vec<Lane>,
-    latest: Latest,
-    current: Option<Current>,
+    latest: BTreeMap<Kind, Latest>,
+    current: BTreeMap<Kind, Current>,
 }
 
 thread_local! {
     static POOL: RefCell<Option<Pool>> = const { RefCell::new(None) };
 }
 
-/// Starts a permutation test of `input`'s model split over the lanes, superseding the run
-/// before it; `on_event` hears its progress and its result.
-pub fn permutation(
-    input: Input,
-    settings: SettingsRecord,
-    on_event: impl Fn(Event) + 'static,
-) -> RunId {
+/// Sends `request`, superseding the running request of its kind; `on_event` hears its
+/// progress and its answer.
+pub fn request(request: Request, on_event: impl Fn(Event) + 'static) -> RunId {
     let on_event: OnEvent = Rc::new(on_event);
-    with_pool(|pool| pool.start(input, settings, on_event))
+    with_pool(|pool| pool.start(request, on_event))
 }
 
-/// Cancels `run` if it is still the latest; its answers are dropped from now on.
+/// Cancels `run` if it is still the latest of its kind; its answers are dropped from now on.
 pub fn cancel(run: RunId) {
     with_pool(|pool| {
-        if pool.latest.is_latest(run.0) {
-            pool.stop();
+        if pool.latest_of(run.kind).is_latest(run.id) {
+            pool.stop(run.kind);
         }
     });
 }
@@ -179,6 +195,11 @@ fn with_pool<T>(f: impl FnOnce(&mut Pool) -> T) -> T {
     })
 }
 
+/// The envelope number of part `part` of run `id` of `kind`.
+fn envelope_id(kind: Kind, id: u64, part: usize) -> u64 {
+    (id * KINDS + kind as u64) * PARTS + part as u64
+}
+
 impl Pool {
     /// Workers if they can start, else the main thread.
     fn new() -> Self {
@@ -193,89 +214,125 @@ impl Pool {
         };
         Self {
             lanes,
-            latest: Latest::default(),
-            current: None,
+            latest: BTreeMap::new(),
+            current: BTreeMap::new(),
         }
     }
 
-    fn start(&mut self, input: Input, settings: SettingsRecord, on_event: OnEvent) -> RunId {
-        self.stop();
-        let (id, _) = self.latest.issue();
-        let of = self.lanes.len();
-        for (index, lane) in self.lanes.iter().enumerate() {
+    fn latest_of(&mut self, kind: Kind) -> &mut Latest {
+        self.latest.entry(kind).or_default()
+    }
+
+    fn start(&mut self, request: Request, on_event: OnEvent) -> RunId {
+        let kind = request.kind();
+        self.stop(kind);
+        let (id, _) = self.latest_of(kind).issue();
+        let gather = match &request {
+            Request::Permutation {
+                input, settings, ..
+            } => {
+                let of = self.lanes.len();
+                for (index, lane) in self.lanes.iter().enumerate() {
+                    lane.send(Envelope {
+                        id: envelope_id(kind, id, index),
+                        body: Request::Permutation {
+                            input: input.clone(),
+                            settings: *settings,
+                            part: PartRecord { index, of },
+                        },
+                    });
+                }
+                Some(Gather::new(of))
+            }
+            quick => {
+                self.lanes[0].send(Envelope {
+                    id: envelope_id(kind, id, 0),
+                    body: quick.clone(),
+                });
+                None
+            }
+        };
+        self.current.insert(
+            kind,
+            Current {
+                request,
+                gather,
+                started: now(),
+                on_event,
+            },
+        );
+        RunId { kind, id }
+    }
+
+    /// Cancels the kind's current run on every lane it runs on.
+    fn stop(&mut self, kind: Kind) {
+        let Some(id) = self.latest_of(kind).cancel() else {
+            return;
+        };
+        let parts = match self.current.remove(&kind) {
+            Some(Current {
+                gather: Some(_), ..
+            }) => self.lanes.len(),
+            _ => 1,
+        };
+        for (index, lane) in self.lanes.iter().enumerate().take(parts) {
             lane.send(Envelope {
-                id: id * PARTS_PER_RUN + index as u64,
-                body: Request::Permutation {
-                    input: input.clone(),
-                    settings,
-                    part: PartRecord { index, of },
-                },
+                id: envelope_id(kind, id, index),
+                body: Request::Cancel,
             });
         }
-        self.current = Some(Current {
-            input,
-            settings,
-            gather: Gather::new(of),
-            started: now(),
-            on_event,
-        });
-        RunId(id)
-    }
-
-    /// Cancels the current run on every lane.
-    fn stop(&mut self) {
-        if let Some(id) = self.latest.cancel() {
-            for (index, lane) in self.lanes.iter().enumerate() {
-                lane.send(Envelope {
-                    id: id * PARTS_PER_RUN + index as u64,
-                    body: Request::Cancel,
-                });
-            }
-        }
-        self.current = None;
     }
 
     /// Handles an answer; returns the event for the page, if any.
     fn answer(&mut self, envelope: Envelope<Response>) -> Option<(OnEvent, Event)> {
-        let (run, part) = (
-            envelope.id / PARTS_PER_RUN,
-            (envelope.id % PARTS_PER_RUN) as usize,
-        );
-        if !self.latest.is_latest(run) {
+        let part = (envelope.id % PARTS) as usize;
+        let run = envelope.id / PARTS;
+        let kind = *Kind::ALL.get((run % KINDS) as usize)?;
+        let id = run / KINDS;
+        if !self.latest_of(kind).is_latest(id) {
             return None;
         }
-        let current = self.current.as_mut()?;
-        let event = match envelope.body {
-            Response::Progress { done, total } => {
-                let (done, total) = current.gather.progress(part, done, total);
+        let current = self.current.get_mut(&kind)?;
+        let event = match (envelope.body, &mut current.gather) {
+            (Response::Progress { done, total }, gather) => {
+                let (done, total) = match gather {
+                    Some(g) => g.progress(part, done, total),
+                    None => (done, Some(total)),
+                };
                 // Until every part has reported, the number asked for stands in for the total.
-                let total = total.unwrap_or(current.settings.iterations);
+                let total = total.unwrap_or(match &current.request {
+                    Request::Permutation { settings, .. } => settings.iterations,
+                    _ => done,
+                });
                 let elapsed = now() - current.started;
                 let remaining_ms =
-                    (done > 0).then(|| elapsed * (total.saturating_sub(done)) as f64 / done as f64);
+                    (done > 0).then(|| elapsed * total.saturating_sub(done) as f64 / done as f64);
                 Event::Progress {
                     done,
                     total,
                     remaining_ms,
                 }
             }
-            Response::Ready | Response::Cancelled => return None,
-            body => match current.gather.finish(part, body) {
+            (Response::Ready | Response::Cancelled, _) => return None,
+            (Response::Record { record, stages }, None) => Event::Record(record, stages),
+            (Response::Failed { message }, None) => Event::Failed(message),
+            (body, Some(gather)) => match gather.finish(part, body) {
                 Gathered::Waiting => return None,
-                Gathered::Done(result) => Event::Done(result),
+                Gathered::Done(result) => Event::Permutation(result),
                 Gathered::Failed(message) => Event::Failed(message),
             },
+            (body, None) => Event::Failed(format!("the engine answered {body:?}")),
         };
         let on_event = current.on_event.clone();
         if !matches!(event, Event::Progress { .. }) {
-            self.latest.finish(run);
-            self.current = None;
+            self.latest_of(kind).finish(id);
+            self.current.remove(&kind);
         }
         Some((on_event, event))
     }
 
-    /// A worker failed to start: the pool moves to the main thread and the current run
-    /// starts again there.
+    /// A worker failed to start: the pool moves to the main thread and the runs under way
+    /// start again there.
     fn fall_back(&mut self) {
         for lane in &self.lanes {
             if let Lane::Worker { worker, .. } = lane {
@@ -283,9 +340,10 @@ impl Pool {
             }
         }
         self.lanes = vec![Lane::Main(Rc::default())];
-        if let Some(current) = self.current.take() {
-            self.latest.cancel();
-            self.start(current.input, current.settings, current.on_event);
+        let runs = std::mem::take(&mut self.current);
+        for (kind, current) in runs {
+            self.latest_of(kind).cancel();
+            self.start(current.request, current.on_event);
         }
     }
 }

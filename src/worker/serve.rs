@@ -103,7 +103,7 @@ pub fn serve() {
     };
     let worker = Rc::new(Worker {
         scope,
-        mailbox: RefCell::new(Mailbox::new()),
+        mailbox: RefCell::new(Mailbox::new(js_sys::Date::now)),
         batch: Cell::new(1),
         scheduled: Cell::new(false),
         wake,

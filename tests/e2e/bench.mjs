@@ -42,14 +42,14 @@ async function stage(name) {
   }, name);
 }
 const stages = [];
-for (const name of ['parse', 'studies', 'design', 'fit', 'predict']) {
+for (const name of ['parse', 'studies', 'design', 'engine:parse', 'engine:studies', 'engine:design', 'engine:fit', 'engine:predict']) {
   const { count, ms } = await stage(name);
   stages.push(`${name} ${count}× ${ms.toFixed(1)} ms`);
 }
 console.log(`stages so far: ${stages.join(', ')}`);
 
 // Every plot option in turn: the page should refit nothing.
-const fitsBefore = (await stage('fit')).count;
+const fitsBefore = (await stage('engine:fit')).count;
 for (const tab of ['bubble', 'funnel', 'heterogeneity', 'forest']) {
   await page.locator(`[data-testid="tab-${tab}"]`).click();
   await page.waitForTimeout(100);
@@ -59,7 +59,7 @@ await page.locator('[data-testid="tab-funnel"]').click();
 await page.locator('[data-testid="funnel-contours"]').check();
 await page.locator('[data-testid="tab-forest"]').click();
 await page.waitForTimeout(300);
-console.log(`plot-option changes: ${(await stage('fit')).count - fitsBefore} fits`);
+console.log(`plot-option changes: ${(await stage('engine:fit')).count - fitsBefore} fits`);
 
 async function redraws(tab) {
   await page.locator(`[data-testid="tab-${tab}"]`).click();

@@ -31,6 +31,11 @@ fn permutation(iterations: usize, index: usize, of: usize) -> Request {
     }
 }
 
+/// Stage times are not what these tests check.
+fn clock() -> f64 {
+    0.0
+}
+
 fn round_trip<T: Serialize + for<'de> Deserialize<'de> + PartialEq + std::fmt::Debug>(value: &T) {
     let json = serde_json::to_string(value).expect("serialises");
     let back: T = serde_json::from_str(&json).expect("reads back");
@@ -41,6 +46,14 @@ fn round_trip<T: Serialize + for<'de> Deserialize<'de> + PartialEq + std::fmt::D
 fn requests_round_trip_through_json_with_their_tags() {
     for (body, tag) in [
         (Request::Analyse { input: input() }, "analyse"),
+        (
+            Request::Curve {
+                input: input(),
+                column: "x".into(),
+            },
+            "curve",
+        ),
+        (Request::Egger { input: input() }, "egger"),
         (permutation(1000, 1, 4), "permutation"),
         (Request::Cancel, "cancel"),
     ] {
@@ -67,10 +80,17 @@ fn responses_round_trip_through_json_with_their_tags() {
         (Response::Ready, "ready"),
         (Response::Progress { done: 3, total: 9 }, "progress"),
         (
-            Response::Analysis {
-                analysis: Box::new(analysis),
+            Response::Record {
+                record: Box::new(Record::Analysis {
+                    analysis,
+                    prediction_error: Some("no such level".into()),
+                }),
+                stages: vec![StageTime {
+                    name: "fit".into(),
+                    ms: 1.5,
+                }],
             },
-            "analysis",
+            "record",
         ),
         (Response::Permutation { counts }, "permutation"),
         (
@@ -120,7 +140,7 @@ fn drain(mailbox: &mut Mailbox, n: usize) -> Vec<Envelope<Response>> {
 
 #[test]
 fn a_mailbox_answers_in_order_and_reports_progress() {
-    let mut mailbox = Mailbox::new();
+    let mut mailbox = Mailbox::new(clock);
     assert!(mailbox
         .receive(Envelope {
             id: 1,
@@ -135,9 +155,19 @@ fn a_mailbox_answers_in_order_and_reports_progress() {
         .is_none());
     let answers = drain(&mut mailbox, 30);
     assert!(mailbox.is_idle());
-    assert!(
-        matches!(&answers[0], Envelope { id: 1, body: Response::Analysis { analysis } } if analysis.summary.k == 8)
-    );
+    match &answers[0] {
+        Envelope {
+            id: 1,
+            body: Response::Record { record, stages },
+        } => {
+            assert!(
+                matches!(&**record, Record::Analysis { analysis, prediction_error: None } if analysis.summary.k == 8)
+            );
+            let names: Vec<&str> = stages.iter().map(|s| s.name.as_str()).collect();
+            assert_eq!(names, ["parse", "studies", "design", "fit", "predict"]);
+        }
+        other => panic!("expected the analysis, got {other:?}"),
+    }
     let progress: Vec<_> = answers[1..answers.len() - 1]
         .iter()
         .map(|e| (e.id, e.body.clone()))
@@ -159,14 +189,10 @@ fn a_mailbox_answers_in_order_and_reports_progress() {
 
 #[test]
 fn a_cancel_stops_the_running_request_or_drops_a_queued_one() {
-    let mut mailbox = Mailbox::new();
+    let mut mailbox = Mailbox::new(clock);
     mailbox.receive(Envelope {
         id: 1,
         body: permutation(100, 0, 1),
-    });
-    mailbox.receive(Envelope {
-        id: 2,
-        body: Request::Analyse { input: input() },
     });
     assert!(matches!(
         mailbox.work(10),
@@ -175,6 +201,10 @@ fn a_cancel_stops_the_running_request_or_drops_a_queued_one() {
             body: Response::Progress { done: 10, .. }
         })
     ));
+    mailbox.receive(Envelope {
+        id: 2,
+        body: Request::Analyse { input: input() },
+    });
     let cancel = |id| Envelope {
         id,
         body: Request::Cancel,
@@ -200,7 +230,7 @@ fn a_cancel_stops_the_running_request_or_drops_a_queued_one() {
 
 #[test]
 fn a_failing_request_answers_with_its_sentence() {
-    let mut mailbox = Mailbox::new();
+    let mut mailbox = Mailbox::new(clock);
     let bad = Input {
         text: "study,yi\nA,1\n".into(),
         spec: AnalysisSpec::default(),
@@ -229,7 +259,7 @@ fn split(of: usize) -> PermutationResult {
     let mut gather = Gather::new(of);
     let mut last = Gathered::Waiting;
     for index in (0..of).rev() {
-        let mut mailbox = Mailbox::new();
+        let mut mailbox = Mailbox::new(clock);
         mailbox.receive(Envelope {
             id: 1,
             body: permutation(300, index, of),
@@ -281,4 +311,115 @@ fn a_failed_part_fails_the_whole() {
         },
     );
     assert_eq!(failed, Gathered::Failed("τ² did not converge".into()));
+}
+
+/// The names of the stages run for the record `answer` carries.
+fn stages_of(answer: Option<Envelope<Response>>) -> Vec<String> {
+    match answer {
+        Some(Envelope {
+            body: Response::Record { stages, .. },
+            ..
+        }) => stages.into_iter().map(|s| s.name).collect(),
+        other => panic!("expected a record, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_engine_keeps_its_stages_so_an_estimator_refits_without_reparsing() {
+    let mut mailbox = Mailbox::new(clock);
+    let mut dl = input();
+    dl.spec.model.method = crate::stats::Tau2Method::Dl;
+    mailbox.receive(Envelope {
+        id: 1,
+        body: Request::Analyse { input: input() },
+    });
+    mailbox.receive(Envelope {
+        id: 2,
+        body: Request::Analyse { input: dl.clone() },
+    });
+    mailbox.receive(Envelope {
+        id: 3,
+        body: Request::Egger { input: dl.clone() },
+    });
+    mailbox.receive(Envelope {
+        id: 4,
+        body: Request::Curve {
+            input: dl,
+            column: "x".into(),
+        },
+    });
+    assert_eq!(
+        stages_of(mailbox.work(1)).len(),
+        5,
+        "everything, the first time"
+    );
+    assert_eq!(stages_of(mailbox.work(1)), ["fit", "predict"]);
+    assert_eq!(
+        stages_of(mailbox.work(1)),
+        ["egger"],
+        "a derived record refits nothing"
+    );
+    assert_eq!(stages_of(mailbox.work(1)), ["moderator"]);
+}
+
+#[test]
+fn a_quick_request_is_answered_before_the_rest_of_a_long_one() {
+    let mut mailbox = Mailbox::new(clock);
+    mailbox.receive(Envelope {
+        id: 1,
+        body: permutation(100, 0, 1),
+    });
+    assert!(matches!(
+        mailbox.work(10),
+        Some(Envelope {
+            id: 1,
+            body: Response::Progress { done: 10, .. }
+        })
+    ));
+    mailbox.receive(Envelope {
+        id: 2,
+        body: Request::Analyse { input: input() },
+    });
+    assert!(matches!(
+        mailbox.work(10),
+        Some(Envelope {
+            id: 2,
+            body: Response::Record { .. }
+        })
+    ));
+    assert!(matches!(
+        mailbox.work(10),
+        Some(Envelope {
+            id: 1,
+            body: Response::Progress { done: 20, .. }
+        })
+    ));
+}
+
+#[test]
+fn a_prediction_the_model_cannot_make_leaves_the_analysis_standing() {
+    let mut mailbox = Mailbox::new(clock);
+    let mut bad = input();
+    bad.spec.predict_at = Some([("x".to_owned(), "many".to_owned())].into());
+    mailbox.receive(Envelope {
+        id: 1,
+        body: Request::Analyse { input: bad },
+    });
+    match mailbox.work(1).map(|e| e.body) {
+        Some(Response::Record { record, .. }) => match *record {
+            Record::Analysis {
+                analysis,
+                prediction_error,
+            } => {
+                assert_eq!(analysis.summary.k, 8);
+                assert!(analysis.prediction.is_none());
+                assert!(
+                    prediction_error.is_some_and(|m| m.contains("many")),
+                    "the form's error"
+                );
+            }
+            other => panic!("expected the analysis, got {other:?}"),
+        },
+        other => panic!("expected a record, got {other:?}"),
+    }
 }
