@@ -355,3 +355,80 @@ fn readable_reports_print_term_tests_contrasts_scale_anova_and_subgroups() {
         "{groups}"
     );
 }
+
+#[test]
+fn r_scripts_reproduce_term_tests_contrasts_scale_anova_and_subgroups() {
+    let case = &cases("anova.json")[0];
+    let dir = std::env::temp_dir().join(format!("meridian-models-r-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("bcg.csv");
+    std::fs::write(&file, case["csv"].as_str().unwrap()).unwrap();
+    let file = file.to_string_lossy().into_owned();
+    let data: Vec<&str> = case["data_args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    let script = |extra: &[&str]| {
+        let args = [
+            &[extra[0], file.as_str()][..],
+            &data,
+            &extra[1..],
+            &["--r-script"],
+        ]
+        .concat();
+        let out = run_cli(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let fit = script(&[
+        "fit",
+        "--mods",
+        "ablat + factor(alloc)",
+        "--btt",
+        "factor(alloc)",
+        "--contrast",
+        "0,0,1,-1",
+        "--scale",
+        "ablat",
+        "--method",
+        "ML",
+    ]);
+    assert!(
+        fit.contains("mods = ~ ablat + factor(alloc), scale = ~ ablat"),
+        "{fit}"
+    );
+    assert!(
+        fit.contains("anova(res, btt = c(3, 4))  # factor(alloc)"),
+        "{fit}"
+    );
+    assert!(
+        fit.contains("anova(res, X = rbind(c(0, 0, 1, -1)))"),
+        "{fit}"
+    );
+    assert!(!fit.contains("forest("), "{fit}");
+    let anova = script(&[
+        "anova",
+        "--mods",
+        "ablat",
+        "--reduced",
+        "1",
+        "--method",
+        "ML",
+    ]);
+    assert!(
+        anova.contains("res0 <- update(res, mods = ~ 1)\nanova(res, res0)"),
+        "{anova}"
+    );
+    let groups = script(&["subgroup", "--by", "alloc", "--tau2-common"]);
+    assert!(
+        groups.contains("mixed <- update(res, mods = ~ factor(dat[[\"alloc\"]]))"),
+        "{groups}"
+    );
+    assert!(groups.contains(", tau2 = mixed$tau2))"), "{groups}");
+}

@@ -7,7 +7,8 @@
 mod common;
 
 use common::{fixture, method, test, Studies};
-use meridian::stats::{Control, ModelSpec, StatsError, Tau2Method};
+use meridian::stats::{fit, Control, Design, ModelSpec, StatsError, Tau2Method, Test};
+use nalgebra::DMatrix;
 use serde::Deserialize;
 
 /// Converged iterative quantities, and closed forms given τ².
@@ -197,6 +198,49 @@ fn knapp_hartung_on_an_exact_fit_gives_zero_standard_errors_and_infinite_statist
         if let Some(qm) = &fitted.moderators {
             assert_eq!((qm.statistic, qm.p_value), (f64::INFINITY, 0.0), "{name}");
         }
+    }
+}
+
+#[test]
+fn a_coefficient_that_is_zero_in_an_exact_fit_has_no_statistic_whatever_its_rounding() {
+    // Issue 10 item 4 with an intercept: three identical studies coded a, b, a. The contrast gb
+    // is 0 in exact arithmetic; double precision leaves ~1e-16 of either sign (metafor: +9.4e-16,
+    // statistic +Inf; this engine's Householder QR gave -Inf). The 200-bit recomputation says
+    // 0/0: no statistic, no p-value, and QM (of gb alone) likewise.
+    let design = Design {
+        x: DMatrix::from_row_slice(3, 2, &[1.0, 0.0, 1.0, 1.0, 1.0, 0.0]),
+        names: vec!["intrcpt".into(), "gb".into()],
+        intercept: true,
+        terms: Vec::new(),
+    };
+    for method in [Tau2Method::Reml, Tau2Method::Dl] {
+        let spec = ModelSpec {
+            method,
+            test: Test::KnappHartung,
+            ..ModelSpec::default()
+        };
+        let f = fit(&[1.0; 3], &[0.1; 3], &design, &spec).expect("fits");
+        assert_eq!(f.knha_scale, Some(0.0), "{method:?}");
+        let (b0, gb) = (&f.coefficients[0], &f.coefficients[1]);
+        assert_eq!((b0.se, b0.statistic, b0.p_value), (0.0, f64::INFINITY, 0.0));
+        assert!(
+            (b0.estimate - 1.0).abs() < 1e-14,
+            "{method:?}: {}",
+            b0.estimate
+        );
+        assert_eq!(
+            (gb.estimate, gb.se, gb.ci_lower, gb.ci_upper),
+            (0.0, 0.0, 0.0, 0.0)
+        );
+        assert!(
+            gb.statistic.is_nan() && gb.p_value.is_nan(),
+            "{method:?}: {gb:?}"
+        );
+        let qm = f.moderators.as_ref().expect("gb is tested");
+        assert!(
+            qm.statistic.is_nan() && qm.p_value.is_nan(),
+            "{method:?}: {qm:?}"
+        );
     }
 }
 

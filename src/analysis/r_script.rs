@@ -262,6 +262,13 @@ fn model_script(table: &Table, analysis: &Analysis, spec: &AnalysisSpec) -> Stri
             text.strip_prefix('~').unwrap_or(text).trim()
         ));
     }
+    if let Some(scale) = spec.scale.as_deref().filter(|t| !t.trim().is_empty()) {
+        let text = scale.trim();
+        args.push(format!(
+            "scale = ~ {}",
+            text.strip_prefix('~').unwrap_or(text).trim()
+        ));
+    }
     args.push(format!(
         "method = \"{}\"",
         summary.spec.method.metafor_name()
@@ -279,6 +286,8 @@ fn model_script(table: &Table, analysis: &Analysis, spec: &AnalysisSpec) -> Stri
     if !fixed && summary.k > summary.p {
         s += "confint(res)\n";
     }
+
+    s += &tests_lines(analysis, spec);
 
     let measure = analysis.data.measure();
     let transf = transformation(measure);
@@ -300,6 +309,10 @@ fn model_script(table: &Table, analysis: &Analysis, spec: &AnalysisSpec) -> Stri
         }
     }
 
+    if spec.scale.as_deref().is_some_and(|t| !t.trim().is_empty()) {
+        // metafor draws no forest, funnel or bubble plot of a location-scale model.
+        return s;
+    }
     s += "\n# Plots.\n";
     match transf {
         Some("exp") => s += "forest(res, atransf = exp)\n",
@@ -330,6 +343,75 @@ fn model_script(table: &Table, analysis: &Analysis, spec: &AnalysisSpec) -> Stri
         }
     }
     s
+}
+
+/// The term tests asked for (`anova(res, btt = …)`, coefficients counted from 1) and the
+/// contrasts (`anova(res, X = rbind(…))`).
+fn tests_lines(analysis: &Analysis, spec: &AnalysisSpec) -> String {
+    let mut s = String::new();
+    let names = &analysis.model.names;
+    if !spec.btt.is_empty() {
+        for t in &analysis.report.term_tests {
+            let positions: Vec<String> = t
+                .coefficients
+                .iter()
+                .filter_map(|c| names.iter().position(|n| n == c))
+                .map(|j| (j + 1).to_string())
+                .collect();
+            s += &format!(
+                "anova(res, btt = c({}))  # {}\n",
+                positions.join(", "),
+                ascii(&t.term, false)
+            );
+        }
+    }
+    if !spec.contrasts.is_empty() {
+        let rows: Vec<String> = spec
+            .contrasts
+            .iter()
+            .map(|r| {
+                let w: Vec<String> = r.iter().map(f64::to_string).collect();
+                format!("c({})", w.join(", "))
+            })
+            .collect();
+        s += &format!("anova(res, X = rbind({}))\n", rows.join(", "));
+    }
+    s
+}
+
+/// The R lines, to run after [`r_script`]'s, that compare its model `res` with the model of
+/// formula `reduced` (`"1"`: intercept only) by a likelihood-ratio test (metafor:
+/// `anova(res, res0)`).
+pub fn anova_script(reduced: &str) -> String {
+    let text = reduced.trim();
+    let text = text.strip_prefix('~').unwrap_or(text).trim();
+    format!(
+        "\n# The reduced model, on the same studies, and the likelihood-ratio test.\n\
+         res0 <- update(res, mods = ~ {text})\n\
+         anova(res, res0)\n"
+    )
+}
+
+/// The R lines, to run after [`r_script`]'s, of Cochrane's subgroup analysis by `column`: a
+/// model per level (with the mixed-effects model's τ² in each when `common`) and the test for
+/// subgroup differences from the subgroup estimates.
+pub fn subgroup_script(column: &str, common: bool) -> String {
+    let x = format!("dat[[{}]]", r_string(column));
+    let tau2 = if common { ", tau2 = mixed$tau2" } else { "" };
+    format!(
+        "\n# Subgroups by {col}: a model per level{how}, and the test for subgroup differences.\n\
+         mixed <- update(res, mods = ~ factor({x}))\n\
+         levels <- sort(unique({x}[!is.na({x})]), method = \"radix\")\n\
+         groups <- lapply(levels, function(g)\n  \
+         update(res, mods = ~ 1, subset = !is.na({x}) & {x} == g{tau2}))\n\
+         names(groups) <- levels\n\
+         groups\n\
+         between <- rma(sapply(groups, coef), sei = sapply(groups, function(r) r$se), method = \"FE\")\n\
+         c(Q_between = between$QE, df = between$k - 1, p = between$QEp)\n\
+         mixed$QM; mixed$QMp\n",
+        col = ascii(column, false),
+        how = if common { " with one common tau^2" } else { "" },
+    )
 }
 
 #[cfg(test)]

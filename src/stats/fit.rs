@@ -274,7 +274,7 @@ impl Fit {
             label,
         } = parts;
         let (k, p) = (data.k(), data.p());
-        let beta = gls.coef(RAW);
+        let beta = gls.coef_or_zero(RAW);
         let model_vcov = gls.inverse_xtmx();
         let r_factor = gls.r_factor();
         let rss = gls.rss_or_zero(RAW);

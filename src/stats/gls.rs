@@ -97,6 +97,28 @@ impl Gls {
         DVector::from_column_slice(&self.fitted[r].coef)
     }
 
+    /// The coefficients β of response `r`, with those that are rounding residue of an exact
+    /// fit set to exactly 0. When the model reproduces the effects ([`Gls::rss_or_zero`] is 0),
+    /// a coefficient whose share of the whitened fit, |βⱼ|·‖L⁻¹xⱼ‖ = |βⱼ|·‖R₍·ⱼ₎‖, is below the
+    /// rounding level of the residual, √ROUNDING_MULTIPLE·k·ε·‖L⁻¹y‖, is 0 in exact arithmetic
+    /// (three identical effects coded by a factor give the contrast ~1e-16 of either sign):
+    /// with s² = 0 its Knapp–Hartung statistic is then 0/0, not ±∞ from the sign of the
+    /// residue.
+    pub fn coef_or_zero(&self, r: usize) -> DVector<f64> {
+        let mut coef = self.coef(r);
+        if self.rss_or_zero(r) == 0.0 {
+            let f = &self.fitted[r];
+            let level = ROUNDING_MULTIPLE.sqrt() * self.k() as f64 * f64::EPSILON * f.total.sqrt();
+            for (j, b) in coef.iter_mut().enumerate() {
+                let column = (0..=j).map(|i| self.qr.r(i, j).powi(2)).sum::<f64>().sqrt();
+                if b.abs() * column <= level {
+                    *b = 0.0;
+                }
+            }
+        }
+        coef
+    }
+
     /// The whitened residual ẽ of response `r`.
     pub fn whitened_resid(&self, r: usize) -> &[f64] {
         &self.fitted[r].resid

@@ -6,8 +6,10 @@
 //! Knapp–Hartung when the model reproduces the effects exactly (residual s² = 0): the
 //! coefficients' standard errors are 0, their t statistics ±∞ (NaN for an estimate of exactly
 //! 0), p-values 0 and intervals the estimate itself, as metafor reports them; QM is +∞ with
-//! p-value 0 (metafor: NA) because it is the limit of b'(s²V)⁻¹b/m as s² → 0. An s² below the
-//! rounding level of the data counts as 0, so rounding residue cannot pass for precision.
+//! p-value 0 (metafor: NA) because it is the limit of b'(s²V)⁻¹b/m as s² → 0 (NaN when every
+//! tested coefficient is 0). An s² below the rounding level of the data counts as 0, and so
+//! does a coefficient of an exact fit below it (`Gls::coef_or_zero`), so rounding residue
+//! cannot pass for precision, nor give a coefficient that is 0 an infinite statistic.
 //! The JSON writers print the non-finite statistics as `null`.
 
 use nalgebra::{DMatrix, DVector};

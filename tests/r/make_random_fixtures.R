@@ -427,12 +427,28 @@ profile_start <- function(des, method, ctrl) {
 # is higher: then metafor's tau2_0 is well above 0 and its R^2 stands.)
 intercept_only_on_boundary <- function(des, method, ctrl) {
   if (!(method %in% iterative) || ncol(des$X) < 2 || !des$int_incl) return(FALSE)
-  t0 <- tryCatch(suppressWarnings(rma(des$yi, des$vi, method = method, control = ctrl))$tau2,
-                 error = function(e) NA)
+  t0 <- tryCatch(intercept_only_tau2(des, method, ctrl), error = function(e) NA)
   if (is.na(t0) || t0 > 1e-6 * stats::median(des$vi)) return(FALSE)
   D0 <- mp_data(des$yi, des$vi, matrix(1, length(des$yi), 1))
   m <- if (method == "EB") "PM" else method
   asNumeric(mp_score(D0, m, mp(0), D0$y - mean(D0$y))$val) <= 0
+}
+
+# tau^2 of the intercept-only model behind R^2: metafor's fit from its default start (an error
+# there is passed on: metafor then has no R^2), and for ML and REML the fits from tau2.init =
+# median(vi) times 0.01, 1 and 10, the one of highest likelihood winning. The likelihood can
+# have a local maximum at 0 beside a higher interior one (scales_026, ML: l(0) is a local
+# maximum, l(4.774e-4) is higher by 0.17), and metafor's Fisher scoring from its default start
+# stops at the first, so that its R^2 is 0 where the maximum-likelihood R^2 is 100.
+intercept_only_tau2 <- function(des, method, ctrl) {
+  fit0 <- function(c2) suppressWarnings(rma(des$yi, des$vi, method = method, control = c2))
+  best <- fit0(ctrl)
+  if (!(method %in% c("ML", "REML"))) return(best$tau2)
+  for (init in c(0.01, 1, 10) * stats::median(des$vi)) {
+    other <- tryCatch(fit0(modifyList(ctrl, list(tau2.init = init))), error = function(e) NULL)
+    if (!is.null(other) && as.numeric(logLik(other)) > as.numeric(logLik(best))) best <- other
+  }
+  best$tau2
 }
 
 r2_on_boundary <- function(rec) {
@@ -512,11 +528,20 @@ run_fit <- function(g, es, des, method, test, kind) {
     if (!(method %in% fixed_methods) && ncol(des$X) > 1 && des$int_incl) {
       # metafor computes R^2 only when this intercept-only fit succeeds (else R^2 is NA).
       start0 <- tryCatch(
-        suppressWarnings(rma(des$yi, des$vi, method = method, control = ctrl))$tau2,
+        intercept_only_tau2(des, method, ctrl),
         error = function(e) {
           notes <<- c(notes, paste("metafor's intercept-only fit (for R^2) fails:", conditionMessage(e)))
           profile_start(list(yi = des$yi, vi = des$vi, X = matrix(1, k, 1)), method, ctrl)
         })
+      t_default <- tryCatch(
+        suppressWarnings(rma(des$yi, des$vi, method = method, control = ctrl))$tau2,
+        error = function(e) NA)
+      if (isTRUE(abs(t_default - start0) > 1e-6 * max(start0, stats::median(des$vi)))) {
+        notes <- c(notes, sprintf(paste(
+          "metafor's intercept-only fit (for R^2) from its default start stops at tau^2 = %.6g,",
+          "a local maximum of the likelihood; the maximum (from other starts) is at %.6g, where",
+          "the recomputation starts"), t_default, start0))
+      }
     }
     ci_start <- if (!is.null(start$ci)) unname(start$ci["tau^2", c("ci.lb", "ci.ub")]) else
       if (isTRUE(start$ci_rough)) c(start$tau2 / 2, 2 * start$tau2 + s) else NULL

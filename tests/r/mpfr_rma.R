@@ -197,10 +197,13 @@ mp_newton <- function(g, start, scale, lower = 0) {
         nx <- 2 * x + scale
       } else {
         # Heading down with no point known below the root: if the equation is already
-        # negative at the lower bound, that bound is the answer (the boundary).
+        # negative at the lower bound, that bound is the answer (the boundary), unless a
+        # point on the way down has a positive value: a likelihood can have a local maximum
+        # at the boundary beside an interior one (scales_026), so halve towards the bound
+        # until one is found or the bound is within 1e-8 of the scale.
         if (is.null(at_lower)) at_lower <- g(mp(lower))$val
-        if (at_lower <= 0) return(mp(lower))
-        nx <- max(mp(lower), x / 2)
+        if (at_lower <= 0 && x - lower <= 1e-8 * scale) return(mp(lower))
+        nx <- max(mp(lower), lower + (x - lower) / 2)
         if (nx == x) return(mp(lower))
       }
     }

@@ -7,7 +7,7 @@ use std::ffi::OsString;
 use lexopt::prelude::*;
 
 use meridian::analysis::anova::anova;
-use meridian::analysis::{analyse, AnalysisSpec};
+use meridian::analysis::{analyse, r_script, AnalysisSpec};
 
 use super::fit::failure;
 use super::input::read_input;
@@ -18,6 +18,7 @@ use super::report_models;
 pub struct AnovaOptions {
     file: OsString,
     json: bool,
+    r_script: bool,
     spec: AnalysisSpec,
     reduced: String,
 }
@@ -26,6 +27,7 @@ pub struct AnovaOptions {
 pub fn parse(parser: &mut lexopt::Parser) -> Result<Parsed<AnovaOptions>, Failure> {
     let mut file = None;
     let mut json = false;
+    let mut r_script = false;
     let mut spec = AnalysisSpec::default();
     let mut reduced = None;
     while let Some(arg) = parser.next()? {
@@ -33,6 +35,7 @@ pub fn parse(parser: &mut lexopt::Parser) -> Result<Parsed<AnovaOptions>, Failur
             Short('h') | Long("help") => return Ok(Parsed::Help),
             Short('V') | Long("version") => return Ok(Parsed::Version),
             Long("json") => json = true,
+            Long("r-script") => r_script = true,
             Long(flag) => {
                 let flag = format!("--{flag}");
                 let value = string(parser.value()?, &flag)?;
@@ -65,6 +68,7 @@ pub fn parse(parser: &mut lexopt::Parser) -> Result<Parsed<AnovaOptions>, Failur
     Ok(Parsed::Run(AnovaOptions {
         file,
         json,
+        r_script,
         spec,
         reduced,
     }))
@@ -75,6 +79,10 @@ pub fn run(o: &AnovaOptions) -> Result<String, Failure> {
     let file = o.file.to_string_lossy().into_owned();
     let text = read_input(&o.file)?;
     let run = analyse(&text, &o.spec).map_err(|e| failure(e, &file))?;
+    if o.r_script {
+        let script = r_script::r_script(&text, Ok((&run.table, &run.analysis, &o.spec)));
+        return Ok(script + &r_script::anova_script(&o.reduced));
+    }
     let result = anova(
         &run.table,
         &run.analysis.data,

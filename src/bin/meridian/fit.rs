@@ -6,6 +6,7 @@ use std::ops::ControlFlow;
 
 use lexopt::prelude::*;
 
+use meridian::analysis::r_script::r_script;
 use meridian::analysis::{analyse, AnalysisError, AnalysisSpec};
 use meridian::data::export::results_json;
 use meridian::data::formula::FormulaError;
@@ -23,6 +24,7 @@ use super::report_models::{contrasts, scale, term_tests};
 pub struct FitOptions {
     file: OsString,
     json: bool,
+    r_script: bool,
     spec: AnalysisSpec,
     permutations: Option<PermutationSettings>,
 }
@@ -33,6 +35,7 @@ pub fn parse(parser: &mut lexopt::Parser) -> Result<Parsed<FitOptions>, Failure>
     let mut o = FitOptions {
         file: OsString::new(),
         json: false,
+        r_script: false,
         spec: AnalysisSpec::default(),
         permutations: None,
     };
@@ -42,6 +45,7 @@ pub fn parse(parser: &mut lexopt::Parser) -> Result<Parsed<FitOptions>, Failure>
             Short('h') | Long("help") => return Ok(Parsed::Help),
             Short('V') | Long("version") => return Ok(Parsed::Version),
             Long("json") => o.json = true,
+            Long("r-script") => o.r_script = true,
             Long("vcov") => o.spec.vcov = true,
             Long(flag) => {
                 let flag = format!("--{flag}");
@@ -112,6 +116,9 @@ pub fn run(o: &FitOptions) -> Result<String, Failure> {
     let file = o.file.to_string_lossy().into_owned();
     let text = read_input(&o.file)?;
     let run = analyse(&text, &o.spec).map_err(|e| failure(e, &file))?;
+    if o.r_script {
+        return Ok(r_script(&text, Ok((&run.table, &run.analysis, &o.spec))));
+    }
     let mut report = run.analysis.fit_report();
     if let Some(settings) = o.permutations {
         let result = run

@@ -84,6 +84,7 @@ baujat: Baujat plot coordinates; blup: BLUPs of the true and random effects):
 
 Output:
   --json                   one JSON object (keys: k, p, method, test, coefficients, tau2, …)
+  --r-script               the metafor script that reproduces the result, instead of it
   -h, --help               this help
   -V, --version            version
 

@@ -7,7 +7,7 @@ use std::ffi::OsString;
 use lexopt::prelude::*;
 
 use meridian::analysis::subgroup_analysis::subgroup_analysis;
-use meridian::analysis::{analyse, AnalysisSpec};
+use meridian::analysis::{analyse, r_script, AnalysisSpec};
 
 use super::fit::failure;
 use super::input::read_input;
@@ -18,6 +18,7 @@ use super::report_models;
 pub struct SubgroupOptions {
     file: OsString,
     json: bool,
+    r_script: bool,
     spec: AnalysisSpec,
     by: String,
     common: bool,
@@ -27,6 +28,7 @@ pub struct SubgroupOptions {
 pub fn parse(parser: &mut lexopt::Parser) -> Result<Parsed<SubgroupOptions>, Failure> {
     let mut file = None;
     let mut json = false;
+    let mut r_script = false;
     let mut common = false;
     let mut spec = AnalysisSpec::default();
     let mut by = None;
@@ -35,6 +37,7 @@ pub fn parse(parser: &mut lexopt::Parser) -> Result<Parsed<SubgroupOptions>, Fai
             Short('h') | Long("help") => return Ok(Parsed::Help),
             Short('V') | Long("version") => return Ok(Parsed::Version),
             Long("json") => json = true,
+            Long("r-script") => r_script = true,
             Long("tau2-common") => common = true,
             Long(flag) => {
                 let flag = format!("--{flag}");
@@ -63,6 +66,7 @@ pub fn parse(parser: &mut lexopt::Parser) -> Result<Parsed<SubgroupOptions>, Fai
     Ok(Parsed::Run(SubgroupOptions {
         file,
         json,
+        r_script,
         spec,
         by,
         common,
@@ -74,6 +78,10 @@ pub fn run(o: &SubgroupOptions) -> Result<String, Failure> {
     let file = o.file.to_string_lossy().into_owned();
     let text = read_input(&o.file)?;
     let run = analyse(&text, &o.spec).map_err(|e| failure(e, &file))?;
+    if o.r_script {
+        let script = r_script::r_script(&text, Ok((&run.table, &run.analysis, &o.spec)));
+        return Ok(script + &r_script::subgroup_script(&o.by, o.common));
+    }
     let result = subgroup_analysis(
         &run.table,
         &run.analysis.data,

@@ -391,7 +391,7 @@ impl PermutationTest {
     /// z (or t) statistics and QM.
     fn statistics(&self, data: &Inputs) -> Result<(Vec<f64>, Option<f64>), StatsError> {
         let est = Estimated::new(data, &self.spec, Some(self.tau2))?;
-        let beta = est.gls.coef(RAW);
+        let beta = est.gls.coef_or_zero(RAW);
         let vcov = est.gls.inverse_xtmx();
         let r = est.gls.r_factor();
         let tests = Tests::new(
