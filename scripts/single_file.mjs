@@ -3,9 +3,14 @@
 //
 // From Trunk's dist/: the stylesheet goes into a <style>, the icon into a data: URL, the
 // module's JavaScript and its Wasm (base64) into inert <script type="text/plain"> blocks. A
-// small module script turns the JavaScript into a blob URL (window.meridianGlue, which the
-// engine's workers import too), decodes the Wasm and starts the app with it. The examples are
-// compiled into the Wasm already.
+// small module script turns the JavaScript into a blob URL, decodes the Wasm and starts the
+// app with it. The examples are compiled into the Wasm already.
+//
+// Chromium starts only classic workers from a file:// page (module workers and imports in
+// workers fail there), so the same script also makes a classic worker script of the module's
+// JavaScript — its `export`s dropped, its `import.meta.url` never read because the page posts
+// the compiled module — and leaves its blob URL in window.meridianWorker for the engine's
+// client (src/worker/client.rs).
 //
 // Usage: node scripts/single_file.mjs [dist-dir] [output-file]
 import { readFile, writeFile, readdir } from 'node:fs/promises';
@@ -59,14 +64,25 @@ const body = html
   .match(/<body>([\s\S]*?)<\/body>/)[1]
   .replace(/<script type="module"[\s\S]*?<\/script>\s*/g, '');
 
-const boot = `
+const boot = String.raw`
 const text = (id) => document.getElementById(id).textContent;
 const glue = URL.createObjectURL(new Blob([text('meridian-glue')], { type: 'text/javascript' }));
-window.meridianGlue = glue;
 const base64 = text('meridian-wasm').trim();
 const binary = atob(base64);
 const bytes = new Uint8Array(binary.length);
 for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+const classic = text('meridian-glue')
+  .replace(/^export \{([^}]*)\};?$/gm, (_, names) => {
+    const init = /(\w+) as default/.exec(names);
+    return init ? 'const __meridian_init = ' + init[1] + ';' : '';
+  })
+  .replace(/^export default (\w+);?$/gm, 'const __meridian_init = $1;')
+  .replace(/^export (function|class|const|let) /gm, '$1 ')
+  .replace(/import\.meta\.url/g, 'self.location.href');
+const start = 'self.onmessage = (e) => { self.onmessage = null; __meridian_init({ module_or_path: e.data }); };';
+window.meridianWorker = URL.createObjectURL(
+  new Blob([classic, '\n', start], { type: 'text/javascript' }),
+);
 const { default: init } = await import(glue);
 await init({ module_or_path: bytes });
 `;

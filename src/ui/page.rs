@@ -393,7 +393,7 @@ where
 }
 
 /// Adds the engine's stages to the page's performance timeline as `meridian:engine:NAME`,
-/// ending now.
+/// one after the other, ending now.
 fn add_measures(stages: &[StageTime]) {
     let Some(performance) = window().performance() else {
         return;
@@ -406,11 +406,14 @@ fn add_measures(stages: &[StageTime]) {
     else {
         return;
     };
+    // The stages ran one after the other, the last ending about now.
+    let mut start = end - stages.iter().map(|s| s.ms).sum::<f64>();
     for stage in stages {
         let options = js_sys::Object::new();
         // Setting a property of a fresh object cannot fail.
-        let _ = js_sys::Reflect::set(&options, &"start".into(), &(end - stage.ms).into());
-        let _ = js_sys::Reflect::set(&options, &"end".into(), &end.into());
+        let _ = js_sys::Reflect::set(&options, &"start".into(), &start.into());
+        let _ = js_sys::Reflect::set(&options, &"end".into(), &(start + stage.ms).into());
+        start += stage.ms;
         let name = JsValue::from_str(&format!("meridian:engine:{}", stage.name));
         // Measures only inform tools and tests; a browser without them loses nothing.
         let _ = measure.call2(&performance, &name, &options);

@@ -127,7 +127,8 @@ impl MainLane {
     fn send(self: &Rc<Self>, envelope: Envelope<Request>) {
         let answer = self.mailbox.borrow_mut().receive(envelope);
         if let Some(answer) = answer {
-            deliver(answer);
+            // Sent from inside the pool: the answer is delivered once the pool is free.
+            leptos::task::spawn_local(async move { deliver(answer) });
         }
         if !self.pumping.replace(true) {
             let lane = self.clone();
@@ -415,17 +416,16 @@ fn wanted_workers() -> usize {
     asked.unwrap_or(cores.max(1)).min(MAX_WORKERS)
 }
 
-/// The URL of this module's JavaScript: set by a page that loads it itself
-/// (`window.meridianGlue`, the single-file build), else the module Trunk preloads.
-fn glue_url() -> Option<String> {
-    let window = leptos::prelude::window();
-    if let Some(url) = js_sys::Reflect::get(&window, &JsValue::from_str("meridianGlue"))
+/// A string the page that loaded this module left in `window.NAME`, if any.
+fn page_string(name: &str) -> Option<String> {
+    js_sys::Reflect::get(&leptos::prelude::window(), &JsValue::from_str(name))
         .ok()
         .and_then(|v| v.as_string())
-    {
-        return Some(url);
-    }
-    let document = window.document()?;
+}
+
+/// The URL of this module's JavaScript: the module Trunk preloads.
+fn glue_url() -> Option<String> {
+    let document = leptos::prelude::window().document()?;
     let link = document
         .query_selector("link[rel=modulepreload][href$='.js']")
         .ok()??;
@@ -434,9 +434,9 @@ fn glue_url() -> Option<String> {
     Url::new_with_base(&href, &base).ok().map(|u| u.href())
 }
 
-/// Starts worker `index` of the pool: a module worker from a blob URL that imports this
-/// module's JavaScript and instantiates the compiled module the page posts to it.
-fn spawn(index: usize) -> Result<Lane, JsValue> {
+/// A module worker from a blob URL that imports this module's JavaScript and instantiates the
+/// compiled module the page posts to it.
+fn module_worker() -> Result<Worker, JsValue> {
     let glue = glue_url().ok_or_else(|| JsValue::from_str("no module URL"))?;
     let source = format!(
         "import init from {};\nself.onmessage = (e) => {{ self.onmessage = null; init({{ module_or_path: e.data }}); }};\n",
@@ -451,7 +451,17 @@ fn spawn(index: usize) -> Result<Lane, JsValue> {
     let url = Url::create_object_url_with_blob(&blob)?;
     let options = WorkerOptions::new();
     options.set_type(WorkerType::Module);
-    let worker = Worker::new_with_options(&url, &options)?;
+    Worker::new_with_options(&url, &options)
+}
+
+/// Starts worker `index` of the pool and posts it the compiled module. The worker script is
+/// the classic one the page made (`window.meridianWorker`: the single file, where a page
+/// opened from disk may start only classic workers), else a module worker.
+fn spawn(index: usize) -> Result<Lane, JsValue> {
+    let worker = match page_string("meridianWorker") {
+        Some(url) => Worker::new(&url)?,
+        None => module_worker()?,
+    };
     let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |e: MessageEvent| {
         on_worker_message(index, &e.data())
     });
