@@ -28,6 +28,7 @@ pub mod egger;
 mod error;
 pub mod gosh;
 pub mod moderator;
+pub mod multilevel;
 pub mod names;
 pub mod r_script;
 pub mod record;

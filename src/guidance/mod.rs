@@ -6,6 +6,7 @@
 
 mod comparison;
 mod ecological;
+pub mod sensitivity;
 
 pub use comparison::comparison_reading;
 pub use ecological::is_study_level_average;

@@ -113,16 +113,13 @@ pub fn CompareModels(
                                 </tr>
                             </thead>
                             <tbody>
-                                {mine.map(|m| view! { <FitRow name=format!("current: {now}") fit=m test=None /> })}
+                                {mine.map(|m| view! { <FitRow name=format!("current: {now}") fit=m test=None unpin=None /> })}
                                 {rows.into_iter().enumerate().map(|(i, row)| match row.compared {
                                     Ok(c) => {
                                         let fit = if c.current_is_full { c.anova.reduced.clone() } else { c.anova.full.clone() };
-                                        let unpin = move |_| pinned.update(|p| { p.remove(i); });
+                                        let unpin = Callback::new(move |()| pinned.update(|p| { p.remove(i); }));
                                         view! {
-                                            <FitRow name=format!("pinned: {}", row.label) fit=fit test=Some(c.clone()) />
-                                            <tr><td colspan="12">
-                                                <button type="button" class="button--quiet" on:click=unpin>"Unpin"</button>
-                                            </td></tr>
+                                            <FitRow name=format!("pinned: {}", row.label) fit=fit test=Some(c.clone()) unpin=Some(unpin) />
                                         }.into_any()
                                     }
                                     Err(e) => {
@@ -164,9 +161,15 @@ fn rows_readings(rows: &[Row], now: &str) -> Vec<String> {
         .collect()
 }
 
-/// One model's row, with the test against the current model when it is a pinned one.
+/// One model's row, with the test against the current model and an Unpin button when it is a
+/// pinned one.
 #[component]
-fn FitRow(name: String, fit: ModelFitRecord, test: Option<Pinned>) -> impl IntoView {
+fn FitRow(
+    name: String,
+    fit: ModelFitRecord,
+    test: Option<Pinned>,
+    unpin: Option<Callback<()>>,
+) -> impl IntoView {
     let cell = |v: f64, d: usize| view! { <td><span class="num" data-value=data_value(Some(v))>{format::fixed(v, d)}</span></td> };
     let tau2 = fit.tau2.unwrap_or(f64::NAN);
     let (lrt, p, r2) = test.map_or((None, None, None), |c| {
@@ -185,7 +188,9 @@ fn FitRow(name: String, fit: ModelFitRecord, test: Option<Pinned>) -> impl IntoV
             <td data-testid="compare-lrt"><span class="num" data-value=data_value(lrt)>{lrt.map_or(String::new(), |v| format::fixed(v, 4))}</span></td>
             <td data-testid="compare-p"><span class="num" data-value=data_value(p)>{p.map_or(String::new(), format::p_value)}</span></td>
             <td><span class="num" data-value=data_value(r2)>{r2.map_or(String::new(), |v| format::fixed(v, 2))}</span></td>
-            <td></td>
+            <td>{unpin.map(|u| view! {
+                <button type="button" class="button--quiet" data-testid="unpin-model" on:click=move |_| u.run(())>"Unpin"</button>
+            })}</td>
         </tr>
     }
 }

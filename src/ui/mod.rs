@@ -15,6 +15,8 @@ mod permutation_panel;
 mod plot_canvas;
 mod plots_pane;
 mod results_pane;
+mod sensitivity_pane;
+mod subgroup_panel;
 mod term_tests;
 mod toolbar;
 
@@ -29,5 +31,7 @@ pub use permutation_panel::PermutationPanel;
 pub use plot_canvas::PlotCanvas;
 pub use plots_pane::PlotsPane;
 pub use results_pane::ResultsPane;
+pub use sensitivity_pane::SensitivityPane;
+pub use subgroup_panel::SubgroupPanel;
 pub use term_tests::TermTests;
 pub use toolbar::Toolbar;

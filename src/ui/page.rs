@@ -7,7 +7,8 @@
 //! only when the request changed; the engine keeps its stages, so a new estimator refits
 //! without re-parsing and a plot option refits nothing; derived analyses are asked for only
 //! when a plot shows them. While a newer answer is computed the last one stays, and
-//! [`Page::updating`] says so.
+//! [`Page::updating`] says so. The Sensitivity pane's refits still run on the
+//! main thread, from the page's own `fitted` memo, once the pane is opened.
 //!
 //! Each stage run on the page is a User Timing measure (`meridian:parse`, …), and each stage
 //! the engine ran is added as `meridian:engine:NAME` (`meridian:engine:fit`, …), so the
@@ -21,6 +22,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use crate::analysis::moderator::{drawn_moderator, study_values, ModeratorCurve};
 use crate::analysis::record::Egger;
 use crate::analysis::request::{Input, Record, Request, StageTime};
+use crate::analysis::sensitivity::{sensitivity, Sensitivity};
 use crate::analysis::subgroups::Subgroups;
 use crate::analysis::{
     stages, Analysis, AnalysisError, Fitted, ModelStage, PredictionAt, StudiesStage,
@@ -92,6 +94,10 @@ pub struct Page {
     pub sort_values: Memo<Option<Result<Vec<f64>, StateError>>>,
     /// Whether the engine is computing a newer analysis than the one shown.
     pub updating: Memo<bool>,
+    /// Whether the Sensitivity pane has been opened (its refits run only then).
+    pub sensitivity_shown: RwSignal<bool>,
+    /// Influence, leave-one-out, Baujat and BLUPs, once the Sensitivity pane is open.
+    pub sensitivity: Memo<Option<Stage<Sensitivity>>>,
 }
 
 impl Page {
@@ -244,6 +250,14 @@ impl Page {
             Some(values_of(table, studies, &column))
         });
 
+        let sensitivity_shown = RwSignal::new(false);
+        let sensitivity = Memo::new(move |_| {
+            if !sensitivity_shown.get() {
+                return None;
+            }
+            Some(sensitivity_of(studies, fitted))
+        });
+
         Self {
             data,
             columns,
@@ -263,6 +277,8 @@ impl Page {
             egger,
             sort_values,
             updating,
+            sensitivity_shown,
+            sensitivity,
         }
     }
 
@@ -418,6 +434,26 @@ fn add_measures(stages: &[StageTime]) {
         // Measures only inform tools and tests; a browser without them loses nothing.
         let _ = measure.call2(&performance, &name, &options);
     }
+}
+
+/// The Sensitivity pane's records of the fit.
+fn sensitivity_of(
+    studies: Memo<Stage<StudiesStage>>,
+    fitted: Memo<Stage<Fitted>>,
+) -> Stage<Sensitivity> {
+    let (studies, fitted) = (studies.get()?, fitted.get()?);
+    timed("sensitivity", || {
+        sensitivity(&fitted, &studies)
+            .map(Arc::new)
+            .map_err(|error| {
+                AnalysisError::Stats {
+                    error,
+                    line: None,
+                    row: None,
+                }
+                .into()
+            })
+    })
 }
 
 /// Each study's value of the numeric `column`.
