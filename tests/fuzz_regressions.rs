@@ -319,3 +319,22 @@ fn backtick_in_column_name() {
     let formula = Formula::parse(&model.formula).expect("the edited formula parses");
     assert_eq!(formula.columns(), ["stu`y"]);
 }
+
+/// Found by the pipeline fuzzer: an equal-effects meta-regression on BCG fragments whose QE is
+/// below its degrees of freedom. Its H² is QE/df < 1, as metafor reports for FE models, and the
+/// harness's invariant (H² ≥ 1) was the defect: it holds for random-effects models only.
+#[test]
+fn fixed_effect_h2_below_one() {
+    let report = harness::pipeline(&regression("pipeline", "fixed_effect_h2_below_one"))
+        .expect("a pipeline input")
+        .expect("the model fits");
+    assert_eq!(report.method, "FE");
+    assert!(report.qe < report.qe_df as f64);
+    let h2 = report.qe / report.qe_df as f64;
+    assert!(
+        (report.h2 - h2).abs() <= 1e-12 * h2,
+        "H2 {} vs QE/df {h2}",
+        report.h2
+    );
+    assert!(report.h2 < 1.0);
+}
