@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::stages::{self, ModelStage, StudiesStage};
+use super::stages::{self, Fitted, ModelStage, StudiesStage};
 use super::{AnalysisError, AnalysisSpec};
 use crate::data::parse::Table;
 use crate::stats::{self, Comparison, Fit, ModelFit};
@@ -106,4 +106,51 @@ pub fn anova(
             row: None,
         })?;
     Ok((&comparison).into())
+}
+
+/// Two models of the same studies, compared: the current model and one pinned earlier,
+/// whichever has more parameters taken as the full one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pinned {
+    /// The pinned model's formula (`None`: intercept only).
+    pub formula: Option<String>,
+    /// The likelihood-ratio test, with the larger model as the full one.
+    pub anova: Anova,
+    /// Whether the current model is the full (larger) one.
+    pub current_is_full: bool,
+}
+
+/// Compares the current model `current` with the model of formula `pinned` fitted to the same
+/// studies with the same settings (metafor: `anova(larger, smaller)`).
+///
+/// # Errors
+/// As [`anova`]: a formula that does not fit the studies, models that are not nested, REML
+/// fits with different moderators, estimators without a likelihood.
+pub fn compare_pinned(
+    table: &Table,
+    data: &StudiesStage,
+    current: &Fitted,
+    pinned: Option<&str>,
+    spec: &AnalysisSpec,
+) -> Result<Pinned, AnalysisError> {
+    let formula = stages::formula(pinned)?;
+    let model = stages::model(table, data, formula.as_ref(), &spec.references)?;
+    let other = stages::fit(table, data, &model, &spec.model)?;
+    let current_is_full = current.fit.estimated_parameters() >= other.fit.estimated_parameters();
+    let (full, reduced) = if current_is_full {
+        (&current.fit, &other.fit)
+    } else {
+        (&other.fit, &current.fit)
+    };
+    let comparison =
+        stats::likelihood_ratio(full, reduced).map_err(|error| AnalysisError::Stats {
+            error,
+            line: None,
+            row: None,
+        })?;
+    Ok(Pinned {
+        formula: pinned.map(str::to_owned),
+        anova: (&comparison).into(),
+        current_is_full,
+    })
 }

@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use crate::data::clusters::ClusterError;
 use crate::data::formula::FormulaError;
 use crate::data::parse::ParseError;
 use crate::data::roles::RolesError;
@@ -18,6 +19,8 @@ pub enum AnalysisError {
     Roles(RolesError),
     /// The formula does not parse, names an unknown column, or the prediction point is wrong.
     Formula(FormulaError),
+    /// A random-effects formula or cluster column cannot be used.
+    Clusters(ClusterError),
     /// The model cannot be fitted.
     Stats {
         /// The engine's error.
@@ -71,6 +74,7 @@ impl fmt::Display for AnalysisError {
             Self::Parse(e) => e.fmt(f),
             Self::Roles(e) => e.fmt(f),
             Self::Formula(e) => e.fmt(f),
+            Self::Clusters(e) => e.fmt(f),
             Self::Stats {
                 error,
                 line: Some(line),
@@ -114,6 +118,7 @@ impl std::error::Error for AnalysisError {
             Self::Parse(e) => Some(e),
             Self::Roles(e) => Some(e),
             Self::Formula(e) => Some(e),
+            Self::Clusters(e) => Some(e),
             Self::Stats { error, .. } | Self::Subgroup { error, .. } => Some(error),
             Self::PredictionWithoutModerators { .. }
             | Self::NoModerators
@@ -139,5 +144,11 @@ impl From<RolesError> for AnalysisError {
 impl From<FormulaError> for AnalysisError {
     fn from(e: FormulaError) -> Self {
         Self::Formula(e)
+    }
+}
+
+impl From<ClusterError> for AnalysisError {
+    fn from(e: ClusterError) -> Self {
+        Self::Clusters(e)
     }
 }

@@ -26,6 +26,7 @@ pub mod egger;
 mod error;
 pub mod gosh;
 pub mod moderator;
+pub mod multilevel;
 pub mod names;
 pub mod r_script;
 pub mod record;

@@ -323,3 +323,71 @@ pub fn blup(fitted: &Fitted, data: &StudiesStage) -> BlupRecord {
         ranef: rows(fitted.fit.ranef()),
     }
 }
+
+/// Everything the Sensitivity view shows of one fit, from one set of case deletions: the unit
+/// the page's memo (and a Web Worker) computes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sensitivity {
+    /// Influence diagnostics.
+    pub influence: InfluenceRecord,
+    /// Leave-one-out refits.
+    pub leave1out: Leave1outRecord,
+    /// Baujat coordinates.
+    pub baujat: BaujatRecord,
+    /// BLUPs of the true and random effects.
+    pub blup: BlupRecord,
+}
+
+/// The Sensitivity view's records of the fitted model.
+///
+/// # Errors
+/// As [`influence`].
+pub fn sensitivity(fitted: &Fitted, data: &StudiesStage) -> Result<Sensitivity, StatsError> {
+    let deletions = deletions(fitted);
+    Ok(Sensitivity {
+        influence: influence(fitted, data, &deletions)?,
+        leave1out: leave1out(fitted, data, &deletions),
+        baujat: baujat(fitted, data, &deletions),
+        blup: blup(fitted, data),
+    })
+}
+
+/// The influence table as CSV, one row per study, columns named as metafor's
+/// (`rstudent`, `dffits`, `cook.d`, …, `dfbs.NAME` per coefficient, `inf`), full precision,
+/// `NA` where a refit failed.
+pub fn influence_csv(record: &InfluenceRecord) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<String> = [
+        "slab", "rstudent", "dffits", "cook.d", "cov.r", "tau2.del", "QE.del", "hat", "weight",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    header.extend(record.names.iter().map(|n| format!("dfbs.{n}")));
+    header.push("inf".into());
+    let cell = |v: Option<f64>| {
+        v.filter(|v| v.is_finite())
+            .map_or("NA".into(), |v| v.to_string())
+    };
+    let mut rows = vec![header];
+    for s in &record.studies {
+        let mut row = vec![s.slab.clone()];
+        row.extend(
+            [
+                s.rstudent, s.dffits, s.cook_d, s.cov_r, s.tau2_del, s.qe_del,
+            ]
+            .into_iter()
+            .map(cell),
+        );
+        row.push(cell(Some(s.hat)));
+        row.push(cell(Some(s.weight)));
+        row.extend((0..record.names.len()).map(|j| cell(s.dfbetas.get(j).copied())));
+        row.push(if s.influential { "*" } else { "" }.into());
+        rows.push(row);
+    }
+    for r in rows {
+        w.write_record(&r)
+            .expect("writing to memory cannot fail, and every row has the header's length");
+    }
+    let bytes = w.into_inner().expect("flushing to memory cannot fail");
+    String::from_utf8(bytes).expect("CSV of UTF-8 fields is UTF-8")
+}

@@ -276,6 +276,8 @@ pub fn fit_location_scale(
     let mut report = FitReport::new(&fit, &studies.excluded, None);
     report.term_tests = term_tests(&fit, &model.design.terms, &[])?;
     report.scale = Some((&fitted.scale).into());
+    // The record's one `model` key names metafor's class of the model.
+    "rma.ls".clone_into(&mut report.model);
     Ok(Fitted {
         fit,
         summary: Arc::new(summary),

@@ -7,11 +7,13 @@
 //! writes it as JSON and CSV. Pure functions over `&str` and plain data: no file I/O, no web or
 //! plotting crate, so the browser app and the `meridian` command line share every step.
 
+pub mod clusters;
 pub mod effect_size;
 pub mod examples;
 pub mod export;
 pub mod formula;
 pub mod model_report;
+pub mod multilevel_report;
 pub mod parse;
 pub mod report;
 pub mod roles;

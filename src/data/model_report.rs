@@ -1,6 +1,6 @@
 //! The parts of the `meridian fit --json` record that issue 13 adds: tests of formula terms
 //! (`term_tests`), linear contrasts (`contrasts`), the coefficient covariance (`vcov`) and the
-//! scale part of a location-scale model (`model`, `alpha`, `qs`, `qs_df`, `qs_p`, `tau2_i`).
+//! scale part of a location-scale model (`alpha`, `qs`, `qs_df`, `qs_p`, `tau2_i`).
 //! Keys as the issue's contract spells them; non-finite numbers print as `null`.
 
 use serde::{Deserialize, Serialize};
@@ -100,8 +100,6 @@ impl From<&LinearHypotheses> for ContrastsReport {
 /// The scale part of a location-scale model, printed at the top level of the record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScaleReport {
-    /// `rma.ls`, metafor's class of the model.
-    pub model: String,
     /// The scale coefficients α of log τ²ᵢ = zᵢ'α.
     pub alpha: Vec<CoefficientReport>,
     /// QS, the test of the scale coefficients but the scale intercept; null without any.
@@ -131,7 +129,6 @@ impl From<&ScaleModel> for ScaleReport {
             })
             .collect();
         Self {
-            model: "rma.ls".to_owned(),
             alpha,
             qs: s.qs.as_ref().map(|t| t.statistic),
             qs_df: s.qs.as_ref().map(|t| t.df),

@@ -8,8 +8,14 @@
 use serde::{Deserialize, Serialize};
 
 use super::model_report::{ContrastsReport, ScaleReport, TermTestReport};
+use super::multilevel_report::{
+    i2_level_reports, sigma2_reports, struct_report, I2LevelReport, RobustReport, Sigma2Report,
+    StructReport,
+};
 use super::roles::Excluded;
-use crate::stats::{Fit, HeterogeneityIntervals, PermutationResult, Prediction, PseudoR2};
+use crate::stats::{
+    Fit, HeterogeneityIntervals, Interval, MvFit, PermutationResult, Prediction, PseudoR2, Test,
+};
 
 /// One coefficient of the model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -148,6 +154,32 @@ pub struct FitReport {
     /// The scale part of a location-scale model (`--scale`), its keys at the top level.
     #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub scale: Option<ScaleReport>,
+    /// Deviance (−2ℓ for REML; against the saturated model for ML).
+    #[serde(default)]
+    pub deviance: Option<f64>,
+    /// Corrected AIC.
+    #[serde(default)]
+    pub aicc: Option<f64>,
+    /// `rma.uni`, `rma.mv` or `rma.ls`: metafor's class of the model.
+    #[serde(default = "rma_uni")]
+    pub model: String,
+    /// The σ² components of a multilevel model in metafor's order; null for `rma.uni`.
+    #[serde(default)]
+    pub sigma2: Option<Vec<Sigma2Report>>,
+    /// The `~ inner | outer` term of a multivariate model; null otherwise.
+    #[serde(default, rename = "struct")]
+    pub structure: Option<StructReport>,
+    /// I² per σ² component (with `i2` the total); null for `rma.uni`.
+    #[serde(default)]
+    pub i2_levels: Option<Vec<I2LevelReport>>,
+    /// Cluster-robust results (the top-level coefficients and QM stay model-based); null
+    /// without `--robust`.
+    #[serde(default)]
+    pub robust: Option<RobustReport>,
+}
+
+fn rma_uni() -> String {
+    "rma.uni".to_owned()
 }
 
 impl FitReport {
@@ -208,6 +240,86 @@ impl FitReport {
             log_likelihood: fit.fit_statistics.loglik,
             aic: fit.fit_statistics.aic,
             bic: fit.fit_statistics.bic,
+            term_tests: Vec::new(),
+            contrasts: None,
+            vcov: None,
+            scale: None,
+            deviance: Some(fit.fit_statistics.deviance),
+            aicc: Some(fit.fit_statistics.aicc),
+            model: rma_uni(),
+            sigma2: None,
+            structure: None,
+            i2_levels: None,
+            robust: None,
+        }
+    }
+
+    /// The report of a multilevel fit `f`, with the rows `excluded` before fitting, the σ²
+    /// intervals `ci` when computed and an optional prediction. The τ², τ and H² keys of
+    /// `rma.uni` are null; `i2` is the multilevel total.
+    pub fn multilevel(
+        f: &MvFit,
+        excluded: &[Excluded],
+        ci: Option<&[Interval]>,
+        prediction: Option<&Prediction>,
+    ) -> Self {
+        let moderators = f.moderators.as_ref();
+        let fs = &f.fit_statistics;
+        Self {
+            k: f.k,
+            p: f.p,
+            method: f.spec.method.metafor_name().to_owned(),
+            test: if f.spec.test == Test::Z { "z" } else { "t" }.to_owned(),
+            coefficients: f
+                .coefficients
+                .iter()
+                .map(|c| CoefficientReport {
+                    name: c.name.clone(),
+                    estimate: c.estimate,
+                    se: c.se,
+                    statistic: c.statistic,
+                    p_value: c.p_value,
+                    ci_lower: c.ci_lower,
+                    ci_upper: c.ci_upper,
+                    permutation_p_value: None,
+                })
+                .collect(),
+            tau2: f64::NAN,
+            tau2_se: None,
+            tau: f64::NAN,
+            i2: f.i2.as_ref().map_or(f64::NAN, |i| i.total),
+            h2: f64::NAN,
+            r2: None,
+            qe: f.qe,
+            qe_df: f.qe_df,
+            qe_p: Some(f.qe_p),
+            qm: moderators.map(|m| m.statistic),
+            qm_df: moderators.map(|m| m.df),
+            qm_df2: moderators.and_then(|m| m.df2),
+            qm_p: moderators.map(|m| m.p_value),
+            qm_permutation_p: None,
+            tau2_ci: None,
+            i2_ci: None,
+            h2_ci: None,
+            prediction: prediction.map(|p| PredictionReport::new(p, false)),
+            excluded_rows: excluded.iter().map(|e| e.row).collect(),
+            excluded: excluded
+                .iter()
+                .map(|e| ExcludedReport {
+                    row: e.row,
+                    reason: e.reason.to_string(),
+                })
+                .collect(),
+            log_likelihood: fs.loglik,
+            aic: fs.aic,
+            bic: fs.bic,
+            deviance: Some(fs.deviance),
+            aicc: Some(fs.aicc),
+            model: "rma.mv".to_owned(),
+            sigma2: Some(sigma2_reports(f, ci)),
+            structure: struct_report(f),
+            i2_levels: i2_level_reports(f),
+            robust: None,
             term_tests: Vec::new(),
             contrasts: None,
             vcov: None,
@@ -295,6 +407,13 @@ mod tests {
             "aic",
             "bic",
             "term_tests",
+            "deviance",
+            "aicc",
+            "model",
+            "sigma2",
+            "struct",
+            "i2_levels",
+            "robust",
         ];
         // serde_json's map is sorted unless order is preserved; compare as sets and check
         // the serialised text keeps declaration order.

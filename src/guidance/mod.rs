@@ -4,8 +4,11 @@
 //! Pure functions of an [`Analysis`]: the results pane renders their sentences, and native
 //! tests check them without a browser.
 
+mod comparison;
 mod ecological;
+pub mod sensitivity;
 
+pub use comparison::comparison_reading;
 pub use ecological::is_study_level_average;
 
 use crate::analysis::Analysis;

@@ -5,9 +5,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::{
-    draw_bubble, draw_categories, draw_forest, draw_forest_window, draw_funnel, draw_heterogeneity,
-    forest_size, heterogeneity_size, BubblePlot, CategoryPlot, ForestPlot, FunnelPlot,
-    HeterogeneityPlot, PlotError, PlotLayout, Theme,
+    draw_baujat, draw_bubble, draw_categories, draw_forest, draw_forest_window, draw_funnel,
+    draw_heterogeneity, forest_size, heterogeneity_size, BaujatPlot, BubblePlot, CategoryPlot,
+    ForestPlot, FunnelPlot, HeterogeneityPlot, PlotError, PlotLayout, Theme,
 };
 
 /// A plot with its data.
@@ -23,6 +23,8 @@ pub enum Figure {
     Funnel(FunnelPlot),
     /// How the variance splits into sampling error, explained and residual heterogeneity.
     Heterogeneity(HeterogeneityPlot),
+    /// Each study's contribution to heterogeneity against its influence (Baujat et al., 2002).
+    Baujat(BaujatPlot),
 }
 
 /// Width ÷ height of the plots whose height does not follow from their content.
@@ -43,7 +45,7 @@ impl Figure {
                 let (min_width, height) = heterogeneity_size(p, &theme);
                 (width.max(min_width), height)
             }
-            Self::Bubble(_) | Self::Categories(_) | Self::Funnel(_) => {
+            Self::Bubble(_) | Self::Categories(_) | Self::Funnel(_) | Self::Baujat(_) => {
                 (width, (f64::from(width) / ASPECT).round() as u32)
             }
         })
@@ -65,6 +67,7 @@ impl Figure {
             Self::Categories(p) => draw_categories(area, p, theme, highlight),
             Self::Funnel(p) => draw_funnel(area, p, theme, highlight),
             Self::Heterogeneity(p) => draw_heterogeneity(area, p, theme),
+            Self::Baujat(p) => draw_baujat(area, p, theme, highlight),
         }
     }
 

@@ -16,6 +16,7 @@
 //!   differences ([`crate::analysis::subgroups`]).
 
 use super::axis::EffectScale;
+use super::baujat::BaujatPlot;
 use super::bubble::{BubblePlot, CategoryPlot, FittedPoint, Level};
 use super::forest::{pooled_label, ForestOrder, ForestPlot, Subgroup};
 use super::funnel::FunnelPlot;
@@ -23,6 +24,7 @@ use super::heterogeneity::{Explained, HeterogeneityPlot};
 use super::paint::wald_text;
 use crate::analysis::moderator::ModeratorCurve;
 use crate::analysis::record::Egger;
+use crate::analysis::sensitivity::BaujatRecord;
 use crate::analysis::subgroups::Subgroups;
 use crate::analysis::{Analysis, Summary};
 use crate::data::effect_size::Measure;
@@ -315,5 +317,19 @@ pub fn heterogeneity(analysis: &Analysis) -> HeterogeneityPlot {
         residual: s.has_moderators(),
         fixed: s.spec.method.is_fixed(),
         level: ci.map_or(s.spec.level, |ci| ci.level),
+    }
+}
+
+/// The Baujat plot of the Sensitivity view's records: one point per study, none where the
+/// model cannot be refitted without it.
+pub fn baujat(record: &BaujatRecord) -> BaujatPlot {
+    BaujatPlot {
+        x: record.studies.iter().map(|s| s.x).collect(),
+        y: record
+            .studies
+            .iter()
+            .map(|s| s.y.unwrap_or(f64::NAN))
+            .collect(),
+        labels: record.studies.iter().map(|s| s.slab.clone()).collect(),
     }
 }

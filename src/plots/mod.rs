@@ -7,6 +7,7 @@
 //! optional study to highlight, drawn with a ring and bold text rather than by colour alone.
 
 pub mod axis;
+pub mod baujat;
 pub mod bubble;
 pub mod figure;
 pub mod forest;
@@ -19,6 +20,7 @@ mod panel;
 pub mod theme;
 
 pub use axis::EffectScale;
+pub use baujat::{draw_baujat, BaujatPlot};
 pub use bubble::{draw_bubble, draw_categories, BubblePlot, CategoryPlot, FittedPoint, Level};
 pub use figure::Figure;
 pub use forest::{

@@ -186,6 +186,62 @@ pub enum StatsError {
     /// REML fits with different fixed effects were compared: their restricted likelihoods
     /// are of different data (the residual contrasts), so the test means nothing.
     RemlFixedEffectsDiffer,
+    /// A multilevel model was asked for with an estimator other than REML or ML.
+    MultilevelMethod {
+        /// The estimator asked for.
+        method: Tau2Method,
+    },
+    /// A grouping (a random-effects term's levels, a cluster) does not have one code per row.
+    GroupingLength {
+        /// What the grouping is (`district`, `robust cluster`).
+        term: String,
+        /// Codes given.
+        rows: usize,
+        /// Rows of the model.
+        k: usize,
+    },
+    /// A correlation of sampling errors outside [−1, 1].
+    InvalidRho {
+        /// The value given.
+        rho: f64,
+    },
+    /// A block of the sampling covariance V is not symmetric positive definite.
+    SamplingCovarianceNotPositiveDefinite {
+        /// 0-based first row of the block.
+        row: usize,
+    },
+    /// More than one `~ inner | outer` term, or one whose inner factor has fewer than two
+    /// levels where its structure has a correlation.
+    InvalidStructure {
+        /// The term (`outcome | trial`).
+        term: String,
+        /// Number of inner levels.
+        levels: usize,
+    },
+    /// The multilevel likelihood's maximisation did not converge.
+    MultilevelNoConvergence {
+        /// Iterations performed.
+        iterations: usize,
+        /// The variance parameters' names and the last values reached.
+        last: Vec<(String, f64)>,
+    },
+    /// A prediction interval of a model with several τ² needs the inner level to predict for.
+    PredictionNeedsLevel,
+    /// Cluster-robust inference with a single cluster.
+    SingleCluster,
+    /// Cluster-robust inference with no more clusters than coefficients.
+    TooFewClusters {
+        /// Number of clusters.
+        clusters: usize,
+        /// Number of coefficients.
+        p: usize,
+    },
+    /// A robust cluster splits rows that the model makes dependent (rows sharing a level of
+    /// a random effect or a block of V lie in two clusters).
+    ClusterSplitsModel {
+        /// 0-based row in a different cluster from a row it depends on.
+        row: usize,
+    },
 }
 
 impl fmt::Display for StatsError {
@@ -340,6 +396,66 @@ impl fmt::Display for StatsError {
                 f,
                 "REML fits with different moderators cannot be compared by their likelihoods; \
                  fit both models with --method ML"
+            ),
+            Self::MultilevelMethod { method } => write!(
+                f,
+                "a multilevel model is fitted by REML or ML, not {}; choose one of those",
+                method.metafor_name()
+            ),
+            Self::GroupingLength { term, rows, k } => write!(
+                f,
+                "the grouping `{term}` has {rows} values but the model has {k} rows; give one \
+                 value per row"
+            ),
+            Self::InvalidRho { rho } => write!(
+                f,
+                "the correlation of sampling errors {rho} is not between -1 and 1; give a value \
+                 in that range, such as 0.6"
+            ),
+            Self::SamplingCovarianceNotPositiveDefinite { row } => write!(
+                f,
+                "the sampling covariance of the cluster of row {} is not positive definite; \
+                 lower the correlation (with n rows in a cluster it must exceed -1/(n - 1))",
+                row + 1
+            ),
+            Self::InvalidStructure { term, levels } => write!(
+                f,
+                "the random-effects term `{term}` cannot be fitted: a model takes one \
+                 `~ inner | outer` term, and its inner factor needs at least two levels for a \
+                 correlation ({levels} found)"
+            ),
+            Self::MultilevelNoConvergence { iterations, last } => write!(
+                f,
+                "the multilevel model did not converge after {iterations} iterations (last \
+                 values {}); simplify the random effects or check for components that cannot be \
+                 told apart",
+                last.iter()
+                    .map(|(n, v)| format!("{n} = {v}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Self::PredictionNeedsLevel => write!(
+                f,
+                "the model has a separate tau^2 per inner level, so a prediction interval needs \
+                 the level to predict for; predict without an interval or per level"
+            ),
+            Self::SingleCluster => write!(
+                f,
+                "cluster-robust standard errors need at least two clusters, but every row is in \
+                 one; choose a cluster column with several values"
+            ),
+            Self::TooFewClusters { clusters, p } => write!(
+                f,
+                "cluster-robust tests need more clusters than coefficients, but there are \
+                 {clusters} clusters and {p} coefficients; remove moderators or use a finer \
+                 cluster"
+            ),
+            Self::ClusterSplitsModel { row } => write!(
+                f,
+                "row {} is in a different robust cluster from rows the model makes dependent on \
+                 it (a shared random effect or correlated sampling errors); cluster by the \
+                 outermost grouping of the model",
+                row + 1
             ),
         }
     }

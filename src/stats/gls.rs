@@ -167,6 +167,12 @@ impl Gls {
         DMatrix::from_fn(p, p, |i, j| self.qr.r(i, j))
     }
 
+    /// Column j of Q, the orthonormal basis of the whitened design (block models take their
+    /// blocks' rows of it).
+    pub fn q_col(&self, j: usize) -> &[f64] {
+        self.qr.q_col(j)
+    }
+
     /// (I − QQ')·b for a vector b in whitened coordinates: its residual on the whitened
     /// design, so that a'Pb = (L⁻¹a)'(I − QQ')(L⁻¹b).
     pub fn residual_of(&self, b: &[f64]) -> Vec<f64> {

@@ -8,6 +8,8 @@
 //! case deletions ([`Deletions`]) read by [`Influence`], [`leave_one_out`] and [`baujat`];
 //! [`cumulative`]; BLUPs ([`Fit::blup`], [`Fit::ranef`]); residuals ([`Fit::rstandard`]);
 //! GOSH ([`Gosh`], an iterator over subset fits).
+//! Multilevel and multivariate models ([`fit_multilevel`], metafor's `rma.mv`) give an
+//! [`MvFit`]; cluster-robust inference of either kind of fit is [`Fit::robust`].
 //!
 //! Inside, one path serves every fit and refit: the variance model ([`variance`]: the
 //! marginal covariance as a type) gives GLS ([`gls`], through [`qr`]) what it needs; the
@@ -33,6 +35,7 @@ mod leave1out;
 mod likelihood;
 mod location_scale;
 mod lrt;
+mod multilevel;
 mod objective;
 mod optimise;
 mod permutation;
@@ -40,6 +43,7 @@ mod predict;
 mod profile;
 mod qr;
 pub mod regtest;
+mod robust;
 mod roots;
 mod spec;
 mod summary;
@@ -62,9 +66,14 @@ pub use leave1out::{leave_one_out, LeftOut};
 pub use likelihood::{FitStatistics, Likelihood};
 pub use location_scale::{LocationScale, ScaleModel};
 pub use lrt::{likelihood_ratio, Comparison, ModelFit};
+pub use multilevel::{
+    fit_multilevel, MultilevelI2, MvFit, RandomEffect, SamplingCovariance, Sigma2, StructEstimate,
+    Structure,
+};
 pub use permutation::{PermutationResult, PermutationSettings, PermutationTest, Progress};
 pub use predict::Prediction;
 pub use profile::{Profile, ProfilePoint};
+pub use robust::{Robust, RobustCoefficient, RobustTest, RobustType};
 pub use spec::{Control, ModelSpec, Tau2Method, Test, ValidSpec};
 pub use summary::{Coefficient, CovarianceKind, Summary, WaldTest};
 pub use variance::{Parameter, ParameterKind, VarianceComponent};

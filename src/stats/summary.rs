@@ -27,6 +27,9 @@ pub enum CovarianceKind {
     /// Knapp & Hartung (2003): (X'M⁻¹X)⁻¹ times s² = y'Py/(k − p), not truncated, with t and F
     /// references on k − p df; metafor: `test = "knha"`.
     KnappHartung,
+    /// The model-based covariance (X'M⁻¹X)⁻¹, unscaled, with t and F references on k − p df;
+    /// metafor: `test = "t"` of `rma.mv` (which has no Knapp–Hartung scaling).
+    ModelBasedT,
 }
 
 impl From<Test> for CovarianceKind {
@@ -171,6 +174,7 @@ impl Tests {
                 Reference::T { df: df as f64 },
                 Some(df),
             ),
+            CovarianceKind::ModelBasedT => (1.0, Reference::T { df: df as f64 }, Some(df)),
         };
         Self {
             kind,

@@ -1,5 +1,5 @@
 //! The app's top level: the page's state and memos ([`Page`]), saved as the user works, and
-//! the four panes that edit and show them.
+//! the panes that edit and show them.
 
 use std::time::Duration;
 
@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use crate::app::storage;
 
 use super::page::Page;
-use super::{DataPane, ModelPane, PlotsPane, ResultsPane, Toolbar};
+use super::{DataPane, ModelPane, PlotsPane, ResultsPane, SensitivityPane, Toolbar};
 
 /// How long the state must rest before it is written to local storage: a burst of edits is
 /// written once, not once per change.
@@ -40,6 +40,7 @@ pub fn App() -> impl IntoView {
             <ModelPane page=page />
             <ResultsPane page=page />
             <PlotsPane page=page />
+            <SensitivityPane page=page />
         </main>
         <footer>
             "Meridian computes everything in your browser with WebAssembly; no data is sent anywhere. "

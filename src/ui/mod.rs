@@ -5,6 +5,7 @@
 
 mod app;
 mod column_select;
+mod compare_models;
 mod data_pane;
 mod data_table;
 mod download;
@@ -14,10 +15,14 @@ mod permutation_panel;
 mod plot_canvas;
 mod plots_pane;
 mod results_pane;
+mod sensitivity_pane;
+mod subgroup_panel;
+mod term_tests;
 mod toolbar;
 
 pub use app::App;
 pub use column_select::{ChoiceSelect, ColumnSelect};
+pub use compare_models::CompareModels;
 pub use data_pane::DataPane;
 pub use data_table::{DataTable, RowNote};
 pub use model_pane::ModelPane;
@@ -26,4 +31,7 @@ pub use permutation_panel::PermutationPanel;
 pub use plot_canvas::PlotCanvas;
 pub use plots_pane::PlotsPane;
 pub use results_pane::ResultsPane;
+pub use sensitivity_pane::SensitivityPane;
+pub use subgroup_panel::SubgroupPanel;
+pub use term_tests::TermTests;
 pub use toolbar::Toolbar;

@@ -1,10 +1,10 @@
 //! The page's signals and memos: one signal per concern of the state (text, columns, model,
 //! study-level averages, plot options), one memo per pipeline stage (table → studies → model →
 //! fit → prediction → analysis) and one per derived analysis (subgroups, the fitted line along
-//! a moderator, Egger's test). Each memo compares its result with the last, so an edit reruns
-//! only the stages after it and stops where nothing changed: a new estimator refits without
-//! re-parsing, a plot option refits nothing, and derived analyses run only when a plot shows
-//! them (memos are lazy).
+//! a moderator, Egger's test, the Sensitivity pane's refits). Each memo compares its result
+//! with the last, so an edit reruns only the stages after it and stops where nothing changed:
+//! a new estimator refits without re-parsing, a plot option refits nothing, and derived
+//! analyses run only when a view shows them (memos are lazy).
 //!
 //! Each stage runs inside a User Timing measure (`meridian:parse`, `meridian:fit`, …), so the
 //! browser's performance tools, the benchmark and the end-to-end tests can see what ran.
@@ -16,6 +16,7 @@ use leptos::prelude::*;
 use crate::analysis::egger::egger;
 use crate::analysis::moderator::{drawn_moderator, moderator_curve, study_values, ModeratorCurve};
 use crate::analysis::record::Egger;
+use crate::analysis::sensitivity::{sensitivity, Sensitivity};
 use crate::analysis::subgroups::{subgroups, Subgroups};
 use crate::analysis::{
     stages, Analysis, AnalysisError, Fitted, ModelStage, PredictionAt, StudiesStage,
@@ -83,6 +84,10 @@ pub struct Page {
     pub egger: Memo<Option<Arc<Egger>>>,
     /// The values of the column the forest plot is sorted by.
     pub sort_values: Memo<Option<Result<Vec<f64>, StateError>>>,
+    /// Whether the Sensitivity pane has been opened (its refits run only then).
+    pub sensitivity_shown: RwSignal<bool>,
+    /// Influence, leave-one-out, Baujat and BLUPs, once the Sensitivity pane is open.
+    pub sensitivity: Memo<Option<Stage<Sensitivity>>>,
 }
 
 impl Page {
@@ -191,6 +196,14 @@ impl Page {
             Some(values_of(table, studies, &column))
         });
 
+        let sensitivity_shown = RwSignal::new(false);
+        let sensitivity = Memo::new(move |_| {
+            if !sensitivity_shown.get() {
+                return None;
+            }
+            Some(sensitivity_of(studies, fitted))
+        });
+
         Self {
             data,
             columns,
@@ -209,6 +222,8 @@ impl Page {
             subgroups,
             egger,
             sort_values,
+            sensitivity_shown,
+            sensitivity,
         }
     }
 
@@ -288,6 +303,26 @@ fn subgroups_by(
     let (table, studies, fitted) = (table.get()?, studies.get()?, fitted.get()?);
     timed("subgroups", || {
         Ok(Arc::new(subgroups(&table, &studies, &fitted, column)?))
+    })
+}
+
+/// The Sensitivity pane's records of the fit.
+fn sensitivity_of(
+    studies: Memo<Stage<StudiesStage>>,
+    fitted: Memo<Stage<Fitted>>,
+) -> Stage<Sensitivity> {
+    let (studies, fitted) = (studies.get()?, fitted.get()?);
+    timed("sensitivity", || {
+        sensitivity(&fitted, &studies)
+            .map(Arc::new)
+            .map_err(|error| {
+                AnalysisError::Stats {
+                    error,
+                    line: None,
+                    row: None,
+                }
+                .into()
+            })
     })
 }
 

@@ -14,7 +14,7 @@ use crate::plots::inputs::{self, ModeratorPlot};
 use crate::plots::{Figure, ForestOrder};
 
 use super::page::Page;
-use super::PlotCanvas;
+use super::{PlotCanvas, SubgroupPanel};
 
 /// The plots the pane offers, in tab order, with their titles.
 const TABS: [(PlotTab, &str); 4] = [
@@ -239,6 +239,7 @@ pub fn PlotsPane(
             <p class="caption">
                 "Hover a study for its details; click it to highlight it in every plot and in the table."
             </p>
+            <SubgroupPanel page=page />
         </section>
     }
 }

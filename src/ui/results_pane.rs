@@ -13,7 +13,7 @@ use crate::guidance::{readings, warnings};
 use crate::stats::Test;
 
 use super::page::Page;
-use super::PermutationPanel;
+use super::{CompareModels, PermutationPanel, TermTests};
 
 /// The Results pane.
 #[component]
@@ -43,6 +43,7 @@ pub fn ResultsPane(
                     view! {
                         <Summary analysis=a.clone() measure=m />
                         <Coefficients analysis=a.clone() />
+                        <TermTests analysis=a.clone() />
                         <Heterogeneity analysis=a.clone() />
                         <PredictAt page=page analysis=a.clone() measure=m />
                         <ul class="readings" data-testid="readings">
@@ -65,6 +66,7 @@ pub fn ResultsPane(
                     .into_any()
                 }
             }}
+            <CompareModels page=page />
         </section>
     }
 }

@@ -6,12 +6,14 @@ use std::ops::ControlFlow;
 
 use lexopt::prelude::*;
 
+use meridian::analysis::multilevel::{dependent_report, Dependence};
 use meridian::analysis::r_script::r_script;
 use meridian::analysis::{analyse, AnalysisError, AnalysisSpec};
+use meridian::data::clusters::RandomTerm;
 use meridian::data::export::results_json;
 use meridian::data::formula::FormulaError;
 use meridian::data::roles::RolesError;
-use meridian::stats::PermutationSettings;
+use meridian::stats::{PermutationSettings, RobustType, Structure};
 
 use super::input::read_input;
 use super::options::{
@@ -19,6 +21,7 @@ use super::options::{
 };
 use super::report::readable;
 use super::report_models::{contrasts, scale, term_tests};
+use super::report_multilevel::readable_multilevel;
 
 /// The parsed command line of `meridian fit`.
 pub struct FitOptions {
@@ -27,6 +30,7 @@ pub struct FitOptions {
     r_script: bool,
     spec: AnalysisSpec,
     permutations: Option<PermutationSettings>,
+    dependence: Dependence,
 }
 
 /// Parses the arguments after `fit`.
@@ -38,8 +42,10 @@ pub fn parse(parser: &mut lexopt::Parser) -> Result<Parsed<FitOptions>, Failure>
         r_script: false,
         spec: AnalysisSpec::default(),
         permutations: None,
+        dependence: Dependence::default(),
     };
     let mut seed = None;
+    let (mut rho, mut rho_cluster) = (None, None);
     while let Some(arg) = parser.next()? {
         match arg {
             Short('h') | Long("help") => return Ok(Parsed::Help),
@@ -62,6 +68,34 @@ pub fn parse(parser: &mut lexopt::Parser) -> Result<Parsed<FitOptions>, Failure>
                         });
                     }
                     "--seed" => seed = Some(count(&value, &flag)? as u64),
+                    "--random" => o.dependence.random.push(
+                        RandomTerm::parse(&value).map_err(|e| Failure::Usage(e.to_string()))?,
+                    ),
+                    "--struct" => {
+                        o.dependence.structure =
+                            Some(Structure::from_metafor_name(&value).ok_or_else(|| {
+                                Failure::Usage(format!(
+                                    "unknown --struct \"{value}\": expected CS, HCS, UN or DIAG"
+                                ))
+                            })?);
+                    }
+                    "--rho" => {
+                        rho = Some(value.trim().parse::<f64>().map_err(|_| {
+                            Failure::Usage(format!(
+                                "--rho expects a correlation between -1 and 1, found \"{value}\""
+                            ))
+                        })?);
+                    }
+                    "--cluster" => rho_cluster = Some(value),
+                    "--robust" => o.dependence.robust = Some(value),
+                    "--robust-type" => {
+                        o.dependence.robust_type =
+                            RobustType::from_name(&value).ok_or_else(|| {
+                                Failure::Usage(format!(
+                                    "unknown --robust-type \"{value}\": expected CR1 or CR2"
+                                ))
+                            })?;
+                    }
                     "--btt" => o.spec.btt.push(value),
                     "--contrast" => o.spec.contrasts.push(weights(&value, &flag)?),
                     "--scale" => o.spec.scale = Some(value),
@@ -87,6 +121,29 @@ pub fn parse(parser: &mut lexopt::Parser) -> Result<Parsed<FitOptions>, Failure>
             ))
         }
         _ => {}
+    }
+    o.dependence.rho = match (rho, rho_cluster) {
+        (Some(r), Some(c)) => Some((r, c)),
+        (None, None) => None,
+        _ => {
+            return Err(Failure::Usage(
+                "--rho and --cluster go together: the correlation of sampling errors within \
+                 each cluster"
+                    .into(),
+            ))
+        }
+    };
+    let structured = o.dependence.random.iter().any(|t| t.inner.is_some());
+    if o.dependence.structure.is_some() && !structured {
+        return Err(Failure::Usage(
+            "--struct applies to an \"~ inner | outer\" term: add --random \"~ outcome | study\""
+                .into(),
+        ));
+    }
+    if o.dependence.is_active() && o.permutations.is_some() {
+        return Err(Failure::Usage(
+            "--permutations applies to a model without --random, --rho or --robust".into(),
+        ));
     }
     check_analysis_options(&o.spec)?;
     Ok(Parsed::Run(o))
@@ -118,6 +175,14 @@ pub fn run(o: &FitOptions) -> Result<String, Failure> {
     let run = analyse(&text, &o.spec).map_err(|e| failure(e, &file))?;
     if o.r_script {
         return Ok(r_script(&text, Ok((&run.table, &run.analysis, &o.spec))));
+    }
+    if o.dependence.is_active() {
+        let report = dependent_report(&run, &o.dependence).map_err(|e| failure(e, &file))?;
+        return Ok(if o.json {
+            results_json(&report)
+        } else {
+            readable_multilevel(&report, &run.analysis.studies().excluded, &file)
+        });
     }
     let mut report = run.analysis.fit_report();
     if let Some(settings) = o.permutations {

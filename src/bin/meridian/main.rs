@@ -24,6 +24,7 @@ mod input;
 mod options;
 mod report;
 mod report_models;
+mod report_multilevel;
 mod sensitivity;
 mod subgroup;
 
@@ -81,6 +82,15 @@ baujat: Baujat plot coordinates; blup: BLUPs of the true and random effects):
   --subsets N              gosh: fit N random subsets, or all 2^k - 1 if that is no more
                            (default 1000000)
   --all                    gosh: print every subset's fit, not only the summary
+
+Dependent effects (a multilevel model, metafor's rma.mv; REML or ML):
+  --random \"~ 1 | a/b\"      random effects, one term each (repeatable; nested a/b, crossed
+                           as two terms, \"~ inner | outer\" with --struct)
+  --struct S               CS HCS UN DIAG for an \"~ inner | outer\" term
+  --rho R --cluster COL    sampling errors correlated at R within COL (metafor's vcalc)
+  --robust COL             cluster-robust tests by COL (also for a model without --random)
+  --robust-type T          CR2 (default: Satterthwaite df, HTZ test) or CR1
+  On a multilevel model --test knha means metafor's test = \"t\" (k - p df).
 
 Output:
   --json                   one JSON object (keys: k, p, method, test, coefficients, tau2, …)

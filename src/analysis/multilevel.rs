@@ -1,0 +1,116 @@
+//! Dependent effect sizes (issue 11): the multilevel / multivariate model of an analysis run
+//! and cluster-robust inference, for the command line's `--random`, `--struct`, `--rho`,
+//! `--cluster`, `--robust` and `--robust-type`. A function of the run's stages (the table, the
+//! studies and the design) returning the `fit --json` record with its multilevel keys.
+
+use super::{AnalysisError, Run};
+use crate::data::clusters::{codes, random_effects, RandomTerm};
+use crate::data::multilevel_report::RobustReport;
+use crate::data::report::FitReport;
+use crate::stats::{fit_multilevel, MvFit, RobustType, SamplingCovariance, StatsError, Structure};
+
+/// How the effects of a cluster depend on each other, and how to make inference robust to it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dependence {
+    /// Random-effects terms (metafor's formulas, one each); empty for `rma.uni`.
+    pub random: Vec<RandomTerm>,
+    /// The structure of an `~ inner | outer` term.
+    pub structure: Option<Structure>,
+    /// Correlation of the sampling errors within `rho_cluster` (metafor's `vcalc`).
+    pub rho: Option<(f64, String)>,
+    /// Cluster column of robust inference.
+    pub robust: Option<String>,
+    /// CR1 or CR2.
+    pub robust_type: RobustType,
+}
+
+impl Default for Dependence {
+    /// Independent effects, no robust inference; CR2 once a cluster is given.
+    fn default() -> Self {
+        Self {
+            random: Vec::new(),
+            structure: None,
+            rho: None,
+            robust: None,
+            robust_type: RobustType::Cr2,
+        }
+    }
+}
+
+impl Dependence {
+    /// Whether anything here changes the `rma.uni` analysis.
+    pub fn is_active(&self) -> bool {
+        !self.random.is_empty() || self.rho.is_some() || self.robust.is_some()
+    }
+}
+
+fn stats(error: StatsError) -> AnalysisError {
+    AnalysisError::Stats {
+        error,
+        line: None,
+        row: None,
+    }
+}
+
+/// The multilevel fit of `run`'s studies and design under `dep` (whose `random` is not
+/// empty, or `rho` is given).
+///
+/// # Errors
+/// [`AnalysisError::Clusters`] for unusable cluster columns, [`AnalysisError::Stats`] for
+/// what the fit gives.
+pub fn fit_dependent(run: &Run, dep: &Dependence) -> Result<MvFit, AnalysisError> {
+    let studies = run.analysis.studies();
+    let rows = &studies.rows;
+    let random = random_effects(&run.table, rows, &dep.random, dep.structure)?;
+    let v = match &dep.rho {
+        Some((rho, column)) => {
+            let cluster = codes(&run.table, rows, column)?;
+            SamplingCovariance::vcalc(&studies.vi, &cluster, *rho)
+        }
+        None => SamplingCovariance::diagonal(&studies.vi),
+    }
+    .map_err(stats)?;
+    fit_multilevel(
+        &studies.yi,
+        &v,
+        &run.model.design,
+        &random,
+        &run.analysis.summary.spec,
+    )
+    .map_err(stats)
+}
+
+/// The `fit --json` record of `run` under `dep`: the `rma.uni` record with robust results,
+/// or the `rma.mv` record (σ² with profile intervals, the pooled prediction of an
+/// intercept-only model) with them.
+///
+/// # Errors
+/// As [`fit_dependent`], and the robust inference's errors.
+pub fn dependent_report(run: &Run, dep: &Dependence) -> Result<FitReport, AnalysisError> {
+    let studies = run.analysis.studies();
+    let multilevel = !dep.random.is_empty() || dep.rho.is_some();
+    let (mut report, mv) = if multilevel {
+        let mv = fit_dependent(run, dep)?;
+        let ci = mv.confint_sigma2(mv.spec.level).ok();
+        let prediction = if run.analysis.intercept_only() {
+            Some(mv.predict(&[1.0]).map_err(stats)?)
+        } else {
+            None
+        };
+        let report =
+            FitReport::multilevel(&mv, &studies.excluded, ci.as_deref(), prediction.as_ref());
+        (report, Some(mv))
+    } else {
+        (run.analysis.fit_report(), None)
+    };
+    if let Some(column) = &dep.robust {
+        let cluster = codes(&run.table, &studies.rows, column)?;
+        let robust = match &mv {
+            Some(mv) => mv.robust(&cluster, dep.robust_type),
+            None => run.fitted.fit.robust(&cluster, dep.robust_type),
+        }
+        .map_err(stats)?;
+        report.robust = Some(RobustReport::new(&robust, column));
+    }
+    Ok(report)
+}

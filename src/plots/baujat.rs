@@ -1,0 +1,132 @@
+//! The Baujat plot (Baujat et al., 2002): each study's contribution to the heterogeneity
+//! statistic (horizontal) against its influence on the fitted result (vertical), as metafor's
+//! `baujat` draws them from the records of `analysis::sensitivity`. Studies far to the right
+//! add heterogeneity; studies high up move the answer; one mark per study, labelled.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
+
+use super::axis::{self, EffectScale};
+use super::layout::{Mark, PlotLayout};
+use super::paint::{label, px};
+use super::panel::{check_lengths, finish, frame, Swatch};
+use super::theme::{self, Theme};
+use super::PlotError;
+
+/// Radius of a study's dot, in layout pixels.
+const DOT_RADIUS: f64 = 4.0;
+/// Smallest hover target around a dot (half its side).
+const MIN_TARGET: f64 = 6.0;
+/// Gap between a highlighted dot and the ring drawn around it.
+const RING_GAP: f64 = 3.0;
+/// Share of the range added on each side.
+const PAD: f64 = 0.06;
+/// Offset of a study's label from its dot.
+const LABEL_OFFSET: f64 = 7.0;
+
+/// What a Baujat plot shows.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BaujatPlot {
+    /// Contribution of each study to the heterogeneity statistic.
+    pub x: Vec<f64>,
+    /// Influence of each study on the fitted result (not finite: the model cannot be refitted
+    /// without it, and the study gets no mark).
+    pub y: Vec<f64>,
+    /// Study labels.
+    pub labels: Vec<String>,
+}
+
+/// Draws `plot` onto `area`, filling it; `highlight` is a study index drawn with a ring.
+///
+/// # Errors
+/// [`PlotError::LengthMismatch`] when `y` or `labels` do not have one entry per `x`,
+/// [`PlotError::NoData`] when no study can be drawn, or a backend failure.
+pub fn draw_baujat<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    plot: &BaujatPlot,
+    theme: &Theme,
+    highlight: Option<usize>,
+) -> Result<PlotLayout, PlotError>
+where
+    DB::ErrorType: 'static,
+{
+    let k = plot.x.len();
+    check_lengths(
+        k,
+        &[("influences", plot.y.len()), ("labels", plot.labels.len())],
+    )?;
+    let usable: Vec<usize> = (0..k)
+        .filter(|&i| plot.x[i].is_finite() && plot.y[i].is_finite())
+        .collect();
+    if usable.is_empty() {
+        return Err(PlotError::NoData);
+    }
+    // Both axes start at 0: contributions and influences are squares.
+    let hi = |v: &[f64]| {
+        usable
+            .iter()
+            .map(|&i| v[i])
+            .fold(0.0, f64::max)
+            .max(f64::MIN_POSITIVE)
+    };
+    let (x_hi, y_hi) = (hi(&plot.x), hi(&plot.y));
+    let legend = [(Swatch::Dot, "Study")];
+    let frame = frame(
+        area.dim_in_pixel(),
+        (0.0, x_hi * (1.0 + PAD)),
+        (0.0, y_hi * (1.0 + PAD)),
+        EffectScale::Identity,
+        &legend,
+        false,
+        theme,
+    );
+    area.fill(&theme::PAPER)?;
+    let x_ticks = axis::x_ticks(&frame.x, EffectScale::Identity, theme);
+    axis::draw_y_axis(
+        area,
+        &frame.y,
+        &frame.y_ticks,
+        frame.left,
+        None,
+        "Influence on the fitted result",
+        theme,
+    )?;
+    axis::draw_x_axis(
+        area,
+        &frame.x,
+        &x_ticks,
+        frame.bottom,
+        None,
+        "Contribution to the heterogeneity statistic",
+        theme,
+    )?;
+    let radius = theme.len(DOT_RADIUS);
+    let small = theme.text(theme::SMALL_SIZE, theme::MUTED);
+    let mut marks = Vec::with_capacity(usable.len());
+    for &i in &usable {
+        let (x, y) = (frame.x.to_pixel(plot.x[i]), frame.y.to_pixel(plot.y[i]));
+        area.draw(&Circle::new(
+            px(x, y),
+            radius.round() as i32,
+            theme::INK.mix(0.85).filled(),
+        ))?;
+        label(
+            area,
+            &plot.labels[i],
+            (x + theme.len(LABEL_OFFSET), y - theme.len(LABEL_OFFSET)),
+            &small,
+            (HPos::Left, VPos::Bottom),
+        )?;
+        marks.push(Mark::circle(i, (x, y), radius, theme.len(MIN_TARGET)));
+    }
+    if let Some(mark) = highlight.and_then(|h| marks.iter().find(|m| m.study == h)) {
+        let ring = (radius + theme.len(RING_GAP)).round() as i32;
+        area.draw(&Circle::new(
+            px(mark.centre.0, mark.centre.1),
+            ring,
+            theme::INK.stroke_width(theme.px(2.0)),
+        ))?;
+    }
+    finish(area, &legend, "", frame, marks, theme)
+}

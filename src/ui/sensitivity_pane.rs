@@ -1,0 +1,283 @@
+//! The Sensitivity pane (issue 12): which studies drive the answer. An influence table
+//! (metafor's `influence`: sortable by any column, influential studies marked with the reason
+//! in words), and a "without this study" toggle that shows the model refitted without it
+//! (coefficients, τ², R²) with the change in one sentence; the Baujat plot, linked to the
+//! table through the highlighted study. The case deletions run only once the
+//! pane is opened (the page's `sensitivity` memo is gated on it); clicking a row highlights the
+//! study in every plot.
+
+use leptos::prelude::*;
+
+use crate::analysis::sensitivity::{influence_csv, InfluenceRow, Sensitivity};
+use crate::format::{self, data_value};
+use crate::guidance::sensitivity::{influence_reason, without_sentence};
+
+use crate::plots::{inputs, Figure};
+
+use super::download::download_text;
+use super::page::Page;
+use super::PlotCanvas;
+
+/// The influence table's columns: header, test id, and the value of a row.
+type Column = (&'static str, &'static str, fn(&InfluenceRow) -> Option<f64>);
+
+const COLUMNS: [Column; 8] = [
+    ("rstudent", "rstudent", |r| r.rstudent),
+    ("DFFITS", "dffits", |r| r.dffits),
+    ("Cook's D", "cook_d", |r| r.cook_d),
+    ("cov. ratio", "cov_r", |r| r.cov_r),
+    ("τ² without", "tau2_del", |r| r.tau2_del),
+    ("QE without", "qe_del", |r| r.qe_del),
+    ("hat", "hat", |r| Some(r.hat)),
+    ("weight %", "weight", |r| Some(r.weight)),
+];
+
+/// The Sensitivity pane.
+#[component]
+pub fn SensitivityPane(
+    /// The page.
+    page: Page,
+) -> impl IntoView {
+    let shown = page.sensitivity_shown;
+    view! {
+        <section class="card pane card--wide" aria-labelledby="sensitivity-title">
+            <h2 id="sensitivity-title">"5 · Sensitivity"</h2>
+            <Show
+                when=move || shown.get()
+                fallback=move || view! {
+                    <p>
+                        <button
+                            type="button"
+                            data-testid="sensitivity-open"
+                            on:click=move |_| shown.set(true)
+                        >
+                            "Which studies drive the answer?"
+                        </button>
+                        " Refits the model without each study in turn (influence diagnostics, leave-one-out)."
+                    </p>
+                }
+            >
+                {move || match page.sensitivity.get() {
+                    None => view! { <p class="hint">"Fitting…"</p> }.into_any(),
+                    Some(Err(e)) => view! {
+                        <p class="message message--error" role="alert" data-testid="sensitivity-error">{e.to_string()}</p>
+                    }
+                    .into_any(),
+                    Some(Ok(s)) => view! { <Influence page=page sensitivity=s /> }.into_any(),
+                }}
+            </Show>
+        </section>
+    }
+}
+
+/// The influence table and the "without this study" panel.
+#[component]
+fn Influence(
+    /// The page.
+    page: Page,
+    /// The sensitivity records of the current fit.
+    sensitivity: std::sync::Arc<Sensitivity>,
+) -> impl IntoView {
+    let sort = RwSignal::new(None::<(usize, bool)>);
+    let without = RwSignal::new(None::<usize>);
+    let record = StoredValue::new(sensitivity);
+    let order = move || {
+        record.with_value(|s| {
+            let rows = &s.influence.studies;
+            let mut order: Vec<usize> = (0..rows.len()).collect();
+            if let Some((column, descending)) = sort.get() {
+                let value = COLUMNS[column].2;
+                order.sort_by(|&a, &b| {
+                    let (x, y) = (value(&rows[a]), value(&rows[b]));
+                    let o = x
+                        .unwrap_or(f64::NEG_INFINITY)
+                        .total_cmp(&y.unwrap_or(f64::NEG_INFINITY));
+                    if descending {
+                        o.reverse()
+                    } else {
+                        o
+                    }
+                });
+            }
+            order
+        })
+    };
+    let export = move |_| {
+        record.with_value(|s| {
+            download_text(
+                "meridian-influence.csv",
+                "text/csv",
+                &influence_csv(&s.influence),
+            );
+        });
+    };
+    let header = move |j: usize| {
+        let (name, id, _) = COLUMNS[j];
+        view! {
+            <th scope="col">
+                <button
+                    type="button"
+                    class="sort"
+                    data-testid=format!("sort-{id}")
+                    on:click=move |_| sort.update(|s| {
+                        *s = match *s {
+                            Some((c, true)) if c == j => Some((j, false)),
+                            _ => Some((j, true)),
+                        }
+                    })
+                >
+                    {name}
+                    {move || match sort.get() {
+                        Some((c, true)) if c == j => " ▼",
+                        Some((c, false)) if c == j => " ▲",
+                        _ => "",
+                    }}
+                </button>
+            </th>
+        }
+    };
+    view! {
+        <div class="table-scroll">
+            <table class="data results" data-testid="influence-table">
+                <thead>
+                    <tr>
+                        <th scope="col">"Study"</th>
+                        {(0..COLUMNS.len()).map(header).collect_view()}
+                        <th scope="col">"Influential"</th>
+                        <th scope="col"><span class="visually-hidden">"Without this study"</span></th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {move || {
+                        order()
+                            .into_iter()
+                            .map(|i| {
+                                let row = record.with_value(|s| s.influence.studies[i].clone());
+                                let reason = influence_reason(&row.criteria);
+                                let left_out = move || without.get() == Some(i);
+                                view! {
+                                    <tr
+                                        data-testid="influence-row"
+                                        data-study=i
+                                        class:row--influential=row.influential
+                                        class:row--highlight=move || page.highlight.get() == Some(i)
+                                        on:click=move |_| page.highlight.set(Some(i))
+                                    >
+                                        <th scope="row">{row.slab.clone()}</th>
+                                        {COLUMNS
+                                            .iter()
+                                            .map(|(_, id, value)| {
+                                                let v = value(&row);
+                                                view! {
+                                                    <td class="num" data-col=*id data-value=data_value(v)>
+                                                        {v.map_or_else(|| "NA".to_owned(), format::number)}
+                                                    </td>
+                                                }
+                                            })
+                                            .collect_view()}
+                                        <td data-testid="influence-reason">
+                                            {row.influential.then_some("★ ")}
+                                            {reason}
+                                        </td>
+                                        <td>
+                                            <button
+                                                type="button"
+                                                data-testid=format!("without-{i}")
+                                                aria-pressed=move || left_out().to_string()
+                                                on:click=move |ev| {
+                                                    ev.stop_propagation();
+                                                    without.update(|w| *w = if *w == Some(i) { None } else { Some(i) });
+                                                }
+                                            >
+                                                {move || if left_out() { "Put back" } else { "Leave out" }}
+                                            </button>
+                                        </td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view()
+                    }}
+                </tbody>
+            </table>
+        </div>
+        <p>
+            <button type="button" data-testid="influence-csv" on:click=export>"Download the table (CSV)"</button>
+        </p>
+        {move || without.get().map(|i| view! { <Without page=page sensitivity=record.get_value() study=i /> })}
+        <h3>"Baujat plot"</h3>
+        <PlotCanvas
+            figure=Signal::derive(move || Figure::Baujat(record.with_value(|s| inputs::baujat(&s.baujat))))
+            details=Signal::derive(move || record.with_value(|s| {
+                s.baujat
+                    .studies
+                    .iter()
+                    .map(|b| vec![
+                        b.slab.clone(),
+                        format!("contribution to heterogeneity: {}", format::number(b.x)),
+                        format!("influence on the result: {}", b.y.map_or_else(|| "NA".to_owned(), format::number)),
+                    ])
+                    .collect()
+            }))
+            highlight=page.highlight
+            name="baujat"
+            description=Signal::derive(|| "Baujat plot: each study's contribution to the heterogeneity against its influence on the result".to_owned())
+        />
+    }
+}
+
+/// The model refitted without one study, and the change in one sentence.
+#[component]
+fn Without(
+    /// The page.
+    page: Page,
+    /// The sensitivity records of the current fit.
+    sensitivity: std::sync::Arc<Sensitivity>,
+    /// The study left out.
+    study: usize,
+) -> impl IntoView {
+    let refit = sensitivity.leave1out.studies[study].clone();
+    let sentence = page.analysis.with_untracked(|a| {
+        a.as_ref().ok().map(|a| {
+            let report = &a.report;
+            let full: Vec<(String, f64)> = report
+                .coefficients
+                .iter()
+                .map(|c| (c.name.clone(), c.estimate))
+                .collect();
+            without_sentence(&refit.slab, &full, report.tau2, report.r2, &refit)
+        })
+    });
+    let coefficients = refit.coefficients.clone();
+    view! {
+        <div class="without" data-testid="without">
+            <p data-testid="without-sentence">{sentence}</p>
+            <dl class="stats">
+                <dt>"τ²"</dt>
+                <dd data-testid="without-tau2" data-value=data_value(refit.tau2)>
+                    {refit.tau2.map_or_else(|| "NA".to_owned(), format::number)}
+                </dd>
+                <dt>"I²"</dt>
+                <dd data-testid="without-i2" data-value=data_value(refit.i2)>
+                    {refit.i2.map_or_else(|| "NA".to_owned(), format::percent)}
+                </dd>
+                {refit.r2.map(|r2| view! {
+                    <dt>"R²"</dt>
+                    <dd data-testid="without-r2" data-value=data_value(Some(r2))>{format::percent(r2)}</dd>
+                })}
+                {refit.estimate.map(|e| view! {
+                    <dt>"pooled effect"</dt>
+                    <dd data-testid="without-estimate" data-value=data_value(Some(e))>{format::number(e)}</dd>
+                })}
+                {coefficients
+                    .into_iter()
+                    .map(|c| view! {
+                        <dt>{c.name.clone()}</dt>
+                        <dd data-testid=format!("without-coef-{}", c.name) data-value=data_value(Some(c.estimate))>
+                            {format::number(c.estimate)}
+                        </dd>
+                    })
+                    .collect_view()}
+            </dl>
+        </div>
+    }
+}

@@ -1,0 +1,108 @@
+// End-to-end tests of issue 13 on the page: pin a model, add a moderator and read the
+// likelihood-ratio test; open the subgroup analysis of BCG by alloc. Numbers against the
+// metafor 3.8.1 fixtures of tests/r/make_models_fixtures.R.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { dirname, join, resolve } from 'node:path';
+import { serveDir } from './server.mjs';
+import { freshContext } from './browser.mjs';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const SHOTS = join(ROOT, 'target', 'e2e');
+/** Agreement with metafor: six significant digits, as everywhere in Meridian. */
+const RTOL = 1e-6;
+
+let server;
+let fixtures;
+before(async () => {
+  server = await serveDir(process.env.MERIDIAN_DIST ?? join(ROOT, 'dist'));
+  await mkdir(SHOTS, { recursive: true });
+  const read = async (name) =>
+    JSON.parse(await readFile(join(ROOT, 'tests/fixtures/models', name), 'utf8')).cases;
+  fixtures = { anova: await read('anova.json'), subgroups: await read('subgroups.json') };
+});
+after(async () => server?.close());
+
+function close(actual, expected, what) {
+  const scale = Math.max(Math.abs(expected), 1e-12);
+  assert.ok(Math.abs(actual - expected) / scale < RTOL, `${what}: ${actual} vs metafor ${expected}`);
+}
+
+/** The page with a fixture's BCG text and risk ratios from the counts. */
+async function openBcg(csv) {
+  const context = await freshContext();
+  const page = context.pages()[0] ?? (await context.newPage());
+  const errors = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  await page.goto(server.url);
+  await page.locator('[data-testid="coef-table"]').waitFor();
+  await page.locator('[data-testid="example-select"]').selectOption('');
+  await page.locator('[data-testid="data-input"]').fill(csv);
+  await page.locator('[data-testid="measure-select"]').selectOption('RR');
+  await page.locator('[data-testid="role-ai"]').selectOption('tpos');
+  await page.locator('[data-testid="role-bi"]').selectOption('tneg');
+  await page.locator('[data-testid="role-ci"]').selectOption('cpos');
+  await page.locator('[data-testid="role-di"]').selectOption('cneg');
+  await page.locator('[data-testid="stat-k"][data-value="13"]').waitFor();
+  return { context, page, errors };
+}
+
+test('pinning the pooled model and adding ablat shows metafor\'s likelihood-ratio test', async () => {
+  const c = fixtures.anova.find((x) => x.name === 'bcg RR ML ablat vs intercept-only');
+  const { context, page, errors } = await openBcg(c.csv);
+  try {
+    await page.locator('[data-testid="model-method"]').selectOption('ML');
+    await page.locator('[data-testid="pin-model"]').click();
+    await page.locator('[data-testid="mod-ablat"]').check();
+    const lrt = page.locator('[data-testid="compare-table"] [data-testid="compare-lrt"] [data-value]').last();
+    await lrt.waitFor();
+    close(Number(await lrt.getAttribute('data-value')), c.expected.lrt, 'LRT');
+    const p = page.locator('[data-testid="compare-table"] [data-testid="compare-p"] [data-value]').last();
+    close(Number(await p.getAttribute('data-value')), c.expected.p_value, 'LRT p');
+    const reading = await page.locator('[data-testid="compare-readings"] li').first().textContent();
+    assert.match(reading, /The larger model \(ablat\) fits better than the smaller one \(1\)/);
+    await page.screenshot({ path: join(SHOTS, 'compare-models.png'), fullPage: true });
+    await page.locator('[data-testid="compare-models"]').screenshot({ path: join(SHOTS, 'compare-models-panel.png') });
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('the subgroup analysis of BCG by alloc gives metafor\'s per-group fits and Q_between', async () => {
+  const separate = fixtures.subgroups.find((x) => x.name.endsWith('separate tau2'));
+  const common = fixtures.subgroups.find((x) => x.name.endsWith('common tau2'));
+  const { context, page, errors } = await openBcg(separate.csv);
+  try {
+    await page.locator('[data-testid="tab-forest"]').click();
+    await page.locator('[data-testid="forest-subgroup"]').selectOption('alloc');
+    for (const [fixture, tick] of [[separate, false], [common, true]]) {
+      if (tick) await page.locator('[data-testid="subgroup-common-tau2"]').check();
+      const q = page.locator('[data-testid="subgroup-q-between"]');
+      await q.waitFor();
+      if (tick) {
+        await page.waitForFunction(
+          (want) => Math.abs(Number(document.querySelector('[data-testid="subgroup-q-between"]')
+            .getAttribute('data-value')) - want) < 1e-6 * want,
+          fixture.expected.q_between,
+        );
+      }
+      close(Number(await q.getAttribute('data-value')), fixture.expected.q_between, 'Q_between');
+      for (const g of fixture.expected.groups) {
+        const row = page.locator(`[data-testid="subgroup-row"][data-level="${g.level}"]`);
+        const est = await row.locator('[data-testid="subgroup-estimate"] [data-value]').getAttribute('data-value');
+        const tau2 = await row.locator('[data-testid="subgroup-tau2"] [data-value]').getAttribute('data-value');
+        close(Number(est), g.estimate, `${g.level} estimate`);
+        if (g.tau2 > 1e-8) close(Number(tau2), g.tau2, `${g.level} tau2`);
+      }
+    }
+    await page.screenshot({ path: join(SHOTS, 'subgroups-alloc.png'), fullPage: true });
+    await page.locator('[data-testid="subgroup-analysis"]').screenshot({ path: join(SHOTS, 'subgroups-alloc-panel.png') });
+    await page.locator('[data-testid="term-tests"]').screenshot({ path: join(SHOTS, 'term-tests.png') }).catch(() => {});
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});

@@ -1,0 +1,281 @@
+# Fixtures of issue 11 (multilevel / multivariate models and cluster-robust inference):
+# metafor 3.8.1 rma.mv and clubSandwich 0.5.8 on dat.konstantopoulos2011, dat.berkey1998,
+# dat.assink2016 and dat.bcg. Writes tests/fixtures/multilevel/*.json, one file per case:
+# the data metafor fitted, the model, and its results (coefficients, vcov, variance components
+# with profile CIs, QE, QM, fit statistics, multilevel I^2, a prediction) and, where asked,
+# CR1 (metafor robust(adjust = TRUE)) and CR2 (clubSandwich coef_test / conf_int / Wald_test
+# HTZ) results. Development tool only: the Rust tests read the JSON.
+#
+#   Rscript tests/r/make_multilevel_fixtures.R      # from the repository root
+#
+# Convergence: nlminb at rel.tol = 1e-12 stops with "false convergence" on some of these
+# likelihoods, so every model is fitted by several optimizers (nlminb rel.tol 1e-12, BFGS at
+# reltol 1e-16, nlm at gradtol 1e-12), each from two starts; the fit with the highest
+# (restricted) log-likelihood is kept, and the script stops unless the two starts of that
+# optimizer agree to 1e-7 relative on every interior variance component (proof that the
+# reference converged; the optimizer whose starts agree best is kept). metafor estimates
+# variance components on the log scale, so one on the boundary comes out near 1e-10 instead of
+# 0: the fixture marks it (`boundary`).
+
+#   Rscript tests/r/make_multilevel_fixtures.R berkey assink   # only the cases named so
+
+source(file.path("tests", "r", "fixture_lib.R"))
+suppressPackageStartupMessages(library(clubSandwich))
+out_dir <- file.path("tests", "fixtures", "multilevel")
+wanted <- commandArgs(trailingOnly = TRUE)
+want <- function(group) length(wanted) == 0 || group %in% wanted
+
+optimizers <- list(
+  list(optimizer = "nlminb", rel.tol = 1e-12, iter.max = 1e5, eval.max = 1e5),
+  list(optimizer = "optim", optmethod = "BFGS", reltol = 1e-16, maxit = 1e4),
+  list(optimizer = "nlm", gradtol = 1e-12, steptol = 1e-14, iterlim = 2000)
+)
+
+# Fits `call_fit(control)` by every optimizer from two starts (`starts`: two lists of init
+# settings), keeps the best and checks the agreement of its two starts.
+fit_tight <- function(call_fit, starts, agreement = 1e-7) {
+  found <- list()
+  for (opt in optimizers) {
+    fits <- lapply(starts, function(s) try(call_fit(c(opt, s)), silent = TRUE))
+    if (any(vapply(fits, inherits, TRUE, "try-error"))) next
+    ll <- vapply(fits, function(f) as.numeric(logLik(f)), 0)
+    f <- fits[[which.max(ll)]]
+    other <- fits[[3 - which.max(ll)]]
+    comps <- c(f$sigma2, f$tau2, f$rho)
+    comps2 <- c(other$sigma2, other$tau2, other$rho)
+    interior <- abs(comps) > 1e-6
+    agree <- max(c(0, abs(comps - comps2)[interior] / abs(comps)[interior]))
+    found[[length(found) + 1]] <- list(fit = f, agree = agree, optimizer = opt$optimizer,
+                                       ll = max(ll))
+  }
+  if (length(found) == 0) stop("no optimizer converged")
+  # The likelihood is flat to 1e-14 near its maximum, so every optimizer reaches it; keep the
+  # one whose two starts agree best among those at the highest log-likelihood.
+  top <- max(vapply(found, function(x) x$ll, 0))
+  found <- Filter(function(x) x$ll >= top - 1e-9, found)
+  best <- found[[which.min(vapply(found, function(x) x$agree, 0))]]
+  if (best$agree > agreement) stop("two starts disagree: ", best$agree)
+  best
+}
+
+# Multilevel I^2 (metafor's documentation of rma.mv): sum(sigma2) / (sum(sigma2) + (k-p)/tr(P)),
+# P = W - WX(X'WX)^-1 X'W, W = V^-1; and each level's share.
+i2_multilevel <- function(res) {
+  W <- solve(res$V)
+  X <- model.matrix(res)
+  P <- W - W %*% X %*% solve(t(X) %*% W %*% X) %*% t(X) %*% W
+  typical <- (res$k - res$p) / sum(diag(P))
+  s2 <- res$sigma2
+  list(total = 100 * sum(s2) / (sum(s2) + typical), levels = I(100 * s2 / (sum(s2) + typical)),
+       typical_variance = typical)
+}
+
+# Profile-likelihood interval of sigma2[j] at 95 %: where metafor's (restricted) log-likelihood
+# with sigma2[j] held fixed (`refit(sigma2)`, the other components re-estimated) falls
+# qchisq(.95, 1)/2 below its maximum, found by uniroot at tol 1e-12 relative to the estimate.
+# (metafor's confint() does the same search, but with its control tightened it stopped at
+# points that are not roots on these data; its default tolerance, eps^0.25, is too coarse.)
+profile_ci <- function(res, j, refit) {
+  target <- as.numeric(logLik(res)) - qchisq(0.95, 1) / 2
+  est <- res$sigma2[j]
+  f <- function(s) {
+    fixed <- rep(NA, length(res$sigma2))
+    fixed[j] <- s
+    as.numeric(logLik(refit(fixed))) - target
+  }
+  tol <- 1e-12 * max(est, 1e-4)
+  lower <- if (est < 1e-6 || f(0) >= 0) 0 else
+    uniroot(f, c(0, est), tol = tol, maxiter = 1000)$root
+  hi <- max(est, 1e-3) * 2
+  while (f(hi) > 0) hi <- hi * 2
+  upper <- uniroot(f, c(est, hi), tol = tol, maxiter = 1000)$root
+  I(c(lower, upper))
+}
+
+mv_record <- function(res, newmods = NULL, refit = NULL) {
+  fs <- fitstats(res)
+  rec <- list(
+    k = res$k, p = res$p, method = res$method, test = res$test,
+    names = I(rownames(res$beta)), beta = I(c(res$beta)), se = I(res$se),
+    statistic = I(res$zval), p_value = I(res$pval), ci_lower = I(res$ci.lb),
+    ci_upper = I(res$ci.ub), vcov = unname(vcov(res)),
+    qe = res$QE, qe_df = res$k - res$p, qe_p = res$QEp,
+    qm = res$QM, qm_df = res$QMdf[1], qm_df2 = num1(res$QMdf[2]), qm_p = res$QMp,
+    log_likelihood = fs[1, 1], deviance = fs[2, 1], aic = fs[3, 1], bic = fs[4, 1],
+    aicc = fs[5, 1]
+  )
+  if (res$withS) {
+    rec$sigma2 <- I(res$sigma2)
+    rec$sigma2_names <- I(res$s.names)
+    rec$sigma2_nlvls <- I(res$s.nlevels)
+    rec$boundary <- I(res$sigma2 < 1e-6)
+    if (!is.null(refit)) {
+      rec$sigma2_ci <- lapply(seq_along(res$sigma2), function(j) profile_ci(res, j, refit))
+    }
+    rec$i2 <- i2_multilevel(res)
+  }
+  if (res$withG) {
+    rec$tau2 <- I(res$tau2)
+    rec$rho <- I(res$rho)
+    rec$struct <- res$struct[1]
+    rec$g_levels <- I(res$g.levels.f[[1]])
+    rec$g_nlevels <- I(res$g.nlevels)
+  }
+  if (res$withS && !res$withG && (res$p == 1 || !is.null(newmods))) {
+    pr <- if (is.null(newmods)) predict(res) else predict(res, newmods = newmods)
+    rec$prediction <- list(x = if (is.null(newmods)) I(1) else I(c(1, newmods)),
+                           pred = pr$pred, se = pr$se, ci_lower = pr$ci.lb,
+                           ci_upper = pr$ci.ub, pi_lower = pr$pi.lb, pi_upper = pr$pi.ub)
+  }
+  rec
+}
+
+# CR1 as metafor's robust(adjust = TRUE), CR2 as clubSandwich's coef_test (Satterthwaite),
+# conf_int and Wald_test (HTZ) of the coefficients in `constraints`.
+robust_record <- function(res, cluster, constraints) {
+  r1 <- robust(res, cluster = cluster, adjust = TRUE)
+  cr1 <- list(beta = I(c(r1$beta)), se = I(r1$se), statistic = I(r1$zval), df = r1$ddf[1],
+              p_value = I(r1$pval), ci_lower = I(r1$ci.lb), ci_upper = I(r1$ci.ub),
+              vcov = unname(vcov(r1)),
+              qm = r1$QM, qm_df = r1$QMdf[1], qm_df2 = r1$QMdf[2], qm_p = r1$QMp)
+  ct <- coef_test(res, vcov = "CR2", cluster = cluster, test = "Satterthwaite")
+  ci <- conf_int(res, vcov = "CR2", cluster = cluster, level = 0.95)
+  vc <- vcovCR(res, cluster = cluster, type = "CR2")
+  cr2 <- list(beta = I(ct$beta), se = I(ct$SE), statistic = I(ct$tstat), df = I(ct$df_Satt),
+              p_value = I(ct$p_Satt), ci_lower = I(ci$CI_L), ci_upper = I(ci$CI_U),
+              vcov = unname(as.matrix(vc)))
+  if (!is.null(constraints)) {
+    w <- Wald_test(res, constraints = constrain_zero(constraints), vcov = "CR2",
+                   cluster = cluster, test = "HTZ")
+    cr2$htz <- list(columns = I(constraints - 1), f = w$Fstat, df_num = w$df_num,
+                    df_denom = w$df_denom, p_value = w$p_val)
+  }
+  list(clusters = length(unique(cluster)), cr1 = cr1, cr2 = cr2)
+}
+
+write_case <- function(name, data, model, res, extra = list()) {
+  value <- c(list(name = name, data = as.list(data), model = model,
+                  result = mv_record(res, extra$newmods, extra$refit)),
+             extra[!(names(extra) %in% c("newmods", "refit"))])
+  value$reference <- list(metafor = as.character(packageVersion("metafor")),
+                          clubSandwich = as.character(packageVersion("clubSandwich")))
+  write_fixture(value, file.path(out_dir, paste0(name, ".json")), depth = 4)
+  cat(name, "written\n")
+}
+
+s2_starts <- function(n) list(list(sigma2.init = rep(0.5, n)), list(sigma2.init = rep(0.01, n)))
+
+# ---- dat.konstantopoulos2011: three-level, REML and ML, with a moderator -----------------------
+kon <- dat.konstantopoulos2011[, c("district", "study", "year", "yi", "vi")]
+if (want("konstantopoulos")) {
+  for (method in c("REML", "ML")) {
+    b <- fit_tight(function(ctl) rma.mv(yi, vi, random = ~ 1 | district/study, data = kon,
+                                         method = method, control = ctl), s2_starts(2))
+    refit <- function(s2) rma.mv(yi, vi, random = ~ 1 | district/study, data = kon,
+                                 method = method, sigma2 = s2)
+    write_case(paste0("konstantopoulos_", tolower(method)), kon,
+               list(random = I("~ 1 | district/study"), mods = I(character(0)),
+                    method = method, test = "z"), b$fit,
+               list(refit = refit, robust = robust_record(b$fit, kon$district, NULL),
+                    optimizer = b$optimizer, start_agreement = b$agree))
+  }
+  b <- fit_tight(function(ctl) rma.mv(yi, vi, mods = ~ year, random = ~ 1 | district/study,
+                                       data = kon, test = "t", control = ctl), s2_starts(2))
+  refit <- function(s2) rma.mv(yi, vi, mods = ~ year, random = ~ 1 | district/study,
+                               data = kon, test = "t", sigma2 = s2)
+  write_case("konstantopoulos_year_t", kon,
+             list(random = I("~ 1 | district/study"), mods = I("year"), method = "REML",
+                  test = "t"), b$fit,
+             list(newmods = 1990, refit = refit, robust = robust_record(b$fit, kon$district, 2),
+                  optimizer = b$optimizer, start_agreement = b$agree))
+}
+
+# ---- crossed random effects: district and year (year's component on the boundary) ------------
+if (want("crossed")) {
+  b <- fit_tight(function(ctl) rma.mv(yi, vi, random = list(~ 1 | district, ~ 1 | year),
+                                       data = kon, control = ctl), s2_starts(2))
+  write_case("konstantopoulos_crossed", kon,
+             list(random = I(c("~ 1 | district", "~ 1 | year")), mods = I(character(0)),
+                  method = "REML", test = "z"), b$fit,
+             list(optimizer = b$optimizer, start_agreement = b$agree))
+}
+
+# ---- dat.bcg: ~ 1 | alloc/trial with ablat, alloc's component on the boundary ---------------
+# metafor cannot reach the boundary on its log scale, so its starts agree less closely here
+# (1e-6); the test allows 1e-5 where a component is on the boundary.
+bcg <- escalc("RR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = dat.bcg)
+bcg <- data.frame(trial = bcg$trial, alloc = bcg$alloc, ablat = bcg$ablat,
+                  yi = c(bcg$yi), vi = c(bcg$vi))
+if (want("bcg")) {
+  b <- fit_tight(function(ctl) rma.mv(yi, vi, mods = ~ ablat, random = ~ 1 | alloc/trial,
+                                       data = bcg, control = ctl), s2_starts(2),
+                 agreement = 5e-6)
+  refit <- function(s2) rma.mv(yi, vi, mods = ~ ablat, random = ~ 1 | alloc/trial,
+                               data = bcg, sigma2 = s2)
+  write_case("bcg_boundary", bcg,
+             list(random = I("~ 1 | alloc/trial"), mods = I("ablat"), method = "REML",
+                  test = "z"), b$fit,
+             list(newmods = 30, refit = refit, optimizer = b$optimizer,
+                  start_agreement = b$agree))
+}
+
+# ---- dat.berkey1998: ~ outcome | trial, UN and CS, with its given V ---------------------------
+ber <- dat.berkey1998[, c("trial", "outcome", "yi", "vi", "v1i", "v2i")]
+ber$outcome <- as.character(ber$outcome)
+V <- bldiag(lapply(split(ber[, c("v1i", "v2i")], ber$trial), as.matrix))
+if (want("berkey")) {
+  for (struct in c("UN", "CS")) {
+    ntau <- if (struct == "UN") 2 else 1
+    starts <- list(list(tau2.init = rep(0.1, ntau), rho.init = 0.5),
+                   list(tau2.init = rep(0.01, ntau), rho.init = -0.2))
+    b <- fit_tight(function(ctl) rma.mv(yi, V, mods = ~ outcome - 1,
+                                         random = ~ outcome | trial, struct = struct,
+                                         data = ber, control = ctl), starts)
+    write_case(paste0("berkey_", tolower(struct)), ber,
+               list(random = I("~ outcome | trial"), struct = struct,
+                    mods = I(c("outcome", "-1")), method = "REML", test = "z"), b$fit,
+               list(V = unname(V), optimizer = b$optimizer, start_agreement = b$agree))
+  }
+}
+
+# ---- dat.assink2016: vcalc with rho = 0.6, three-level, year + pubstatus; CR1, CR2, HTZ ------
+# (Study-level moderators: deltype would not do, as its level "covert" occurs in one study only,
+# which makes that cluster's intercept exactly fitted and its robust SE 0.)
+asn <- dat.assink2016[, c("study", "esid", "year", "pubstatus", "yi", "vi")]
+Va <- vcalc(vi, cluster = study, obs = esid, data = asn, rho = 0.6)
+if (want("assink")) {
+  b <- fit_tight(function(ctl) rma.mv(yi, Va, mods = ~ year + pubstatus,
+                                       random = ~ 1 | study/esid, data = asn, control = ctl),
+                 s2_starts(2))
+  write_case("assink_vcalc_mods", asn,
+             list(random = I("~ 1 | study/esid"), mods = I(c("year", "pubstatus")),
+                  method = "REML",
+                  test = "z", rho = 0.6, rho_cluster = "study"), b$fit,
+             list(V = unname(as.matrix(Va)), robust = robust_record(b$fit, asn$study, 2:3),
+                  optimizer = b$optimizer, start_agreement = b$agree))
+  b <- fit_tight(function(ctl) rma.mv(yi, Va, random = ~ 1 | study/esid, data = asn,
+                                       control = ctl), s2_starts(2))
+  write_case("assink_vcalc", asn,
+             list(random = I("~ 1 | study/esid"), mods = I(character(0)), method = "REML",
+                  test = "z", rho = 0.6, rho_cluster = "study"), b$fit,
+             list(V = unname(as.matrix(Va)), robust = robust_record(b$fit, asn$study, NULL),
+                  optimizer = b$optimizer, start_agreement = b$agree))
+}
+
+# ---- single-level rma.uni with cluster-robust inference by study -----------------------------
+if (want("uni")) {
+  uni <- rma(yi, vi, mods = ~ year + pubstatus, data = asn,
+             control = rma_control(asn$vi, asn$yi))
+  uni2 <- rma(yi, vi, mods = ~ year + pubstatus, data = asn,
+              control = c(rma_control(asn$vi, asn$yi), list(tau2.init = 1)))
+  stopifnot(abs(uni$tau2 - uni2$tau2) <= 1e-10 * uni$tau2)
+  value <- list(name = "assink_uni_mods", data = as.list(asn),
+                model = list(mods = I(c("year", "pubstatus")), method = "REML", test = "z"),
+                result = list(names = I(rownames(uni$beta))),
+                tau2 = uni$tau2, beta = I(c(uni$beta)),
+                robust = robust_record(uni, asn$study, 2:3),
+                reference = list(metafor = as.character(packageVersion("metafor")),
+                                 clubSandwich = as.character(packageVersion("clubSandwich"))))
+  write_fixture(value, file.path(out_dir, "assink_uni_mods.json"), depth = 4)
+  cat("assink_uni_mods written\n")
+}
