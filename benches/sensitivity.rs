@@ -61,12 +61,12 @@ fn case_deletion(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(10));
     group.bench_function("influence", |b| {
         b.iter(|| {
-            let deletions = Deletions::new(black_box(&model));
+            let deletions = Deletions::without_r2(black_box(&model));
             Influence::new(&model, &deletions).expect("influence")
         })
     });
     group.bench_function("leave1out", |b| {
-        b.iter(|| leave_one_out(&Deletions::new(black_box(&model))))
+        b.iter(|| leave_one_out(&Deletions::new(black_box(&model)).expect("refits")))
     });
     group.finish();
 }

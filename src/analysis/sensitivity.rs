@@ -90,10 +90,19 @@ pub struct InfluenceRecord {
     pub studies: Vec<InfluenceRow>,
 }
 
-/// The case deletions of the fitted model, which [`influence`], [`leave1out`] and [`baujat`]
-/// read.
-pub fn deletions(fitted: &Fitted) -> Deletions {
+/// The case deletions of the fitted model with each refit's pseudo-R², which [`influence`],
+/// [`leave1out`] and [`baujat`] read.
+///
+/// # Errors
+/// What fitting the intercept-only model of a meta-regression gives (non-convergence).
+pub fn deletions(fitted: &Fitted) -> Result<Deletions, StatsError> {
     Deletions::new(&fitted.fit)
+}
+
+/// The case deletions without the pseudo-R² of each refit: all that [`influence`] and
+/// [`baujat`] read, at half the fits of a meta-regression's [`deletions`].
+pub fn deletions_without_r2(fitted: &Fitted) -> Deletions {
+    Deletions::without_r2(&fitted.fit)
 }
 
 fn error_of<T>(r: &Result<T, StatsError>) -> Option<String> {
@@ -341,9 +350,9 @@ pub struct Sensitivity {
 /// The Sensitivity view's records of the fitted model.
 ///
 /// # Errors
-/// As [`influence`].
+/// As [`influence`] and [`deletions`].
 pub fn sensitivity(fitted: &Fitted, data: &StudiesStage) -> Result<Sensitivity, StatsError> {
-    let deletions = deletions(fitted);
+    let deletions = deletions(fitted)?;
     Ok(Sensitivity {
         influence: influence(fitted, data, &deletions)?,
         leave1out: leave1out(fitted, data, &deletions),

@@ -41,14 +41,19 @@ impl Deletion {
         )
     }
 
-    fn of(refit: &Fit) -> Result<Self, StatsError> {
+    /// The record of `refit`; its pseudo-R² only if `r2` holds the full fit's τ²₀ (or H²₀),
+    /// which starts the refit's reduced model.
+    fn of(refit: &Fit, r2: Option<f64>) -> Result<Self, StatsError> {
         Ok(Self {
             coefficients: refit.coefficients.clone(),
             vcov: refit.vcov.clone(),
             scale: refit.knha_scale.unwrap_or(1.0),
             tau2: refit.tau2_or_zero(),
             heterogeneity: refit.heterogeneity.clone(),
-            r2: refit.pseudo_r2()?.map(|r| r.r2),
+            r2: match r2 {
+                Some(warm) => refit.pseudo_r2_from(Some(warm))?.map(|r| r.r2),
+                None => None,
+            },
         })
     }
 }
@@ -62,8 +67,23 @@ pub struct Deletions {
 }
 
 impl Deletions {
-    /// Refits `fit` without each of its studies.
-    pub fn new(fit: &Fit) -> Self {
+    /// Refits `fit` without each of its studies, with each refit's pseudo-R² (what
+    /// leave-one-out reports for a meta-regression: one more fit per study).
+    ///
+    /// # Errors
+    /// What fitting the full data's intercept-only model gives (non-convergence).
+    pub fn new(fit: &Fit) -> Result<Self, StatsError> {
+        let reduced = fit.pseudo_r2()?.map(|r| r.reduced);
+        Ok(Self::refit_each(fit, reduced))
+    }
+
+    /// Refits `fit` without each of its studies, without the pseudo-R² (`r2` is `None`): all
+    /// that the influence diagnostics and the Baujat plot read.
+    pub fn without_r2(fit: &Fit) -> Self {
+        Self::refit_each(fit, None)
+    }
+
+    fn refit_each(fit: &Fit, reduced: Option<f64>) -> Self {
         let k = fit.k;
         let mut rows: Vec<usize> = (1..k).collect();
         let refits = (0..k)
@@ -73,7 +93,7 @@ impl Deletions {
                     rows[i - 1] = i - 1;
                 }
                 let refit = refit_rows(fit, &rows)?;
-                Deletion::of(&refit)
+                Deletion::of(&refit, reduced)
             })
             .collect();
         Self { refits }

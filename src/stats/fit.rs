@@ -462,6 +462,12 @@ impl Fit {
     /// # Errors
     /// What fitting the intercept-only model can give (non-convergence).
     pub fn pseudo_r2(&self) -> Result<Option<PseudoR2>, StatsError> {
+        self.pseudo_r2_from(None)
+    }
+
+    /// As [`Fit::pseudo_r2`], the iterative estimator of τ²₀ started from `warm` (a refit's
+    /// full-data τ²₀).
+    pub(crate) fn pseudo_r2_from(&self, warm: Option<f64>) -> Result<Option<PseudoR2>, StatsError> {
         let (k, p) = (self.k, self.p);
         // A location-scale model has no single residual τ² to compare.
         if !self.intercept || p < 2 || k <= p || self.tau2().is_none() {
@@ -480,7 +486,7 @@ impl Fit {
             }
         } else {
             let control = self.spec.control;
-            let t0 = tau2::estimate(method, &reduced, &mut fe, &control, None)?
+            let t0 = tau2::estimate(method, &reduced, &mut fe, &control, warm)?
                 .0
                 .tau2;
             PseudoR2 {

@@ -130,7 +130,7 @@ pub fn run(o: &SensitivityOptions) -> Result<String, Failure> {
     let stats_failure = |e: meridian::stats::StatsError| Failure::Data(format!("{file}: {e}"));
     Ok(match o.kind {
         Kind::Influence => {
-            let deletions = sensitivity::deletions(fitted);
+            let deletions = sensitivity::deletions_without_r2(fitted);
             let r = sensitivity::influence(fitted, data, &deletions).map_err(stats_failure)?;
             if o.json {
                 json(&r)
@@ -139,7 +139,7 @@ pub fn run(o: &SensitivityOptions) -> Result<String, Failure> {
             }
         }
         Kind::Leave1out => {
-            let deletions = sensitivity::deletions(fitted);
+            let deletions = sensitivity::deletions(fitted).map_err(stats_failure)?;
             let r = sensitivity::leave1out(fitted, data, &deletions);
             if o.json {
                 json(&r)
@@ -157,7 +157,7 @@ pub fn run(o: &SensitivityOptions) -> Result<String, Failure> {
             }
         }
         Kind::Baujat => {
-            let deletions = sensitivity::deletions(fitted);
+            let deletions = sensitivity::deletions_without_r2(fitted);
             let r = sensitivity::baujat(fitted, data, &deletions);
             if o.json {
                 json(&r)
