@@ -2,7 +2,8 @@
 # Runs every test of Meridian, in order, and stops at the first failure:
 #   cargo fmt --check · clippy -D warnings · native cargo test · the stats-layer guard ·
 #   browser component tests (wasm-bindgen-test, headless Chromium) · trunk build --release ·
-#   end-to-end tests (Playwright on the built dist/).
+#   the single-file meridian.html · end-to-end tests (Playwright on the built dist/ and on
+#   meridian.html opened from disk).
 # Installs whatever is missing first (see README.md). Ends with "summary: N passed, M failed".
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -77,6 +78,7 @@ step tests "native tests (cargo test)" cargo test --locked
 step check "guard: src/stats names no web or plotting crate" stats_guard
 step tests "browser component tests (wasm-bindgen-test, headless Chromium)" browser_tests
 step check "trunk build --release" trunk build --release --offline
+step check "single-file meridian.html (scripts/single_file.mjs)" node scripts/single_file.mjs
 step tests "end-to-end tests (Playwright, Chromium)" node --test --test-concurrency=1 tests/e2e/
 
 summary

@@ -5,7 +5,8 @@
 //! in stages and the plain, serializable records of an analysis and of every derived analysis)
 //! ← [`guidance`] (plain-language readings and warnings) ← [`app`] (the page's state and its
 //! persistence) ← [`plots`] and [`ui`] (drawings and components, which only map records).
-//! [`format`] prints numbers for all of them. The browser app and the `meridian` command line
+//! [`format`] prints numbers for all of them. [`worker`] runs the engine in Web Workers for
+//! the page. The browser app and the `meridian` command line
 //! run the very same engine.
 
 pub mod analysis;
@@ -16,3 +17,4 @@ pub mod guidance;
 pub mod plots;
 pub mod stats;
 pub mod ui;
+pub mod worker;

@@ -1,13 +1,14 @@
 //! Permutation tests against metafor 3.8's exact `permutest` (tests/fixtures/stats/
 //! permutest.json; random permutations cannot be compared across generators), plus the
-//! reproducibility, slicing and cancelling the web interface relies on.
+//! reproducibility, slicing, cancelling and splitting over Web Workers the web interface
+//! relies on.
 
 use std::ops::ControlFlow;
 
 mod common;
 
 use common::{fixture, method, test, Studies};
-use meridian::stats::{Fit, ModelSpec, PermutationSettings};
+use meridian::stats::{Fit, ModelSpec, Part, PermutationCounts, PermutationSettings};
 use serde::Deserialize;
 
 /// Exact permutation p-values are ratios of counts: equal up to rounding of the division.
@@ -184,4 +185,92 @@ fn zero_iterations_is_an_error() {
         })
         .unwrap_err();
     assert!(err.to_string().contains("at least one permutation"));
+}
+
+/// The counts of `settings`' test of `f` run as `of` parts, merged in the order they finish
+/// (last part first, as a slow first worker would have it).
+fn in_parts(f: &Fit, settings: PermutationSettings, of: usize) -> PermutationCounts {
+    let mut merged: Option<PermutationCounts> = None;
+    for index in (0..of).rev() {
+        let part = Part::new(index, of).expect("index < of");
+        let mut test = meridian::stats::PermutationTest::part(f, settings, part).expect("valid");
+        while !test.is_finished() {
+            test.step(13).expect("refits succeed");
+        }
+        let counts = test.counts();
+        merged = Some(match merged {
+            None => counts,
+            Some(m) => m.merge(&counts).expect("parts of one test"),
+        });
+    }
+    merged.expect("at least one part")
+}
+
+#[test]
+fn the_same_seed_gives_the_same_p_values_in_one_part_and_in_four() {
+    let c = cases().into_iter().next().expect("a case");
+    let f = fixture_fit(&c);
+    // 250 < 360 distinct arrangements: random permutations, each from its own stream.
+    let settings = PermutationSettings {
+        iterations: 250,
+        seed: 20_260_101,
+    };
+    let one = in_parts(&f, settings, 1);
+    let four = in_parts(&f, settings, 4);
+    assert!(!one.exact);
+    assert_eq!(one.done, 250);
+    assert!(four.is_complete());
+    assert_eq!(four, one, "four parts count what one does");
+    assert_eq!(
+        four.result(),
+        f.permutation_test(settings)
+            .expect("valid")
+            .run(|_| ControlFlow::Continue(()))
+            .expect("refits succeed")
+            .expect("not cancelled")
+    );
+}
+
+#[test]
+fn an_exact_test_in_parts_matches_metafor() {
+    for c in cases() {
+        let f = fixture_fit(&c);
+        let settings = PermutationSettings {
+            iterations: 10_000,
+            seed: 7,
+        };
+        let result = in_parts(&f, settings, 3).result();
+        assert!(result.exact, "{}", c.name);
+        assert_eq!(result.iterations, c.iterations, "{}", c.name);
+        for (i, (got, want)) in result.p_values.iter().zip(&c.pval).enumerate() {
+            assert!(
+                (got - want).abs() <= EXACT_P_ABS,
+                "{} p[{i}] in three parts: got {got}, metafor {want}",
+                c.name
+            );
+        }
+    }
+}
+
+#[test]
+fn counts_of_different_tests_do_not_merge() {
+    let c = cases().into_iter().next().expect("a case");
+    let f = fixture_fit(&c);
+    let a = in_parts(
+        &f,
+        PermutationSettings {
+            iterations: 100,
+            seed: 1,
+        },
+        1,
+    );
+    let b = in_parts(
+        &f,
+        PermutationSettings {
+            iterations: 120,
+            seed: 1,
+        },
+        1,
+    );
+    assert_eq!(a.merge(&b), None, "other totals");
 }

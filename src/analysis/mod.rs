@@ -13,6 +13,8 @@
 //!   and which studies drive the answer: [`sensitivity`] (influence, leave-one-out, Baujat,
 //!   BLUPs), [`cumul`], [`gosh`]. A new derived analysis goes here, in its own file.
 //! - [`r_script`]: the metafor script that reproduces an analysis.
+//! - [`request`] and [`session`]: the messages of an engine that runs elsewhere (a Web
+//!   Worker) and the engine's side of them, slices, cancelling and splitting included.
 //!
 //! [`analyse`] runs the stages in a row, for the command line and the tests.
 
@@ -30,7 +32,9 @@ pub mod multilevel;
 pub mod names;
 pub mod r_script;
 pub mod record;
+pub mod request;
 pub mod sensitivity;
+pub mod session;
 mod spec;
 pub mod stages;
 pub mod subgroup_analysis;

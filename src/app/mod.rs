@@ -9,8 +9,8 @@ pub mod state;
 pub mod storage;
 
 pub use state::{
-    is_average, Averages, ColumnState, DataState, ForestSort, ModelState, PageState, PlotOptions,
-    PlotTab,
+    analysis_spec, is_average, Averages, ColumnState, DataState, ForestSort, ModelState, PageState,
+    PlotOptions, PlotTab,
 };
 
 use crate::analysis::AnalysisError;
@@ -49,6 +49,13 @@ pub enum StateError {
         /// The limit, in bytes.
         limit: usize,
     },
+    /// The engine (in a Web Worker) could not analyse the data; its sentence says why.
+    Engine {
+        /// The engine's error, as it reads.
+        message: String,
+    },
+    /// The engine has not answered yet.
+    Computing,
 }
 
 impl fmt::Display for StateError {
@@ -73,6 +80,8 @@ impl fmt::Display for StateError {
                 "the link expands to more than {} MiB, more than any session the app writes: expected a link made by \"Share link\"",
                 limit >> 20
             ),
+            Self::Engine { message } => f.write_str(message),
+            Self::Computing => f.write_str("computing the analysis…"),
         }
     }
 }

@@ -277,6 +277,27 @@ impl ModelState {
     }
 }
 
+/// The analysis request of these column choices and this model (see [`PageState::spec`]),
+/// for the page, which keeps the parts of its state apart.
+///
+/// # Errors
+/// [`StateError::InvalidLevel`].
+pub fn analysis_spec(
+    columns: &ColumnState,
+    model: &ModelState,
+) -> Result<AnalysisSpec, StateError> {
+    Ok(AnalysisSpec {
+        columns: columns.roles(),
+        measure: columns.measure,
+        mods: model.mods(),
+        references: model.used_references(),
+        model: model.spec()?,
+        predict_at: Some(model.used_predict_at()),
+        predict_held: true,
+        ..AnalysisSpec::default()
+    })
+}
+
 impl PageState {
     /// The analysis request of this state. References and prediction values are passed only
     /// for columns the formula uses; moderators the prediction form leaves empty are
@@ -285,16 +306,7 @@ impl PageState {
     /// # Errors
     /// [`StateError::InvalidLevel`].
     pub fn spec(&self) -> Result<AnalysisSpec, StateError> {
-        Ok(AnalysisSpec {
-            columns: self.columns.roles(),
-            measure: self.columns.measure,
-            mods: self.model.mods(),
-            references: self.model.used_references(),
-            model: self.model.spec()?,
-            predict_at: Some(self.model.used_predict_at()),
-            predict_held: true,
-            ..AnalysisSpec::default()
-        })
+        analysis_spec(&self.columns, &self.model)
     }
 
     /// Runs the analysis of the state's data with its settings (the command line's way: all

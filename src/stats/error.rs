@@ -126,6 +126,14 @@ pub enum StatsError {
     },
     /// A permutation test was asked for with no permutations.
     NoPermutations,
+    /// A part of a permutation test that does not exist: parts are numbered from 0 and there
+    /// is at least one.
+    InvalidPart {
+        /// The 0-based part asked for.
+        index: usize,
+        /// The number of parts the test is split into.
+        of: usize,
+    },
     /// An analysis that metafor defines for intercept-only models (the cumulative
     /// meta-analysis) was asked of a model with moderators.
     NeedsInterceptOnly {
@@ -340,6 +348,11 @@ impl fmt::Display for StatsError {
             Self::NoPermutations => write!(
                 f,
                 "a permutation test needs at least one permutation; ask for 1000 or more"
+            ),
+            Self::InvalidPart { index, of } => write!(
+                f,
+                "part {index} of a permutation test split into {of} parts does not exist; \
+                 parts are numbered from 0 and a test has at least one"
             ),
             Self::NeedsInterceptOnly { analysis } => write!(
                 f,

@@ -70,7 +70,9 @@ pub use multilevel::{
     fit_multilevel, MultilevelI2, MvFit, RandomEffect, SamplingCovariance, Sigma2, StructEstimate,
     Structure,
 };
-pub use permutation::{PermutationResult, PermutationSettings, PermutationTest, Progress};
+pub use permutation::{
+    Part, PermutationCounts, PermutationResult, PermutationSettings, PermutationTest, Progress,
+};
 pub use predict::Prediction;
 pub use profile::{Profile, ProfilePoint};
 pub use robust::{Robust, RobustCoefficient, RobustTest, RobustType};

@@ -1,32 +1,39 @@
 //! The page's signals and memos: one signal per concern of the state (text, columns, model,
-//! study-level averages, plot options), one memo per pipeline stage (table → studies → model →
-//! fit → prediction → analysis) and one per derived analysis (subgroups, the fitted line along
-//! a moderator, Egger's test, the Sensitivity pane's refits). Each memo compares its result
-//! with the last, so an edit reruns only the stages after it and stops where nothing changed:
-//! a new estimator refits without re-parsing, a plot option refits nothing, and derived
-//! analyses run only when a view shows them (memos are lazy).
+//! study-level averages, plot options), one memo per stage the page itself needs (table →
+//! studies → model: what the data and model panes show, with their typed errors), and the
+//! records the engine computes off the main thread ([`crate::worker`]): the fit, the
+//! prediction and the analysis, and each derived analysis (subgroups, the fitted line along a
+//! moderator, Egger's test). Each record is a request built by a memo, so an edit asks again
+//! only when the request changed; the engine keeps its stages, so a new estimator refits
+//! without re-parsing and a plot option refits nothing; derived analyses are asked for only
+//! when a plot shows them. While a newer answer is computed the last one stays, and
+//! [`Page::updating`] says so. The Sensitivity pane's refits still run on the
+//! main thread, from the page's own `fitted` memo, once the pane is opened.
 //!
-//! Each stage runs inside a User Timing measure (`meridian:parse`, `meridian:fit`, …), so the
-//! browser's performance tools, the benchmark and the end-to-end tests can see what ran.
+//! Each stage run on the page is a User Timing measure (`meridian:parse`, …), and each stage
+//! the engine ran is added as `meridian:engine:NAME` (`meridian:engine:fit`, …), so the
+//! browser's performance tools, the benchmark and the end-to-end tests can see what ran where.
 
 use std::sync::Arc;
 
 use leptos::prelude::*;
+use wasm_bindgen::{JsCast, JsValue};
 
-use crate::analysis::egger::egger;
-use crate::analysis::moderator::{drawn_moderator, moderator_curve, study_values, ModeratorCurve};
+use crate::analysis::moderator::{drawn_moderator, study_values, ModeratorCurve};
 use crate::analysis::record::Egger;
+use crate::analysis::request::{Input, Record, Request, StageTime};
 use crate::analysis::sensitivity::{sensitivity, Sensitivity};
-use crate::analysis::subgroups::{subgroups, Subgroups};
+use crate::analysis::subgroups::Subgroups;
 use crate::analysis::{
     stages, Analysis, AnalysisError, Fitted, ModelStage, PredictionAt, StudiesStage,
 };
 use crate::app::{
-    Averages, ColumnState, DataState, ForestSort, ModelState, PageState, PlotOptions,
+    analysis_spec, Averages, ColumnState, DataState, ForestSort, ModelState, PageState, PlotOptions,
 };
 use crate::app::{PlotTab, StateError};
 use crate::data::formula::Formula;
 use crate::data::parse::Table;
+use crate::worker::client::{self, Event, RunId};
 
 /// A stage's result: its record, or why the analysis stops there.
 pub type Stage<T> = Result<Arc<T>, StateError>;
@@ -68,7 +75,8 @@ pub struct Page {
     pub studies: Memo<Stage<StudiesStage>>,
     /// The design and the model's encoding.
     pub design: Memo<Stage<ModelStage>>,
-    /// The fitted model.
+    /// The fitted model, computed on the main thread only when something reads it (the
+    /// page's own views read the engine's records instead).
     pub fitted: Memo<Stage<Fitted>>,
     /// The prediction of the results pane's form (the pooled effect without moderators).
     pub prediction: Memo<Result<Option<Arc<PredictionAt>>, StateError>>,
@@ -84,6 +92,8 @@ pub struct Page {
     pub egger: Memo<Option<Arc<Egger>>>,
     /// The values of the column the forest plot is sorted by.
     pub sort_values: Memo<Option<Result<Vec<f64>, StateError>>>,
+    /// Whether the engine is computing a newer analysis than the one shown.
+    pub updating: Memo<bool>,
     /// Whether the Sensitivity pane has been opened (its refits run only then).
     pub sensitivity_shown: RwSignal<bool>,
     /// Influence, leave-one-out, Baujat and BLUPs, once the Sensitivity pane is open.
@@ -145,21 +155,45 @@ impl Page {
                 Ok(Arc::new(stages::fit(&table, &studies, &design, &spec)?))
             })
         });
-        let predict_at = Memo::new(move |_| model.with(ModelState::used_predict_at));
-        let prediction = Memo::new(move |_| {
-            let (design, fitted) = (design.get()?, fitted.get()?);
-            predict_at.with(|at| {
-                timed("predict", || {
-                    Ok(stages::prediction(&fitted, &design.record, Some(at), true)?.map(Arc::new))
-                })
+        // What the engine is asked: the text and the analysis the state specifies.
+        let input = Memo::new(move |_| -> Result<Input, StateError> {
+            let spec = columns.with(|c| model.with(|m| analysis_spec(c, m)))?;
+            Ok(Input {
+                text: data.with(|d| d.text.clone()),
+                spec,
             })
         });
-        let analysis = Memo::new(move |_| {
-            let (studies, design, fitted) = (studies.get()?, design.get()?, fitted.get()?);
-            // A prediction form the model cannot use is reported by the form, not the page.
-            let prediction = prediction.get().ok().flatten();
-            Ok(Analysis::new(&studies, &design, &fitted, prediction))
+        let analysis_request = Memo::new(move |_| {
+            // The page's own stages first: their errors are typed (a formula's error is shown
+            // under the formula box).
+            Some(
+                design
+                    .get()
+                    .and_then(|_| input.get())
+                    .map(|input| Request::Analyse { input }),
+            )
         });
+        let remote = ask(analysis_request, |record| match record {
+            Record::Analysis {
+                analysis,
+                prediction_error,
+            } => Some((analysis, prediction_error)),
+            _ => None,
+        });
+        let analysis = Memo::new(move |_| {
+            analysis_request.with(|r| match r {
+                Some(Err(e)) => Err(e.clone()),
+                _ => remote.with(|r| r.last.clone().map(|a| a.0)),
+            })
+        });
+        let prediction = Memo::new(move |_| {
+            remote.with(|r| match r.last.clone() {
+                Ok((a, None)) => Ok(a.prediction),
+                Ok((_, Some(message))) => Err(StateError::Engine { message }),
+                Err(e) => Err(e),
+            })
+        });
+        let updating = Memo::new(move |_| remote.with(|r| r.updating));
 
         let moderator = Memo::new(move |_| {
             let chosen = plots.with(|p| p.moderator.clone());
@@ -169,25 +203,45 @@ impl Page {
                     .and_then(|d| drawn_moderator(&d.record, chosen.as_deref()))
             })
         });
-        let curve = Memo::new(move |_| {
-            if plots.with(|p| p.tab) != PlotTab::Moderator {
-                return None;
-            }
-            let column = moderator.get()?;
-            Some(curve_along(table, studies, design, fitted, &column))
-        });
-        let subgroups = Memo::new(move |_| {
-            let column =
-                plots.with(|p| (p.tab == PlotTab::Forest).then(|| p.subgroup.clone()))??;
-            Some(subgroups_by(table, studies, fitted, &column))
-        });
-        let egger = Memo::new(move |_| {
-            if plots.with(|p| p.tab) != PlotTab::Funnel {
-                return None;
-            }
-            let fitted = fitted.get().ok()?;
-            timed("egger", || egger(&fitted)).map(Arc::new)
-        });
+        let curve = derived(
+            Memo::new(move |_| {
+                if plots.with(|p| p.tab) != PlotTab::Moderator {
+                    return None;
+                }
+                let column = moderator.get()?;
+                Some(input.get().map(|input| Request::Curve { input, column }))
+            }),
+            |record| match record {
+                Record::Curve { curve } => Some(Arc::new(curve)),
+                _ => None,
+            },
+        );
+        let subgroups = derived(
+            Memo::new(move |_| {
+                let column =
+                    plots.with(|p| (p.tab == PlotTab::Forest).then(|| p.subgroup.clone()))??;
+                Some(
+                    input
+                        .get()
+                        .map(|input| Request::Subgroups { input, column }),
+                )
+            }),
+            |record| match record {
+                Record::Subgroups { subgroups } => Some(Arc::new(subgroups)),
+                _ => None,
+            },
+        );
+        let egger_answer = derived(
+            Memo::new(move |_| {
+                (plots.with(|p| p.tab) == PlotTab::Funnel)
+                    .then(|| input.get().map(|input| Request::Egger { input }))
+            }),
+            |record| match record {
+                Record::Egger { egger } => Some(egger.map(Arc::new)),
+                _ => None,
+            },
+        );
+        let egger = Memo::new(move |_| egger_answer.get().and_then(Result::ok).flatten());
         let sort_values = Memo::new(move |_| {
             let column = plots.with(|p| match &p.sort {
                 ForestSort::Column(c) => Some(c.clone()),
@@ -222,6 +276,7 @@ impl Page {
             subgroups,
             egger,
             sort_values,
+            updating,
             sensitivity_shown,
             sensitivity,
         }
@@ -272,38 +327,113 @@ fn set_if_changed<T: PartialEq + Send + Sync + 'static>(signal: RwSignal<T>, val
     }
 }
 
-/// The fitted effect along `column`.
-fn curve_along(
-    table: Memo<Stage<Table>>,
-    studies: Memo<Stage<StudiesStage>>,
-    design: Memo<Stage<ModelStage>>,
-    fitted: Memo<Stage<Fitted>>,
-    column: &str,
-) -> Stage<ModeratorCurve> {
-    let (table, studies, design, fitted) =
-        (table.get()?, studies.get()?, design.get()?, fitted.get()?);
-    timed("moderator", || {
-        Ok(Arc::new(moderator_curve(
-            &table,
-            &studies,
-            &design.record,
-            &fitted,
-            column,
-        )?))
+/// An answer of the engine as the page holds it: the last one (or why there is none), and
+/// whether a newer one is being computed.
+#[derive(Debug, Clone, PartialEq)]
+struct Remote<T> {
+    last: Result<T, StateError>,
+    updating: bool,
+}
+
+/// The engine's answer to `request`, asked again whenever the request changes and cancelled
+/// when it goes (`None`) or cannot be made (`Err`). The record is taken from the answer by
+/// `pick`; the stages the engine ran are added to the page's performance timeline.
+fn ask<T>(
+    request: Memo<Option<Result<Request, StateError>>>,
+    pick: fn(Record) -> Option<T>,
+) -> RwSignal<Remote<T>>
+where
+    T: Clone + PartialEq + Send + Sync + 'static,
+{
+    let remote = RwSignal::new(Remote {
+        last: Err(StateError::Computing),
+        updating: false,
+    });
+    let run = StoredValue::new(None::<RunId>);
+    Effect::new(move |_| {
+        let asked = match request.get() {
+            Some(Ok(asked)) => asked,
+            other => {
+                if let Some(r) = run.get_value() {
+                    client::cancel(r);
+                }
+                run.set_value(None);
+                let why = match other {
+                    Some(Err(e)) => e,
+                    _ => StateError::Computing,
+                };
+                remote.set(Remote {
+                    last: Err(why),
+                    updating: false,
+                });
+                return;
+            }
+        };
+        remote.update(|r| r.updating = true);
+        let id = client::request(asked, move |event| match event {
+            Event::Record(record, stages) => {
+                add_measures(&stages);
+                if let Some(value) = pick(*record) {
+                    remote.set(Remote {
+                        last: Ok(value),
+                        updating: false,
+                    });
+                }
+            }
+            Event::Failed(message) => remote.set(Remote {
+                last: Err(StateError::Engine { message }),
+                updating: false,
+            }),
+            Event::Progress { .. } | Event::Permutation(_) => {}
+        });
+        run.set_value(Some(id));
+    });
+    remote
+}
+
+/// A derived analysis the engine computes when `request` asks for one: `None` when not
+/// asked, else the last answer.
+fn derived<T>(
+    request: Memo<Option<Result<Request, StateError>>>,
+    pick: fn(Record) -> Option<T>,
+) -> Memo<Option<Result<T, StateError>>>
+where
+    T: Clone + PartialEq + Send + Sync + 'static,
+{
+    let remote = ask(request, pick);
+    Memo::new(move |_| {
+        request
+            .with(Option::is_some)
+            .then(|| remote.with(|r| r.last.clone()))
     })
 }
 
-/// The subgroups by `column`.
-fn subgroups_by(
-    table: Memo<Stage<Table>>,
-    studies: Memo<Stage<StudiesStage>>,
-    fitted: Memo<Stage<Fitted>>,
-    column: &str,
-) -> Stage<Subgroups> {
-    let (table, studies, fitted) = (table.get()?, studies.get()?, fitted.get()?);
-    timed("subgroups", || {
-        Ok(Arc::new(subgroups(&table, &studies, &fitted, column)?))
-    })
+/// Adds the engine's stages to the page's performance timeline as `meridian:engine:NAME`,
+/// one after the other, ending now.
+fn add_measures(stages: &[StageTime]) {
+    let Some(performance) = window().performance() else {
+        return;
+    };
+    let end = performance.now();
+    // performance.measure(name, { start, end }): web-sys offers it only as an unstable API.
+    let Some(measure) = js_sys::Reflect::get(&performance, &JsValue::from_str("measure"))
+        .ok()
+        .and_then(|m| m.dyn_into::<js_sys::Function>().ok())
+    else {
+        return;
+    };
+    // The stages ran one after the other, the last ending about now.
+    let mut start = end - stages.iter().map(|s| s.ms).sum::<f64>();
+    for stage in stages {
+        let options = js_sys::Object::new();
+        // Setting a property of a fresh object cannot fail.
+        let _ = js_sys::Reflect::set(&options, &"start".into(), &start.into());
+        let _ = js_sys::Reflect::set(&options, &"end".into(), &(start + stage.ms).into());
+        start += stage.ms;
+        let name = JsValue::from_str(&format!("meridian:engine:{}", stage.name));
+        // Measures only inform tools and tests; a browser without them loses nothing.
+        let _ = measure.call2(&performance, &name, &options);
+    }
 }
 
 /// The Sensitivity pane's records of the fit.

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use crate::analysis::record::Estimate;
 use crate::analysis::Analysis;
-use crate::app::is_average;
+use crate::app::{is_average, StateError};
 use crate::data::effect_size::Measure;
 use crate::format::{self, data_value};
 use crate::guidance::{readings, warnings};
@@ -23,9 +23,24 @@ pub fn ResultsPane(
 ) -> impl IntoView {
     let measure = Signal::derive(move || page.columns.with(|c| c.measure));
     view! {
-        <section class="card pane" aria-labelledby="results-title" aria-live="polite">
-            <h2 id="results-title">"3 · Results"</h2>
+        <section
+            class="card pane"
+            class:stale=move || page.updating.get()
+            aria-labelledby="results-title"
+            aria-live="polite"
+            aria-busy=move || page.updating.get().to_string()
+        >
+            <h2 id="results-title">
+                "3 · Results"
+                {move || page.updating.get().then(|| view! {
+                    <span class="updating" data-testid="results-updating">" updating…"</span>
+                })}
+            </h2>
             {move || match page.analysis.get() {
+                Err(StateError::Computing) => view! {
+                    <p class="hint" data-testid="analysis-computing">"Computing the analysis…"</p>
+                }
+                .into_any(),
                 Err(message) => view! {
                     <p class="message message--error" role="alert" data-testid="analysis-error">{message.to_string()}</p>
                 }
@@ -39,7 +54,6 @@ pub fn ResultsPane(
                         .map(str::to_owned)
                         .collect();
                     let m = measure.get();
-                    let fitted = page.fitted.get_untracked().ok();
                     view! {
                         <Summary analysis=a.clone() measure=m />
                         <Coefficients analysis=a.clone() />
@@ -61,7 +75,7 @@ pub fn ResultsPane(
                                 })
                                 .collect_view()}
                         </div>
-                        {fitted.map(|f| view! { <PermutationPanel fitted=f /> })}
+                        <PermutationPanel page=page summary=a.summary.clone() />
                     }
                     .into_any()
                 }

@@ -23,8 +23,10 @@ async function openApp() {
   const page = context.pages()[0] ?? (await context.newPage());
   const foreign = [];
   const errors = [];
+  // The engine's workers start from blob URLs of this page's own origin: memory, not network.
+  const local = [server.url, 'data:', `blob:${server.url}`];
   page.on('request', (req) => {
-    if (!req.url().startsWith(server.url) && !req.url().startsWith('data:')) foreign.push(req.url());
+    if (!local.some((prefix) => req.url().startsWith(prefix))) foreign.push(req.url());
   });
   page.on('pageerror', (err) => errors.push(err.message));
   await page.goto(server.url);

@@ -1,8 +1,9 @@
 // End-to-end tests of the page's pipeline as a user drives it: plot options refit nothing,
 // rows that cannot be analysed are marked with the reason, the bubble plot's menu shows the
 // moderator drawn, the prediction form keeps its values, and a permutation run stops when the
-// analysis changes. The page marks each stage with a User Timing measure ("meridian:fit", …),
-// which these tests count.
+// analysis changes. The page marks each stage it runs with a User Timing measure
+// ("meridian:parse", …) and adds each stage the engine ran in its worker ("meridian:engine:fit",
+// …), which these tests count.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
@@ -50,7 +51,8 @@ test('plot options refit nothing; a new estimator refits without re-parsing', as
   try {
     await page.locator('[data-testid="mod-ablat"]').check();
     await page.locator('[data-testid="coef-table"] [data-term="ablat"]').waitFor();
-    const fits = await runs(page, 'fit');
+    // The engine fits in a worker: its stages are 'engine:NAME'; the page itself never fits.
+    const fits = await runs(page, 'engine:fit');
     const parses = await runs(page, 'parse');
     for (const tab of ['bubble', 'funnel', 'heterogeneity', 'forest']) {
       await page.locator(`[data-testid="tab-${tab}"]`).click();
@@ -61,14 +63,15 @@ test('plot options refit nothing; a new estimator refits without re-parsing', as
     await page.locator('[data-testid="tab-funnel"]').click();
     await page.locator('[data-testid="funnel-contours"]').check();
     await page.waitForTimeout(200);
-    assert.equal(await runs(page, 'fit'), fits, 'a plot option refitted the model');
+    assert.equal(await runs(page, 'engine:fit'), fits, 'a plot option refitted the model');
     assert.equal(await runs(page, 'parse'), parses, 'a plot option re-parsed the data');
     // The subgroups are a derived analysis of their own, run when the forest plot asked.
-    assert.equal(await runs(page, 'subgroups'), 1);
+    assert.equal(await runs(page, 'engine:subgroups'), 1);
 
     await page.locator('[data-testid="model-method"]').selectOption('DL');
     await page.locator('[data-testid="summary"]').filter({ hasText: '(DL)' }).waitFor();
-    assert.equal(await runs(page, 'fit'), fits + 1);
+    assert.equal(await runs(page, 'engine:fit'), fits + 1);
+    assert.equal(await runs(page, 'fit'), 0, 'the main thread fitted');
     assert.equal(await runs(page, 'parse'), parses);
     assert.deepEqual(errors, []);
   } finally {

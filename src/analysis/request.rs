@@ -1,0 +1,420 @@
+//! The messages between the page and the engine when the engine runs elsewhere (a Web
+//! Worker): one [`Request`] per analysis, answered by [`Response`]s, each in an [`Envelope`]
+//! that carries the number of the request it belongs to. Plain serde data, posted as JSON.
+//!
+//! The rules both sides keep:
+//! - A request carries everything it needs (the text and the [`AnalysisSpec`]), so any worker
+//!   can answer any request; a worker may keep the last analysis to answer the next request on
+//!   the same input without re-parsing (see [`super::session`]).
+//! - Long work answers with [`Response::Progress`] between slices and ends with one final
+//!   response (the record, [`Response::Failed`] or [`Response::Cancelled`]).
+//! - A newer request supersedes an older one of the same kind: the page keeps a [`Latest`] per
+//!   kind, sends [`Request::Cancel`] for the request it replaces, and drops every response
+//!   whose number is not the latest, so no stale result is ever shown.
+//! - Embarrassingly parallel work is split into [`PartRecord`]s whose results merge into the
+//!   result of the whole, whatever the number of parts ([`Gather`]).
+//!
+//! A new analysis adds one `Request` variant and its [`Kind`]; a quick one (answered in one
+//! go) one [`Record`] variant, a long one (GOSH, leave-one-out at large k, profile likelihoods)
+//! one final `Response` variant and one job in [`super::session`]; progress, cancelling,
+//! superseding and splitting are shared.
+
+use serde::{Deserialize, Serialize};
+
+use super::moderator::ModeratorCurve;
+use super::record::Egger;
+use super::subgroups::Subgroups;
+use super::{Analysis, AnalysisSpec};
+use crate::stats::{Part, PermutationCounts, PermutationResult, PermutationSettings, StatsError};
+
+/// A message and the number of the request it belongs to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Envelope<T> {
+    /// The request's number, increasing per page.
+    pub id: u64,
+    /// The message.
+    pub body: T,
+}
+
+/// The data and what to do with it: the input of every request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Input {
+    /// The table as text.
+    pub text: String,
+    /// The analysis asked for.
+    pub spec: AnalysisSpec,
+}
+
+/// What the page asks of the engine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Request {
+    /// Every stage of the analysis of the input; answered by [`Record::Analysis`].
+    Analyse {
+        /// The data and the analysis.
+        input: Input,
+    },
+    /// The fitted effect along one moderator; answered by [`Record::Curve`].
+    Curve {
+        /// The data and the analysis.
+        input: Input,
+        /// The moderator column.
+        column: String,
+    },
+    /// Subgroup fits by the levels of a column; answered by [`Record::Subgroups`].
+    Subgroups {
+        /// The data and the analysis.
+        input: Input,
+        /// The grouping column.
+        column: String,
+    },
+    /// Egger's regression test of the fit; answered by [`Record::Egger`].
+    Egger {
+        /// The data and the analysis.
+        input: Input,
+    },
+    /// One part of a permutation test of the input's model; answered by progress, then
+    /// [`Response::Permutation`] with the part's counts.
+    Permutation {
+        /// The data and the analysis whose fit is tested.
+        input: Input,
+        /// How many permutations and the seed.
+        settings: SettingsRecord,
+        /// Which share of the permutations this request runs.
+        part: PartRecord,
+    },
+    /// Stops the request with the envelope's number; answered by [`Response::Cancelled`] if it
+    /// was still running.
+    Cancel,
+}
+
+impl Request {
+    /// Whether the request is answered in slices with progress (else in one go, before the
+    /// next slice of a long request).
+    pub fn is_long(&self) -> bool {
+        matches!(self, Self::Permutation { .. })
+    }
+
+    /// Its kind: a newer request supersedes an older one of the same kind.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Self::Analyse { .. } | Self::Cancel => Kind::Analysis,
+            Self::Curve { .. } => Kind::Curve,
+            Self::Subgroups { .. } => Kind::Subgroups,
+            Self::Egger { .. } => Kind::Egger,
+            Self::Permutation { .. } => Kind::Permutation,
+        }
+    }
+}
+
+/// The kinds of request, one record each; the page shows the latest request's answer per kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    /// The analysis.
+    Analysis,
+    /// The fitted effect along a moderator.
+    Curve,
+    /// Subgroup fits.
+    Subgroups,
+    /// Egger's test.
+    Egger,
+    /// A permutation test.
+    Permutation,
+}
+
+impl Kind {
+    /// Every kind, in order.
+    pub const ALL: [Self; 5] = [
+        Self::Analysis,
+        Self::Curve,
+        Self::Subgroups,
+        Self::Egger,
+        Self::Permutation,
+    ];
+}
+
+/// A record the engine computes in one go, with no progress.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "record", rename_all = "snake_case")]
+pub enum Record {
+    /// The analysis, and why the prediction asked for cannot be made when the rest can.
+    Analysis {
+        /// The analysis.
+        analysis: Analysis,
+        /// The prediction form's error, if any.
+        prediction_error: Option<String>,
+    },
+    /// The fitted effect along a moderator.
+    Curve {
+        /// The curve or levels.
+        curve: ModeratorCurve,
+    },
+    /// Subgroup fits.
+    Subgroups {
+        /// The subgroups and the test of their difference.
+        subgroups: Subgroups,
+    },
+    /// Egger's test, when the model allows it.
+    Egger {
+        /// The test.
+        egger: Option<Egger>,
+    },
+}
+
+/// A stage the engine ran for a request, and how long it took.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StageTime {
+    /// The stage, as the page names its measures (`parse`, `fit`, `subgroups`, …).
+    pub name: String,
+    /// Milliseconds.
+    pub ms: f64,
+}
+
+/// What the engine answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Response {
+    /// The engine has loaded and takes requests (sent once, with number 0).
+    Ready,
+    /// Work done so far of a long request.
+    Progress {
+        /// Units done (permutations, subsets, refits).
+        done: usize,
+        /// Units in all.
+        total: usize,
+    },
+    /// The record of a quick request, and the stages run for it (those kept from earlier
+    /// requests are not listed).
+    Record {
+        /// The record.
+        record: Box<Record>,
+        /// The stages run.
+        stages: Vec<StageTime>,
+    },
+    /// The counts of one part of a permutation test.
+    Permutation {
+        /// What the part's permutations counted.
+        counts: CountsRecord,
+    },
+    /// The request failed; the sentence says why.
+    Failed {
+        /// The error, as the page shows it.
+        message: String,
+    },
+    /// The request was cancelled before it finished.
+    Cancelled,
+}
+
+impl Response {
+    /// Whether this is the last response to its request.
+    pub fn is_final(&self) -> bool {
+        !matches!(self, Self::Ready | Self::Progress { .. })
+    }
+}
+
+/// The record of `stats::PermutationSettings`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettingsRecord {
+    /// Permutations, the observed data included.
+    pub iterations: usize,
+    /// Seed of the random permutations.
+    pub seed: u64,
+}
+
+impl From<PermutationSettings> for SettingsRecord {
+    fn from(s: PermutationSettings) -> Self {
+        Self {
+            iterations: s.iterations,
+            seed: s.seed,
+        }
+    }
+}
+
+impl From<SettingsRecord> for PermutationSettings {
+    fn from(s: SettingsRecord) -> Self {
+        Self {
+            iterations: s.iterations,
+            seed: s.seed,
+        }
+    }
+}
+
+/// The record of `stats::Part`: share `index` (from 0) of `of`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartRecord {
+    /// The 0-based part.
+    pub index: usize,
+    /// The number of parts.
+    pub of: usize,
+}
+
+impl PartRecord {
+    /// The part in the core's type.
+    ///
+    /// # Errors
+    /// [`StatsError::InvalidPart`] unless `index < of`.
+    pub fn part(self) -> Result<Part, StatsError> {
+        Part::new(self.index, self.of)
+    }
+}
+
+/// The record of `stats::PermutationCounts`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CountsRecord {
+    /// Permutations of the whole test.
+    pub total: usize,
+    /// Permutations counted.
+    pub done: usize,
+    /// Per coefficient, the permutations at least as extreme as the observed data.
+    pub exceed: Vec<usize>,
+    /// The same for the test of moderators, if the model has one.
+    pub exceed_qm: Option<usize>,
+    /// Whether the test runs every arrangement once.
+    pub exact: bool,
+    /// Whether rows of X are permuted (otherwise signs are flipped).
+    pub permuted_rows: bool,
+}
+
+impl From<PermutationCounts> for CountsRecord {
+    fn from(c: PermutationCounts) -> Self {
+        Self {
+            total: c.total,
+            done: c.done,
+            exceed: c.exceed,
+            exceed_qm: c.exceed_qm,
+            exact: c.exact,
+            permuted_rows: c.permuted_rows,
+        }
+    }
+}
+
+impl From<CountsRecord> for PermutationCounts {
+    fn from(c: CountsRecord) -> Self {
+        Self {
+            total: c.total,
+            done: c.done,
+            exceed: c.exceed,
+            exceed_qm: c.exceed_qm,
+            exact: c.exact,
+            permuted_rows: c.permuted_rows,
+        }
+    }
+}
+
+/// The page's side of the supersede rule for one kind of request: the number of the request
+/// whose answers it shows, if any.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Latest {
+    issued: u64,
+    live: Option<u64>,
+}
+
+impl Latest {
+    /// A new request: its number, and the number of the one it supersedes (still running,
+    /// to be cancelled), if any. Numbers start at 1 and never repeat.
+    pub fn issue(&mut self) -> (u64, Option<u64>) {
+        self.issued += 1;
+        (self.issued, self.live.replace(self.issued))
+    }
+
+    /// Whether answers to request `id` are to be shown: only the latest running request's.
+    pub fn is_latest(&self, id: u64) -> bool {
+        self.live == Some(id)
+    }
+
+    /// Request `id` has its final answer (all its parts have answered): whether to show it.
+    /// Nothing of that request is shown after it.
+    pub fn finish(&mut self, id: u64) -> bool {
+        let latest = self.is_latest(id);
+        if latest {
+            self.live = None;
+        }
+        latest
+    }
+
+    /// Stops waiting: the number of the request to cancel, if one was running.
+    pub fn cancel(&mut self) -> Option<u64> {
+        self.live.take()
+    }
+
+    /// Whether a request is running.
+    pub fn is_running(&self) -> bool {
+        self.live.is_some()
+    }
+}
+
+/// The parts of one split request as they come back: their progress, and their counts merged
+/// in whatever order they finish.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gather {
+    progress: Vec<Option<(usize, usize)>>,
+    finished: Vec<bool>,
+    counts: Option<PermutationCounts>,
+}
+
+/// What a part's final response made of the whole.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Gathered {
+    /// Other parts are still running.
+    Waiting,
+    /// Every part has answered: the result of the whole test.
+    Done(PermutationResult),
+    /// A part failed (or answered counts of another test): the whole has failed.
+    Failed(String),
+}
+
+impl Gather {
+    /// Waits for `parts` parts.
+    pub fn new(parts: usize) -> Self {
+        Self {
+            progress: vec![None; parts],
+            finished: vec![false; parts],
+            counts: None,
+        }
+    }
+
+    /// Records part `index`'s progress; returns the units done by all parts, and the units in
+    /// all once every part has reported.
+    pub fn progress(&mut self, index: usize, done: usize, total: usize) -> (usize, Option<usize>) {
+        if let Some(p) = self.progress.get_mut(index) {
+            *p = Some((done, total));
+        }
+        let done = self.progress.iter().flatten().map(|(d, _)| d).sum();
+        let total = self
+            .progress
+            .iter()
+            .map(|p| p.map(|(_, t)| t))
+            .sum::<Option<usize>>();
+        (done, total)
+    }
+
+    /// Records part `index`'s final response.
+    pub fn finish(&mut self, index: usize, response: Response) -> Gathered {
+        let counts = match response {
+            Response::Permutation { counts } => PermutationCounts::from(counts),
+            Response::Failed { message } => return Gathered::Failed(message),
+            other => return Gathered::Failed(format!("a part answered {other:?}")),
+        };
+        let Some(seen) = self.finished.get_mut(index) else {
+            return Gathered::Failed(format!("part {index} was not asked for"));
+        };
+        *seen = true;
+        self.progress[index] = Some((counts.done, counts.done));
+        let merged = match self.counts.take() {
+            None => Some(counts),
+            Some(m) => m.merge(&counts),
+        };
+        let Some(merged) = merged else {
+            return Gathered::Failed("the parts answered for different tests".into());
+        };
+        if self.finished.iter().all(|&f| f) {
+            Gathered::Done(merged.result())
+        } else {
+            self.counts = Some(merged);
+            Gathered::Waiting
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,358 @@
+//! The engine's side of the [`request`](super::request) messages, with no browser in it: a
+//! [`Mailbox`] takes requests, runs one long request at a time in slices ([`Mailbox::work`])
+//! and answers with envelopes; quick requests (the analysis, a derived record) are answered
+//! before the next slice of a long one, and a cancel stops the running request between slices
+//! or drops a queued one. The Web Worker drives a mailbox between its message events, and so
+//! does the page itself where workers are unavailable, so both run the very same code; the
+//! tests drive it directly.
+//!
+//! The mailbox keeps the stages of the last analysis, each with the inputs it came from, as
+//! the page's memos did: a new estimator refits without re-parsing, a prediction point or a
+//! derived record refits nothing, and each part of a permutation test starts from the kept fit.
+//! Each answer lists the stages it ran, with their times, so the page can show them in its
+//! own performance timeline.
+//!
+//! A new analysis is one more [`Request`] variant: a quick one is a function of the kept
+//! stages in [`Mailbox::answer`]; a long one is one more [`Job`] variant, with how to run a
+//! slice of it.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+
+use super::egger::egger;
+use super::moderator::moderator_curve;
+use super::request::{Envelope, Input, Record, Request, Response, StageTime};
+use super::subgroups::subgroups;
+use super::{stages, Analysis, AnalysisError, Fitted, ModelStage, StudiesStage};
+use crate::data::effect_size::Measure;
+use crate::data::parse::Table;
+use crate::data::roles::Roles;
+use crate::stats::{ModelSpec, PermutationTest};
+
+/// A stage kept with the key of the inputs it came from.
+#[derive(Debug)]
+struct Kept<K, V> {
+    key: K,
+    value: Arc<V>,
+}
+
+/// The stage in `slot` if its key is `key`, else `run`'s result, kept; `run` is timed as
+/// stage `name` in `ran`.
+fn kept<K: PartialEq, V>(
+    slot: &mut Option<Kept<K, V>>,
+    key: K,
+    clock: fn() -> f64,
+    ran: &mut Vec<StageTime>,
+    name: &str,
+    run: impl FnOnce() -> Result<V, AnalysisError>,
+) -> Result<Arc<V>, AnalysisError> {
+    if let Some(k) = slot.as_ref().filter(|k| k.key == key) {
+        return Ok(k.value.clone());
+    }
+    *slot = None;
+    let start = clock();
+    let value = Arc::new(run()?);
+    ran.push(StageTime {
+        name: name.to_owned(),
+        ms: clock() - start,
+    });
+    *slot = Some(Kept {
+        key,
+        value: value.clone(),
+    });
+    Ok(value)
+}
+
+/// The stages of one input, as a request needs them.
+struct Staged {
+    table: Arc<Table>,
+    data: Arc<StudiesStage>,
+    model: Arc<ModelStage>,
+    fitted: Arc<Fitted>,
+}
+
+/// A kept stage as part of the next stage's key: equal only to itself. The key holds the
+/// stage, so its allocation cannot be freed and reused by a newer stage while the key lives.
+#[derive(Debug)]
+struct Same<T>(Arc<T>);
+
+impl<T> PartialEq for Same<T> {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// What the studies stage reads: the table, the roles, the measure, the formula.
+type StudiesKey = (Same<Table>, Roles, Option<Measure>, Option<String>);
+/// What the model stage reads: the studies and the reference levels.
+type ModelKey = (Same<StudiesStage>, BTreeMap<String, String>);
+/// What the fit reads: the model and the estimator, test and level.
+type FitKey = (Same<ModelStage>, ModelSpec);
+
+/// The kept stages of the last analysis. Each key holds what its stage reads beyond the
+/// stage before, whose identity stands for the rest.
+#[derive(Debug, Default)]
+struct Stages {
+    table: Option<Kept<String, Table>>,
+    data: Option<Kept<StudiesKey, StudiesStage>>,
+    model: Option<Kept<ModelKey, ModelStage>>,
+    fitted: Option<Kept<FitKey, Fitted>>,
+}
+
+impl Stages {
+    /// The stages of `input` up to the fit, reusing those whose inputs did not change.
+    fn of(
+        &mut self,
+        input: &Input,
+        clock: fn() -> f64,
+        ran: &mut Vec<StageTime>,
+    ) -> Result<Staged, AnalysisError> {
+        let spec = &input.spec;
+        let table = kept(
+            &mut self.table,
+            input.text.clone(),
+            clock,
+            ran,
+            "parse",
+            || stages::table(&input.text),
+        )?;
+        let formula = stages::formula(spec.mods.as_deref())?;
+        let key = (
+            Same(table.clone()),
+            spec.columns.clone(),
+            spec.measure,
+            spec.mods.clone(),
+        );
+        let data = kept(&mut self.data, key, clock, ran, "studies", || {
+            stages::studies(&table, &spec.columns, spec.measure, formula.as_ref())
+        })?;
+        let key = (Same(data.clone()), spec.references.clone());
+        let model = kept(&mut self.model, key, clock, ran, "design", || {
+            stages::model(&table, &data, formula.as_ref(), &spec.references)
+        })?;
+        let key = (Same(model.clone()), spec.model);
+        let fitted = kept(&mut self.fitted, key, clock, ran, "fit", || {
+            stages::fit(&table, &data, &model, &spec.model)
+        })?;
+        Ok(Staged {
+            table,
+            data,
+            model,
+            fitted,
+        })
+    }
+}
+
+/// A long request under way.
+#[derive(Debug)]
+enum Job {
+    /// A permutation test (or one part of it).
+    Permutation(Box<PermutationTest>),
+}
+
+impl Job {
+    /// Runs up to `n` units of work: the final response when done, else progress.
+    fn step(&mut self, n: usize) -> Response {
+        match self {
+            Self::Permutation(test) => match test.step(n) {
+                Err(e) => Response::Failed {
+                    message: e.to_string(),
+                },
+                Ok(_) if test.is_finished() => Response::Permutation {
+                    counts: test.counts().into(),
+                },
+                Ok(p) => Response::Progress {
+                    done: p.done,
+                    total: p.total,
+                },
+            },
+        }
+    }
+}
+
+/// Requests in the order they came, one long one running.
+#[derive(Debug)]
+pub struct Mailbox {
+    clock: fn() -> f64,
+    stages: Stages,
+    running: Option<(u64, Job)>,
+    queue: VecDeque<Envelope<Request>>,
+}
+
+impl Mailbox {
+    /// An empty mailbox timing its stages with `clock` (milliseconds).
+    pub fn new(clock: fn() -> f64) -> Self {
+        Self {
+            clock,
+            stages: Stages::default(),
+            running: None,
+            queue: VecDeque::new(),
+        }
+    }
+
+    /// Takes a request. A cancel acts at once: it answers [`Response::Cancelled`] for the
+    /// request it names if that is running or queued, and nothing otherwise (it had finished).
+    pub fn receive(&mut self, envelope: Envelope<Request>) -> Option<Envelope<Response>> {
+        let id = envelope.id;
+        if envelope.body != Request::Cancel {
+            self.queue.push_back(envelope);
+            return None;
+        }
+        let cancelled = Some(Envelope {
+            id,
+            body: Response::Cancelled,
+        });
+        if self.running.as_ref().is_some_and(|(r, _)| *r == id) {
+            self.running = None;
+            return cancelled;
+        }
+        let queued = self.queue.len();
+        self.queue.retain(|e| e.id != id);
+        if self.queue.len() < queued {
+            cancelled
+        } else {
+            None
+        }
+    }
+
+    /// Whether there is nothing to do.
+    pub fn is_idle(&self) -> bool {
+        self.running.is_none() && self.queue.is_empty()
+    }
+
+    /// Answers the first quick request waiting, else runs a slice of up to `n` units of the
+    /// long request (starting the next one if none is running); `None` when idle.
+    pub fn work(&mut self, n: usize) -> Option<Envelope<Response>> {
+        let quick = self.queue.iter().position(|e| !e.body.is_long());
+        let next = match (quick, &self.running) {
+            (Some(i), _) => self.queue.remove(i),
+            (None, None) => self.queue.pop_front(),
+            (None, Some(_)) => None,
+        };
+        if let Some(next) = next {
+            let id = next.id;
+            match self.start(next.body) {
+                Ok(job) => self.running = Some((id, job)),
+                Err(body) => return Some(Envelope { id, body }),
+            }
+        }
+        let (id, job) = self.running.as_mut()?;
+        let id = *id;
+        let body = job.step(n);
+        if body.is_final() {
+            self.running = None;
+        }
+        Some(Envelope { id, body })
+    }
+
+    /// The job of a long request, or the answer of a quick one.
+    fn start(&mut self, request: Request) -> Result<Job, Response> {
+        let failed = |e: AnalysisError| Response::Failed {
+            message: e.to_string(),
+        };
+        match request {
+            Request::Permutation {
+                input,
+                settings,
+                part,
+            } => {
+                // The page sees a part's progress, not the stages it reused or ran.
+                let staged = self
+                    .stages
+                    .of(&input, self.clock, &mut Vec::new())
+                    .map_err(failed)?;
+                let test = part.part().and_then(|part| {
+                    PermutationTest::part(&staged.fitted.fit, settings.into(), part)
+                });
+                test.map(|t| Job::Permutation(Box::new(t)))
+                    .map_err(|e| Response::Failed {
+                        message: e.to_string(),
+                    })
+            }
+            Request::Cancel => Err(Response::Cancelled),
+            Request::Analyse { input } => Err(self.answer(&input, Ask::Analysis)),
+            Request::Curve { input, column } => Err(self.answer(&input, Ask::Curve(column))),
+            Request::Subgroups { input, column } => {
+                Err(self.answer(&input, Ask::Subgroups(column)))
+            }
+            Request::Egger { input } => Err(self.answer(&input, Ask::Egger)),
+        }
+    }
+
+    /// The answer to a quick request: its record and the stages run for it, or why not.
+    fn answer(&mut self, input: &Input, ask: Ask) -> Response {
+        let mut ran = Vec::new();
+        match self.record(input, ask, &mut ran) {
+            Ok(record) => Response::Record {
+                record: Box::new(record),
+                stages: ran,
+            },
+            Err(e) => Response::Failed {
+                message: e.to_string(),
+            },
+        }
+    }
+
+    /// The record `ask` names, of `input`'s analysis.
+    fn record(
+        &mut self,
+        input: &Input,
+        ask: Ask,
+        ran: &mut Vec<StageTime>,
+    ) -> Result<Record, AnalysisError> {
+        let clock = self.clock;
+        let s = self.stages.of(input, clock, ran)?;
+        let start = clock();
+        let (name, record) = match ask {
+            Ask::Analysis => {
+                // A point the model cannot use is the prediction form's error, not the page's.
+                let prediction = stages::prediction(
+                    &s.fitted,
+                    &s.model.record,
+                    input.spec.predict_at.as_ref(),
+                    input.spec.predict_held,
+                );
+                let (prediction, prediction_error) = match prediction {
+                    Ok(p) => (p.map(Arc::new), None),
+                    Err(e) => (None, Some(e.to_string())),
+                };
+                let analysis = Analysis::new(&s.data, &s.model, &s.fitted, prediction);
+                (
+                    "predict",
+                    Record::Analysis {
+                        analysis,
+                        prediction_error,
+                    },
+                )
+            }
+            Ask::Curve(column) => {
+                let curve =
+                    moderator_curve(&s.table, &s.data, &s.model.record, &s.fitted, &column)?;
+                ("moderator", Record::Curve { curve })
+            }
+            Ask::Subgroups(column) => {
+                let groups = subgroups(&s.table, &s.data, &s.fitted, &column)?;
+                ("subgroups", Record::Subgroups { subgroups: groups })
+            }
+            Ask::Egger => (
+                "egger",
+                Record::Egger {
+                    egger: egger(&s.fitted),
+                },
+            ),
+        };
+        ran.push(StageTime {
+            name: name.to_owned(),
+            ms: clock() - start,
+        });
+        Ok(record)
+    }
+}
+
+/// What a quick request asks of the kept stages.
+enum Ask {
+    Analysis,
+    Curve(String),
+    Subgroups(String),
+    Egger,
+}

@@ -1,0 +1,23 @@
+//! The engine off the page's main thread. The page and its Web Workers run one and the same
+//! Wasm module: started in a worker, it serves requests ([`serve`]) instead of mounting the
+//! page. The page's side ([`client`]) starts `navigator.hardwareConcurrency` workers from a
+//! blob URL (the module's own JavaScript, imported from the same origin, and the compiled
+//! module posted to it, so a worker makes no request), posts typed requests
+//! ([`crate::analysis::request`]), routes answers to the run that asked, splits parallel work
+//! over the workers, and falls back to slices on the main thread where workers are
+//! unavailable. Both sides answer through [`crate::analysis::session::Mailbox`].
+
+pub mod client;
+mod serve;
+
+pub use serve::{is_worker, serve};
+
+/// How long one slice of work runs before the worker (or the page, in the fallback) looks at
+/// its messages again: the delay of a cancel, and the time between progress reports.
+const SLICE_MS: f64 = 40.0;
+
+/// The slice size to try next, after `units` took `spent` milliseconds, so each slice stays
+/// near [`SLICE_MS`].
+fn next_batch(units: usize, spent: f64) -> usize {
+    ((units as f64) * SLICE_MS / spent.max(0.1)).clamp(1.0, 100_000.0) as usize
+}

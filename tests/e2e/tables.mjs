@@ -1,0 +1,26 @@
+// Tables the end-to-end tests and the benchmark paste, and the paste itself.
+
+/** A reproducible table of `k` studies with numeric moderators x, z and w (linear congruential
+ * noise); x carries the effect. */
+export function studies(k) {
+  let seed = 12345;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const lines = ['study,yi,vi,x,z,w'];
+  for (let i = 0; i < k; i++) {
+    const x = 10 + 50 * rand();
+    const yi = 0.3 - 0.02 * x + 0.4 * (rand() - 0.5);
+    const vi = 0.01 + 0.1 * rand();
+    lines.push(`S${i + 1},${yi.toFixed(4)},${vi.toFixed(4)},${x.toFixed(2)},${(rand() * 4).toFixed(3)},${(rand() - 0.5).toFixed(3)}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** Pastes `text` into the data box as one input event, as a paste does (Playwright's fill()
+ * types). */
+export async function paste(page, text) {
+  await page.evaluate((t) => {
+    const area = document.querySelector('[data-testid="data-input"]');
+    area.value = t;
+    area.dispatchEvent(new Event('input', { bubbles: true }));
+  }, text);
+}
