@@ -199,3 +199,31 @@ fn unusable_flags_are_usage_or_data_errors() {
         assert!(!message.trim().is_empty(), "{args:?}: a message");
     }
 }
+
+#[test]
+fn the_r_script_adds_the_vcalc_rma_mv_and_robust_calls() {
+    let out = run_cli(&[
+        "fit",
+        "tests/data/konstantopoulos2011.csv",
+        "--random",
+        "~ 1 | district/study",
+        "--rho",
+        "0.6",
+        "--cluster",
+        "district",
+        "--robust",
+        "district",
+        "--r-script",
+    ]);
+    assert!(out.status.success());
+    let script = String::from_utf8_lossy(&out.stdout);
+    for line in [
+        "V <- vcalc(res$vi, cluster = dat.mv[[\"district\"]], obs = seq_along(res$vi), rho = 0.6)",
+        "res.mv <- rma.mv(res$yi, V, mods = res$X, intercept = FALSE, \
+         random = list(~ 1 | district/study), method = \"REML\", test = \"z\", level = 95, \
+         data = dat.mv)",
+        "robust(res.mv, cluster = dat.mv[[\"district\"]], clubSandwich = TRUE)",
+    ] {
+        assert!(script.contains(line), "{line} in\n{script}");
+    }
+}

@@ -3,11 +3,14 @@
 //! `--cluster`, `--robust` and `--robust-type`. A function of the run's stages (the table, the
 //! studies and the design) returning the `fit --json` record with its multilevel keys.
 
+use super::r_script::{r_name, r_string};
 use super::{AnalysisError, Run};
 use crate::data::clusters::{codes, random_effects, RandomTerm};
 use crate::data::multilevel_report::RobustReport;
 use crate::data::report::FitReport;
-use crate::stats::{fit_multilevel, MvFit, RobustType, SamplingCovariance, StatsError, Structure};
+use crate::stats::{
+    fit_multilevel, ModelSpec, MvFit, RobustType, SamplingCovariance, StatsError, Structure, Test,
+};
 
 /// How the effects of a cluster depend on each other, and how to make inference robust to it.
 #[derive(Debug, Clone, PartialEq)]
@@ -113,4 +116,71 @@ pub fn dependent_report(run: &Run, dep: &Dependence) -> Result<FitReport, Analys
         report.robust = Some(RobustReport::new(&robust, column));
     }
     Ok(report)
+}
+
+/// The R lines, to run after [`super::r_script::r_script`]'s (whose model `res` holds the
+/// studies and the design), that fit the model of `dep` with `spec`'s settings: `vcalc` for
+/// correlated sampling errors, `rma.mv` with the random terms, `confint`, and `robust()` (CR2
+/// through clubSandwich, or CR1 with `adjust = TRUE`).
+pub fn dependence_script(dep: &Dependence, spec: &ModelSpec) -> String {
+    let column = |c: &str| format!("dat.mv[[{}]]", r_string(c));
+    let mut s = String::from(
+        "\n# Dependent effects: the studies and design of `res`, a multilevel model (rma.mv)\n\
+         # and cluster-robust inference.\ndat.mv <- dat[res$not.na, ]\n",
+    );
+    let multilevel = !dep.random.is_empty() || dep.rho.is_some();
+    let model = if multilevel {
+        let v = match &dep.rho {
+            Some((rho, cluster)) => {
+                s += &format!(
+                    "V <- vcalc(res$vi, cluster = {}, obs = seq_along(res$vi), rho = {rho})\n",
+                    column(cluster)
+                );
+                "V"
+            }
+            None => "res$vi",
+        };
+        let terms: Vec<String> = dep
+            .random
+            .iter()
+            .map(|t| {
+                let outer: Vec<String> = t.outer.iter().map(|c| r_name(c)).collect();
+                let inner = t.inner.as_deref().map_or("1".to_owned(), r_name);
+                format!("~ {inner} | {}", outer.join("/"))
+            })
+            .collect();
+        let mut args = vec![
+            "res$yi".to_owned(),
+            v.to_owned(),
+            "mods = res$X".to_owned(),
+            "intercept = FALSE".to_owned(),
+        ];
+        if !terms.is_empty() {
+            args.push(format!("random = list({})", terms.join(", ")));
+        }
+        if let Some(st) = dep.structure {
+            args.push(format!("struct = \"{}\"", st.metafor_name()));
+        }
+        args.push(format!("method = \"{}\"", spec.method.metafor_name()));
+        let test = if spec.test == Test::Z { "z" } else { "t" };
+        args.push(format!("test = \"{test}\""));
+        // Rounded so that 0.95 prints as 95, not 94.99999999999999.
+        args.push(format!("level = {}", (spec.level * 1e12).round() / 1e10));
+        args.push("data = dat.mv".to_owned());
+        s += &format!("res.mv <- rma.mv({})\nprint(res.mv)\n", args.join(", "));
+        if !dep.random.is_empty() {
+            s += "confint(res.mv)\n";
+        }
+        "res.mv"
+    } else {
+        "res"
+    };
+    if let Some(cluster) = &dep.robust {
+        let how = match dep.robust_type {
+            RobustType::Cr1 => "adjust = TRUE",
+            _ => "clubSandwich = TRUE",
+        };
+        s += &format!("robust({model}, cluster = {}, {how})\n", column(cluster));
+    }
+    s
 }

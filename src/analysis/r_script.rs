@@ -34,7 +34,7 @@ const R_RESERVED: [&str; 20] = [
 
 /// An R string literal of `s`: `"` and `\` escaped, and non-ASCII and control characters as
 /// `\u{…}` escapes, so the script is plain ASCII and reads the same in any R locale.
-fn r_string(s: &str) -> String {
+pub(crate) fn r_string(s: &str) -> String {
     format!("\"{}\"", ascii(s, true))
 }
 
@@ -59,7 +59,7 @@ fn ascii(s: &str, literal: bool) -> String {
 }
 
 /// A column name as an R symbol: as it is when syntactic, else in backticks.
-fn r_name(name: &str) -> String {
+pub(crate) fn r_name(name: &str) -> String {
     let mut chars = name.chars();
     let syntactic = match chars.next() {
         Some('.') => !name[1..].starts_with(|c: char| c.is_ascii_digit()),

@@ -28,6 +28,10 @@ for (k in c(1e3, 1e4, 1e5)) {
       tools::pskill(job$pid)
       mccollect(job)
       cat(sprintf("k = %g, sparse = %s: did not finish within 60 s\n", k, sparse))
+    } else if (!is.numeric(res[[1]])) {
+      # The fit failed (a dense k x k matrix of 1e5 rows needs 80 GB).
+      cat(sprintf("k = %g, sparse = %s: failed: %s\n", k, sparse,
+                  trimws(as.character(res[[1]]))))
     } else {
       cat(sprintf("k = %g, sparse = %s: %.3f s\n", k, sparse, res[[1]]))
     }

@@ -6,7 +6,7 @@ use std::ops::ControlFlow;
 
 use lexopt::prelude::*;
 
-use meridian::analysis::multilevel::{dependent_report, Dependence};
+use meridian::analysis::multilevel::{dependence_script, dependent_report, Dependence};
 use meridian::analysis::r_script::r_script;
 use meridian::analysis::{analyse, AnalysisError, AnalysisSpec};
 use meridian::data::clusters::RandomTerm;
@@ -174,7 +174,11 @@ pub fn run(o: &FitOptions) -> Result<String, Failure> {
     let text = read_input(&o.file)?;
     let run = analyse(&text, &o.spec).map_err(|e| failure(e, &file))?;
     if o.r_script {
-        return Ok(r_script(&text, Ok((&run.table, &run.analysis, &o.spec))));
+        let mut script = r_script(&text, Ok((&run.table, &run.analysis, &o.spec)));
+        if o.dependence.is_active() {
+            script += &dependence_script(&o.dependence, &run.analysis.summary.spec);
+        }
+        return Ok(script);
     }
     if o.dependence.is_active() {
         let report = dependent_report(&run, &o.dependence).map_err(|e| failure(e, &file))?;
