@@ -3,13 +3,12 @@
 #![cfg(target_arch = "wasm32")]
 
 use leptos::prelude::*;
-use meridian::app::{PageState, PlotTab};
+use meridian::app::PageState;
 use meridian::data::effect_size::Measure;
 use meridian::data::parse::parse;
 use meridian::plots::inputs;
 use meridian::plots::{Figure, ForestOrder, Theme};
-use meridian::stats::Tau2Method;
-use meridian::ui::{DataTable, Page, PlotCanvas};
+use meridian::ui::{DataTable, PlotCanvas};
 use plotters::prelude::{IntoDrawingArea, SVGBackend};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
@@ -149,69 +148,4 @@ async fn plot_canvas_draws_the_forest_plot_and_shows_a_tooltip_on_hover() {
         .expect("valid selector")
         .expect("hovering a study shows its tooltip");
     assert_eq!(tooltip.text_content().as_deref(), Some("Aronson"));
-}
-
-/// How many times the page ran stage `name` so far (its User Timing measures).
-fn runs(name: &str) -> usize {
-    window()
-        .performance()
-        .expect("the test page has a Performance API")
-        .get_entries_by_name(&format!("meridian:{name}"))
-        .length() as usize
-}
-
-#[wasm_bindgen_test]
-fn plot_options_refit_nothing_and_a_new_estimator_parses_nothing() {
-    let owner = Owner::new();
-    owner.set();
-    let page = Page::new(PageState::default());
-    let (parses, fits) = (runs("parse"), runs("fit"));
-    let tau2 = |page: &Page| {
-        page.analysis
-            .with(|a| a.as_ref().expect("BCG analyses").summary.tau2)
-    };
-    let reml = tau2(&page);
-    assert_eq!((runs("parse"), runs("fit")), (parses + 1, fits + 1));
-
-    // Every plot option, with the derived analyses the plots ask for: no refit, no re-parse.
-    for tab in [PlotTab::Funnel, PlotTab::Heterogeneity, PlotTab::Forest] {
-        page.plots.update(|p| p.tab = tab);
-        let _ = (page.egger.get(), page.subgroups.get(), page.analysis.get());
-    }
-    page.plots.update(|p| {
-        p.contours = true;
-        p.subgroup = Some("alloc".into());
-    });
-    assert!(page.subgroups.get().is_some_and(|s| s.is_ok()));
-    page.model.update(|m| m.set_moderator("ablat", true, false));
-    let _ = page.analysis.get();
-    let fits_with_ablat = runs("fit");
-    page.plots.update(|p| p.tab = PlotTab::Moderator);
-    assert!(page.curve.get().is_some_and(|c| c.is_ok()));
-    page.plots.update(|p| p.moderator = Some("ablat".into()));
-    let _ = (page.curve.get(), page.analysis.get());
-    assert_eq!(
-        runs("fit"),
-        fits_with_ablat,
-        "a plot option refitted the model"
-    );
-    assert_eq!(
-        runs("parse"),
-        parses + 1,
-        "a plot option re-parsed the text"
-    );
-
-    // A new estimator refits once and parses nothing.
-    page.model.update(|m| m.method = Tau2Method::Dl);
-    let dl = tau2(&page);
-    assert_ne!(dl, reml);
-    assert_eq!(runs("fit"), fits_with_ablat + 1);
-    assert_eq!(runs("parse"), parses + 1);
-    // The same text again changes nothing downstream.
-    page.edit(|s| {
-        let text = s.data.text.clone();
-        s.load_text(text);
-    });
-    let _ = page.analysis.get();
-    assert_eq!(runs("fit"), fits_with_ablat + 1);
 }

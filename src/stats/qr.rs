@@ -77,14 +77,32 @@ impl Qr {
 
     /// c = Q'b (length p) and e = b − Q·c (length k): the least-squares coefficients in the
     /// basis Q and the residual of b.
+    ///
+    /// One pass over the rows for all of c and one for e, instead of two per column: at large
+    /// k the passes over memory are the cost. Each cⱼ is summed exactly as [`dot`] sums it and
+    /// each eᵢ subtracts c₀q₀ᵢ, c₁q₁ᵢ, … in column order, so the result is the same to the bit.
     pub fn project(&self, b: &[f64], c: &mut [f64], e: &mut [f64]) {
-        e.copy_from_slice(b);
-        for (j, cj) in c.iter_mut().enumerate() {
-            let q = self.q_col(j);
-            *cj = dot(q, b);
-            for (ei, qi) in e.iter_mut().zip(q) {
-                *ei -= *cj * qi;
+        let cols: Vec<&[f64]> = (0..self.p).map(|j| self.q_col(j)).collect();
+        let n = b.len() - b.len() % 4;
+        let mut s = vec![[0.0; 4]; self.p];
+        for (i, y) in b[..n].chunks_exact(4).enumerate() {
+            for (sj, q) in s.iter_mut().zip(&cols) {
+                let x = &q[4 * i..4 * i + 4];
+                for l in 0..4 {
+                    sj[l] += x[l] * y[l];
+                }
             }
+        }
+        for ((cj, sj), q) in c.iter_mut().zip(&s).zip(&cols) {
+            let tail: f64 = (n..b.len()).map(|i| q[i] * b[i]).sum();
+            *cj = (sj[0] + sj[1]) + (sj[2] + sj[3]) + tail;
+        }
+        for (i, (ei, bi)) in e.iter_mut().zip(b).enumerate() {
+            let mut v = *bi;
+            for (cj, q) in c.iter().zip(&cols) {
+                v -= *cj * q[i];
+            }
+            *ei = v;
         }
     }
 
@@ -126,16 +144,32 @@ impl Qr {
     }
 
     /// Q'·diag(d)·Q, a p × p matrix, in O(k·p²).
+    ///
+    /// All p(p + 1)/2 entries in one pass over the rows (the cost at large k is the passes
+    /// over memory), each summed as Σ qⱼᵢqₗᵢdᵢ in the four independent sums of [`dot`]: the same result to the bit.
     pub fn gram(&self, d: &[f64]) -> DMatrix<f64> {
         let p = self.p;
-        let mut g = DMatrix::zeros(p, p);
-        for j in 0..p {
-            let qj = self.q_col(j);
-            for l in 0..=j {
-                let v = dot3(qj, self.q_col(l), d);
-                g[(j, l)] = v;
-                g[(l, j)] = v;
+        let cols: Vec<&[f64]> = (0..p).map(|j| self.q_col(j)).collect();
+        let pairs: Vec<(usize, usize)> =
+            (0..p).flat_map(|j| (0..=j).map(move |l| (j, l))).collect();
+        let n = d.len() - d.len() % 4;
+        let mut s = vec![[0.0; 4]; pairs.len()];
+        for (i, z) in d[..n].chunks_exact(4).enumerate() {
+            let rows = 4 * i..4 * i + 4;
+            for (sp, &(j, l)) in s.iter_mut().zip(&pairs) {
+                let (x, y) = (&cols[j][rows.clone()], &cols[l][rows.clone()]);
+                for m in 0..4 {
+                    sp[m] += x[m] * y[m] * z[m];
+                }
             }
+        }
+        let mut g = DMatrix::zeros(p, p);
+        for (sp, &(j, l)) in s.iter().zip(&pairs) {
+            let (x, y) = (cols[j], cols[l]);
+            let tail: f64 = (n..d.len()).map(|i| x[i] * y[i] * d[i]).sum();
+            let v = (sp[0] + sp[1]) + (sp[2] + sp[3]) + tail;
+            g[(j, l)] = v;
+            g[(l, j)] = v;
         }
         g
     }
@@ -209,23 +243,6 @@ pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
         }
     }
     let tail: f64 = (n..a.len()).map(|i| a[i] * b[i]).sum();
-    (s[0] + s[1]) + (s[2] + s[3]) + tail
-}
-
-/// Σ aᵢbᵢcᵢ, in four independent sums.
-fn dot3(a: &[f64], b: &[f64], c: &[f64]) -> f64 {
-    let mut s = [0.0; 4];
-    let n = a.len() - a.len() % 4;
-    for ((x, y), z) in a[..n]
-        .chunks_exact(4)
-        .zip(b[..n].chunks_exact(4))
-        .zip(c[..n].chunks_exact(4))
-    {
-        for l in 0..4 {
-            s[l] += x[l] * y[l] * z[l];
-        }
-    }
-    let tail: f64 = (n..a.len()).map(|i| a[i] * b[i] * c[i]).sum();
     (s[0] + s[1]) + (s[2] + s[3]) + tail
 }
 
@@ -326,5 +343,55 @@ mod tests {
         let x = DMatrix::from_row_slice(3, 2, &[1.0, 0.0, 1.0, 0.0, 1.0, 0.0]);
         let mut qr = Qr::default();
         assert!(!qr.factorise(3, 2, |a| a.copy_from_slice(x.as_slice())));
+    }
+
+    /// The one-pass kernels give the same bits as the per-column sums they replace.
+    #[test]
+    fn one_pass_gram_and_projection_equal_the_per_column_sums_to_the_bit() {
+        // 11 rows: two chunks of four and a tail of three.
+        let x = DMatrix::from_fn(11, 4, |i, j| {
+            ((i * 7 + j * 3) % 11) as f64 / 3.0
+                + (j as f64).powi(2) * 0.1
+                + if j == 0 { 1.0 } else { 0.0 }
+        });
+        let qr = factor(&x);
+        let d: Vec<f64> = (0..11).map(|i| 0.3 + (i as f64).sin().abs()).collect();
+        let g = qr.gram(&d);
+        for j in 0..4 {
+            for l in 0..=j {
+                assert_eq!(
+                    g[(j, l)].to_bits(),
+                    dot3(qr.q_col(j), qr.q_col(l), &d).to_bits()
+                );
+            }
+        }
+        let b: Vec<f64> = (0..11).map(|i| (i as f64 * 0.7).cos()).collect();
+        let (mut c, mut e) = (vec![0.0; 4], vec![0.0; 11]);
+        qr.project(&b, &mut c, &mut e);
+        let mut want = b.clone();
+        for (j, cj) in c.iter().enumerate() {
+            assert_eq!(cj.to_bits(), dot(qr.q_col(j), &b).to_bits());
+            for (w, q) in want.iter_mut().zip(qr.q_col(j)) {
+                *w -= cj * q;
+            }
+        }
+        assert!(e.iter().zip(&want).all(|(a, b)| a.to_bits() == b.to_bits()));
+    }
+
+    /// Σ aᵢbᵢcᵢ, in four independent sums.
+    fn dot3(a: &[f64], b: &[f64], c: &[f64]) -> f64 {
+        let mut s = [0.0; 4];
+        let n = a.len() - a.len() % 4;
+        for ((x, y), z) in a[..n]
+            .chunks_exact(4)
+            .zip(b[..n].chunks_exact(4))
+            .zip(c[..n].chunks_exact(4))
+        {
+            for l in 0..4 {
+                s[l] += x[l] * y[l] * z[l];
+            }
+        }
+        let tail: f64 = (n..a.len()).map(|i| a[i] * b[i] * c[i]).sum();
+        (s[0] + s[1]) + (s[2] + s[3]) + tail
     }
 }
