@@ -1,0 +1,202 @@
+//! Tests of the table parser: delimiters, quoting, headers, column kinds and numeric cells.
+
+use super::*;
+
+fn values(table: &Table, name: &str) -> Vec<Option<f64>> {
+    table
+        .numeric(name)
+        .unwrap()
+        .iter()
+        .map(|c| c.value())
+        .collect()
+}
+
+#[test]
+fn comma_separated_with_quotes_and_embedded_newline() {
+    let t = parse("study,yi,vi\n\"Smith, 2001\",1.5,0.1\n\"Two\nlines\",-2e-3,0.2\n").unwrap();
+    assert_eq!(t.delimiter, Delimiter::Comma);
+    assert_eq!(
+        t.column("study").unwrap().cells().collect::<Vec<_>>(),
+        ["Smith, 2001", "Two\nlines"]
+    );
+    assert_eq!(values(&t, "yi"), [Some(1.5), Some(-0.002)]);
+    // The second record starts on line 3 and spans lines 3–4.
+    assert_eq!(t.lines, [2, 3]);
+}
+
+#[test]
+fn bom_crlf_and_missing_markers() {
+    let t = parse("\u{feff}a,b\r\n1,NA\r\n.,\r\n 3 ,4\r\n").unwrap();
+    assert_eq!(t.names(), ["a", "b"]);
+    assert_eq!(values(&t, "a"), [Some(1.0), None, Some(3.0)]);
+    assert_eq!(values(&t, "b"), [None, None, Some(4.0)]);
+}
+
+#[test]
+fn semicolon_with_decimal_commas() {
+    let t = parse("study;yi;vi\nA;0,5;0,25\nB;-1,25e-1;1\n").unwrap();
+    assert_eq!(t.delimiter, Delimiter::Semicolon);
+    assert_eq!(
+        t.column("yi").unwrap().kind,
+        ColumnKind::NumericDecimalComma
+    );
+    assert_eq!(values(&t, "yi"), [Some(0.5), Some(-0.125)]);
+    assert_eq!(values(&t, "vi"), [Some(0.25), Some(1.0)]);
+}
+
+#[test]
+fn tab_separated_paste_from_spreadsheet() {
+    let t = parse("trial\tyi\tvi\n1\t0,1\t0,2\n2\t0,3\t0,4").unwrap();
+    assert_eq!(t.delimiter, Delimiter::Tab);
+    assert_eq!(values(&t, "vi"), [Some(0.2), Some(0.4)]);
+}
+
+#[test]
+fn mixed_decimal_marks_are_text_and_error_when_used_as_numbers() {
+    let t = parse("a;b\n1,5;x\n1.5;y\n").unwrap();
+    assert_eq!(t.column("a").unwrap().kind, ColumnKind::Text);
+    let e = t.numeric("a").unwrap_err();
+    assert_eq!(
+        e,
+        ParseError::NotANumber {
+            line: 2,
+            row: 1,
+            column: "a".into(),
+            found: "1,5".into()
+        }
+    );
+    assert!(e.to_string().contains("line 2 (data row 1), column \"a\""));
+}
+
+#[test]
+fn comma_decimal_not_accepted_in_comma_separated_file() {
+    // "1,5" in a CSV is two fields; quoted it is a text cell, not a number.
+    let t = parse("a,b\n\"1,5\",2\n").unwrap();
+    assert_eq!(t.column("a").unwrap().kind, ColumnKind::Text);
+}
+
+#[test]
+fn trailing_unnamed_empty_column_is_dropped() {
+    let t = parse("a,b,\n1,2,\n3,4,\n").unwrap();
+    assert_eq!(t.names(), ["a", "b"]);
+}
+
+#[test]
+fn blank_rows_are_skipped_and_line_numbers_kept() {
+    let t = parse("a,b\n1,2\n\n,\n3,x\n").unwrap();
+    assert_eq!(t.rows(), 2);
+    assert_eq!(t.lines, [2, 5]);
+    let e = t.numeric("b").unwrap_err();
+    assert!(matches!(
+        e,
+        ParseError::NotANumber {
+            line: 5,
+            row: 2,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn error_empty_text() {
+    assert_eq!(parse(""), Err(ParseError::Empty));
+    assert_eq!(parse("\n\n"), Err(ParseError::Empty));
+}
+
+#[test]
+fn error_header_without_rows() {
+    assert_eq!(parse("a,b\n"), Err(ParseError::NoRows));
+}
+
+#[test]
+fn error_binary() {
+    assert_eq!(
+        parse("a,b\n1,2\n\0\u{1}"),
+        Err(ParseError::Binary { line: 3 })
+    );
+}
+
+#[test]
+fn error_ragged_row_names_its_line() {
+    let e = parse("a,b,c\n1,2,3\n4,5\n").unwrap_err();
+    assert_eq!(
+        e,
+        ParseError::Ragged {
+            line: 3,
+            expected: 3,
+            found: 2
+        }
+    );
+    assert_eq!(
+        e.to_string(),
+        "line 3 has 2 fields: expected 3, as many as the header row"
+    );
+}
+
+#[test]
+fn error_ragged_row_with_one_field_says_field() {
+    let e = parse("a,b\n1,2\n3\n").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "line 3 has 1 field: expected 2, as many as the header row"
+    );
+}
+
+#[test]
+fn error_duplicate_column() {
+    let e = parse("yi,vi,yi\n1,2,3\n").unwrap_err();
+    assert_eq!(
+        e,
+        ParseError::DuplicateColumn {
+            name: "yi".into(),
+            first: 1,
+            second: 3
+        }
+    );
+}
+
+#[test]
+fn error_unnamed_column_with_data() {
+    assert_eq!(
+        parse("a,,c\n1,2,3\n"),
+        Err(ParseError::UnnamedColumn { column: 2 })
+    );
+}
+
+#[test]
+fn error_unknown_column_lists_available() {
+    let t = parse("yi,vi\n1,2\n").unwrap();
+    let e = t.numeric("sei").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "there is no column \"sei\": expected one of \"yi\", \"vi\""
+    );
+}
+
+#[test]
+fn error_infinite_values() {
+    let t = parse("a,b,c\nInf,1e999,-inf\n").unwrap();
+    for name in ["a", "b", "c"] {
+        assert!(matches!(
+            t.numeric(name),
+            Err(ParseError::NotFinite {
+                line: 2,
+                row: 1,
+                ..
+            })
+        ));
+    }
+}
+
+#[test]
+fn words_like_nan_or_infinity_in_text_are_not_numbers() {
+    let t = parse("a\nnan\ninfo\n").unwrap();
+    assert_eq!(t.column("a").unwrap().kind, ColumnKind::Text);
+}
+
+#[test]
+fn unterminated_quote_reads_to_end_of_text() {
+    // The tokenizer tolerates an unterminated quote: the field runs to the end of the text.
+    let t = parse("a,b\n1,\"open\n").unwrap();
+    assert_eq!(t.column("b").unwrap().cell(0), "open");
+}
