@@ -6,6 +6,7 @@ use std::cmp::Ordering;
 
 use serde::{Deserialize, Serialize};
 
+use super::record::PooledRecord;
 use super::stages::{stats_error, Fitted, StudiesStage};
 use super::AnalysisError;
 use crate::data::parse::{ColumnKind, Table};
@@ -19,28 +20,10 @@ pub struct CumulStep {
     pub slab: String,
     /// The step number: studies so far.
     pub k: usize,
-    /// Pooled effect of the first k studies.
-    pub estimate: Option<f64>,
-    /// Its standard error.
-    pub se: Option<f64>,
-    /// z or t statistic (z at the first step, as metafor).
-    pub statistic: Option<f64>,
-    /// Its p-value.
-    pub p_value: Option<f64>,
-    /// Lower confidence bound.
-    pub ci_lower: Option<f64>,
-    /// Upper confidence bound.
-    pub ci_upper: Option<f64>,
-    /// Q of the first k studies (0 at the first step).
-    pub q: Option<f64>,
-    /// Its p-value (1 at the first step).
-    pub q_p: Option<f64>,
-    /// τ² (0 at the first step).
-    pub tau2: Option<f64>,
-    /// I² in percent (0 at the first step).
-    pub i2: Option<f64>,
-    /// H² (1 at the first step).
-    pub h2: Option<f64>,
+    /// The model of the first k studies (z at the first step, as metafor; there Q = 0, its
+    /// p-value 1, τ² = 0, I² = 0 and H² = 1).
+    #[serde(flatten)]
+    pub pooled: PooledRecord,
     /// Why this step's model could not be fitted, if it could not.
     pub error: Option<String>,
 }
@@ -113,33 +96,16 @@ pub fn cumul(
                 Ok(s) => CumulStep {
                     slab,
                     k: s.k,
-                    estimate: Some(s.estimate.estimate),
-                    se: Some(s.estimate.se),
-                    statistic: Some(s.estimate.statistic),
-                    p_value: Some(s.estimate.p_value),
-                    ci_lower: Some(s.estimate.ci_lower),
-                    ci_upper: Some(s.estimate.ci_upper),
-                    q: Some(s.q),
-                    q_p: Some(s.q_p),
-                    tau2: Some(s.tau2),
-                    i2: Some(s.i2),
-                    h2: Some(s.h2),
+                    pooled: PooledRecord::fitted(
+                        Some(&s.estimate),
+                        [s.q, s.q_p, s.tau2, s.i2, s.h2],
+                    ),
                     error: None,
                 },
                 Err(e) => CumulStep {
                     slab,
                     k: j + 1,
-                    estimate: None,
-                    se: None,
-                    statistic: None,
-                    p_value: None,
-                    ci_lower: None,
-                    ci_upper: None,
-                    q: None,
-                    q_p: None,
-                    tau2: None,
-                    i2: None,
-                    h2: None,
+                    pooled: PooledRecord::default(),
                     error: Some(e.to_string()),
                 },
             }

@@ -207,3 +207,53 @@ impl From<&Egger> for Regtest {
         }
     }
 }
+
+/// One pooled model as leave-one-out and cumulative meta-analysis report it (metafor's
+/// `leave1out` and `cumul` columns): the pooled effect, null where the model has no single
+/// pooled effect (moderators), and the model's heterogeneity; every key null when the model
+/// could not be fitted. Flattened into its row, so the JSON keys are its field names.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PooledRecord {
+    /// Pooled effect.
+    pub estimate: Option<f64>,
+    /// Its standard error.
+    pub se: Option<f64>,
+    /// z or t statistic.
+    pub statistic: Option<f64>,
+    /// Its p-value.
+    pub p_value: Option<f64>,
+    /// Lower confidence bound.
+    pub ci_lower: Option<f64>,
+    /// Upper confidence bound.
+    pub ci_upper: Option<f64>,
+    /// Q of the model.
+    pub q: Option<f64>,
+    /// Its p-value.
+    pub q_p: Option<f64>,
+    /// τ².
+    pub tau2: Option<f64>,
+    /// I² in percent.
+    pub i2: Option<f64>,
+    /// H².
+    pub h2: Option<f64>,
+}
+
+impl PooledRecord {
+    /// The record of a fitted model: its pooled effect `pooled` (if it has one) and its
+    /// heterogeneity `[q, q_p, tau2, i2, h2]`.
+    pub fn fitted(pooled: Option<&Coefficient>, [q, q_p, tau2, i2, h2]: [f64; 5]) -> Self {
+        Self {
+            estimate: pooled.map(|c| c.estimate),
+            se: pooled.map(|c| c.se),
+            statistic: pooled.map(|c| c.statistic),
+            p_value: pooled.map(|c| c.p_value),
+            ci_lower: pooled.map(|c| c.ci_lower),
+            ci_upper: pooled.map(|c| c.ci_upper),
+            q: Some(q),
+            q_p: Some(q_p),
+            tau2: Some(tau2),
+            i2: Some(i2),
+            h2: Some(h2),
+        }
+    }
+}

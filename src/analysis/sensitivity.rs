@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::record::CoefficientRecord;
+use super::record::{CoefficientRecord, PooledRecord};
 use super::stages::{Fitted, StudiesStage};
 use crate::stats::{self, Deletions, InfluenceCriterion, StatsError};
 
@@ -161,28 +161,10 @@ pub fn influence(
 pub struct Leave1outRow {
     /// The label of the study left out.
     pub slab: String,
-    /// Pooled effect without the study.
-    pub estimate: Option<f64>,
-    /// Its standard error.
-    pub se: Option<f64>,
-    /// z or t statistic.
-    pub statistic: Option<f64>,
-    /// Its p-value.
-    pub p_value: Option<f64>,
-    /// Lower confidence bound.
-    pub ci_lower: Option<f64>,
-    /// Upper confidence bound.
-    pub ci_upper: Option<f64>,
-    /// QE of the refit.
-    pub q: Option<f64>,
-    /// Its p-value.
-    pub q_p: Option<f64>,
-    /// τ² of the refit.
-    pub tau2: Option<f64>,
-    /// I² in percent.
-    pub i2: Option<f64>,
-    /// H².
-    pub h2: Option<f64>,
+    /// The model without the study: its pooled effect (intercept-only models) and its
+    /// heterogeneity.
+    #[serde(flatten)]
+    pub pooled: PooledRecord,
     /// The refit's coefficients (models with moderators; empty without).
     pub coefficients: Vec<CoefficientRecord>,
     /// Pseudo-R² of the refit in percent (models with moderators and an intercept).
@@ -211,17 +193,7 @@ pub fn leave1out(fitted: &Fitted, data: &StudiesStage, deletions: &Deletions) ->
                 Err(e) => {
                     return Leave1outRow {
                         slab,
-                        estimate: None,
-                        se: None,
-                        statistic: None,
-                        p_value: None,
-                        ci_lower: None,
-                        ci_upper: None,
-                        q: None,
-                        q_p: None,
-                        tau2: None,
-                        i2: None,
-                        h2: None,
+                        pooled: PooledRecord::default(),
                         coefficients: Vec::new(),
                         r2: None,
                         error: Some(e.to_string()),
@@ -231,17 +203,7 @@ pub fn leave1out(fitted: &Fitted, data: &StudiesStage, deletions: &Deletions) ->
             let pooled = pooled_only.then(|| &r.coefficients[0]);
             Leave1outRow {
                 slab,
-                estimate: pooled.map(|c| c.estimate),
-                se: pooled.map(|c| c.se),
-                statistic: pooled.map(|c| c.statistic),
-                p_value: pooled.map(|c| c.p_value),
-                ci_lower: pooled.map(|c| c.ci_lower),
-                ci_upper: pooled.map(|c| c.ci_upper),
-                q: Some(r.q),
-                q_p: Some(r.q_p),
-                tau2: Some(r.tau2),
-                i2: Some(r.i2),
-                h2: Some(r.h2),
+                pooled: PooledRecord::fitted(pooled, [r.q, r.q_p, r.tau2, r.i2, r.h2]),
                 coefficients: if pooled_only {
                     Vec::new()
                 } else {

@@ -49,7 +49,7 @@ pub fn without_sentence(
         return format!("Without {label} the model cannot be fitted: {e}.");
     }
     let mut parts = Vec::new();
-    match (full, refit.estimate) {
+    match (full, refit.pooled.estimate) {
         ([(_, pooled)], Some(estimate)) => {
             parts.push(format!(
                 "the pooled effect goes {}",
@@ -64,7 +64,7 @@ pub fn without_sentence(
             }
         }
     }
-    if let Some(t) = refit.tau2 {
+    if let Some(t) = refit.pooled.tau2 {
         parts.push(format!("τ² {}", from_to(tau2, t)));
     }
     if let (Some(a), Some(b)) = (r2, refit.r2) {
@@ -85,7 +85,7 @@ pub fn without_sentence(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::record::CoefficientRecord;
+    use crate::analysis::record::{CoefficientRecord, PooledRecord};
 
     #[test]
     fn reasons_name_each_criterion_in_words() {
@@ -119,17 +119,14 @@ mod tests {
     fn the_change_is_one_sentence_of_slopes_tau2_and_r2() {
         let refit = Leave1outRow {
             slab: "B".into(),
-            estimate: None,
-            se: None,
-            statistic: None,
-            p_value: None,
-            ci_lower: None,
-            ci_upper: None,
-            q: Some(20.0),
-            q_p: Some(0.01),
-            tau2: Some(0.04),
-            i2: Some(50.0),
-            h2: Some(2.0),
+            pooled: PooledRecord {
+                q: Some(20.0),
+                q_p: Some(0.01),
+                tau2: Some(0.04),
+                i2: Some(50.0),
+                h2: Some(2.0),
+                ..PooledRecord::default()
+            },
             coefficients: vec![coef("intrcpt", 0.2), coef("ablat", -0.027)],
             r2: Some(88.0),
             error: None,

@@ -253,18 +253,18 @@ fn Without(
             <p data-testid="without-sentence">{sentence}</p>
             <dl class="stats">
                 <dt>"τ²"</dt>
-                <dd data-testid="without-tau2" data-value=data_value(refit.tau2)>
-                    {refit.tau2.map_or_else(|| "NA".to_owned(), format::number)}
+                <dd data-testid="without-tau2" data-value=data_value(refit.pooled.tau2)>
+                    {refit.pooled.tau2.map_or_else(|| "NA".to_owned(), format::number)}
                 </dd>
                 <dt>"I²"</dt>
-                <dd data-testid="without-i2" data-value=data_value(refit.i2)>
-                    {refit.i2.map_or_else(|| "NA".to_owned(), format::percent)}
+                <dd data-testid="without-i2" data-value=data_value(refit.pooled.i2)>
+                    {refit.pooled.i2.map_or_else(|| "NA".to_owned(), format::percent)}
                 </dd>
                 {refit.r2.map(|r2| view! {
                     <dt>"R²"</dt>
                     <dd data-testid="without-r2" data-value=data_value(Some(r2))>{format::percent(r2)}</dd>
                 })}
-                {refit.estimate.map(|e| view! {
+                {refit.pooled.estimate.map(|e| view! {
                     <dt>"pooled effect"</dt>
                     <dd data-testid="without-estimate" data-value=data_value(Some(e))>{format::number(e)}</dd>
                 })}

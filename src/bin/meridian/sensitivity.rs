@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 use lexopt::prelude::*;
 use serde::Serialize;
 
+use meridian::analysis::record::PooledRecord;
 use meridian::analysis::{analyse, cumul, sensitivity, AnalysisSpec};
 use meridian::format::{fixed, p_value};
 use meridian::stats::Test;
@@ -286,30 +287,12 @@ fn leave1out_table(
     statistic: &str,
 ) -> String {
     if intercept_only {
-        let header = [
-            "estimate", "se", statistic, "pval", "ci.lb", "ci.ub", "Q", "Qp", "tau2", "I2", "H2",
-        ];
         let rows = r
             .studies
             .iter()
-            .map(|s| {
-                let cells = vec![
-                    num(s.estimate),
-                    num(s.se),
-                    num(s.statistic),
-                    pval(s.p_value),
-                    num(s.ci_lower),
-                    num(s.ci_upper),
-                    num(s.q),
-                    pval(s.q_p),
-                    num(s.tau2),
-                    num(s.i2),
-                    num(s.h2),
-                ];
-                (s.slab.clone(), cells)
-            })
+            .map(|s| (s.slab.clone(), pooled_cells(&s.pooled)))
             .collect();
-        return table(&header, rows);
+        return table(&pooled_header(statistic), rows);
     }
     // With moderators: the coefficients of each refit, then its heterogeneity.
     let names: Vec<String> = r
@@ -329,12 +312,13 @@ fn leave1out_table(
             let mut cells: Vec<String> = (0..names.len())
                 .map(|j| num(s.coefficients.get(j).map(|c| c.estimate)))
                 .collect();
+            let p = &s.pooled;
             cells.extend([
-                num(s.q),
-                pval(s.q_p),
-                num(s.tau2),
-                num(s.i2),
-                num(s.h2),
+                num(p.q),
+                pval(p.q_p),
+                num(p.tau2),
+                num(p.i2),
+                num(p.h2),
                 num(s.r2),
             ]);
             (s.slab.clone(), cells)
@@ -344,28 +328,34 @@ fn leave1out_table(
 }
 
 fn cumul_table(r: &cumul::CumulRecord, statistic: &str) -> String {
-    let header = [
-        "estimate", "se", statistic, "pval", "ci.lb", "ci.ub", "Q", "Qp", "tau2", "I2", "H2",
-    ];
     let rows = r
         .steps
         .iter()
-        .map(|s| {
-            let cells = vec![
-                num(s.estimate),
-                num(s.se),
-                num(s.statistic),
-                pval(s.p_value),
-                num(s.ci_lower),
-                num(s.ci_upper),
-                num(s.q),
-                pval(s.q_p),
-                num(s.tau2),
-                num(s.i2),
-                num(s.h2),
-            ];
-            (s.slab.clone(), cells)
-        })
+        .map(|s| (s.slab.clone(), pooled_cells(&s.pooled)))
         .collect();
-    table(&header, rows)
+    table(&pooled_header(statistic), rows)
+}
+
+/// The columns of a pooled model, as metafor prints `leave1out` and `cumul`.
+fn pooled_header(statistic: &str) -> [&str; 11] {
+    [
+        "estimate", "se", statistic, "pval", "ci.lb", "ci.ub", "Q", "Qp", "tau2", "I2", "H2",
+    ]
+}
+
+/// One row of [`pooled_header`]'s columns.
+fn pooled_cells(p: &PooledRecord) -> Vec<String> {
+    vec![
+        num(p.estimate),
+        num(p.se),
+        num(p.statistic),
+        pval(p.p_value),
+        num(p.ci_lower),
+        num(p.ci_upper),
+        num(p.q),
+        pval(p.q_p),
+        num(p.tau2),
+        num(p.i2),
+        num(p.h2),
+    ]
 }
