@@ -55,17 +55,30 @@ fn cases(file: &str) -> Vec<Value> {
     fixture["cases"].as_array().unwrap().clone()
 }
 
+/// Writes a case's CSV to a file of its own (in a directory named by `tag`) and returns the
+/// file's path and the case's data options (`data_args`).
+fn case_input(case: &Value, tag: &str) -> (String, Vec<String>) {
+    let name = case["name"]
+        .as_str()
+        .unwrap()
+        .replace(|c: char| !c.is_alphanumeric(), "_");
+    let dir = std::env::temp_dir().join(format!("{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(format!("{name}.csv"));
+    std::fs::write(&file, case["csv"].as_str().unwrap()).unwrap();
+    let data = case["data_args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().to_owned())
+        .collect();
+    (file.to_string_lossy().into_owned(), data)
+}
+
 /// Runs `meridian COMMAND` on a case's CSV with its arguments and `extra`, returning the JSON.
 fn run_case(command: &str, case: &Value, extra: &[&str]) -> Value {
     let name = case["name"].as_str().unwrap();
-    let dir = std::env::temp_dir().join(format!("meridian-models-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join(format!(
-        "{}.csv",
-        name.replace(|c: char| !c.is_alphanumeric(), "_")
-    ));
-    std::fs::write(&file, case["csv"].as_str().unwrap()).unwrap();
-    let file = file.to_string_lossy().into_owned();
+    let (file, _) = case_input(case, "meridian-models");
     let mut args = vec![command, file.as_str(), "--json"];
     args.extend(
         case["args"]
@@ -251,17 +264,8 @@ fn intercept_only_qm_is_the_test_of_the_intercept() {
 #[test]
 fn anova_refuses_models_that_are_not_nested_or_reml_fits_with_other_moderators() {
     let case = &cases("anova.json")[0];
-    let dir = std::env::temp_dir().join(format!("meridian-models-err-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("bcg.csv");
-    std::fs::write(&file, case["csv"].as_str().unwrap()).unwrap();
-    let file = file.to_string_lossy().into_owned();
-    let data: Vec<&str> = case["data_args"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a.as_str().unwrap())
-        .collect();
+    let (file, data) = case_input(case, "meridian-models-err");
+    let data: Vec<&str> = data.iter().map(String::as_str).collect();
     let run = |extra: &[&str]| {
         let args = [&["anova", file.as_str()][..], &data, extra].concat();
         let out = run_cli(&args);
@@ -297,17 +301,8 @@ fn anova_refuses_models_that_are_not_nested_or_reml_fits_with_other_moderators()
 #[test]
 fn readable_reports_print_term_tests_contrasts_scale_anova_and_subgroups() {
     let case = &cases("contrasts.json")[0];
-    let dir = std::env::temp_dir().join(format!("meridian-models-txt-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("bcg.csv");
-    std::fs::write(&file, case["csv"].as_str().unwrap()).unwrap();
-    let file = file.to_string_lossy().into_owned();
-    let data: Vec<&str> = case["data_args"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a.as_str().unwrap())
-        .collect();
+    let (file, data) = case_input(case, "meridian-models-txt");
+    let data: Vec<&str> = data.iter().map(String::as_str).collect();
     let text = |extra: &[&str]| {
         let out = run_cli(&[&[extra[0], file.as_str()][..], &data, &extra[1..]].concat());
         assert!(
@@ -359,17 +354,8 @@ fn readable_reports_print_term_tests_contrasts_scale_anova_and_subgroups() {
 #[test]
 fn r_scripts_reproduce_term_tests_contrasts_scale_anova_and_subgroups() {
     let case = &cases("anova.json")[0];
-    let dir = std::env::temp_dir().join(format!("meridian-models-r-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("bcg.csv");
-    std::fs::write(&file, case["csv"].as_str().unwrap()).unwrap();
-    let file = file.to_string_lossy().into_owned();
-    let data: Vec<&str> = case["data_args"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a.as_str().unwrap())
-        .collect();
+    let (file, data) = case_input(case, "meridian-models-r");
+    let data: Vec<&str> = data.iter().map(String::as_str).collect();
     let script = |extra: &[&str]| {
         let args = [
             &[extra[0], file.as_str()][..],
