@@ -228,25 +228,26 @@ fn deep_parentheses() {
 
 /// Two text columns with a level per study crossed (`g:h`, 800 studies) asked for a model
 /// matrix of 640,000 columns, 4 GB, and timed out the `pipeline` target while it grew. A
-/// design now stops, before building anything large, at `MAX_DESIGN_CELLS` cells.
+/// design now stops while its column names are counted, as soon as they outnumber the
+/// studies (a later run starved on 102,721 columns for 321 studies, under the cell limit).
 #[test]
 fn factor_by_factor_design() {
     let result = harness::pipeline(&regression("pipeline", "factor_by_factor_design"));
     assert_eq!(
         result,
         Some(Err(harness::PipelineError::Analysis(
-            AnalysisError::Formula(FormulaError::TooManyCoefficients {
+            AnalysisError::Formula(FormulaError::MoreCoefficientsThanStudies {
                 formula: "g:h".into(),
                 studies: 800,
-                limit: MAX_DESIGN_CELLS / 800,
             })
         )))
     );
 }
 
 /// The cell limit: 2²⁵ cells let 10,000 studies have 3,355 coefficients, so a factor of 3,356
-/// levels (an intercept and 3,355 dummies) is refused before it is built. More
-/// coefficients than studies within the limit stay a design, as in R, for the fit to refuse.
+/// levels (an intercept and 3,355 dummies) is refused before it is built. Below 5,793 studies
+/// the first limit is the number of studies: 3 coefficients for 3 studies are a design, 4 are
+/// refused before the matrix is built, as the engine would refuse them (k < p).
 #[test]
 fn coefficient_limit_is_the_cell_limit() {
     let studies = 10_000;
@@ -281,11 +282,28 @@ fn coefficient_limit_is_the_cell_limit() {
          with fewer levels"
     );
     let small = parse("g,x\na,1\nb,2\nc,3\n").expect("parses");
-    let design = Formula::parse("factor(g) + x")
+    let design = Formula::parse("factor(g)")
         .expect("parses")
         .design(&small, &[0, 1, 2], &none)
-        .expect("4 coefficients for 3 studies are a design");
-    assert_eq!(design.p(), 4);
+        .expect("3 coefficients for 3 studies are a design");
+    assert_eq!(design.p(), 3);
+    let e = Formula::parse("factor(g) + x")
+        .expect("parses")
+        .design(&small, &[0, 1, 2], &none)
+        .unwrap_err();
+    assert_eq!(
+        e,
+        FormulaError::MoreCoefficientsThanStudies {
+            formula: "factor(g) + x".into(),
+            studies: 3
+        }
+    );
+    assert_eq!(
+        e.to_string(),
+        "formula \"factor(g) + x\" gives more coefficients than the 3 studies in the model, and \
+         a model needs at least as many studies as coefficients (metafor refuses it too): \
+         expected fewer moderators, factors with fewer levels, or more studies"
+    );
 }
 
 /// A share link that inflates to 64 MiB and one byte of spaces (87 KB of link): refused at the

@@ -303,7 +303,7 @@ impl Formula {
 
     /// The term structure and coefficient names, from the variables' codings; an error, before
     /// anything large is built, if a model of `studies` studies would have more coefficients
-    /// than [`MAX_DESIGN_CELLS`] allows.
+    /// than studies, or than [`MAX_DESIGN_CELLS`] allows.
     fn structure(&self, vars: Vec<EncodedVar>, studies: usize) -> Result<Encoding, FormulaError> {
         let limit = MAX_DESIGN_CELLS / studies.max(1);
         let mut names = Vec::new();
@@ -333,7 +333,17 @@ impl Formula {
                     }
                 };
                 let width = block.len().saturating_mul(parts.len());
-                if names.len().saturating_add(width) > limit {
+                let coefficients = names.len().saturating_add(width);
+                // The engine needs k ≥ p; refusing here spares building a matrix it would
+                // refuse (crossed factors of 321 studies once made 102,721 columns, 560 MB).
+                // With no studies at all, the engine's "no studies" is the error to show.
+                if studies > 0 && coefficients > studies {
+                    return Err(FormulaError::MoreCoefficientsThanStudies {
+                        formula: self.text.clone(),
+                        studies,
+                    });
+                }
+                if coefficients > limit {
                     return Err(FormulaError::TooManyCoefficients {
                         formula: self.text.clone(),
                         studies,

@@ -155,6 +155,15 @@ pub enum FormulaError {
         /// The formula.
         formula: String,
     },
+    /// The model would have more coefficients than studies, which no estimator can fit (the
+    /// engine refuses it too): found while the column names are counted, before the matrix
+    /// is built, so crossed factors with many levels cost nothing.
+    MoreCoefficientsThanStudies {
+        /// The formula.
+        formula: String,
+        /// Number of studies.
+        studies: usize,
+    },
     /// The model matrix would have more cells (studies × coefficients) than
     /// [`MAX_DESIGN_CELLS`]: factors with many levels crossed with each other.
     TooManyCoefficients {
@@ -173,8 +182,8 @@ pub const MAX_TERMS: usize = 1024;
 
 /// Most cells (studies × coefficients) a model matrix may have: 2²⁵ numbers, 256 MiB, above
 /// any fittable meta-regression and below what the browser tab can hold with the fit's copies.
-/// A design with more coefficients than studies but within this bound is still built, as R's
-/// `model.matrix` builds it; the fit then refuses it.
+/// Reached only above 5,792 studies: below, [`FormulaError::MoreCoefficientsThanStudies`]
+/// stops a design first.
 pub const MAX_DESIGN_CELLS: usize = 1 << 25;
 
 impl fmt::Display for FormulaError {
@@ -197,6 +206,7 @@ impl fmt::Display for FormulaError {
             }
             Self::Empty { formula } => write!(f, "formula \"{formula}\" has neither an intercept nor a term: expected at least one"),
             Self::TooManyTerms { formula } => write!(f, "formula \"{formula}\" expands to more than {MAX_TERMS} terms: expected fewer interactions (a*b*c*… doubles the terms with every column)"),
+            Self::MoreCoefficientsThanStudies { formula, studies } => write!(f, "formula \"{formula}\" gives more coefficients than the {studies} studies in the model, and a model needs at least as many studies as coefficients (metafor refuses it too): expected fewer moderators, factors with fewer levels, or more studies"),
             Self::TooManyCoefficients { formula, studies, limit } => write!(f, "formula \"{formula}\" gives more than {limit} coefficients, too many to hold in memory for {studies} studies (and far more than they can estimate): expected fewer moderators or factors with fewer levels"),
         }
     }
