@@ -11,7 +11,8 @@
 //!   moderator), [`egger`], [`anova`] (likelihood-ratio tests between models),
 //!   [`subgroup_analysis`] (Cochrane's subgroup analysis), [`terms`] (term tests, contrasts),
 //!   and which studies drive the answer: [`sensitivity`] (influence, leave-one-out, Baujat,
-//!   BLUPs), [`cumul`], [`gosh`]. A new derived analysis goes here, in its own file.
+//!   BLUPs; their tables as CSV in [`sensitivity_tables`]), [`cumul`], [`gosh`]. A new
+//!   derived analysis goes here, in its own file.
 //! - [`r_script`]: the metafor script that reproduces an analysis.
 //! - [`request`] and [`session`]: the messages of an engine that runs elsewhere (a Web
 //!   Worker) and the engine's side of them, slices, cancelling and splitting included.
@@ -34,6 +35,7 @@ pub mod r_script;
 pub mod record;
 pub mod request;
 pub mod sensitivity;
+pub mod sensitivity_tables;
 pub mod session;
 mod spec;
 pub mod stages;

@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::record::{CoefficientRecord, PooledRecord};
+use super::sensitivity_tables::{cell, csv_text};
 use super::stages::{Fitted, StudiesStage};
 use crate::stats::{self, Deletions, InfluenceCriterion, StatsError};
 
@@ -327,7 +328,6 @@ pub fn sensitivity(fitted: &Fitted, data: &StudiesStage) -> Result<Sensitivity, 
 /// (`rstudent`, `dffits`, `cook.d`, …, `dfbs.NAME` per coefficient, `inf`), full precision,
 /// `NA` where a refit failed.
 pub fn influence_csv(record: &InfluenceRecord) -> String {
-    let mut w = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<String> = [
         "slab", "rstudent", "dffits", "cook.d", "cov.r", "tau2.del", "QE.del", "hat", "weight",
     ]
@@ -335,10 +335,6 @@ pub fn influence_csv(record: &InfluenceRecord) -> String {
     .to_vec();
     header.extend(record.names.iter().map(|n| format!("dfbs.{n}")));
     header.push("inf".into());
-    let cell = |v: Option<f64>| {
-        v.filter(|v| v.is_finite())
-            .map_or("NA".into(), |v| v.to_string())
-    };
     let mut rows = vec![header];
     for s in &record.studies {
         let mut row = vec![s.slab.clone()];
@@ -355,10 +351,5 @@ pub fn influence_csv(record: &InfluenceRecord) -> String {
         row.push(if s.influential { "*" } else { "" }.into());
         rows.push(row);
     }
-    for r in rows {
-        w.write_record(&r)
-            .expect("writing to memory cannot fail, and every row has the header's length");
-    }
-    let bytes = w.into_inner().expect("flushing to memory cannot fail");
-    String::from_utf8(bytes).expect("CSV of UTF-8 fields is UTF-8")
+    csv_text(&rows)
 }

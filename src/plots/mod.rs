@@ -24,7 +24,8 @@ pub use baujat::{draw_baujat, BaujatPlot};
 pub use bubble::{draw_bubble, draw_categories, BubblePlot, CategoryPlot, FittedPoint, Level};
 pub use figure::Figure;
 pub use forest::{
-    draw_forest, draw_forest_window, forest_size, ForestOrder, ForestPlot, ForestStudy, Subgroup,
+    draw_forest, draw_forest_window, forest_size, ForestKind, ForestOrder, ForestPlot, ForestStudy,
+    Subgroup,
 };
 pub use funnel::{draw_funnel, FunnelPlot};
 pub use heterogeneity::{draw_heterogeneity, heterogeneity_size, Explained, HeterogeneityPlot};

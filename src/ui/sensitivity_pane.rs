@@ -2,7 +2,8 @@
 //! (metafor's `influence`: sortable by any column, influential studies marked with the reason
 //! in words), and a "without this study" toggle that shows the model refitted without it
 //! (coefficients, τ², R²) with the change in one sentence; the Baujat plot, linked to the
-//! table through the highlighted study. The case deletions run only once the
+//! table through the highlighted study; the leave-one-out and cumulative forest plots
+//! ([`super::refit_plots`]). The case deletions run only once the
 //! pane is opened (the page's `sensitivity` memo is gated on it); clicking a row highlights the
 //! study in every plot.
 
@@ -16,7 +17,7 @@ use crate::plots::{inputs, Figure};
 
 use super::download::download_text;
 use super::page::Page;
-use super::PlotCanvas;
+use super::{CumulativePlot, LeaveOneOutPlot, PlotCanvas};
 
 /// The influence table's columns: header, test id, and the value of a row.
 type Column = (&'static str, &'static str, fn(&InfluenceRow) -> Option<f64>);
@@ -222,6 +223,8 @@ fn Influence(
             name="baujat"
             description=Signal::derive(|| "Baujat plot: each study's contribution to the heterogeneity against its influence on the result".to_owned())
         />
+        <LeaveOneOutPlot page=page sensitivity=record.get_value() />
+        <CumulativePlot page=page />
     }
 }
 
