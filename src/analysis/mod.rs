@@ -11,7 +11,8 @@
 //!   moderator), [`egger`], [`anova`] (likelihood-ratio tests between models),
 //!   [`subgroup_analysis`] (Cochrane's subgroup analysis), [`terms`] (term tests, contrasts),
 //!   and which studies drive the answer: [`sensitivity`] (influence, leave-one-out, Baujat,
-//!   BLUPs; their tables as CSV in [`sensitivity_tables`]), [`cumul`], [`gosh`]. A new
+//!   BLUPs; their tables as CSV in [`sensitivity_tables`]), [`cumul`], [`gosh`],
+//!   [`residual_plots`] (normal Q–Q, radial). A new
 //!   derived analysis goes here, in its own file.
 //! - [`r_script`]: the metafor script that reproduces an analysis.
 //! - [`request`] and [`session`]: the messages of an engine that runs elsewhere (a Web
@@ -34,6 +35,7 @@ pub mod names;
 pub mod r_script;
 pub mod record;
 pub mod request;
+pub mod residual_plots;
 pub mod sensitivity;
 pub mod sensitivity_tables;
 pub mod session;

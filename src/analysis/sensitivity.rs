@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::record::{CoefficientRecord, PooledRecord};
+use super::residual_plots::{qq, radial, QqRecord, RadialRecord};
 use super::sensitivity_tables::{cell, csv_text};
 use super::stages::{Fitted, StudiesStage};
 use crate::stats::{self, Deletions, InfluenceCriterion, StatsError};
@@ -296,8 +297,8 @@ pub fn blup(fitted: &Fitted, data: &StudiesStage) -> BlupRecord {
     }
 }
 
-/// Everything the Sensitivity view shows of one fit, from one set of case deletions: the unit
-/// the page's memo (and a Web Worker) computes.
+/// Everything the Sensitivity view shows of one fit, from one set of case deletions (and the
+/// residual plots' points): the unit the page's memo (and a Web Worker) computes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Sensitivity {
     /// Influence diagnostics.
@@ -308,6 +309,10 @@ pub struct Sensitivity {
     pub baujat: BaujatRecord,
     /// BLUPs of the true and random effects.
     pub blup: BlupRecord,
+    /// The normal Q–Q plot of the standardized residuals.
+    pub qq: QqRecord,
+    /// The radial plot; `None` for a model with moderators (as metafor's `radial`).
+    pub radial: Option<RadialRecord>,
 }
 
 /// The Sensitivity view's records of the fitted model.
@@ -316,8 +321,12 @@ pub struct Sensitivity {
 /// As [`influence`] and [`deletions`].
 pub fn sensitivity(fitted: &Fitted, data: &StudiesStage) -> Result<Sensitivity, StatsError> {
     let deletions = deletions(fitted)?;
+    let influence = influence(fitted, data, &deletions)?;
     Ok(Sensitivity {
-        influence: influence(fitted, data, &deletions)?,
+        qq: qq(&influence),
+        // The radial plot's one error is a model with moderators, which `None` says.
+        radial: radial(fitted, data).ok(),
+        influence,
         leave1out: leave1out(fitted, data, &deletions),
         baujat: baujat(fitted, data, &deletions),
         blup: blup(fitted, data),

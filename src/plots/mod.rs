@@ -17,6 +17,7 @@ pub mod inputs;
 pub mod layout;
 mod paint;
 mod panel;
+pub mod scatter;
 pub mod theme;
 
 pub use axis::EffectScale;
@@ -30,6 +31,7 @@ pub use forest::{
 pub use funnel::{draw_funnel, FunnelPlot};
 pub use heterogeneity::{draw_heterogeneity, heterogeneity_size, Explained, HeterogeneityPlot};
 pub use layout::{AxisMap, Mark, MarkShape, PlotLayout, Rect};
+pub use scatter::{draw_scatter, ReferenceLine, ScatterPlot};
 pub use theme::Theme;
 
 use std::fmt;

@@ -3,7 +3,7 @@
 //! in words), and a "without this study" toggle that shows the model refitted without it
 //! (coefficients, τ², R²) with the change in one sentence; the Baujat plot, linked to the
 //! table through the highlighted study; the leave-one-out and cumulative forest plots
-//! ([`super::refit_plots`]). The case deletions run only once the
+//! ([`super::refit_plots`]); the normal Q–Q and radial plots ([`super::residual_plots`]). The case deletions run only once the
 //! pane is opened (the page's `sensitivity` memo is gated on it); clicking a row highlights the
 //! study in every plot.
 
@@ -17,7 +17,7 @@ use crate::plots::{inputs, Figure};
 
 use super::download::download_text;
 use super::page::Page;
-use super::{CumulativePlot, LeaveOneOutPlot, PlotCanvas};
+use super::{CumulativePlot, LeaveOneOutPlot, PlotCanvas, ResidualPlots};
 
 /// The influence table's columns: header, test id, and the value of a row.
 type Column = (&'static str, &'static str, fn(&InfluenceRow) -> Option<f64>);
@@ -225,6 +225,7 @@ fn Influence(
         />
         <LeaveOneOutPlot page=page sensitivity=record.get_value() />
         <CumulativePlot page=page />
+        <ResidualPlots page=page sensitivity=record.get_value() />
     }
 }
 

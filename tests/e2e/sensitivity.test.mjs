@@ -1,7 +1,8 @@
 // End-to-end test of the Sensitivity pane (issue 12): BCG with latitude (REML, z), open the
 // pane, find the most influential trial (largest Cook's distance), leave it out, and see R²
 // change to metafor's value for the model without that trial; the leave-one-out and
-// cumulative forest plots draw a row per refit at metafor's values, and their tables download.
+// cumulative forest plots draw a row per refit at metafor's values, and their tables download;
+// the Q–Q and radial plots draw a dot per trial.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile } from 'node:fs/promises';
@@ -128,7 +129,7 @@ test('leaving out the most influential BCG trial gives metafor\'s R²', async ()
   }
 });
 
-test('refit forest plots draw metafor\'s refits and download as CSV', async () => {
+test('refit forest plots draw metafor\'s refits and download as CSV; Q–Q and radial plots', async () => {
   const context = await freshContext({ acceptDownloads: true });
   const page = context.pages()[0] ?? (await context.newPage());
   const errors = [];
@@ -184,10 +185,19 @@ test('refit forest plots draw metafor\'s refits and download as CSV', async () =
     await page.locator('[data-testid="leave1out"]').screenshot({ path: join(SHOTS, 'leave1out.png') });
     await page.locator('[data-testid="cumul"]').screenshot({ path: join(SHOTS, 'cumul.png') });
 
+    // The Q–Q and radial plots: a dot per trial, the highlighted one among them.
+    for (const name of ['qq', 'radial']) {
+      const drawn = await drawnRows(page, name);
+      assert.equal(drawn.length, 13, name);
+      await page.locator(`[data-testid="${name}"]`).scrollIntoViewIfNeeded();
+      await page.locator(`[data-testid="${name}"]`).screenshot({ path: join(SHOTS, `${name}.png`) });
+    }
+
     // With latitude the leave-one-out plot draws its coefficient, and cumul says why it cannot.
     await page.locator('[data-testid="mod-ablat"]').check();
     await page.locator('[data-testid="leave1out-coefficient"]').waitFor();
     await page.locator('[data-testid="cumul-error"]').waitFor();
+    await page.locator('[data-testid="radial-none"]').waitFor();
     const csvMods = await downloaded(page, 'leave1out-csv');
     const header = csvMods.text.split('\n')[0].split(',');
     const first = csvMods.text.split('\n')[1].split(',');

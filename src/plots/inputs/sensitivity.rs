@@ -1,11 +1,14 @@
-//! The Sensitivity view's forest plots, from its records: a row per leave-one-out refit and a
-//! row per step of a cumulative meta-analysis, as metafor's `forest()` of a `leave1out` or
-//! `cumul` result draws them (a model's estimate and CI per row, no weights).
+//! The Sensitivity view's plots from its records: the forest plots of refits, a row per
+//! leave-one-out refit and a row per step of a cumulative meta-analysis, as metafor's
+//! `forest()` of a `leave1out` or `cumul` result draws them (a model's estimate and CI per
+//! row, no weights); the normal Q–Q and radial plots of the residuals.
 
 use super::super::forest::{ForestKind, ForestOrder, ForestPlot, ForestStudy};
+use super::super::scatter::{ReferenceLine, ScatterPlot};
 use super::{measure_axis, EffectScale};
 use crate::analysis::cumul::CumulRecord;
 use crate::analysis::record::{CoefficientRecord, PooledRecord};
+use crate::analysis::residual_plots::{QqRecord, RadialRecord};
 use crate::analysis::sensitivity::Leave1outRecord;
 use crate::analysis::Analysis;
 use crate::data::effect_size::Measure;
@@ -164,3 +167,60 @@ pub fn cumul(analysis: &Analysis, record: &CumulRecord, measure: Option<Measure>
     plot
 }
 
+/// The normal Q–Q plot of the standardized residuals (metafor's `qqnorm` without its
+/// simulated envelope): each study's residual against the normal quantile of its rank, and
+/// the line y = x where normally distributed residuals would lie.
+pub fn qq(record: &QqRecord) -> ScatterPlot {
+    ScatterPlot {
+        x: record.studies.iter().map(|s| s.theoretical).collect(),
+        y: record.studies.iter().map(|s| s.z).collect(),
+        labels: record.studies.iter().map(|s| s.slab.clone()).collect(),
+        lines: vec![ReferenceLine {
+            intercept: 0.0,
+            slope: 1.0,
+            dashed: false,
+            name: "y = x".to_owned(),
+        }],
+        x_label: "Theoretical quantile (standard normal)".to_owned(),
+        y_label: "Standardized residual".to_owned(),
+        x_from_zero: false,
+        caption: String::new(),
+    }
+}
+
+/// The radial (Galbraith) plot: each study's standardized effect yᵢ/√(vᵢ + τ²) against its
+/// precision 1/√(vᵢ + τ²), the line through the origin with the pooled estimate as its slope,
+/// and the band ±crit around it within which about 95 % of studies (at a 95 % level) would
+/// lie without excess heterogeneity.
+pub fn radial(record: &RadialRecord) -> ScatterPlot {
+    let band = |intercept: f64| ReferenceLine {
+        intercept,
+        slope: record.estimate,
+        dashed: true,
+        name: format!("\u{b1}{}", crate::format::signed(record.crit, 2)),
+    };
+    ScatterPlot {
+        x: record.studies.iter().map(|s| s.x).collect(),
+        y: record.studies.iter().map(|s| s.y).collect(),
+        labels: record.studies.iter().map(|s| s.slab.clone()).collect(),
+        lines: vec![
+            ReferenceLine {
+                intercept: 0.0,
+                slope: record.estimate,
+                dashed: false,
+                name: "Pooled estimate (slope)".to_owned(),
+            },
+            band(record.crit),
+            band(-record.crit),
+        ],
+        x_label: "Precision 1/\u{221a}(v\u{1d62} + \u{3c4}\u{b2})".to_owned(),
+        y_label: "Standardized effect y\u{1d62}/\u{221a}(v\u{1d62} + \u{3c4}\u{b2})".to_owned(),
+        x_from_zero: true,
+        caption: format!(
+            "Slope {} [{}, {}] on the fitted scale",
+            crate::format::signed(record.estimate, 3),
+            crate::format::signed(record.ci_lower, 3),
+            crate::format::signed(record.ci_upper, 3)
+        ),
+    }
+}
