@@ -12,8 +12,8 @@
 //!   [`subgroup_analysis`] (Cochrane's subgroup analysis), [`terms`] (term tests, contrasts),
 //!   and which studies drive the answer: [`sensitivity`] (influence, leave-one-out, Baujat,
 //!   BLUPs; their tables as CSV in [`sensitivity_tables`]), [`cumul`], [`gosh`],
-//!   [`residual_plots`] (normal Q–Q, radial). A new
-//!   derived analysis goes here, in its own file.
+//!   [`residual_plots`] (normal Q–Q, radial); within- versus across-study effects of
+//!   participant or subgroup data: [`ipd`]. A new derived analysis goes here, in its own file.
 //! - [`r_script`]: the metafor script that reproduces an analysis.
 //! - [`request`] and [`session`]: the messages of an engine that runs elsewhere (a Web
 //!   Worker) and the engine's side of them, slices, cancelling and splitting included.
@@ -29,6 +29,7 @@ pub mod cumul;
 pub mod egger;
 mod error;
 pub mod gosh;
+pub mod ipd;
 pub mod moderator;
 pub mod multilevel;
 pub mod names;
