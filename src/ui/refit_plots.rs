@@ -1,22 +1,22 @@
 //! The Sensitivity pane's forest plots of refits: leave-one-out (each row the model without
 //! one study; for a meta-regression, one chosen coefficient of it) and cumulative (each row
 //! the model of the studies so far, in input order or sorted by a chosen column), each with
-//! its table as CSV and the plot as SVG and PNG. The cumulative analysis is fitted only while
-//! its plot is shown, as the subgroup panel fits its analysis.
+//! its table as CSV and the plot as SVG and PNG. Both come from the engine's records
+//! ([`Page::sensitivity`], [`Page::cumul`]).
 
 use std::sync::Arc;
 
 use leptos::prelude::*;
 
-use crate::analysis::cumul::{cumul, CumulRecord};
 use crate::analysis::sensitivity::Sensitivity;
 use crate::analysis::sensitivity_tables::{cumul_csv, leave1out_csv};
+use crate::app::StateError;
 use crate::format;
 use crate::plots::{inputs, Figure, ForestPlot};
 use crate::stats::Test;
 
 use super::download::download_text;
-use super::page::{timed, Page};
+use super::page::Page;
 use super::{ColumnSelect, PlotCanvas};
 
 /// The tooltip lines of a forest plot of refits: label and the printed estimate with its CI.
@@ -41,8 +41,8 @@ fn details(plot: &ForestPlot) -> Vec<Vec<String>> {
 
 /// The test of the fitted model, for the CSV's statistic column.
 fn test_of(page: Page) -> Test {
-    page.fitted
-        .with_untracked(|f| f.as_ref().map_or(Test::Z, |f| f.fit.spec.test))
+    page.analysis
+        .with_untracked(|a| a.as_ref().map_or(Test::Z, |a| a.summary.spec.test))
 }
 
 /// The leave-one-out forest plot, with a choice of coefficient for a meta-regression.
@@ -135,24 +135,12 @@ pub fn CumulativePlot(
     /// The page.
     page: Page,
 ) -> impl IntoView {
-    let order = RwSignal::new(None::<String>);
+    let order = page.cumul_order;
     let columns = Signal::derive(move || {
         page.table
             .with(|t| t.as_ref().map(|t| t.names()).unwrap_or_default())
     });
-    let record = Memo::new(move |_| -> Option<Result<Arc<CumulRecord>, String>> {
-        let (Ok(table), Ok(studies), Ok(fitted)) =
-            (page.table.get(), page.studies.get(), page.fitted.get())
-        else {
-            return None;
-        };
-        let column = order.get();
-        Some(timed("cumul", || {
-            cumul(&table, &studies, &fitted, column.as_deref())
-                .map(Arc::new)
-                .map_err(|e| e.to_string())
-        }))
-    });
+    let record = page.cumul;
     let export = move |_| {
         if let Some(Ok(r)) = record.get_untracked() {
             download_text(
@@ -173,9 +161,11 @@ pub fn CumulativePlot(
             on_pick=Callback::new(move |c| order.set(c))
         />
         {move || match record.get() {
-            None => ().into_any(),
+            None | Some(Err(StateError::Computing)) => {
+                view! { <p class="hint">"Fitting…"</p> }.into_any()
+            }
             Some(Err(e)) => view! {
-                <p class="message message--warn" data-testid="cumul-error">{e}</p>
+                <p class="message message--warn" data-testid="cumul-error">{e.to_string()}</p>
             }
             .into_any(),
             Some(Ok(r)) => {

@@ -157,13 +157,14 @@ test('refit forest plots draw metafor\'s refits and download as CSV; Q–Q and r
     // Cumulative by year: the rows top to bottom are metafor's steps.
     await page.locator('[data-testid="cumul-order"]').selectOption('year');
     const years = metaforNoMods.year;
-    await page.waitForFunction(() => {
-      const items = document.querySelectorAll('[data-testid="cumul-studies"] li');
-      return items.length === 13;
-    });
-    await page.waitForTimeout(200);
-    const steps = await drawnRows(page, 'cumul');
     const byYear = [...Array(13).keys()].sort((a, b) => years[a] - years[b] || a - b);
+    // The rows are redrawn once the new order's analysis arrives.
+    let steps = [];
+    for (let tries = 0; tries < 100; tries++) {
+      steps = await drawnRows(page, 'cumul');
+      if (steps.map((r) => r.study).join() === byYear.join()) break;
+      await page.waitForTimeout(100);
+    }
     assert.deepEqual(steps.map((r) => r.study), byYear);
     const cumulCsv = await downloaded(page, 'cumul-csv');
     const rows = cumulCsv.text.trim().split('\n').slice(1);
