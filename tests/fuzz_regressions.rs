@@ -245,9 +245,9 @@ fn factor_by_factor_design() {
 }
 
 /// The cell limit: 2²⁵ cells let 10,000 studies have 3,355 coefficients, so a factor of 3,356
-/// levels (an intercept and 3,355 dummies) is refused before it is built. Below 5,793 studies
-/// the first limit is the number of studies: 3 coefficients for 3 studies are a design, 4 are
-/// refused before the matrix is built, as the engine would refuse them (k < p).
+/// levels (an intercept and 3,355 dummies) is refused before it is built. More coefficients
+/// than studies within the limit stay a design, as in R; a model to fit stops at the number of
+/// studies, before the matrix is built, as the engine would refuse it (k < p).
 #[test]
 fn coefficient_limit_is_the_cell_limit() {
     let studies = 10_000;
@@ -282,15 +282,16 @@ fn coefficient_limit_is_the_cell_limit() {
          with fewer levels"
     );
     let small = parse("g,x\na,1\nb,2\nc,3\n").expect("parses");
-    let design = Formula::parse("factor(g)")
-        .expect("parses")
+    let formula = Formula::parse("factor(g) + x").expect("parses");
+    let design = formula
         .design(&small, &[0, 1, 2], &none)
-        .expect("3 coefficients for 3 studies are a design");
-    assert_eq!(design.p(), 3);
-    let e = Formula::parse("factor(g) + x")
-        .expect("parses")
-        .design(&small, &[0, 1, 2], &none)
-        .unwrap_err();
+        .expect("4 coefficients for 3 studies are a design");
+    assert_eq!(design.p(), 4);
+    // A model to fit stops at the number of studies, before building the matrix.
+    let e = formula
+        .encode_for_fit(&small, &[0, 1, 2], &none)
+        .err()
+        .expect("4 coefficients for 3 studies cannot be fitted");
     assert_eq!(
         e,
         FormulaError::MoreCoefficientsThanStudies {
@@ -304,6 +305,10 @@ fn coefficient_limit_is_the_cell_limit() {
          a model needs at least as many studies as coefficients (metafor refuses it too): \
          expected fewer moderators, factors with fewer levels, or more studies"
     );
+    assert!(Formula::parse("factor(g)")
+        .expect("parses")
+        .encode_for_fit(&small, &[0, 1, 2], &none)
+        .is_ok());
 }
 
 /// A share link that inflates to 64 MiB and one byte of spaces (87 KB of link): refused at the

@@ -189,7 +189,7 @@ pub fn analyse(text: &str, spec: &AnalysisSpec) -> Result<Run, AnalysisError> {
         None => stages::fit(&table, &data, &model, &spec.model)?,
         Some(scale) => {
             let z = scale
-                .encode(&table, &data.studies.rows, &spec.references)?
+                .encode_for_fit(&table, &data.studies.rows, &spec.references)?
                 .design;
             stages::fit_location_scale(&table, &data, &model, &z, &spec.model)?
         }

@@ -190,7 +190,7 @@ pub fn model(
             design,
         });
     };
-    let encoded = formula.encode(table, rows, references)?;
+    let encoded = formula.encode_for_fit(table, rows, references)?;
     let held = held_values(table, rows, &encoded.encoding)?;
     Ok(ModelStage {
         record: Arc::new(ModelRecord {

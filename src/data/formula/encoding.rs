@@ -155,6 +155,15 @@ pub(crate) fn factor_codes(
     Ok((codes, levels.into_iter().map(str::to_owned).collect()))
 }
 
+/// How many coefficients a design may have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Limit {
+    /// At most [`MAX_DESIGN_CELLS`] cells, as R's `model.matrix` builds any design.
+    Cells,
+    /// That, and no more coefficients than studies: the design of a model to fit.
+    CellsAndStudies,
+}
+
 impl Formula {
     /// The encoding of the formula over the table rows `rows` (0-based; from
     /// [`Studies::rows`](crate::data::roles::Studies::rows)) and the model matrix of those
@@ -174,6 +183,35 @@ impl Formula {
         table: &Table,
         rows: &[usize],
         references: &BTreeMap<String, String>,
+    ) -> Result<Encoded, FormulaError> {
+        self.encode_within(table, rows, references, Limit::Cells)
+    }
+
+    /// [`Formula::encode`] for a model to be fitted, which needs at least as many studies as
+    /// coefficients: [`FormulaError::MoreCoefficientsThanStudies`] as soon as the coefficient
+    /// names outnumber the studies, before the matrix is built. R's `model.matrix` (and
+    /// [`Formula::encode`]) would build it; the fit would then refuse it.
+    ///
+    /// # Errors
+    /// As [`Formula::encode`], and more coefficients than rows.
+    ///
+    /// # Panics
+    /// As [`Formula::encode`].
+    pub fn encode_for_fit(
+        &self,
+        table: &Table,
+        rows: &[usize],
+        references: &BTreeMap<String, String>,
+    ) -> Result<Encoded, FormulaError> {
+        self.encode_within(table, rows, references, Limit::CellsAndStudies)
+    }
+
+    fn encode_within(
+        &self,
+        table: &Table,
+        rows: &[usize],
+        references: &BTreeMap<String, String>,
+        limit: Limit,
     ) -> Result<Encoded, FormulaError> {
         self.check_columns(table)?;
         let mut vars = Vec::with_capacity(self.vars.len());
@@ -203,7 +241,7 @@ impl Formula {
                 });
             }
         }
-        let encoding = self.structure(vars, rows.len())?;
+        let encoding = self.structure(vars, rows.len(), limit)?;
         let design = encoding.assemble(&values, rows.len());
         Ok(Encoded { encoding, design })
     }
@@ -303,8 +341,13 @@ impl Formula {
 
     /// The term structure and coefficient names, from the variables' codings; an error, before
     /// anything large is built, if a model of `studies` studies would have more coefficients
-    /// than studies, or than [`MAX_DESIGN_CELLS`] allows.
-    fn structure(&self, vars: Vec<EncodedVar>, studies: usize) -> Result<Encoding, FormulaError> {
+    /// than [`MAX_DESIGN_CELLS`] allows, or, for a fit, than studies.
+    fn structure(
+        &self,
+        vars: Vec<EncodedVar>,
+        studies: usize,
+        fit_limit: Limit,
+    ) -> Result<Encoding, FormulaError> {
         let limit = MAX_DESIGN_CELLS / studies.max(1);
         let mut names = Vec::new();
         if self.intercept {
@@ -337,7 +380,7 @@ impl Formula {
                 // The engine needs k ≥ p; refusing here spares building a matrix it would
                 // refuse (crossed factors of 321 studies once made 102,721 columns, 560 MB).
                 // With no studies at all, the engine's "no studies" is the error to show.
-                if studies > 0 && coefficients > studies {
+                if fit_limit == Limit::CellsAndStudies && studies > 0 && coefficients > studies {
                     return Err(FormulaError::MoreCoefficientsThanStudies {
                         formula: self.text.clone(),
                         studies,

@@ -155,9 +155,10 @@ pub enum FormulaError {
         /// The formula.
         formula: String,
     },
-    /// The model would have more coefficients than studies, which no estimator can fit (the
-    /// engine refuses it too): found while the column names are counted, before the matrix
-    /// is built, so crossed factors with many levels cost nothing.
+    /// A model to fit ([`Formula::encode_for_fit`]) would have more coefficients than studies,
+    /// which no estimator can fit (the engine refuses it too): found while the column names
+    /// are counted, before the matrix is built, so crossed factors with many levels cost
+    /// nothing.
     MoreCoefficientsThanStudies {
         /// The formula.
         formula: String,
@@ -182,8 +183,9 @@ pub const MAX_TERMS: usize = 1024;
 
 /// Most cells (studies × coefficients) a model matrix may have: 2²⁵ numbers, 256 MiB, above
 /// any fittable meta-regression and below what the browser tab can hold with the fit's copies.
-/// Reached only above 5,792 studies: below, [`FormulaError::MoreCoefficientsThanStudies`]
-/// stops a design first.
+/// A design with more coefficients than studies but within this bound is still built by
+/// [`Formula::design`], as R's `model.matrix` builds it; [`Formula::encode_for_fit`] stops at
+/// the number of studies first (below 5,793 studies that is the smaller limit).
 pub const MAX_DESIGN_CELLS: usize = 1 << 25;
 
 impl fmt::Display for FormulaError {
