@@ -10,6 +10,7 @@
 //!   only when a view asks: [`subgroups`], [`moderator`] (the fitted line or levels along one
 //!   moderator), [`egger`], [`anova`] (likelihood-ratio tests between models),
 //!   [`subgroup_analysis`] (Cochrane's subgroup analysis), [`terms`] (term tests, contrasts),
+//!   [`scale_curve`] (τ² along a scale moderator of a location-scale model),
 //!   and which studies drive the answer: [`sensitivity`] (influence, leave-one-out, Baujat,
 //!   BLUPs), [`cumul`], [`gosh`]. A new derived analysis goes here, in its own file.
 //! - [`r_script`]: the metafor script that reproduces an analysis.
@@ -33,6 +34,7 @@ pub mod names;
 pub mod r_script;
 pub mod record;
 pub mod request;
+pub mod scale_curve;
 pub mod sensitivity;
 pub mod session;
 mod spec;
@@ -43,6 +45,7 @@ mod summary;
 pub mod terms;
 
 pub use error::AnalysisError;
+pub use scale_curve::ScaleCurve;
 pub use spec::AnalysisSpec;
 pub use stages::{Fitted, ModelRecord, ModelStage, PredictionAt, StudiesStage};
 pub use summary::{is_intercept_only, HeterogeneityCi, Summary};
@@ -65,6 +68,9 @@ pub struct Analysis {
     pub report: Arc<FitReport>,
     /// The prediction asked for: the pooled effect without moderators.
     pub prediction: Option<Arc<PredictionAt>>,
+    /// τ² along a scale moderator of a location-scale model.
+    #[serde(default)]
+    pub scale_curve: Option<Arc<ScaleCurve>>,
 }
 
 impl Analysis {
@@ -81,6 +87,7 @@ impl Analysis {
             summary: fitted.summary.clone(),
             report: fitted.report.clone(),
             prediction,
+            scale_curve: fitted.scale_curve.clone(),
         }
     }
 
@@ -154,15 +161,14 @@ pub fn analyse(text: &str, spec: &AnalysisSpec) -> Result<Run, AnalysisError> {
         formula.as_ref(),
         &spec.references,
     )?);
-    let mut fitted = match &scale {
-        None => stages::fit(&table, &data, &model, &spec.model)?,
-        Some(scale) => {
-            let z = scale
-                .encode(&table, &data.studies.rows, &spec.references)?
-                .design;
-            stages::fit_location_scale(&table, &data, &model, &z, &spec.model)?
-        }
-    };
+    let mut fitted = stages::fit_with_scale(
+        &table,
+        &data,
+        &model,
+        scale.as_ref(),
+        &spec.references,
+        &spec.model,
+    )?;
     if !spec.btt.is_empty() || !spec.contrasts.is_empty() || spec.vcov {
         let mut report = (*fitted.report).clone();
         if !spec.btt.is_empty() {

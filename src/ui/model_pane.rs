@@ -11,7 +11,7 @@ use crate::data::parse::ColumnKind;
 use crate::stats::{Tau2Method, Test};
 
 use super::page::Page;
-use super::ChoiceSelect;
+use super::{ChoiceSelect, ScaleControls};
 
 /// Estimators as the menu offers them: metafor's name and what it is.
 const METHODS: [(Tau2Method, &str); 10] = [
@@ -195,6 +195,7 @@ pub fn ModelPane(
                         .collect_view()
                 }}
             </ul>
+            <ScaleControls page=page candidates=candidates />
         </section>
     }
 }
