@@ -4,7 +4,8 @@
 //! plotting or I/O) ← [`data`] (text → table → studies → design) ← [`analysis`] (the pipeline
 //! in stages and the plain, serializable records of an analysis and of every derived analysis)
 //! ← [`guidance`] (plain-language readings and warnings) ← [`app`] (the page's state and its
-//! persistence) ← [`plots`] and [`ui`] (drawings and components, which only map records).
+//! persistence) ← [`exercise`] (guided exercises checked against the analysis) ← [`plots`] and
+//! [`ui`] (drawings and components, which only map records).
 //! [`format`] prints numbers for all of them. [`worker`] runs the engine in Web Workers for
 //! the page. The browser app and the `meridian` command line
 //! run the very same engine.
@@ -12,6 +13,7 @@
 pub mod analysis;
 pub mod app;
 pub mod data;
+pub mod exercise;
 pub mod format;
 pub mod guidance;
 pub mod plots;
