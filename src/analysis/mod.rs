@@ -71,6 +71,12 @@ pub struct Analysis {
     /// τ² along a scale moderator of a location-scale model.
     #[serde(default)]
     pub scale_curve: Option<Arc<ScaleCurve>>,
+    /// With [`AnalysisSpec::dependence`] active, the `meridian fit --json` record of the
+    /// dependent-effects model (the `rma.mv` fit and robust inference, see
+    /// [`multilevel::dependent_record`]), or the sentence that says why it cannot be had; the
+    /// fields above stay those of the `rma.uni` model.
+    #[serde(default)]
+    pub dependent: Option<Result<Arc<FitReport>, String>>,
 }
 
 impl Analysis {
@@ -88,7 +94,27 @@ impl Analysis {
             report: fitted.report.clone(),
             prediction,
             scale_curve: fitted.scale_curve.clone(),
+            dependent: None,
         }
+    }
+
+    /// The `meridian fit --json` record of the analysis as the command line prints it with
+    /// the same options: the dependent-effects record of an `rma.mv` model, else the
+    /// `rma.uni` record with the prediction asked for and the robust results, if any.
+    pub fn full_report(&self) -> FitReport {
+        match self.dependent_report() {
+            Some(d) if d.model == "rma.mv" => d.clone(),
+            Some(d) => FitReport {
+                robust: d.robust.clone(),
+                ..self.fit_report()
+            },
+            None => self.fit_report(),
+        }
+    }
+
+    /// The dependent-effects record, if asked for and computed.
+    pub fn dependent_report(&self) -> Option<&FitReport> {
+        self.dependent.as_ref()?.as_ref().ok().map(|r| &**r)
     }
 
     /// The studies in the model.
@@ -190,7 +216,18 @@ pub fn analyse(text: &str, spec: &AnalysisSpec) -> Result<Run, AnalysisError> {
         spec.predict_held,
     )?
     .map(Arc::new);
-    let analysis = Analysis::new(&data, &model, &fitted, prediction);
+    let mut analysis = Analysis::new(&data, &model, &fitted, prediction);
+    if spec.dependence.is_active() {
+        let staged = multilevel::Staged {
+            table: &table,
+            data: &data,
+            model: &model,
+            fitted: &fitted,
+        };
+        let record =
+            multilevel::dependent_record(staged, (*fitted.report).clone(), &spec.dependence);
+        analysis.dependent = Some(record.map(Arc::new).map_err(|e| e.to_string()));
+    }
     Ok(Run {
         table,
         fitted,

@@ -13,7 +13,7 @@ use crate::guidance::{readings, warnings};
 use crate::stats::Test;
 
 use super::page::Page;
-use super::{CompareModels, PermutationPanel, ScaleResults, TermTests};
+use super::{CompareModels, DependenceResults, PermutationPanel, ScaleResults, TermTests};
 
 /// The Results pane.
 #[component]
@@ -60,6 +60,7 @@ pub fn ResultsPane(
                         <TermTests analysis=a.clone() />
                         <ScaleResults page=page analysis=a.clone() />
                         <Heterogeneity analysis=a.clone() />
+                        <DependenceResults page=page analysis=a.clone() />
                         <PredictAt page=page analysis=a.clone() measure=m />
                         <ul class="readings" data-testid="readings">
                             {readings(&a, m).into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}
