@@ -12,7 +12,8 @@
 //!   [`subgroup_analysis`] (Cochrane's subgroup analysis), [`terms`] (term tests, contrasts),
 //!   [`scale_curve`] (τ² along a scale moderator of a location-scale model),
 //!   and which studies drive the answer: [`sensitivity`] (influence, leave-one-out, Baujat,
-//!   BLUPs), [`cumul`], [`gosh`]. A new derived analysis goes here, in its own file.
+//!   BLUPs), [`cumul`], [`gosh`]; within- versus across-study effects of participant or
+//!   subgroup data: [`ipd`]. A new derived analysis goes here, in its own file.
 //! - [`r_script`]: the metafor script that reproduces an analysis.
 //! - [`request`] and [`session`]: the messages of an engine that runs elsewhere (a Web
 //!   Worker) and the engine's side of them, slices, cancelling and splitting included.
@@ -28,6 +29,7 @@ pub mod cumul;
 pub mod egger;
 mod error;
 pub mod gosh;
+pub mod ipd;
 pub mod moderator;
 pub mod multilevel;
 pub mod names;
