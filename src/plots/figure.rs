@@ -6,9 +6,9 @@ use plotters::prelude::*;
 
 use super::{
     draw_baujat, draw_bubble, draw_categories, draw_forest, draw_forest_window, draw_funnel,
-    draw_heterogeneity, draw_scale, forest_size, heterogeneity_size, BaujatPlot, BubblePlot,
-    CategoryPlot, ForestPlot, FunnelPlot, HeterogeneityPlot, PlotError, PlotLayout, ScalePlot,
-    Theme,
+    draw_heterogeneity, draw_scale, draw_scatter, forest_size, heterogeneity_size, BaujatPlot,
+    BubblePlot, CategoryPlot, ForestPlot, FunnelPlot, HeterogeneityPlot, PlotError, PlotLayout,
+    ScalePlot, ScatterPlot, Theme,
 };
 
 /// A plot with its data.
@@ -28,6 +28,8 @@ pub enum Figure {
     Baujat(BaujatPlot),
     /// τ² per study against a scale moderator of a location-scale model, with its band.
     Scale(ScalePlot),
+    /// One dot per study with reference lines (normal Q–Q and radial plots).
+    Scatter(ScatterPlot),
 }
 
 /// Width ÷ height of the plots whose height does not follow from their content.
@@ -52,7 +54,8 @@ impl Figure {
             | Self::Categories(_)
             | Self::Funnel(_)
             | Self::Baujat(_)
-            | Self::Scale(_) => (width, (f64::from(width) / ASPECT).round() as u32),
+            | Self::Scale(_)
+            | Self::Scatter(_) => (width, (f64::from(width) / ASPECT).round() as u32),
         })
     }
 
@@ -74,6 +77,7 @@ impl Figure {
             Self::Heterogeneity(p) => draw_heterogeneity(area, p, theme),
             Self::Baujat(p) => draw_baujat(area, p, theme, highlight),
             Self::Scale(p) => draw_scale(area, p, theme, highlight),
+            Self::Scatter(p) => draw_scatter(area, p, theme, highlight),
         }
     }
 

@@ -18,6 +18,7 @@ pub mod layout;
 mod paint;
 mod panel;
 pub mod scale;
+pub mod scatter;
 pub mod theme;
 
 pub use axis::EffectScale;
@@ -25,12 +26,14 @@ pub use baujat::{draw_baujat, BaujatPlot};
 pub use bubble::{draw_bubble, draw_categories, BubblePlot, CategoryPlot, FittedPoint, Level};
 pub use figure::Figure;
 pub use forest::{
-    draw_forest, draw_forest_window, forest_size, ForestOrder, ForestPlot, ForestStudy, Subgroup,
+    draw_forest, draw_forest_window, forest_size, ForestKind, ForestOrder, ForestPlot, ForestStudy,
+    Subgroup,
 };
 pub use funnel::{draw_funnel, FunnelPlot};
 pub use heterogeneity::{draw_heterogeneity, heterogeneity_size, Explained, HeterogeneityPlot};
 pub use layout::{AxisMap, Mark, MarkShape, PlotLayout, Rect};
 pub use scale::{draw_scale, ScalePlot, Tau2Point};
+pub use scatter::{draw_scatter, ReferenceLine, ScatterPlot};
 pub use theme::Theme;
 
 use std::fmt;
