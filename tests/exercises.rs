@@ -10,7 +10,7 @@ use std::ops::ControlFlow;
 
 use serde::Deserialize;
 
-use meridian::analysis::multilevel::{fit_dependent, Dependence};
+use meridian::analysis::multilevel::{fit_dependent, Dependence, Staged};
 use meridian::analysis::Run;
 use meridian::app::PageState;
 use meridian::data::clusters::RandomTerm;
@@ -115,7 +115,7 @@ fn engine_value(e: &Exercise, c: &Claim) -> f64 {
                 random: c.random.to_vec(),
                 ..Dependence::default()
             };
-            let mv = fit_dependent(&run, &dep).expect("the multilevel model fits");
+            let mv = fit_dependent(Staged::of(&run), &dep).expect("the multilevel model fits");
             let pooled = || mv.predict(&[1.0]).expect("an intercept-only prediction");
             match q {
                 MultilevelQuantity::Pooled => pooled().pred,

@@ -11,7 +11,8 @@
 //!   moderator), [`egger`], [`anova`] (likelihood-ratio tests between models),
 //!   [`subgroup_analysis`] (Cochrane's subgroup analysis), [`terms`] (term tests, contrasts),
 //!   and which studies drive the answer: [`sensitivity`] (influence, leave-one-out, Baujat,
-//!   BLUPs), [`cumul`], [`gosh`]. A new derived analysis goes here, in its own file.
+//!   BLUPs), [`cumul`], [`gosh`]; within- versus across-study effects of participant or
+//!   subgroup data: [`ipd`]. A new derived analysis goes here, in its own file.
 //! - [`r_script`]: the metafor script that reproduces an analysis.
 //! - [`request`] and [`session`]: the messages of an engine that runs elsewhere (a Web
 //!   Worker) and the engine's side of them, slices, cancelling and splitting included.
@@ -27,6 +28,7 @@ pub mod cumul;
 pub mod egger;
 mod error;
 pub mod gosh;
+pub mod ipd;
 pub mod moderator;
 pub mod multilevel;
 pub mod names;
@@ -65,6 +67,12 @@ pub struct Analysis {
     pub report: Arc<FitReport>,
     /// The prediction asked for: the pooled effect without moderators.
     pub prediction: Option<Arc<PredictionAt>>,
+    /// With [`AnalysisSpec::dependence`] active, the `meridian fit --json` record of the
+    /// dependent-effects model (the `rma.mv` fit and robust inference, see
+    /// [`multilevel::dependent_record`]), or the sentence that says why it cannot be had; the
+    /// fields above stay those of the `rma.uni` model.
+    #[serde(default)]
+    pub dependent: Option<Result<Arc<FitReport>, String>>,
 }
 
 impl Analysis {
@@ -81,7 +89,27 @@ impl Analysis {
             summary: fitted.summary.clone(),
             report: fitted.report.clone(),
             prediction,
+            dependent: None,
         }
+    }
+
+    /// The `meridian fit --json` record of the analysis as the command line prints it with
+    /// the same options: the dependent-effects record of an `rma.mv` model, else the
+    /// `rma.uni` record with the prediction asked for and the robust results, if any.
+    pub fn full_report(&self) -> FitReport {
+        match self.dependent_report() {
+            Some(d) if d.model == "rma.mv" => d.clone(),
+            Some(d) => FitReport {
+                robust: d.robust.clone(),
+                ..self.fit_report()
+            },
+            None => self.fit_report(),
+        }
+    }
+
+    /// The dependent-effects record, if asked for and computed.
+    pub fn dependent_report(&self) -> Option<&FitReport> {
+        self.dependent.as_ref()?.as_ref().ok().map(|r| &**r)
     }
 
     /// The studies in the model.
@@ -184,7 +212,18 @@ pub fn analyse(text: &str, spec: &AnalysisSpec) -> Result<Run, AnalysisError> {
         spec.predict_held,
     )?
     .map(Arc::new);
-    let analysis = Analysis::new(&data, &model, &fitted, prediction);
+    let mut analysis = Analysis::new(&data, &model, &fitted, prediction);
+    if spec.dependence.is_active() {
+        let staged = multilevel::Staged {
+            table: &table,
+            data: &data,
+            model: &model,
+            fitted: &fitted,
+        };
+        let record =
+            multilevel::dependent_record(staged, (*fitted.report).clone(), &spec.dependence);
+        analysis.dependent = Some(record.map(Arc::new).map_err(|e| e.to_string()));
+    }
     Ok(Run {
         table,
         fitted,

@@ -1,29 +1,38 @@
 //! Dependent effect sizes (issue 11): the multilevel / multivariate model of an analysis run
 //! and cluster-robust inference, for the command line's `--random`, `--struct`, `--rho`,
 //! `--cluster`, `--robust` and `--robust-type`. A function of the run's stages (the table, the
-//! studies and the design) returning the `fit --json` record with its multilevel keys.
+//! studies and the design) returning the `fit --json` record with its multilevel keys; the
+//! page asks for the same record through [`super::AnalysisSpec::dependence`].
+
+use serde::{Deserialize, Serialize};
 
 use super::r_script::{r_name, r_string};
-use super::{AnalysisError, Run};
+use super::{names, AnalysisError, Fitted, ModelStage, Run, StudiesStage};
 use crate::data::clusters::{codes, random_effects, RandomTerm};
 use crate::data::multilevel_report::RobustReport;
+use crate::data::parse::Table;
 use crate::data::report::FitReport;
 use crate::stats::{
     fit_multilevel, ModelSpec, MvFit, RobustType, SamplingCovariance, StatsError, Structure, Test,
 };
 
 /// How the effects of a cluster depend on each other, and how to make inference robust to it.
-#[derive(Debug, Clone, PartialEq)]
+/// Plain serde data (CR1/CR2 and the structure under their R names), so that the page can
+/// save it and post it to a Web Worker; a missing field takes its default.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Dependence {
     /// Random-effects terms (metafor's formulas, one each); empty for `rma.uni`.
     pub random: Vec<RandomTerm>,
     /// The structure of an `~ inner | outer` term.
+    #[serde(with = "names::structure")]
     pub structure: Option<Structure>,
     /// Correlation of the sampling errors within `rho_cluster` (metafor's `vcalc`).
     pub rho: Option<(f64, String)>,
     /// Cluster column of robust inference.
     pub robust: Option<String>,
     /// CR1 or CR2.
+    #[serde(with = "names::robust_type")]
     pub robust_type: RobustType,
 }
 
@@ -55,19 +64,46 @@ fn stats(error: StatsError) -> AnalysisError {
     }
 }
 
-/// The multilevel fit of `run`'s studies and design under `dep` (whose `random` is not
-/// empty, or `rho` is given).
+/// The stages a dependent analysis reads: the table (for the cluster columns), the studies,
+/// the design and the `rma.uni` fit of the same model.
+#[derive(Debug, Clone, Copy)]
+pub struct Staged<'a> {
+    /// The table the studies come from.
+    pub table: &'a Table,
+    /// The studies in the model.
+    pub data: &'a StudiesStage,
+    /// The model matrix.
+    pub model: &'a ModelStage,
+    /// The `rma.uni` fit (its settings, and the model robust inference starts from without
+    /// random terms).
+    pub fitted: &'a Fitted,
+}
+
+impl<'a> Staged<'a> {
+    /// The stages of a command-line run.
+    pub fn of(run: &'a Run) -> Self {
+        Self {
+            table: &run.table,
+            data: &run.analysis.data,
+            model: &run.model,
+            fitted: &run.fitted,
+        }
+    }
+}
+
+/// The multilevel fit of the studies and design under `dep` (whose `random` is not empty, or
+/// `rho` is given).
 ///
 /// # Errors
 /// [`AnalysisError::Clusters`] for unusable cluster columns, [`AnalysisError::Stats`] for
 /// what the fit gives.
-pub fn fit_dependent(run: &Run, dep: &Dependence) -> Result<MvFit, AnalysisError> {
-    let studies = run.analysis.studies();
+pub fn fit_dependent(s: Staged, dep: &Dependence) -> Result<MvFit, AnalysisError> {
+    let studies = &s.data.studies;
     let rows = &studies.rows;
-    let random = random_effects(&run.table, rows, &dep.random, dep.structure)?;
+    let random = random_effects(s.table, rows, &dep.random, dep.structure)?;
     let v = match &dep.rho {
         Some((rho, column)) => {
-            let cluster = codes(&run.table, rows, column)?;
+            let cluster = codes(s.table, rows, column)?;
             SamplingCovariance::vcalc(&studies.vi, &cluster, *rho)
         }
         None => SamplingCovariance::diagonal(&studies.vi),
@@ -76,9 +112,9 @@ pub fn fit_dependent(run: &Run, dep: &Dependence) -> Result<MvFit, AnalysisError
     fit_multilevel(
         &studies.yi,
         &v,
-        &run.model.design,
+        &s.model.design,
         &random,
-        &run.analysis.summary.spec,
+        &s.fitted.summary.spec,
     )
     .map_err(stats)
 }
@@ -88,14 +124,28 @@ pub fn fit_dependent(run: &Run, dep: &Dependence) -> Result<MvFit, AnalysisError
 /// intercept-only model) with them.
 ///
 /// # Errors
-/// As [`fit_dependent`], and the robust inference's errors.
+/// As [`dependent_record`].
 pub fn dependent_report(run: &Run, dep: &Dependence) -> Result<FitReport, AnalysisError> {
-    let studies = run.analysis.studies();
+    dependent_record(Staged::of(run), run.analysis.fit_report(), dep)
+}
+
+/// The record of the stages `s` under `dep`: `uni` (the `rma.uni` record) with robust
+/// results when `dep` has no random terms and no `rho`, else the `rma.mv` record (σ² with
+/// profile intervals, the pooled prediction of an intercept-only model) with them.
+///
+/// # Errors
+/// As [`fit_dependent`], and the robust inference's errors.
+pub fn dependent_record(
+    s: Staged,
+    uni: FitReport,
+    dep: &Dependence,
+) -> Result<FitReport, AnalysisError> {
+    let studies = &s.data.studies;
     let multilevel = !dep.random.is_empty() || dep.rho.is_some();
     let (mut report, mv) = if multilevel {
-        let mv = fit_dependent(run, dep)?;
+        let mv = fit_dependent(s, dep)?;
         let ci = mv.confint_sigma2(mv.spec.level).ok();
-        let prediction = if run.analysis.intercept_only() {
+        let prediction = if s.fitted.summary.intercept_only() {
             Some(mv.predict(&[1.0]).map_err(stats)?)
         } else {
             None
@@ -104,13 +154,13 @@ pub fn dependent_report(run: &Run, dep: &Dependence) -> Result<FitReport, Analys
             FitReport::multilevel(&mv, &studies.excluded, ci.as_deref(), prediction.as_ref());
         (report, Some(mv))
     } else {
-        (run.analysis.fit_report(), None)
+        (uni, None)
     };
     if let Some(column) = &dep.robust {
-        let cluster = codes(&run.table, &studies.rows, column)?;
+        let cluster = codes(s.table, &studies.rows, column)?;
         let robust = match &mv {
             Some(mv) => mv.robust(&cluster, dep.robust_type),
-            None => run.fitted.fit.robust(&cluster, dep.robust_type),
+            None => s.fitted.fit.robust(&cluster, dep.robust_type),
         }
         .map_err(stats)?;
         report.robust = Some(RobustReport::new(&robust, column));

@@ -5,7 +5,7 @@
 
 use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::stats::{ModelSpec, Tau2Method, Test};
+use crate::stats::{ModelSpec, RobustType, Structure, Tau2Method, Test};
 
 /// The names of every estimator, for messages.
 fn method_names() -> String {
@@ -104,5 +104,50 @@ pub mod model_spec {
             level,
             control,
         })
+    }
+}
+
+/// `RobustType` as clubSandwich's name (`"CR1"`, `"CR2"`); reading ignores case and
+/// surrounding spaces.
+pub mod robust_type {
+    use super::*;
+
+    /// Writes the type's name.
+    pub fn serialize<S: Serializer>(kind: &RobustType, s: S) -> Result<S::Ok, S::Error> {
+        kind.name().serialize(s)
+    }
+
+    /// Reads `CR1` or `CR2`; any other name is an error.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<RobustType, D::Error> {
+        let name = String::deserialize(d)?;
+        RobustType::from_name(name.trim()).ok_or_else(|| {
+            de::Error::custom(format!(
+                "unknown robust type \"{name}\": expected CR1 or CR2"
+            ))
+        })
+    }
+}
+
+/// An optional `Structure` as metafor's name (`"CS"`, `"UN"`) or `null`; reading ignores case
+/// and surrounding spaces.
+pub mod structure {
+    use super::*;
+
+    /// Writes the structure's metafor name, or `null`.
+    pub fn serialize<S: Serializer>(st: &Option<Structure>, s: S) -> Result<S::Ok, S::Error> {
+        st.map(Structure::metafor_name).serialize(s)
+    }
+
+    /// Reads a metafor name or `null`; any other name is an error.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Structure>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|name| {
+                Structure::from_metafor_name(name.trim()).ok_or_else(|| {
+                    de::Error::custom(format!(
+                        "unknown structure \"{name}\": expected CS, HCS, UN or DIAG"
+                    ))
+                })
+            })
+            .transpose()
     }
 }

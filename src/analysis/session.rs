@@ -21,11 +21,13 @@ use std::sync::Arc;
 
 use super::egger::egger;
 use super::moderator::moderator_curve;
+use super::multilevel::{self, Dependence};
 use super::request::{Envelope, Input, Record, Request, Response, StageTime};
 use super::subgroups::subgroups;
 use super::{stages, Analysis, AnalysisError, Fitted, ModelStage, StudiesStage};
 use crate::data::effect_size::Measure;
 use crate::data::parse::Table;
+use crate::data::report::FitReport;
 use crate::data::roles::Roles;
 use crate::stats::{ModelSpec, PermutationTest};
 
@@ -88,6 +90,9 @@ type StudiesKey = (Same<Table>, Roles, Option<Measure>, Option<String>);
 type ModelKey = (Same<StudiesStage>, BTreeMap<String, String>);
 /// What the fit reads: the model and the estimator, test and level.
 type FitKey = (Same<ModelStage>, ModelSpec);
+/// What the dependent-effects record reads: the fit (which stands for the stages before it)
+/// and the dependence.
+type DependentKey = (Same<Fitted>, Dependence);
 
 /// The kept stages of the last analysis. Each key holds what its stage reads beyond the
 /// stage before, whose identity stands for the rest.
@@ -97,6 +102,8 @@ struct Stages {
     data: Option<Kept<StudiesKey, StudiesStage>>,
     model: Option<Kept<ModelKey, ModelStage>>,
     fitted: Option<Kept<FitKey, Fitted>>,
+    /// Kept with its error: a new prediction point must not refit a model that failed.
+    dependent: Option<Kept<DependentKey, Result<Arc<FitReport>, String>>>,
 }
 
 impl Stages {
@@ -140,6 +147,34 @@ impl Stages {
             model,
             fitted,
         })
+    }
+
+    /// The dependent-effects record of `s` under `dep` (active), reusing the kept one when
+    /// neither changed; its error is a sentence in the record, as the page shows it beside
+    /// the `rma.uni` results.
+    fn dependent(
+        &mut self,
+        s: &Staged,
+        dep: &Dependence,
+        clock: fn() -> f64,
+        ran: &mut Vec<StageTime>,
+    ) -> Result<Arc<FitReport>, String> {
+        let key = (Same(s.fitted.clone()), dep.clone());
+        let kept = kept(&mut self.dependent, key, clock, ran, "multilevel", || {
+            let staged = multilevel::Staged {
+                table: &s.table,
+                data: &s.data,
+                model: &s.model,
+                fitted: &s.fitted,
+            };
+            Ok(
+                multilevel::dependent_record(staged, (*s.fitted.report).clone(), dep)
+                    .map(Arc::new)
+                    .map_err(|e| e.to_string()),
+            )
+        });
+        // The stage itself never fails: its error is part of its value.
+        kept.map_or_else(|e| Err(e.to_string()), |record| (*record).clone())
     }
 }
 
@@ -302,6 +337,10 @@ impl Mailbox {
     ) -> Result<Record, AnalysisError> {
         let clock = self.clock;
         let s = self.stages.of(input, clock, ran)?;
+        // Timed as a stage of its own, before the record's.
+        let dep = &input.spec.dependence;
+        let dependent = (matches!(ask, Ask::Analysis) && dep.is_active())
+            .then(|| self.stages.dependent(&s, dep, clock, ran));
         let start = clock();
         let (name, record) = match ask {
             Ask::Analysis => {
@@ -316,7 +355,8 @@ impl Mailbox {
                     Ok(p) => (p.map(Arc::new), None),
                     Err(e) => (None, Some(e.to_string())),
                 };
-                let analysis = Analysis::new(&s.data, &s.model, &s.fitted, prediction);
+                let mut analysis = Analysis::new(&s.data, &s.model, &s.fitted, prediction);
+                analysis.dependent = dependent;
                 (
                     "predict",
                     Record::Analysis {

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::multilevel::Dependence;
 use super::names;
 use crate::data::effect_size::Measure;
 use crate::data::roles::Roles;
@@ -46,4 +47,8 @@ pub struct AnalysisSpec {
     /// Whether the record carries the coefficients' covariance matrix.
     #[serde(default)]
     pub vcov: bool,
+    /// Dependent effects: random terms, correlated sampling errors, cluster-robust inference
+    /// (issue 11); the default leaves the `rma.uni` analysis as it is.
+    #[serde(default)]
+    pub dependence: Dependence,
 }

@@ -4,10 +4,12 @@
 
 use std::fmt;
 
+pub mod dependence;
 pub mod persist;
 pub mod state;
 pub mod storage;
 
+pub use dependence::{DependenceState, Robust, Within};
 pub use state::{
     analysis_spec, is_average, Averages, ColumnState, DataState, ForestSort, ModelState, PageState,
     PlotOptions, PlotTab,
@@ -56,6 +58,9 @@ pub enum StateError {
     },
     /// The engine has not answered yet.
     Computing,
+    /// A multilevel model of the effects within studies, but no column says which effect
+    /// within its study a row is.
+    NoEffectId,
 }
 
 impl fmt::Display for StateError {
@@ -82,6 +87,10 @@ impl fmt::Display for StateError {
             ),
             Self::Engine { message } => f.write_str(message),
             Self::Computing => f.write_str("computing the analysis…"),
+            Self::NoEffectId => f.write_str(
+                "the multilevel model needs an effect-ID column (which effect within its study \
+                 a row is): choose one under Columns in the Data pane",
+            ),
         }
     }
 }

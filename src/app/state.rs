@@ -21,7 +21,7 @@ use crate::data::roles::{self, Roles};
 use crate::guidance::is_study_level_average;
 use crate::stats::{ModelSpec, Tau2Method, Test};
 
-use super::StateError;
+use super::{DependenceState, StateError};
 
 /// The data: the text as pasted, uploaded or loaded from an example.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,6 +49,14 @@ pub struct ColumnState {
     pub raw: BTreeMap<RawRole, String>,
     /// Effect-size measure to compute from raw data; `None` reads `yi` with `vi` or `sei`.
     pub measure: Option<Measure>,
+    /// Cluster (study) column of dependent effects: rows with one value are one study's.
+    /// Left out of the saved JSON when unset, as are the other settings of dependent
+    /// effects at their defaults, so that a session without them saves as before.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
+    /// Effect-ID column: which effect within its study a row is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub effect_id: Option<String>,
 }
 
 /// The model: formula, reference levels, estimator, test, level, and the prediction point.
@@ -71,6 +79,9 @@ pub struct ModelState {
     /// Moderator column → the value (or factor level) the prediction form asks about; the
     /// others are predicted at the values the plots hold them at.
     pub predict_at: BTreeMap<String, String>,
+    /// Effects within studies: their model, correlated sampling errors, robust inference.
+    #[serde(skip_serializing_if = "DependenceState::is_default")]
+    pub dependence: DependenceState,
 }
 
 impl Default for ModelState {
@@ -84,6 +95,7 @@ impl Default for ModelState {
             test: spec.test,
             level: 100.0 * spec.level,
             predict_at: BTreeMap::new(),
+            dependence: DependenceState::default(),
         }
     }
 }
@@ -281,7 +293,7 @@ impl ModelState {
 /// for the page, which keeps the parts of its state apart.
 ///
 /// # Errors
-/// [`StateError::InvalidLevel`].
+/// [`StateError::InvalidLevel`], [`StateError::NoEffectId`].
 pub fn analysis_spec(
     columns: &ColumnState,
     model: &ModelState,
@@ -294,6 +306,9 @@ pub fn analysis_spec(
         model: model.spec()?,
         predict_at: Some(model.used_predict_at()),
         predict_held: true,
+        dependence: model
+            .dependence
+            .dependence(columns.cluster.as_deref(), columns.effect_id.as_deref())?,
         ..AnalysisSpec::default()
     })
 }
@@ -339,6 +354,8 @@ impl PageState {
             &mut columns.yi,
             &mut columns.vi,
             &mut columns.sei,
+            &mut columns.cluster,
+            &mut columns.effect_id,
         ] {
             if slot.as_deref().is_some_and(|c| !present(c)) {
                 *slot = None;
@@ -373,6 +390,9 @@ impl PageState {
                 .filter_map(|(role, c)| RawRole::from_name(role).map(|r| (r, c.clone())))
                 .collect(),
             measure: example.measure.as_deref().and_then(|m| m.parse().ok()),
+            // Which rows share a study is the user's to say, as for any pasted table.
+            cluster: None,
+            effect_id: None,
         };
         self.model.formula = example.mods.clone().unwrap_or_default();
         self.model.references.clear();

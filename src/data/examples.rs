@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 
 /// The text of every bundled file, by the name `index.json` gives it.
-const FILES: [(&str, &str); 6] = [
+const FILES: [(&str, &str); 7] = [
     ("bcg.csv", include_str!("../../assets/examples/bcg.csv")),
     (
         "molloy2014.csv",
@@ -29,6 +29,10 @@ const FILES: [(&str, &str); 6] = [
     (
         "normand1999.csv",
         include_str!("../../assets/examples/normand1999.csv"),
+    ),
+    (
+        "konstantopoulos2011.csv",
+        include_str!("../../assets/examples/konstantopoulos2011.csv"),
     ),
 ];
 

@@ -17,6 +17,12 @@ use crate::stats::{
     Fit, HeterogeneityIntervals, Interval, MvFit, PermutationResult, Prediction, PseudoR2, Test,
 };
 
+/// A number printed as `null` (not finite, or not defined for the model: τ² of an `rma.mv`
+/// fit) read back as NaN, so that a record survives the trip through JSON to the page.
+fn null_as_nan<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+}
+
 /// One coefficient of the model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CoefficientReport {
@@ -93,14 +99,18 @@ pub struct FitReport {
     /// Coefficients in model order.
     pub coefficients: Vec<CoefficientReport>,
     /// Between-study variance τ².
+    #[serde(deserialize_with = "null_as_nan")]
     pub tau2: f64,
     /// Standard error of τ²; null for FE/EE.
     pub tau2_se: Option<f64>,
     /// τ.
+    #[serde(deserialize_with = "null_as_nan")]
     pub tau: f64,
     /// I² in percent.
+    #[serde(deserialize_with = "null_as_nan")]
     pub i2: f64,
     /// H².
+    #[serde(deserialize_with = "null_as_nan")]
     pub h2: f64,
     /// Pseudo-R² in percent; null without moderators (set by [`FitReport::set_pseudo_r2`]).
     pub r2: Option<f64>,

@@ -1,10 +1,12 @@
 //! Guidance: plain-language readings of a fitted model, honest warnings about what it cannot
-//! show, and the ecological-bias heuristic behind one of them ([`ecological`]).
+//! show, and the ecological-bias heuristic behind one of them ([`ecological`]); warnings about
+//! dependent effect sizes ([`dependence`]).
 //!
 //! Pure functions of an [`Analysis`]: the results pane renders their sentences, and native
 //! tests check them without a browser.
 
 mod comparison;
+pub mod dependence;
 mod ecological;
 pub mod sensitivity;
 

@@ -219,6 +219,22 @@ pub fn DataPane(
                         .collect_view()
                         .into_any(),
                 }}
+                <ColumnSelect
+                    label="Cluster (study) of dependent effects"
+                    testid="role-cluster"
+                    columns=columns
+                    value=Signal::derive(move || page.columns.with(|c| c.cluster.clone()))
+                    none_label="none: one effect per study"
+                    on_pick=Callback::new(move |c| page.columns.update(|s| s.cluster = c))
+                />
+                <ColumnSelect
+                    label="Effect ID within the study"
+                    testid="role-effect-id"
+                    columns=columns
+                    value=Signal::derive(move || page.columns.with(|c| c.effect_id.clone()))
+                    none_label="none"
+                    on_pick=Callback::new(move |c| page.columns.update(|s| s.effect_id = c))
+                />
             </fieldset>
             {move || page.table.with(|t| t.as_ref().ok().cloned()).map(|t| view! {
                 <DataTable table=(*t).clone() notes=notes selected=selected on_select=on_select />

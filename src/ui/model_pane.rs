@@ -1,6 +1,7 @@
 //! The Model pane: estimator, test and level; moderators by checkbox (numeric or categorical,
 //! with the reference level), interactions, and the R-style formula, all editing one formula so
-//! the checkboxes and the formula box always agree.
+//! the checkboxes and the formula box always agree; and how effects within studies depend on
+//! each other ([`DependenceSection`]).
 
 use leptos::prelude::*;
 
@@ -11,7 +12,7 @@ use crate::data::parse::ColumnKind;
 use crate::stats::{Tau2Method, Test};
 
 use super::page::Page;
-use super::ChoiceSelect;
+use super::{ChoiceSelect, DependenceSection};
 
 /// Estimators as the menu offers them: metafor's name and what it is.
 const METHODS: [(Tau2Method, &str); 10] = [
@@ -195,6 +196,7 @@ pub fn ModelPane(
                         .collect_view()
                 }}
             </ul>
+            <DependenceSection page=page />
         </section>
     }
 }

@@ -13,7 +13,7 @@ use crate::guidance::{readings, warnings};
 use crate::stats::Test;
 
 use super::page::Page;
-use super::{CompareModels, PermutationPanel, TermTests};
+use super::{CompareModels, DependenceResults, PermutationPanel, TermTests};
 
 /// The Results pane.
 #[component]
@@ -59,6 +59,7 @@ pub fn ResultsPane(
                         <Coefficients analysis=a.clone() />
                         <TermTests analysis=a.clone() />
                         <Heterogeneity analysis=a.clone() />
+                        <DependenceResults page=page analysis=a.clone() />
                         <PredictAt page=page analysis=a.clone() measure=m />
                         <ul class="readings" data-testid="readings">
                             {readings(&a, m).into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}

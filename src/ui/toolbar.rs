@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 
+use crate::analysis::multilevel::dependence_script;
 use crate::analysis::r_script::r_script;
 use crate::app::{storage, PageState};
 use crate::data::export;
@@ -30,7 +31,7 @@ pub fn Toolbar(
                 download(
                     "meridian-results.json",
                     "application/json",
-                    &export::results_json(&a.fit_report()),
+                    &export::results_json(&a.full_report()),
                 );
             }
         })
@@ -41,7 +42,7 @@ pub fn Toolbar(
                 download(
                     "meridian-results.csv",
                     "text/csv",
-                    &export::results_csv(&a.fit_report()),
+                    &export::results_csv(&a.full_report()),
                 );
             }
         })
@@ -51,7 +52,13 @@ pub fn Toolbar(
         let (table, analysis) = (page.table.get_untracked(), page.analysis.get_untracked());
         let text = &state.data.text;
         let script = match (state.spec(), &table, &analysis) {
-            (Ok(spec), Ok(t), Ok(a)) => r_script(text, Ok((t, a, &spec))),
+            (Ok(spec), Ok(t), Ok(a)) => {
+                let mut script = r_script(text, Ok((t, a, &spec)));
+                if spec.dependence.is_active() {
+                    script += &dependence_script(&spec.dependence, &spec.model);
+                }
+                script
+            }
             (Err(e), _, _) => r_script(text, Err(&e)),
             (_, Err(e), _) | (_, _, Err(e)) => r_script(text, Err(e)),
         };

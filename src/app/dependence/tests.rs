@@ -1,0 +1,192 @@
+//! The dependence settings: saved and restored under their names, old sessions load as the
+//! independent analysis they were, the request they make, and the record the page gets for
+//! it (through the engine's mailbox, as from a Web Worker) equal to metafor's and
+//! clubSandwich's numbers for `dat.konstantopoulos2011`.
+
+use serde_json::Value;
+
+use super::*;
+use crate::analysis::request::{Envelope, Input, Record, Request, Response};
+use crate::analysis::session::Mailbox;
+use crate::app::PageState;
+use crate::data::examples::example;
+use crate::data::report::FitReport;
+
+/// metafor 3.8.1 `rma.mv(yi, vi, random = ~ 1 | district/study)` (REML) and clubSandwich
+/// 0.5.8 CR2 by district, written by tests/r/make_multilevel_fixtures.R.
+const FIXTURE: &str = include_str!("../../../tests/fixtures/multilevel/konstantopoulos_reml.json");
+/// Converged estimates agree to this relative error (the fixtures' tolerance).
+const RTOL: f64 = 1e-6;
+
+fn close(actual: f64, expected: &Value, what: &str) {
+    let expected = expected.as_f64().expect("a number in the fixture");
+    let scale = expected.abs().max(1e-12);
+    assert!(
+        (actual - expected).abs() / scale < RTOL,
+        "{what}: {actual} vs {expected}"
+    );
+}
+
+/// The example with studies clustered by district, each study one effect.
+fn konstantopoulos(within: Within, robust: Robust) -> PageState {
+    let mut s = PageState::default();
+    s.load_example(example("konstantopoulos2011.csv").expect("bundled"));
+    s.columns.cluster = Some("district".into());
+    s.columns.effect_id = Some("study".into());
+    s.model.dependence = DependenceState {
+        within,
+        rho: None,
+        robust,
+    };
+    s
+}
+
+fn check_against_metafor(report: &FitReport) {
+    let f: Value = serde_json::from_str(FIXTURE).expect("fixture");
+    let (result, cr2) = (&f["result"], &f["robust"]["cr2"]);
+    assert_eq!(report.model, "rma.mv");
+    let sigma2 = report.sigma2.as_ref().expect("σ² components");
+    for (j, s) in sigma2.iter().enumerate() {
+        assert_eq!(s.name, result["sigma2_names"][j]);
+        assert_eq!(s.nlvls as u64, result["sigma2_nlvls"][j].as_u64().unwrap());
+        close(s.estimate, &result["sigma2"][j], &s.name);
+        close(s.ci_lower.unwrap(), &result["sigma2_ci"][j][0], "σ² lower");
+        close(s.ci_upper.unwrap(), &result["sigma2_ci"][j][1], "σ² upper");
+    }
+    close(
+        report.coefficients[0].se,
+        &result["se"][0],
+        "model-based SE",
+    );
+    let robust = report.robust.as_ref().expect("robust results");
+    assert_eq!((robust.kind.as_str(), robust.clusters), ("CR2", 11));
+    close(robust.coefficients[0].se, &cr2["se"][0], "CR2 SE");
+    close(robust.coefficients[0].df, &cr2["df"][0], "CR2 df");
+    close(robust.coefficients[0].p_value, &cr2["p_value"][0], "CR2 p");
+}
+
+#[test]
+fn sessions_saved_before_it_load_as_independent_effects() {
+    let old = PageState::from_json(r#"{"text":"yi,vi\n1,1\n2,1\n","method":"ML"}"#).unwrap();
+    assert_eq!(old.model.dependence, DependenceState::default());
+    assert_eq!(
+        (&old.columns.cluster, &old.columns.effect_id),
+        (&None, &None)
+    );
+    let spec = old.spec().unwrap();
+    assert!(!spec.dependence.is_active());
+    // And a session that does not use them saves as before.
+    let saved: Value = serde_json::from_str(&PageState::default().to_json()).unwrap();
+    for key in ["cluster", "effect_id", "dependence"] {
+        assert!(saved.get(key).is_none(), "{key}");
+    }
+}
+
+#[test]
+fn settings_round_trip_under_their_names() {
+    let mut s = konstantopoulos(Within::Multilevel, Robust::Cr1);
+    s.model.dependence.rho = Some(0.6);
+    let json: Value = serde_json::from_str(&s.to_json()).unwrap();
+    assert_eq!(json["cluster"], "district");
+    assert_eq!(json["effect_id"], "study");
+    assert_eq!(
+        json["dependence"],
+        serde_json::json!({"within": "multilevel", "rho": 0.6, "robust": "CR1"})
+    );
+    assert_eq!(PageState::from_json(&s.to_json()).unwrap(), s);
+    assert_eq!(PageState::from_fragment(&s.to_fragment()).unwrap(), s);
+    let e = PageState::from_json(r#"{"dependence": {"robust": "CR9"}}"#).unwrap_err();
+    assert!(e.to_string().contains("CR9"), "{e}");
+}
+
+#[test]
+fn the_request_names_the_cluster_columns() {
+    let mut s = konstantopoulos(Within::Multilevel, Robust::Cr2);
+    s.model.dependence.rho = Some(0.5);
+    let dep = s.spec().unwrap().dependence;
+    assert_eq!(
+        dep.random,
+        vec![RandomTerm {
+            inner: None,
+            outer: vec!["district".into(), "study".into()]
+        }]
+    );
+    assert_eq!(dep.rho, Some((0.5, "district".into())));
+    assert_eq!(
+        (dep.robust.as_deref(), dep.robust_type),
+        (Some("district"), RobustType::Cr2)
+    );
+    let off = konstantopoulos(Within::Independent, Robust::Off)
+        .spec()
+        .unwrap();
+    assert!(!off.dependence.is_active());
+    let cr1 = konstantopoulos(Within::Independent, Robust::Cr1)
+        .spec()
+        .unwrap();
+    assert_eq!(cr1.dependence.random, Vec::new());
+    assert_eq!(cr1.dependence.robust_type, RobustType::Cr1);
+    let mut no_id = konstantopoulos(Within::Multilevel, Robust::Cr2);
+    no_id.columns.effect_id = None;
+    assert_eq!(no_id.spec().unwrap_err(), StateError::NoEffectId);
+    // Without a cluster column nothing of it applies, whatever is set.
+    no_id.columns.cluster = None;
+    assert!(!no_id.spec().unwrap().dependence.is_active());
+}
+
+#[test]
+fn new_data_without_the_cluster_columns_forget_them() {
+    let mut s = konstantopoulos(Within::Multilevel, Robust::Cr2);
+    s.load_text("yi,vi,study\n1,1,a\n2,1,b\n".into());
+    assert_eq!(
+        (s.columns.cluster, s.columns.effect_id.as_deref()),
+        (None, Some("study"))
+    );
+}
+
+#[test]
+fn the_three_level_model_equals_metafor_in_a_row_and_through_the_mailbox() {
+    let s = konstantopoulos(Within::Multilevel, Robust::Cr2);
+    let run = s.analyse().unwrap();
+    let report = run
+        .analysis
+        .dependent_report()
+        .expect("the dependent record");
+    check_against_metafor(report);
+    // The rma.uni results stay those of independent effects.
+    assert_eq!(run.analysis.report.model, "rma.uni");
+
+    let mut mailbox = Mailbox::new(|| 0.0);
+    let input = Input {
+        text: s.data.text.clone(),
+        spec: s.spec().unwrap(),
+    };
+    mailbox.receive(Envelope {
+        id: 1,
+        body: Request::Analyse { input },
+    });
+    let Some(Envelope {
+        body: Response::Record { record, stages },
+        ..
+    }) = mailbox.work(1)
+    else {
+        panic!("an analysis record");
+    };
+    assert!(stages.iter().any(|t| t.name == "multilevel"));
+    let Record::Analysis { analysis, .. } = *record else {
+        panic!("an analysis record");
+    };
+    // Through JSON, as a Web Worker posts it.
+    let json = serde_json::to_string(&analysis).unwrap();
+    let analysis: crate::analysis::Analysis = serde_json::from_str(&json).unwrap();
+    check_against_metafor(analysis.dependent_report().expect("the dependent record"));
+}
+
+#[test]
+fn a_failed_dependent_fit_is_a_sentence_beside_the_rma_uni_results() {
+    let mut s = konstantopoulos(Within::Multilevel, Robust::Cr2);
+    s.model.dependence.rho = Some(1.5);
+    let run = s.analyse().unwrap();
+    let message = run.analysis.dependent.clone().unwrap().unwrap_err();
+    assert!(!message.is_empty());
+    assert_eq!(run.analysis.summary.k, 56);
+}
