@@ -96,6 +96,13 @@ test('every exercise can be walked with the right answers, from a teacher\'s lin
       for (const [i, step] of exercise.steps.entries()) {
         await page.locator(`${byId('exercise-step')}[data-step="${step.id}"]`).waitFor();
         await setUp(page, required(exercise, step));
+        if (id === 'dependent-effects' && step.id === 'multilevel') {
+          // The page's multilevel model (issue 11), as the step's task asks.
+          await page.locator(byId('role-cluster')).selectOption('paper');
+          await page.locator(byId('role-effect-id')).selectOption('id');
+          await page.locator(byId('dep-within')).selectOption('multilevel');
+          await settled(page);
+        }
         if (step.id === 'permutation') {
           await page.locator(byId('permutation-run')).click();
           await page.locator(byId('permutation-result')).waitFor();
