@@ -5,8 +5,10 @@ use std::fmt;
 
 use crate::data::clusters::ClusterError;
 use crate::data::formula::FormulaError;
+use crate::data::ipd::IpdTableError;
 use crate::data::parse::ParseError;
 use crate::data::roles::RolesError;
+use crate::stats::ipd::IpdError;
 use crate::stats::StatsError;
 
 /// Why an analysis failed.
@@ -66,6 +68,10 @@ pub enum AnalysisError {
         /// The engine's error.
         error: StatsError,
     },
+    /// A table of participants or subgroups cannot be read (issue 15).
+    IpdTable(IpdTableError),
+    /// A two-stage within/across analysis cannot be computed.
+    Ipd(IpdError),
 }
 
 impl fmt::Display for AnalysisError {
@@ -108,6 +114,8 @@ impl fmt::Display for AnalysisError {
                 terms.join(", ")
             ),
             Self::Subgroup { level, error } => write!(f, "subgroup \"{level}\": {error}"),
+            Self::IpdTable(e) => e.fmt(f),
+            Self::Ipd(e) => e.fmt(f),
         }
     }
 }
@@ -120,12 +128,30 @@ impl std::error::Error for AnalysisError {
             Self::Formula(e) => Some(e),
             Self::Clusters(e) => Some(e),
             Self::Stats { error, .. } | Self::Subgroup { error, .. } => Some(error),
+            Self::IpdTable(e) => Some(e),
+            Self::Ipd(e) => Some(e),
             Self::PredictionWithoutModerators { .. }
             | Self::NoModerators
             | Self::NotAModerator { .. }
             | Self::UnknownLevel { .. }
             | Self::UnknownTerm { .. } => None,
         }
+    }
+}
+
+impl From<IpdTableError> for AnalysisError {
+    fn from(e: IpdTableError) -> Self {
+        // A parse error keeps its own variant, as every other stage reports it.
+        match e {
+            IpdTableError::Parse(e) => Self::Parse(e),
+            e => Self::IpdTable(e),
+        }
+    }
+}
+
+impl From<IpdError> for AnalysisError {
+    fn from(e: IpdError) -> Self {
+        Self::Ipd(e)
     }
 }
 

@@ -11,7 +11,8 @@
 //!   moderator), [`egger`], [`anova`] (likelihood-ratio tests between models),
 //!   [`subgroup_analysis`] (Cochrane's subgroup analysis), [`terms`] (term tests, contrasts),
 //!   and which studies drive the answer: [`sensitivity`] (influence, leave-one-out, Baujat,
-//!   BLUPs), [`cumul`], [`gosh`]. A new derived analysis goes here, in its own file.
+//!   BLUPs), [`cumul`], [`gosh`]; within- versus across-study effects of participant or
+//!   subgroup data: [`ipd`]. A new derived analysis goes here, in its own file.
 //! - [`r_script`]: the metafor script that reproduces an analysis.
 //! - [`request`] and [`session`]: the messages of an engine that runs elsewhere (a Web
 //!   Worker) and the engine's side of them, slices, cancelling and splitting included.
@@ -27,6 +28,7 @@ pub mod cumul;
 pub mod egger;
 mod error;
 pub mod gosh;
+pub mod ipd;
 pub mod moderator;
 pub mod multilevel;
 pub mod names;

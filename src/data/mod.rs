@@ -12,6 +12,7 @@ pub mod effect_size;
 pub mod examples;
 pub mod export;
 pub mod formula;
+pub mod ipd;
 pub mod model_report;
 pub mod multilevel_report;
 pub mod parse;

@@ -10,6 +10,8 @@
 //! GOSH ([`Gosh`], an iterator over subset fits).
 //! Multilevel and multivariate models ([`fit_multilevel`], metafor's `rma.mv`) give an
 //! [`MvFit`]; cluster-robust inference of either kind of fit is [`Fit::robust`].
+//! Within- versus across-study effects of individual participant data or subgroups are
+//! [`ipd`] (two-stage: a regression per study, then [`fit`] twice).
 //!
 //! Inside, one path serves every fit and refit: the variance model ([`variance`]: the
 //! marginal covariance as a type) gives GLS ([`gls`], through [`qr`]) what it needs; the
@@ -31,6 +33,7 @@ mod heterogeneity;
 mod hypothesis;
 mod influence;
 mod input;
+pub mod ipd;
 mod leave1out;
 mod likelihood;
 mod location_scale;

@@ -3,7 +3,8 @@
 //! `meridian fit FILE [options] [--json]` reads a table, computes or reads effect sizes,
 //! builds the design from `--mods` and fits the model, printing a metafor-like report or a
 //! JSON object with stable keys; `meridian anova` compares nested models by a likelihood-ratio
-//! test and `meridian subgroup` runs Cochrane's subgroup analysis. Exit status: 0 on success, 2 for a usage error, 1 for a data
+//! test and `meridian subgroup` runs Cochrane's subgroup analysis; `meridian ipd` and
+//! `meridian subgroup-interaction` separate within- from across-study effects. Exit status: 0 on success, 2 for a usage error, 1 for a data
 //! or model error, each with one sentence on stderr.
 //!
 //! One module per subcommand (`fit.rs`, `anova.rs`, `subgroup.rs`: options and run), the options every subcommand
@@ -21,6 +22,7 @@ mod anova;
 mod fit;
 mod gosh;
 mod input;
+mod ipd;
 mod options;
 mod report;
 mod report_models;
@@ -40,6 +42,10 @@ Usage:
   meridian influence | leave1out | baujat | blup FILE [options] [--json]
   meridian cumul FILE [options] [--order COL] [--json]
   meridian gosh FILE [options] [--subsets N] [--seed S] [--all] [--json]
+  meridian ipd FILE --study COL --treat COL --outcome COL --covariate COL
+               [--family gaussian|binomial] [--method M] [--level L] [--json]
+  meridian subgroup-interaction FILE --study COL --y1 COL --v1 COL --y2 COL --v2 COL
+               --share COL [--method M] [--level L] [--json]
   meridian --help | --version
 
 FILE is a CSV, semicolon- or tab-separated table with a header row (\"-\" reads stdin).
@@ -92,6 +98,16 @@ Dependent effects (a multilevel model, metafor's rma.mv; REML or ML):
   --robust-type T          CR2 (default: Satterthwaite df, HTZ test) or CR1
   On a multilevel model --test knha means metafor's test = \"t\" (k - p df).
 
+Within- versus across-study effects (ecological bias):
+  ipd: one row per participant; per study a regression of the outcome on treatment (0/1),
+       covariate and their interaction (--family gaussian: least squares, the default;
+       binomial: logistic, outcome 0/1); within = the interactions pooled (random effects,
+       --method, default REML), across = the slope of the studies' treatment effects on
+       their covariate means; their difference and its z test
+  subgroup-interaction: one row per study with the effects and variances of two subgroups
+       and the share of the first; within = the pooled subgroup differences, across = the
+       slope of the studies' overall effects on the share
+
 Output:
   --json                   one JSON object (keys: k, p, method, test, coefficients, tau2, …)
   --r-script               the metafor script that reproduces the result, instead of it
@@ -109,6 +125,7 @@ enum Command {
     Subgroup(Box<subgroup::SubgroupOptions>),
     Sensitivity(Box<sensitivity::SensitivityOptions>),
     Gosh(Box<gosh::GoshOptions>),
+    Ipd(Box<ipd::IpdOptions>),
 }
 
 /// The command of a subcommand's parse.
@@ -144,13 +161,20 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Command, Failu
                 "gosh" => Ok(command(gosh::parse(&mut parser)?, |o| {
                     Command::Gosh(Box::new(o))
                 })),
+                "ipd" => Ok(command(ipd::parse(ipd::Kind::Ipd, &mut parser)?, |o| {
+                    Command::Ipd(Box::new(o))
+                })),
+                "subgroup-interaction" => Ok(command(
+                    ipd::parse(ipd::Kind::Subgroups, &mut parser)?,
+                    |o| Command::Ipd(Box::new(o)),
+                )),
                 name => match sensitivity::Kind::from_command(name) {
                     Some(kind) => Ok(command(sensitivity::parse(kind, &mut parser)?, |o| {
                         Command::Sensitivity(Box::new(o))
                     })),
                     None => Err(Failure::Usage(format!(
                         "unknown command \"{v}\": expected fit, anova, subgroup, influence, \
-                         leave1out, cumul, baujat, blup or gosh; see meridian --help"
+                         leave1out, cumul, baujat, blup, gosh, ipd or subgroup-interaction; see meridian --help"
                     ))),
                 },
             }
@@ -175,6 +199,7 @@ fn main() -> ExitCode {
         Command::Subgroup(o) => subgroup::run(&o),
         Command::Sensitivity(o) => sensitivity::run(&o),
         Command::Gosh(o) => gosh::run(&o),
+        Command::Ipd(o) => ipd::run(&o),
     });
     match result {
         Ok(out) => {

@@ -1,0 +1,232 @@
+//! Within- versus across-study effects (issue 15) as plain records: the two-stage analysis of
+//! a table of participants ([`ipd_analysis`], the record of `meridian ipd --json`) and of a
+//! table of subgroup effects ([`subgroup_interaction`], `meridian subgroup-interaction
+//! --json`), each with the sentence that says what the two estimates mean.
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::ipd::{ipd_studies, subgroup_studies, IpdColumns, SubgroupColumns};
+use crate::data::parse::parse;
+use crate::format::{number, p_value};
+use crate::stats::ipd::subgroup::subgroup_two_stage;
+use crate::stats::ipd::{two_stage, Difference, PooledSlope, TwoStageSpec};
+use crate::stats::Tau2Method;
+
+use super::AnalysisError;
+
+/// One study of an IPD analysis (keys of `meridian ipd --json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IpdStudyRecord {
+    /// The study's label.
+    pub study: String,
+    /// Participants.
+    pub n: usize,
+    /// The treatment coefficient at covariate 0 of the study's regression with the
+    /// interaction.
+    pub effect: f64,
+    /// Its standard error.
+    pub effect_se: f64,
+    /// The treatment × covariate coefficient.
+    pub interaction: f64,
+    /// Its standard error.
+    pub interaction_se: f64,
+    /// The mean covariate of the study's participants.
+    pub covariate_mean: f64,
+}
+
+/// A pooled slope with its z test and the τ² of its model.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SlopeRecord {
+    /// Estimate.
+    pub estimate: f64,
+    /// Standard error.
+    pub se: f64,
+    /// Lower confidence bound.
+    pub ci_lower: f64,
+    /// Upper confidence bound.
+    pub ci_upper: f64,
+    /// Two-sided p-value (z test).
+    pub p_value: f64,
+    /// τ².
+    pub tau2: f64,
+}
+
+impl From<PooledSlope> for SlopeRecord {
+    fn from(s: PooledSlope) -> Self {
+        Self {
+            estimate: s.estimate,
+            se: s.se,
+            ci_lower: s.ci_lower,
+            ci_upper: s.ci_upper,
+            p_value: s.p_value,
+            tau2: s.tau2,
+        }
+    }
+}
+
+/// within − across with its z test.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct DifferenceRecord {
+    /// within − across.
+    pub estimate: f64,
+    /// Its standard error.
+    pub se: f64,
+    /// Two-sided p-value.
+    pub p_value: f64,
+}
+
+impl From<Difference> for DifferenceRecord {
+    fn from(d: Difference) -> Self {
+        Self {
+            estimate: d.estimate,
+            se: d.se,
+            p_value: d.p_value,
+        }
+    }
+}
+
+/// The record of `meridian ipd --json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IpdRecord {
+    /// The studies in the order of the file.
+    pub studies: Vec<IpdStudyRecord>,
+    /// The pooled within-study interaction (free of ecological bias).
+    pub within: SlopeRecord,
+    /// The slope of the studies' treatment effects on their covariate means (ecological).
+    pub across: SlopeRecord,
+    /// within − across.
+    pub difference: DifferenceRecord,
+}
+
+/// The two-stage IPD analysis of the table in `text`.
+///
+/// # Errors
+/// The table cannot be read, a column is unknown, non-numeric or has a missing cell, or the
+/// engine refused ([`crate::stats::ipd::IpdError`]).
+pub fn ipd_analysis(
+    text: &str,
+    columns: &IpdColumns,
+    spec: &TwoStageSpec,
+) -> Result<IpdRecord, AnalysisError> {
+    let table = parse(text)?;
+    let studies = ipd_studies(&table, columns)?;
+    let result = two_stage(&studies, spec)?;
+    Ok(IpdRecord {
+        studies: result
+            .studies
+            .into_iter()
+            .map(|s| IpdStudyRecord {
+                study: s.label,
+                n: s.n,
+                effect: s.effect,
+                effect_se: s.effect_se,
+                interaction: s.interaction,
+                interaction_se: s.interaction_se,
+                covariate_mean: s.covariate_mean,
+            })
+            .collect(),
+        within: result.within.into(),
+        across: result.across.into(),
+        difference: result.difference.into(),
+    })
+}
+
+/// One study of a subgroup analysis (keys of `meridian subgroup-interaction --json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SubgroupStudyRecord {
+    /// The study's label.
+    pub study: String,
+    /// First subgroup's effect minus the second's (the within-study interaction).
+    pub difference: f64,
+    /// Its standard error.
+    pub difference_se: f64,
+    /// The study's overall effect (inverse-variance mean of its subgroups).
+    pub effect: f64,
+    /// Its standard error.
+    pub effect_se: f64,
+    /// The share of the first subgroup.
+    pub share: f64,
+}
+
+/// The record of `meridian subgroup-interaction --json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SubgroupInteractionRecord {
+    /// The studies in the order of the file.
+    pub studies: Vec<SubgroupStudyRecord>,
+    /// The pooled within-study subgroup difference.
+    pub within: SlopeRecord,
+    /// The slope of the overall effects on the share of the first subgroup.
+    pub across: SlopeRecord,
+    /// within − across.
+    pub difference: DifferenceRecord,
+}
+
+/// Within- and across-study estimates from the subgroup effects in `text`.
+///
+/// # Errors
+/// As [`ipd_analysis`].
+pub fn subgroup_interaction(
+    text: &str,
+    columns: &SubgroupColumns,
+    method: Tau2Method,
+    level: f64,
+) -> Result<SubgroupInteractionRecord, AnalysisError> {
+    let table = parse(text)?;
+    let studies = subgroup_studies(&table, columns)?;
+    let result = subgroup_two_stage(&studies, method, level)?;
+    Ok(SubgroupInteractionRecord {
+        studies: result
+            .studies
+            .into_iter()
+            .map(|s| SubgroupStudyRecord {
+                study: s.label,
+                difference: s.difference,
+                difference_se: s.difference_se,
+                effect: s.overall,
+                effect_se: s.overall_se,
+                share: s.share,
+            })
+            .collect(),
+        within: result.within.into(),
+        across: result.across.into(),
+        difference: result.difference.into(),
+    })
+}
+
+/// What the two estimates say, in two sentences for a reader who is not a statistician;
+/// `level` is the confidence level of the tests.
+pub fn reading(
+    within: &SlopeRecord,
+    across: &SlopeRecord,
+    difference: &DifferenceRecord,
+    level: f64,
+) -> String {
+    let alpha = 1.0 - level;
+    let first = format!(
+        "Within studies the treatment effect changes by {} per unit of the covariate ({} {}), \
+         across studies by {} ({} {})",
+        number(within.estimate),
+        if within.p_value < alpha {
+            "p"
+        } else {
+            "not significant, p"
+        },
+        p_value(within.p_value),
+        number(across.estimate),
+        if across.p_value < alpha {
+            "p"
+        } else {
+            "not significant, p"
+        },
+        p_value(across.p_value),
+    );
+    let second = if difference.p_value < alpha {
+        "the two differ, so the across-study slope is biased by study-level confounding or the \
+         non-collapsibility of the effect measure (ecological bias): trust the within-study \
+         estimate for how patients differ"
+    } else {
+        "the two do not differ clearly, but only the within-study estimate compares patients \
+         inside the same study and is free of ecological bias"
+    };
+    format!("{first}; {second}.")
+}

@@ -1,0 +1,233 @@
+//! `meridian ipd` and `meridian subgroup-interaction` (issue 15): exactly the keys of the
+//! issue's JSON contract, the values of R (tests/r/make_ipd_fixtures.R) to 1e-6, and a study
+//! with complete separation reported in one sentence with exit status 1.
+
+mod common;
+
+use common::run_cli;
+use serde_json::Value;
+
+const REL: f64 = 1e-6;
+
+fn fixture_path(name: &str) -> String {
+    format!("{}/tests/fixtures/ipd/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn fixture(name: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(fixture_path(name)).unwrap()).unwrap()
+}
+
+fn json(args: &[&str]) -> Value {
+    let out = run_cli(args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn keys(v: &Value) -> Vec<&str> {
+    let mut k: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    k.sort_unstable();
+    k
+}
+
+fn close(what: &str, got: &Value, want: &Value) {
+    let (g, w) = (got.as_f64().unwrap(), want.as_f64().unwrap());
+    // τ² at the boundary: metafor's REML stops at 7e-14 where the engine reaches 0.
+    let tol = if w.abs() < 1e-6 { 1e-9 } else { REL * w.abs() };
+    assert!((g - w).abs() <= tol, "{what}: {g} vs R {w}");
+}
+
+fn same_numbers(what: &str, got: &Value, want: &Value) {
+    for key in keys(got) {
+        let g = &got[key];
+        if g.is_number() {
+            close(&format!("{what}.{key}"), g, &want[key]);
+        }
+    }
+}
+
+fn ipd_json(name: &str, family: &str) -> Value {
+    let path = fixture_path(&format!("{name}.csv"));
+    json(&[
+        "ipd",
+        &path,
+        "--study",
+        "study",
+        "--treat",
+        "treat",
+        "--outcome",
+        "y",
+        "--covariate",
+        "x",
+        "--family",
+        family,
+        "--json",
+    ])
+}
+
+#[test]
+fn ipd_json_has_exactly_the_keys_of_the_issue_and_rs_values() {
+    for (name, family) in [("continuous", "gaussian"), ("binary", "binomial")] {
+        let got = ipd_json(name, family);
+        let want = fixture(&format!("{name}.json"));
+        assert_eq!(keys(&got), ["across", "difference", "studies", "within"]);
+        let studies = got["studies"].as_array().unwrap();
+        assert_eq!(studies.len(), want["studies"].as_array().unwrap().len());
+        for (i, s) in studies.iter().enumerate() {
+            assert_eq!(
+                keys(s),
+                [
+                    "covariate_mean",
+                    "effect",
+                    "effect_se",
+                    "interaction",
+                    "interaction_se",
+                    "n",
+                    "study"
+                ]
+            );
+            assert_eq!(s["study"], want["studies"][i]["study"]);
+            same_numbers(&format!("{name} studies[{i}]"), s, &want["studies"][i]);
+        }
+        for part in ["within", "across"] {
+            assert_eq!(
+                keys(&got[part]),
+                ["ci_lower", "ci_upper", "estimate", "p_value", "se", "tau2"]
+            );
+            same_numbers(&format!("{name} {part}"), &got[part], &want[part]);
+        }
+        assert_eq!(keys(&got["difference"]), ["estimate", "p_value", "se"]);
+        same_numbers(
+            &format!("{name} difference"),
+            &got["difference"],
+            &want["difference"],
+        );
+    }
+}
+
+#[test]
+fn method_dl_gives_rs_dl_fits() {
+    let path = fixture_path("continuous.csv");
+    let got = json(&[
+        "ipd",
+        &path,
+        "--study",
+        "study",
+        "--treat",
+        "treat",
+        "--outcome",
+        "y",
+        "--covariate",
+        "x",
+        "--method",
+        "DL",
+        "--json",
+    ]);
+    let want = fixture("continuous.json");
+    for part in ["within", "across", "difference"] {
+        same_numbers(part, &got[part], &want["dl"][part]);
+    }
+}
+
+#[test]
+fn subgroup_interaction_json_matches_r() {
+    let path = fixture_path("subgroups.csv");
+    let got = json(&[
+        "subgroup-interaction",
+        &path,
+        "--study",
+        "study",
+        "--y1",
+        "y1",
+        "--v1",
+        "v1",
+        "--y2",
+        "y2",
+        "--v2",
+        "v2",
+        "--share",
+        "share",
+        "--json",
+    ]);
+    let want = fixture("subgroups.json");
+    assert_eq!(keys(&got), ["across", "difference", "studies", "within"]);
+    for (i, s) in got["studies"].as_array().unwrap().iter().enumerate() {
+        assert_eq!(
+            keys(s),
+            [
+                "difference",
+                "difference_se",
+                "effect",
+                "effect_se",
+                "share",
+                "study"
+            ]
+        );
+        same_numbers(&format!("studies[{i}]"), s, &want["studies"][i]);
+    }
+    for part in ["within", "across", "difference"] {
+        same_numbers(part, &got[part], &want[part]);
+    }
+}
+
+#[test]
+fn a_separated_study_fails_with_one_sentence_naming_it() {
+    let mut text = String::from("study,treat,y,x\n");
+    for s in ["A", "B", "C"] {
+        for i in 0..40 {
+            text += &format!("{s},{},{},{}\n", i % 2, u8::from((i * 13 % 7) < 3), i % 11);
+        }
+    }
+    for i in 0..30 {
+        text += &format!("Sep,{},{},{}\n", i % 2, i % 2, i);
+    }
+    let dir = std::env::temp_dir().join(format!("meridian-cli-ipd-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("separated.csv");
+    std::fs::write(&path, text).unwrap();
+    let out = run_cli(&[
+        "ipd",
+        path.to_str().unwrap(),
+        "--study",
+        "study",
+        "--treat",
+        "treat",
+        "--outcome",
+        "y",
+        "--covariate",
+        "x",
+        "--family",
+        "binomial",
+        "--json",
+    ]);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(out.stdout.is_empty());
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("study \"Sep\"") && stderr.contains("separation"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_missing_column_option_is_a_usage_error() {
+    let path = fixture_path("continuous.csv");
+    let out = run_cli(&[
+        "ipd",
+        &path,
+        "--study",
+        "study",
+        "--treat",
+        "treat",
+        "--outcome",
+        "y",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("--covariate"), "{stderr}");
+}
