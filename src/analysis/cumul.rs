@@ -20,6 +20,9 @@ pub struct CumulStep {
     pub slab: String,
     /// The step number: studies so far.
     pub k: usize,
+    /// The number of the study added among the model's studies, from 1 (as `gosh`'s
+    /// `included`), so a view can link the step to the study.
+    pub study: usize,
     /// The model of the first k studies (z at the first step, as metafor; there Q = 0, its
     /// p-value 1, τ² = 0, I² = 0 and H² = 1).
     #[serde(flatten)]
@@ -96,6 +99,7 @@ pub fn cumul(
                 Ok(s) => CumulStep {
                     slab,
                     k: s.k,
+                    study: study + 1,
                     pooled: PooledRecord::fitted(
                         Some(&s.estimate),
                         [s.q, s.q_p, s.tau2, s.i2, s.h2],
@@ -105,6 +109,7 @@ pub fn cumul(
                 Err(e) => CumulStep {
                     slab,
                     k: j + 1,
+                    study: study + 1,
                     pooled: PooledRecord::default(),
                     error: Some(e.to_string()),
                 },

@@ -11,8 +11,9 @@
 //!   moderator), [`egger`], [`anova`] (likelihood-ratio tests between models),
 //!   [`subgroup_analysis`] (Cochrane's subgroup analysis), [`terms`] (term tests, contrasts),
 //!   and which studies drive the answer: [`sensitivity`] (influence, leave-one-out, Baujat,
-//!   BLUPs), [`cumul`], [`gosh`]; within- versus across-study effects of participant or
-//!   subgroup data: [`ipd`]. A new derived analysis goes here, in its own file.
+//!   BLUPs; their tables as CSV in [`sensitivity_tables`]), [`cumul`], [`gosh`],
+//!   [`residual_plots`] (normal Q–Q, radial); within- versus across-study effects of
+//!   participant or subgroup data: [`ipd`]. A new derived analysis goes here, in its own file.
 //! - [`r_script`]: the metafor script that reproduces an analysis.
 //! - [`request`] and [`session`]: the messages of an engine that runs elsewhere (a Web
 //!   Worker) and the engine's side of them, slices, cancelling and splitting included.
@@ -35,7 +36,9 @@ pub mod names;
 pub mod r_script;
 pub mod record;
 pub mod request;
+pub mod residual_plots;
 pub mod sensitivity;
+pub mod sensitivity_tables;
 pub mod session;
 mod spec;
 pub mod stages;

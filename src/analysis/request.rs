@@ -21,8 +21,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::cumul::CumulRecord;
 use super::moderator::ModeratorCurve;
 use super::record::Egger;
+use super::sensitivity::Sensitivity;
 use super::subgroups::Subgroups;
 use super::{Analysis, AnalysisSpec};
 use crate::stats::{Part, PermutationCounts, PermutationResult, PermutationSettings, StatsError};
@@ -83,6 +85,20 @@ pub enum Request {
         /// Which share of the permutations this request runs.
         part: PartRecord,
     },
+    /// The Sensitivity view's case deletions (influence, leave-one-out, Baujat, BLUPs, the
+    /// residual plots); answered by [`Record::Sensitivity`].
+    Sensitivity {
+        /// The data and the analysis.
+        input: Input,
+    },
+    /// A cumulative meta-analysis in input order or sorted by a column; answered by
+    /// [`Record::Cumul`].
+    Cumul {
+        /// The data and the analysis.
+        input: Input,
+        /// The column the studies are added in order of; `None` for input order.
+        order: Option<String>,
+    },
     /// Stops the request with the envelope's number; answered by [`Response::Cancelled`] if it
     /// was still running.
     Cancel,
@@ -103,6 +119,8 @@ impl Request {
             Self::Subgroups { .. } => Kind::Subgroups,
             Self::Egger { .. } => Kind::Egger,
             Self::Permutation { .. } => Kind::Permutation,
+            Self::Sensitivity { .. } => Kind::Sensitivity,
+            Self::Cumul { .. } => Kind::Cumul,
         }
     }
 }
@@ -120,16 +138,22 @@ pub enum Kind {
     Egger,
     /// A permutation test.
     Permutation,
+    /// The case deletions of the Sensitivity view.
+    Sensitivity,
+    /// A cumulative meta-analysis.
+    Cumul,
 }
 
 impl Kind {
     /// Every kind, in order.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 7] = [
         Self::Analysis,
         Self::Curve,
         Self::Subgroups,
         Self::Egger,
         Self::Permutation,
+        Self::Sensitivity,
+        Self::Cumul,
     ];
 }
 
@@ -158,6 +182,16 @@ pub enum Record {
     Egger {
         /// The test.
         egger: Option<Egger>,
+    },
+    /// The Sensitivity view's records.
+    Sensitivity {
+        /// Influence, leave-one-out, Baujat, BLUPs and the residual plots.
+        sensitivity: Sensitivity,
+    },
+    /// A cumulative meta-analysis.
+    Cumul {
+        /// Its steps.
+        cumul: CumulRecord,
     },
 }
 

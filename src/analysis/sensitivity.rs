@@ -7,6 +7,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::record::{CoefficientRecord, PooledRecord};
+use super::residual_plots::{qq, radial, QqRecord, RadialRecord};
+use super::sensitivity_tables::{cell, csv_text};
 use super::stages::{Fitted, StudiesStage};
 use crate::stats::{self, Deletions, InfluenceCriterion, StatsError};
 
@@ -295,8 +297,8 @@ pub fn blup(fitted: &Fitted, data: &StudiesStage) -> BlupRecord {
     }
 }
 
-/// Everything the Sensitivity view shows of one fit, from one set of case deletions: the unit
-/// the page's memo (and a Web Worker) computes.
+/// Everything the Sensitivity view shows of one fit, from one set of case deletions (and the
+/// residual plots' points): the unit the page's memo (and a Web Worker) computes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Sensitivity {
     /// Influence diagnostics.
@@ -307,6 +309,10 @@ pub struct Sensitivity {
     pub baujat: BaujatRecord,
     /// BLUPs of the true and random effects.
     pub blup: BlupRecord,
+    /// The normal Q–Q plot of the standardized residuals.
+    pub qq: QqRecord,
+    /// The radial plot; `None` for a model with moderators (as metafor's `radial`).
+    pub radial: Option<RadialRecord>,
 }
 
 /// The Sensitivity view's records of the fitted model.
@@ -315,8 +321,12 @@ pub struct Sensitivity {
 /// As [`influence`] and [`deletions`].
 pub fn sensitivity(fitted: &Fitted, data: &StudiesStage) -> Result<Sensitivity, StatsError> {
     let deletions = deletions(fitted)?;
+    let influence = influence(fitted, data, &deletions)?;
     Ok(Sensitivity {
-        influence: influence(fitted, data, &deletions)?,
+        qq: qq(&influence),
+        // The radial plot's one error is a model with moderators, which `None` says.
+        radial: radial(fitted, data).ok(),
+        influence,
         leave1out: leave1out(fitted, data, &deletions),
         baujat: baujat(fitted, data, &deletions),
         blup: blup(fitted, data),
@@ -327,7 +337,6 @@ pub fn sensitivity(fitted: &Fitted, data: &StudiesStage) -> Result<Sensitivity, 
 /// (`rstudent`, `dffits`, `cook.d`, …, `dfbs.NAME` per coefficient, `inf`), full precision,
 /// `NA` where a refit failed.
 pub fn influence_csv(record: &InfluenceRecord) -> String {
-    let mut w = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<String> = [
         "slab", "rstudent", "dffits", "cook.d", "cov.r", "tau2.del", "QE.del", "hat", "weight",
     ]
@@ -335,10 +344,6 @@ pub fn influence_csv(record: &InfluenceRecord) -> String {
     .to_vec();
     header.extend(record.names.iter().map(|n| format!("dfbs.{n}")));
     header.push("inf".into());
-    let cell = |v: Option<f64>| {
-        v.filter(|v| v.is_finite())
-            .map_or("NA".into(), |v| v.to_string())
-    };
     let mut rows = vec![header];
     for s in &record.studies {
         let mut row = vec![s.slab.clone()];
@@ -355,10 +360,5 @@ pub fn influence_csv(record: &InfluenceRecord) -> String {
         row.push(if s.influential { "*" } else { "" }.into());
         rows.push(row);
     }
-    for r in rows {
-        w.write_record(&r)
-            .expect("writing to memory cannot fail, and every row has the header's length");
-    }
-    let bytes = w.into_inner().expect("flushing to memory cannot fail");
-    String::from_utf8(bytes).expect("CSV of UTF-8 fields is UTF-8")
+    csv_text(&rows)
 }

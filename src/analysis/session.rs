@@ -19,10 +19,12 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
+use super::cumul::cumul;
 use super::egger::egger;
 use super::moderator::moderator_curve;
 use super::multilevel::{self, Dependence};
 use super::request::{Envelope, Input, Record, Request, Response, StageTime};
+use super::sensitivity::sensitivity;
 use super::subgroups::subgroups;
 use super::{stages, Analysis, AnalysisError, Fitted, ModelStage, StudiesStage};
 use crate::data::effect_size::Measure;
@@ -311,6 +313,8 @@ impl Mailbox {
                 Err(self.answer(&input, Ask::Subgroups(column)))
             }
             Request::Egger { input } => Err(self.answer(&input, Ask::Egger)),
+            Request::Sensitivity { input } => Err(self.answer(&input, Ask::Sensitivity)),
+            Request::Cumul { input, order } => Err(self.answer(&input, Ask::Cumul(order))),
         }
     }
 
@@ -380,6 +384,15 @@ impl Mailbox {
                     egger: egger(&s.fitted),
                 },
             ),
+            Ask::Sensitivity => {
+                let sensitivity = sensitivity(&s.fitted, &s.data)
+                    .map_err(|e| stages::stats_error(e, &s.data.studies, &s.table))?;
+                ("sensitivity", Record::Sensitivity { sensitivity })
+            }
+            Ask::Cumul(order) => {
+                let steps = cumul(&s.table, &s.data, &s.fitted, order.as_deref())?;
+                ("cumul", Record::Cumul { cumul: steps })
+            }
         };
         ran.push(StageTime {
             name: name.to_owned(),
@@ -395,4 +408,6 @@ enum Ask {
     Curve(String),
     Subgroups(String),
     Egger,
+    Sensitivity,
+    Cumul(Option<String>),
 }

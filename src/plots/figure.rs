@@ -6,8 +6,9 @@ use plotters::prelude::*;
 
 use super::{
     draw_baujat, draw_bubble, draw_categories, draw_forest, draw_forest_window, draw_funnel,
-    draw_heterogeneity, forest_size, heterogeneity_size, BaujatPlot, BubblePlot, CategoryPlot,
-    ForestPlot, FunnelPlot, HeterogeneityPlot, PlotError, PlotLayout, Theme,
+    draw_heterogeneity, draw_scatter, forest_size, heterogeneity_size, BaujatPlot, BubblePlot,
+    CategoryPlot, ForestPlot, FunnelPlot, HeterogeneityPlot, PlotError, PlotLayout, ScatterPlot,
+    Theme,
 };
 
 /// A plot with its data.
@@ -25,6 +26,8 @@ pub enum Figure {
     Heterogeneity(HeterogeneityPlot),
     /// Each study's contribution to heterogeneity against its influence (Baujat et al., 2002).
     Baujat(BaujatPlot),
+    /// One dot per study with reference lines (normal Q–Q and radial plots).
+    Scatter(ScatterPlot),
 }
 
 /// Width ÷ height of the plots whose height does not follow from their content.
@@ -45,9 +48,11 @@ impl Figure {
                 let (min_width, height) = heterogeneity_size(p, &theme);
                 (width.max(min_width), height)
             }
-            Self::Bubble(_) | Self::Categories(_) | Self::Funnel(_) | Self::Baujat(_) => {
-                (width, (f64::from(width) / ASPECT).round() as u32)
-            }
+            Self::Bubble(_)
+            | Self::Categories(_)
+            | Self::Funnel(_)
+            | Self::Baujat(_)
+            | Self::Scatter(_) => (width, (f64::from(width) / ASPECT).round() as u32),
         })
     }
 
@@ -68,6 +73,7 @@ impl Figure {
             Self::Funnel(p) => draw_funnel(area, p, theme, highlight),
             Self::Heterogeneity(p) => draw_heterogeneity(area, p, theme),
             Self::Baujat(p) => draw_baujat(area, p, theme, highlight),
+            Self::Scatter(p) => draw_scatter(area, p, theme, highlight),
         }
     }
 

@@ -15,6 +15,10 @@
 //! - **Subgroups**: each subgroup's own intercept-only model and the test for subgroup
 //!   differences ([`crate::analysis::subgroups`]).
 
+mod sensitivity;
+
+pub use sensitivity::{cumul, leave1out, leave1out_coefficient, qq, radial};
+
 use super::axis::EffectScale;
 use super::baujat::BaujatPlot;
 use super::bubble::{BubblePlot, CategoryPlot, FittedPoint, Level};

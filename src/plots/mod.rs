@@ -17,6 +17,7 @@ pub mod inputs;
 pub mod layout;
 mod paint;
 mod panel;
+pub mod scatter;
 pub mod theme;
 
 pub use axis::EffectScale;
@@ -24,11 +25,13 @@ pub use baujat::{draw_baujat, BaujatPlot};
 pub use bubble::{draw_bubble, draw_categories, BubblePlot, CategoryPlot, FittedPoint, Level};
 pub use figure::Figure;
 pub use forest::{
-    draw_forest, draw_forest_window, forest_size, ForestOrder, ForestPlot, ForestStudy, Subgroup,
+    draw_forest, draw_forest_window, forest_size, ForestKind, ForestOrder, ForestPlot, ForestStudy,
+    Subgroup,
 };
 pub use funnel::{draw_funnel, FunnelPlot};
 pub use heterogeneity::{draw_heterogeneity, heterogeneity_size, Explained, HeterogeneityPlot};
 pub use layout::{AxisMap, Mark, MarkShape, PlotLayout, Rect};
+pub use scatter::{draw_scatter, ReferenceLine, ScatterPlot};
 pub use theme::Theme;
 
 use std::fmt;

@@ -7,6 +7,7 @@
 //! refits and permutation tests start from a `Fit`, and so do the sensitivity analyses:
 //! case deletions ([`Deletions`]) read by [`Influence`], [`leave_one_out`] and [`baujat`];
 //! [`cumulative`]; BLUPs ([`Fit::blup`], [`Fit::ranef`]); residuals ([`Fit::rstandard`]);
+//! the radial plot's points ([`Fit::radial`]) and Q–Q normal scores ([`normal_scores`]);
 //! GOSH ([`Gosh`], an iterator over subset fits).
 //! Multilevel and multivariate models ([`fit_multilevel`], metafor's `rma.mv`) give an
 //! [`MvFit`]; cluster-robust inference of either kind of fit is [`Fit::robust`].
@@ -45,6 +46,7 @@ mod permutation;
 mod predict;
 mod profile;
 mod qr;
+mod radial;
 pub mod regtest;
 mod robust;
 mod roots;
@@ -78,6 +80,7 @@ pub use permutation::{
 };
 pub use predict::Prediction;
 pub use profile::{Profile, ProfilePoint};
+pub use radial::{normal_scores, Radial, RadialPoint};
 pub use robust::{Robust, RobustCoefficient, RobustTest, RobustType};
 pub use spec::{Control, ModelSpec, Tau2Method, Test, ValidSpec};
 pub use summary::{Coefficient, CovarianceKind, Summary, WaldTest};

@@ -7,8 +7,8 @@
 //! only when the request changed; the engine keeps its stages, so a new estimator refits
 //! without re-parsing and a plot option refits nothing; derived analyses are asked for only
 //! when a plot shows them. While a newer answer is computed the last one stays, and
-//! [`Page::updating`] says so. The Sensitivity pane's refits still run on the
-//! main thread, from the page's own `fitted` memo, once the pane is opened.
+//! [`Page::updating`] says so. The Sensitivity pane's refits (the case deletions and the
+//! cumulative analysis) are asked of the engine too, once the pane is opened.
 //!
 //! Each stage run on the page is a User Timing measure (`meridian:parse`, …), and each stage
 //! the engine ran is added as `meridian:engine:NAME` (`meridian:engine:fit`, …), so the
@@ -19,10 +19,11 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 
+use crate::analysis::cumul::CumulRecord;
 use crate::analysis::moderator::{drawn_moderator, study_values, ModeratorCurve};
 use crate::analysis::record::Egger;
 use crate::analysis::request::{Input, Record, Request, StageTime};
-use crate::analysis::sensitivity::{sensitivity, Sensitivity};
+use crate::analysis::sensitivity::Sensitivity;
 use crate::analysis::subgroups::Subgroups;
 use crate::analysis::{
     stages, Analysis, AnalysisError, Fitted, ModelStage, PredictionAt, StudiesStage,
@@ -96,8 +97,14 @@ pub struct Page {
     pub updating: Memo<bool>,
     /// Whether the Sensitivity pane has been opened (its refits run only then).
     pub sensitivity_shown: RwSignal<bool>,
-    /// Influence, leave-one-out, Baujat and BLUPs, once the Sensitivity pane is open.
+    /// Influence, leave-one-out, Baujat, BLUPs and the residual plots, once the Sensitivity
+    /// pane is open.
     pub sensitivity: Memo<Option<Stage<Sensitivity>>>,
+    /// The column the cumulative meta-analysis adds the studies in order of (`None`: input
+    /// order).
+    pub cumul_order: RwSignal<Option<String>>,
+    /// The cumulative meta-analysis, once the Sensitivity pane is open.
+    pub cumul: Memo<Option<Stage<CumulRecord>>>,
 }
 
 impl Page {
@@ -251,12 +258,30 @@ impl Page {
         });
 
         let sensitivity_shown = RwSignal::new(false);
-        let sensitivity = Memo::new(move |_| {
-            if !sensitivity_shown.get() {
-                return None;
-            }
-            Some(sensitivity_of(studies, fitted))
-        });
+        let sensitivity = derived(
+            Memo::new(move |_| {
+                sensitivity_shown
+                    .get()
+                    .then(|| input.get().map(|input| Request::Sensitivity { input }))
+            }),
+            |record| match record {
+                Record::Sensitivity { sensitivity } => Some(Arc::new(sensitivity)),
+                _ => None,
+            },
+        );
+        let cumul_order = RwSignal::new(None::<String>);
+        let cumul = derived(
+            Memo::new(move |_| {
+                let order = cumul_order.get();
+                sensitivity_shown
+                    .get()
+                    .then(|| input.get().map(|input| Request::Cumul { input, order }))
+            }),
+            |record| match record {
+                Record::Cumul { cumul } => Some(Arc::new(cumul)),
+                _ => None,
+            },
+        );
 
         Self {
             data,
@@ -279,6 +304,8 @@ impl Page {
             updating,
             sensitivity_shown,
             sensitivity,
+            cumul_order,
+            cumul,
         }
     }
 
@@ -434,26 +461,6 @@ fn add_measures(stages: &[StageTime]) {
         // Measures only inform tools and tests; a browser without them loses nothing.
         let _ = measure.call2(&performance, &name, &options);
     }
-}
-
-/// The Sensitivity pane's records of the fit.
-fn sensitivity_of(
-    studies: Memo<Stage<StudiesStage>>,
-    fitted: Memo<Stage<Fitted>>,
-) -> Stage<Sensitivity> {
-    let (studies, fitted) = (studies.get()?, fitted.get()?);
-    timed("sensitivity", || {
-        sensitivity(&fitted, &studies)
-            .map(Arc::new)
-            .map_err(|error| {
-                AnalysisError::Stats {
-                    error,
-                    line: None,
-                    row: None,
-                }
-                .into()
-            })
-    })
 }
 
 /// Each study's value of the numeric `column`.

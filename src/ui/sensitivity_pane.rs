@@ -2,13 +2,16 @@
 //! (metafor's `influence`: sortable by any column, influential studies marked with the reason
 //! in words), and a "without this study" toggle that shows the model refitted without it
 //! (coefficients, τ², R²) with the change in one sentence; the Baujat plot, linked to the
-//! table through the highlighted study. The case deletions run only once the
-//! pane is opened (the page's `sensitivity` memo is gated on it); clicking a row highlights the
+//! table through the highlighted study; the leave-one-out and cumulative forest plots
+//! ([`super::refit_plots`]); the normal Q–Q and radial plots ([`super::residual_plots`]). The
+//! case deletions run in the engine (a Web Worker) only once the pane is opened (the page's
+//! `sensitivity` request is gated on it); clicking a row highlights the
 //! study in every plot.
 
 use leptos::prelude::*;
 
 use crate::analysis::sensitivity::{influence_csv, InfluenceRow, Sensitivity};
+use crate::app::StateError;
 use crate::format::{self, data_value};
 use crate::guidance::sensitivity::{influence_reason, without_sentence};
 
@@ -16,7 +19,7 @@ use crate::plots::{inputs, Figure};
 
 use super::download::download_text;
 use super::page::Page;
-use super::PlotCanvas;
+use super::{CumulativePlot, LeaveOneOutPlot, PlotCanvas, ResidualPlots};
 
 /// The influence table's columns: header, test id, and the value of a row.
 type Column = (&'static str, &'static str, fn(&InfluenceRow) -> Option<f64>);
@@ -58,7 +61,9 @@ pub fn SensitivityPane(
                 }
             >
                 {move || match page.sensitivity.get() {
-                    None => view! { <p class="hint">"Fitting…"</p> }.into_any(),
+                    None | Some(Err(StateError::Computing)) => {
+                        view! { <p class="hint">"Fitting…"</p> }.into_any()
+                    }
                     Some(Err(e)) => view! {
                         <p class="message message--error" role="alert" data-testid="sensitivity-error">{e.to_string()}</p>
                     }
@@ -222,6 +227,9 @@ fn Influence(
             name="baujat"
             description=Signal::derive(|| "Baujat plot: each study's contribution to the heterogeneity against its influence on the result".to_owned())
         />
+        <LeaveOneOutPlot page=page sensitivity=record.get_value() />
+        <CumulativePlot page=page />
+        <ResidualPlots page=page sensitivity=record.get_value() />
     }
 }
 

@@ -1,9 +1,11 @@
 // End-to-end test of the Sensitivity pane (issue 12): BCG with latitude (REML, z), open the
 // pane, find the most influential trial (largest Cook's distance), leave it out, and see R²
-// change to metafor's value for the model without that trial.
+// change to metafor's value for the model without that trial; the leave-one-out and
+// cumulative forest plots draw a row per refit at metafor's values, and their tables download;
+// the Q–Q and radial plots draw a dot per trial.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 import { serveDir } from './server.mjs';
@@ -13,10 +15,14 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** Refits without a study are iterative (REML): five significant digits, as the fixtures. */
 const RTOL = 1e-5;
 
+const SHOTS = join(ROOT, 'target', 'e2e');
+
 let server;
 let bcgCsv;
 let metafor;
+let metaforNoMods;
 before(async () => {
+  await mkdir(SHOTS, { recursive: true });
   server = await serveDir(process.env.MERIDIAN_DIST ?? join(ROOT, 'dist'));
   bcgCsv = await readFile(join(ROOT, 'assets/examples/bcg.csv'), 'utf8');
   // metafor 3.8.1: influence() and rma(..., subset = -i) of rma(yi, vi, mods = ~ ablat) on the
@@ -24,8 +30,50 @@ before(async () => {
   metafor = JSON.parse(
     await readFile(join(ROOT, 'tests/fixtures/sensitivity/bcg_ablat_reml_z.json'), 'utf8'),
   );
+  // The same without moderators: leave1out() and cumul(res, order = year).
+  metaforNoMods = JSON.parse(
+    await readFile(join(ROOT, 'tests/fixtures/sensitivity/bcg_reml_z.json'), 'utf8'),
+  );
 });
 after(async () => server?.close());
+
+/** Loads the BCG trials as log risk ratios, with latitude as moderator if `ablat`. */
+async function loadBcg(page, ablat) {
+  await page.goto(server.url);
+  await page.locator('[data-testid="coef-table"]').waitFor();
+  await page.locator('[data-testid="example-select"]').selectOption('');
+  await page.locator('[data-testid="data-input"]').fill(bcgCsv);
+  await page.locator('[data-testid="measure-select"]').selectOption('RR');
+  await page.locator('[data-testid="role-ai"]').selectOption('tpos');
+  await page.locator('[data-testid="role-bi"]').selectOption('tneg');
+  await page.locator('[data-testid="role-ci"]').selectOption('cpos');
+  await page.locator('[data-testid="role-di"]').selectOption('cneg');
+  if (ablat) {
+    await page.locator('[data-testid="mod-ablat"]').check();
+    await page.locator('[data-testid="coef-table"] [data-term="ablat"]').waitFor();
+  }
+}
+
+/** The studies of a plot's hidden list, top to bottom as drawn. */
+async function drawnRows(page, name) {
+  const items = page.locator(`[data-testid="${name}-studies"] li`);
+  const rows = await items.evaluateAll((els) =>
+    els.map((el) => ({ study: Number(el.dataset.study), y: Number(el.dataset.y), text: el.textContent })),
+  );
+  return rows.sort((a, b) => a.y - b.y);
+}
+
+/** The text of the file a click on `testid` downloads. */
+async function downloaded(page, testid) {
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.locator(`[data-testid="${testid}"]`).click(),
+  ]);
+  const stream = await download.createReadStream();
+  let text = '';
+  for await (const chunk of stream) text += chunk;
+  return { name: download.suggestedFilename(), text };
+}
 
 function close(actual, expected, what) {
   const scale = Math.max(Math.abs(expected), 1e-12);
@@ -75,6 +123,90 @@ test('leaving out the most influential BCG trial gives metafor\'s R²', async ()
     );
     const sentence = await page.locator('[data-testid="without-sentence"]').textContent();
     assert.match(sentence, /^Without .+, ablat from .+ R² from .+ to .+\.$/);
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('refit forest plots draw metafor\'s refits and download as CSV; Q–Q and radial plots', async () => {
+  const context = await freshContext({ acceptDownloads: true });
+  const page = context.pages()[0] ?? (await context.newPage());
+  const errors = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  try {
+    await loadBcg(page, false);
+    await page.locator('[data-testid="sensitivity-open"]').click();
+    await page.locator('[data-testid="influence-row"]').nth(12).waitFor();
+
+    // Leave-one-out: a row per trial in input order, each the pooled effect without it.
+    await page.locator('[data-testid="leave1out-studies"] li').nth(12).waitFor({ state: 'attached' });
+    const left = await drawnRows(page, 'leave1out');
+    assert.deepEqual(left.map((r) => r.study), [...Array(13).keys()]);
+    const csv = await downloaded(page, 'leave1out-csv');
+    assert.equal(csv.name, 'meridian-leave1out.csv');
+    const lines = csv.text.trim().split('\n');
+    assert.equal(lines[0], 'slab,estimate,se,zval,pval,ci.lb,ci.ub,Q,Qp,tau2,I2,H2');
+    assert.equal(lines.length, 14);
+    lines.slice(1).forEach((line, i) => {
+      const cells = line.split(',');
+      close(Number(cells[cells.length - 11]), metaforNoMods.leave1out[i].estimate, `estimate without ${i}`);
+      close(Number(cells[cells.length - 3]), metaforNoMods.leave1out[i].tau2, `τ² without ${i}`);
+    });
+
+    // Cumulative by year: the rows top to bottom are metafor's steps.
+    await page.locator('[data-testid="cumul-order"]').selectOption('year');
+    const years = metaforNoMods.year;
+    const byYear = [...Array(13).keys()].sort((a, b) => years[a] - years[b] || a - b);
+    // The rows are redrawn once the new order's analysis arrives.
+    let steps = [];
+    for (let tries = 0; tries < 100; tries++) {
+      steps = await drawnRows(page, 'cumul');
+      if (steps.map((r) => r.study).join() === byYear.join()) break;
+      await page.waitForTimeout(100);
+    }
+    assert.deepEqual(steps.map((r) => r.study), byYear);
+    const cumulCsv = await downloaded(page, 'cumul-csv');
+    const rows = cumulCsv.text.trim().split('\n').slice(1);
+    rows.forEach((line, j) => {
+      const cells = line.split(',');
+      const k = Number(cells[cells.length - 12]);
+      assert.equal(k, j + 1);
+      close(Number(cells[cells.length - 11]), metaforNoMods.cumul[j].estimate, `step ${j + 1}`);
+    });
+
+    // Clicking a study's row in the cumulative plot highlights it in the influence table.
+    const target = steps[3];
+    const box = await page.locator('[data-testid="cumul"]').boundingBox();
+    await page.mouse.move(box.x + 40, box.y + target.y);
+    await page.mouse.click(box.x + 40, box.y + target.y);
+    await page.locator(`[data-testid="influence-row"][data-study="${target.study}"].row--highlight`).waitFor();
+
+    await page.locator('[data-testid="leave1out"]').scrollIntoViewIfNeeded();
+    await page.locator('[data-testid="leave1out"]').screenshot({ path: join(SHOTS, 'leave1out.png') });
+    await page.locator('[data-testid="cumul"]').screenshot({ path: join(SHOTS, 'cumul.png') });
+
+    // The Q–Q and radial plots: a dot per trial, the highlighted one among them.
+    for (const name of ['qq', 'radial']) {
+      const drawn = await drawnRows(page, name);
+      assert.equal(drawn.length, 13, name);
+      await page.locator(`[data-testid="${name}"]`).scrollIntoViewIfNeeded();
+      await page.locator(`[data-testid="${name}"]`).screenshot({ path: join(SHOTS, `${name}.png`) });
+    }
+
+    // With latitude the leave-one-out plot draws its coefficient, and cumul says why it cannot.
+    await page.locator('[data-testid="mod-ablat"]').check();
+    await page.locator('[data-testid="leave1out-coefficient"]').waitFor();
+    await page.locator('[data-testid="cumul-error"]').waitFor();
+    await page.locator('[data-testid="radial-none"]').waitFor();
+    const csvMods = await downloaded(page, 'leave1out-csv');
+    const header = csvMods.text.split('\n')[0].split(',');
+    const first = csvMods.text.split('\n')[1].split(',');
+    const at = header.indexOf('ablat');
+    assert.ok(at > 0, header.join(','));
+    close(Number(first[first.length - header.length + at]), metafor.leave1out[0].coefficients[1].estimate, 'ablat without the first trial');
+    close(Number(first[first.length - 1]), metafor.leave1out[0].r2, 'R² without the first trial');
+    await page.screenshot({ path: join(SHOTS, 'sensitivity-refits.png'), fullPage: true });
     assert.deepEqual(errors, []);
   } finally {
     await context.close();

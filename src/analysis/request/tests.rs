@@ -423,3 +423,62 @@ fn a_prediction_the_model_cannot_make_leaves_the_analysis_standing() {
         other => panic!("expected a record, got {other:?}"),
     }
 }
+
+/// The record of a quick request's answer.
+fn record_of(answer: Option<Envelope<Response>>) -> Record {
+    match answer.map(|e| e.body) {
+        Some(Response::Record { record, .. }) => *record,
+        other => panic!("expected a record, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_sensitivity_views_refits_are_asked_of_the_engine() {
+    use crate::analysis::{cumul::cumul, sensitivity::sensitivity};
+    let run = analyse(CSV, &input().spec).expect("analyses");
+    let mut mailbox = Mailbox::new(clock);
+    let ask = Request::Sensitivity { input: input() };
+    assert_eq!(ask.kind(), Kind::Sensitivity);
+    mailbox.receive(Envelope { id: 1, body: ask });
+    let direct = sensitivity(&run.fitted, &run.analysis.data).expect("deletions");
+    match record_of(mailbox.work(10)) {
+        Record::Sensitivity { sensitivity } => {
+            assert_eq!(sensitivity, direct);
+            round_trip(&Record::Sensitivity { sensitivity });
+        }
+        other => panic!("expected the sensitivity record, got {other:?}"),
+    }
+    // The cumulative analysis needs a model without moderators: asked of one, a sentence.
+    let mut without = input();
+    without.spec.mods = None;
+    let order = Some("x".to_owned());
+    let cumulative = Request::Cumul {
+        input: without.clone(),
+        order: order.clone(),
+    };
+    assert_eq!(cumulative.kind(), Kind::Cumul);
+    mailbox.receive(Envelope {
+        id: 2,
+        body: cumulative,
+    });
+    let plain = analyse(CSV, &without.spec).expect("analyses");
+    let direct = cumul(&plain.table, &plain.analysis.data, &plain.fitted, Some("x"))
+        .expect("a cumulative analysis");
+    match record_of(mailbox.work(10)) {
+        Record::Cumul { cumul } => assert_eq!(cumul, direct),
+        other => panic!("expected the cumulative record, got {other:?}"),
+    }
+    mailbox.receive(Envelope {
+        id: 3,
+        body: Request::Cumul {
+            input: input(),
+            order,
+        },
+    });
+    match mailbox.work(10).map(|e| e.body) {
+        Some(Response::Failed { message }) => {
+            assert!(message.contains("without moderators"), "{message}");
+        }
+        other => panic!("expected a failure, got {other:?}"),
+    }
+}

@@ -2,7 +2,7 @@
 //! the weights go, sized to their widest text, and the text printed in them.
 
 use super::rows::Row;
-use super::ForestPlot;
+use super::{ForestKind, ForestPlot};
 use crate::plots::axis::{self, EffectScale};
 use crate::plots::paint::ci_label;
 use crate::plots::theme::{self, Theme};
@@ -22,6 +22,8 @@ const MIN_PANEL_WIDTH: f64 = 220.0;
 const MAX_LABEL_CHARS: usize = 40;
 /// Decimals of printed estimates.
 const DIGITS: usize = 2;
+/// Most decimals of a plot of refits whose estimates are all small (a slope per unit).
+const MAX_DIGITS: usize = 6;
 /// Header of the label column.
 pub(super) const STUDY_HEADER: &str = "Study";
 /// Header of the weight column.
@@ -39,14 +41,41 @@ pub(super) fn shortened(text: &str) -> String {
     }
 }
 
+/// Decimals of the printed numbers: two, or for a plot of refits as many as keep two
+/// significant digits of its largest displayed value (a coefficient of −0.029 per degree of
+/// latitude would print as −0.03 everywhere).
+fn digits(plot: &ForestPlot) -> usize {
+    if has_weights(plot) {
+        return DIGITS;
+    }
+    let largest = plot
+        .studies
+        .iter()
+        .flat_map(|s| [s.estimate, s.ci_lower, s.ci_upper])
+        .map(|v| plot.scale.display(v).abs())
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .fold(0.0, f64::max);
+    if largest == 0.0 {
+        return DIGITS;
+    }
+    // 1 − ⌊log₁₀ x⌋ decimals print two significant digits of x.
+    let wanted = 1.0 - largest.log10().floor();
+    (wanted.max(DIGITS as f64) as usize).min(MAX_DIGITS)
+}
+
 /// "0.41 [0.13, 1.26]" on the displayed scale; a dash when a value is missing.
-pub(super) fn interval_text(scale: EffectScale, estimate: f64, lower: f64, upper: f64) -> String {
+pub(super) fn interval_text(
+    (scale, digits): (EffectScale, usize),
+    estimate: f64,
+    lower: f64,
+    upper: f64,
+) -> String {
     if [estimate, lower, upper].iter().all(|v| v.is_finite()) {
         format!(
             "{} [{}, {}]",
-            scale.format(estimate, DIGITS),
-            scale.format(lower, DIGITS),
-            scale.format(upper, DIGITS)
+            scale.format(estimate, digits),
+            scale.format(lower, digits),
+            scale.format(upper, digits)
         )
     } else {
         "\u{2014}".to_owned()
@@ -65,6 +94,21 @@ pub(super) struct Columns {
     pub(super) weight_right: f64,
     /// Minimum total width.
     pub(super) min_width: f64,
+    /// The scale and decimals of the printed numbers.
+    pub(super) numbers: (EffectScale, usize),
+}
+
+/// The header of the label column: "Study", or what a refit's row is.
+pub(super) fn label_header(plot: &ForestPlot) -> &str {
+    match &plot.kind {
+        ForestKind::Studies => STUDY_HEADER,
+        ForestKind::Refits { header } => header,
+    }
+}
+
+/// Whether the plot has a weight column (studies do; refits are not shares of one total).
+pub(super) fn has_weights(plot: &ForestPlot) -> bool {
+    plot.kind == ForestKind::Studies
 }
 
 pub(super) fn header_text(plot: &ForestPlot) -> String {
@@ -87,28 +131,32 @@ pub(super) fn columns(plot: &ForestPlot, rows: &[Row<'_>], width: f64, theme: &T
             Row::PredictionInterval(_) => w(PI_LABEL),
             Row::Note(_) | Row::Gap => 0.0,
         })
-        .fold(w(STUDY_HEADER), f64::max);
+        .fold(w(label_header(plot)), f64::max);
+    let numbers = (plot.scale, digits(plot));
     let estimate_width = rows
         .iter()
         .map(|row| match row {
             Row::Study(i) => {
                 let s = &plot.studies[*i];
-                w(&interval_text(
-                    plot.scale, s.estimate, s.ci_lower, s.ci_upper,
-                ))
+                w(&interval_text(numbers, s.estimate, s.ci_lower, s.ci_upper))
             }
             Row::Summary { prediction: p, .. } => {
-                w(&interval_text(plot.scale, p.pred, p.ci_lower, p.ci_upper))
+                w(&interval_text(numbers, p.pred, p.ci_lower, p.ci_upper))
             }
-            Row::PredictionInterval(p) => w(&pi_text(plot.scale, p)),
+            Row::PredictionInterval(p) => w(&pi_text(numbers, p)),
             _ => 0.0,
         })
         .fold(w(&header_text(plot)), f64::max);
-    let weight_width = w(WEIGHT_HEADER).max(w("100.0%"));
     let gap = theme.len(COLUMN_GAP);
+    // Without weights the column and the gap before it go.
+    let (weight_width, weight_gap) = if has_weights(plot) {
+        (w(WEIGHT_HEADER).max(w("100.0%")), gap)
+    } else {
+        (0.0, 0.0)
+    };
     let margin = theme.len(MARGIN);
     let label_left = margin;
-    let fixed = 2.0 * margin + label_width + estimate_width + weight_width + 3.0 * gap;
+    let fixed = 2.0 * margin + label_width + estimate_width + weight_width + 2.0 * gap + weight_gap;
     let min_width = fixed + theme.len(MIN_PANEL_WIDTH);
     let panel_width = (width - fixed).max(theme.len(MIN_PANEL_WIDTH));
     let panel_left = label_left + label_width + gap;
@@ -118,16 +166,17 @@ pub(super) fn columns(plot: &ForestPlot, rows: &[Row<'_>], width: f64, theme: &T
         label_left,
         panel: (panel_left, panel_right),
         estimate_right,
-        weight_right: estimate_right + gap + weight_width,
+        weight_right: estimate_right + weight_gap + weight_width,
         min_width,
+        numbers,
     }
 }
 
-pub(super) fn pi_text(scale: EffectScale, p: &Prediction) -> String {
+pub(super) fn pi_text((scale, digits): (EffectScale, usize), p: &Prediction) -> String {
     format!(
         "[{}, {}]",
-        scale.format(p.pi_lower, DIGITS),
-        scale.format(p.pi_upper, DIGITS)
+        scale.format(p.pi_lower, digits),
+        scale.format(p.pi_upper, digits)
     )
 }
 

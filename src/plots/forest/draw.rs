@@ -7,8 +7,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use super::columns::{
-    columns, header_text, height_for, interval_text, pi_text, shortened, Columns, HEADER_HEIGHT,
-    MARGIN, PI_LABEL, ROW_HEIGHT, STUDY_HEADER, WEIGHT_HEADER,
+    columns, has_weights, header_text, height_for, interval_text, label_header, pi_text, shortened,
+    Columns, HEADER_HEIGHT, MARGIN, PI_LABEL, ROW_HEIGHT, WEIGHT_HEADER,
 };
 use super::rows::{percent_of, rows, total_weight, Row};
 use super::{ForestPlot, ForestStudy};
@@ -25,6 +25,8 @@ use crate::stats::Prediction;
 const MAX_SQUARE: f64 = 16.0;
 /// Side of the square of a study with a tiny weight, so it stays visible.
 const MIN_SQUARE: f64 = 4.0;
+/// Side of every square of a plot of refits, whose rows carry no weight.
+const REFIT_SQUARE: f64 = 8.0;
 /// Half the height of a summary diamond.
 const DIAMOND_HALF_HEIGHT: f64 = 7.0;
 /// Half the height of the caps at the ends of an interval.
@@ -184,7 +186,7 @@ where
             let bold = &self.bold;
             label(
                 area,
-                STUDY_HEADER,
+                label_header(self.plot),
                 (cols.label_left, header_y),
                 bold,
                 LEFT_MID,
@@ -197,13 +199,15 @@ where
                 bold,
                 RIGHT_MID,
             )?;
-            label(
-                area,
-                WEIGHT_HEADER,
-                (cols.weight_right, header_y),
-                bold,
-                RIGHT_MID,
-            )?;
+            if has_weights(self.plot) {
+                label(
+                    area,
+                    WEIGHT_HEADER,
+                    (cols.weight_right, header_y),
+                    bold,
+                    RIGHT_MID,
+                )?;
+            }
         }
         polyline(
             area,
@@ -261,14 +265,17 @@ where
         let name = shortened(&study.label);
         label(area, &name, (cols.label_left + indent, y), style, LEFT_MID)?;
         let printed = interval_text(
-            self.plot.scale,
+            self.cols.numbers,
             study.estimate,
             study.ci_lower,
             study.ci_upper,
         );
         label(area, &printed, (cols.estimate_right, y), style, RIGHT_MID)?;
-        let weight = format!("{}%", signed(share, 1));
-        label(area, &weight, (cols.weight_right, y), style, RIGHT_MID)?;
+        let weighted = has_weights(self.plot);
+        if weighted {
+            let weight = format!("{}%", signed(share, 1));
+            label(area, &weight, (cols.weight_right, y), style, RIGHT_MID)?;
+        }
         if let Some(p) = &study.fitted {
             self.fitted(p, y)?;
         }
@@ -283,12 +290,16 @@ where
             self.map.to_pixel(study.ci_upper),
         );
         draw_interval(area, (lo, hi), y, theme.len(CAP_HALF_HEIGHT), self.ink)?;
-        let side = area_scaled(
-            study.weight,
-            max_weight,
-            theme.len(MAX_SQUARE),
-            theme.len(MIN_SQUARE),
-        );
+        let side = if weighted {
+            area_scaled(
+                study.weight,
+                max_weight,
+                theme.len(MAX_SQUARE),
+                theme.len(MIN_SQUARE),
+            )
+        } else {
+            theme.len(REFIT_SQUARE)
+        };
         let x = self.map.to_pixel(study.estimate);
         let half = side / 2.0;
         area.draw(&Rectangle::new(
@@ -333,10 +344,12 @@ where
     ) -> Result<(), PlotError> {
         let (area, cols, bold) = (self.area, &self.cols, &self.bold);
         label(area, &shortened(name), (cols.label_left, y), bold, LEFT_MID)?;
-        let printed = interval_text(self.plot.scale, p.pred, p.ci_lower, p.ci_upper);
+        let printed = interval_text(self.cols.numbers, p.pred, p.ci_lower, p.ci_upper);
         label(area, &printed, (cols.estimate_right, y), bold, RIGHT_MID)?;
-        let weight = format!("{}%", signed(weight_share, 1));
-        label(area, &weight, (cols.weight_right, y), bold, RIGHT_MID)?;
+        if has_weights(self.plot) {
+            let weight = format!("{}%", signed(weight_share, 1));
+            label(area, &weight, (cols.weight_right, y), bold, RIGHT_MID)?;
+        }
         self.diamond(p, y, hollow)
     }
 
@@ -344,7 +357,7 @@ where
     fn prediction_interval(&self, p: &Prediction, y: f64) -> Result<(), PlotError> {
         let (area, cols) = (self.area, &self.cols);
         label(area, PI_LABEL, (cols.label_left, y), &self.text, LEFT_MID)?;
-        let printed = pi_text(self.plot.scale, p);
+        let printed = pi_text(self.cols.numbers, p);
         label(
             area,
             &printed,

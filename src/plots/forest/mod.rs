@@ -2,6 +2,9 @@
 //! and printed, the pooled estimate as a diamond with its prediction interval, and optionally
 //! subgroups with a diamond each and the test for subgroup differences.
 //!
+//! The same plot draws a model per row ([`ForestKind::Refits`]): metafor's `forest()` of a
+//! `leave1out` or `cumul` result, each row a model's pooled effect with its CI.
+//!
 //! Rows have a fixed height, so the plot grows with the number of studies ([`forest_size`])
 //! and its text never overlaps; a page shows a tall forest plot by scrolling. One file per
 //! concern: what the plot shows (here), its rows in drawing order ([`rows`]), the columns'
@@ -60,6 +63,21 @@ pub enum ForestOrder {
     Moderator(Vec<f64>),
 }
 
+/// What a forest plot's rows are.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum ForestKind {
+    /// Studies: squares sized by their weights, the weights printed in their own column.
+    #[default]
+    Studies,
+    /// Models fitted to some of the studies (leave-one-out, cumulative): each row a model's
+    /// estimate and CI, every point one size and no weight column (the models' weights are
+    /// not shares of one total); `header` heads the label column, e.g. `"Study left out"`.
+    Refits {
+        /// The label column's header.
+        header: String,
+    },
+}
+
 /// A subgroup: some studies and the model fitted to them alone.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Subgroup {
@@ -96,6 +114,8 @@ pub struct ForestPlot {
     pub measure: String,
     /// Confidence level of the intervals, e.g. 0.95 (printed in the header).
     pub level: f64,
+    /// Studies, or a model per row.
+    pub kind: ForestKind,
 }
 
 impl ForestStudy {
