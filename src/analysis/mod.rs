@@ -10,6 +10,7 @@
 //!   only when a view asks: [`subgroups`], [`moderator`] (the fitted line or levels along one
 //!   moderator), [`egger`], [`anova`] (likelihood-ratio tests between models),
 //!   [`subgroup_analysis`] (Cochrane's subgroup analysis), [`terms`] (term tests, contrasts),
+//!   [`scale_curve`] (τ² along a scale moderator of a location-scale model),
 //!   and which studies drive the answer: [`sensitivity`] (influence, leave-one-out, Baujat,
 //!   BLUPs; their tables as CSV in [`sensitivity_tables`]), [`cumul`], [`gosh`],
 //!   [`residual_plots`] (normal Q–Q, radial); within- versus across-study effects of
@@ -37,6 +38,7 @@ pub mod r_script;
 pub mod record;
 pub mod request;
 pub mod residual_plots;
+pub mod scale_curve;
 pub mod sensitivity;
 pub mod sensitivity_tables;
 pub mod session;
@@ -48,6 +50,7 @@ mod summary;
 pub mod terms;
 
 pub use error::AnalysisError;
+pub use scale_curve::ScaleCurve;
 pub use spec::AnalysisSpec;
 pub use stages::{Fitted, ModelRecord, ModelStage, PredictionAt, StudiesStage};
 pub use summary::{is_intercept_only, HeterogeneityCi, Summary};
@@ -70,6 +73,9 @@ pub struct Analysis {
     pub report: Arc<FitReport>,
     /// The prediction asked for: the pooled effect without moderators.
     pub prediction: Option<Arc<PredictionAt>>,
+    /// τ² along a scale moderator of a location-scale model.
+    #[serde(default)]
+    pub scale_curve: Option<Arc<ScaleCurve>>,
     /// With [`AnalysisSpec::dependence`] active, the `meridian fit --json` record of the
     /// dependent-effects model (the `rma.mv` fit and robust inference, see
     /// [`multilevel::dependent_record`]), or the sentence that says why it cannot be had; the
@@ -92,6 +98,7 @@ impl Analysis {
             summary: fitted.summary.clone(),
             report: fitted.report.clone(),
             prediction,
+            scale_curve: fitted.scale_curve.clone(),
             dependent: None,
         }
     }
@@ -185,15 +192,14 @@ pub fn analyse(text: &str, spec: &AnalysisSpec) -> Result<Run, AnalysisError> {
         formula.as_ref(),
         &spec.references,
     )?);
-    let mut fitted = match &scale {
-        None => stages::fit(&table, &data, &model, &spec.model)?,
-        Some(scale) => {
-            let z = scale
-                .encode_for_fit(&table, &data.studies.rows, &spec.references)?
-                .design;
-            stages::fit_location_scale(&table, &data, &model, &z, &spec.model)?
-        }
-    };
+    let mut fitted = stages::fit_with_scale(
+        &table,
+        &data,
+        &model,
+        scale.as_ref(),
+        &spec.references,
+        &spec.model,
+    )?;
     if !spec.btt.is_empty() || !spec.contrasts.is_empty() || spec.vcov {
         let mut report = (*fitted.report).clone();
         if !spec.btt.is_empty() {

@@ -86,12 +86,19 @@ impl<T> PartialEq for Same<T> {
     }
 }
 
-/// What the studies stage reads: the table, the roles, the measure, the formula.
-type StudiesKey = (Same<Table>, Roles, Option<Measure>, Option<String>);
+/// What the studies stage reads: the table, the roles, the measure, the formula and the scale
+/// formula (a row missing a moderator of either is left out).
+type StudiesKey = (
+    Same<Table>,
+    Roles,
+    Option<Measure>,
+    Option<String>,
+    Option<String>,
+);
 /// What the model stage reads: the studies and the reference levels.
 type ModelKey = (Same<StudiesStage>, BTreeMap<String, String>);
-/// What the fit reads: the model and the estimator, test and level.
-type FitKey = (Same<ModelStage>, ModelSpec);
+/// What the fit reads: the model, the estimator, test and level, and the scale formula.
+type FitKey = (Same<ModelStage>, ModelSpec, Option<String>);
 /// What the dependent-effects record reads: the fit (which stands for the stages before it)
 /// and the dependence.
 type DependentKey = (Same<Fitted>, Dependence);
@@ -126,22 +133,33 @@ impl Stages {
             || stages::table(&input.text),
         )?;
         let formula = stages::formula(spec.mods.as_deref())?;
+        let scale = stages::formula(spec.scale.as_deref())?;
         let key = (
             Same(table.clone()),
             spec.columns.clone(),
             spec.measure,
             spec.mods.clone(),
+            spec.scale.clone(),
         );
         let data = kept(&mut self.data, key, clock, ran, "studies", || {
-            stages::studies(&table, &spec.columns, spec.measure, formula.as_ref())
+            let formulas = [formula.as_ref(), scale.as_ref()];
+            stages::studies_for(&table, &spec.columns, spec.measure, &formulas)
         })?;
         let key = (Same(data.clone()), spec.references.clone());
         let model = kept(&mut self.model, key, clock, ran, "design", || {
             stages::model(&table, &data, formula.as_ref(), &spec.references)
         })?;
-        let key = (Same(model.clone()), spec.model);
+        let key = (Same(model.clone()), spec.model, spec.scale.clone());
         let fitted = kept(&mut self.fitted, key, clock, ran, "fit", || {
-            stages::fit(&table, &data, &model, &spec.model)
+            let references = &spec.references;
+            stages::fit_with_scale(
+                &table,
+                &data,
+                &model,
+                scale.as_ref(),
+                references,
+                &spec.model,
+            )
         })?;
         Ok(Staged {
             table,

@@ -12,11 +12,12 @@ use serde::{Deserialize, Serialize};
 
 use super::moderator::{held_values, Held};
 use super::record::Estimate;
+use super::scale_curve::{scale_curve, ScaleCurve};
 use super::summary::Summary;
 use super::terms::term_tests;
 use super::AnalysisError;
 use crate::data::effect_size::Measure;
-use crate::data::formula::{Encoding, Formula};
+use crate::data::formula::{Encoded, Encoding, Formula};
 use crate::data::parse::{parse, Table};
 use crate::data::report::FitReport;
 use crate::data::roles::{self, EffectSource, Roles, Studies};
@@ -213,13 +214,17 @@ pub struct Fitted {
     pub summary: Arc<Summary>,
     /// The `meridian fit --json` record, Q-profile intervals included, without a prediction.
     pub report: Arc<FitReport>,
+    /// τ² along a scale moderator, for a location-scale model with scale moderators.
+    pub scale_curve: Option<Arc<ScaleCurve>>,
 }
 
 impl PartialEq for Fitted {
     /// Two fits are the same when everything they show is: the summary holds every estimate,
     /// weight and fitted value.
     fn eq(&self, other: &Self) -> bool {
-        self.summary == other.summary && self.report == other.report
+        self.summary == other.summary
+            && self.report == other.report
+            && self.scale_curve == other.scale_curve
     }
 }
 
@@ -250,11 +255,35 @@ pub fn fit(
         fit,
         summary: Arc::new(summary),
         report: Arc::new(report),
+        scale_curve: None,
     })
 }
 
-/// Stage 4 for a location-scale model: the model fitted with `spec` and the scale design
-/// `scale` (log τ²ᵢ = zᵢ'α), summarised; its record carries the scale part.
+/// Stage 4 with or without a scale formula: [`fit`], or for a scale formula (log τ²ᵢ = zᵢ'α)
+/// [`fit_location_scale`] with the formula coded over the studies with `references`.
+///
+/// # Errors
+/// As [`fit`] and [`fit_location_scale`], and a scale formula's coding error.
+pub fn fit_with_scale(
+    table: &Table,
+    data: &StudiesStage,
+    model: &ModelStage,
+    scale: Option<&Formula>,
+    references: &BTreeMap<String, String>,
+    spec: &ModelSpec,
+) -> Result<Fitted, AnalysisError> {
+    match scale {
+        None => fit(table, data, model, spec),
+        Some(scale) => {
+            let z = scale.encode_for_fit(table, &data.studies.rows, references)?;
+            fit_location_scale(table, data, model, &z, spec)
+        }
+    }
+}
+
+/// Stage 4 for a location-scale model: the model fitted with `spec` and the scale design of
+/// `scale` (log τ²ᵢ = zᵢ'α), summarised; its record carries the scale part, and τ² along the
+/// first scale moderator ([`scale_curve`]).
 ///
 /// # Errors
 /// As [`fit`], and [`AnalysisError::Stats`] for an estimator other than ML or REML.
@@ -262,15 +291,16 @@ pub fn fit_location_scale(
     table: &Table,
     data: &StudiesStage,
     model: &ModelStage,
-    scale: &Design,
+    scale: &Encoded,
     spec: &ModelSpec,
 ) -> Result<Fitted, AnalysisError> {
     let studies = &data.studies;
     let error = |e| stats_error(e, studies, table);
     let fitted = spec
         .check()
-        .and_then(|s| s.fit_location_scale(&studies.yi, &studies.vi, &model.design, scale))
+        .and_then(|s| s.fit_location_scale(&studies.yi, &studies.vi, &model.design, &scale.design))
         .map_err(error)?;
+    let curve = scale_curve(table, data, &scale.encoding, &fitted.scale)?;
     let fit = fitted.fit;
     let summary = Summary::of(&fit, None, None).map_err(error)?;
     let mut report = FitReport::new(&fit, &studies.excluded, None);
@@ -282,6 +312,7 @@ pub fn fit_location_scale(
         fit,
         summary: Arc::new(summary),
         report: Arc::new(report),
+        scale_curve: curve.map(Arc::new),
     })
 }
 

@@ -79,6 +79,13 @@ pub struct ModelState {
     /// Moderator column → the value (or factor level) the prediction form asks about; the
     /// others are predicted at the values the plots hold them at.
     pub predict_at: BTreeMap<String, String>,
+    /// Whether τ² is modelled too ("model τ² too"): a location-scale model, log τ²ᵢ = zᵢ'α.
+    /// Left out of the saved JSON while off, so a state without it saves as before.
+    #[serde(skip_serializing_if = "is_false")]
+    pub scale_on: bool,
+    /// Right-hand side of the scale formula in R's syntax, kept while the switch is off.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub scale_formula: String,
     /// Effects within studies: their model, correlated sampling errors, robust inference.
     #[serde(skip_serializing_if = "DependenceState::is_default")]
     pub dependence: DependenceState,
@@ -95,9 +102,17 @@ impl Default for ModelState {
             test: spec.test,
             level: 100.0 * spec.level,
             predict_at: BTreeMap::new(),
+            scale_on: false,
+            scale_formula: String::new(),
             dependence: DependenceState::default(),
         }
     }
+}
+
+/// Whether a saved switch is off (serde's `skip_serializing_if` takes a function of a
+/// reference).
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// The saved confidence level, or 95 % for `null`: JSON has no NaN, so a level the user had
@@ -204,18 +219,44 @@ impl ModelState {
         (!self.formula.trim().is_empty()).then(|| self.formula.clone())
     }
 
-    /// The columns the formula uses; none for a formula that does not parse.
-    pub fn used_columns(&self) -> Vec<String> {
-        self.mods()
-            .and_then(|m| Formula::parse(&m).ok())
-            .map(|f| f.columns().into_iter().map(str::to_owned).collect())
-            .unwrap_or_default()
+    /// The scale formula while τ² is modelled, `None` for one τ² (the switch off, or no
+    /// formula).
+    pub fn scale(&self) -> Option<String> {
+        (self.scale_on && !self.scale_formula.trim().is_empty()).then(|| self.scale_formula.clone())
     }
 
-    /// The reference levels of the columns the formula uses, so that a setting left from an
-    /// earlier model does not block the fit.
+    /// The columns the formula uses; none for a formula that does not parse.
+    pub fn used_columns(&self) -> Vec<String> {
+        columns_of(self.mods())
+    }
+
+    /// The columns the scale formula in use reads; none without one.
+    pub fn scale_columns(&self) -> Vec<String> {
+        columns_of(self.scale())
+    }
+
+    /// Adds, switches or removes the main effect of `column` in the scale formula (see
+    /// [`edit::set_moderator`]).
+    pub fn set_scale_moderator(&mut self, column: &str, on: bool, categorical: bool) {
+        if let Some(f) = edit::set_moderator(&self.scale_formula, column, on, categorical) {
+            self.scale_formula = f;
+        }
+    }
+
+    /// Turns the location-scale model on or off; turned on without a scale formula, τ² starts
+    /// with the location model's moderators (metafor's common first model).
+    pub fn set_scale_on(&mut self, on: bool) {
+        self.scale_on = on;
+        if on && self.scale_formula.trim().is_empty() {
+            self.scale_formula.clone_from(&self.formula);
+        }
+    }
+
+    /// The reference levels of the columns the formula and the scale formula use, so that a
+    /// setting left from an earlier model does not block the fit.
     pub fn used_references(&self) -> BTreeMap<String, String> {
-        let used = self.used_columns();
+        let mut used = self.used_columns();
+        used.extend(self.scale_columns());
         self.references
             .iter()
             .filter(|(c, _)| used.contains(c))
@@ -289,6 +330,14 @@ impl ModelState {
     }
 }
 
+/// The columns a formula's right-hand side reads; none for `None` or text that does not parse.
+fn columns_of(formula: Option<String>) -> Vec<String> {
+    formula
+        .and_then(|m| Formula::parse(&m).ok())
+        .map(|f| f.columns().into_iter().map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
 /// The analysis request of these column choices and this model (see [`PageState::spec`]),
 /// for the page, which keeps the parts of its state apart.
 ///
@@ -306,6 +355,7 @@ pub fn analysis_spec(
         model: model.spec()?,
         predict_at: Some(model.used_predict_at()),
         predict_held: true,
+        scale: model.scale(),
         dependence: model
             .dependence
             .dependence(columns.cluster.as_deref(), columns.effect_id.as_deref())?,
@@ -365,6 +415,9 @@ impl PageState {
         if let Some(f) = edit::retain_columns(&self.model.formula, present) {
             self.model.formula = f;
         }
+        if let Some(f) = edit::retain_columns(&self.model.scale_formula, present) {
+            self.model.scale_formula = f;
+        }
         self.model.references.retain(|c, _| present(c));
         self.model.predict_at.retain(|c, _| present(c));
         self.averages.retain(|c, _| present(c));
@@ -395,6 +448,8 @@ impl PageState {
             effect_id: None,
         };
         self.model.formula = example.mods.clone().unwrap_or_default();
+        self.model.scale_on = false;
+        self.model.scale_formula.clear();
         self.model.references.clear();
         self.model.predict_at.clear();
         self.averages.clear();

@@ -6,9 +6,9 @@ use plotters::prelude::*;
 
 use super::{
     draw_baujat, draw_bubble, draw_categories, draw_forest, draw_forest_window, draw_funnel,
-    draw_heterogeneity, draw_scatter, forest_size, heterogeneity_size, BaujatPlot, BubblePlot,
-    CategoryPlot, ForestPlot, FunnelPlot, HeterogeneityPlot, PlotError, PlotLayout, ScatterPlot,
-    Theme,
+    draw_heterogeneity, draw_scale, draw_scatter, forest_size, heterogeneity_size, BaujatPlot,
+    BubblePlot, CategoryPlot, ForestPlot, FunnelPlot, HeterogeneityPlot, PlotError, PlotLayout,
+    ScalePlot, ScatterPlot, Theme,
 };
 
 /// A plot with its data.
@@ -26,6 +26,8 @@ pub enum Figure {
     Heterogeneity(HeterogeneityPlot),
     /// Each study's contribution to heterogeneity against its influence (Baujat et al., 2002).
     Baujat(BaujatPlot),
+    /// τ² per study against a scale moderator of a location-scale model, with its band.
+    Scale(ScalePlot),
     /// One dot per study with reference lines (normal Q–Q and radial plots).
     Scatter(ScatterPlot),
 }
@@ -52,6 +54,7 @@ impl Figure {
             | Self::Categories(_)
             | Self::Funnel(_)
             | Self::Baujat(_)
+            | Self::Scale(_)
             | Self::Scatter(_) => (width, (f64::from(width) / ASPECT).round() as u32),
         })
     }
@@ -73,6 +76,7 @@ impl Figure {
             Self::Funnel(p) => draw_funnel(area, p, theme, highlight),
             Self::Heterogeneity(p) => draw_heterogeneity(area, p, theme),
             Self::Baujat(p) => draw_baujat(area, p, theme, highlight),
+            Self::Scale(p) => draw_scale(area, p, theme, highlight),
             Self::Scatter(p) => draw_scatter(area, p, theme, highlight),
         }
     }

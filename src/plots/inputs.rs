@@ -25,9 +25,11 @@ use super::bubble::{BubblePlot, CategoryPlot, FittedPoint, Level};
 use super::forest::{pooled_label, ForestOrder, ForestPlot, Subgroup};
 use super::funnel::FunnelPlot;
 use super::heterogeneity::{Explained, HeterogeneityPlot};
-use super::paint::wald_text;
+use super::paint::{ci_label, wald_text};
+use super::scale::{ScalePlot, Tau2Point};
 use crate::analysis::moderator::ModeratorCurve;
 use crate::analysis::record::Egger;
+use crate::analysis::scale_curve::ScalePoints;
 use crate::analysis::sensitivity::BaujatRecord;
 use crate::analysis::subgroups::Subgroups;
 use crate::analysis::{Analysis, Summary};
@@ -250,6 +252,33 @@ pub fn moderator(
             caption: caption.clone(),
         }),
     }
+}
+
+/// The plot of each study's τ²ᵢ against the scale moderator of a location-scale model, with
+/// the fitted τ² and its confidence band ([`crate::analysis::scale_curve`]); `None` for a model
+/// with one τ², or when the scale moderator drawn is categorical (the page lists its levels).
+pub fn scale(analysis: &Analysis) -> Option<ScalePlot> {
+    let curve = analysis.scale_curve.as_deref()?;
+    let ScalePoints::Line { x, grid } = &curve.points else {
+        return None;
+    };
+    Some(ScalePlot {
+        x: x.clone(),
+        tau2: curve.tau2_i.clone(),
+        fitted: grid
+            .iter()
+            .map(|(x, b)| Tau2Point {
+                x: *x,
+                tau2: b.estimate,
+                lower: b.lower,
+                upper: b.upper,
+            })
+            .collect(),
+        x_label: curve.column.clone(),
+        y_label: "\u{3c4}\u{b2} (between-study variance)".to_owned(),
+        band_label: format!("{} band", ci_label(analysis.summary.spec.level)),
+        caption: curve.caption.clone(),
+    })
 }
 
 /// The funnel plot of the analysis with Egger's regression test

@@ -17,6 +17,7 @@ pub mod inputs;
 pub mod layout;
 mod paint;
 mod panel;
+pub mod scale;
 pub mod scatter;
 pub mod theme;
 
@@ -31,6 +32,7 @@ pub use forest::{
 pub use funnel::{draw_funnel, FunnelPlot};
 pub use heterogeneity::{draw_heterogeneity, heterogeneity_size, Explained, HeterogeneityPlot};
 pub use layout::{AxisMap, Mark, MarkShape, PlotLayout, Rect};
+pub use scale::{draw_scale, ScalePlot, Tau2Point};
 pub use scatter::{draw_scatter, ReferenceLine, ScatterPlot};
 pub use theme::Theme;
 

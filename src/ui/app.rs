@@ -9,7 +9,9 @@ use leptos::prelude::*;
 use crate::app::storage;
 
 use super::page::Page;
-use super::{DataPane, ModelPane, PlotsPane, ResultsPane, SensitivityPane, Toolbar};
+use super::{
+    DataPane, ExerciseLayout, ModelPane, PlotsPane, ResultsPane, SensitivityPane, Toolbar,
+};
 
 /// How long the state must rest before it is written to local storage: a burst of edits is
 /// written once, not once per change.
@@ -35,13 +37,15 @@ pub fn App() -> impl IntoView {
             </div>
         </header>
         <Toolbar page=page />
-        <main class="workspace">
-            <DataPane page=page />
-            <ModelPane page=page />
-            <ResultsPane page=page />
-            <PlotsPane page=page />
-            <SensitivityPane page=page />
-        </main>
+        <ExerciseLayout page=page>
+            <main class="workspace">
+                <DataPane page=page />
+                <ModelPane page=page />
+                <ResultsPane page=page />
+                <PlotsPane page=page />
+                <SensitivityPane page=page />
+            </main>
+        </ExerciseLayout>
         <footer>
             "Meridian computes everything in your browser with WebAssembly; no data is sent anywhere. "
             "Numbers are checked against R's metafor."

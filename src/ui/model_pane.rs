@@ -12,7 +12,7 @@ use crate::data::parse::ColumnKind;
 use crate::stats::{Tau2Method, Test};
 
 use super::page::Page;
-use super::{ChoiceSelect, DependenceSection};
+use super::{ChoiceSelect, DependenceSection, ScaleControls};
 
 /// Estimators as the menu offers them: metafor's name and what it is.
 const METHODS: [(Tau2Method, &str); 10] = [
@@ -196,6 +196,7 @@ pub fn ModelPane(
                         .collect_view()
                 }}
             </ul>
+            <ScaleControls page=page candidates=candidates />
             <DependenceSection page=page />
         </section>
     }

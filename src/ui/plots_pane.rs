@@ -184,9 +184,16 @@ pub fn PlotsPane(
                             plots.update(|p| p.subgroup = (!v.is_empty()).then_some(v));
                         }>
                             <option value="">"none"</option>
-                            {move || columns().into_iter().filter(|(_, text)| *text).map(|(c, _)| view! {
-                                <option value=c.clone()>{c.clone()}</option>
-                            }).collect_view()}
+                            // Categorical columns, and the cluster column of dependent effects
+                            // (its studies grouped, each with its own summary).
+                            {move || {
+                                let cluster = page.columns.with(|c| c.cluster.clone());
+                                columns()
+                                    .into_iter()
+                                    .filter(|(c, text)| *text || cluster.as_ref() == Some(c))
+                                    .map(|(c, _)| view! { <option value=c.clone()>{c.clone()}</option> })
+                                    .collect_view()
+                            }}
                         </select>
                     </label>
                 </Show>

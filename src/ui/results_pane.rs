@@ -13,7 +13,7 @@ use crate::guidance::{readings, warnings};
 use crate::stats::Test;
 
 use super::page::Page;
-use super::{CompareModels, DependenceResults, PermutationPanel, TermTests};
+use super::{CompareModels, DependenceResults, PermutationPanel, ScaleResults, TermTests};
 
 /// The Results pane.
 #[component]
@@ -58,6 +58,7 @@ pub fn ResultsPane(
                         <Summary analysis=a.clone() measure=m />
                         <Coefficients analysis=a.clone() />
                         <TermTests analysis=a.clone() />
+                        <ScaleResults page=page analysis=a.clone() />
                         <Heterogeneity analysis=a.clone() />
                         <DependenceResults page=page analysis=a.clone() />
                         <PredictAt page=page analysis=a.clone() measure=m />
@@ -88,7 +89,7 @@ pub fn ResultsPane(
 
 /// A number with its full-precision value in `data-value`.
 #[component]
-fn Num(value: f64, #[prop(optional)] decimals: Option<usize>) -> impl IntoView {
+pub(super) fn Num(value: f64, #[prop(optional)] decimals: Option<usize>) -> impl IntoView {
     let text = format::fixed(value, decimals.unwrap_or(format::DECIMALS));
     view! { <span class="num" data-value=data_value(Some(value))>{text}</span> }
 }
