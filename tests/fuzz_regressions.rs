@@ -290,8 +290,7 @@ fn coefficient_limit_is_the_cell_limit() {
     // A model to fit stops at the number of studies, before building the matrix.
     let e = formula
         .encode_for_fit(&small, &[0, 1, 2], &none)
-        .err()
-        .expect("4 coefficients for 3 studies cannot be fitted");
+        .expect_err("4 coefficients for 3 studies cannot be fitted");
     assert_eq!(
         e,
         FormulaError::MoreCoefficientsThanStudies {
