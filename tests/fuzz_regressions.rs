@@ -360,3 +360,19 @@ fn fixed_effect_h2_below_one() {
     );
     assert!(report.h2 < 1.0);
 }
+
+/// Found by the pipeline fuzzer (two workers, the same minute): a random-effects fit whose
+/// typical sampling variance vanishes beside τ² reported I² = 100.00000000000001, because
+/// (100·τ²)/(ṽ + τ²) rounds up where the share τ²/(ṽ + τ²) cannot exceed 1. The share is now
+/// taken first, so I² is at most 100 exactly.
+#[test]
+fn i2_rounding_above_100() {
+    let report = harness::pipeline(&regression("pipeline", "i2_rounding_above_100"))
+        .expect("a pipeline input")
+        .expect("the model fits");
+    assert!(
+        (100.0 - 1e-9..=100.0).contains(&report.i2),
+        "I2 = {}",
+        report.i2
+    );
+}

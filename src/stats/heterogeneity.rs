@@ -66,7 +66,9 @@ impl Heterogeneity {
 
 /// I² (percent) and H² of a given τ² with typical sampling variance ṽ.
 pub(crate) fn i2_h2_from_tau2(tau2: f64, vt: f64) -> (f64, f64) {
-    (100.0 * tau2 / (vt + tau2), (vt + tau2) / vt)
+    // The share first, then the percent: τ²/(ṽ + τ²) never exceeds 1 in floating point, but
+    // (100·τ²)/(ṽ + τ²) gave 100.00000000000001 when ṽ vanished beside τ² (pipeline fuzzer).
+    (100.0 * (tau2 / (vt + tau2)), (vt + tau2) / vt)
 }
 
 /// The pseudo-R² of a meta-regression (Raudenbush, 2009) and the reduced model it compares

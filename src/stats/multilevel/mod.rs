@@ -442,10 +442,11 @@ fn estimate(
         let typical = qe_df as f64 / trace_p;
         let total: f64 = sigma2.iter().map(|s| s.estimate).sum();
         MultilevelI2 {
-            total: 100.0 * total / (total + typical),
+            // Shares first, then percent, so that rounding cannot take I² above 100.
+            total: 100.0 * (total / (total + typical)),
             levels: sigma2
                 .iter()
-                .map(|s| 100.0 * s.estimate / (total + typical))
+                .map(|s| 100.0 * (s.estimate / (total + typical)))
                 .collect(),
             typical_variance: typical,
         }
