@@ -1,0 +1,121 @@
+// End-to-end test of issue 11 on the page: dependent effect sizes. Load the bundled
+// dat.konstantopoulos2011 (56 studies in 11 school districts; Konstantopoulos, 2011, Research
+// Synthesis Methods 2, 61–76), say which column is the cluster and which the effect ID, choose
+// the three-level model, and read the variance components and the cluster-robust results
+// against metafor 3.8.1 and clubSandwich 0.5.8 (tests/fixtures/multilevel/konstantopoulos_reml.json,
+// written by tests/r/make_multilevel_fixtures.R): rma.mv(yi, vi, random = ~ 1 | district/study),
+// robust(res, cluster = district, clubSandwich = TRUE) and robust(res, cluster = district,
+// adjust = TRUE).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { dirname, join, resolve } from 'node:path';
+import { serveDir } from './server.mjs';
+import { freshContext } from './browser.mjs';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const SHOTS = join(ROOT, 'target', 'e2e');
+/** Agreement with metafor: six significant digits, as everywhere in Meridian. */
+const RTOL = 1e-6;
+/** Decimals the page prints (format::DECIMALS). */
+const SHOWN = 4;
+
+let server;
+let fixture;
+before(async () => {
+  server = await serveDir(process.env.MERIDIAN_DIST ?? join(ROOT, 'dist'));
+  await mkdir(SHOTS, { recursive: true });
+  fixture = JSON.parse(
+    await readFile(join(ROOT, 'tests/fixtures/multilevel/konstantopoulos_reml.json'), 'utf8'),
+  );
+});
+after(async () => server?.close());
+
+/** The value shown under `testid`: its full-precision data-value close to `expected`, and its
+ * text equal to `expected` to the digits shown. */
+async function shows(page, testid, expected, what) {
+  const el = page.locator(`[data-testid="${testid}"]`).first();
+  const actual = Number(await el.getAttribute('data-value'));
+  const scale = Math.max(Math.abs(expected), 1e-12);
+  assert.ok(Math.abs(actual - expected) / scale < RTOL, `${what}: ${actual} vs R ${expected}`);
+  assert.equal((await el.textContent()).trim(), expected.toFixed(SHOWN), `${what} as shown`);
+}
+
+test('three-level model of Konstantopoulos (2011): σ² and robust SEs equal metafor and clubSandwich', async () => {
+  const context = await freshContext();
+  const page = context.pages()[0] ?? (await context.newPage());
+  const errors = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  try {
+    await page.goto(server.url);
+    await page.locator('[data-testid="coef-table"]').waitFor();
+    await page.locator('[data-testid="example-select"]').selectOption('konstantopoulos2011.csv');
+    await page.locator('[data-testid="stat-k"][data-value="56"]').waitFor();
+    // Before a cluster is named the Model pane says what the section is for.
+    assert.match(await page.locator('[data-testid="dependence"]').textContent(), /cluster \(study\) column/);
+
+    await page.locator('[data-testid="role-cluster"]').selectOption('district');
+    await page.locator('[data-testid="role-effect-id"]').selectOption('study');
+    // Robust inference is on by default once a cluster is set (CR2), the model still rma.uni:
+    // the page warns that the districts' studies are treated as independent.
+    await page.locator('[data-testid="robust-se-0"]').waitFor();
+    assert.match(
+      await page.locator('[data-testid="dependence-warnings"]').textContent(),
+      /56 effects come from 11 values of district/,
+    );
+
+    await page.locator('[data-testid="dep-within"]').selectOption('multilevel');
+    await page.locator('[data-testid="sigma2-table"]').waitFor();
+    const r = fixture.result;
+    for (const j of [0, 1]) {
+      const name = r.sigma2_names[j];
+      const row = page.locator(`[data-testid="sigma2-table"] tr[data-component="${name}"]`);
+      await row.waitFor();
+      await shows(page, `sigma2-${j}`, r.sigma2[j], `σ² ${name}`);
+      await shows(page, `sigma-${j}`, Math.sqrt(r.sigma2[j]), `σ ${name}`);
+      await shows(page, `sigma2-lower-${j}`, r.sigma2_ci[j][0], `σ² ${name} lower`);
+      await shows(page, `sigma2-upper-${j}`, r.sigma2_ci[j][1], `σ² ${name} upper`);
+      assert.equal(Number(await page.locator(`[data-testid="nlvls-${j}"]`).textContent()), r.sigma2_nlvls[j]);
+    }
+    await shows(page, 'dep-estimate-0', r.beta[0], 'estimate');
+    await shows(page, 'dep-se-0', r.se[0], 'model-based SE');
+    const cr2 = fixture.robust.cr2;
+    await shows(page, 'robust-se-0', cr2.se[0], 'CR2 SE');
+    await shows(page, 'robust-df-0', cr2.df[0], 'CR2 df');
+    await shows(page, 'robust-lower-0', cr2.ci_lower[0], 'CR2 CI lower');
+    await shows(page, 'robust-upper-0', cr2.ci_upper[0], 'CR2 CI upper');
+    // The multilevel model accounts for the dependence: no warning about independence.
+    assert.doesNotMatch(await page.locator('[data-testid="dependence-warnings"]').textContent(), /independent/);
+    await page.screenshot({ path: join(SHOTS, 'multilevel-konstantopoulos-cr2.png'), fullPage: true });
+
+    // CR1, metafor's robust(adjust = TRUE): n − p = 10 df.
+    await page.locator('[data-testid="dep-robust"]').selectOption('CR1');
+    await page.locator('[data-testid="robust-df-0"][data-value="10"]').waitFor();
+    const cr1 = fixture.robust.cr1;
+    await shows(page, 'robust-se-0', cr1.se[0], 'CR1 SE');
+    await shows(page, 'robust-lower-0', cr1.ci_lower[0], 'CR1 CI lower');
+
+    // The forest plot grouped by district, each with its own summary.
+    await page.locator('[data-testid="forest-subgroup"]').selectOption('district');
+    await page.waitForTimeout(500);
+    await page.screenshot({ path: join(SHOTS, 'multilevel-forest-by-district.png'), fullPage: true });
+
+    // The R export writes the rma.mv and robust calls.
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator('[data-testid="export-r"]').click(),
+    ]);
+    const script = await readFile(await download.path(), 'utf8');
+    assert.match(script, /rma\.mv\(res\$yi, res\$vi, mods = res\$X, intercept = FALSE, random = list\(~ 1 \| district\/study\)/);
+    assert.match(script, /robust\(res\.mv, cluster = dat\.mv\[\["district"\]\], adjust = TRUE\)/);
+
+    // Saved with the session: a reload shows the same model.
+    await page.reload();
+    await page.locator('[data-testid="sigma2-table"]').waitFor();
+    await shows(page, 'sigma2-0', r.sigma2[0], 'σ² district after reload');
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
