@@ -70,6 +70,11 @@ fn through_the_mailbox(state: &PageState) -> Analysis {
         body: Request::Analyse { input },
     });
     let answer = mailbox.work(1).expect("the analysis is answered");
+    // The worker posts its answer as JSON and the page reads it back (worker::client): a
+    // record that does not survive the trip never reaches the page.
+    let json = serde_json::to_string(&answer).expect("answers serialise");
+    let answer: Envelope<Response> = serde_json::from_str(&json)
+        .unwrap_or_else(|e| panic!("the page cannot read the worker's answer: {e}"));
     match answer.body {
         Response::Record { record, .. } => match *record {
             Record::Analysis { analysis, .. } => analysis,

@@ -54,15 +54,20 @@ pub struct Summary {
     pub intercept: bool,
     /// Coefficients in design order.
     pub coefficients: Vec<CoefficientRecord>,
-    /// Between-study variance τ² (residual with moderators).
+    /// Between-study variance τ² (residual with moderators); NaN, printed null, where one τ²
+    /// is not defined (a location-scale model), as τ, I² and H².
+    #[serde(deserialize_with = "crate::data::report::null_as_nan")]
     pub tau2: f64,
     /// Its standard error; `None` for FE/EE.
     pub tau2_se: Option<f64>,
     /// τ.
+    #[serde(deserialize_with = "crate::data::report::null_as_nan")]
     pub tau: f64,
     /// I² in percent.
+    #[serde(deserialize_with = "crate::data::report::null_as_nan")]
     pub i2: f64,
     /// H².
+    #[serde(deserialize_with = "crate::data::report::null_as_nan")]
     pub h2: f64,
     /// Pseudo-R² in percent; `None` without moderators or without an intercept.
     pub r2: Option<f64>,

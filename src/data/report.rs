@@ -19,7 +19,7 @@ use crate::stats::{
 
 /// A number printed as `null` (not finite, or not defined for the model: τ² of an `rma.mv`
 /// fit) read back as NaN, so that a record survives the trip through JSON to the page.
-fn null_as_nan<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+pub(crate) fn null_as_nan<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 

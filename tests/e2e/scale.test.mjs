@@ -1,0 +1,90 @@
+// End-to-end test of the "model τ² too" switch (issue 13): a location-scale model fitted in
+// the page's worker, its α table, QS test and τ² plot, against the metafor 3.8.1 fixture of
+// tests/r/make_models_fixtures.R (Bangert-Drowns et al. 2004, mods = ~ ni100, scale = ~ ni100).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { dirname, join, resolve } from 'node:path';
+import { serveDir } from './server.mjs';
+import { freshContext } from './browser.mjs';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const SHOTS = join(ROOT, 'target', 'e2e');
+/** metafor's location-scale optimum is good to about 3e-7 (see tests/stats_models.rs). */
+const RTOL = 5e-6;
+
+let server;
+let cases;
+before(async () => {
+  server = await serveDir(process.env.MERIDIAN_DIST ?? join(ROOT, 'dist'));
+  await mkdir(SHOTS, { recursive: true });
+  const text = await readFile(join(ROOT, 'tests/fixtures/models/location_scale.json'), 'utf8');
+  cases = JSON.parse(text).cases;
+});
+after(async () => server?.close());
+
+function close(actual, expected, what) {
+  const scale = Math.max(Math.abs(expected), 1e-12);
+  assert.ok(Math.abs(actual - expected) / scale < RTOL, `${what}: ${actual} vs metafor ${expected}`);
+}
+
+async function value(locator) {
+  return Number(await locator.getAttribute('data-value'));
+}
+
+for (const method of ['ML', 'REML']) {
+  test(`switching "model τ² too" on fits metafor's location-scale model (${method})`, async () => {
+    const c = cases.find((x) => x.expected.method === method);
+    const context = await freshContext();
+    const page = context.pages()[0] ?? (await context.newPage());
+    const errors = [];
+    page.on('pageerror', (err) => errors.push(err.message));
+    try {
+      await page.setViewportSize({ width: 1400, height: 900 });
+      await page.goto(server.url);
+      await page.locator('[data-testid="coef-table"]').waitFor();
+      await page.locator('[data-testid="example-select"]').selectOption('');
+      await page.locator('[data-testid="data-input"]').fill(c.csv);
+      await page.locator('[data-testid="measure-select"]').selectOption('');
+      await page.locator('[data-testid="role-yi"]').selectOption('yi');
+      await page.locator('[data-testid="role-vi"]').selectOption('vi');
+      await page.locator('[data-testid="stat-k"][data-value="48"]').waitFor();
+      await page.locator('[data-testid="model-method"]').selectOption(method);
+      await page.locator('[data-testid="mod-ni100"]').check();
+      await page.locator('[data-testid="scale-on"]').check();
+      // Switched on, τ² starts with the location model's moderators.
+      assert.equal(await page.locator('[data-testid="scale-formula"]').inputValue(), 'ni100');
+      const table = page.locator('[data-testid="alpha-table"]');
+      await table.waitFor();
+      for (const a of c.expected.alpha) {
+        const cells = table.locator(`tr[data-term="${a.name}"] td [data-value]`);
+        close(await value(cells.nth(0)), a.estimate, `α ${a.name}`);
+        close(await value(cells.nth(1)), a.se, `SE(α ${a.name})`);
+        close(await value(cells.nth(3)), a.p_value, `p(α ${a.name})`);
+      }
+      close(await value(page.locator('[data-testid="stat-qs"]')), c.expected.qs, 'QS');
+      // The location part, as metafor reports it beside α.
+      const b = page.locator('[data-testid="coef-table"] tr[data-term="ni100"] td [data-value]');
+      close(await value(b.nth(0)), c.expected.coefficients[1].estimate, 'β ni100');
+      // The τ² plot draws every study.
+      await page.locator('[data-testid="scale-plot"]').waitFor();
+      assert.equal(await page.locator('[data-testid="scale-plot-studies"] li').count(), 48);
+      await page.locator('[data-testid="scale-results"]').screenshot({
+        path: join(SHOTS, `scale-results-${method}.png`),
+      });
+      // Saved in a share link: the link opens the same model.
+      await page.locator('[data-testid="share"]').click();
+      const url = await page.locator('[data-testid="share-url"]').inputValue();
+      const other = await context.newPage();
+      await other.goto(url);
+      await other.locator('[data-testid="alpha-table"]').waitFor();
+      assert.equal(await other.locator('[data-testid="scale-on"]').isChecked(), true);
+      const shared = other.locator(`[data-testid="alpha-table"] tr[data-term="ni100"] td [data-value]`);
+      close(await value(shared.nth(0)), c.expected.alpha[1].estimate, 'α ni100 from the link');
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+}
