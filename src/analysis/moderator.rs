@@ -173,20 +173,7 @@ pub fn moderator_curve(
     }
 
     let x = study_values(table, &data.studies, column)?;
-    let finite = x.iter().copied().filter(|v| v.is_finite());
-    let extent = finite.fold(None, |acc: Option<(f64, f64)>, v| match acc {
-        None => Some((v, v)),
-        Some((lo, hi)) => Some((lo.min(v), hi.max(v))),
-    });
-    // One point when every study has the same value, none when no study has one.
-    let points: Vec<f64> = match extent {
-        Some((lo, hi)) if hi > lo => (0..=GRID_INTERVALS)
-            .map(|i| lo + (hi - lo) * i as f64 / GRID_INTERVALS as f64)
-            .collect(),
-        Some((lo, _)) => vec![lo],
-        None => Vec::new(),
-    };
-    let grid = points
+    let grid = grid_over(&x)
         .into_iter()
         // Rust prints the shortest text that parses back to the same number.
         .map(|v| Ok((v, predict_at(format!("{v}"))?)))
@@ -223,4 +210,24 @@ pub fn study_values(
         .iter()
         .map(|&r| values[r].value().unwrap_or(f64::NAN))
         .collect())
+}
+
+/// GRID_INTERVALS + 1 evenly spaced points over the range of the finite values `x`: one
+/// point when every study has the same value, none when no study has one.
+pub(super) fn grid_over(x: &[f64]) -> Vec<f64> {
+    let extent =
+        x.iter()
+            .copied()
+            .filter(|v| v.is_finite())
+            .fold(None, |acc: Option<(f64, f64)>, v| match acc {
+                None => Some((v, v)),
+                Some((lo, hi)) => Some((lo.min(v), hi.max(v))),
+            });
+    match extent {
+        Some((lo, hi)) if hi > lo => (0..=GRID_INTERVALS)
+            .map(|i| lo + (hi - lo) * i as f64 / GRID_INTERVALS as f64)
+            .collect(),
+        Some((lo, _)) => vec![lo],
+        None => Vec::new(),
+    }
 }

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::moderator::{held_values, study_values};
+use super::moderator::{grid_over, held_values, study_values};
 use super::record::Bounds;
 use super::stages::StudiesStage;
 use super::AnalysisError;
@@ -19,10 +19,6 @@ use crate::data::formula::encoding::factor_codes;
 use crate::data::formula::Encoding;
 use crate::data::parse::Table;
 use crate::stats::{ScaleModel, StatsError};
-
-/// Intervals of the moderator's range on the fitted curve: exp bends the band, and 61 points
-/// draw it smoothly.
-const GRID_INTERVALS: usize = 60;
 
 /// Where the fitted τ² is drawn along the scale moderator.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -115,23 +111,7 @@ pub fn scale_curve(
         ScalePoints::Levels { levels, level_of }
     } else {
         let x = study_values(table, &data.studies, column)?;
-        let extent =
-            x.iter()
-                .copied()
-                .filter(|v| v.is_finite())
-                .fold(None, |acc: Option<(f64, f64)>, v| match acc {
-                    None => Some((v, v)),
-                    Some((lo, hi)) => Some((lo.min(v), hi.max(v))),
-                });
-        // One point when every study has the same value, none when no study has one.
-        let values: Vec<f64> = match extent {
-            Some((lo, hi)) if hi > lo => (0..=GRID_INTERVALS)
-                .map(|i| lo + (hi - lo) * i as f64 / GRID_INTERVALS as f64)
-                .collect(),
-            Some((lo, _)) => vec![lo],
-            None => Vec::new(),
-        };
-        let grid = values
+        let grid = grid_over(&x)
             .into_iter()
             // Rust prints the shortest text that parses back to the same number.
             .map(|v| Ok((v, tau2_at(format!("{v}"))?)))
