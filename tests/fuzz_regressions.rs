@@ -376,3 +376,19 @@ fn i2_rounding_above_100() {
         report.i2
     );
 }
+
+/// Found by the pipeline fuzzer: `factor(g)` on three studies, one with vᵢ = 6.7e22. The other
+/// two studies of its level carry all the weight, so rounding gave its partner a hat value of
+/// 1 + ε, wᵢ(1 − hᵢ) a negative term, tr(P) < 0 and I² = −1.3e-45. Hat values are now capped at
+/// 1, so tr(P) is that huge-variance study's weight alone (its partner and the one-study level
+/// are fitted exactly) and ṽ = (k − p)/tr(P) ≈ its vᵢ: I² is 0 to the last digit, not below.
+#[test]
+fn negative_typical_variance() {
+    let report = harness::pipeline(&regression("pipeline", "negative_typical_variance"))
+        .expect("a pipeline input")
+        .expect("the model fits");
+    assert!(report.i2 >= 0.0 && report.i2 < 1e-12, "I2 = {}", report.i2);
+    if let Some([lower, upper]) = report.i2_ci {
+        assert!(0.0 <= lower && lower <= upper, "I2 CI [{lower}, {upper}]");
+    }
+}

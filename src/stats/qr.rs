@@ -133,7 +133,8 @@ impl Qr {
         &r_inv * r_inv.transpose()
     }
 
-    /// hᵢ = ‖row i of Q‖², the diagonal of QQ' (the hat values of the whitened design).
+    /// hᵢ = ‖row i of Q‖², the diagonal of QQ' (the hat values of the whitened design), at
+    /// most 1.
     pub fn hat(&self, h: &mut [f64]) {
         h.iter_mut().for_each(|x| *x = 0.0);
         for j in 0..self.p {
@@ -141,6 +142,11 @@ impl Qr {
                 *hi += qi * qi;
             }
         }
+        // A row of orthonormal columns has norm at most 1, but a study that carries nearly all
+        // the weight gets 1 + ε from rounding; wᵢ(1 − hᵢ) then turned tr(P) and the typical
+        // variance ṽ negative, and I² infinite or a Q-profile I² interval below 0 (pipeline
+        // fuzzer).
+        h.iter_mut().for_each(|x| *x = x.min(1.0));
     }
 
     /// Q'·diag(d)·Q, a p × p matrix, in O(k·p²).
