@@ -17,8 +17,24 @@ fn fixture(name: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(fixture_path(name)).unwrap()).unwrap()
 }
 
-fn json(args: &[&str]) -> Value {
-    let out = run_cli(args);
+/// `meridian ipd PATH` with the fixtures' column names (study, treat, y) and `rest`.
+fn run_ipd(path: &str, rest: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "ipd",
+        path,
+        "--study",
+        "study",
+        "--treat",
+        "treat",
+        "--outcome",
+        "y",
+    ];
+    args.extend_from_slice(rest);
+    run_cli(&args)
+}
+
+/// The JSON of a run that must succeed.
+fn json_of(out: std::process::Output) -> Value {
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -52,21 +68,10 @@ fn same_numbers(what: &str, got: &Value, want: &Value) {
 
 fn ipd_json(name: &str, family: &str) -> Value {
     let path = fixture_path(&format!("{name}.csv"));
-    json(&[
-        "ipd",
+    json_of(run_ipd(
         &path,
-        "--study",
-        "study",
-        "--treat",
-        "treat",
-        "--outcome",
-        "y",
-        "--covariate",
-        "x",
-        "--family",
-        family,
-        "--json",
-    ])
+        &["--covariate", "x", "--family", family, "--json"],
+    ))
 }
 
 #[test]
@@ -112,21 +117,10 @@ fn ipd_json_has_exactly_the_keys_of_the_issue_and_rs_values() {
 #[test]
 fn method_dl_gives_rs_dl_fits() {
     let path = fixture_path("continuous.csv");
-    let got = json(&[
-        "ipd",
+    let got = json_of(run_ipd(
         &path,
-        "--study",
-        "study",
-        "--treat",
-        "treat",
-        "--outcome",
-        "y",
-        "--covariate",
-        "x",
-        "--method",
-        "DL",
-        "--json",
-    ]);
+        &["--covariate", "x", "--method", "DL", "--json"],
+    ));
     let want = fixture("continuous.json");
     for part in ["within", "across", "difference"] {
         same_numbers(part, &got[part], &want["dl"][part]);
@@ -136,7 +130,7 @@ fn method_dl_gives_rs_dl_fits() {
 #[test]
 fn subgroup_interaction_json_matches_r() {
     let path = fixture_path("subgroups.csv");
-    let got = json(&[
+    let got = json_of(run_cli(&[
         "subgroup-interaction",
         &path,
         "--study",
@@ -152,7 +146,7 @@ fn subgroup_interaction_json_matches_r() {
         "--share",
         "share",
         "--json",
-    ]);
+    ]));
     let want = fixture("subgroups.json");
     assert_eq!(keys(&got), ["across", "difference", "studies", "within"]);
     for (i, s) in got["studies"].as_array().unwrap().iter().enumerate() {
@@ -189,21 +183,10 @@ fn a_separated_study_fails_with_one_sentence_naming_it() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("separated.csv");
     std::fs::write(&path, text).unwrap();
-    let out = run_cli(&[
-        "ipd",
+    let out = run_ipd(
         path.to_str().unwrap(),
-        "--study",
-        "study",
-        "--treat",
-        "treat",
-        "--outcome",
-        "y",
-        "--covariate",
-        "x",
-        "--family",
-        "binomial",
-        "--json",
-    ]);
+        &["--covariate", "x", "--family", "binomial", "--json"],
+    );
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(out.stdout.is_empty());
@@ -217,16 +200,7 @@ fn a_separated_study_fails_with_one_sentence_naming_it() {
 #[test]
 fn a_missing_column_option_is_a_usage_error() {
     let path = fixture_path("continuous.csv");
-    let out = run_cli(&[
-        "ipd",
-        &path,
-        "--study",
-        "study",
-        "--treat",
-        "treat",
-        "--outcome",
-        "y",
-    ]);
+    let out = run_ipd(&path, &[]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(stderr.contains("--covariate"), "{stderr}");

@@ -7,10 +7,10 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::axis::{self, EffectScale};
+use super::axis::EffectScale;
 use super::layout::{Mark, PlotLayout};
 use super::paint::{label, px};
-use super::panel::{check_lengths, finish, frame, Swatch};
+use super::panel::{check_lengths, draw_axes, finish, frame, Grid, Swatch};
 use super::theme::{self, Theme};
 use super::PlotError;
 
@@ -81,24 +81,14 @@ where
         false,
         theme,
     );
-    area.fill(&theme::PAPER)?;
-    let x_ticks = axis::x_ticks(&frame.x, EffectScale::Identity, theme);
-    axis::draw_y_axis(
+    draw_axes(
         area,
-        &frame.y,
-        &frame.y_ticks,
-        frame.left,
-        None,
-        "Influence on the fitted result",
-        theme,
-    )?;
-    axis::draw_x_axis(
-        area,
-        &frame.x,
-        &x_ticks,
-        frame.bottom,
-        None,
-        "Contribution to the heterogeneity statistic",
+        &frame,
+        (
+            "Contribution to the heterogeneity statistic",
+            "Influence on the fitted result",
+        ),
+        Grid::None,
         theme,
     )?;
     let radius = theme.len(DOT_RADIUS);

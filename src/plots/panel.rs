@@ -127,6 +127,56 @@ pub(crate) fn frame(
     }
 }
 
+/// Whether [`draw_axes`] draws grid lines at the ticks of both axes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Grid {
+    /// Axes and ticks only (scatter-like plots, where grid lines would hide small marks).
+    None,
+    /// Grid lines across the plotting region at every tick of both axes.
+    Both,
+}
+
+/// Fills `area` with paper and draws `frame`'s identity-scaled x and y axes, ticks and titles:
+/// the background of every plot with two numeric axes.
+pub(crate) fn draw_axes<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    frame: &Frame,
+    (x_title, y_title): (&str, &str),
+    grid: Grid,
+    theme: &Theme,
+) -> Result<(), PlotError>
+where
+    DB::ErrorType: 'static,
+{
+    area.fill(&theme::PAPER)?;
+    let x_ticks = axis::x_ticks(&frame.x, EffectScale::Identity, theme);
+    let (horizontal, vertical) = match grid {
+        Grid::None => (None, None),
+        Grid::Both => (
+            Some((frame.left, frame.right)),
+            Some((frame.top, frame.bottom)),
+        ),
+    };
+    axis::draw_y_axis(
+        area,
+        &frame.y,
+        &frame.y_ticks,
+        frame.left,
+        horizontal,
+        y_title,
+        theme,
+    )?;
+    axis::draw_x_axis(
+        area,
+        &frame.x,
+        &x_ticks,
+        frame.bottom,
+        vertical,
+        x_title,
+        theme,
+    )
+}
+
 /// Checks that per-study inputs have one value per study.
 pub(crate) fn check_lengths(k: usize, inputs: &[(&'static str, usize)]) -> Result<(), PlotError> {
     match inputs.iter().find(|(_, len)| *len != k) {

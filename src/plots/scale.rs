@@ -9,7 +9,7 @@ use plotters::prelude::*;
 use super::axis::{self, EffectScale};
 use super::layout::{Mark, PlotLayout};
 use super::paint::{polyline, px};
-use super::panel::{check_lengths, finish, frame, Swatch};
+use super::panel::{check_lengths, draw_axes, finish, frame, Grid, Swatch};
 use super::theme::{self, Theme};
 use super::PlotError;
 
@@ -123,24 +123,11 @@ where
         theme,
     );
 
-    area.fill(&theme::PAPER)?;
-    let x_ticks = axis::x_ticks(&frame.x, EffectScale::Identity, theme);
-    axis::draw_y_axis(
+    draw_axes(
         area,
-        &frame.y,
-        &frame.y_ticks,
-        frame.left,
-        Some((frame.left, frame.right)),
-        &plot.y_label,
-        theme,
-    )?;
-    axis::draw_x_axis(
-        area,
-        &frame.x,
-        &x_ticks,
-        frame.bottom,
-        Some((frame.top, frame.bottom)),
-        &plot.x_label,
+        &frame,
+        (&plot.x_label, &plot.y_label),
+        Grid::Both,
         theme,
     )?;
 
