@@ -81,9 +81,11 @@ where
         false,
         theme,
     );
+    area.fill(&theme::PAPER)?;
     draw_axes(
         area,
         &frame,
+        EffectScale::Identity,
         (
             "Contribution to the heterogeneity statistic",
             "Influence on the fitted result",

@@ -251,9 +251,11 @@ where
         theme,
     );
 
+    area.fill(&theme::PAPER)?;
     draw_axes(
         area,
         &frame,
+        EffectScale::Identity,
         (&plot.x_label, &plot.y_label),
         Grid::Both,
         theme,

@@ -12,7 +12,7 @@ use plotters::prelude::*;
 use super::axis::{self, EffectScale};
 use super::layout::{Mark, PlotLayout};
 use super::paint::{polyline, px};
-use super::panel::{check_lengths, finish, frame, Swatch};
+use super::panel::{check_lengths, draw_axes, finish, frame, Grid, Swatch};
 use super::theme::{self, Theme};
 use super::PlotError;
 use crate::format::{p_journal, signed};
@@ -187,23 +187,12 @@ where
         area.draw(&Polygon::new(wedge(centre, Z_05), REGION.filled()))?;
     }
 
-    let x_ticks = axis::x_ticks(&frame.x, plot.scale, theme);
-    axis::draw_y_axis(
+    draw_axes(
         area,
-        &frame.y,
-        &frame.y_ticks,
-        frame.left,
-        None,
-        "Standard error",
-        theme,
-    )?;
-    axis::draw_x_axis(
-        area,
-        &frame.x,
-        &x_ticks,
-        frame.bottom,
-        None,
-        &plot.x_label,
+        &frame,
+        plot.scale,
+        (&plot.x_label, "Standard error"),
+        Grid::None,
         theme,
     )?;
 

@@ -136,11 +136,12 @@ pub(crate) enum Grid {
     Both,
 }
 
-/// Fills `area` with paper and draws `frame`'s identity-scaled x and y axes, ticks and titles:
-/// the background of every plot with two numeric axes.
+/// Draws `frame`'s x axis (ticks on `scale`) and y axis with their titles: the axes of every
+/// plot with two numeric axes, drawn over whatever the plot has already filled in.
 pub(crate) fn draw_axes<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     frame: &Frame,
+    scale: EffectScale,
     (x_title, y_title): (&str, &str),
     grid: Grid,
     theme: &Theme,
@@ -148,8 +149,7 @@ pub(crate) fn draw_axes<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    area.fill(&theme::PAPER)?;
-    let x_ticks = axis::x_ticks(&frame.x, EffectScale::Identity, theme);
+    let x_ticks = axis::x_ticks(&frame.x, scale, theme);
     let (horizontal, vertical) = match grid {
         Grid::None => (None, None),
         Grid::Both => (

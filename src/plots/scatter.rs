@@ -128,9 +128,11 @@ where
         !plot.caption.is_empty(),
         theme,
     );
+    area.fill(&theme::PAPER)?;
     draw_axes(
         area,
         &frame,
+        EffectScale::Identity,
         (&plot.x_label, &plot.y_label),
         Grid::None,
         theme,
