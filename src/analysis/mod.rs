@@ -13,7 +13,7 @@
 //!   [`scale_curve`] (τ² along a scale moderator of a location-scale model),
 //!   and which studies drive the answer: [`sensitivity`] (influence, leave-one-out, Baujat,
 //!   BLUPs; their tables as CSV in [`sensitivity_tables`]), [`cumul`], [`gosh`],
-//!   [`residual_plots`] (normal Q–Q, radial); within- versus across-study effects of
+//!   [`residual_plots`] (normal Q–Q, radial), [`labbe`] (L'Abbé plot of 2×2 data); within- versus across-study effects of
 //!   participant or subgroup data: [`ipd`]. A new derived analysis goes here, in its own file.
 //! - [`r_script`]: the metafor script that reproduces an analysis.
 //! - [`request`] and [`session`]: the messages of an engine that runs elsewhere (a Web
@@ -31,6 +31,7 @@ pub mod egger;
 mod error;
 pub mod gosh;
 pub mod ipd;
+pub mod labbe;
 pub mod moderator;
 pub mod multilevel;
 pub mod names;
