@@ -100,6 +100,19 @@ pub fn percent(value: f64) -> String {
     }
 }
 
+/// A count with its thousands grouped by commas, as English prose writes it: `41,200`.
+pub fn count(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// The full-precision value for a `data-value` attribute (shortest text that reads back to
 /// the same f64), or empty when there is none.
 pub fn data_value(value: Option<f64>) -> String {
@@ -116,6 +129,15 @@ mod tests {
         assert_eq!(number(-0.000_01), "0.0000");
         assert_eq!(number(f64::NAN), "–");
         assert_eq!(fixed(2.0, 1), "2.0");
+    }
+
+    #[test]
+    fn counts_group_their_thousands() {
+        assert_eq!(count(0), "0");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(8191), "8,191");
+        assert_eq!(count(41_200), "41,200");
+        assert_eq!(count(1_000_000), "1,000,000");
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! GOSH (metafor: `gosh`): the records of [`crate::stats::Gosh`], the `meridian gosh --json`
 //! contract. [`GoshRun`] streams: each [`GoshRun::step`] fits a slice of subsets and returns
 //! their records, so the page can draw as it goes and stop between slices; the summary
-//! (min, max, mean) is kept as the subsets come, in O(1) memory.
+//! (min, max, mean) is kept as the subsets come, in O(1) memory. [`GoshPoints`] is the compact
+//! form of a slice the page draws: per subset its estimate, I² and which studies it holds.
 
 use serde::{Deserialize, Serialize};
 
@@ -105,11 +106,72 @@ pub struct GoshRecord {
     pub fits: Option<Vec<GoshFitRecord>>,
 }
 
+/// Subsets' points for the GOSH plot, column-wise so that a slice of 10⁴ subsets stays small
+/// on its way from a Web Worker: each subset's estimate and I², and its studies as bits,
+/// `words` 64-bit words per subset (bit i of word i / 64 for study i, from 0).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct GoshPoints {
+    /// Words of membership bits per subset: ⌈k / 64⌉.
+    pub words: usize,
+    /// The first coefficient of each subset's fit (the pooled effect without moderators).
+    pub estimate: Vec<f64>,
+    /// I² of each subset's fit, in percent.
+    pub i2: Vec<f64>,
+    /// The studies of each subset, `words` words after another.
+    pub members: Vec<u64>,
+}
+
+impl GoshPoints {
+    /// No points yet, for subsets of `k` studies.
+    pub fn new(k: usize) -> Self {
+        Self {
+            words: k.div_ceil(64),
+            ..Self::default()
+        }
+    }
+
+    /// Number of subsets.
+    pub fn len(&self) -> usize {
+        self.estimate.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.estimate.is_empty()
+    }
+
+    /// Whether subset `j` holds study `study` (0-based); false for indices out of range.
+    pub fn contains(&self, j: usize, study: usize) -> bool {
+        self.members
+            .get(j * self.words + study / 64)
+            .is_some_and(|w| w >> (study % 64) & 1 == 1)
+    }
+
+    /// Adds one subset's fit.
+    fn push(&mut self, fit: &GoshFit) {
+        self.estimate.push(fit.estimates[0]);
+        self.i2.push(fit.i2);
+        let start = self.members.len();
+        self.members.resize(start + self.words, 0);
+        for &i in &fit.included {
+            self.members[start + i / 64] |= 1 << (i % 64);
+        }
+    }
+
+    /// Appends `other`'s subsets (of the same studies).
+    pub fn append(&mut self, other: &mut Self) {
+        self.estimate.append(&mut other.estimate);
+        self.i2.append(&mut other.i2);
+        self.members.append(&mut other.members);
+    }
+}
+
 /// A GOSH analysis in progress.
 #[derive(Debug, Clone)]
 pub struct GoshRun {
     gosh: Gosh,
     summary: GoshSummary,
+    k: usize,
 }
 
 impl GoshRun {
@@ -121,20 +183,34 @@ impl GoshRun {
         Ok(Self {
             gosh: Gosh::new(&fitted.fit, settings)?,
             summary: GoshSummary::default(),
+            k: fitted.fit.k,
         })
+    }
+
+    /// Draws up to `n` more subsets, handing each fit to `each` (fewer when subsets are
+    /// skipped or the analysis ends).
+    fn step_with(&mut self, n: usize, mut each: impl FnMut(GoshFit)) {
+        let end = self.gosh.progress().done.saturating_add(n);
+        while self.gosh.progress().done < end {
+            let Some(fit) = self.gosh.next() else { break };
+            self.summary.add(&fit);
+            each(fit);
+        }
     }
 
     /// Fits up to `n` more subsets and returns their records (fewer when subsets are skipped
     /// or the analysis ends).
     pub fn step(&mut self, n: usize) -> Vec<GoshFitRecord> {
         let mut out = Vec::with_capacity(n.min(4096));
-        let end = self.gosh.progress().done.saturating_add(n);
-        while self.gosh.progress().done < end {
-            let Some(fit) = self.gosh.next() else { break };
-            self.summary.add(&fit);
-            out.push(fit.into());
-        }
+        self.step_with(n, |fit| out.push(fit.into()));
         out
+    }
+
+    /// Fits up to `n` more subsets and returns their points.
+    pub fn step_points(&mut self, n: usize) -> GoshPoints {
+        let mut points = GoshPoints::new(self.k);
+        self.step_with(n, |fit| points.push(&fit));
+        points
     }
 
     /// Fits every remaining subset, keeping only the summary.

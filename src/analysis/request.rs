@@ -22,12 +22,15 @@
 use serde::{Deserialize, Serialize};
 
 use super::cumul::CumulRecord;
+use super::gosh::{GoshPoints, GoshRecord};
 use super::moderator::ModeratorCurve;
 use super::record::Egger;
 use super::sensitivity::Sensitivity;
 use super::subgroups::Subgroups;
 use super::{Analysis, AnalysisSpec};
-use crate::stats::{Part, PermutationCounts, PermutationResult, PermutationSettings, StatsError};
+use crate::stats::{
+    GoshSettings, Part, PermutationCounts, PermutationResult, PermutationSettings, StatsError,
+};
 
 /// A message and the number of the request it belongs to.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -99,6 +102,14 @@ pub enum Request {
         /// The column the studies are added in order of; `None` for input order.
         order: Option<String>,
     },
+    /// A GOSH analysis of the input's model; answered by [`Response::GoshBatch`]es of subsets'
+    /// points as they are fitted, then [`Response::Gosh`] with the summary.
+    Gosh {
+        /// The data and the analysis whose model is fitted to subsets.
+        input: Input,
+        /// How many subsets and the seed.
+        settings: GoshSettingsRecord,
+    },
     /// Stops the request with the envelope's number; answered by [`Response::Cancelled`] if it
     /// was still running.
     Cancel,
@@ -108,7 +119,7 @@ impl Request {
     /// Whether the request is answered in slices with progress (else in one go, before the
     /// next slice of a long request).
     pub fn is_long(&self) -> bool {
-        matches!(self, Self::Permutation { .. })
+        matches!(self, Self::Permutation { .. } | Self::Gosh { .. })
     }
 
     /// Its kind: a newer request supersedes an older one of the same kind.
@@ -121,6 +132,7 @@ impl Request {
             Self::Permutation { .. } => Kind::Permutation,
             Self::Sensitivity { .. } => Kind::Sensitivity,
             Self::Cumul { .. } => Kind::Cumul,
+            Self::Gosh { .. } => Kind::Gosh,
         }
     }
 }
@@ -142,11 +154,13 @@ pub enum Kind {
     Sensitivity,
     /// A cumulative meta-analysis.
     Cumul,
+    /// A GOSH analysis.
+    Gosh,
 }
 
 impl Kind {
     /// Every kind, in order.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::Analysis,
         Self::Curve,
         Self::Subgroups,
@@ -154,6 +168,7 @@ impl Kind {
         Self::Permutation,
         Self::Sensitivity,
         Self::Cumul,
+        Self::Gosh,
     ];
 }
 
@@ -230,6 +245,22 @@ pub enum Response {
         /// What the part's permutations counted.
         counts: CountsRecord,
     },
+    /// Subsets of a GOSH analysis fitted since the last batch, and the progress.
+    GoshBatch {
+        /// Their points.
+        points: GoshPoints,
+        /// Subsets drawn so far.
+        done: usize,
+        /// Subsets in all.
+        total: usize,
+    },
+    /// The end of a GOSH analysis: the last subsets' points and the summary of all.
+    Gosh {
+        /// The last subsets' points.
+        points: GoshPoints,
+        /// The summary (without `fits`); boxed, as the largest answer.
+        record: Box<GoshRecord>,
+    },
     /// The request failed; the sentence says why.
     Failed {
         /// The error, as the page shows it.
@@ -242,7 +273,12 @@ pub enum Response {
 impl Response {
     /// Whether this is the last response to its request.
     pub fn is_final(&self) -> bool {
-        !matches!(self, Self::Ready | Self::Progress { .. })
+        !matches!(self, Self::Ready) && !self.is_progress()
+    }
+
+    /// Whether this reports the progress of a long request (the slices' sizes follow these).
+    pub fn is_progress(&self) -> bool {
+        matches!(self, Self::Progress { .. } | Self::GoshBatch { .. })
     }
 }
 
@@ -268,6 +304,24 @@ impl From<SettingsRecord> for PermutationSettings {
     fn from(s: SettingsRecord) -> Self {
         Self {
             iterations: s.iterations,
+            seed: s.seed,
+        }
+    }
+}
+
+/// The record of `stats::GoshSettings`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GoshSettingsRecord {
+    /// Subsets to fit; all 2ᵏ − 1 when that is no more.
+    pub subsets: usize,
+    /// Seed of the random subsets.
+    pub seed: u64,
+}
+
+impl From<GoshSettingsRecord> for GoshSettings {
+    fn from(s: GoshSettingsRecord) -> Self {
+        Self {
+            subsets: s.subsets,
             seed: s.seed,
         }
     }

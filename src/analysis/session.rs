@@ -21,6 +21,7 @@ use std::sync::Arc;
 
 use super::cumul::cumul;
 use super::egger::egger;
+use super::gosh::GoshRun;
 use super::moderator::moderator_curve;
 use super::multilevel::{self, Dependence};
 use super::request::{Envelope, Input, Record, Request, Response, StageTime};
@@ -203,6 +204,8 @@ impl Stages {
 enum Job {
     /// A permutation test (or one part of it).
     Permutation(Box<PermutationTest>),
+    /// A GOSH analysis, its subsets' points sent slice by slice.
+    Gosh(Box<GoshRun>),
 }
 
 impl Job {
@@ -221,6 +224,22 @@ impl Job {
                     total: p.total,
                 },
             },
+            Self::Gosh(run) => {
+                let points = run.step_points(n);
+                if run.is_finished() {
+                    Response::Gosh {
+                        points,
+                        record: Box::new(run.record(None)),
+                    }
+                } else {
+                    let p = run.progress();
+                    Response::GoshBatch {
+                        points,
+                        done: p.done,
+                        total: p.total,
+                    }
+                }
+            }
         }
     }
 }
@@ -320,6 +339,17 @@ impl Mailbox {
                     PermutationTest::part(&staged.fitted.fit, settings.into(), part)
                 });
                 test.map(|t| Job::Permutation(Box::new(t)))
+                    .map_err(|e| Response::Failed {
+                        message: e.to_string(),
+                    })
+            }
+            Request::Gosh { input, settings } => {
+                let staged = self
+                    .stages
+                    .of(&input, self.clock, &mut Vec::new())
+                    .map_err(failed)?;
+                GoshRun::new(&staged.fitted, settings.into())
+                    .map(|run| Job::Gosh(Box::new(run)))
                     .map_err(|e| Response::Failed {
                         message: e.to_string(),
                     })

@@ -6,9 +6,9 @@ use plotters::prelude::*;
 
 use super::{
     draw_baujat, draw_bubble, draw_categories, draw_forest, draw_forest_window, draw_funnel,
-    draw_heterogeneity, draw_labbe, draw_scale, draw_scatter, forest_size, heterogeneity_size,
-    BaujatPlot, BubblePlot, CategoryPlot, ForestPlot, FunnelPlot, HeterogeneityPlot, LabbePlot,
-    PlotError, PlotLayout, ScalePlot, ScatterPlot, Theme,
+    draw_gosh, draw_heterogeneity, draw_labbe, draw_scale, draw_scatter, forest_size,
+    heterogeneity_size, BaujatPlot, BubblePlot, CategoryPlot, ForestPlot, FunnelPlot, GoshPlot,
+    HeterogeneityPlot, LabbePlot, PlotError, PlotLayout, ScalePlot, ScatterPlot, Theme,
 };
 
 /// A plot with its data.
@@ -32,6 +32,8 @@ pub enum Figure {
     Scatter(ScatterPlot),
     /// Treatment- against control-group outcomes of 2×2 tables (L'Abbé et al., 1987).
     Labbe(LabbePlot),
+    /// Subsets' pooled estimates against their I² (GOSH, Olkin et al., 2012).
+    Gosh(GoshPlot),
 }
 
 /// Width ÷ height of the plots whose height does not follow from their content.
@@ -58,7 +60,8 @@ impl Figure {
             | Self::Baujat(_)
             | Self::Scale(_)
             | Self::Scatter(_)
-            | Self::Labbe(_) => (width, (f64::from(width) / ASPECT).round() as u32),
+            | Self::Labbe(_)
+            | Self::Gosh(_) => (width, (f64::from(width) / ASPECT).round() as u32),
         })
     }
 
@@ -82,6 +85,8 @@ impl Figure {
             Self::Scale(p) => draw_scale(area, p, theme, highlight),
             Self::Scatter(p) => draw_scatter(area, p, theme, highlight),
             Self::Labbe(p) => draw_labbe(area, p, theme, highlight),
+            // A dot is a subset: no study to highlight.
+            Self::Gosh(p) => draw_gosh(area, p, theme),
         }
     }
 

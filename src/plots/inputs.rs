@@ -17,7 +17,10 @@
 
 mod sensitivity;
 
-pub use sensitivity::{cumul, labbe, leave1out, leave1out_coefficient, qq, radial};
+pub use sensitivity::{
+    cumul, gosh, gosh_marks, gosh_range, gosh_range_with, labbe, leave1out, leave1out_coefficient,
+    qq, radial,
+};
 
 use super::axis::EffectScale;
 use super::baujat::BaujatPlot;

@@ -12,6 +12,7 @@ pub mod bubble;
 pub mod figure;
 pub mod forest;
 pub mod funnel;
+pub mod gosh;
 pub mod heterogeneity;
 pub mod inputs;
 pub mod labbe;
@@ -31,6 +32,10 @@ pub use forest::{
     Subgroup,
 };
 pub use funnel::{draw_funnel, FunnelPlot};
+pub use gosh::{
+    draw_gosh, draw_gosh_background, draw_gosh_margins, draw_gosh_points, GoshFrame,
+    GoshHistograms, GoshPlot,
+};
 pub use heterogeneity::{draw_heterogeneity, heterogeneity_size, Explained, HeterogeneityPlot};
 pub use labbe::{draw_labbe, LabbePlot};
 pub use layout::{AxisMap, Mark, MarkShape, PlotLayout, Rect};

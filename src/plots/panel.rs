@@ -33,6 +33,7 @@ const Y_TICK_SPACING: f64 = 48.0;
 const DOT_RADIUS: f64 = 4.0;
 
 /// The plotting region and the axes' maps, in backend pixels.
+#[derive(Clone)]
 pub(crate) struct Frame {
     pub x: AxisMap,
     pub y: AxisMap,
@@ -300,9 +301,23 @@ pub(crate) fn finish<DB: DrawingBackend>(
     marks: Vec<Mark>,
     theme: &Theme,
 ) -> Result<PlotLayout, PlotError> {
+    let layout = decorate(area, legend, caption, frame, marks, theme)?;
+    area.present()?;
+    Ok(layout)
+}
+
+/// [`finish`] without presenting the area: for a plot drawn in steps (GOSH), whose later steps
+/// draw onto the same area (an SVG backend closes its document when presented).
+pub(crate) fn decorate<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    legend: &[(Swatch, &str)],
+    caption: &str,
+    frame: Frame,
+    marks: Vec<Mark>,
+    theme: &Theme,
+) -> Result<PlotLayout, PlotError> {
     draw_legend(area, legend, &frame, theme)?;
     draw_caption(area, caption, &frame, theme)?;
-    area.present()?;
     Ok(PlotLayout {
         marks,
         x_axis: Some(frame.x),

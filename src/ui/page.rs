@@ -411,7 +411,10 @@ where
                 last: Err(StateError::Engine { message }),
                 updating: false,
             }),
-            Event::Progress { .. } | Event::Permutation(_) => {}
+            Event::Progress { .. }
+            | Event::Permutation(_)
+            | Event::GoshBatch { .. }
+            | Event::Gosh { .. } => {}
         });
         run.set_value(Some(id));
     });

@@ -114,7 +114,7 @@ pub fn PermutationPanel(
                 run.set(None);
                 state.set(State::Failed(message));
             }
-            Event::Record(..) => {}
+            Event::Record(..) | Event::GoshBatch { .. } | Event::Gosh { .. } => {}
         });
         run.set(Some(id));
     };

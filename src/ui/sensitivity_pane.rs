@@ -4,7 +4,7 @@
 //! (coefficients, τ², R²) with the change in one sentence; the Baujat plot, linked to the
 //! table through the highlighted study; the leave-one-out and cumulative forest plots
 //! ([`super::refit_plots`]); the normal Q–Q, radial and L'Abbé plots
-//! ([`super::residual_plots`]). The
+//! ([`super::residual_plots`]); the GOSH plot ([`super::gosh_panel`]). The
 //! case deletions run in the engine (a Web Worker) only once the pane is opened (the page's
 //! `sensitivity` request is gated on it); clicking a row highlights the
 //! study in every plot.
@@ -20,7 +20,7 @@ use crate::plots::{inputs, Figure};
 
 use super::download::download_text;
 use super::page::Page;
-use super::{CumulativePlot, LeaveOneOutPlot, PlotCanvas, ResidualPlots};
+use super::{CumulativePlot, GoshPanel, LeaveOneOutPlot, PlotCanvas, ResidualPlots};
 
 /// The influence table's columns: header, test id, and the value of a row.
 type Column = (&'static str, &'static str, fn(&InfluenceRow) -> Option<f64>);
@@ -231,6 +231,7 @@ fn Influence(
         <LeaveOneOutPlot page=page sensitivity=record.get_value() />
         <CumulativePlot page=page />
         <ResidualPlots page=page sensitivity=record.get_value() />
+        <GoshPanel page=page />
     }
 }
 

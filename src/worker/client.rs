@@ -21,6 +21,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{Blob, BlobPropertyBag, MessageEvent, Url, Worker, WorkerOptions, WorkerType};
 
 use super::next_batch;
+use crate::analysis::gosh::{GoshPoints, GoshRecord};
 use crate::analysis::request::{
     Envelope, Gather, Gathered, Kind, Latest, PartRecord, Record, Request, Response, StageTime,
 };
@@ -48,6 +49,22 @@ pub enum Event {
     },
     /// The result of a whole permutation test.
     Permutation(PermutationResult),
+    /// Subsets of a GOSH analysis fitted since the last batch.
+    GoshBatch {
+        /// Their points.
+        points: GoshPoints,
+        /// Subsets drawn so far.
+        done: usize,
+        /// Subsets in all.
+        total: usize,
+    },
+    /// The end of a GOSH analysis: its last points and the summary.
+    Gosh {
+        /// The last subsets' points.
+        points: GoshPoints,
+        /// The summary of all subsets.
+        record: Box<GoshRecord>,
+    },
     /// The record of a quick request and the stages the engine ran for it.
     Record(Box<Record>, Vec<StageTime>),
     /// The run failed; the sentence says why.
@@ -147,7 +164,7 @@ impl MainLane {
                 self.pumping.set(false);
                 return;
             };
-            if matches!(answer.body, Response::Progress { .. }) {
+            if answer.body.is_progress() {
                 // Half the worker's slice: here it holds up the page.
                 units = next_batch(units, 2.0 * (now() - began));
             }
@@ -314,6 +331,19 @@ impl Pool {
                     remaining_ms,
                 }
             }
+            (
+                Response::GoshBatch {
+                    points,
+                    done,
+                    total,
+                },
+                None,
+            ) => Event::GoshBatch {
+                points,
+                done,
+                total,
+            },
+            (Response::Gosh { points, record }, None) => Event::Gosh { points, record },
             (Response::Ready | Response::Cancelled, _) => return None,
             (Response::Record { record, stages }, None) => Event::Record(record, stages),
             (Response::Failed { message }, None) => Event::Failed(message),
@@ -325,7 +355,7 @@ impl Pool {
             (body, None) => Event::Failed(format!("the engine answered {body:?}")),
         };
         let on_event = current.on_event.clone();
-        if !matches!(event, Event::Progress { .. }) {
+        if !matches!(event, Event::Progress { .. } | Event::GoshBatch { .. }) {
             self.latest_of(kind).finish(id);
             self.current.remove(&kind);
         }

@@ -82,7 +82,7 @@ impl Worker {
                 return;
             };
             let now = js_sys::Date::now();
-            if matches!(answer.body, Response::Progress { .. }) {
+            if answer.body.is_progress() {
                 self.batch.set(next_batch(units, now - began));
             }
             self.post(&answer);

@@ -1,13 +1,17 @@
 //! The Sensitivity view's plots from its records: the forest plots of refits, a row per
 //! leave-one-out refit and a row per step of a cumulative meta-analysis, as metafor's
 //! `forest()` of a `leave1out` or `cumul` result draws them (a model's estimate and CI per
-//! row, no weights); the normal Q–Q and radial plots of the residuals; the L'Abbé plot.
+//! row, no weights); the normal Q–Q and radial plots of the residuals; the L'Abbé plot; the
+//! GOSH plot.
 
+use super::super::axis;
 use super::super::forest::{ForestKind, ForestOrder, ForestPlot, ForestStudy};
+use super::super::gosh::GoshPlot;
 use super::super::labbe::LabbePlot;
 use super::super::scatter::{ReferenceLine, ScatterPlot};
 use super::{measure_axis, EffectScale};
 use crate::analysis::cumul::CumulRecord;
+use crate::analysis::gosh::GoshPoints;
 use crate::analysis::labbe::LabbeRecord;
 use crate::analysis::record::{CoefficientRecord, PooledRecord};
 use crate::analysis::residual_plots::{QqRecord, RadialRecord};
@@ -244,5 +248,53 @@ pub fn labbe(record: &LabbeRecord, measure: Option<Measure>) -> LabbePlot {
         estimate: record.estimate,
         x_label: format!("{outcome} (control group)"),
         y_label: format!("{outcome} (treatment group)"),
+    }
+}
+
+/// Share of the studies' range added on each side of a GOSH plot's estimate axis.
+const GOSH_PAD: f64 = 0.04;
+
+/// The estimate axis of a GOSH plot of studies with effect sizes `yi`: their range, padded.
+/// Without moderators it holds every subset's pooled estimate (a weighted mean of the
+/// subset's effect sizes with positive weights); a subset of a meta-regression whose first
+/// coefficient falls outside calls for [`gosh_range_with`].
+pub fn gosh_range(yi: &[f64]) -> (f64, f64) {
+    let (lo, hi) = axis::extent(yi.iter().copied()).unwrap_or((-1.0, 1.0));
+    axis::padded(lo, hi, GOSH_PAD, 1.0)
+}
+
+/// `range` widened to hold every estimate of `points` (with the same padding), or `None`
+/// when it already does.
+pub fn gosh_range_with(range: (f64, f64), points: &GoshPoints) -> Option<(f64, f64)> {
+    let (lo, hi) = axis::extent(points.estimate.iter().copied())?;
+    if lo >= range.0 && hi <= range.1 {
+        return None;
+    }
+    let (lo, hi) = (lo.min(range.0), hi.max(range.1));
+    Some(axis::padded(lo, hi, GOSH_PAD, 1.0))
+}
+
+/// Whether each subset of `points` holds `study`; empty when no study is chosen.
+pub fn gosh_marks(points: &GoshPoints, study: Option<usize>) -> Vec<bool> {
+    study.map_or_else(Vec::new, |i| {
+        (0..points.len()).map(|j| points.contains(j, i)).collect()
+    })
+}
+
+/// The GOSH plot of `points`, the estimate axis over `x_range` named `x_label`, the subsets
+/// that hold study `study` (labelled `slab`) marked.
+pub fn gosh(
+    points: &GoshPoints,
+    x_range: (f64, f64),
+    x_label: &str,
+    study: Option<(usize, &str)>,
+) -> GoshPlot {
+    GoshPlot {
+        estimate: points.estimate.clone(),
+        i2: points.i2.clone(),
+        marked: gosh_marks(points, study.map(|(i, _)| i)),
+        x_range,
+        x_label: x_label.to_owned(),
+        marked_label: study.map_or_else(String::new, |(_, slab)| format!("Subsets with {slab}")),
     }
 }

@@ -1,0 +1,156 @@
+// End-to-end test of the GOSH and L'Abbé plots of the Sensitivity pane (issue 12). On the BCG
+// trials (log risk ratios from the 2×2 tables, REML): the L'Abbé plot draws a point per trial;
+// GOSH runs in the engine's worker, counts up to all 2¹³ − 1 = 8,191 subsets, and its summary
+// (estimate and I² min–max) equals `meridian gosh`'s; marking a trial redraws. On 30 studies
+// with 10⁵ random subsets, Cancel stops the worker's job mid-run and the plot keeps what it
+// drew. Screenshots in target/e2e/.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { dirname, join, resolve } from 'node:path';
+import { serveDir } from './server.mjs';
+import { freshContext } from './browser.mjs';
+import { studies, paste } from './tables.mjs';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const SHOTS = join(ROOT, 'target', 'e2e');
+/** The same engine compiled to Wasm and natively: round-off only. */
+const RTOL = 1e-9;
+
+let server;
+before(async () => {
+  await mkdir(SHOTS, { recursive: true });
+  server = await serveDir(process.env.MERIDIAN_DIST ?? join(ROOT, 'dist'));
+});
+after(async () => server?.close());
+
+/** `meridian gosh` on the bundled BCG example, as the page analyses it on a first visit. */
+function cliGosh() {
+  const bin = process.env.MERIDIAN_BIN ?? join(ROOT, 'target', 'debug', 'meridian');
+  const out = execFileSync(bin, [
+    'gosh', join(ROOT, 'assets/examples/bcg.csv'),
+    '--measure', 'RR', '--ai', 'tpos', '--bi', 'tneg', '--ci', 'cpos', '--di', 'cneg',
+    '--subsets', '100000', '--seed', '1', '--json',
+  ]);
+  return JSON.parse(out.toString());
+}
+
+/** How many pixels of the canvas are not white: what has been drawn. */
+async function inked(page) {
+  return page.locator('[data-testid="gosh-canvas"]').evaluate((c) => {
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i] < 250 || d[i + 1] < 250 || d[i + 2] < 250) n++;
+    return n;
+  });
+}
+
+function close(actual, expected, what) {
+  const scale = Math.max(Math.abs(expected), 1e-12);
+  assert.ok(Math.abs(actual - expected) / scale < RTOL, `${what}: ${actual} vs the CLI's ${expected}`);
+}
+
+test('GOSH on BCG fits all 8,191 subsets in the worker and agrees with the CLI; L\'Abbé plot', async () => {
+  const context = await freshContext();
+  const page = context.pages()[0] ?? (await context.newPage());
+  const errors = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  try {
+    await page.goto(server.url);
+    await page.locator('[data-testid="coef-table"]').waitFor();
+    await page.locator('[data-testid="sensitivity-open"]').click();
+    await page.locator('[data-testid="influence-row"]').nth(12).waitFor();
+
+    // The L'Abbé plot of the 2×2 tables: a point per trial.
+    await page.locator('[data-testid="labbe-studies"] li').nth(12).waitFor({ state: 'attached' });
+    assert.equal(await page.locator('[data-testid="labbe-studies"] li').count(), 13);
+    await page.locator('[data-testid="labbe"]').scrollIntoViewIfNeeded();
+    await page.locator('[data-testid="labbe"]').screenshot({ path: join(SHOTS, 'labbe.png') });
+
+    const blank = await inked(page);
+    await page.locator('[data-testid="gosh-run"]').click();
+    const progress = page.locator('[data-testid="gosh-progress"]');
+    await page.locator('[data-testid="gosh-progress"][data-state="done"]').waitFor({ timeout: 60000 });
+    assert.equal(await progress.textContent(), '8,191 subsets (all of them)');
+    const cli = cliGosh();
+    assert.equal(cli.subsets, 8191);
+    for (const key of ['estimate', 'i2']) {
+      for (const which of ['min', 'max']) {
+        const cell = page.locator(`[data-testid="gosh-${key}-${which}"]`);
+        close(Number(await cell.getAttribute('data-value')), cli.summary[key][which], `${key} ${which}`);
+      }
+    }
+    // Drawn progressively, animation frame by animation frame; let the last frames land.
+    await page.waitForTimeout(500);
+    const drawn = await inked(page);
+    assert.ok(drawn > blank + 2000, `${drawn} inked pixels after, ${blank} before`);
+    await page.locator('[data-testid="gosh"]').scrollIntoViewIfNeeded();
+    await page.locator('[data-testid="gosh"]').screenshot({ path: join(SHOTS, 'gosh-bcg.png') });
+
+    // Marking Aronson's trial redraws the subsets holding it in the second colour.
+    await page.locator('[data-testid="gosh-study"]').selectOption('0');
+    await page.waitForTimeout(500);
+    const reds = await page.locator('[data-testid="gosh-canvas"]').evaluate((c) => {
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i] > 200 && d[i + 2] < 180 && d[i] - d[i + 2] > 60) n++;
+      return n;
+    });
+    assert.ok(reds > 500, `${reds} vermillion pixels`);
+    await page.locator('[data-testid="gosh"]').screenshot({ path: join(SHOTS, 'gosh-bcg-marked.png') });
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('Cancel stops a GOSH run of 10⁵ subsets at k = 30 and keeps what was drawn', async () => {
+  const context = await freshContext();
+  const page = context.pages()[0] ?? (await context.newPage());
+  const errors = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  try {
+    await page.goto(server.url);
+    await page.locator('[data-testid="coef-table"]').waitFor();
+    await page.locator('[data-testid="example-select"]').selectOption('');
+    await paste(page, studies(30));
+    await page.locator('[data-testid="coef-table"]').waitFor();
+    await page.locator('[data-testid="sensitivity-open"]').click();
+    await page.locator('[data-testid="influence-row"]').nth(29).waitFor();
+    // Effects given as yi and vi: no L'Abbé plot.
+    assert.equal(await page.locator('[data-testid="labbe"]').count(), 0);
+
+    await page.locator('[data-testid="gosh-run"]').click();
+    const progress = page.locator('[data-testid="gosh-progress"]');
+    // Wait for some subsets, then cancel mid-run.
+    let text = '';
+    for (let tries = 0; tries < 200; tries++) {
+      text = await progress.textContent();
+      const m = text.match(/^([\d,]+) of 100,000 subsets$/);
+      if (m && Number(m[1].replaceAll(',', '')) >= 2000) break;
+      await page.waitForTimeout(25);
+    }
+    assert.match(text, /^[\d,]+ of 100,000 subsets$/);
+    await page.locator('[data-testid="gosh-cancel"]').click();
+    await page.locator('[data-testid="gosh-progress"][data-state="cancelled"]').waitFor();
+    const cancelled = await progress.textContent();
+    const m = cancelled.match(/^Cancelled after ([\d,]+) of 100,000 subsets; the plot keeps them\.$/);
+    assert.ok(m, cancelled);
+    assert.ok(Number(m[1].replaceAll(',', '')) < 100000);
+    await page.waitForTimeout(800);
+    const after = await inked(page);
+    // Nothing more arrives, and the dots drawn stay.
+    assert.equal(await progress.textContent(), cancelled);
+    await page.waitForTimeout(300);
+    assert.equal(await inked(page), after);
+    assert.ok(after > 5000, `${after} inked pixels`);
+    await page.locator('[data-testid="gosh-run"]').waitFor();
+    await page.locator('[data-testid="gosh"]').scrollIntoViewIfNeeded();
+    await page.locator('[data-testid="gosh"]').screenshot({ path: join(SHOTS, 'gosh-cancelled.png') });
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
