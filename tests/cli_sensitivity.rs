@@ -1,4 +1,4 @@
-//! End-to-end: `meridian influence|leave1out|cumul|baujat|blup|gosh … --json` on the BCG trials
+//! End-to-end: `meridian influence|leave1out|cumul|baujat|blup|labbe|gosh … --json` on the BCG trials
 //! (tests/data/bcg.csv, log risk ratios) against metafor 3.8.1 (tests/fixtures/sensitivity,
 //! from tests/r/make_sensitivity_fixtures.R): every key the fixture has, with the value
 //! metafor gives; and the readable tables.
@@ -205,6 +205,72 @@ fn baujat_and_blup_json_match_metafor() {
 }
 
 #[test]
+fn labbe_json_has_metafors_group_outcomes_and_needs_2x2_tables_without_moderators() {
+    let text = std::fs::read_to_string(format!(
+        "{}/tests/fixtures/sensitivity/diagnostic_plots.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let fx: Value = serde_json::from_str(&text).unwrap();
+    let file = bcg();
+    for (name, measure, method) in [
+        ("bcg_rr_reml", "RR", "REML"),
+        ("bcg_rr_dl", "RR", "DL"),
+        ("bcg_or_reml", "OR", "REML"),
+    ] {
+        let case = fx["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap();
+        let mut all = vec!["labbe", file.as_str()];
+        all.extend(RR);
+        all[3] = measure;
+        all.extend(["--method", method, "--json"]);
+        let ours = json(&all);
+        let studies = ours["studies"].as_array().unwrap();
+        assert_eq!(studies.len(), 13);
+        assert_eq!(studies[0]["slab"], "Aronson");
+        for (i, s) in studies.iter().enumerate() {
+            for key in ["x", "y"] {
+                let theirs = case["labbe"][key][i].as_f64().unwrap();
+                assert!(
+                    (s[key].as_f64().unwrap() - theirs).abs() < 1e-12,
+                    "{name} {key} {i}"
+                );
+            }
+            let size = s["size"].as_f64().unwrap();
+            assert!((0.5..=3.5).contains(&size), "{name} size {i}");
+        }
+        let estimate = ours["estimate"].as_f64().unwrap();
+        let theirs = case["estimate"].as_f64().unwrap();
+        assert!(
+            (estimate - theirs).abs() <= REL_TOL * theirs.abs(),
+            "{name}"
+        );
+    }
+    // With a moderator, or without 2×2 tables, there is no L'Abbé plot: a data error, said.
+    let mut all = vec!["labbe", file.as_str()];
+    all.extend(RR);
+    all.extend(["--mods", "ablat", "--json"]);
+    let out = run_cli(&all);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("without moderators"));
+    let given = format!(
+        "{}/tests/fixtures/sensitivity/bcg10.csv",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let out = run_cli(&["labbe", &given, "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("needs 2×2 tables"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
 fn gosh_all_json_matches_metafor_in_every_subset() {
     let file = format!(
         "{}/tests/fixtures/sensitivity/bcg10.csv",
@@ -282,6 +348,7 @@ fn readable_tables_have_metafor_columns_and_a_row_per_study() {
         ("cumul", "estimate"),
         ("baujat", "x"),
         ("blup", "pi.lb"),
+        ("labbe", "size"),
         ("gosh", "mean"),
     ] {
         let mut all = vec![command, file.as_str()];
@@ -325,7 +392,7 @@ fn the_influence_table_exports_as_csv_with_metafor_columns() {
         spec.columns.raw.insert(role, column.into());
     }
     let run = analyse(&text, &spec).unwrap();
-    let s = sensitivity(&run.fitted, &run.analysis.data).unwrap();
+    let s = sensitivity(&run.table, &run.fitted, &run.analysis.data).unwrap();
     let csv = influence_csv(&s.influence);
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(

@@ -80,7 +80,7 @@ fn check_points(svg: &str, layout: &PlotLayout, plot: &ForestPlot) {
 fn leave_one_out_forest_has_metafors_refits_and_the_full_models_diamond() {
     let (state, run) = analysed("");
     let fx = fixture("bcg_reml_z");
-    let s = sensitivity(&run.fitted, &run.analysis.data).expect("deletions");
+    let s = sensitivity(&run.table, &run.fitted, &run.analysis.data).expect("deletions");
     let plot = inputs::leave1out(&run.analysis, &s.leave1out, None, state.columns.measure);
     let reference = fx["leave1out"].as_array().expect("leave1out");
     assert_eq!(plot.studies.len(), 13);
@@ -117,7 +117,7 @@ fn leave_one_out_forest_has_metafors_refits_and_the_full_models_diamond() {
 fn leave_one_out_forest_of_a_meta_regression_draws_the_chosen_coefficient() {
     let (state, run) = analysed("ablat");
     let fx = fixture("bcg_ablat_reml_z");
-    let s = sensitivity(&run.fitted, &run.analysis.data).expect("deletions");
+    let s = sensitivity(&run.table, &run.fitted, &run.analysis.data).expect("deletions");
     assert_eq!(
         inputs::leave1out_coefficient(&run.analysis, None).as_deref(),
         Some("ablat")
@@ -206,7 +206,7 @@ fn cumulative_forest_rows_follow_the_steps_by_year() {
 #[test]
 fn the_tables_download_with_metafors_column_names_and_values() {
     let (_, run) = analysed("");
-    let s = sensitivity(&run.fitted, &run.analysis.data).expect("deletions");
+    let s = sensitivity(&run.table, &run.fitted, &run.analysis.data).expect("deletions");
     let names = s.influence.names.clone();
     let text = leave1out_csv(&s.leave1out, &names, Test::Z);
     let mut lines = text.lines();
@@ -230,7 +230,7 @@ fn the_tables_download_with_metafors_column_names_and_values() {
     assert_eq!(text.lines().count(), 14);
 
     let (_, run) = analysed("ablat");
-    let s = sensitivity(&run.fitted, &run.analysis.data).expect("deletions");
+    let s = sensitivity(&run.table, &run.fitted, &run.analysis.data).expect("deletions");
     let text = leave1out_csv(&s.leave1out, &s.influence.names, Test::Z);
     let header = text.lines().next().expect("a header");
     assert!(header.ends_with(

@@ -87,7 +87,7 @@ fn solid_lines(svg: &str, layout: &PlotLayout) -> Vec<((f64, f64), (f64, f64))> 
 fn qq_plot_has_a_dot_per_study_at_metafors_quantiles_and_the_line_y_equals_x() {
     let fx = case("bcg_rr_reml");
     let run = PageState::default().analyse().expect("BCG analyses");
-    let s = sensitivity(&run.fitted, &run.analysis.data).expect("deletions");
+    let s = sensitivity(&run.table, &run.fitted, &run.analysis.data).expect("deletions");
     let plot = inputs::qq(&s.qq);
     let (svg, layout) = draw(&plot, Some(3));
     check_dots(
@@ -148,7 +148,7 @@ fn a_model_with_moderators_has_no_radial_plot_and_bad_inputs_are_errors() {
     state.model.formula = "ablat".into();
     let run = state.analyse().expect("BCG with ablat analyses");
     assert!(radial(&run.fitted, &run.analysis.data).is_err());
-    let s = sensitivity(&run.fitted, &run.analysis.data).expect("deletions");
+    let s = sensitivity(&run.table, &run.fitted, &run.analysis.data).expect("deletions");
     assert!(s.radial.is_none());
     let fx = case("bcg_rr_reml_ablat");
     let (svg, layout) = draw(&inputs::qq(&s.qq), None);

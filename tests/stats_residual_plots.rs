@@ -1,10 +1,12 @@
 //! The residual plots' coordinates against metafor 3.8.1 (tests/r/make_diagnostic_plot_fixtures.R
 //! → tests/fixtures/sensitivity/diagnostic_plots.json): `qqnorm(res, envelope = FALSE)`'s
-//! normal scores and standardized residuals, and `radial(res)`'s points, for the BCG trials
-//! (risk and odds ratios, REML and DL, with and without latitude).
+//! normal scores and standardized residuals, `radial(res)`'s points and `labbe(res)`'s group
+//! outcomes, for the BCG trials (risk and odds ratios, REML and DL, with and without latitude).
 
+use meridian::analysis::labbe::{labbe, SIZE_RANGE};
 use meridian::analysis::residual_plots::{qq, radial};
 use meridian::analysis::sensitivity::sensitivity;
+use meridian::analysis::AnalysisError;
 use meridian::app::PageState;
 use meridian::data::effect_size::Measure;
 use meridian::stats::{normal_scores, StatsError, Tau2Method};
@@ -60,7 +62,7 @@ fn qq_points_are_metafors_normal_scores_and_standardized_residuals() {
             "{}",
             case["name"]
         );
-        let s = sensitivity(&run.fitted, &run.analysis.data).expect("deletions");
+        let s = sensitivity(&run.table, &run.fitted, &run.analysis.data).expect("deletions");
         let record = qq(&s.influence);
         let (x, y) = (numbers(&case["qq"]["x"]), numbers(&case["qq"]["y"]));
         assert_eq!(record.studies.len(), x.len());
@@ -101,6 +103,68 @@ fn radial_points_are_metafors_and_need_a_model_without_moderators() {
         checked += 1;
     }
     assert_eq!(checked, 3);
+}
+
+/// The group outcomes are closed forms of the counts: round-off only.
+const COUNTS_TOL: f64 = 1e-12;
+
+#[test]
+fn labbe_points_are_metafors_group_outcomes_and_need_2x2_tables_without_moderators() {
+    let mut checked = 0;
+    for case in cases() {
+        let run = state(&case).analyse().expect("BCG analyses");
+        let outcome = labbe(&run.table, &run.analysis.data, &run.fitted);
+        let s = sensitivity(&run.table, &run.fitted, &run.analysis.data).expect("deletions");
+        if case["labbe"].is_null() {
+            assert!(matches!(
+                outcome,
+                Err(AnalysisError::Stats {
+                    error: StatsError::NeedsInterceptOnly { .. },
+                    ..
+                })
+            ));
+            assert!(s.labbe.is_none());
+            continue;
+        }
+        let record = outcome.expect("a L'Abbé plot");
+        assert_eq!(s.labbe.as_ref(), Some(&record));
+        let (x, y) = (numbers(&case["labbe"]["x"]), numbers(&case["labbe"]["y"]));
+        assert_eq!(record.studies.len(), x.len());
+        for (i, p) in record.studies.iter().enumerate() {
+            assert!((p.x - x[i]).abs() < COUNTS_TOL, "{} {i}", case["name"]);
+            assert!((p.y - y[i]).abs() < COUNTS_TOL, "{} {i}", case["name"]);
+        }
+        assert!(close(record.estimate, case["estimate"].as_f64().unwrap()));
+        // Sizes run linearly in 1/√vᵢ from 0.5 (least precise) to 3.5 (most precise).
+        let w: Vec<f64> = run
+            .analysis
+            .data
+            .studies
+            .vi
+            .iter()
+            .map(|v| v.powf(-0.5))
+            .collect();
+        let (lo, hi) = (
+            w.iter().copied().fold(f64::INFINITY, f64::min),
+            w.iter().copied().fold(0.0, f64::max),
+        );
+        for (p, w) in record.studies.iter().zip(&w) {
+            let expected = SIZE_RANGE.0 + 3.0 * (w - lo) / (hi - lo);
+            assert!((p.size - expected).abs() < COUNTS_TOL);
+        }
+        let sizes: Vec<f64> = record.studies.iter().map(|p| p.size).collect();
+        assert!(sizes.contains(&0.5) && sizes.contains(&3.5));
+        checked += 1;
+    }
+    assert_eq!(checked, 3);
+    // Effect sizes given as yi and vi have no groups to plot.
+    let mut given = PageState::default();
+    given.load_text("study,yi,vi\nA,-0.9,0.3\nB,-1.6,0.2\nC,-1.4,0.4\n".to_owned());
+    let run = given.analyse().expect("yi, vi analyse");
+    assert!(matches!(
+        labbe(&run.table, &run.analysis.data, &run.fitted),
+        Err(AnalysisError::NeedsTwoByTwo { .. })
+    ));
 }
 
 #[test]

@@ -39,6 +39,12 @@ pub enum AnalysisError {
     },
     /// A picture along a moderator was asked of a model without moderators.
     NoModerators,
+    /// A plot of the two groups of 2×2 tables (the L'Abbé plot) was asked of effect sizes
+    /// that do not come from 2×2 tables.
+    NeedsTwoByTwo {
+        /// The plot, as a noun phrase ("a L'Abbé plot").
+        analysis: &'static str,
+    },
     /// A picture along a column the model's formula does not use was asked for.
     NotAModerator {
         /// The column asked for.
@@ -95,6 +101,10 @@ impl fmt::Display for AnalysisError {
             Self::NoModerators => f.write_str(
                 "the model has no moderators to plot against: expected a formula such as \"ablat\"",
             ),
+            Self::NeedsTwoByTwo { analysis } => write!(
+                f,
+                "{analysis} needs 2×2 tables: expected counts (ai, bi, ci, di) with measure OR, RR or RD"
+            ),
             Self::NotAModerator { column, moderators } => write!(
                 f,
                 "\"{column}\" is not a moderator of the model: expected one of {}",
@@ -132,6 +142,7 @@ impl std::error::Error for AnalysisError {
             Self::Ipd(e) => Some(e),
             Self::PredictionWithoutModerators { .. }
             | Self::NoModerators
+            | Self::NeedsTwoByTwo { .. }
             | Self::NotAModerator { .. }
             | Self::UnknownLevel { .. }
             | Self::UnknownTerm { .. } => None,

@@ -6,10 +6,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::labbe::{labbe, LabbeRecord};
 use super::record::{CoefficientRecord, PooledRecord};
 use super::residual_plots::{qq, radial, QqRecord, RadialRecord};
 use super::sensitivity_tables::{cell, csv_text};
 use super::stages::{Fitted, StudiesStage};
+use crate::data::parse::Table;
 use crate::stats::{self, Deletions, InfluenceCriterion, StatsError};
 
 /// One of metafor's criteria for an influential study, as the records name it.
@@ -313,19 +315,29 @@ pub struct Sensitivity {
     pub qq: QqRecord,
     /// The radial plot; `None` for a model with moderators (as metafor's `radial`).
     pub radial: Option<RadialRecord>,
+    /// The L'Abbé plot; `None` unless the effect sizes come from 2×2 tables and the model has
+    /// no moderators (as metafor's `labbe`).
+    #[serde(default)]
+    pub labbe: Option<LabbeRecord>,
 }
 
-/// The Sensitivity view's records of the fitted model.
+/// The Sensitivity view's records of the model fitted to the studies of `table`.
 ///
 /// # Errors
 /// As [`influence`] and [`deletions`].
-pub fn sensitivity(fitted: &Fitted, data: &StudiesStage) -> Result<Sensitivity, StatsError> {
+pub fn sensitivity(
+    table: &Table,
+    fitted: &Fitted,
+    data: &StudiesStage,
+) -> Result<Sensitivity, StatsError> {
     let deletions = deletions(fitted)?;
     let influence = influence(fitted, data, &deletions)?;
     Ok(Sensitivity {
         qq: qq(&influence),
         // The radial plot's one error is a model with moderators, which `None` says.
         radial: radial(fitted, data).ok(),
+        // Its errors are the data or model it is not drawn for, which `None` says.
+        labbe: labbe(table, data, fitted).ok(),
         influence,
         leave1out: leave1out(fitted, data, &deletions),
         baujat: baujat(fitted, data, &deletions),

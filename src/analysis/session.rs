@@ -403,7 +403,7 @@ impl Mailbox {
                 },
             ),
             Ask::Sensitivity => {
-                let sensitivity = sensitivity(&s.fitted, &s.data)
+                let sensitivity = sensitivity(&s.table, &s.fitted, &s.data)
                     .map_err(|e| stages::stats_error(e, &s.data.studies, &s.table))?;
                 ("sensitivity", Record::Sensitivity { sensitivity })
             }

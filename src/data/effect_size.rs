@@ -13,6 +13,9 @@ use std::str::FromStr;
 use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 use statrs::function::gamma::ln_gamma;
 
+mod groups;
+pub use groups::group_outcomes;
+
 /// What `escalc`'s `add` argument adds to the cells of a table with a zero cell.
 const ADD: f64 = 0.5;
 

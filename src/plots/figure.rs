@@ -6,9 +6,9 @@ use plotters::prelude::*;
 
 use super::{
     draw_baujat, draw_bubble, draw_categories, draw_forest, draw_forest_window, draw_funnel,
-    draw_heterogeneity, draw_scale, draw_scatter, forest_size, heterogeneity_size, BaujatPlot,
-    BubblePlot, CategoryPlot, ForestPlot, FunnelPlot, HeterogeneityPlot, PlotError, PlotLayout,
-    ScalePlot, ScatterPlot, Theme,
+    draw_heterogeneity, draw_labbe, draw_scale, draw_scatter, forest_size, heterogeneity_size,
+    BaujatPlot, BubblePlot, CategoryPlot, ForestPlot, FunnelPlot, HeterogeneityPlot, LabbePlot,
+    PlotError, PlotLayout, ScalePlot, ScatterPlot, Theme,
 };
 
 /// A plot with its data.
@@ -30,6 +30,8 @@ pub enum Figure {
     Scale(ScalePlot),
     /// One dot per study with reference lines (normal Q–Q and radial plots).
     Scatter(ScatterPlot),
+    /// Treatment- against control-group outcomes of 2×2 tables (L'Abbé et al., 1987).
+    Labbe(LabbePlot),
 }
 
 /// Width ÷ height of the plots whose height does not follow from their content.
@@ -55,7 +57,8 @@ impl Figure {
             | Self::Funnel(_)
             | Self::Baujat(_)
             | Self::Scale(_)
-            | Self::Scatter(_) => (width, (f64::from(width) / ASPECT).round() as u32),
+            | Self::Scatter(_)
+            | Self::Labbe(_) => (width, (f64::from(width) / ASPECT).round() as u32),
         })
     }
 
@@ -78,6 +81,7 @@ impl Figure {
             Self::Baujat(p) => draw_baujat(area, p, theme, highlight),
             Self::Scale(p) => draw_scale(area, p, theme, highlight),
             Self::Scatter(p) => draw_scatter(area, p, theme, highlight),
+            Self::Labbe(p) => draw_labbe(area, p, theme, highlight),
         }
     }
 

@@ -17,7 +17,7 @@
 
 mod sensitivity;
 
-pub use sensitivity::{cumul, leave1out, leave1out_coefficient, qq, radial};
+pub use sensitivity::{cumul, labbe, leave1out, leave1out_coefficient, qq, radial};
 
 use super::axis::EffectScale;
 use super::baujat::BaujatPlot;

@@ -14,6 +14,7 @@ pub mod forest;
 pub mod funnel;
 pub mod heterogeneity;
 pub mod inputs;
+pub mod labbe;
 pub mod layout;
 mod paint;
 mod panel;
@@ -31,6 +32,7 @@ pub use forest::{
 };
 pub use funnel::{draw_funnel, FunnelPlot};
 pub use heterogeneity::{draw_heterogeneity, heterogeneity_size, Explained, HeterogeneityPlot};
+pub use labbe::{draw_labbe, LabbePlot};
 pub use layout::{AxisMap, Mark, MarkShape, PlotLayout, Rect};
 pub use scale::{draw_scale, ScalePlot, Tau2Point};
 pub use scatter::{draw_scatter, ReferenceLine, ScatterPlot};

@@ -170,8 +170,9 @@ where
     finish(area, &legend, &plot.caption, frame, marks, theme)
 }
 
-/// A dashed line from `a` to `b` (backend pixels).
-fn dashed<DB: DrawingBackend>(
+/// A dashed line from `a` to `b` (backend pixels), muted: a band's edge or a line of no
+/// effect.
+pub(super) fn dashed<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     a: (f64, f64),
     b: (f64, f64),

@@ -1,7 +1,7 @@
 //! The Sensitivity pane's residual plots: the normal Q–Q plot of the standardized residuals
-//! and, for a model without moderators, the radial (Galbraith) plot; both from the
-//! Sensitivity record, linked to the other views through the highlighted study, and
-//! exported as SVG and PNG.
+//! and, for a model without moderators, the radial (Galbraith) plot and, for 2×2 data, the
+//! L'Abbé plot; all from the Sensitivity record, linked to the other views through the
+//! highlighted study, and exported as SVG and PNG.
 
 use std::sync::Arc;
 
@@ -36,6 +36,8 @@ pub fn ResidualPlots(
             .collect::<Vec<_>>()
     });
     let radial = record.with_value(|s| s.radial.clone());
+    let labbe = record.with_value(|s| s.labbe.clone());
+    let measure = page.columns.with_untracked(|c| c.measure);
     view! {
         <h3>"Normal Q–Q plot of the standardized residuals"</h3>
         <PlotCanvas
@@ -76,5 +78,27 @@ pub fn ResidualPlots(
                 .into_any()
             }
         }}
+        {labbe.map(|l| {
+            let details: Vec<Vec<String>> = l
+                .studies
+                .iter()
+                .map(|p| vec![
+                    p.slab.clone(),
+                    format!("control group: {}", format::number(p.x)),
+                    format!("treatment group: {}", format::number(p.y)),
+                ])
+                .collect();
+            let plot = inputs::labbe(&l, measure);
+            view! {
+                <h3>"L'Abbé plot"</h3>
+                <PlotCanvas
+                    figure=Signal::derive(move || Figure::Labbe(plot.clone()))
+                    details=Signal::derive(move || details.clone())
+                    highlight=page.highlight
+                    name="labbe"
+                    description=Signal::derive(|| "L'Abbé plot: each study's treatment-group outcome against its control-group outcome, with the line of no effect and the pooled estimate".to_owned())
+                />
+            }
+        })}
     }
 }

@@ -3,7 +3,8 @@
 //! in words), and a "without this study" toggle that shows the model refitted without it
 //! (coefficients, τ², R²) with the change in one sentence; the Baujat plot, linked to the
 //! table through the highlighted study; the leave-one-out and cumulative forest plots
-//! ([`super::refit_plots`]); the normal Q–Q and radial plots ([`super::residual_plots`]). The
+//! ([`super::refit_plots`]); the normal Q–Q, radial and L'Abbé plots
+//! ([`super::residual_plots`]). The
 //! case deletions run in the engine (a Web Worker) only once the pane is opened (the page's
 //! `sensitivity` request is gated on it); clicking a row highlights the
 //! study in every plot.

@@ -440,7 +440,7 @@ fn the_sensitivity_views_refits_are_asked_of_the_engine() {
     let ask = Request::Sensitivity { input: input() };
     assert_eq!(ask.kind(), Kind::Sensitivity);
     mailbox.receive(Envelope { id: 1, body: ask });
-    let direct = sensitivity(&run.fitted, &run.analysis.data).expect("deletions");
+    let direct = sensitivity(&run.table, &run.fitted, &run.analysis.data).expect("deletions");
     match record_of(mailbox.work(10)) {
         Record::Sensitivity { sensitivity } => {
             assert_eq!(sensitivity, direct);

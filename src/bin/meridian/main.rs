@@ -39,7 +39,7 @@ Usage:
   meridian fit FILE [options] [--json]
   meridian anova FILE [options] --mods FULL --reduced REDUCED [--json]
   meridian subgroup FILE [options] --by COL [--tau2-common] [--json]
-  meridian influence | leave1out | baujat | blup FILE [options] [--json]
+  meridian influence | leave1out | baujat | blup | labbe FILE [options] [--json]
   meridian cumul FILE [options] [--order COL] [--json]
   meridian gosh FILE [options] [--subsets N] [--seed S] [--all] [--json]
   meridian ipd FILE --study COL --treat COL --outcome COL --covariate COL
@@ -83,7 +83,8 @@ Model comparison and subgroups:
   --tau2-common            one common tau^2 in every subgroup (the mixed model's residual)
 
 Sensitivity (influence: case-deletion diagnostics; leave1out: the model without each study;
-baujat: Baujat plot coordinates; blup: BLUPs of the true and random effects):
+baujat: Baujat plot coordinates; blup: BLUPs of the true and random effects; labbe: L'Abbé
+plot of 2×2 tables, control- against treatment-group outcomes):
   --order COL              cumul: add studies sorted by COL (ascending, ties in file order)
   --subsets N              gosh: fit N random subsets, or all 2^k - 1 if that is no more
                            (default 1000000)
@@ -174,7 +175,7 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Command, Failu
                     })),
                     None => Err(Failure::Usage(format!(
                         "unknown command \"{v}\": expected fit, anova, subgroup, influence, \
-                         leave1out, cumul, baujat, blup, gosh, ipd or subgroup-interaction; see meridian --help"
+                         leave1out, cumul, baujat, blup, labbe, gosh, ipd or subgroup-interaction; see meridian --help"
                     ))),
                 },
             }

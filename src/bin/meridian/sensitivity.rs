@@ -1,6 +1,7 @@
-//! `meridian influence|leave1out|cumul|baujat|blup FILE [options] [--json]`: which studies
-//! drive the answer (issue 12). Each takes the data and model options of `fit`, runs the same
-//! analysis and prints its record from `meridian::analysis::{sensitivity, cumul}` as JSON, or
+//! `meridian influence|leave1out|cumul|baujat|blup|labbe FILE [options] [--json]`: which
+//! studies drive the answer (issue 12). Each takes the data and model options of `fit`, runs
+//! the same analysis and prints its record from `meridian::analysis::{sensitivity, cumul,
+//! labbe}` as JSON, or
 //! a table laid out as metafor prints it.
 
 use std::ffi::OsString;
@@ -10,7 +11,7 @@ use lexopt::prelude::*;
 use serde::Serialize;
 
 use meridian::analysis::record::PooledRecord;
-use meridian::analysis::{analyse, cumul, sensitivity, AnalysisSpec};
+use meridian::analysis::{analyse, cumul, labbe, sensitivity, AnalysisSpec};
 use meridian::format::{fixed, p_value};
 use meridian::stats::Test;
 
@@ -31,6 +32,8 @@ pub enum Kind {
     Baujat,
     /// `blup`: BLUPs of the true effects.
     Blup,
+    /// `labbe`: L'Abbé plot coordinates of 2×2 tables.
+    Labbe,
 }
 
 impl Kind {
@@ -42,6 +45,7 @@ impl Kind {
             "cumul" => Self::Cumul,
             "baujat" => Self::Baujat,
             "blup" => Self::Blup,
+            "labbe" => Self::Labbe,
             _ => return None,
         })
     }
@@ -53,6 +57,7 @@ impl Kind {
             Self::Cumul => "cumul",
             Self::Baujat => "baujat",
             Self::Blup => "blup",
+            Self::Labbe => "labbe",
         }
     }
 }
@@ -169,6 +174,29 @@ pub fn run(o: &SensitivityOptions) -> Result<String, Failure> {
                     .map(|s| (s.slab.clone(), vec![num(Some(s.x)), num(s.y)]))
                     .collect();
                 table(&["x", "y"], rows)
+            }
+        }
+        Kind::Labbe => {
+            let r = labbe::labbe(&run.table, data, fitted).map_err(|e| failure(e, &file))?;
+            if o.json {
+                json(&r)
+            } else {
+                let rows = r
+                    .studies
+                    .iter()
+                    .map(|s| {
+                        let cells = [s.x, s.y, s.size];
+                        (
+                            s.slab.clone(),
+                            cells.iter().map(|&v| num(Some(v))).collect(),
+                        )
+                    })
+                    .collect();
+                format!(
+                    "{}\nPooled estimate: {} (the line y = x + estimate)\n",
+                    table(&["x", "y", "size"], rows),
+                    fixed(r.estimate, 4)
+                )
             }
         }
         Kind::Blup => {

@@ -177,3 +177,21 @@ fn error_wrong_arity() {
         })
     );
 }
+
+#[test]
+fn group_outcomes_adjust_only_the_group_with_a_zero_cell() {
+    // Treatment 0 of 10 (no events: 1/2 added to its events and non-events), control 3 of 12.
+    let table = [0.0, 10.0, 3.0, 9.0];
+    let (t, c) = group_outcomes(Measure::Rr, table).unwrap();
+    assert!((t - (0.5f64 / 11.0).ln()).abs() < TOL);
+    assert!((c - (3.0f64 / 12.0).ln()).abs() < TOL);
+    let (t, c) = group_outcomes(Measure::Or, table).unwrap();
+    assert!((t - (0.5f64 / 10.5).ln()).abs() < TOL);
+    assert!((c - (3.0f64 / 9.0).ln()).abs() < TOL);
+    let (t, c) = group_outcomes(Measure::Rd, table).unwrap();
+    assert!((t - 0.5 / 11.0).abs() < TOL);
+    assert!((c - 0.25).abs() < TOL);
+    assert_eq!(group_outcomes(Measure::Smd, table), None);
+    assert_eq!(group_outcomes(Measure::Rr, [0.0, 0.0, 3.0, 9.0]), None);
+    assert_eq!(group_outcomes(Measure::Or, [1.0, -1.0, 3.0, 9.0]), None);
+}

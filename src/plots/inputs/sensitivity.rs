@@ -1,12 +1,14 @@
 //! The Sensitivity view's plots from its records: the forest plots of refits, a row per
 //! leave-one-out refit and a row per step of a cumulative meta-analysis, as metafor's
 //! `forest()` of a `leave1out` or `cumul` result draws them (a model's estimate and CI per
-//! row, no weights); the normal Q–Q and radial plots of the residuals.
+//! row, no weights); the normal Q–Q and radial plots of the residuals; the L'Abbé plot.
 
 use super::super::forest::{ForestKind, ForestOrder, ForestPlot, ForestStudy};
+use super::super::labbe::LabbePlot;
 use super::super::scatter::{ReferenceLine, ScatterPlot};
 use super::{measure_axis, EffectScale};
 use crate::analysis::cumul::CumulRecord;
+use crate::analysis::labbe::LabbeRecord;
 use crate::analysis::record::{CoefficientRecord, PooledRecord};
 use crate::analysis::residual_plots::{QqRecord, RadialRecord};
 use crate::analysis::sensitivity::Leave1outRecord;
@@ -222,5 +224,25 @@ pub fn radial(record: &RadialRecord) -> ScatterPlot {
             crate::format::signed(record.ci_lower, 3),
             crate::format::signed(record.ci_upper, 3)
         ),
+    }
+}
+
+/// The L'Abbé plot of a record, its axes named after `measure`'s group outcome (log risk for
+/// RR, log odds for OR, risk for RD).
+pub fn labbe(record: &LabbeRecord, measure: Option<Measure>) -> LabbePlot {
+    let outcome = match measure {
+        Some(Measure::Rr) => "Log risk",
+        Some(Measure::Or) => "Log odds",
+        Some(Measure::Rd) => "Risk",
+        _ => "Outcome",
+    };
+    LabbePlot {
+        x: record.studies.iter().map(|s| s.x).collect(),
+        y: record.studies.iter().map(|s| s.y).collect(),
+        size: record.studies.iter().map(|s| s.size).collect(),
+        labels: record.studies.iter().map(|s| s.slab.clone()).collect(),
+        estimate: record.estimate,
+        x_label: format!("{outcome} (control group)"),
+        y_label: format!("{outcome} (treatment group)"),
     }
 }
