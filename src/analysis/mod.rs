@@ -13,8 +13,9 @@
 //!   [`scale_curve`] (τ² along a scale moderator of a location-scale model),
 //!   and which studies drive the answer: [`sensitivity`] (influence, leave-one-out, Baujat,
 //!   BLUPs; their tables as CSV in [`sensitivity_tables`]), [`cumul`], [`gosh`],
-//!   [`residual_plots`] (normal Q–Q, radial), [`labbe`] (L'Abbé plot of 2×2 data); within- versus across-study effects of
-//!   participant or subgroup data: [`ipd`]. A new derived analysis goes here, in its own file.
+//!   [`residual_plots`] (normal Q–Q, radial), [`labbe`] (L'Abbé plot of 2×2 data); within-
+//!   versus across-study effects of participant or subgroup data: [`ipd`], and the simulation
+//!   that shows why they differ: [`lab`]. A new derived analysis goes here, in its own file.
 //! - [`r_script`]: the metafor script that reproduces an analysis.
 //! - [`request`] and [`session`]: the messages of an engine that runs elsewhere (a Web
 //!   Worker) and the engine's side of them, slices, cancelling and splitting included.
@@ -31,6 +32,7 @@ pub mod egger;
 mod error;
 pub mod gosh;
 pub mod ipd;
+pub mod lab;
 pub mod labbe;
 pub mod moderator;
 pub mod multilevel;
