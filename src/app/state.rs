@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::analysis::{analyse, names, AnalysisSpec, Run};
+use crate::analysis::{analyse, names, stages, AnalysisSpec, Run, StudiesStage};
 use crate::data::effect_size::{Measure, RawRole};
 use crate::data::examples::{example, Example};
 use crate::data::formula::{edit, Formula};
@@ -361,6 +361,28 @@ pub fn analysis_spec(
             .dependence(columns.cluster.as_deref(), columns.effect_id.as_deref())?,
         ..AnalysisSpec::default()
     })
+}
+
+/// Stage 2 as the page runs it: the studies of `table` under these column choices, every row
+/// with a missing value in a column of the formula or of the scale formula (`scale`, while
+/// τ² is modelled) left out with its reason, as the engine's worker leaves them out (so the
+/// Data pane marks the rows the fit does not use).
+///
+/// # Errors
+/// The analysis's error for the roles or a formula naming a column the table lacks.
+pub fn page_studies(
+    table: &Table,
+    columns: &ColumnState,
+    formula: Option<&Formula>,
+    scale: Option<&Formula>,
+) -> Result<StudiesStage, StateError> {
+    let roles = columns.roles();
+    Ok(stages::studies_for(
+        table,
+        &roles,
+        columns.measure,
+        &[formula, scale],
+    )?)
 }
 
 impl PageState {

@@ -29,7 +29,8 @@ use crate::analysis::{
     stages, Analysis, AnalysisError, Fitted, ModelStage, PredictionAt, StudiesStage,
 };
 use crate::app::{
-    analysis_spec, Averages, ColumnState, DataState, ForestSort, ModelState, PageState, PlotOptions,
+    analysis_spec, page_studies, Averages, ColumnState, DataState, ForestSort, ModelState,
+    PageState, PlotOptions,
 };
 use crate::app::{PlotTab, StateError};
 use crate::data::formula::Formula;
@@ -129,13 +130,17 @@ impl Page {
         let formula = Memo::new(move |_| -> Result<Option<Arc<Formula>>, StateError> {
             mods.with(|m| Ok(stages::formula(m.as_deref())?.map(Arc::new)))
         });
+        // The scale formula (while τ² is modelled) leaves rows out too, as the worker does.
+        let scale_text = Memo::new(move |_| model.with(ModelState::scale));
+        let scale = Memo::new(move |_| -> Result<Option<Arc<Formula>>, StateError> {
+            scale_text.with(|m| Ok(stages::formula(m.as_deref())?.map(Arc::new)))
+        });
         let studies = Memo::new(move |_| -> Stage<StudiesStage> {
             let table = table.get()?;
-            let formula = formula.get()?;
+            let (formula, scale) = (formula.get()?, scale.get()?);
             columns.with(|c| {
                 timed("studies", || {
-                    let roles = c.roles();
-                    let s = stages::studies(&table, &roles, c.measure, formula.as_deref())?;
+                    let s = page_studies(&table, c, formula.as_deref(), scale.as_deref())?;
                     Ok(Arc::new(s))
                 })
             })
