@@ -162,6 +162,29 @@ fn the_worker_fits_the_location_scale_model_as_metafor_does() {
             e["qs_p"].as_f64().unwrap(),
             LS_REL,
         );
+        // The Heterogeneity section of a location-scale fit: no single τ², I², H²; the range
+        // of τ²ᵢ, QE and QS instead (metafor's print of rma.ls).
+        assert!(a.summary.tau2.is_nan() && a.summary.i2.is_nan() && a.summary.h2.is_nan());
+        let tau2_i = numbers(&e["tau2_i"]);
+        let [lo, hi] = scale.tau2_range().expect("48 studies");
+        let min = tau2_i.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = tau2_i.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        close(&format!("{name} min τ²ᵢ"), lo, min, LS_REL);
+        close(&format!("{name} max τ²ᵢ"), hi, max, LS_REL);
+        close(
+            &format!("{name} QE"),
+            a.summary.qe,
+            e["qe"].as_f64().unwrap(),
+            1e-10,
+        );
+        assert_eq!(a.summary.qe_df as u64, e["qe_df"].as_u64().unwrap());
+        close(
+            &format!("{name} QE p"),
+            a.summary.qe_p,
+            e["qe_p"].as_f64().unwrap(),
+            1e-8,
+        );
+        assert_eq!(scale.qs_df.map(|d| d as u64), e["qs_df"].as_u64());
         let curve = a.scale_curve.as_ref().expect("a τ² curve");
         assert_eq!(curve.column, "ni100");
         for (i, (ours, theirs)) in curve.tau2_i.iter().zip(numbers(&e["tau2_i"])).enumerate() {

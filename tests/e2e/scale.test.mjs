@@ -64,6 +64,21 @@ for (const method of ['ML', 'REML']) {
         close(await value(cells.nth(3)), a.p_value, `p(α ${a.name})`);
       }
       close(await value(page.locator('[data-testid="stat-qs"]')), c.expected.qs, 'QS');
+      // Heterogeneity as metafor prints it for rma.ls: no single τ², I² or H²; the range of
+      // τ²ᵢ, QE and QS (with their df and p).
+      assert.equal(await page.locator('[data-testid="stat-tau2"]').count(), 0);
+      assert.equal(await page.locator('[data-testid="stat-i2"]').count(), 0);
+      assert.equal(await page.locator('[data-testid="stat-h2"]').count(), 0);
+      const range = page.locator('[data-testid="stat-tau2-range"]');
+      close(Number(await range.getAttribute('data-min')), Math.min(...c.expected.tau2_i), 'min τ²ᵢ');
+      close(Number(await range.getAttribute('data-max')), Math.max(...c.expected.tau2_i), 'max τ²ᵢ');
+      const qe = page.locator('[data-testid="stat-qe"]');
+      close(await value(qe), c.expected.qe, 'QE');
+      assert.equal(Number(await qe.getAttribute('data-df')), c.expected.qe_df);
+      close(Number(await qe.getAttribute('data-p')), c.expected.qe_p, 'QE p');
+      const qs = page.locator('[data-testid="stat-qs"]');
+      assert.equal(Number(await qs.getAttribute('data-df')), c.expected.qs_df);
+      close(Number(await qs.getAttribute('data-p')), c.expected.qs_p, 'QS p');
       // The location part, as metafor reports it beside α.
       const b = page.locator('[data-testid="coef-table"] tr[data-term="ni100"] td [data-value]');
       close(await value(b.nth(0)), c.expected.coefficients[1].estimate, 'β ni100');
