@@ -101,6 +101,44 @@ fn three_level_fit_with_cr2_prints_the_rma_mv_and_robust_keys() {
 }
 
 #[test]
+fn multivariate_fit_prints_the_profile_intervals_of_tau2_and_rho() {
+    // tests/data/mvsim.csv is the data of the fixture mvsim_cs (40 simulated studies with two
+    // or three of outcomes A, B, C); UN's six profiles are checked in stats_multilevel, as
+    // they take 40 s in a debug build.
+    for (structure, name) in [("CS", "mvsim_cs")] {
+        let case = fixture(name);
+        let out = json(&[
+            "fit",
+            "tests/data/mvsim.csv",
+            "--mods",
+            "outcome - 1",
+            "--random",
+            "~ outcome | study",
+            "--struct",
+            structure,
+            "--json",
+        ]);
+        let st = &out["struct"];
+        assert_eq!(st["type"], structure);
+        for what in ["tau2", "rho"] {
+            let want = case["struct_ci"][what].as_array().expect("intervals");
+            let got = st[format!("{what}_ci")].as_array().expect("intervals");
+            assert_eq!(got.len(), want.len(), "{name}: {what} intervals");
+            for (j, (g, w)) in got.iter().zip(want).enumerate() {
+                close(
+                    &format!("{name} {what}[{j}] estimate"),
+                    &st[what][j],
+                    &case["result"][what][j],
+                    REL,
+                );
+                close(&format!("{name} {what}[{j}] lower"), &g[0], &w[0], 1e-5);
+                close(&format!("{name} {what}[{j}] upper"), &g[1], &w[1], 1e-5);
+            }
+        }
+    }
+}
+
+#[test]
 fn cr1_on_a_moderator_model_with_t_tests() {
     let case = fixture("konstantopoulos_year_t");
     let out = json(&[

@@ -520,6 +520,40 @@ fn multivariate_berkey_matches_rma_mv_un_and_cs() {
 }
 
 #[test]
+fn multivariate_profile_intervals_of_tau2_and_rho_match_metafor() {
+    // Simulated: 40 studies with two or three of outcomes A, B, C (tests/r, "mvsim"); the
+    // reference intervals are where metafor's profiled log-likelihood (tau2 = / rho = held,
+    // the rest re-estimated) crosses its maximum less qchisq(.95, 1)/2.
+    for (name, structure) in [("mvsim_un", Structure::Un), ("mvsim_cs", Structure::Cs)] {
+        let case = fixture(name);
+        let f = fit_case(&case, &sampling(&case, None), Some(structure));
+        check_fit(&case, &f);
+        let s = f.structure.as_ref().expect("a structured term");
+        assert_eq!(s.levels, ["A", "B", "C"]);
+        let r = &case["result"];
+        for (j, t) in nums(&r["tau2"]).iter().enumerate() {
+            rel(&format!("{name} tau2[{j}]"), s.tau2[j], *t, REL);
+        }
+        for (j, t) in nums(&r["rho"]).iter().enumerate() {
+            rel(&format!("{name} rho[{j}]"), s.rho[j], *t, REL);
+        }
+        let ci = f
+            .confint_structure(0.95)
+            .expect("profile intervals")
+            .expect("a structured term");
+        for (what, got) in [("tau2", &ci.tau2), ("rho", &ci.rho)] {
+            let want = case["struct_ci"][what].as_array().expect("intervals");
+            assert_eq!(got.len(), want.len(), "{name}: number of {what} intervals");
+            for (j, (g, w)) in got.iter().zip(want).enumerate() {
+                let w = nums(w);
+                rel(&format!("{name} {what}[{j}] ci.lb"), g.lower, w[0], CI_REL);
+                rel(&format!("{name} {what}[{j}] ci.ub"), g.upper, w[1], CI_REL);
+            }
+        }
+    }
+}
+
+#[test]
 fn vcalc_three_level_with_cr1_cr2_and_htz_matches_metafor_and_clubsandwich() {
     for name in ["assink_vcalc_mods", "assink_vcalc"] {
         let case = fixture(name);

@@ -145,13 +145,19 @@ pub fn dependent_record(
     let (mut report, mv) = if multilevel {
         let mv = fit_dependent(s, dep)?;
         let ci = mv.confint_sigma2(mv.spec.level).ok();
+        let struct_ci = mv.confint_structure(mv.spec.level).ok().flatten();
         let prediction = if s.fitted.summary.intercept_only() {
             Some(mv.predict(&[1.0]).map_err(stats)?)
         } else {
             None
         };
-        let report =
-            FitReport::multilevel(&mv, &studies.excluded, ci.as_deref(), prediction.as_ref());
+        let report = FitReport::multilevel(
+            &mv,
+            &studies.excluded,
+            ci.as_deref(),
+            struct_ci.as_ref(),
+            prediction.as_ref(),
+        );
         (report, Some(mv))
     } else {
         (uni, None)

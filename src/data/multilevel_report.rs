@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::stats::{Interval, MvFit, Robust};
+use crate::stats::{Interval, MvFit, Robust, StructIntervals};
 
 /// One σ² component.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -37,6 +37,12 @@ pub struct StructReport {
     pub tau2: Vec<f64>,
     /// ρ in metafor's order (the lower triangle by columns for UN).
     pub rho: Vec<f64>,
+    /// Profile-likelihood intervals of the τ², in their order; null when not computed.
+    #[serde(default)]
+    pub tau2_ci: Option<Vec<[f64; 2]>>,
+    /// Profile-likelihood intervals of the ρ, in their order; null when not computed.
+    #[serde(default)]
+    pub rho_ci: Option<Vec<[f64; 2]>>,
 }
 
 /// I² of one σ² component.
@@ -136,8 +142,9 @@ pub fn sigma2_reports(f: &MvFit, ci: Option<&[Interval]>) -> Vec<Sigma2Report> {
         .collect()
 }
 
-/// The structured term of `f`, if any.
-pub fn struct_report(f: &MvFit) -> Option<StructReport> {
+/// The structured term of `f`, if any, with its intervals `ci` when computed.
+pub fn struct_report(f: &MvFit, ci: Option<&StructIntervals>) -> Option<StructReport> {
+    let bounds = |v: &[Interval]| v.iter().map(|i| [i.lower, i.upper]).collect();
     f.structure.as_ref().map(|s| StructReport {
         inner: s.inner.clone(),
         outer: s.outer.clone(),
@@ -145,6 +152,8 @@ pub fn struct_report(f: &MvFit) -> Option<StructReport> {
         levels: s.levels.clone(),
         tau2: s.tau2.clone(),
         rho: s.rho.clone(),
+        tau2_ci: ci.map(|c| bounds(&c.tau2)),
+        rho_ci: ci.map(|c| bounds(&c.rho)),
     })
 }
 

@@ -14,7 +14,8 @@ use super::multilevel_report::{
 };
 use super::roles::Excluded;
 use crate::stats::{
-    Fit, HeterogeneityIntervals, Interval, MvFit, PermutationResult, Prediction, PseudoR2, Test,
+    Fit, HeterogeneityIntervals, Interval, MvFit, PermutationResult, Prediction, PseudoR2,
+    StructIntervals, Test,
 };
 
 /// A number printed as `null` (not finite, or not defined for the model: τ² of an `rma.mv`
@@ -265,12 +266,13 @@ impl FitReport {
     }
 
     /// The report of a multilevel fit `f`, with the rows `excluded` before fitting, the σ²
-    /// intervals `ci` when computed and an optional prediction. The τ², τ and H² keys of
+    /// intervals `ci` and the structured term's `struct_ci` when computed and an optional prediction. The τ², τ and H² keys of
     /// `rma.uni` are null; `i2` is the multilevel total.
     pub fn multilevel(
         f: &MvFit,
         excluded: &[Excluded],
         ci: Option<&[Interval]>,
+        struct_ci: Option<&StructIntervals>,
         prediction: Option<&Prediction>,
     ) -> Self {
         let moderators = f.moderators.as_ref();
@@ -327,7 +329,7 @@ impl FitReport {
             aicc: Some(fs.aicc),
             model: "rma.mv".to_owned(),
             sigma2: Some(sigma2_reports(f, ci)),
-            structure: struct_report(f),
+            structure: struct_report(f, struct_ci),
             i2_levels: i2_level_reports(f),
             robust: None,
             term_tests: Vec::new(),

@@ -73,7 +73,7 @@ pub use location_scale::{LocationScale, ScaleModel};
 pub use lrt::{likelihood_ratio, Comparison, ModelFit};
 pub use multilevel::{
     fit_multilevel, MultilevelI2, MvFit, RandomEffect, SamplingCovariance, Sigma2, StructEstimate,
-    Structure,
+    StructIntervals, Structure,
 };
 pub use permutation::{
     Part, PermutationCounts, PermutationResult, PermutationSettings, PermutationTest, Progress,

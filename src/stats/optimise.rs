@@ -182,7 +182,8 @@ fn scoring_step(point: &Point, theta: &[f64], kinds: &[ParameterKind]) -> Option
 }
 
 /// Backtracking along `step`: the first of θ + t·step, t = 1, ½, ¼, … that does not lower
-/// the objective. A trial that would
+/// the objective (a trial where the covariance is not positive definite counts as lower).
+/// A trial that would
 /// leave the bounds is replaced by the better of two points: its projection onto the bounds,
 /// and the step halved until it stays inside (metafor's step halving). Projecting alone can
 /// jump over an interior maximum to the boundary when the likelihood dips between them
@@ -218,16 +219,31 @@ fn line_search(
             t = t_in;
         }
         let mut best: Option<(Vec<f64>, Point)> = None;
+        let mut infeasible = false;
         for trial in candidates {
             if trial.as_slice() == theta {
                 continue;
             }
-            let next = objective.evaluate(&trial)?;
+            // A trial where the covariance is not positive definite (correlations that no
+            // covariance matrix has) is outside the model: backtrack from it, as from a worse
+            // point.
+            let next = match objective.evaluate(&trial) {
+                Ok(next) => next,
+                Err(StatsError::NumericallySingular { .. }) => {
+                    infeasible = true;
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
             if best.as_ref().is_none_or(|(_, b)| next.value > b.value) {
                 best = Some((trial, next));
             }
         }
         let Some((trial, next)) = best else {
+            if infeasible {
+                t *= 0.5;
+                continue;
+            }
             return Ok(None);
         };
         let noise = VALUE_NOISE_ULPS * f64::EPSILON * (point.value.abs() + next.value.abs());

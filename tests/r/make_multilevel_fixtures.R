@@ -238,6 +238,87 @@ if (want("berkey")) {
   }
 }
 
+# ---- simulated multivariate data: ~ outcome | study, UN and CS, with profile CIs of tau2, rho ---
+# 40 studies report two or three of the outcomes A, B, C; true tau2 = (0.04, 0.09, 0.06) and
+# rho = 0.5 between every pair, sampling variances 0.01-0.08 (diagonal V). Chosen so that every
+# tau2 and rho is inside its bounds with a profile interval that crosses on both sides.
+# The intervals are found as profile_ci finds the sigma2's: the (restricted) log-likelihood
+# with one tau2 or rho held (rma.mv's tau2 = / rho = arguments, the rest re-estimated) falls
+# qchisq(.95, 1)/2 below its maximum, by uniroot at tol 1e-10; a rho whose profile stays above
+# the target up to +-1 has that bound. With six parameters (UN) the likelihood is flat enough
+# that the best optimizer's two starts agree to 3e-7 only, so the check allows 1e-6.
+struct_profile_ci <- function(res, what, j, refit) {
+  target <- as.numeric(logLik(res)) - qchisq(0.95, 1) / 2
+  values <- res[[what]]
+  est <- values[j]
+  f <- function(x) {
+    held <- rep(NA, length(values))
+    held[j] <- x
+    as.numeric(logLik(refit(what, held))) - target
+  }
+  if (what == "tau2") {
+    lower <- if (f(0) >= 0) 0 else uniroot(f, c(0, est), tol = 1e-10 * est, maxiter = 1000)$root
+    hi <- est * 2
+    while (f(hi) > 0) hi <- hi * 2
+    upper <- uniroot(f, c(est, hi), tol = 1e-10 * est, maxiter = 1000)$root
+  } else {
+    lower <- if (f(-1) >= 0) -1 else uniroot(f, c(-1, est), tol = 1e-10, maxiter = 1000)$root
+    upper <- if (f(1) >= 0) 1 else uniroot(f, c(est, 1), tol = 1e-10, maxiter = 1000)$root
+  }
+  I(c(lower, upper))
+}
+
+if (want("mvsim")) {
+  set.seed(20261202)
+  levels <- c("A", "B", "C")
+  tau <- sqrt(c(0.04, 0.09, 0.06))
+  G <- diag(tau) %*% matrix(c(1, 0.5, 0.5, 0.5, 1, 0.5, 0.5, 0.5, 1), 3) %*% diag(tau)
+  rows <- list()
+  for (s in 1:40) {
+    have <- sort(sample(1:3, sample(2:3, 1)))
+    u <- c(t(chol(G)) %*% rnorm(3))
+    vi <- runif(length(have), 0.01, 0.08)
+    yi <- c(0.2, 0.4, 0.3)[have] + u[have] + rnorm(length(have), 0, sqrt(vi))
+    rows[[s]] <- data.frame(study = sprintf("S%02d", s), outcome = levels[have],
+                            yi = round(yi, 6), vi = round(vi, 6))
+  }
+  mvs <- do.call(rbind, rows)
+  # (HCS is left out: its best optimizer's two starts agree to 2e-6 only on these data.)
+  for (struct in c("UN", "CS")) {
+    ntau <- if (struct == "CS") 1 else 3
+    nrho <- if (struct == "UN") 3 else 1
+    starts <- list(list(tau2.init = rep(0.1, ntau), rho.init = rep(0.3, nrho)),
+                   list(tau2.init = rep(0.02, ntau), rho.init = rep(-0.2, nrho)))
+    b <- fit_tight(function(ctl) rma.mv(yi, vi, mods = ~ outcome - 1,
+                                         random = ~ outcome | study, struct = struct,
+                                         data = mvs, control = ctl), starts,
+                   agreement = 1e-6)
+    # The six-parameter UN likelihood is so flat that every optimizer stops short (the SEs
+    # were off by 4e-6): one more nlminb run at rel.tol 1e-15 from the best fit climbs the
+    # last 7e-10 of log-likelihood, and is kept only if it does.
+    polished <- try(rma.mv(yi, vi, mods = ~ outcome - 1, random = ~ outcome | study,
+                           struct = struct, data = mvs,
+                           control = list(optimizer = "nlminb", rel.tol = 1e-15, iter.max = 1e5,
+                                          eval.max = 1e5, tau2.init = b$fit$tau2,
+                                          rho.init = b$fit$rho)), silent = TRUE)
+    if (!inherits(polished, "try-error") && logLik(polished) > logLik(b$fit)) b$fit <- polished
+    refit <- function(what, held) {
+      args <- list(yi = mvs$yi, V = mvs$vi, mods = ~ outcome - 1, random = ~ outcome | study,
+                   struct = struct, data = mvs,
+                   control = list(optimizer = "optim", optmethod = "BFGS", reltol = 1e-16,
+                                  maxit = 1e4))
+      args[[what]] <- held
+      do.call(rma.mv, args)
+    }
+    ci <- list(tau2 = lapply(seq_len(ntau), function(j) struct_profile_ci(b$fit, "tau2", j, refit)),
+               rho = lapply(seq_len(nrho), function(j) struct_profile_ci(b$fit, "rho", j, refit)))
+    write_case(paste0("mvsim_", tolower(struct)), mvs,
+               list(random = I("~ outcome | study"), struct = struct,
+                    mods = I(c("outcome", "-1")), method = "REML", test = "z"), b$fit,
+               list(struct_ci = ci, optimizer = b$optimizer, start_agreement = b$agree))
+  }
+}
+
 # ---- dat.assink2016: vcalc with rho = 0.6, three-level, year + pubstatus; CR1, CR2, HTZ ------
 # (Study-level moderators: deltype would not do, as its level "covert" occurs in one study only,
 # which makes that cluster's intercept exactly fitted and its robust SE 0.)

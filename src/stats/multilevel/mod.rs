@@ -17,6 +17,7 @@ mod structure;
 use nalgebra::{DMatrix, DVector};
 use statrs::distribution::ContinuousCDF;
 
+pub use profile::StructIntervals;
 pub use structure::{RandomEffect, SamplingCovariance, Structure};
 
 use model::{BlockData, BlockLayout, BlockModel, StructTerm};

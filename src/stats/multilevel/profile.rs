@@ -1,9 +1,10 @@
-//! Profile-likelihood confidence intervals of the σ² components (metafor's `confint()` of an
-//! `rma.mv` fit): the bounds are where the (restricted) log-likelihood, maximised over the
-//! other variance parameters with σ²ⱼ held fixed, falls χ²₁(level)/2 below its maximum; a
-//! bound at 0 when even σ²ⱼ = 0 is within that distance. Each profile point is a fit by the
-//! shared optimiser, warm-started from the previous one; the bounds are found by the shared
-//! bracketing and Brent's method.
+//! Profile-likelihood confidence intervals of the variance components (metafor's `confint()`
+//! of an `rma.mv` fit: each σ², and the τ² and ρ of a structured term). A bound is where the
+//! (restricted) log-likelihood, maximised over the other variance parameters with one held
+//! fixed, falls χ²₁(level)/2 below its maximum, or the parameter's own bound (0 for a
+//! variance, ±1 for a correlation) when the profile stays within that distance up to it. Each
+//! profile point is a fit by the shared optimiser, warm-started from the previous one; the
+//! bounds are found by the shared bracketing and Brent's method.
 
 use nalgebra::{DMatrix, DVector};
 use statrs::distribution::ContinuousCDF;
@@ -12,9 +13,9 @@ use super::MvFit;
 use crate::stats::objective::{Evaluated, LogLikelihood, Objective, Point};
 use crate::stats::optimise::{maximise, Failure};
 use crate::stats::roots::{bracket_upward, brent_root, Bracket, SearchFailure};
-use crate::stats::spec::check_level;
+use crate::stats::spec::{check_level, Control};
 use crate::stats::summary::chi_squared;
-use crate::stats::variance::{Parameter, VarianceModel};
+use crate::stats::variance::{Parameter, ParameterKind, VarianceModel};
 use crate::stats::{Interval, StatsError};
 
 /// An objective with one parameter held at a value: the others are free.
@@ -56,6 +57,16 @@ impl<O: Objective> Objective for Held<'_, O> {
     }
 }
 
+/// Profile-likelihood intervals of the `~ inner | outer` term's parameters (metafor's
+/// `confint()` of a structured `rma.mv` fit), in the order of [`super::StructEstimate`]'s.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StructIntervals {
+    /// One interval per τ² (one for CS).
+    pub tau2: Vec<Interval>,
+    /// One interval per ρ (none for DIAG).
+    pub rho: Vec<Interval>,
+}
+
 impl MvFit {
     /// Profile-likelihood intervals of each σ² at `level`, in the order of [`MvFit::sigma2`].
     ///
@@ -63,6 +74,52 @@ impl MvFit {
     /// [`StatsError::InvalidLevel`], and what a profile fit can give (non-convergence).
     pub fn confint_sigma2(&self, level: f64) -> Result<Vec<Interval>, StatsError> {
         check_level(level)?;
+        self.sigma2
+            .iter()
+            .enumerate()
+            .map(|(j, s)| self.profile_interval(j, s.estimate, level))
+            .collect()
+    }
+
+    /// Profile-likelihood intervals of the structured term's τ² and ρ at `level`; `None` for
+    /// a model without such a term. A ρ whose profile stays within the cut-off up to ±1 has
+    /// that bound, as a σ² or τ² whose profile does down to 0 has the bound 0.
+    ///
+    /// # Errors
+    /// [`StatsError::InvalidLevel`], and what a profile fit can give (non-convergence).
+    pub fn confint_structure(&self, level: f64) -> Result<Option<StructIntervals>, StatsError> {
+        check_level(level)?;
+        let Some(s) = &self.structure else {
+            return Ok(None);
+        };
+        let first = self.sigma2.len();
+        let interval =
+            |offset: usize, estimate: f64| self.profile_interval(first + offset, estimate, level);
+        let tau2 = s
+            .tau2
+            .iter()
+            .enumerate()
+            .map(|(j, &t)| interval(j, t))
+            .collect::<Result<_, _>>()?;
+        let rho = s
+            .rho
+            .iter()
+            .enumerate()
+            .map(|(j, &r)| interval(s.tau2.len() + j, r))
+            .collect::<Result<_, _>>()?;
+        Ok(Some(StructIntervals { tau2, rho }))
+    }
+
+    /// The profile-likelihood interval at `level` of variance parameter `j` (its index in the
+    /// model's parameters), whose estimate is `estimate`: where the log-likelihood maximised
+    /// over the other parameters crosses its maximum less χ²₁(level)/2, or the parameter's
+    /// bound where it does not cross before it.
+    fn profile_interval(
+        &self,
+        j: usize,
+        estimate: f64,
+        level: f64,
+    ) -> Result<Interval, StatsError> {
         let target = chi_squared(1.0).inverse_cdf(level) / 2.0;
         let control = self.spec.control;
         let mut objective = LogLikelihood::new(
@@ -72,86 +129,105 @@ impl MvFit {
             Evaluated::default(),
         );
         let best = self.fit_statistics.loglik;
-        let mut out = Vec::with_capacity(self.sigma2.len());
-        for (j, s) in self.sigma2.iter().enumerate() {
-            let parameters: Vec<Parameter> = objective
-                .model
-                .parameters()
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| *i != j)
-                .map(|(_, p)| p.clone())
-                .collect();
-            let scales: Vec<f64> = objective
-                .model
-                .scales()
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| *i != j)
-                .map(|(_, s)| *s)
-                .collect();
-            let scale = objective.model.scales()[j];
-            let mut warm: Vec<f64> = self
-                .state
-                .theta
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| *i != j)
-                .map(|(_, t)| *t)
-                .collect();
-            // f(x) = ℓ_p(x) − (ℓ̂ − χ²/2): positive inside the interval.
-            let mut f = |x: f64| -> Result<f64, StatsError> {
-                let mut held = Held {
-                    inner: &mut objective,
-                    index: j,
-                    value: x,
-                    parameters: parameters.clone(),
-                    scales: scales.clone(),
-                };
-                let optimum = maximise(&mut held, &warm, &control).map_err(|e| match e {
-                    Failure::Objective(e) => e,
-                    Failure::NoConvergence { iterations, last } => {
-                        StatsError::MultilevelNoConvergence {
-                            iterations,
-                            last: parameters
-                                .iter()
-                                .map(|p| p.name.clone())
-                                .zip(last)
-                                .collect(),
-                        }
-                    }
-                })?;
-                warm.clone_from(&optimum.theta);
-                Ok(optimum.point.value - (best - target))
+        let others = |i: &usize| *i != j;
+        let all = objective.model.parameters();
+        let (lowest, highest) = all[j].kind.bounds();
+        let is_correlation = all[j].kind == ParameterKind::Correlation;
+        let name = all[j].name.clone();
+        let parameters: Vec<Parameter> = (0..all.len())
+            .filter(others)
+            .map(|i| all[i].clone())
+            .collect();
+        let all_scales = objective.model.scales();
+        let scale = all_scales[j];
+        let scales: Vec<f64> = (0..all_scales.len())
+            .filter(others)
+            .map(|i| all_scales[i])
+            .collect();
+        let mut warm: Vec<f64> = (0..self.state.theta.len())
+            .filter(others)
+            .map(|i| self.state.theta[i])
+            .collect();
+        // f(x) = ℓ_p(x) − (ℓ̂ − χ²/2): positive inside the interval.
+        let mut f = |x: f64| -> Result<f64, StatsError> {
+            let mut held = Held {
+                inner: &mut objective,
+                index: j,
+                value: x,
+                parameters: parameters.clone(),
+                scales: scales.clone(),
             };
-            let estimate = s.estimate;
-            let failed = |e: SearchFailure<StatsError>| match e {
-                SearchFailure::Failed(e) => e,
-                SearchFailure::Exhausted { evaluations, last } => {
+            // A correlation held near ±1 can make the warm start impossible (no positive
+            // definite covariance): start the other correlations from 0 then, and if that is
+            // not enough the variances too (where the covariance is V's).
+            let mut optimum = maximise(&mut held, &warm, &control);
+            for also_variances in [false, true] {
+                if !matches!(
+                    optimum,
+                    Err(Failure::Objective(StatsError::NumericallySingular { .. }))
+                ) {
+                    break;
+                }
+                let neutral: Vec<f64> = warm
+                    .iter()
+                    .zip(&parameters)
+                    .map(|(&t, p)| match p.kind {
+                        ParameterKind::Correlation => 0.0,
+                        ParameterKind::Variance if also_variances => 0.0,
+                        _ => t,
+                    })
+                    .collect();
+                optimum = maximise(&mut held, &neutral, &control);
+            }
+            let optimum = optimum.map_err(|e| match e {
+                Failure::Objective(e) => e,
+                Failure::NoConvergence { iterations, last } => {
                     StatsError::MultilevelNoConvergence {
-                        iterations: evaluations,
-                        last: vec![(format!("sigma2.{} bound", j + 1), last)],
+                        iterations,
+                        last: parameters
+                            .iter()
+                            .map(|p| p.name.clone())
+                            .zip(last)
+                            .collect(),
                     }
                 }
-            };
-            let at_estimate = target;
+            })?;
+            warm.clone_from(&optimum.theta);
+            Ok(optimum.point.value - (best - target))
+        };
+        let failed = |e: SearchFailure<StatsError>| match e {
+            SearchFailure::Failed(e) => e,
+            SearchFailure::Exhausted { evaluations, last } => StatsError::MultilevelNoConvergence {
+                iterations: evaluations,
+                last: vec![(format!("{name} bound"), last)],
+            },
+        };
+        let at_estimate = target;
+        let (lower, upper) = if is_correlation {
+            (
+                correlation_bound(&mut f, estimate, at_estimate, lowest, &control)
+                    .map_err(failed)?,
+                correlation_bound(&mut f, estimate, at_estimate, highest, &control)
+                    .map_err(failed)?,
+            )
+        } else {
             let (bracket, used) =
                 bracket_upward(&mut f, estimate, at_estimate, scale.max(estimate), &control)
                     .map_err(failed)?;
             let upper = brent_root(&mut f, bracket, scale, &control, used)
                 .map_err(failed)?
                 .x;
-            let lower = if estimate == 0.0 {
-                0.0
+            let lower = if estimate <= lowest {
+                lowest
             } else {
-                let at_zero = f(0.0)?;
-                if at_zero >= 0.0 {
-                    0.0
+                let at_bound = f(lowest)?;
+                if at_bound >= 0.0 {
+                    lowest
                 } else {
                     let bracket = Bracket {
-                        lo: 0.0,
+                        lo: lowest,
                         hi: estimate,
-                        f_lo: at_zero,
+                        f_lo: at_bound,
                         f_hi: at_estimate,
                     };
                     brent_root(&mut f, bracket, scale, &control, 0)
@@ -159,12 +235,64 @@ impl MvFit {
                         .x
                 }
             };
-            out.push(Interval {
-                estimate,
-                lower,
-                upper,
-            });
-        }
-        Ok(out)
+            (lower, upper)
+        };
+        Ok(Interval {
+            estimate,
+            lower,
+            upper,
+        })
     }
+}
+
+/// The bound of a correlation's profile interval between its `estimate` (where the profile
+/// `f`, positive inside the interval, is `at_estimate`) and `bound` (±1): `bound` itself when
+/// f stays non-negative up to it. Tries the midpoint and then the bound, so a profile that
+/// does not cross costs two fits; where a held correlation leaves no positive definite
+/// covariance (a point outside the model), the search halves the distance to that point
+/// instead, since the profile falls off before it.
+fn correlation_bound(
+    f: &mut impl FnMut(f64) -> Result<f64, StatsError>,
+    estimate: f64,
+    at_estimate: f64,
+    bound: f64,
+    control: &Control,
+) -> Result<f64, SearchFailure<StatsError>> {
+    if estimate == bound {
+        return Ok(bound);
+    }
+    let root = |f: &mut dyn FnMut(f64) -> Result<f64, StatsError>, a: (f64, f64), b: (f64, f64)| {
+        let ((lo, f_lo), (hi, f_hi)) = if a.0 < b.0 { (a, b) } else { (b, a) };
+        brent_root(f, Bracket { lo, hi, f_lo, f_hi }, 1.0, control, 0).map(|r| r.x)
+    };
+    let mut inside = (estimate, at_estimate);
+    let mut outside = bound;
+    let mut trial = 0.5 * (estimate + bound);
+    for _ in 0..control.max_iter {
+        match f(trial) {
+            Ok(v) if v < 0.0 => return root(f, inside, (trial, v)),
+            Ok(v) if trial == bound => {
+                debug_assert!(v >= 0.0);
+                return Ok(bound);
+            }
+            Ok(v) => {
+                inside = (trial, v);
+                // The bound next, unless it is known to be outside the model.
+                trial = if outside == bound {
+                    bound
+                } else {
+                    0.5 * (inside.0 + outside)
+                };
+            }
+            Err(StatsError::NumericallySingular { .. }) => {
+                outside = trial;
+                trial = 0.5 * (inside.0 + outside);
+            }
+            Err(e) => return Err(SearchFailure::Failed(e)),
+        }
+    }
+    Err(SearchFailure::Exhausted {
+        evaluations: control.max_iter,
+        last: inside.0,
+    })
 }
