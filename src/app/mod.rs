@@ -9,7 +9,7 @@ pub mod persist;
 pub mod state;
 pub mod storage;
 
-pub use dependence::{DependenceState, Robust, Within};
+pub use dependence::{DependenceState, Robust, Within, DEFAULT_STRUCTURE};
 pub use state::{
     analysis_spec, is_average, page_studies, Averages, ColumnState, DataState, ForestSort,
     ModelState, PageState, PlotOptions, PlotTab,
@@ -61,6 +61,8 @@ pub enum StateError {
     /// A multilevel model of the effects within studies, but no column says which effect
     /// within its study a row is.
     NoEffectId,
+    /// A multivariate model of the effects within studies, but no column names their outcomes.
+    NoOutcome,
 }
 
 impl fmt::Display for StateError {
@@ -90,6 +92,10 @@ impl fmt::Display for StateError {
             Self::NoEffectId => f.write_str(
                 "the multilevel model needs an effect-ID column (which effect within its study \
                  a row is): choose one under Columns in the Data pane",
+            ),
+            Self::NoOutcome => f.write_str(
+                "the multivariate model needs the column that names each effect's outcome: \
+                 choose it under \"Effects within studies\" in the Model pane",
             ),
         }
     }

@@ -342,7 +342,7 @@ fn columns_of(formula: Option<String>) -> Vec<String> {
 /// for the page, which keeps the parts of its state apart.
 ///
 /// # Errors
-/// [`StateError::InvalidLevel`], [`StateError::NoEffectId`].
+/// [`StateError::InvalidLevel`], [`StateError::NoEffectId`], [`StateError::NoOutcome`].
 pub fn analysis_spec(
     columns: &ColumnState,
     model: &ModelState,

@@ -1,6 +1,7 @@
 //! The Results pane's "Effects within studies" (issue 11), shown once the Data pane names a
 //! cluster column: the variance components of the multilevel model (σ² per level, √σ², the
-//! number of levels, profile-likelihood intervals, I² per level), the coefficients with their
+//! number of levels, profile-likelihood intervals, I² per level), those of a multivariate
+//! model (τ² per outcome and ρ per pair, with profile intervals), the coefficients with their
 //! model-based and their cluster-robust inference side by side, and the warnings of
 //! [`crate::guidance::dependence`].
 
@@ -89,6 +90,7 @@ fn section(page: Page, analysis: &Analysis, cluster: &str) -> AnyView {
             <p class="hint">{hint}</p>
             {record.as_deref().map(|r| view! {
                 <VarianceComponents record=r.clone() />
+                <StructComponents record=r.clone() />
                 <SideBySide record=r.clone() level=analysis.summary.spec.level />
             })}
             <div class="warnings" data-testid="dependence-warnings">
@@ -160,6 +162,92 @@ fn VarianceComponents(record: FitReport) -> impl IntoView {
         <p class="test-line" data-testid="stat-i2-total" data-value=data_value(Some(total))>
             {format!("I² in all: {} of the variance of the effects is heterogeneity, not sampling error.", format::percent(total))}
         </p>
+    }
+    .into_any()
+}
+
+/// An interval's two bounds, or a dash when it was not computed.
+fn interval(ci: Option<&[f64; 2]>, testid: &str) -> AnyView {
+    match ci {
+        Some([lo, hi]) => view! {
+            {num(*lo, format!("{testid}-lower"))}" to "{num(*hi, format!("{testid}-upper"))}
+        }
+        .into_any(),
+        None => view! { "–" }.into_any(),
+    }
+}
+
+/// The `~ outcome | study` term: τ² per outcome (one for CS) and ρ per pair (one for CS and
+/// HCS), each with its profile-likelihood interval.
+#[component]
+fn StructComponents(record: FitReport) -> impl IntoView {
+    let Some(st) = record.structure.clone() else {
+        return ().into_any();
+    };
+    let tau2_label = |j: usize| {
+        if st.tau2.len() == 1 {
+            "all outcomes".to_owned()
+        } else {
+            st.levels.get(j).cloned().unwrap_or_default()
+        }
+    };
+    // ρ in metafor's order: one for CS and HCS; for UN the lower triangle by columns.
+    let pairs: Vec<String> = if st.rho.len() == 1 {
+        vec!["every pair".to_owned()]
+    } else {
+        let n = st.levels.len();
+        (0..n)
+            .flat_map(|a| (a + 1..n).map(move |b| (a, b)))
+            .map(|(a, b)| format!("{} – {}", st.levels[a], st.levels[b]))
+            .collect()
+    };
+    let tau2_rows = st
+        .tau2
+        .iter()
+        .enumerate()
+        .map(|(j, t)| {
+            let ci = st.tau2_ci.as_ref().and_then(|c| c.get(j));
+            view! {
+                <tr>
+                    <th scope="row">{format!("τ² {}", tau2_label(j))}</th>
+                    <td>{num(*t, format!("struct-tau2-{j}"))}</td>
+                    <td>{interval(ci, &format!("struct-tau2-{j}"))}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let rho_rows = st
+        .rho
+        .iter()
+        .enumerate()
+        .map(|(j, r)| {
+            let ci = st.rho_ci.as_ref().and_then(|c| c.get(j));
+            view! {
+                <tr>
+                    <th scope="row">{format!("ρ {}", pairs.get(j).cloned().unwrap_or_default())}</th>
+                    <td>{num(*r, format!("struct-rho-{j}"))}</td>
+                    <td>{interval(ci, &format!("struct-rho-{j}"))}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="table-scroll table-scroll--short">
+            <table class="data results" data-testid="struct-table">
+                <caption>{format!(
+                    "Correlated true effects: ~ {} | {}, {} (profile-likelihood intervals)",
+                    st.inner, st.outer, st.kind
+                )}</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"Parameter"</th>
+                        <th scope="col" class="num">"Estimate"</th>
+                        <th scope="col" class="num">"CI"</th>
+                    </tr>
+                </thead>
+                <tbody>{tau2_rows}{rho_rows}</tbody>
+            </table>
+        </div>
     }
     .into_any()
 }

@@ -1,14 +1,16 @@
 //! The Model pane's "Effects within studies" (issue 11): once the Data pane names a cluster
-//! column, whether its effects are independent or get a multilevel model, whether their
+//! column, whether its effects are independent, get a multilevel model (with the columns the
+//! studies nest in) or a multivariate model (an outcome column and a structure), whether their
 //! sampling errors correlate (ρ, as metafor's `vcalc`), and which cluster-robust inference is
 //! reported, each with a line on what it does.
 
 use leptos::prelude::*;
 
-use crate::app::{Robust, Within};
+use crate::app::{Robust, Within, DEFAULT_STRUCTURE};
+use crate::stats::Structure;
 
 use super::page::Page;
-use super::ChoiceSelect;
+use super::{ChoiceSelect, ColumnSelect};
 
 /// The ρ a user starts from when turning correlated sampling errors on: a common guess when
 /// studies do not report the correlation of their outcomes.
@@ -44,7 +46,7 @@ pub fn DependenceSection(
 /// The settings for effects clustered in column `cluster`, with effect IDs in `effect`.
 fn choices(page: Page, cluster: String, effect: Option<String>) -> impl IntoView {
     let model = page.model;
-    let dep = Memo::new(move |_| model.with(|m| m.dependence));
+    let dep = Memo::new(move |_| model.with(|m| m.dependence.clone()));
     let term = format!("~ 1 | {cluster}/{}", effect.as_deref().unwrap_or("effect"));
     let within = vec![
         (
@@ -55,6 +57,12 @@ fn choices(page: Page, cluster: String, effect: Option<String>) -> impl IntoView
             "multilevel".to_owned(),
             format!(
                 "multilevel: random effects for {cluster} and for each effect within it ({term})"
+            ),
+        ),
+        (
+            "multivariate".to_owned(),
+            format!(
+                "multivariate: correlated true effects of the outcomes within {cluster} (~ outcome | {cluster})"
             ),
         ),
     ];
@@ -77,12 +85,25 @@ fn choices(page: Page, cluster: String, effect: Option<String>) -> impl IntoView
             value=Signal::derive(move || match dep.get().within {
                 Within::Independent => "independent".to_owned(),
                 Within::Multilevel => "multilevel".to_owned(),
+                Within::Multivariate => "multivariate".to_owned(),
             })
             on_pick=Callback::new(move |v: String| {
-                let within = if v == "multilevel" { Within::Multilevel } else { Within::Independent };
+                let within = match v.as_str() {
+                    "multilevel" => Within::Multilevel,
+                    "multivariate" => Within::Multivariate,
+                    _ => Within::Independent,
+                };
                 model.update(|m| m.dependence.within = within);
             })
         />
+        {
+            let cluster = cluster.clone();
+            move || match dep.get().within {
+                Within::Independent => ().into_any(),
+                Within::Multilevel => nesting(page, &cluster).into_any(),
+                Within::Multivariate => outcomes(page, &cluster).into_any(),
+            }
+        }
         <div class="field-row">
             <label class="check">
                 <input
@@ -143,6 +164,124 @@ fn choices(page: Page, cluster: String, effect: Option<String>) -> impl IntoView
                 "Robust standard errors by {cluster} stay valid when the model of the dependence is wrong. \
                  CR2 is the default: with few studies it keeps its error rate, where CR1 is too optimistic."
             )}
+        </p>
+    }
+}
+
+/// The columns other than the cluster's, to pick higher levels or outcomes from.
+fn other_columns(page: Page, cluster: &str) -> Signal<Vec<String>> {
+    let cluster = cluster.to_owned();
+    Signal::derive(move || {
+        page.table.with(|t| {
+            t.as_ref()
+                .map(|t| t.names())
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|c| *c != cluster)
+                .collect()
+        })
+    })
+}
+
+/// Up to two columns the studies nest in (studies within districts within regions), each a
+/// level of the multilevel model above the study.
+fn nesting(page: Page, cluster: &str) -> impl IntoView {
+    let model = page.model;
+    let columns = other_columns(page, cluster);
+    let nested = Memo::new(move |_| model.with(|m| m.dependence.nested_in.clone()));
+    // Level 0 is the one right above the study; the list keeps the outermost first.
+    let pick = move |depth: usize| {
+        Callback::new(move |c: Option<String>| {
+            model.update(|m| {
+                let n = &mut m.dependence.nested_in;
+                let mut inner_first: Vec<String> = n.iter().rev().cloned().collect();
+                inner_first.truncate(depth);
+                inner_first.extend(c);
+                *n = inner_first.into_iter().rev().collect();
+            });
+        })
+    };
+    let at = move |depth: usize| {
+        Signal::derive(move || nested.with(|n| n.iter().rev().nth(depth).cloned()))
+    };
+    let cluster = cluster.to_owned();
+    let above = cluster.clone();
+    view! {
+        <ColumnSelect
+            label=format!("{cluster} is nested within")
+            testid="dep-nested-0"
+            columns=columns
+            value=at(0)
+            none_label="nothing: the study is the top level"
+            on_pick=pick(0)
+        />
+        {move || at(0).get().map(|outer| view! {
+            <ColumnSelect
+                label=format!("{outer} is nested within")
+                testid="dep-nested-1"
+                columns=columns
+                value=at(1)
+                none_label="nothing"
+                on_pick=pick(1)
+            />
+        })}
+        <p class="hint">
+            {move || {
+                let mut levels = nested.get();
+                levels.push(above.clone());
+                format!(
+                    "Random effects for each level: ~ 1 | {}/effect. Robust inference clusters by the top level, {}.",
+                    levels.join("/"),
+                    levels[0]
+                )
+            }}
+        </p>
+    }
+}
+
+/// The outcome column and the structure of a multivariate model.
+fn outcomes(page: Page, cluster: &str) -> impl IntoView {
+    let model = page.model;
+    let columns = other_columns(page, cluster);
+    let outcome = Signal::derive(move || model.with(|m| m.dependence.outcome.clone()));
+    let structures = [
+        (
+            Structure::Un,
+            "UN: a τ² per outcome, a ρ per pair of outcomes (unstructured)",
+        ),
+        (Structure::Cs, "CS: one τ², one ρ (compound symmetry)"),
+        (Structure::Hcs, "HCS: a τ² per outcome, one ρ"),
+        (Structure::Diag, "DIAG: a τ² per outcome, uncorrelated"),
+    ]
+    .map(|(s, text)| (s.metafor_name().to_owned(), text.to_owned()))
+    .to_vec();
+    view! {
+        <ColumnSelect
+            label="Outcome column (which outcome each effect measures)"
+            testid="dep-outcome"
+            columns=columns
+            value=outcome
+            none_label="choose a column"
+            on_pick=Callback::new(move |c| model.update(|m| m.dependence.outcome = c))
+        />
+        <ChoiceSelect
+            label="Structure of the true effects within a study"
+            testid="dep-structure"
+            choices=structures
+            value=Signal::derive(move || {
+                model
+                    .with(|m| m.dependence.structure.unwrap_or(DEFAULT_STRUCTURE))
+                    .metafor_name()
+                    .to_owned()
+            })
+            on_pick=Callback::new(move |v: String| {
+                model.update(|m| m.dependence.structure = Structure::from_metafor_name(&v));
+            })
+        />
+        <p class="hint">
+            "Each study's true effects on different outcomes correlate: a study that works well on one \
+             outcome tends to on another. UN estimates every τ² and ρ; with few studies per outcome, \
+             CS or HCS ask less of the data."
         </p>
     }
 }

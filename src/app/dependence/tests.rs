@@ -35,8 +35,8 @@ fn konstantopoulos(within: Within, robust: Robust) -> PageState {
     s.columns.effect_id = Some("study".into());
     s.model.dependence = DependenceState {
         within,
-        rho: None,
         robust,
+        ..DependenceState::default()
     };
     s
 }
@@ -189,4 +189,59 @@ fn a_failed_dependent_fit_is_a_sentence_beside_the_rma_uni_results() {
     let message = run.analysis.dependent.clone().unwrap().unwrap_err();
     assert!(!message.is_empty());
     assert_eq!(run.analysis.summary.k, 56);
+}
+
+#[test]
+fn nesting_columns_add_levels_above_the_study_and_robust_inference_takes_the_top_one() {
+    let state = DependenceState {
+        within: Within::Multilevel,
+        nested_in: vec!["region".into(), "district".into()],
+        ..DependenceState::default()
+    };
+    let dep = state
+        .dependence(Some("study"), Some("es"))
+        .expect("a model");
+    // metafor's ~ 1 | region/district/study/es: four σ² levels from one term.
+    assert_eq!(
+        dep.random,
+        vec![RandomTerm {
+            inner: None,
+            outer: vec![
+                "region".into(),
+                "district".into(),
+                "study".into(),
+                "es".into()
+            ],
+        }]
+    );
+    assert_eq!(dep.structure, None);
+    assert_eq!(dep.robust.as_deref(), Some("region"));
+}
+
+#[test]
+fn a_multivariate_model_needs_its_outcome_column_and_defaults_to_un() {
+    let mut state = DependenceState {
+        within: Within::Multivariate,
+        ..DependenceState::default()
+    };
+    assert_eq!(
+        state.dependence(Some("trial"), None),
+        Err(StateError::NoOutcome)
+    );
+    state.outcome = Some("outcome".into());
+    let dep = state.dependence(Some("trial"), None).expect("a model");
+    assert_eq!(
+        dep.random,
+        vec![RandomTerm {
+            inner: Some("outcome".into()),
+            outer: vec!["trial".into()],
+        }]
+    );
+    assert_eq!(dep.structure, Some(Structure::Un));
+    assert_eq!(dep.robust.as_deref(), Some("trial"));
+    state.structure = Some(Structure::Cs);
+    let saved = serde_json::to_string(&state).expect("JSON");
+    assert!(saved.contains("\"structure\":\"CS\""), "{saved}");
+    let back: DependenceState = serde_json::from_str(&saved).expect("read back");
+    assert_eq!(back, state);
 }
