@@ -10,7 +10,7 @@ use meridian::analysis::request::{Envelope, Input, Record, Request, Response};
 use meridian::analysis::scale_curve::ScalePoints;
 use meridian::analysis::session::Mailbox;
 use meridian::analysis::Analysis;
-use meridian::app::PageState;
+use meridian::app::{page_studies, PageState};
 use meridian::stats::Tau2Method;
 use serde_json::Value;
 
@@ -162,6 +162,29 @@ fn the_worker_fits_the_location_scale_model_as_metafor_does() {
             e["qs_p"].as_f64().unwrap(),
             LS_REL,
         );
+        // The Heterogeneity section of a location-scale fit: no single τ², I², H²; the range
+        // of τ²ᵢ, QE and QS instead (metafor's print of rma.ls).
+        assert!(a.summary.tau2.is_nan() && a.summary.i2.is_nan() && a.summary.h2.is_nan());
+        let tau2_i = numbers(&e["tau2_i"]);
+        let [lo, hi] = scale.tau2_range().expect("48 studies");
+        let min = tau2_i.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = tau2_i.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        close(&format!("{name} min τ²ᵢ"), lo, min, LS_REL);
+        close(&format!("{name} max τ²ᵢ"), hi, max, LS_REL);
+        close(
+            &format!("{name} QE"),
+            a.summary.qe,
+            e["qe"].as_f64().unwrap(),
+            1e-10,
+        );
+        assert_eq!(a.summary.qe_df as u64, e["qe_df"].as_u64().unwrap());
+        close(
+            &format!("{name} QE p"),
+            a.summary.qe_p,
+            e["qe_p"].as_f64().unwrap(),
+            1e-8,
+        );
+        assert_eq!(scale.qs_df.map(|d| d as u64), e["qs_df"].as_u64());
         let curve = a.scale_curve.as_ref().expect("a τ² curve");
         assert_eq!(curve.column, "ni100");
         for (i, (ours, theirs)) in curve.tau2_i.iter().zip(numbers(&e["tau2_i"])).enumerate() {
@@ -220,4 +243,56 @@ fn the_r_script_of_the_page_fits_the_same_location_scale_model() {
         script.contains("rma(yi = yi, vi = vi, mods = ~ ni100, scale = ~ ni100, method = \"REML\""),
         "{script}"
     );
+}
+
+#[test]
+fn a_row_missing_a_scale_moderator_is_left_out_in_the_data_pane_as_by_the_worker() {
+    // Row 2 lacks z, which only the scale formula reads; row 3 lacks x, the location
+    // moderator. The page's own studies stage (what the Data pane marks) must leave out both,
+    // naming the column, exactly as the worker's fit does.
+    let text = "study,yi,vi,x,z\nA,0.1,0.02,1,0.5\nB,0.5,0.03,2,NA\nC,0.3,0.01,NA,1.5\n\
+        D,-0.1,0.04,4,2\nE,0.9,0.05,5,2.5\nF,0.4,0.02,6,3\nG,-0.6,0.03,7,3.5\nH,1.2,0.02,8,4\n\
+        I,0.0,0.04,9,4.5\nJ,0.7,0.01,10,5\n";
+    let mut s = PageState::default();
+    s.load_text(text.to_owned());
+    s.columns.yi = Some("yi".into());
+    s.columns.vi = Some("vi".into());
+    s.model.formula = "x".into();
+    s.model.scale_formula = "z".into();
+    let table = meridian::data::parse::parse(text).unwrap();
+    let formula =
+        |f: Option<String>| f.map(|f| meridian::data::formula::Formula::parse(&f).unwrap());
+    let page = |s: &PageState| {
+        let (location, scale) = (formula(s.model.mods()), formula(s.model.scale()));
+        page_studies(&table, &s.columns, location.as_ref(), scale.as_ref()).unwrap()
+    };
+    // With one τ² the scale formula is kept but not used: only row 3 is left out.
+    let one = page(&s);
+    assert_eq!(
+        one.studies
+            .excluded
+            .iter()
+            .map(|e| e.row)
+            .collect::<Vec<_>>(),
+        [3]
+    );
+    s.model.set_scale_on(true);
+    let ls = page(&s);
+    let notes: Vec<(usize, String)> = ls
+        .studies
+        .excluded
+        .iter()
+        .map(|e| (e.row, e.reason.to_string()))
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            (2, "no value for z".to_owned()),
+            (3, "no value for x".to_owned())
+        ]
+    );
+    assert_eq!(ls.studies.labels, ["A", "D", "E", "F", "G", "H", "I", "J"]);
+    let worker = through_the_mailbox(&s);
+    assert_eq!(worker.fit_report().excluded_rows, [2, 3]);
+    assert_eq!(worker.summary.k, 8);
 }

@@ -24,9 +24,11 @@ use super::egger::egger;
 use super::gosh::GoshRun;
 use super::moderator::moderator_curve;
 use super::multilevel::{self, Dependence};
+use super::profile::profile;
 use super::request::{Envelope, Input, Record, Request, Response, StageTime};
 use super::sensitivity::sensitivity;
 use super::subgroups::subgroups;
+use super::terms::requested_contrasts;
 use super::{stages, Analysis, AnalysisError, Fitted, ModelStage, StudiesStage};
 use crate::data::effect_size::Measure;
 use crate::data::parse::Table;
@@ -361,6 +363,7 @@ impl Mailbox {
                 Err(self.answer(&input, Ask::Subgroups(column)))
             }
             Request::Egger { input } => Err(self.answer(&input, Ask::Egger)),
+            Request::Profile { input } => Err(self.answer(&input, Ask::Profile)),
             Request::Sensitivity { input } => Err(self.answer(&input, Ask::Sensitivity)),
             Request::Cumul { input, order } => Err(self.answer(&input, Ask::Cumul(order))),
         }
@@ -409,6 +412,17 @@ impl Mailbox {
                 };
                 let mut analysis = Analysis::new(&s.data, &s.model, &s.fitted, prediction);
                 analysis.dependent = dependent;
+                // The page's contrasts: an error is shown beside the builder, not instead of
+                // the analysis.
+                match requested_contrasts(&s.fitted.fit, &s.model.record, &input.spec) {
+                    Ok(None) => {}
+                    Ok(Some(c)) => {
+                        let mut report = (*analysis.report).clone();
+                        report.contrasts = Some(c);
+                        analysis.report = Arc::new(report);
+                    }
+                    Err(e) => analysis.contrast_error = Some(e.to_string()),
+                }
                 (
                     "predict",
                     Record::Analysis {
@@ -432,6 +446,10 @@ impl Mailbox {
                     egger: egger(&s.fitted),
                 },
             ),
+            Ask::Profile => {
+                let profile = profile(&s.table, &s.data, &s.fitted, &[])?;
+                ("profile", Record::Profile { profile })
+            }
             Ask::Sensitivity => {
                 let sensitivity = sensitivity(&s.table, &s.fitted, &s.data)
                     .map_err(|e| stages::stats_error(e, &s.data.studies, &s.table))?;
@@ -456,6 +474,7 @@ enum Ask {
     Curve(String),
     Subgroups(String),
     Egger,
+    Profile,
     Sensitivity,
     Cumul(Option<String>),
 }

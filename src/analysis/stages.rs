@@ -1,5 +1,5 @@
 //! The pipeline as stages, each a function of the stage before: text → [`table`] →
-//! [`studies`] (roles, effect sizes, rows left out) → [`model`] (design and encoding) →
+//! [`studies_for`] (roles, effect sizes, rows left out) → [`model`] (design and encoding) →
 //! [`fit`] (the model and its [`Summary`]) → [`prediction`]. The page keeps one memo per
 //! stage, so a change reruns only the stages after it (a new estimator refits without
 //! re-parsing; a plot option reruns none); the command line runs them in a row
@@ -84,25 +84,12 @@ fn resolve_roles(table: &Table, chosen: &Roles) -> Roles {
 }
 
 /// Stage 2: the studies of `table` with the chosen columns; a row with a missing value in a
-/// column of `formula`, or with values no effect size comes from, is left out.
+/// column of any of `formulas` (a location-scale model has two: location and scale), or with
+/// values no effect size comes from, is left out.
 ///
 /// # Errors
 /// [`AnalysisError::Roles`] when the columns give no effect sizes or no row is usable;
-/// [`AnalysisError::Formula`] when the formula names a column the table lacks.
-pub fn studies(
-    table: &Table,
-    columns: &Roles,
-    measure: Option<Measure>,
-    formula: Option<&Formula>,
-) -> Result<StudiesStage, AnalysisError> {
-    studies_for(table, columns, measure, &[formula])
-}
-
-/// Stage 2 for a model of several formulas (a location-scale model's location and scale):
-/// a row with a missing value in a column of any of them is left out.
-///
-/// # Errors
-/// As [`studies`].
+/// [`AnalysisError::Formula`] when a formula names a column the table lacks.
 pub fn studies_for(
     table: &Table,
     columns: &Roles,

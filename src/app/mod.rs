@@ -11,8 +11,8 @@ pub mod storage;
 
 pub use dependence::{DependenceState, Robust, Within};
 pub use state::{
-    analysis_spec, is_average, Averages, ColumnState, DataState, ForestSort, ModelState, PageState,
-    PlotOptions, PlotTab,
+    analysis_spec, is_average, page_studies, Averages, ColumnState, DataState, ForestSort,
+    ModelState, PageState, PlotOptions, PlotTab,
 };
 
 use crate::analysis::AnalysisError;

@@ -137,3 +137,14 @@ impl From<&ScaleModel> for ScaleReport {
         }
     }
 }
+
+impl ScaleReport {
+    /// The smallest and the largest τ²ᵢ over the studies: a location-scale model has no
+    /// single τ² (nor I² or H²), so this range is what its heterogeneity section reports;
+    /// `None` without studies.
+    pub fn tau2_range(&self) -> Option<[f64; 2]> {
+        let mut values = self.tau2_i.iter().copied();
+        let first = values.next()?;
+        Some(values.fold([first, first], |[lo, hi], t| [lo.min(t), hi.max(t)]))
+    }
+}

@@ -21,6 +21,7 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use crate::analysis::cumul::CumulRecord;
 use crate::analysis::moderator::{drawn_moderator, study_values, ModeratorCurve};
+use crate::analysis::profile::ProfileRecord;
 use crate::analysis::record::Egger;
 use crate::analysis::request::{Input, Record, Request, StageTime};
 use crate::analysis::sensitivity::Sensitivity;
@@ -29,7 +30,8 @@ use crate::analysis::{
     stages, Analysis, AnalysisError, Fitted, ModelStage, PredictionAt, StudiesStage,
 };
 use crate::app::{
-    analysis_spec, Averages, ColumnState, DataState, ForestSort, ModelState, PageState, PlotOptions,
+    analysis_spec, page_studies, Averages, ColumnState, DataState, ForestSort, ModelState,
+    PageState, PlotOptions,
 };
 use crate::app::{PlotTab, StateError};
 use crate::data::formula::Formula;
@@ -91,6 +93,8 @@ pub struct Page {
     pub subgroups: Memo<Option<Stage<Subgroups>>>,
     /// Egger's test, once the funnel plot asks.
     pub egger: Memo<Option<Arc<Egger>>>,
+    /// The profile likelihood of τ², once the profile plot asks.
+    pub profile: Memo<Option<Stage<ProfileRecord>>>,
     /// The values of the column the forest plot is sorted by.
     pub sort_values: Memo<Option<Result<Vec<f64>, StateError>>>,
     /// Whether the engine is computing a newer analysis than the one shown.
@@ -129,13 +133,17 @@ impl Page {
         let formula = Memo::new(move |_| -> Result<Option<Arc<Formula>>, StateError> {
             mods.with(|m| Ok(stages::formula(m.as_deref())?.map(Arc::new)))
         });
+        // The scale formula (while τ² is modelled) leaves rows out too, as the worker does.
+        let scale_text = Memo::new(move |_| model.with(ModelState::scale));
+        let scale = Memo::new(move |_| -> Result<Option<Arc<Formula>>, StateError> {
+            scale_text.with(|m| Ok(stages::formula(m.as_deref())?.map(Arc::new)))
+        });
         let studies = Memo::new(move |_| -> Stage<StudiesStage> {
             let table = table.get()?;
-            let formula = formula.get()?;
+            let (formula, scale) = (formula.get()?, scale.get()?);
             columns.with(|c| {
                 timed("studies", || {
-                    let roles = c.roles();
-                    let s = stages::studies(&table, &roles, c.measure, formula.as_deref())?;
+                    let s = page_studies(&table, c, formula.as_deref(), scale.as_deref())?;
                     Ok(Arc::new(s))
                 })
             })
@@ -249,6 +257,16 @@ impl Page {
             },
         );
         let egger = Memo::new(move |_| egger_answer.get().and_then(Result::ok).flatten());
+        let profile = derived(
+            Memo::new(move |_| {
+                (plots.with(|p| p.tab) == PlotTab::Profile)
+                    .then(|| input.get().map(|input| Request::Profile { input }))
+            }),
+            |record| match record {
+                Record::Profile { profile } => Some(Arc::new(profile)),
+                _ => None,
+            },
+        );
         let sort_values = Memo::new(move |_| {
             let column = plots.with(|p| match &p.sort {
                 ForestSort::Column(c) => Some(c.clone()),
@@ -300,6 +318,7 @@ impl Page {
             curve,
             subgroups,
             egger,
+            profile,
             sort_values,
             updating,
             sensitivity_shown,

@@ -8,12 +8,15 @@ use crate::analysis::record::Estimate;
 use crate::analysis::Analysis;
 use crate::app::{is_average, StateError};
 use crate::data::effect_size::Measure;
+use crate::data::model_report::ScaleReport;
 use crate::format::{self, data_value};
 use crate::guidance::{readings, warnings};
 use crate::stats::Test;
 
 use super::page::Page;
-use super::{CompareModels, DependenceResults, PermutationPanel, ScaleResults, TermTests};
+use super::{
+    CompareModels, ContrastBuilder, DependenceResults, PermutationPanel, ScaleResults, TermTests,
+};
 
 /// The Results pane.
 #[component]
@@ -22,6 +25,7 @@ pub fn ResultsPane(
     page: Page,
 ) -> impl IntoView {
     let measure = Signal::derive(move || page.columns.with(|c| c.measure));
+    let draft = RwSignal::new(None);
     view! {
         <section
             class="card pane"
@@ -58,6 +62,7 @@ pub fn ResultsPane(
                         <Summary analysis=a.clone() measure=m />
                         <Coefficients analysis=a.clone() />
                         <TermTests analysis=a.clone() />
+                        <ContrastBuilder page=page analysis=a.clone() draft=draft />
                         <ScaleResults page=page analysis=a.clone() />
                         <Heterogeneity analysis=a.clone() />
                         <DependenceResults page=page analysis=a.clone() />
@@ -220,9 +225,13 @@ fn Coefficients(analysis: Analysis) -> impl IntoView {
     }
 }
 
-/// Heterogeneity figures with their Q-profile confidence intervals.
+/// Heterogeneity figures with their Q-profile confidence intervals; for a location-scale
+/// model, [`ScaleHeterogeneity`] instead.
 #[component]
 fn Heterogeneity(analysis: Analysis) -> impl IntoView {
+    if let Some(scale) = analysis.report.scale.clone() {
+        return view! { <ScaleHeterogeneity analysis=analysis scale=scale /> }.into_any();
+    }
     let r = analysis.summary.clone();
     let ci = |c: Option<[f64; 2]>, decimals: usize| {
         c.map(|[lo, hi]| {
@@ -277,6 +286,48 @@ fn Heterogeneity(analysis: Analysis) -> impl IntoView {
                     <dd><Num value=r2 decimals=2 />" %"</dd>
                 </div>
             })}
+        </dl>
+    }
+    .into_any()
+}
+
+/// The heterogeneity of a location-scale model, as metafor prints it for `rma.ls`: τ² differs
+/// from study to study, so there is no single τ², I² or H²; the range of τ²ᵢ, the test for
+/// residual heterogeneity QE and the test of the scale coefficients QS stand in their place.
+#[component]
+fn ScaleHeterogeneity(analysis: Analysis, scale: ScaleReport) -> impl IntoView {
+    let r = &analysis.summary;
+    let range = scale.tau2_range().map(|[lo, hi]| {
+        view! {
+            <div data-testid="stat-tau2-range" data-min=data_value(Some(lo)) data-max=data_value(Some(hi))>
+                <dt>"τ²ᵢ over the studies"</dt>
+                <dd><Num value=lo />" to "<Num value=hi /></dd>
+            </div>
+        }
+    });
+    let qs = match (scale.qs, scale.qs_df, scale.qs_p) {
+        (Some(qs), Some(df), Some(p)) => view! {
+            <div data-testid="stat-qs" data-value=data_value(Some(qs)) data-df=df data-p=data_value(Some(p))>
+                <dt>"QS (scale moderators)"</dt>
+                <dd><Num value=qs decimals=2 />{format!(" on {df} df, {}", format::p_clause(p))}</dd>
+            </div>
+        }
+        .into_any(),
+        _ => ().into_any(),
+    };
+    view! {
+        <h3>"Heterogeneity (location-scale model)"</h3>
+        <p class="hint">"\u{3c4}\u{b2} depends on the scale moderators, so each study has its own \u{3c4}\u{b2}\u{1d62}: there is no single \u{3c4}\u{b2}, I\u{b2} or H\u{b2}."</p>
+        <dl class="stats">
+            {range}
+            <div data-testid="stat-qe" data-value=data_value(Some(r.qe)) data-df=r.qe_df data-p=data_value(Some(r.qe_p))>
+                <dt>"QE (residual)"</dt>
+                <dd>
+                    <Num value=r.qe decimals=2 />
+                    {format!(" on {} df, {}", r.qe_df, format::p_clause(r.qe_p))}
+                </dd>
+            </div>
+            {qs}
         </dl>
     }
 }

@@ -118,17 +118,10 @@ pub fn ScaleResults(
             }
         })
         .collect_view();
-    let qs = match (scale.qs, scale.qs_df, scale.qs_p) {
-        (Some(qs), Some(df), Some(p)) => view! {
-            <p class="test-line" data-testid="stat-qs" data-value=data_value(Some(qs))>
-                {format!("Test of scale moderators: QS = χ²({df}) = ")}
-                <Num value=qs decimals=2 />
-                {format!(", {}", format::p_clause(p))}
-            </p>
-        }
-        .into_any(),
-        _ => view! { <p class="hint">"No scale moderators: one \u{3c4}\u{b2}, as a random-effects model."</p> }.into_any(),
-    };
+    // QS is reported with QE under Heterogeneity, where metafor prints it too.
+    let qs = scale.qs.is_none().then(|| {
+        view! { <p class="hint">"No scale moderators: one \u{3c4}\u{b2}, as a random-effects model."</p> }
+    });
     let picture = scale_picture(page, &analysis);
     view! {
         <div class="scale-results" data-testid="scale-results">

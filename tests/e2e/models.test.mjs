@@ -21,7 +21,12 @@ before(async () => {
   await mkdir(SHOTS, { recursive: true });
   const read = async (name) =>
     JSON.parse(await readFile(join(ROOT, 'tests/fixtures/models', name), 'utf8')).cases;
-  fixtures = { anova: await read('anova.json'), subgroups: await read('subgroups.json') };
+  fixtures = {
+    anova: await read('anova.json'),
+    subgroups: await read('subgroups.json'),
+    profile: await read('profile.json'),
+    contrasts: await read('contrasts.json'),
+  };
 });
 after(async () => server?.close());
 
@@ -101,6 +106,91 @@ test('the subgroup analysis of BCG by alloc gives metafor\'s per-group fits and 
     await page.screenshot({ path: join(SHOTS, 'subgroups-alloc.png'), fullPage: true });
     await page.locator('[data-testid="subgroup-analysis"]').screenshot({ path: join(SHOTS, 'subgroups-alloc-panel.png') });
     await page.locator('[data-testid="term-tests"]').screenshot({ path: join(SHOTS, 'term-tests.png') }).catch(() => {});
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('the Profile tab draws the likelihood of τ² with metafor\'s maximum and both intervals', async () => {
+  const { context, page, errors } = await openBcg(fixtures.profile[0].csv);
+  try {
+    for (const c of fixtures.profile) {
+      await page.locator('[data-testid="model-method"]').selectOption(c.method);
+      if (c.mods !== '1') await page.locator(`[data-testid="mod-${c.mods}"]`).check();
+      await page.locator('[data-testid="tab-profile"]').click();
+      const max = page.locator('[data-testid="profile-max"] [data-value]');
+      await page.waitForFunction(
+        (want) => {
+          const el = document.querySelector('[data-testid="profile-max"] [data-value]');
+          return el && Math.abs(Number(el.getAttribute('data-value')) - want) < 1e-6 * want;
+        },
+        c.expected.tau2,
+      );
+      close(Number(await max.getAttribute('data-value')), c.expected.tau2, `${c.name} τ̂²`);
+      const pl = page.locator('[data-testid="profile-pl"] [data-value]');
+      close(Number(await pl.nth(0).getAttribute('data-value')), c.expected.profile_likelihood[0], `${c.name} PL lower`);
+      close(Number(await pl.nth(1).getAttribute('data-value')), c.expected.profile_likelihood[1], `${c.name} PL upper`);
+      const q = page.locator('[data-testid="profile-q"] [data-value]');
+      close(Number(await q.nth(0).getAttribute('data-value')), c.expected.q_profile[0], `${c.name} QP lower`);
+      close(Number(await q.nth(1).getAttribute('data-value')), c.expected.q_profile[1], `${c.name} QP upper`);
+      await page.locator('canvas[data-testid="plot"]').waitFor();
+      await page.locator('canvas[data-testid="plot"]').screenshot({ path: join(SHOTS, `profile-${c.method}.png`) });
+    }
+    // DL has no likelihood: the tab says why instead of drawing.
+    await page.locator('[data-testid="model-method"]').selectOption('DL');
+    await page.locator('[data-testid="plot-message"]').waitFor();
+    assert.match(await page.locator('[data-testid="plot-message"]').innerText(), /maximum likelihood/);
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('the contrast builder writes the L rows of factor(alloc) and shows metafor\'s anova(X = L)', async () => {
+  const { context, page, errors } = await openBcg(fixtures.contrasts[0].csv);
+  try {
+    await page.locator('[data-testid="model-formula"]').fill('factor(alloc)');
+    await page.locator('[data-testid="model-formula"]').press('Enter');
+    await page.locator('[data-testid="contrast-builder"]').waitFor();
+    for (const c of fixtures.contrasts) {
+      const knha = c.name.endsWith('knha');
+      await page.locator('[data-testid="model-test"]').selectOption(knha ? 'knha' : 'z');
+      if (!knha) {
+        // random vs systematic, then random vs the reference (alternate): the rows are written.
+        await page.locator('[data-testid="contrast-column"]').selectOption('alloc');
+        await page.locator('[data-testid="contrast-level"]').selectOption('random');
+        await page.locator('[data-testid="contrast-versus"]').selectOption('systematic');
+        assert.equal(await page.locator('[data-testid="contrast-l"]').getAttribute('data-weights'), '0,1,-1');
+        await page.locator('[data-testid="contrast-add"]').click();
+        await page.locator('[data-testid="contrast-versus"]').selectOption('alternate');
+        assert.equal(await page.locator('[data-testid="contrast-l"]').getAttribute('data-weights'), '0,1,0');
+        await page.locator('[data-testid="contrast-add"]').click();
+      }
+      const joint = page.locator('[data-testid="contrast-joint"]');
+      await page.waitForFunction(
+        (want) => {
+          const el = document.querySelector('[data-testid="contrast-joint"]');
+          return el && Math.abs(Number(el.getAttribute('data-value')) - want) < 1e-6 * want;
+        },
+        c.expected.qm,
+      );
+      close(Number(await joint.getAttribute('data-p')), c.expected.qm_p, `${c.name} joint p`);
+      const rows = page.locator('[data-testid="contrast-row"]');
+      assert.equal(await rows.count(), 2);
+      for (const [i, want] of c.expected.rows.entries()) {
+        const row = rows.nth(i);
+        assert.equal(await row.getAttribute('data-weights'), want.weights.join(','));
+        const cells = row.locator('[data-value]');
+        close(Number(await cells.nth(0).getAttribute('data-value')), want.estimate, `${c.name} row ${i} estimate`);
+        close(Number(await cells.nth(1).getAttribute('data-value')), want.se, `${c.name} row ${i} SE`);
+        close(Number(await cells.nth(2).getAttribute('data-value')), want.statistic, `${c.name} row ${i} statistic`);
+        close(Number(await cells.nth(3).getAttribute('data-value')), want.p_value, `${c.name} row ${i} p`);
+        close(Number(await cells.nth(4).getAttribute('data-value')), want.ci_lower, `${c.name} row ${i} lower`);
+        close(Number(await cells.nth(5).getAttribute('data-value')), want.ci_upper, `${c.name} row ${i} upper`);
+      }
+      await page.locator('[data-testid="contrast-builder"]').screenshot({ path: join(SHOTS, `contrasts-${knha ? 'knha' : 'z'}.png`) });
+    }
     assert.deepEqual(errors, []);
   } finally {
     await context.close();

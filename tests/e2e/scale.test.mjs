@@ -64,6 +64,21 @@ for (const method of ['ML', 'REML']) {
         close(await value(cells.nth(3)), a.p_value, `p(α ${a.name})`);
       }
       close(await value(page.locator('[data-testid="stat-qs"]')), c.expected.qs, 'QS');
+      // Heterogeneity as metafor prints it for rma.ls: no single τ², I² or H²; the range of
+      // τ²ᵢ, QE and QS (with their df and p).
+      assert.equal(await page.locator('[data-testid="stat-tau2"]').count(), 0);
+      assert.equal(await page.locator('[data-testid="stat-i2"]').count(), 0);
+      assert.equal(await page.locator('[data-testid="stat-h2"]').count(), 0);
+      const range = page.locator('[data-testid="stat-tau2-range"]');
+      close(Number(await range.getAttribute('data-min')), Math.min(...c.expected.tau2_i), 'min τ²ᵢ');
+      close(Number(await range.getAttribute('data-max')), Math.max(...c.expected.tau2_i), 'max τ²ᵢ');
+      const qe = page.locator('[data-testid="stat-qe"]');
+      close(await value(qe), c.expected.qe, 'QE');
+      assert.equal(Number(await qe.getAttribute('data-df')), c.expected.qe_df);
+      close(Number(await qe.getAttribute('data-p')), c.expected.qe_p, 'QE p');
+      const qs = page.locator('[data-testid="stat-qs"]');
+      assert.equal(Number(await qs.getAttribute('data-df')), c.expected.qs_df);
+      close(Number(await qs.getAttribute('data-p')), c.expected.qs_p, 'QS p');
       // The location part, as metafor reports it beside α.
       const b = page.locator('[data-testid="coef-table"] tr[data-term="ni100"] td [data-value]');
       close(await value(b.nth(0)), c.expected.coefficients[1].estimate, 'β ni100');
@@ -88,3 +103,38 @@ for (const method of ['ML', 'REML']) {
     }
   });
 }
+
+test('a row without a value of a scale moderator is marked as left out in the Data pane', async () => {
+  const c = cases.find((x) => x.expected.method === 'REML');
+  // Row 3 loses its ni100 (the only moderator: location and scale).
+  const lines = c.csv.trim().split('\n');
+  const header = lines[0].split(',');
+  const col = header.indexOf('ni100');
+  const cells = lines[3].split(',');
+  cells[col] = 'NA';
+  lines[3] = cells.join(',');
+  const context = await freshContext();
+  const page = context.pages()[0] ?? (await context.newPage());
+  try {
+    await page.goto(server.url);
+    await page.locator('[data-testid="coef-table"]').waitFor();
+    await page.locator('[data-testid="example-select"]').selectOption('');
+    await page.locator('[data-testid="data-input"]').fill(lines.join('\n') + '\n');
+    await page.locator('[data-testid="measure-select"]').selectOption('');
+    await page.locator('[data-testid="role-yi"]').selectOption('yi');
+    await page.locator('[data-testid="role-vi"]').selectOption('vi');
+    await page.locator('[data-testid="stat-k"][data-value="48"]').waitFor();
+    // Moderating τ² only: the location model has no moderators, so the row is left out
+    // only because the scale formula reads the missing column.
+    assert.equal(await page.locator('tr.row--excluded').count(), 0);
+    await page.locator('[data-testid="scale-on"]').check();
+    await page.locator('[data-testid="scale-ni100"]').check();
+    await page.locator('[data-testid="stat-k"][data-value="47"]').waitFor();
+    const marked = page.locator('tr.row--excluded');
+    assert.equal(await marked.count(), 1);
+    assert.equal(await marked.getAttribute('data-row'), '3');
+    assert.match(await marked.locator('.row-note').innerText(), /left out: no value for ni100/);
+  } finally {
+    await context.close();
+  }
+});
