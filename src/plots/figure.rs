@@ -6,9 +6,9 @@ use plotters::prelude::*;
 
 use super::{
     draw_baujat, draw_bubble, draw_categories, draw_forest, draw_forest_window, draw_funnel,
-    draw_gosh, draw_heterogeneity, draw_labbe, draw_scale, draw_scatter, forest_size,
+    draw_gosh, draw_heterogeneity, draw_lab, draw_labbe, draw_scale, draw_scatter, forest_size,
     heterogeneity_size, BaujatPlot, BubblePlot, CategoryPlot, ForestPlot, FunnelPlot, GoshPlot,
-    HeterogeneityPlot, LabbePlot, PlotError, PlotLayout, ScalePlot, ScatterPlot, Theme,
+    HeterogeneityPlot, LabPlot, LabbePlot, PlotError, PlotLayout, ScalePlot, ScatterPlot, Theme,
 };
 
 /// A plot with its data.
@@ -34,6 +34,8 @@ pub enum Figure {
     Labbe(LabbePlot),
     /// Subsets' pooled estimates against their I² (GOSH, Olkin et al., 2012).
     Gosh(GoshPlot),
+    /// The ecological-bias lab: simulated trials with the across, truth and within lines.
+    Lab(LabPlot),
 }
 
 /// Width ÷ height of the plots whose height does not follow from their content.
@@ -61,6 +63,7 @@ impl Figure {
             | Self::Scale(_)
             | Self::Scatter(_)
             | Self::Labbe(_)
+            | Self::Lab(_)
             | Self::Gosh(_) => (width, (f64::from(width) / ASPECT).round() as u32),
         })
     }
@@ -87,6 +90,7 @@ impl Figure {
             Self::Labbe(p) => draw_labbe(area, p, theme, highlight),
             // A dot is a subset: no study to highlight.
             Self::Gosh(p) => draw_gosh(area, p, theme),
+            Self::Lab(p) => draw_lab(area, p, theme, highlight),
         }
     }
 
