@@ -131,7 +131,7 @@ fn r_script_for_bcg_ablat_knha() {
         "dat <- escalc(measure = \"RR\", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = dat)\n",
         "res <- rma(yi, vi, mods = ~ ablat, method = \"REML\", test = \"knha\", level = 95, data = dat, slab = author)\n",
         "print(res)\nconfint(res)\n",
-        "forest(res, atransf = exp)\nfunnel(res)\nregplot(res, mod = \"ablat\")\n",
+        "forest(res, atransf = exp)\nfunnel(res)\nprofile(res)\nconfint(res, type = \"PL\")\nregplot(res, mod = \"ablat\")\n",
     ] {
         assert!(script.contains(line), "{line}\n---\n{script}");
     }

@@ -37,6 +37,7 @@ pub mod labbe;
 pub mod moderator;
 pub mod multilevel;
 pub mod names;
+pub mod profile;
 pub mod r_script;
 pub mod record;
 pub mod request;

@@ -5,6 +5,7 @@ use crate::data::effect_size::Measure;
 use crate::data::export::write_csv;
 use crate::data::parse::{is_missing, parse, ColumnKind, Table};
 use crate::data::roles::{EffectSource, Variance};
+use crate::stats::Tau2Method;
 
 use super::{Analysis, AnalysisSpec};
 
@@ -160,8 +161,9 @@ const SCRIPT_HEADER: &str =
 /// embedded with `read.csv(text = …)`, `escalc` when effect sizes come from raw data, `rma`
 /// with the same formula, estimator, test and level (factor levels ordered and referenced as
 /// Meridian orders them), then `print`, `confint`, `predict` (at the prediction the analysis
-/// made, the page's prediction form included), `forest`, `funnel` and a `regplot` (bubble
-/// plot) per continuous moderator.
+/// made, the page's prediction form included), `forest`, `funnel`, for ML and REML fits the
+/// profile likelihood of τ² (`profile`, with `confint(res, type = "PL")`), and a `regplot`
+/// (bubble plot) per continuous moderator.
 ///
 /// When the analysis failed, the script says why in a comment and holds only the data (or,
 /// when the text is not a table, the text as a string), so the user can still take them to R.
@@ -319,6 +321,13 @@ fn model_script(table: &Table, analysis: &Analysis, spec: &AnalysisSpec) -> Stri
         _ => s += "forest(res)\n",
     }
     s += "funnel(res)\n";
+    if matches!(
+        analysis.summary.spec.method,
+        Tau2Method::Ml | Tau2Method::Reml
+    ) {
+        // The Profile plot: the likelihood of tau^2, and its profile-likelihood interval.
+        s += "profile(res)\nconfint(res, type = \"PL\")\n";
+    }
     if let Some(encoding) = encoding {
         for term in encoding.terms.iter().map(|t| &t.label) {
             let numeric = table.column(term).is_ok_and(|c| {

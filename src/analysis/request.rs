@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use super::cumul::CumulRecord;
 use super::gosh::{GoshPoints, GoshRecord};
 use super::moderator::ModeratorCurve;
+use super::profile::ProfileRecord;
 use super::record::Egger;
 use super::sensitivity::Sensitivity;
 use super::subgroups::Subgroups;
@@ -78,6 +79,11 @@ pub enum Request {
         /// The data and the analysis.
         input: Input,
     },
+    /// The profile likelihood of the fit's τ²; answered by [`Record::Profile`].
+    Profile {
+        /// The data and the analysis.
+        input: Input,
+    },
     /// One part of a permutation test of the input's model; answered by progress, then
     /// [`Response::Permutation`] with the part's counts.
     Permutation {
@@ -129,6 +135,7 @@ impl Request {
             Self::Curve { .. } => Kind::Curve,
             Self::Subgroups { .. } => Kind::Subgroups,
             Self::Egger { .. } => Kind::Egger,
+            Self::Profile { .. } => Kind::Profile,
             Self::Permutation { .. } => Kind::Permutation,
             Self::Sensitivity { .. } => Kind::Sensitivity,
             Self::Cumul { .. } => Kind::Cumul,
@@ -148,6 +155,8 @@ pub enum Kind {
     Subgroups,
     /// Egger's test.
     Egger,
+    /// The profile likelihood of τ².
+    Profile,
     /// A permutation test.
     Permutation,
     /// The case deletions of the Sensitivity view.
@@ -160,11 +169,12 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in order.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::Analysis,
         Self::Curve,
         Self::Subgroups,
         Self::Egger,
+        Self::Profile,
         Self::Permutation,
         Self::Sensitivity,
         Self::Cumul,
@@ -197,6 +207,11 @@ pub enum Record {
     Egger {
         /// The test.
         egger: Option<Egger>,
+    },
+    /// The profile likelihood of τ².
+    Profile {
+        /// The curve, its maximum and both intervals.
+        profile: ProfileRecord,
     },
     /// The Sensitivity view's records.
     Sensitivity {

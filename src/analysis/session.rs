@@ -24,6 +24,7 @@ use super::egger::egger;
 use super::gosh::GoshRun;
 use super::moderator::moderator_curve;
 use super::multilevel::{self, Dependence};
+use super::profile::profile;
 use super::request::{Envelope, Input, Record, Request, Response, StageTime};
 use super::sensitivity::sensitivity;
 use super::subgroups::subgroups;
@@ -361,6 +362,7 @@ impl Mailbox {
                 Err(self.answer(&input, Ask::Subgroups(column)))
             }
             Request::Egger { input } => Err(self.answer(&input, Ask::Egger)),
+            Request::Profile { input } => Err(self.answer(&input, Ask::Profile)),
             Request::Sensitivity { input } => Err(self.answer(&input, Ask::Sensitivity)),
             Request::Cumul { input, order } => Err(self.answer(&input, Ask::Cumul(order))),
         }
@@ -432,6 +434,10 @@ impl Mailbox {
                     egger: egger(&s.fitted),
                 },
             ),
+            Ask::Profile => {
+                let profile = profile(&s.table, &s.data, &s.fitted, &[])?;
+                ("profile", Record::Profile { profile })
+            }
             Ask::Sensitivity => {
                 let sensitivity = sensitivity(&s.table, &s.fitted, &s.data)
                     .map_err(|e| stages::stats_error(e, &s.data.studies, &s.table))?;
@@ -456,6 +462,7 @@ enum Ask {
     Curve(String),
     Subgroups(String),
     Egger,
+    Profile,
     Sensitivity,
     Cumul(Option<String>),
 }

@@ -504,6 +504,8 @@ pub enum PlotTab {
     Funnel,
     /// The heterogeneity picture.
     Heterogeneity,
+    /// The profile likelihood of τ².
+    Profile,
 }
 
 /// How the forest plot's rows are sorted.

@@ -6,9 +6,10 @@ use plotters::prelude::*;
 
 use super::{
     draw_baujat, draw_bubble, draw_categories, draw_forest, draw_forest_window, draw_funnel,
-    draw_gosh, draw_heterogeneity, draw_lab, draw_labbe, draw_scale, draw_scatter, forest_size,
-    heterogeneity_size, BaujatPlot, BubblePlot, CategoryPlot, ForestPlot, FunnelPlot, GoshPlot,
-    HeterogeneityPlot, LabPlot, LabbePlot, PlotError, PlotLayout, ScalePlot, ScatterPlot, Theme,
+    draw_gosh, draw_heterogeneity, draw_lab, draw_labbe, draw_profile, draw_scale, draw_scatter,
+    forest_size, heterogeneity_size, BaujatPlot, BubblePlot, CategoryPlot, ForestPlot, FunnelPlot,
+    GoshPlot, HeterogeneityPlot, LabPlot, LabbePlot, PlotError, PlotLayout, ProfilePlot, ScalePlot,
+    ScatterPlot, Theme,
 };
 
 /// A plot with its data.
@@ -36,6 +37,8 @@ pub enum Figure {
     Gosh(GoshPlot),
     /// The ecological-bias lab: simulated trials with the across, truth and within lines.
     Lab(LabPlot),
+    /// The profile log-likelihood of τ² with its two confidence intervals.
+    Profile(ProfilePlot),
 }
 
 /// Width ÷ height of the plots whose height does not follow from their content.
@@ -64,7 +67,8 @@ impl Figure {
             | Self::Scatter(_)
             | Self::Labbe(_)
             | Self::Lab(_)
-            | Self::Gosh(_) => (width, (f64::from(width) / ASPECT).round() as u32),
+            | Self::Gosh(_)
+            | Self::Profile(_) => (width, (f64::from(width) / ASPECT).round() as u32),
         })
     }
 
@@ -91,6 +95,7 @@ impl Figure {
             // A dot is a subset: no study to highlight.
             Self::Gosh(p) => draw_gosh(area, p, theme),
             Self::Lab(p) => draw_lab(area, p, theme, highlight),
+            Self::Profile(p) => draw_profile(area, p, theme),
         }
     }
 

@@ -29,15 +29,17 @@ use super::forest::{pooled_label, ForestOrder, ForestPlot, Subgroup};
 use super::funnel::FunnelPlot;
 use super::heterogeneity::{Explained, HeterogeneityPlot};
 use super::paint::{ci_label, wald_text};
+use super::profile::ProfilePlot;
 use super::scale::{ScalePlot, Tau2Point};
 use crate::analysis::moderator::ModeratorCurve;
-use crate::analysis::record::Egger;
+use crate::analysis::profile::ProfileRecord;
+use crate::analysis::record::{Bounds, Egger};
 use crate::analysis::scale_curve::ScalePoints;
 use crate::analysis::sensitivity::BaujatRecord;
 use crate::analysis::subgroups::Subgroups;
 use crate::analysis::{Analysis, Summary};
 use crate::data::effect_size::Measure;
-use crate::format::{p_journal, signed};
+use crate::format::{fixed, p_journal, signed};
 use crate::stats::{Interval, WaldTest};
 
 /// A moderator's picture: a bubble plot for a numeric moderator, estimates per level for a
@@ -282,6 +284,44 @@ pub fn scale(analysis: &Analysis) -> Option<ScalePlot> {
         band_label: format!("{} band", ci_label(analysis.summary.spec.level)),
         caption: curve.caption.clone(),
     })
+}
+
+/// The profile-likelihood plot of τ² ([`crate::analysis::profile`]): the curve, τ̂², the
+/// threshold line and both intervals, named with their bounds in the legend.
+pub fn profile(record: &ProfileRecord) -> ProfilePlot {
+    let level = ci_label(record.level);
+    let bounds = |b: &Bounds| format!("{} to {}", fixed(b.lower, 4), fixed(b.upper, 4));
+    let restricted = if record.method == "REML" {
+        "Restricted log-likelihood"
+    } else {
+        "Log-likelihood"
+    };
+    ProfilePlot {
+        tau2: record.tau2.clone(),
+        log_likelihood: record.log_likelihood.clone(),
+        maximum: (record.tau2_hat, record.max_log_likelihood),
+        maximum_label: format!("\u{3c4}\u{302}\u{b2} = {}", fixed(record.tau2_hat, 4)),
+        threshold: record.threshold,
+        profile_ci: [
+            record.profile_likelihood.lower,
+            record.profile_likelihood.upper,
+        ],
+        profile_label: format!(
+            "{level} (profile likelihood): {}",
+            bounds(&record.profile_likelihood)
+        ),
+        q_profile_ci: record.q_profile.map(|b| [b.lower, b.upper]),
+        q_profile_label: record
+            .q_profile
+            .map(|b| format!("{level} (Q-profile): {}", bounds(&b)))
+            .unwrap_or_default(),
+        x_label: "\u{3c4}\u{b2} (between-study variance)".to_owned(),
+        y_label: format!("{restricted} ({})", record.method),
+        caption: format!(
+            "Dashed line: the maximum less \u{3c7}\u{b2}\u{2081} / 2 = {}; the curve crosses it at the profile-likelihood bounds",
+            fixed(record.max_log_likelihood - record.threshold, 3)
+        ),
+    }
 }
 
 /// The funnel plot of the analysis with Egger's regression test

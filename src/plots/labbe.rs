@@ -10,9 +10,8 @@ use plotters::prelude::*;
 
 use super::axis::{self, EffectScale};
 use super::layout::{Mark, PlotLayout};
-use super::paint::{polyline, px};
+use super::paint::{dashed, polyline, px};
 use super::panel::{check_lengths, draw_axes, finish, frame, Grid, Swatch};
-use super::scatter::dashed;
 use super::theme::{self, Theme};
 use super::PlotError;
 
@@ -24,6 +23,8 @@ const MIN_TARGET: f64 = 6.0;
 const RING_GAP: f64 = 3.0;
 /// Share of the range added on each side.
 const PAD: f64 = 0.06;
+/// Length of a dash of the line of no effect and of the gap after it, in layout pixels.
+const DASH: f64 = 6.0;
 
 /// What a L'Abbé plot shows.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -107,7 +108,8 @@ where
     )?;
     let to_pixel = |(x, y): (f64, f64)| (frame.x.to_pixel(x), frame.y.to_pixel(y));
     if let Some([a, b]) = diagonal(range, 0.0) {
-        dashed(area, to_pixel(a), to_pixel(b), theme)?;
+        let style = theme::MUTED.stroke_width(theme.px(1.5));
+        dashed(area, to_pixel(a), to_pixel(b), theme.len(DASH), style)?;
     }
     if let Some([a, b]) = diagonal(range, plot.estimate) {
         polyline(

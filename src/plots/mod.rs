@@ -20,6 +20,7 @@ pub mod labbe;
 pub mod layout;
 mod paint;
 mod panel;
+pub mod profile;
 pub mod scale;
 pub mod scatter;
 pub mod theme;
@@ -41,6 +42,7 @@ pub use heterogeneity::{draw_heterogeneity, heterogeneity_size, Explained, Heter
 pub use lab::{draw_lab, LabLine, LabLineKind, LabPlot};
 pub use labbe::{draw_labbe, LabbePlot};
 pub use layout::{AxisMap, Mark, MarkShape, PlotLayout, Rect};
+pub use profile::{draw_profile, ProfilePlot};
 pub use scale::{draw_scale, ScalePlot, Tau2Point};
 pub use scatter::{draw_scatter, ReferenceLine, ScatterPlot};
 pub use theme::Theme;

@@ -31,6 +31,28 @@ pub(crate) fn polyline<DB: DrawingBackend>(
     Ok(())
 }
 
+/// A dashed line from `a` to `b` (backend pixels): dashes and gaps `dash` long.
+pub(crate) fn dashed<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    a: (f64, f64),
+    b: (f64, f64),
+    dash: f64,
+    style: ShapeStyle,
+) -> Result<(), PlotError> {
+    let length = (b.0 - a.0).hypot(b.1 - a.1);
+    if !length.is_finite() || length <= 0.0 || !dash.is_finite() || dash <= 0.0 {
+        return Ok(());
+    }
+    let at = |t: f64| (a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t);
+    let mut start = 0.0;
+    while start < length {
+        let end = (start + dash).min(length);
+        polyline(area, &[at(start / length), at(end / length)], style)?;
+        start += 2.0 * dash;
+    }
+    Ok(())
+}
+
 /// Draws `text` anchored at `(x, y)` (backend pixels).
 pub(crate) fn label<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,

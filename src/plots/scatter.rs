@@ -10,7 +10,7 @@ use plotters::prelude::*;
 
 use super::axis::{self, EffectScale};
 use super::layout::{Mark, PlotLayout};
-use super::paint::{polyline, px};
+use super::paint::{dashed, polyline, px};
 use super::panel::{check_lengths, draw_axes, finish, frame, Grid, Swatch};
 use super::theme::{self, Theme};
 use super::PlotError;
@@ -143,7 +143,8 @@ where
         let a = (frame.x.to_pixel(x0), frame.y.to_pixel(y0));
         let b = (frame.x.to_pixel(x1), frame.y.to_pixel(y1));
         if line.dashed {
-            dashed(area, a, b, theme)?;
+            let style = theme::MUTED.stroke_width(theme.px(1.5));
+            dashed(area, a, b, theme.len(DASH), style)?;
         } else {
             polyline(area, &[a, b], theme::BLUE.stroke_width(theme.px(2.0)))?;
         }
@@ -168,31 +169,4 @@ where
         ))?;
     }
     finish(area, &legend, &plot.caption, frame, marks, theme)
-}
-
-/// A dashed line from `a` to `b` (backend pixels), muted: a band's edge or a line of no
-/// effect.
-pub(super) fn dashed<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    a: (f64, f64),
-    b: (f64, f64),
-    theme: &Theme,
-) -> Result<(), PlotError>
-where
-    DB::ErrorType: 'static,
-{
-    let length = (b.0 - a.0).hypot(b.1 - a.1);
-    let dash = theme.len(DASH);
-    if !length.is_finite() || length <= 0.0 {
-        return Ok(());
-    }
-    let style = theme::MUTED.stroke_width(theme.px(1.5));
-    let at = |t: f64| (a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t);
-    let mut start = 0.0;
-    while start < length {
-        let end = (start + dash).min(length);
-        polyline(area, &[at(start / length), at(end / length)], style)?;
-        start += 2.0 * dash;
-    }
-    Ok(())
 }

@@ -33,6 +33,8 @@ pub struct Profile {
     pub maximum: ProfilePoint,
     /// The profile-likelihood confidence interval of τ² at the fit's level.
     pub interval: Interval,
+    /// The log-likelihood at the interval's bounds: the maximum less χ²₁,level / 2.
+    pub threshold: f64,
 }
 
 impl Fit {
@@ -62,7 +64,8 @@ impl Fit {
             tau2,
             log_likelihood: self.fit_statistics.loglik,
         };
-        let interval = self.profile_interval(maximum)?;
+        let threshold = maximum.log_likelihood - self.profile_drop();
+        let interval = self.profile_interval(maximum, threshold)?;
         let grid: Vec<f64> = if grid.is_empty() {
             let (lo, hi) = (0.5 * interval.lower, 1.5 * interval.upper.max(tau2));
             let n = steps.max(2);
@@ -85,14 +88,19 @@ impl Fit {
             points,
             maximum,
             interval,
+            threshold,
         })
     }
 
-    /// The bounds where the profile falls χ²₁/2 below its maximum, by bisection: the
-    /// likelihood of τ² is unimodal in the models it is used for, so each side has one root.
-    fn profile_interval(&self, maximum: ProfilePoint) -> Result<Interval, StatsError> {
-        let drop = chi_squared(1.0).inverse_cdf(self.spec.level) / 2.0;
-        let target = maximum.log_likelihood - drop;
+    /// How far the profile falls from its maximum at the interval's bounds: χ²₁,level / 2.
+    fn profile_drop(&self) -> f64 {
+        chi_squared(1.0).inverse_cdf(self.spec.level) / 2.0
+    }
+
+    /// The bounds where the profile falls to `target` (χ²₁/2 below its maximum), by
+    /// bisection: the likelihood of τ² is unimodal in the models it is used for, so each side
+    /// has one root.
+    fn profile_interval(&self, maximum: ProfilePoint, target: f64) -> Result<Interval, StatsError> {
         let below =
             |t: f64| -> Result<bool, StatsError> { Ok(self.log_likelihood_at(&[t])? < target) };
         let bisect = |mut inside: f64, mut outside: f64| -> Result<f64, StatsError> {

@@ -21,6 +21,7 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use crate::analysis::cumul::CumulRecord;
 use crate::analysis::moderator::{drawn_moderator, study_values, ModeratorCurve};
+use crate::analysis::profile::ProfileRecord;
 use crate::analysis::record::Egger;
 use crate::analysis::request::{Input, Record, Request, StageTime};
 use crate::analysis::sensitivity::Sensitivity;
@@ -92,6 +93,8 @@ pub struct Page {
     pub subgroups: Memo<Option<Stage<Subgroups>>>,
     /// Egger's test, once the funnel plot asks.
     pub egger: Memo<Option<Arc<Egger>>>,
+    /// The profile likelihood of τ², once the profile plot asks.
+    pub profile: Memo<Option<Stage<ProfileRecord>>>,
     /// The values of the column the forest plot is sorted by.
     pub sort_values: Memo<Option<Result<Vec<f64>, StateError>>>,
     /// Whether the engine is computing a newer analysis than the one shown.
@@ -256,6 +259,16 @@ impl Page {
             },
         );
         let egger = Memo::new(move |_| egger_answer.get().and_then(Result::ok).flatten());
+        let profile = derived(
+            Memo::new(move |_| {
+                (plots.with(|p| p.tab) == PlotTab::Profile)
+                    .then(|| input.get().map(|input| Request::Profile { input }))
+            }),
+            |record| match record {
+                Record::Profile { profile } => Some(Arc::new(profile)),
+                _ => None,
+            },
+        );
         let sort_values = Memo::new(move |_| {
             let column = plots.with(|p| match &p.sort {
                 ForestSort::Column(c) => Some(c.clone()),
@@ -307,6 +320,7 @@ impl Page {
             curve,
             subgroups,
             egger,
+            profile,
             sort_values,
             updating,
             sensitivity_shown,

@@ -1,12 +1,14 @@
-//! The Plots pane: forest, bubble, funnel and heterogeneity pictures of the current analysis.
+//! The Plots pane: forest, bubble, funnel, heterogeneity and τ² profile-likelihood pictures of
+//! the current analysis.
 //! The plot options are their own signal: changing one redraws from the analysis records (and
-//! asks for a derived analysis — subgroups, the fitted line along a moderator, Egger's test —
-//! only when that plot shows it), never refits the model.
+//! asks for a derived analysis — subgroups, the fitted line along a moderator, Egger's test, the
+//! profile likelihood — only when that plot shows it), never refits the model.
 
 use leptos::prelude::*;
 
+use crate::analysis::profile::ProfileRecord;
 use crate::analysis::Analysis;
-use crate::app::{ForestSort, PlotTab};
+use crate::app::{ForestSort, PlotTab, StateError};
 use crate::data::effect_size::Measure;
 use crate::data::parse::ColumnKind;
 use crate::format;
@@ -17,11 +19,12 @@ use super::page::Page;
 use super::{PlotCanvas, SubgroupPanel};
 
 /// The plots the pane offers, in tab order, with their titles.
-const TABS: [(PlotTab, &str); 4] = [
+const TABS: [(PlotTab, &str); 5] = [
     (PlotTab::Forest, "Forest"),
     (PlotTab::Moderator, "Bubble"),
     (PlotTab::Funnel, "Funnel"),
     (PlotTab::Heterogeneity, "Heterogeneity"),
+    (PlotTab::Profile, "Profile"),
 ];
 
 fn title(tab: PlotTab) -> &'static str {
@@ -80,6 +83,17 @@ fn figure(page: Page, a: &Analysis, measure: Option<Measure>) -> Result<Figure, 
             )))
         }
         PlotTab::Heterogeneity => Ok(Figure::Heterogeneity(inputs::heterogeneity(a))),
+        PlotTab::Profile => {
+            let profile = page
+                .profile
+                .get()
+                .ok_or_else(|| "Computing the profile likelihood\u{2026}".to_owned())?;
+            let profile = profile.map_err(|e| match e {
+                StateError::Computing => "Computing the profile likelihood\u{2026}".to_owned(),
+                e => format!("No profile likelihood of \u{3c4}\u{b2} for this model: {e}"),
+            })?;
+            Ok(Figure::Profile(inputs::profile(&profile)))
+        }
     }
 }
 
@@ -243,11 +257,37 @@ pub fn PlotsPane(
                 .into_any(),
                 Err(message) => view! { <p class="hint" data-testid="plot-message">{message}</p> }.into_any(),
             }}
+            {move || (tab() == PlotTab::Profile).then(|| page.profile.get().and_then(Result::ok)).flatten().map(|p| profile_summary(&p))}
             <p class="caption">
                 "Hover a study for its details; click it to highlight it in every plot and in the table."
             </p>
             <SubgroupPanel page=page />
         </section>
+    }
+}
+
+/// The profile plot's numbers in words, for readers of the page rather than the canvas: τ̂²
+/// and both intervals.
+fn profile_summary(p: &ProfileRecord) -> impl IntoView {
+    let level = format!("{:.0} %", p.level * 100.0);
+    let bound = |value: f64| {
+        view! { <span class="num" data-value=format::data_value(Some(value))>{format::fixed(value, 4)}</span> }
+    };
+    let q = p.q_profile.map(|q| {
+        view! {
+            <span data-testid="profile-q">
+                {format!("; Q-profile {level} CI ")}{bound(q.lower)}" to "{bound(q.upper)}
+            </span>
+        }
+    });
+    view! {
+        <p class="caption" data-testid="profile-summary">
+            <span data-testid="profile-max">"\u{3c4}\u{302}\u{b2} = "{bound(p.tau2_hat)}</span>
+            <span data-testid="profile-pl">
+                {format!("; profile-likelihood {level} CI ")}{bound(p.profile_likelihood.lower)}" to "{bound(p.profile_likelihood.upper)}
+            </span>
+            {q}
+        </p>
     }
 }
 

@@ -32,8 +32,8 @@ use crate::stats::PermutationResult;
 const MAX_WORKERS: usize = 16;
 /// Envelope numbers per run and kind: a run has at most this many parts.
 const PARTS: u64 = 256;
-/// Kinds' room in an envelope number.
-const KINDS: u64 = 8;
+/// Kinds' room in an envelope number: one per kind.
+const KINDS: u64 = Kind::ALL.len() as u64;
 
 /// What a run tells the page.
 #[derive(Debug, Clone, PartialEq)]

@@ -21,7 +21,11 @@ before(async () => {
   await mkdir(SHOTS, { recursive: true });
   const read = async (name) =>
     JSON.parse(await readFile(join(ROOT, 'tests/fixtures/models', name), 'utf8')).cases;
-  fixtures = { anova: await read('anova.json'), subgroups: await read('subgroups.json') };
+  fixtures = {
+    anova: await read('anova.json'),
+    subgroups: await read('subgroups.json'),
+    profile: await read('profile.json'),
+  };
 });
 after(async () => server?.close());
 
@@ -101,6 +105,41 @@ test('the subgroup analysis of BCG by alloc gives metafor\'s per-group fits and 
     await page.screenshot({ path: join(SHOTS, 'subgroups-alloc.png'), fullPage: true });
     await page.locator('[data-testid="subgroup-analysis"]').screenshot({ path: join(SHOTS, 'subgroups-alloc-panel.png') });
     await page.locator('[data-testid="term-tests"]').screenshot({ path: join(SHOTS, 'term-tests.png') }).catch(() => {});
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('the Profile tab draws the likelihood of τ² with metafor\'s maximum and both intervals', async () => {
+  const { context, page, errors } = await openBcg(fixtures.profile[0].csv);
+  try {
+    for (const c of fixtures.profile) {
+      await page.locator('[data-testid="model-method"]').selectOption(c.method);
+      if (c.mods !== '1') await page.locator(`[data-testid="mod-${c.mods}"]`).check();
+      await page.locator('[data-testid="tab-profile"]').click();
+      const max = page.locator('[data-testid="profile-max"] [data-value]');
+      await page.waitForFunction(
+        (want) => {
+          const el = document.querySelector('[data-testid="profile-max"] [data-value]');
+          return el && Math.abs(Number(el.getAttribute('data-value')) - want) < 1e-6 * want;
+        },
+        c.expected.tau2,
+      );
+      close(Number(await max.getAttribute('data-value')), c.expected.tau2, `${c.name} τ̂²`);
+      const pl = page.locator('[data-testid="profile-pl"] [data-value]');
+      close(Number(await pl.nth(0).getAttribute('data-value')), c.expected.profile_likelihood[0], `${c.name} PL lower`);
+      close(Number(await pl.nth(1).getAttribute('data-value')), c.expected.profile_likelihood[1], `${c.name} PL upper`);
+      const q = page.locator('[data-testid="profile-q"] [data-value]');
+      close(Number(await q.nth(0).getAttribute('data-value')), c.expected.q_profile[0], `${c.name} QP lower`);
+      close(Number(await q.nth(1).getAttribute('data-value')), c.expected.q_profile[1], `${c.name} QP upper`);
+      await page.locator('canvas[data-testid="plot"]').waitFor();
+      await page.locator('canvas[data-testid="plot"]').screenshot({ path: join(SHOTS, `profile-${c.method}.png`) });
+    }
+    // DL has no likelihood: the tab says why instead of drawing.
+    await page.locator('[data-testid="model-method"]').selectOption('DL');
+    await page.locator('[data-testid="plot-message"]').waitFor();
+    assert.match(await page.locator('[data-testid="plot-message"]').innerText(), /maximum likelihood/);
     assert.deepEqual(errors, []);
   } finally {
     await context.close();
