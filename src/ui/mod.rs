@@ -6,6 +6,7 @@
 mod app;
 mod column_select;
 mod compare_models;
+mod contrast_builder;
 mod data_pane;
 mod data_table;
 mod dependence_results;
@@ -32,6 +33,7 @@ mod toolbar;
 pub use app::App;
 pub use column_select::{ChoiceSelect, ColumnSelect};
 pub use compare_models::CompareModels;
+pub use contrast_builder::ContrastBuilder;
 pub use data_pane::DataPane;
 pub use data_table::{DataTable, RowNote};
 pub use dependence_results::DependenceResults;
