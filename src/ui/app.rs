@@ -10,7 +10,8 @@ use crate::app::storage;
 
 use super::page::Page;
 use super::{
-    DataPane, ExerciseLayout, LabView, ModelPane, PlotsPane, ResultsPane, SensitivityPane, Toolbar,
+    DataPane, ExerciseLayout, KeyResults, LabView, ModelPane, PlotsPane, ResultsPane,
+    SensitivityPane, Toolbar,
 };
 
 /// How long the state must rest before it is written to local storage: a burst of edits is
@@ -47,6 +48,7 @@ pub fn App() -> impl IntoView {
                 <ResultsPane page=page />
                 <PlotsPane page=page />
                 <SensitivityPane page=page />
+                <KeyResults page=page testid="key-bar" class="key--bar" />
             </main>
         </ExerciseLayout>
         <footer>
