@@ -76,6 +76,35 @@ test('pinning the pooled model and adding ablat shows metafor\'s likelihood-rati
   }
 });
 
+test('pinning ablat and adding year shows metafor\'s likelihood-ratio test of ablat + year vs ablat', async () => {
+  const c = fixtures.anova.find((x) => x.name === 'bcg RR ML ablat + year vs ablat');
+  const { context, page, errors } = await openBcg(c.csv);
+  try {
+    await page.locator('[data-testid="model-method"]').selectOption('ML');
+    // Tick once the ML fit is shown, so the panes no longer move under the pointer.
+    await page.locator('[data-testid="summary"]', { hasText: '(ML)' }).waitFor();
+    await page.locator('[data-testid="mod-ablat"]').check();
+    await page.locator('[data-testid="coef-table"] tr[data-term="ablat"]').waitFor();
+    await page.locator('[data-testid="pin-model"]').click();
+    await page.locator('[data-testid="mod-year"]').check();
+    const lrt = page.locator('[data-testid="compare-table"] [data-testid="compare-lrt"] [data-value]').last();
+    await page.waitForFunction(
+      (want) => {
+        const els = document.querySelectorAll('[data-testid="compare-table"] [data-testid="compare-lrt"] [data-value]');
+        const el = els[els.length - 1];
+        return el && Math.abs(Number(el.getAttribute('data-value')) - want) < 1e-6 * Math.abs(want);
+      },
+      c.expected.lrt,
+    );
+    close(Number(await lrt.getAttribute('data-value')), c.expected.lrt, 'LRT');
+    const p = page.locator('[data-testid="compare-table"] [data-testid="compare-p"] [data-value]').last();
+    close(Number(await p.getAttribute('data-value')), c.expected.p_value, 'LRT p');
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
 test('the subgroup analysis of BCG by alloc gives metafor\'s per-group fits and Q_between', async () => {
   const separate = fixtures.subgroups.find((x) => x.name.endsWith('separate tau2'));
   const common = fixtures.subgroups.find((x) => x.name.endsWith('common tau2'));
