@@ -1,9 +1,9 @@
 //! The residual plots' coordinates against metafor 3.8.1 (tests/r/make_diagnostic_plot_fixtures.R
 //! → tests/fixtures/sensitivity/diagnostic_plots.json): `qqnorm(res, envelope = FALSE)`'s
 //! normal scores and standardized residuals, `radial(res)`'s points and `labbe(res)`'s group
-//! outcomes, for the BCG trials (risk and odds ratios, REML and DL, with and without latitude).
+//! outcomes and point sizes, for the BCG trials (risk and odds ratios, REML and DL, with and without latitude).
 
-use meridian::analysis::labbe::{labbe, SIZE_RANGE};
+use meridian::analysis::labbe::labbe;
 use meridian::analysis::residual_plots::{qq, radial};
 use meridian::analysis::sensitivity::sensitivity;
 use meridian::analysis::AnalysisError;
@@ -135,25 +135,15 @@ fn labbe_points_are_metafors_group_outcomes_and_need_2x2_tables_without_moderato
             assert!((p.y - y[i]).abs() < COUNTS_TOL, "{} {i}", case["name"]);
         }
         assert!(close(record.estimate, case["estimate"].as_f64().unwrap()));
-        // Sizes run linearly in 1/√vᵢ from 0.5 (least precise) to 3.5 (most precise).
-        let w: Vec<f64> = run
-            .analysis
-            .data
-            .studies
-            .vi
-            .iter()
-            .map(|v| v.powf(-0.5))
-            .collect();
-        let (lo, hi) = (
-            w.iter().copied().fold(f64::INFINITY, f64::min),
-            w.iter().copied().fold(0.0, f64::max),
-        );
-        for (p, w) in record.studies.iter().zip(&w) {
-            let expected = SIZE_RANGE.0 + 3.0 * (w - lo) / (hi - lo);
-            assert!((p.size - expected).abs() < COUNTS_TOL);
+        // Point sizes: metafor's cex, 0.5 to 3.5 linearly in the precision 1/√vᵢ.
+        let cex = numbers(&case["labbe"]["cex"]);
+        for (i, p) in record.studies.iter().enumerate() {
+            assert!(
+                (p.size - cex[i]).abs() < COUNTS_TOL,
+                "{} size {i}",
+                case["name"]
+            );
         }
-        let sizes: Vec<f64> = record.studies.iter().map(|p| p.size).collect();
-        assert!(sizes.contains(&0.5) && sizes.contains(&3.5));
         checked += 1;
     }
     assert_eq!(checked, 3);

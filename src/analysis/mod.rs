@@ -86,6 +86,11 @@ pub struct Analysis {
     /// fields above stay those of the `rma.uni` model.
     #[serde(default)]
     pub dependent: Option<Result<Arc<FitReport>, String>>,
+    /// Why the contrasts asked for cannot be tested (a level the data no longer has, two rows
+    /// that say the same), while the rest of the analysis stands; the contrasts tested are in
+    /// the report.
+    #[serde(default)]
+    pub contrast_error: Option<String>,
 }
 
 impl Analysis {
@@ -104,6 +109,7 @@ impl Analysis {
             prediction,
             scale_curve: fitted.scale_curve.clone(),
             dependent: None,
+            contrast_error: None,
         }
     }
 
@@ -204,14 +210,13 @@ pub fn analyse(text: &str, spec: &AnalysisSpec) -> Result<Run, AnalysisError> {
         &spec.references,
         &spec.model,
     )?;
-    if !spec.btt.is_empty() || !spec.contrasts.is_empty() || spec.vcov {
+    let asks_contrasts = !spec.contrasts.is_empty() || !spec.level_contrasts.is_empty();
+    if !spec.btt.is_empty() || asks_contrasts || spec.vcov {
         let mut report = (*fitted.report).clone();
         if !spec.btt.is_empty() {
             report.term_tests = terms::term_tests(&fitted.fit, &model.design.terms, &spec.btt)?;
         }
-        if !spec.contrasts.is_empty() {
-            report.contrasts = Some(terms::contrasts(&fitted.fit, &spec.contrasts)?);
-        }
+        report.contrasts = terms::requested_contrasts(&fitted.fit, &model.record, spec)?;
         if spec.vcov {
             report.vcov = Some(terms::vcov_rows(&fitted.fit));
         }

@@ -355,7 +355,7 @@ fn model_script(table: &Table, analysis: &Analysis, spec: &AnalysisSpec) -> Stri
 }
 
 /// The term tests asked for (`anova(res, btt = …)`, coefficients counted from 1) and the
-/// contrasts (`anova(res, X = rbind(…))`).
+/// contrasts tested (`anova(res, X = rbind(…))`), the contrast builder's among them.
 fn tests_lines(analysis: &Analysis, spec: &AnalysisSpec) -> String {
     let mut s = String::new();
     let names = &analysis.model.names;
@@ -374,15 +374,24 @@ fn tests_lines(analysis: &Analysis, spec: &AnalysisSpec) -> String {
             );
         }
     }
-    if !spec.contrasts.is_empty() {
-        let rows: Vec<String> = spec
-            .contrasts
+    // The rows tested, those given as weights and those the contrast builder wrote alike.
+    if let Some(contrasts) = &analysis.report.contrasts {
+        let rows: Vec<String> = contrasts
+            .rows
             .iter()
             .map(|r| {
-                let w: Vec<String> = r.iter().map(f64::to_string).collect();
+                let w: Vec<String> = r.weights.iter().map(f64::to_string).collect();
                 format!("c({})", w.join(", "))
             })
             .collect();
+        for c in &spec.level_contrasts {
+            s += &format!(
+                "# {}: {} vs {}\n",
+                ascii(&c.column, false),
+                ascii(&c.level, false),
+                ascii(&c.versus, false)
+            );
+        }
         s += &format!("anova(res, X = rbind({}))\n", rows.join(", "));
     }
     s

@@ -28,6 +28,7 @@ use super::profile::profile;
 use super::request::{Envelope, Input, Record, Request, Response, StageTime};
 use super::sensitivity::sensitivity;
 use super::subgroups::subgroups;
+use super::terms::requested_contrasts;
 use super::{stages, Analysis, AnalysisError, Fitted, ModelStage, StudiesStage};
 use crate::data::effect_size::Measure;
 use crate::data::parse::Table;
@@ -411,6 +412,17 @@ impl Mailbox {
                 };
                 let mut analysis = Analysis::new(&s.data, &s.model, &s.fitted, prediction);
                 analysis.dependent = dependent;
+                // The page's contrasts: an error is shown beside the builder, not instead of
+                // the analysis.
+                match requested_contrasts(&s.fitted.fit, &s.model.record, &input.spec) {
+                    Ok(None) => {}
+                    Ok(Some(c)) => {
+                        let mut report = (*analysis.report).clone();
+                        report.contrasts = Some(c);
+                        analysis.report = Arc::new(report);
+                    }
+                    Err(e) => analysis.contrast_error = Some(e.to_string()),
+                }
                 (
                     "predict",
                     Record::Analysis {

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::multilevel::Dependence;
 use super::names;
+use super::terms::LevelContrast;
 use crate::data::effect_size::Measure;
 use crate::data::roles::Roles;
 use crate::stats::ModelSpec;
@@ -44,6 +45,10 @@ pub struct AnalysisSpec {
     /// Linear contrasts of the coefficients to test, one weight per coefficient each.
     #[serde(default)]
     pub contrasts: Vec<Vec<f64>>,
+    /// Contrasts between two levels of a factor (the page's contrast builder), tested after
+    /// [`AnalysisSpec::contrasts`] with their L rows written from the model's coding.
+    #[serde(default)]
+    pub level_contrasts: Vec<LevelContrast>,
     /// Whether the record carries the coefficients' covariance matrix.
     #[serde(default)]
     pub vcov: bool,

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::analysis::terms::LevelContrast;
 use crate::analysis::{analyse, names, stages, AnalysisSpec, Run, StudiesStage};
 use crate::data::effect_size::{Measure, RawRole};
 use crate::data::examples::{example, Example};
@@ -89,6 +90,9 @@ pub struct ModelState {
     /// Effects within studies: their model, correlated sampling errors, robust inference.
     #[serde(skip_serializing_if = "DependenceState::is_default")]
     pub dependence: DependenceState,
+    /// The contrast builder's comparisons of factor levels, in the order they were added.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub contrasts: Vec<LevelContrast>,
 }
 
 impl Default for ModelState {
@@ -105,6 +109,7 @@ impl Default for ModelState {
             scale_on: false,
             scale_formula: String::new(),
             dependence: DependenceState::default(),
+            contrasts: Vec::new(),
         }
     }
 }
@@ -264,6 +269,39 @@ impl ModelState {
             .collect()
     }
 
+    /// The contrasts of columns the formula uses, as the analysis tests them (in this order):
+    /// one left from an earlier formula waits until its column is back.
+    pub fn used_contrasts(&self) -> Vec<LevelContrast> {
+        let used = self.used_columns();
+        self.contrasts
+            .iter()
+            .filter(|c| used.contains(&c.column))
+            .cloned()
+            .collect()
+    }
+
+    /// Adds the comparison of `level` with `versus` of factor `column`, unless it is there
+    /// already (either way round: the same row up to its sign) or compares a level with itself.
+    pub fn add_contrast(&mut self, column: &str, level: &str, versus: &str) {
+        let same = |c: &LevelContrast| {
+            c.column == column
+                && ((c.level == level && c.versus == versus)
+                    || (c.level == versus && c.versus == level))
+        };
+        if level != versus && !self.contrasts.iter().any(same) {
+            self.contrasts.push(LevelContrast {
+                column: column.to_owned(),
+                level: level.to_owned(),
+                versus: versus.to_owned(),
+            });
+        }
+    }
+
+    /// Removes a contrast.
+    pub fn remove_contrast(&mut self, contrast: &LevelContrast) {
+        self.contrasts.retain(|c| c != contrast);
+    }
+
     /// The prediction form's values for the columns the formula uses.
     pub fn used_predict_at(&self) -> BTreeMap<String, String> {
         let used = self.used_columns();
@@ -356,6 +394,7 @@ pub fn analysis_spec(
         predict_at: Some(model.used_predict_at()),
         predict_held: true,
         scale: model.scale(),
+        level_contrasts: model.used_contrasts(),
         dependence: model
             .dependence
             .dependence(columns.cluster.as_deref(), columns.effect_id.as_deref())?,
@@ -441,6 +480,7 @@ impl PageState {
             self.model.scale_formula = f;
         }
         self.model.references.retain(|c, _| present(c));
+        self.model.contrasts.retain(|c| present(&c.column));
         self.model.predict_at.retain(|c, _| present(c));
         self.averages.retain(|c, _| present(c));
         self.columns.measure = self.columns.measure_for(&table);
@@ -473,6 +513,7 @@ impl PageState {
         self.model.scale_on = false;
         self.model.scale_formula.clear();
         self.model.references.clear();
+        self.model.contrasts.clear();
         self.model.predict_at.clear();
         self.averages.clear();
     }

@@ -6,10 +6,10 @@ use plotters::prelude::*;
 
 use super::{
     draw_baujat, draw_bubble, draw_categories, draw_forest, draw_forest_window, draw_funnel,
-    draw_gosh, draw_heterogeneity, draw_labbe, draw_profile, draw_scale, draw_scatter, forest_size,
-    heterogeneity_size, BaujatPlot, BubblePlot, CategoryPlot, ForestPlot, FunnelPlot, GoshPlot,
-    HeterogeneityPlot, LabbePlot, PlotError, PlotLayout, ProfilePlot, ScalePlot, ScatterPlot,
-    Theme,
+    draw_gosh, draw_heterogeneity, draw_lab, draw_labbe, draw_profile, draw_scale, draw_scatter,
+    forest_size, heterogeneity_size, BaujatPlot, BubblePlot, CategoryPlot, ForestPlot, FunnelPlot,
+    GoshPlot, HeterogeneityPlot, LabPlot, LabbePlot, PlotError, PlotLayout, ProfilePlot, ScalePlot,
+    ScatterPlot, Theme,
 };
 
 /// A plot with its data.
@@ -35,6 +35,8 @@ pub enum Figure {
     Labbe(LabbePlot),
     /// Subsets' pooled estimates against their I² (GOSH, Olkin et al., 2012).
     Gosh(GoshPlot),
+    /// The ecological-bias lab: simulated trials with the across, truth and within lines.
+    Lab(LabPlot),
     /// The profile log-likelihood of τ² with its two confidence intervals.
     Profile(ProfilePlot),
 }
@@ -64,6 +66,7 @@ impl Figure {
             | Self::Scale(_)
             | Self::Scatter(_)
             | Self::Labbe(_)
+            | Self::Lab(_)
             | Self::Gosh(_)
             | Self::Profile(_) => (width, (f64::from(width) / ASPECT).round() as u32),
         })
@@ -91,6 +94,7 @@ impl Figure {
             Self::Labbe(p) => draw_labbe(area, p, theme, highlight),
             // A dot is a subset: no study to highlight.
             Self::Gosh(p) => draw_gosh(area, p, theme),
+            Self::Lab(p) => draw_lab(area, p, theme, highlight),
             Self::Profile(p) => draw_profile(area, p, theme),
         }
     }

@@ -15,6 +15,7 @@ pub mod funnel;
 pub mod gosh;
 pub mod heterogeneity;
 pub mod inputs;
+pub mod lab;
 pub mod labbe;
 pub mod layout;
 mod paint;
@@ -38,6 +39,7 @@ pub use gosh::{
     GoshHistograms, GoshPlot,
 };
 pub use heterogeneity::{draw_heterogeneity, heterogeneity_size, Explained, HeterogeneityPlot};
+pub use lab::{draw_lab, LabLine, LabLineKind, LabPlot};
 pub use labbe::{draw_labbe, LabbePlot};
 pub use layout::{AxisMap, Mark, MarkShape, PlotLayout, Rect};
 pub use profile::{draw_profile, ProfilePlot};

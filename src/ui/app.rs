@@ -10,7 +10,8 @@ use crate::app::storage;
 
 use super::page::Page;
 use super::{
-    DataPane, ExerciseLayout, ModelPane, PlotsPane, ResultsPane, SensitivityPane, Toolbar,
+    DataPane, ExerciseLayout, KeyResults, LabView, ModelPane, PlotsPane, ResultsPane,
+    SensitivityPane, Toolbar,
 };
 
 /// How long the state must rest before it is written to local storage: a burst of edits is
@@ -38,12 +39,16 @@ pub fn App() -> impl IntoView {
         </header>
         <Toolbar page=page />
         <ExerciseLayout page=page>
-            <main class="workspace">
+            <Show when=move || page.lab.get()>
+                <LabView page=page />
+            </Show>
+            <main class="workspace" class:workspace--hidden=move || page.lab.get()>
                 <DataPane page=page />
                 <ModelPane page=page />
                 <ResultsPane page=page />
                 <PlotsPane page=page />
                 <SensitivityPane page=page />
+                <KeyResults page=page testid="key-bar" class="key--bar" />
             </main>
         </ExerciseLayout>
         <footer>

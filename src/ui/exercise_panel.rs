@@ -366,6 +366,15 @@ fn ExerciseView(page: Page, panel: Panel, exercise: &'static Exercise) -> impl I
                 <summary>"About this exercise"</summary>
                 <p>{e.summary.clone()}</p>
             </details>
+            // Exercise 7's question, answered by simulation: the lab shows the two mechanisms.
+            {(e.id == "ecological-bias").then(|| view! {
+                <p class="exercise__lab">
+                    "See the fallacy happen: "
+                    <button type="button" data-testid="exercise-open-lab" on:click=move |_| page.lab.set(true)>
+                        "Open the ecological-bias lab"
+                    </button>
+                </p>
+            })}
             <div class="exercise__actions">
                 <button
                     type="button"

@@ -109,6 +109,8 @@ pub struct Page {
     pub cumul_order: RwSignal<Option<String>>,
     /// The cumulative meta-analysis, once the Sensitivity pane is open.
     pub cumul: Memo<Option<Stage<CumulRecord>>>,
+    /// Whether the ecological-bias lab is shown instead of the workspace.
+    pub lab: RwSignal<bool>,
 }
 
 impl Page {
@@ -325,6 +327,7 @@ impl Page {
             sensitivity,
             cumul_order,
             cumul,
+            lab: RwSignal::new(false),
         }
     }
 

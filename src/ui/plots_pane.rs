@@ -16,7 +16,7 @@ use crate::plots::inputs::{self, ModeratorPlot};
 use crate::plots::{Figure, ForestOrder};
 
 use super::page::Page;
-use super::{PlotCanvas, SubgroupPanel};
+use super::{KeyResults, PlotCanvas, SubgroupPanel};
 
 /// The plots the pane offers, in tab order, with their titles.
 const TABS: [(PlotTab, &str); 5] = [
@@ -153,6 +153,7 @@ pub fn PlotsPane(
     view! {
         <section class="card pane card--wide" aria-labelledby="plots-title">
             <h2 id="plots-title">"4 · Plots"</h2>
+            <KeyResults page=page testid="key-strip" class="key--strip" />
             <div class="tabs" role="tablist">
                 {TABS
                     .into_iter()

@@ -14,7 +14,9 @@ use crate::guidance::{readings, warnings};
 use crate::stats::Test;
 
 use super::page::Page;
-use super::{CompareModels, DependenceResults, PermutationPanel, ScaleResults, TermTests};
+use super::{
+    CompareModels, ContrastBuilder, DependenceResults, PermutationPanel, ScaleResults, TermTests,
+};
 
 /// The Results pane.
 #[component]
@@ -23,6 +25,7 @@ pub fn ResultsPane(
     page: Page,
 ) -> impl IntoView {
     let measure = Signal::derive(move || page.columns.with(|c| c.measure));
+    let draft = RwSignal::new(None);
     view! {
         <section
             class="card pane"
@@ -59,6 +62,7 @@ pub fn ResultsPane(
                         <Summary analysis=a.clone() measure=m />
                         <Coefficients analysis=a.clone() />
                         <TermTests analysis=a.clone() />
+                        <ContrastBuilder page=page analysis=a.clone() draft=draft />
                         <ScaleResults page=page analysis=a.clone() />
                         <Heterogeneity analysis=a.clone() />
                         <DependenceResults page=page analysis=a.clone() />

@@ -89,6 +89,9 @@ pub fn Toolbar(
                     "Results (CSV)"
                 </button>
                 <button type="button" on:click=export_r data-testid="export-r">"R script (metafor)"</button>
+                <button type="button" on:click=move |_| page.lab.set(true) data-testid="open-lab">
+                    "Ecological-bias lab"
+                </button>
                 <button type="button" class="button--quiet" on:click=start_over data-testid="start-over">
                     "Start over"
                 </button>

@@ -25,6 +25,7 @@ before(async () => {
     anova: await read('anova.json'),
     subgroups: await read('subgroups.json'),
     profile: await read('profile.json'),
+    contrasts: await read('contrasts.json'),
   };
 });
 after(async () => server?.close());
@@ -69,6 +70,35 @@ test('pinning the pooled model and adding ablat shows metafor\'s likelihood-rati
     assert.match(reading, /The larger model \(ablat\) fits better than the smaller one \(1\)/);
     await page.screenshot({ path: join(SHOTS, 'compare-models.png'), fullPage: true });
     await page.locator('[data-testid="compare-models"]').screenshot({ path: join(SHOTS, 'compare-models-panel.png') });
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('pinning ablat and adding year shows metafor\'s likelihood-ratio test of ablat + year vs ablat', async () => {
+  const c = fixtures.anova.find((x) => x.name === 'bcg RR ML ablat + year vs ablat');
+  const { context, page, errors } = await openBcg(c.csv);
+  try {
+    await page.locator('[data-testid="model-method"]').selectOption('ML');
+    // Tick once the ML fit is shown, so the panes no longer move under the pointer.
+    await page.locator('[data-testid="summary"]', { hasText: '(ML)' }).waitFor();
+    await page.locator('[data-testid="mod-ablat"]').check();
+    await page.locator('[data-testid="coef-table"] tr[data-term="ablat"]').waitFor();
+    await page.locator('[data-testid="pin-model"]').click();
+    await page.locator('[data-testid="mod-year"]').check();
+    const lrt = page.locator('[data-testid="compare-table"] [data-testid="compare-lrt"] [data-value]').last();
+    await page.waitForFunction(
+      (want) => {
+        const els = document.querySelectorAll('[data-testid="compare-table"] [data-testid="compare-lrt"] [data-value]');
+        const el = els[els.length - 1];
+        return el && Math.abs(Number(el.getAttribute('data-value')) - want) < 1e-6 * Math.abs(want);
+      },
+      c.expected.lrt,
+    );
+    close(Number(await lrt.getAttribute('data-value')), c.expected.lrt, 'LRT');
+    const p = page.locator('[data-testid="compare-table"] [data-testid="compare-p"] [data-value]').last();
+    close(Number(await p.getAttribute('data-value')), c.expected.p_value, 'LRT p');
     assert.deepEqual(errors, []);
   } finally {
     await context.close();
@@ -140,6 +170,56 @@ test('the Profile tab draws the likelihood of τ² with metafor\'s maximum and b
     await page.locator('[data-testid="model-method"]').selectOption('DL');
     await page.locator('[data-testid="plot-message"]').waitFor();
     assert.match(await page.locator('[data-testid="plot-message"]').innerText(), /maximum likelihood/);
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('the contrast builder writes the L rows of factor(alloc) and shows metafor\'s anova(X = L)', async () => {
+  const { context, page, errors } = await openBcg(fixtures.contrasts[0].csv);
+  try {
+    await page.locator('[data-testid="model-formula"]').fill('factor(alloc)');
+    await page.locator('[data-testid="model-formula"]').press('Enter');
+    await page.locator('[data-testid="contrast-builder"]').waitFor();
+    for (const c of fixtures.contrasts) {
+      const knha = c.name.endsWith('knha');
+      await page.locator('[data-testid="model-test"]').selectOption(knha ? 'knha' : 'z');
+      if (!knha) {
+        // random vs systematic, then random vs the reference (alternate): the rows are written.
+        await page.locator('[data-testid="contrast-column"]').selectOption('alloc');
+        await page.locator('[data-testid="contrast-level"]').selectOption('random');
+        await page.locator('[data-testid="contrast-versus"]').selectOption('systematic');
+        assert.equal(await page.locator('[data-testid="contrast-l"]').getAttribute('data-weights'), '0,1,-1');
+        await page.locator('[data-testid="contrast-add"]').click();
+        await page.locator('[data-testid="contrast-versus"]').selectOption('alternate');
+        assert.equal(await page.locator('[data-testid="contrast-l"]').getAttribute('data-weights'), '0,1,0');
+        await page.locator('[data-testid="contrast-add"]').click();
+      }
+      const joint = page.locator('[data-testid="contrast-joint"]');
+      await page.waitForFunction(
+        (want) => {
+          const el = document.querySelector('[data-testid="contrast-joint"]');
+          return el && Math.abs(Number(el.getAttribute('data-value')) - want) < 1e-6 * want;
+        },
+        c.expected.qm,
+      );
+      close(Number(await joint.getAttribute('data-p')), c.expected.qm_p, `${c.name} joint p`);
+      const rows = page.locator('[data-testid="contrast-row"]');
+      assert.equal(await rows.count(), 2);
+      for (const [i, want] of c.expected.rows.entries()) {
+        const row = rows.nth(i);
+        assert.equal(await row.getAttribute('data-weights'), want.weights.join(','));
+        const cells = row.locator('[data-value]');
+        close(Number(await cells.nth(0).getAttribute('data-value')), want.estimate, `${c.name} row ${i} estimate`);
+        close(Number(await cells.nth(1).getAttribute('data-value')), want.se, `${c.name} row ${i} SE`);
+        close(Number(await cells.nth(2).getAttribute('data-value')), want.statistic, `${c.name} row ${i} statistic`);
+        close(Number(await cells.nth(3).getAttribute('data-value')), want.p_value, `${c.name} row ${i} p`);
+        close(Number(await cells.nth(4).getAttribute('data-value')), want.ci_lower, `${c.name} row ${i} lower`);
+        close(Number(await cells.nth(5).getAttribute('data-value')), want.ci_upper, `${c.name} row ${i} upper`);
+      }
+      await page.locator('[data-testid="contrast-builder"]').screenshot({ path: join(SHOTS, `contrasts-${knha ? 'knha' : 'z'}.png`) });
+    }
     assert.deepEqual(errors, []);
   } finally {
     await context.close();

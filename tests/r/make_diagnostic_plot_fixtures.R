@@ -9,7 +9,8 @@
 # - radial(res) (models without moderators): x = 1 / sqrt(vi + tau^2), y = yi * x, and the
 #   slope of its line, the pooled estimate;
 # - labbe(res) (2x2 tables): x and y, the control and treatment groups' outcomes on the
-#   measure's scale (log proportions for RR, log odds for OR, proportions for RD).
+#   measure's scale (log proportions for RR, log odds for OR, proportions for RD), and cex,
+#   the point sizes (plim = c(0.5, 3.5) over the precision).
 # Convergence: fixture_lib.R's tight control (these are closed forms of the fit).
 
 source(file.path("tests", "r", "fixture_lib.R"))
@@ -41,7 +42,7 @@ case <- function(name, measure, method, mods = NULL) {
     res_tables <- rma(measure = measure, ai = tpos, bi = tneg, ci = cpos, di = cneg,
                       data = dat.bcg, method = method, control = ctrl)
     l <- labbe(res_tables)
-    out$labbe <- list(x = I(as.numeric(l$x)), y = I(as.numeric(l$y)))
+    out$labbe <- list(x = I(as.numeric(l$x)), y = I(as.numeric(l$y)), cex = I(as.numeric(l$cex)))
   }
   out
 }
