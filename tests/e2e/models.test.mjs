@@ -81,12 +81,17 @@ test('pinning ablat and adding year shows metafor\'s likelihood-ratio test of ab
   const { context, page, errors } = await openBcg(c.csv);
   try {
     await page.locator('[data-testid="model-method"]').selectOption('ML');
-    // Tick once the ML fit is shown, so the panes no longer move under the pointer.
     await page.locator('[data-testid="summary"]', { hasText: '(ML)' }).waitFor();
-    await page.locator('[data-testid="mod-ablat"]').check();
+    // The models are typed into the formula box: a tick on a moderator's checkbox can land
+    // while the panes still move after a refit (it failed so under load), a typed formula
+    // cannot.
+    const formula = page.locator('[data-testid="model-formula"]');
+    await formula.fill('ablat');
+    await formula.press('Enter');
     await page.locator('[data-testid="coef-table"] tr[data-term="ablat"]').waitFor();
     await page.locator('[data-testid="pin-model"]').click();
-    await page.locator('[data-testid="mod-year"]').check();
+    await formula.fill('ablat + year');
+    await formula.press('Enter');
     const lrt = page.locator('[data-testid="compare-table"] [data-testid="compare-lrt"] [data-value]').last();
     await page.waitForFunction(
       (want) => {

@@ -119,3 +119,49 @@ test('three-level model of Konstantopoulos (2011): σ² and robust SEs equal met
     await context.close();
   }
 });
+
+// A multivariate model in the page: 40 simulated studies reporting two or three of outcomes
+// A, B, C (tests/data/mvsim.csv), ~ outcome | study with CS, moderators outcome - 1, against
+// metafor 3.8.1 rma.mv and the profile-likelihood intervals of τ² and ρ
+// (tests/fixtures/multilevel/mvsim_cs.json, written by tests/r/make_multilevel_fixtures.R).
+test('multivariate CS model of simulated outcomes: τ², ρ and their profile intervals equal metafor', async () => {
+  const context = await freshContext();
+  const page = context.pages()[0] ?? (await context.newPage());
+  const errors = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  const mv = JSON.parse(await readFile(join(ROOT, 'tests/fixtures/multilevel/mvsim_cs.json'), 'utf8'));
+  try {
+    await page.goto(server.url);
+    await page.locator('[data-testid="coef-table"]').waitFor();
+    await page.locator('[data-testid="example-select"]').selectOption('');
+    await page.locator('[data-testid="data-input"]').fill(await readFile(join(ROOT, 'tests/data/mvsim.csv'), 'utf8'));
+    await page.locator('[data-testid="stat-k"][data-value="102"]').waitFor();
+    await page.locator('[data-testid="model-formula"]').fill('outcome - 1');
+    await page.locator('[data-testid="model-formula"]').press('Enter');
+    await page.locator('[data-testid="role-cluster"]').selectOption('study');
+    await page.locator('[data-testid="dep-within"]').selectOption('multivariate');
+    // Without an outcome column the page says what is missing.
+    await page.getByText(/needs the column that names each effect's outcome/).first().waitFor();
+    await page.locator('[data-testid="dep-outcome"]').selectOption('outcome');
+    await page.locator('[data-testid="dep-structure"]').selectOption('CS');
+    await page.locator('[data-testid="struct-table"]').waitFor();
+    const r = mv.result;
+    await shows(page, 'struct-tau2-0', r.tau2[0], 'τ²');
+    await shows(page, 'struct-rho-0', r.rho[0], 'ρ');
+    await shows(page, 'struct-tau2-0-lower', mv.struct_ci.tau2[0][0], 'τ² lower');
+    await shows(page, 'struct-tau2-0-upper', mv.struct_ci.tau2[0][1], 'τ² upper');
+    await shows(page, 'struct-rho-0-lower', mv.struct_ci.rho[0][0], 'ρ lower');
+    await shows(page, 'struct-rho-0-upper', mv.struct_ci.rho[0][1], 'ρ upper');
+    for (const j of [0, 1, 2]) {
+      await shows(page, `dep-estimate-${j}`, r.beta[j], `estimate ${r.names[j]}`);
+      await shows(page, `dep-se-${j}`, r.se[j], `SE ${r.names[j]}`);
+    }
+    assert.match(await page.locator('[data-testid="struct-table"] caption').textContent(), /~ outcome \| study, CS/);
+    await page.setViewportSize({ width: 1400, height: 900 });
+    await page.locator('[data-testid="struct-table"]').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(SHOTS, 'multivariate-cs.png') });
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
