@@ -520,6 +520,34 @@ fn multivariate_berkey_matches_rma_mv_un_and_cs() {
 }
 
 #[test]
+fn profile_of_each_sigma2_on_a_grid_matches_metafor() {
+    // metafor's rma.mv(yi, vi, random = ~ 1 | district/study) refitted with one σ² held at
+    // 0.25 to 3 times its estimate (tests/r, "profile"); the grid's 1× point is the maximum.
+    let case = fixture("konstantopoulos_profile");
+    let f = fit_case(&case, &sampling(&case, None), None);
+    rel(
+        "log-likelihood",
+        f.fit_statistics.loglik,
+        num(&case["log_likelihood"]),
+        REL,
+    );
+    for (j, p) in case["profiles"].as_array().expect("profiles").iter().enumerate() {
+        let grid = nums(&p["sigma2"]);
+        let want = nums(&p["log_likelihood"]);
+        let got = f.profile_sigma2(j, &grid).expect("a profile");
+        for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+            assert_eq!(g.value, grid[i]);
+            rel(&format!("sigma2[{j}] profile[{i}]"), g.log_likelihood, *w, REL);
+        }
+    }
+    assert!(matches!(
+        f.profile_sigma2(2, &[0.1]),
+        Err(StatsError::InvalidProfileGrid { component: 3, components: 2 })
+    ));
+    assert!(f.profile_sigma2(0, &[-0.1]).is_err());
+}
+
+#[test]
 fn multivariate_profile_intervals_of_tau2_and_rho_match_metafor() {
     // Simulated: 40 studies with two or three of outcomes A, B, C (tests/r, "mvsim"); the
     // reference intervals are where metafor's profiled log-likelihood (tau2 = / rho = held,

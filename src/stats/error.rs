@@ -80,6 +80,14 @@ pub enum StatsError {
         /// The last value of τ² reached.
         last_tau2: f64,
     },
+    /// A profile asked of a variance component the model does not have, or at a value a
+    /// variance cannot take (negative or not finite).
+    InvalidProfileGrid {
+        /// The component asked for, from 1.
+        component: usize,
+        /// The number of components.
+        components: usize,
+    },
     /// The confidence level is not strictly between 0 and 1.
     InvalidLevel {
         /// The level given.
@@ -309,6 +317,11 @@ impl fmt::Display for StatsError {
                 "the {} estimate of tau^2 did not converge after {iterations} iterations \
                  (last value {last_tau2}); try another estimator",
                 method.metafor_name()
+            ),
+            Self::InvalidProfileGrid { component, components } => write!(
+                f,
+                "cannot profile variance component {component} of {components}: a profile needs \
+                 one of the model's components and values of at least 0"
             ),
             Self::InvalidLevel { level } => write!(
                 f,

@@ -72,8 +72,8 @@ pub use likelihood::{FitStatistics, Likelihood};
 pub use location_scale::{LocationScale, ScaleModel};
 pub use lrt::{likelihood_ratio, Comparison, ModelFit};
 pub use multilevel::{
-    fit_multilevel, MultilevelI2, MvFit, RandomEffect, SamplingCovariance, Sigma2, StructEstimate,
-    StructIntervals, Structure,
+    fit_multilevel, ComponentProfilePoint, MultilevelI2, MvFit, RandomEffect, SamplingCovariance,
+    Sigma2, StructEstimate, StructIntervals, Structure,
 };
 pub use permutation::{
     Part, PermutationCounts, PermutationResult, PermutationSettings, PermutationTest, Progress,

@@ -190,6 +190,37 @@ if (want("konstantopoulos")) {
                   optimizer = b$optimizer, start_agreement = b$agree))
 }
 
+# ---- profile log-likelihood of each sigma2 on a grid (metafor's profile() of an rma.mv fit) ------
+# The three-level REML model of dat.konstantopoulos2011; at each grid value (0.25 to 3 times
+# the estimate) the other sigma2 is re-estimated (sigma2 = c(x, NA) or c(NA, x)), by BFGS at
+# reltol 1e-16 and by nlminb at rel.tol 1e-12, keeping the higher log-likelihood.
+if (want("profile")) {
+  b <- fit_tight(function(ctl) rma.mv(yi, vi, random = ~ 1 | district/study, data = kon,
+                                       control = ctl), s2_starts(2))
+  res <- b$fit
+  grids <- lapply(seq_along(res$sigma2), function(j) {
+    x <- res$sigma2[j] * c(0.25, 0.5, 0.75, 1, 1.5, 2, 3)
+    ll <- vapply(x, function(v) {
+      held <- rep(NA, length(res$sigma2))
+      held[j] <- v
+      fits <- lapply(optimizers[1:2], function(ctl) try(rma.mv(yi, vi,
+        random = ~ 1 | district/study, data = kon, sigma2 = held, control = ctl), silent = TRUE))
+      fits <- Filter(function(f) !inherits(f, "try-error"), fits)
+      max(vapply(fits, function(f) as.numeric(logLik(f)), 0))
+    }, 0)
+    list(sigma2 = I(x), log_likelihood = I(ll))
+  })
+  value <- list(name = "konstantopoulos_profile", data = as.list(kon),
+                model = list(random = I("~ 1 | district/study"), mods = I(character(0)),
+                             method = "REML", test = "z"),
+                result = list(names = I(rownames(res$beta))),
+                sigma2 = I(res$sigma2), log_likelihood = as.numeric(logLik(res)),
+                profiles = grids,
+                reference = list(metafor = as.character(packageVersion("metafor"))))
+  write_fixture(value, file.path(out_dir, "konstantopoulos_profile.json"), depth = 4)
+  cat("konstantopoulos_profile written\n")
+}
+
 # ---- crossed random effects: district and year (year's component on the boundary) ------------
 if (want("crossed")) {
   b <- fit_tight(function(ctl) rma.mv(yi, vi, random = list(~ 1 | district, ~ 1 | year),

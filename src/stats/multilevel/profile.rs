@@ -9,6 +9,7 @@
 use nalgebra::{DMatrix, DVector};
 use statrs::distribution::ContinuousCDF;
 
+use super::model::BlockModel;
 use super::MvFit;
 use crate::stats::objective::{Evaluated, LogLikelihood, Objective, Point};
 use crate::stats::optimise::{maximise, Failure};
@@ -110,6 +111,69 @@ impl MvFit {
         Ok(Some(StructIntervals { tau2, rho }))
     }
 
+    /// The profile (restricted) log-likelihood of σ²ⱼ (in the order of [`MvFit::sigma2`]) at
+    /// each value of `grid`, the other variance parameters re-estimated at each (metafor's
+    /// `profile()` of an `rma.mv` fit), for a profile plot.
+    ///
+    /// # Errors
+    /// [`StatsError::InvalidProfileGrid`] for `j` out of range or a negative or non-finite
+    /// value, and what a profile fit can give (non-convergence).
+    pub fn profile_sigma2(
+        &self,
+        j: usize,
+        grid: &[f64],
+    ) -> Result<Vec<ComponentProfilePoint>, StatsError> {
+        if j >= self.sigma2.len() || grid.iter().any(|x| !x.is_finite() || *x < 0.0) {
+            return Err(StatsError::InvalidProfileGrid {
+                component: j + 1,
+                components: self.sigma2.len(),
+            });
+        }
+        let mut profiler = self.profiler(j);
+        grid.iter()
+            .map(|&value| {
+                Ok(ComponentProfilePoint {
+                    value,
+                    log_likelihood: profiler.at(value)?,
+                })
+            })
+            .collect()
+    }
+
+    /// The profile of variance parameter `j` (its index in the model's parameters), warm
+    /// started at the fit.
+    fn profiler(&self, j: usize) -> Profiler<'_> {
+        let objective = LogLikelihood::new(
+            self.state.model.clone(),
+            &self.state.data,
+            self.state.likelihood,
+            Evaluated::default(),
+        );
+        let others = |i: &usize| *i != j;
+        let all = objective.model.parameters();
+        let parameters: Vec<Parameter> = (0..all.len())
+            .filter(others)
+            .map(|i| all[i].clone())
+            .collect();
+        let all_scales = objective.model.scales();
+        let scales: Vec<f64> = (0..all_scales.len())
+            .filter(others)
+            .map(|i| all_scales[i])
+            .collect();
+        let warm: Vec<f64> = (0..self.state.theta.len())
+            .filter(others)
+            .map(|i| self.state.theta[i])
+            .collect();
+        Profiler {
+            objective,
+            index: j,
+            parameters,
+            scales,
+            warm,
+            control: self.spec.control,
+        }
+    }
+
     /// The profile-likelihood interval at `level` of variance parameter `j` (its index in the
     /// model's parameters), whose estimate is `estimate`: where the log-likelihood maximised
     /// over the other parameters crosses its maximum less χ²₁(level)/2, or the parameter's
@@ -122,79 +186,15 @@ impl MvFit {
     ) -> Result<Interval, StatsError> {
         let target = chi_squared(1.0).inverse_cdf(level) / 2.0;
         let control = self.spec.control;
-        let mut objective = LogLikelihood::new(
-            self.state.model.clone(),
-            &self.state.data,
-            self.state.likelihood,
-            Evaluated::default(),
-        );
         let best = self.fit_statistics.loglik;
-        let others = |i: &usize| *i != j;
-        let all = objective.model.parameters();
-        let (lowest, highest) = all[j].kind.bounds();
-        let is_correlation = all[j].kind == ParameterKind::Correlation;
-        let name = all[j].name.clone();
-        let parameters: Vec<Parameter> = (0..all.len())
-            .filter(others)
-            .map(|i| all[i].clone())
-            .collect();
-        let all_scales = objective.model.scales();
-        let scale = all_scales[j];
-        let scales: Vec<f64> = (0..all_scales.len())
-            .filter(others)
-            .map(|i| all_scales[i])
-            .collect();
-        let mut warm: Vec<f64> = (0..self.state.theta.len())
-            .filter(others)
-            .map(|i| self.state.theta[i])
-            .collect();
+        let mut profiler = self.profiler(j);
+        let kind = profiler.objective.model.parameters()[j].kind;
+        let (lowest, highest) = kind.bounds();
+        let is_correlation = kind == ParameterKind::Correlation;
+        let name = profiler.objective.model.parameters()[j].name.clone();
+        let scale = profiler.objective.model.scales()[j];
         // f(x) = ℓ_p(x) − (ℓ̂ − χ²/2): positive inside the interval.
-        let mut f = |x: f64| -> Result<f64, StatsError> {
-            let mut held = Held {
-                inner: &mut objective,
-                index: j,
-                value: x,
-                parameters: parameters.clone(),
-                scales: scales.clone(),
-            };
-            // A correlation held near ±1 can make the warm start impossible (no positive
-            // definite covariance): start the other correlations from 0 then, and if that is
-            // not enough the variances too (where the covariance is V's).
-            let mut optimum = maximise(&mut held, &warm, &control);
-            for also_variances in [false, true] {
-                if !matches!(
-                    optimum,
-                    Err(Failure::Objective(StatsError::NumericallySingular { .. }))
-                ) {
-                    break;
-                }
-                let neutral: Vec<f64> = warm
-                    .iter()
-                    .zip(&parameters)
-                    .map(|(&t, p)| match p.kind {
-                        ParameterKind::Correlation => 0.0,
-                        ParameterKind::Variance if also_variances => 0.0,
-                        _ => t,
-                    })
-                    .collect();
-                optimum = maximise(&mut held, &neutral, &control);
-            }
-            let optimum = optimum.map_err(|e| match e {
-                Failure::Objective(e) => e,
-                Failure::NoConvergence { iterations, last } => {
-                    StatsError::MultilevelNoConvergence {
-                        iterations,
-                        last: parameters
-                            .iter()
-                            .map(|p| p.name.clone())
-                            .zip(last)
-                            .collect(),
-                    }
-                }
-            })?;
-            warm.clone_from(&optimum.theta);
-            Ok(optimum.point.value - (best - target))
-        };
+        let mut f = |x: f64| profiler.at(x).map(|l| l - (best - target));
         let failed = |e: SearchFailure<StatsError>| match e {
             SearchFailure::Failed(e) => e,
             SearchFailure::Exhausted { evaluations, last } => StatsError::MultilevelNoConvergence {
@@ -295,4 +295,74 @@ fn correlation_bound(
         evaluations: control.max_iter,
         last: inside.0,
     })
+}
+
+/// One point of a variance component's profile.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ComponentProfilePoint {
+    /// The component's value held.
+    pub value: f64,
+    /// The (restricted) log-likelihood maximised over the other variance parameters there.
+    pub log_likelihood: f64,
+}
+
+/// The log-likelihood with one variance parameter held, maximised over the others, each
+/// point warm-started from the last.
+struct Profiler<'d> {
+    objective: LogLikelihood<'d, BlockModel>,
+    index: usize,
+    parameters: Vec<Parameter>,
+    scales: Vec<f64>,
+    warm: Vec<f64>,
+    control: Control,
+}
+
+impl Profiler<'_> {
+    /// The profile log-likelihood with the parameter held at `x`.
+    fn at(&mut self, x: f64) -> Result<f64, StatsError> {
+        let mut held = Held {
+            inner: &mut self.objective,
+            index: self.index,
+            value: x,
+            parameters: self.parameters.clone(),
+            scales: self.scales.clone(),
+        };
+        // A correlation held near ±1 can make the warm start impossible (no positive definite
+        // covariance): start the other correlations from 0 then, and if that is not enough the
+        // variances too (where the covariance is V's).
+        let mut optimum = maximise(&mut held, &self.warm, &self.control);
+        for also_variances in [false, true] {
+            if !matches!(
+                optimum,
+                Err(Failure::Objective(StatsError::NumericallySingular { .. }))
+            ) {
+                break;
+            }
+            let neutral: Vec<f64> = self
+                .warm
+                .iter()
+                .zip(&self.parameters)
+                .map(|(&t, p)| match p.kind {
+                    ParameterKind::Correlation => 0.0,
+                    ParameterKind::Variance if also_variances => 0.0,
+                    _ => t,
+                })
+                .collect();
+            optimum = maximise(&mut held, &neutral, &self.control);
+        }
+        let optimum = optimum.map_err(|e| match e {
+            Failure::Objective(e) => e,
+            Failure::NoConvergence { iterations, last } => StatsError::MultilevelNoConvergence {
+                iterations,
+                last: self
+                    .parameters
+                    .iter()
+                    .map(|p| p.name.clone())
+                    .zip(last)
+                    .collect(),
+            },
+        })?;
+        self.warm.clone_from(&optimum.theta);
+        Ok(optimum.point.value)
+    }
 }
