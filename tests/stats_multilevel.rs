@@ -531,18 +531,31 @@ fn profile_of_each_sigma2_on_a_grid_matches_metafor() {
         num(&case["log_likelihood"]),
         REL,
     );
-    for (j, p) in case["profiles"].as_array().expect("profiles").iter().enumerate() {
+    for (j, p) in case["profiles"]
+        .as_array()
+        .expect("profiles")
+        .iter()
+        .enumerate()
+    {
         let grid = nums(&p["sigma2"]);
         let want = nums(&p["log_likelihood"]);
         let got = f.profile_sigma2(j, &grid).expect("a profile");
         for (i, (g, w)) in got.iter().zip(&want).enumerate() {
             assert_eq!(g.value, grid[i]);
-            rel(&format!("sigma2[{j}] profile[{i}]"), g.log_likelihood, *w, REL);
+            rel(
+                &format!("sigma2[{j}] profile[{i}]"),
+                g.log_likelihood,
+                *w,
+                REL,
+            );
         }
     }
     assert!(matches!(
         f.profile_sigma2(2, &[0.1]),
-        Err(StatsError::InvalidProfileGrid { component: 3, components: 2 })
+        Err(StatsError::InvalidProfileGrid {
+            component: 3,
+            components: 2
+        })
     ));
     assert!(f.profile_sigma2(0, &[-0.1]).is_err());
 }
