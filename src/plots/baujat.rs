@@ -10,7 +10,7 @@ use plotters::style::text_anchor::{HPos, VPos};
 use super::axis::EffectScale;
 use super::layout::{Mark, PlotLayout};
 use super::paint::{label, px};
-use super::panel::{check_lengths, draw_axes, finish, frame, Grid, Swatch};
+use super::panel::{check_lengths, draw_axes, finish, finite_points, frame, Grid, Swatch};
 use super::theme::{self, Theme};
 use super::PlotError;
 
@@ -56,12 +56,7 @@ where
         k,
         &[("influences", plot.y.len()), ("labels", plot.labels.len())],
     )?;
-    let usable: Vec<usize> = (0..k)
-        .filter(|&i| plot.x[i].is_finite() && plot.y[i].is_finite())
-        .collect();
-    if usable.is_empty() {
-        return Err(PlotError::NoData);
-    }
+    let usable = finite_points(&plot.x, &plot.y)?;
     // Both axes start at 0: contributions and influences are squares.
     let hi = |v: &[f64]| {
         usable

@@ -11,7 +11,9 @@ use plotters::prelude::*;
 use super::axis::{self, EffectScale};
 use super::layout::{Mark, PlotLayout};
 use super::paint::{area_scaled, polyline, usable_weight};
-use super::panel::{check_lengths, draw_axes, draw_null_line, finish, frame, Grid, Swatch};
+use super::panel::{
+    check_lengths, draw_axes, draw_null_line, finish, finite_points, frame, Grid, Swatch,
+};
 use super::theme::{self, Theme};
 use super::PlotError;
 
@@ -96,12 +98,7 @@ where
         k,
         &[("y values", plot.y.len()), ("weights", plot.weights.len())],
     )?;
-    let usable: Vec<usize> = (0..k)
-        .filter(|&i| plot.x[i].is_finite() && plot.y[i].is_finite())
-        .collect();
-    if usable.is_empty() {
-        return Err(PlotError::NoData);
-    }
+    let usable = finite_points(&plot.x, &plot.y)?;
     let line_points = || {
         plot.lines
             .iter()

@@ -11,7 +11,7 @@ use plotters::prelude::*;
 use super::axis::{self, EffectScale};
 use super::layout::{Mark, PlotLayout};
 use super::paint::{dashed, polyline, px};
-use super::panel::{check_lengths, draw_axes, finish, frame, Grid, Swatch};
+use super::panel::{check_lengths, draw_axes, finish, finite_points, frame, Grid, Swatch};
 use super::theme::{self, Theme};
 use super::PlotError;
 
@@ -74,12 +74,7 @@ where
             ("labels", plot.labels.len()),
         ],
     )?;
-    let mut usable: Vec<usize> = (0..k)
-        .filter(|&i| plot.x[i].is_finite() && plot.y[i].is_finite())
-        .collect();
-    if usable.is_empty() {
-        return Err(PlotError::NoData);
-    }
+    let mut usable = finite_points(&plot.x, &plot.y)?;
     let values = usable.iter().flat_map(|&i| [plot.x[i], plot.y[i]]);
     let (lo, hi) = axis::extent(values).unwrap_or((-1.0, 1.0));
     let range = axis::padded(lo, hi, PAD, 1.0);

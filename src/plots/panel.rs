@@ -190,6 +190,21 @@ pub(crate) fn check_lengths(k: usize, inputs: &[(&'static str, usize)]) -> Resul
     }
 }
 
+/// The studies whose x and y are both finite, in order: the points a scatter-like plot can
+/// draw (`x` and `y` have one value per study, as [`check_lengths`] checked).
+///
+/// # Errors
+/// [`PlotError::NoData`] when there is none.
+pub(crate) fn finite_points(x: &[f64], y: &[f64]) -> Result<Vec<usize>, PlotError> {
+    let usable: Vec<usize> = (0..x.len())
+        .filter(|&i| x[i].is_finite() && y[i].is_finite())
+        .collect();
+    if usable.is_empty() {
+        return Err(PlotError::NoData);
+    }
+    Ok(usable)
+}
+
 /// One legend entry: what its swatch shows.
 pub(crate) enum Swatch {
     /// A line in a colour.

@@ -11,7 +11,7 @@ use plotters::prelude::*;
 use super::axis::{self, EffectScale};
 use super::layout::{Mark, PlotLayout};
 use super::paint::{dashed, polyline, px};
-use super::panel::{check_lengths, draw_axes, finish, frame, Grid, Swatch};
+use super::panel::{check_lengths, draw_axes, finish, finite_points, frame, Grid, Swatch};
 use super::theme::{self, Theme};
 use super::PlotError;
 
@@ -88,12 +88,7 @@ where
         k,
         &[("y values", plot.y.len()), ("labels", plot.labels.len())],
     )?;
-    let usable: Vec<usize> = (0..k)
-        .filter(|&i| plot.x[i].is_finite() && plot.y[i].is_finite())
-        .collect();
-    if usable.is_empty() {
-        return Err(PlotError::NoData);
-    }
+    let usable = finite_points(&plot.x, &plot.y)?;
     let xs = usable.iter().map(|&i| plot.x[i]);
     let zero = plot.x_from_zero.then_some(0.0);
     let (x_lo, x_hi) = axis::extent(xs.chain(zero)).unwrap_or((-1.0, 1.0));
