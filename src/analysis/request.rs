@@ -23,12 +23,14 @@ use serde::{Deserialize, Serialize};
 
 use super::cumul::CumulRecord;
 use super::gosh::{GoshPoints, GoshRecord};
+use super::ipd::{IpdRecord, IpdSettings, SubgroupInteractionRecord};
 use super::moderator::ModeratorCurve;
 use super::profile::ProfileRecord;
 use super::record::Egger;
 use super::sensitivity::Sensitivity;
 use super::subgroups::Subgroups;
 use super::{Analysis, AnalysisSpec};
+use crate::data::ipd::{IpdColumns, SubgroupColumns};
 use crate::stats::{
     GoshSettings, Part, PermutationCounts, PermutationResult, PermutationSettings, StatsError,
 };
@@ -116,6 +118,26 @@ pub enum Request {
         /// How many subsets and the seed.
         settings: GoshSettingsRecord,
     },
+    /// The two-stage analysis of a table of participants (its own table, not the
+    /// workspace's), studies that cannot be fitted left out; answered by [`Record::Ipd`].
+    Ipd {
+        /// The table of participants as text.
+        text: String,
+        /// Its study, treatment, outcome and covariate columns.
+        columns: IpdColumns,
+        /// Family, estimator and level.
+        settings: IpdSettings,
+    },
+    /// Within- and across-study estimates from a table of subgroup effects; answered by
+    /// [`Record::SubgroupInteraction`].
+    SubgroupInteraction {
+        /// The table of studies as text.
+        text: String,
+        /// Its columns.
+        columns: SubgroupColumns,
+        /// Estimator and level (the family is not used).
+        settings: IpdSettings,
+    },
     /// Stops the request with the envelope's number; answered by [`Response::Cancelled`] if it
     /// was still running.
     Cancel,
@@ -140,6 +162,8 @@ impl Request {
             Self::Sensitivity { .. } => Kind::Sensitivity,
             Self::Cumul { .. } => Kind::Cumul,
             Self::Gosh { .. } => Kind::Gosh,
+            Self::Ipd { .. } => Kind::Ipd,
+            Self::SubgroupInteraction { .. } => Kind::SubgroupInteraction,
         }
     }
 }
@@ -165,11 +189,15 @@ pub enum Kind {
     Cumul,
     /// A GOSH analysis.
     Gosh,
+    /// A two-stage IPD analysis.
+    Ipd,
+    /// Within- and across-study estimates from subgroup effects.
+    SubgroupInteraction,
 }
 
 impl Kind {
     /// Every kind, in order.
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 11] = [
         Self::Analysis,
         Self::Curve,
         Self::Subgroups,
@@ -179,6 +207,8 @@ impl Kind {
         Self::Sensitivity,
         Self::Cumul,
         Self::Gosh,
+        Self::Ipd,
+        Self::SubgroupInteraction,
     ];
 }
 
@@ -222,6 +252,16 @@ pub enum Record {
     Cumul {
         /// Its steps.
         cumul: CumulRecord,
+    },
+    /// A two-stage IPD analysis.
+    Ipd {
+        /// The studies, both slopes, their difference and the studies left out.
+        ipd: IpdRecord,
+    },
+    /// Within- and across-study estimates from subgroup effects.
+    SubgroupInteraction {
+        /// The studies, both slopes and their difference.
+        interaction: SubgroupInteractionRecord,
     },
 }
 

@@ -22,6 +22,7 @@ use std::sync::Arc;
 use super::cumul::cumul;
 use super::egger::egger;
 use super::gosh::GoshRun;
+use super::ipd::{ipd_analysis_without_failures, subgroup_interaction};
 use super::moderator::{moderator_curve, multilevel_curve};
 use super::multilevel::{self, Dependence};
 use super::profile::profile;
@@ -377,6 +378,40 @@ impl Mailbox {
             Request::Profile { input } => Err(self.answer(&input, Ask::Profile)),
             Request::Sensitivity { input } => Err(self.answer(&input, Ask::Sensitivity)),
             Request::Cumul { input, order } => Err(self.answer(&input, Ask::Cumul(order))),
+            // A table of its own: nothing of the kept stages applies.
+            Request::Ipd {
+                text,
+                columns,
+                settings,
+            } => Err(self.direct("ipd", || {
+                ipd_analysis_without_failures(&text, &columns, &settings.into())
+                    .map(|ipd| Record::Ipd { ipd })
+            })),
+            Request::SubgroupInteraction {
+                text,
+                columns,
+                settings,
+            } => Err(self.direct("subgroup-interaction", || {
+                subgroup_interaction(&text, &columns, settings.method, settings.level)
+                    .map(|interaction| Record::SubgroupInteraction { interaction })
+            })),
+        }
+    }
+
+    /// The answer of a request that needs none of the kept stages, timed as stage `name`.
+    fn direct(&self, name: &str, run: impl FnOnce() -> Result<Record, AnalysisError>) -> Response {
+        let start = (self.clock)();
+        match run() {
+            Ok(record) => Response::Record {
+                record: Box::new(record),
+                stages: vec![StageTime {
+                    name: name.to_owned(),
+                    ms: (self.clock)() - start,
+                }],
+            },
+            Err(e) => Response::Failed {
+                message: e.to_string(),
+            },
         }
     }
 
