@@ -203,7 +203,8 @@ fn add_subgroups(plot: &mut ForestPlot, groups: &Subgroups) {
 /// The plot of the effect sizes against one moderator of the model with the model's fitted
 /// effect along it ([`crate::analysis::moderator::moderator_curve`]): a [`BubblePlot`] for a
 /// numeric moderator, a [`CategoryPlot`] for a categorical one. Bubbles are sized by the
-/// model's weights 1/(vᵢ + τ²); the vertical axis follows the measure.
+/// model's weights (1/(vᵢ + τ²), or the multilevel model's); the vertical axis follows the
+/// measure.
 pub fn moderator(
     analysis: &Analysis,
     curve: &ModeratorCurve,
@@ -212,13 +213,13 @@ pub fn moderator(
     let (scale, name) = measure_axis(measure);
     let y_label = scale.axis_title(&name);
     let y = analysis.studies().yi.clone();
-    let weights = analysis.summary.weights.clone();
     match curve {
         ModeratorCurve::Levels {
             column,
             levels,
             level_of,
             caption,
+            weights,
         } => ModeratorPlot::Categories(CategoryPlot {
             levels: levels
                 .iter()
@@ -229,7 +230,7 @@ pub fn moderator(
                 .collect(),
             level_of: level_of.clone(),
             y,
-            weights,
+            weights: weights_of(analysis, weights),
             x_label: column.clone(),
             y_label,
             scale,
@@ -240,10 +241,11 @@ pub fn moderator(
             x,
             grid,
             caption,
+            weights,
         } => ModeratorPlot::Bubble(BubblePlot {
             x: x.clone(),
             y,
-            weights,
+            weights: weights_of(analysis, weights),
             x_label: column.clone(),
             y_label,
             scale,
@@ -257,6 +259,13 @@ pub fn moderator(
             caption: caption.clone(),
         }),
     }
+}
+
+/// The weights a curve's model gives the studies, else the fit's.
+fn weights_of(analysis: &Analysis, curve_weights: &Option<Vec<f64>>) -> Vec<f64> {
+    curve_weights
+        .clone()
+        .unwrap_or_else(|| analysis.summary.weights.clone())
 }
 
 /// The plot of each study's τ²ᵢ against the scale moderator of a location-scale model, with

@@ -252,7 +252,12 @@ pub fn PlotsPane(
                         details=details
                         highlight=page.highlight
                         name="plot"
-                        description=Signal::derive(move || format!("{} plot of the current analysis", title(tab())))
+                        description=Signal::derive(move || {
+                            let caption = figure.with(|f| {
+                                f.as_ref().ok().and_then(|f| f.caption().map(|c| format!(". {c}")))
+                            });
+                            format!("{} plot of the current analysis{}", title(tab()), caption.unwrap_or_default())
+                        })
                     />
                 }
                 .into_any(),

@@ -165,3 +165,43 @@ test('multivariate CS model of simulated outcomes: τ², ρ and their profile in
     await context.close();
   }
 });
+
+// The bubble plot of a multilevel meta-regression draws that model's line and bands, the
+// studies sized by its weights: rma.mv(yi, vi, mods = ~ year, random = ~ 1 | district/study)
+// (tests/fixtures/multilevel/konstantopoulos_year_t.json; its line is checked against
+// metafor's predict() in src/app/dependence/tests.rs, through the same record).
+test('the bubble plot of a multilevel meta-regression draws the rma.mv fit', async () => {
+  const context = await freshContext();
+  const page = context.pages()[0] ?? (await context.newPage());
+  const errors = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  try {
+    await page.goto(server.url);
+    await page.locator('[data-testid="coef-table"]').waitFor();
+    await page.locator('[data-testid="example-select"]').selectOption('konstantopoulos2011.csv');
+    await page.locator('[data-testid="stat-k"][data-value="56"]').waitFor();
+    await page.locator('[data-testid="model-formula"]').fill('year');
+    await page.locator('[data-testid="model-formula"]').press('Enter');
+    await page.locator('[data-testid="tab-bubble"]').click();
+    const plot = page.locator('[data-testid="plot"][aria-label*="No other moderators"]');
+    await plot.waitFor();
+    // Independent effects: the rma.uni line, no model named.
+    assert.doesNotMatch(await plot.getAttribute('aria-label'), /Multilevel/);
+    await page.locator('[data-testid="role-cluster"]').selectOption('district');
+    await page.locator('[data-testid="role-effect-id"]').selectOption('study');
+    await page.locator('[data-testid="dep-within"]').selectOption('multilevel');
+    await page.locator('[data-testid="sigma2-table"]').waitFor();
+    await page.locator('[data-testid="plot"][aria-label*="Multilevel model (rma.mv)"]').waitFor();
+    assert.equal(await page.locator('[data-testid="plot-studies"] li').count(), 56);
+    await page.locator('[data-testid="plot"]').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(SHOTS, 'multilevel-bubble.png') });
+    // Back to independent effects: the rma.uni line again.
+    await page.locator('[data-testid="dep-within"]').selectOption('independent');
+    await page.waitForFunction(
+      () => !/Multilevel/.test(document.querySelector('[data-testid="plot"]')?.getAttribute('aria-label') ?? 'Multilevel'),
+    );
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});

@@ -245,3 +245,67 @@ fn a_multivariate_model_needs_its_outcome_column_and_defaults_to_un() {
     let back: DependenceState = serde_json::from_str(&saved).expect("read back");
     assert_eq!(back, state);
 }
+
+/// metafor 3.8.1 `rma.mv(yi, vi, mods = ~ year, random = ~ 1 | district/study, test = "t")`:
+/// `weights()` and `predict()` at 1976, 1988 and 2000.
+const YEAR_T: &str = include_str!("../../../tests/fixtures/multilevel/konstantopoulos_year_t.json");
+
+#[test]
+fn the_bubble_plot_draws_the_multilevel_fit_with_its_weights() {
+    let mut s = konstantopoulos(Within::Multilevel, Robust::Off);
+    s.model.formula = "year".into();
+    s.model.test = crate::stats::Test::KnappHartung;
+    let f: Value = serde_json::from_str(YEAR_T).expect("fixture");
+    let mut mailbox = Mailbox::new(|| 0.0);
+    let input = Input {
+        text: s.data.text.clone(),
+        spec: s.spec().unwrap(),
+    };
+    mailbox.receive(Envelope {
+        id: 1,
+        body: Request::Curve {
+            input,
+            column: "year".into(),
+        },
+    });
+    let Some(Envelope {
+        body: Response::Record { record, .. },
+        ..
+    }) = mailbox.work(1)
+    else {
+        panic!("a curve record");
+    };
+    let Record::Curve {
+        curve:
+            crate::analysis::moderator::ModeratorCurve::Line {
+                grid,
+                caption,
+                weights,
+                ..
+            },
+    } = *record
+    else {
+        panic!("a fitted line");
+    };
+    assert!(
+        caption.starts_with("Multilevel model (rma.mv)"),
+        "{caption}"
+    );
+    // The grid spans 1976–2000 in 60 steps: 1976, 1988 and 2000 are its points 0, 30, 60.
+    let curve = &f["curve"];
+    for (j, i) in [0, 30, 60].into_iter().enumerate() {
+        let (year, e) = &grid[i];
+        close(*year, &curve["at"][j], "year");
+        close(e.pred, &curve["pred"][j], "pred");
+        close(e.se, &curve["se"][j], "se");
+        close(e.ci_lower, &curve["ci_lower"][j], "ci.lb");
+        close(e.ci_upper, &curve["ci_upper"][j], "ci.ub");
+        close(e.pi_lower, &curve["pi_lower"][j], "pi.lb");
+        close(e.pi_upper, &curve["pi_upper"][j], "pi.ub");
+    }
+    let weights = weights.expect("the multilevel fit's weights");
+    assert_eq!(weights.len(), 56);
+    for (i, w) in weights.iter().enumerate() {
+        close(*w, &f["result"]["weights"][i], "weight");
+    }
+}
