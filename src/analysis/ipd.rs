@@ -239,20 +239,41 @@ fn ipd_record(result: TwoStage, left_out: Vec<LeftOutStudy>) -> IpdRecord {
 /// `covariate_mean`, so that the meta-regression `~ covariate_mean` of the page is the
 /// across-study analysis.
 pub fn effects_csv(record: &IpdRecord) -> String {
-    let mut text = String::from("study,yi,vi,covariate_mean\n");
-    for s in &record.studies {
+    effects_table(
+        "covariate_mean",
+        record
+            .studies
+            .iter()
+            .map(|s| (&s.study, s.main_effect, s.main_effect_se, s.covariate_mean)),
+    )
+}
+
+/// The studies' overall effects of a subgroup analysis as a table of effect sizes: `study`,
+/// `yi`, `vi` and `share`, whose meta-regression `~ share` is the across-study analysis.
+pub fn subgroup_effects_csv(record: &SubgroupInteractionRecord) -> String {
+    effects_table(
+        "share",
+        record
+            .studies
+            .iter()
+            .map(|s| (&s.study, s.effect, s.effect_se, s.share)),
+    )
+}
+
+/// A CSV table `study,yi,vi,{moderator}` of (label, effect, SE, moderator) rows.
+fn effects_table<'a>(
+    moderator: &str,
+    rows: impl Iterator<Item = (&'a String, f64, f64, f64)>,
+) -> String {
+    let mut text = format!("study,yi,vi,{moderator}\n");
+    for (study, yi, se, x) in rows {
         // Labels with a comma or a quote are quoted as CSV asks.
-        let label = if s.study.contains([',', '"', '\n']) {
-            format!("\"{}\"", s.study.replace('"', "\"\""))
+        let label = if study.contains([',', '"', '\n']) {
+            format!("\"{}\"", study.replace('"', "\"\""))
         } else {
-            s.study.clone()
+            study.clone()
         };
-        text += &format!(
-            "{label},{},{},{}\n",
-            s.main_effect,
-            s.main_effect_se * s.main_effect_se,
-            s.covariate_mean
-        );
+        text += &format!("{label},{yi},{},{x}\n", se * se);
     }
     text
 }

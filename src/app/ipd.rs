@@ -127,18 +127,39 @@ pub fn column_names(text: &str) -> Vec<String> {
 }
 
 impl IpdState {
-    /// Replaces the table of the current kind with `text` and guesses its columns (and, for
-    /// participants, lets the family be guessed again).
+    /// Replaces the table of the current kind with `text`; a column the new header lacks is
+    /// guessed again (so editing a cell keeps the user's choices), and the family is guessed
+    /// again when the outcome column changes.
     pub fn load(&mut self, text: String) {
         let names = column_names(&text);
+        let keep = |current: &mut String, guess: String| {
+            if !names.contains(current) {
+                *current = guess;
+            }
+        };
         match self.input {
             IpdInput::Participants => {
-                self.columns = guess_ipd_columns(&names);
-                self.family = None;
+                let g = guess_ipd_columns(&names);
+                let c = &mut self.columns;
+                let outcome = c.outcome.clone();
+                keep(&mut c.study, g.study);
+                keep(&mut c.treat, g.treat);
+                keep(&mut c.outcome, g.outcome);
+                keep(&mut c.covariate, g.covariate);
+                if c.outcome != outcome {
+                    self.family = None;
+                }
                 self.participants = text;
             }
             IpdInput::Subgroups => {
-                self.subgroup_columns = guess_subgroup_columns(&names);
+                let g = guess_subgroup_columns(&names);
+                let c = &mut self.subgroup_columns;
+                keep(&mut c.study, g.study);
+                keep(&mut c.y1, g.y1);
+                keep(&mut c.v1, g.v1);
+                keep(&mut c.y2, g.y2);
+                keep(&mut c.v2, g.v2);
+                keep(&mut c.share, g.share);
                 self.subgroups = text;
             }
         }
@@ -271,5 +292,12 @@ mod tests {
         }
         state.family = Some(Family::Gaussian);
         assert_eq!(state.settings().family, Family::Gaussian);
+        // An edited cell keeps the columns and the family chosen; a new header guesses again.
+        state.load("Trial,age,Arm,death\nA,51,1,0\n".into());
+        assert_eq!(state.columns.outcome, "death");
+        assert_eq!(state.family, Some(Family::Gaussian));
+        state.load("study,treat,y,x\nA,1,0.5,2\n".into());
+        assert_eq!(state.columns.outcome, "y");
+        assert_eq!(state.family, None);
     }
 }

@@ -21,6 +21,7 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use crate::analysis::component_profile::Profiles;
 use crate::analysis::cumul::CumulRecord;
+use crate::analysis::ipd::{IpdRecord, SubgroupInteractionRecord};
 use crate::analysis::moderator::{drawn_moderator, study_values, ModeratorCurve};
 use crate::analysis::record::Egger;
 use crate::analysis::request::{Input, Record, Request, StageTime};
@@ -29,6 +30,7 @@ use crate::analysis::subgroups::Subgroups;
 use crate::analysis::{
     stages, Analysis, AnalysisError, Fitted, ModelStage, PredictionAt, StudiesStage,
 };
+use crate::app::ipd::{IpdInput, IpdState};
 use crate::app::{
     analysis_spec, page_studies, Averages, ColumnState, DataState, ForestSort, ModelState,
     PageState, PlotOptions,
@@ -112,6 +114,14 @@ pub struct Page {
     pub cumul: Memo<Option<Stage<CumulRecord>>>,
     /// Whether the ecological-bias lab is shown instead of the workspace.
     pub lab: RwSignal<bool>,
+    /// Whether the participant-data (IPD) view is shown instead of the workspace.
+    pub ipd: RwSignal<bool>,
+    /// The IPD view's table, columns and settings.
+    pub ipd_state: RwSignal<IpdState>,
+    /// The two-stage analysis of the view's participants, while the view shows them.
+    pub ipd_record: Memo<Option<Stage<IpdRecord>>>,
+    /// Within- and across-study estimates of the view's subgroup effects, while it shows them.
+    pub subgroup_interaction: Memo<Option<Stage<SubgroupInteractionRecord>>>,
 }
 
 impl Page {
@@ -307,6 +317,27 @@ impl Page {
             },
         );
 
+        let ipd = RwSignal::new(false);
+        let ipd_state = RwSignal::new(IpdState::default());
+        // The view's request of one kind of table, asked only while the view is open.
+        let ipd_request = move |kind: IpdInput| {
+            Memo::new(move |_| {
+                if !ipd.get() {
+                    return None;
+                }
+                ipd_state.with(|s| (s.input == kind).then(|| s.request()).flatten())
+            })
+        };
+        let ipd_record = derived(ipd_request(IpdInput::Participants), |record| match record {
+            Record::Ipd { ipd } => Some(Arc::new(ipd)),
+            _ => None,
+        });
+        let subgroup_interaction =
+            derived(ipd_request(IpdInput::Subgroups), |record| match record {
+                Record::SubgroupInteraction { interaction } => Some(Arc::new(interaction)),
+                _ => None,
+            });
+
         Self {
             data,
             columns,
@@ -332,6 +363,10 @@ impl Page {
             cumul_order,
             cumul,
             lab: RwSignal::new(false),
+            ipd,
+            ipd_state,
+            ipd_record,
+            subgroup_interaction,
         }
     }
 
