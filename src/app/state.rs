@@ -17,7 +17,7 @@ use crate::analysis::{analyse, names, stages, AnalysisSpec, Run, StudiesStage};
 use crate::data::effect_size::{Measure, RawRole};
 use crate::data::examples::{example, Example};
 use crate::data::formula::{edit, Formula};
-use crate::data::parse::{parse, ColumnKind, Table};
+use crate::data::parse::{ColumnKind, Table};
 use crate::data::roles::{self, Roles};
 use crate::guidance::is_study_level_average;
 use crate::stats::{ModelSpec, Tau2Method, Test};
@@ -455,7 +455,7 @@ impl PageState {
             text,
             example: None,
         };
-        let Ok(table) = parse(&self.data.text) else {
+        let Ok(table) = stages::table(&self.data.text) else {
             return;
         };
         let present = |c: &str| table.column(c).is_ok();

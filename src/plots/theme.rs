@@ -107,6 +107,11 @@ impl Theme {
     /// no reliable measure without a font file (the SVG is measured by whoever views it), so
     /// layout reserves room by character count.
     pub fn text_width(&self, text: &str, size: f64) -> f64 {
-        text.chars().count() as f64 * CHAR_WIDTH_EM * self.text_height(size)
+        self.chars_width(text.chars().count(), size)
+    }
+
+    /// [`Theme::text_width`] of a text of `chars` characters.
+    pub fn chars_width(&self, chars: usize, size: f64) -> f64 {
+        chars as f64 * CHAR_WIDTH_EM * self.text_height(size)
     }
 }

@@ -11,12 +11,18 @@ use crate::data::effect_size::{Measure, RawRole};
 use crate::data::examples::examples;
 use crate::data::roles::Roles;
 
-use super::page::Page;
+use super::page::{timed, Page};
 use super::{ChoiceSelect, ColumnSelect, DataTable, RowNote};
 
 /// How long typing in the data box must pause before the text is analysed: each keystroke
 /// would otherwise re-parse and refit the whole table.
 const TYPING_PAUSE: Duration = Duration::from_millis(300);
+
+/// Text longer than this (in bytes) is not laid out in the data box unless the user asks to
+/// edit it: Chromium takes 300–500 ms of the main thread to lay out a box holding 20,000
+/// studies (800 KB) on a 2-core machine, about 0.5 ms per KB, so a box up to 64 KB (some 1,600
+/// studies) stays within a few frames. The table below the box shows every row either way.
+const LARGE_TEXT: usize = 64 * 1024;
 
 /// The Data pane.
 #[component]
@@ -69,6 +75,11 @@ pub fn DataPane(
         })
     };
 
+    // Whether the user asked to see a text longer than LARGE_TEXT in the box.
+    let editing = RwSignal::new(false);
+    let large = Memo::new(move |_| page.data.with(|d| d.text.len() > LARGE_TEXT));
+    let folded = move || large.get() && !editing.get();
+
     // Typing is analysed once it pauses; a paste, a drop or leaving the box at once.
     let pending = StoredValue::new_local(None::<TimeoutHandle>);
     let commit = move |text: String| {
@@ -76,7 +87,7 @@ pub fn DataPane(
             handle.clear();
             pending.set_value(None);
         }
-        page.edit(|s| s.load_text(text));
+        timed("edit", || page.edit(|s| s.load_text(text)));
     };
     let on_input = move |ev: leptos::ev::Event| {
         let text = event_target_value(&ev);
@@ -84,7 +95,16 @@ pub fn DataPane(
             e.input_type().starts_with("insertText") || e.input_type().starts_with("delete")
         });
         if !typing {
-            commit(text);
+            if text.len() > LARGE_TEXT {
+                // Folded at once, before the browser lays out the box with the text in it.
+                let area = event_target::<web_sys::HtmlTextAreaElement>(&ev);
+                area.set_hidden(true);
+                area.set_value("");
+            }
+            editing.set(false);
+            // The analysis starts in a task of its own: the browser's task that delivered a
+            // paste of 20,000 rows already spent tens of milliseconds on the text.
+            set_timeout(move || commit(text), Duration::ZERO);
             return;
         }
         if let Some(handle) = pending.get_value() {
@@ -92,6 +112,27 @@ pub fn DataPane(
         }
         let handle = set_timeout_with_handle(move || commit(text), TYPING_PAUSE).ok();
         pending.set_value(handle);
+    };
+    // A paste too long to lay out goes straight to the page, spliced into the box's text where
+    // the box would have put it, so the box never holds it.
+    let on_paste = move |ev: leptos::ev::ClipboardEvent| {
+        let Some(pasted) = ev.clipboard_data().and_then(|d| d.get_data("text").ok()) else {
+            return;
+        };
+        if pasted.len() <= LARGE_TEXT {
+            return;
+        }
+        ev.prevent_default();
+        let area = event_target::<web_sys::HtmlTextAreaElement>(&ev);
+        let text = if area.hidden() {
+            pasted
+        } else {
+            let at = |n: Result<Option<u32>, _>| n.ok().flatten().map(|n| n as usize);
+            let (start, end) = (at(area.selection_start()), at(area.selection_end()));
+            splice_utf16(&area.value(), start, end, &pasted)
+        };
+        editing.set(false);
+        commit(text);
     };
     let on_change = move |ev: leptos::ev::Event| {
         if pending.get_value().is_some() {
@@ -157,11 +198,30 @@ pub fn DataPane(
                     data-testid="data-input"
                     rows="8"
                     spellcheck="false"
-                    prop:value=move || page.data.with(|d| d.text.clone())
+                    prop:hidden=folded
+                    // A folded box holds nothing: its text is in the page's state.
+                    prop:value=move || if folded() { String::new() } else { page.data.with(|d| d.text.clone()) }
                     on:input=on_input
                     on:change=on_change
+                    on:paste=on_paste
                 ></textarea>
             </label>
+            {move || folded().then(|| {
+                let rows = page.table.with(|t| t.as_ref().map(|t| t.rows()).unwrap_or_default());
+                let size = page.data.with(|d| d.text.len()).div_ceil(1024);
+                view! {
+                    <div class="data-folded" data-testid="data-folded" tabindex="0" on:paste=on_paste>
+                        <p>{format!(
+                            "{rows} rows ({size} KB) are loaded and shown in the table below; the text is \
+                             too long to edit here without slowing the page. Paste, drop or upload \
+                             another table to replace it."
+                        )}</p>
+                        <button type="button" data-testid="data-edit" on:click=move |_| editing.set(true)>
+                            "Edit as text"
+                        </button>
+                    </div>
+                }
+            })}
             {move || page.table.with(|t| t.as_ref().err().map(|e| view! {
                 <p class="message message--error" role="alert" data-testid="data-error">{e.to_string()}</p>
             }))}
@@ -267,6 +327,31 @@ fn raw_role_select(page: Page, role: RawRole, columns: Signal<Vec<String>>) -> i
     }
 }
 
+/// `text` with the UTF-16 range `start..end` (a text box's selection; its end when unknown)
+/// replaced by `insert`, as the box itself would paste it.
+fn splice_utf16(text: &str, start: Option<usize>, end: Option<usize>, insert: &str) -> String {
+    let byte_at = |unit: Option<usize>| {
+        let Some(unit) = unit else {
+            return text.len();
+        };
+        let mut units = 0;
+        text.char_indices()
+            .find(|(_, c)| {
+                let here = units;
+                units += c.len_utf16();
+                here >= unit
+            })
+            .map_or(text.len(), |(i, _)| i)
+    };
+    let start = byte_at(start);
+    let end = byte_at(end).max(start);
+    let mut out = String::with_capacity(text.len() + insert.len());
+    out.push_str(&text[..start]);
+    out.push_str(insert);
+    out.push_str(&text[end..]);
+    out
+}
+
 /// Reads a picked or dropped file as text into the page.
 fn read_file(file: web_sys::File, page: Page) {
     leptos::task::spawn_local(async move {
@@ -284,4 +369,22 @@ fn read_file(file: web_sys::File, page: Page) {
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::splice_utf16;
+
+    #[test]
+    fn a_paste_replaces_the_selection_counted_in_utf16_units() {
+        // "τ²" is two UTF-16 units but four bytes: units 0..2 are "τ²", 2..3 is ",".
+        assert_eq!(splice_utf16("τ²,x", Some(2), Some(3), ";"), "τ²;x");
+        assert_eq!(splice_utf16("ab", Some(1), Some(1), "X"), "aXb");
+        // "😀" is two units; a selection starting inside it starts after it.
+        assert_eq!(splice_utf16("😀b", Some(1), Some(3), "c"), "😀c");
+        // No selection known: at the end.
+        assert_eq!(splice_utf16("ab", None, None, "c"), "abc");
+        // Past the end, or reversed: at the end, nothing removed.
+        assert_eq!(splice_utf16("ab", Some(9), Some(1), "c"), "abc");
+    }
 }

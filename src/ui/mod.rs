@@ -49,7 +49,7 @@ pub use lab_view::LabView;
 pub use model_pane::ModelPane;
 pub use page::Page;
 pub use permutation_panel::PermutationPanel;
-pub use plot_canvas::PlotCanvas;
+pub use plot_canvas::{Details, PlotCanvas};
 pub use plots_pane::PlotsPane;
 pub use refit_plots::{CumulativePlot, LeaveOneOutPlot};
 pub use residual_plots::ResidualPlots;

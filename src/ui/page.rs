@@ -458,24 +458,26 @@ where
             }
         };
         remote.update(|r| r.updating = true);
-        let id = client::request(asked, move |event| match event {
-            Event::Record(record, stages) => {
-                add_measures(&stages);
-                if let Some(value) = pick(*record) {
-                    remote.set(Remote {
-                        last: Ok(value),
-                        updating: false,
-                    });
+        let id = timed("request", || {
+            client::request(asked, move |event| match event {
+                Event::Record(record, stages) => {
+                    add_measures(&stages);
+                    if let Some(value) = pick(*record) {
+                        remote.set(Remote {
+                            last: Ok(value),
+                            updating: false,
+                        });
+                    }
                 }
-            }
-            Event::Failed(message) => remote.set(Remote {
-                last: Err(StateError::Engine { message }),
-                updating: false,
-            }),
-            Event::Progress { .. }
-            | Event::Permutation(_)
-            | Event::GoshBatch { .. }
-            | Event::Gosh { .. } => {}
+                Event::Failed(message) => remote.set(Remote {
+                    last: Err(StateError::Engine { message }),
+                    updating: false,
+                }),
+                Event::Progress { .. }
+                | Event::Permutation(_)
+                | Event::GoshBatch { .. }
+                | Event::Gosh { .. } => {}
+            })
         });
         run.set_value(Some(id));
     });

@@ -12,6 +12,7 @@ use web_sys::HtmlCanvasElement;
 use crate::plots::{Figure, PlotError, PlotLayout, Theme};
 
 use super::download::{download_text, download_url};
+use super::page::timed;
 
 /// The tallest canvas, in layout pixels: a taller figure (a forest plot of many studies)
 /// scrolls inside a frame this tall, and only the rows in view are drawn.
@@ -19,6 +20,39 @@ const VIEW_HEIGHT: u32 = 760;
 
 /// The User Timing mark set before each redraw.
 const DRAW_START: &str = "meridian:draw-start";
+
+/// What the tooltip and the hidden list of a plot say about each study: every study's lines
+/// at once, or one study's lines when they are shown (a plot of 20,000 studies then writes
+/// the lines of the few in view, not all of them at each new analysis).
+#[derive(Clone, Copy)]
+pub enum Details {
+    /// The lines of every study, by study index.
+    All(Signal<Vec<Vec<String>>>),
+    /// The lines of one study, written when asked.
+    Each(Callback<usize, Option<Vec<String>>>),
+}
+
+impl Details {
+    /// The lines of `study`.
+    fn of(&self, study: usize) -> Option<Vec<String>> {
+        match self {
+            Self::All(all) => all.with(|d| d.get(study).cloned()),
+            Self::Each(each) => each.run(study),
+        }
+    }
+}
+
+impl From<Signal<Vec<Vec<String>>>> for Details {
+    fn from(all: Signal<Vec<Vec<String>>>) -> Self {
+        Self::All(all)
+    }
+}
+
+impl From<Callback<usize, Option<Vec<String>>>> for Details {
+    fn from(each: Callback<usize, Option<Vec<String>>>) -> Self {
+        Self::Each(each)
+    }
+}
 
 /// A figure on a canvas.
 #[component]
@@ -28,7 +62,7 @@ pub fn PlotCanvas(
     figure: Signal<Figure>,
     /// Per study, the lines the tooltip shows (label, estimate, CI, weight, moderators).
     #[prop(into)]
-    details: Signal<Vec<Vec<String>>>,
+    details: Details,
     /// The study highlighted in every plot and the table.
     highlight: RwSignal<Option<usize>>,
     /// `data-testid` of the canvas, and the stem of downloaded file names.
@@ -56,7 +90,9 @@ pub fn PlotCanvas(
         let (Some(canvas), Some(frame)) = (canvas_ref.get(), box_ref.get()) else {
             return;
         };
-        let width = u32::try_from(frame.client_width()).unwrap_or(0).max(320);
+        // Reading the width makes the browser lay out what changed first: a measure of its own.
+        let width = timed("layout", || frame.client_width());
+        let width = u32::try_from(width).unwrap_or(0).max(320);
         // User Timing marks: each redraw shows in the browser's performance tools, and the
         // browser benchmark (tests/e2e/bench.mjs) reads them.
         let timing = window().performance();
@@ -136,7 +172,7 @@ pub fn PlotCanvas(
                 hover
                     .get()
                     .and_then(|(study, x, y)| {
-                        details.with(|d| d.get(study).cloned()).map(|lines| {
+                        details.of(study).map(|lines| {
                             view! {
                                 <div
                                     class="tooltip"
@@ -162,7 +198,7 @@ pub fn PlotCanvas(
                     l.marks
                         .iter()
                         .map(|m| {
-                            let text = details.with(|d| d.get(m.study).map(|lines| lines.join(", ")));
+                            let text = details.of(m.study).map(|lines| lines.join(", "));
                             view! {
                                 <li data-study=m.study data-x=m.centre.0 / ratio data-y=m.centre.1 / ratio>
                                     {text}

@@ -120,13 +120,21 @@ pub fn PlotsPane(
             figure(page, a, m)
         })
     });
-    // A memo: every study's hidden list entry and tooltip read it, so it is computed once.
-    let details = Memo::new(move |_| {
+    // Each study's lines are written when its tooltip or hidden list entry is shown: there may
+    // be 20,000 studies, of which a few dozen are drawn.
+    let total_weight = Memo::new(move |_| {
+        page.analysis.with(|a| {
+            a.as_ref()
+                .map_or(0.0, |a| a.summary.weights.iter().sum::<f64>())
+        })
+    });
+    let details = Callback::new(move |study: usize| {
         let m = measure.get();
+        let total = total_weight.get();
         page.analysis.with(|a| {
             page.table.with(|t| match (a, t) {
-                (Ok(a), Ok(t)) => study_details(a, t, m),
-                _ => Vec::new(),
+                (Ok(a), Ok(t)) => study_details(a, t, m, total, study),
+                _ => None,
             })
         })
     });
@@ -352,37 +360,33 @@ fn component_summary(p: &ComponentProfile) -> impl IntoView {
     }
 }
 
-/// What the tooltip says about each study: label, effect with its weight in the model, and the
-/// moderators' values.
+/// What the tooltip says about study `i`: label, effect with its weight in the model (of the
+/// weights' `total`), and the moderators' values.
 fn study_details(
     analysis: &Analysis,
     table: &crate::data::parse::Table,
     measure: Option<Measure>,
-) -> Vec<Vec<String>> {
-    let weights = &analysis.summary.weights;
-    let total: f64 = weights.iter().sum();
-    let columns = analysis.model.columns();
+    total: f64,
+    i: usize,
+) -> Option<Vec<String>> {
     let studies = analysis.studies();
+    let label = studies.labels.get(i)?;
     let tf = |x: f64| measure.map_or(x, |m| m.back_transform(x));
     let name = measure.map_or("effect", Measure::reading_label);
-    studies
-        .labels
-        .iter()
-        .enumerate()
-        .map(|(i, label)| {
-            let mut lines = vec![
-                label.clone(),
-                format!("{name}: {}", format::fixed(tf(studies.yi[i]), 3)),
-                format!("variance: {}", format::number(studies.vi[i])),
-                format!("weight: {}", format::percent(100.0 * weights[i] / total)),
-            ];
-            let row = studies.rows[i];
-            for c in &columns {
-                if let Ok(col) = table.column(c) {
-                    lines.push(format!("{c}: {}", col.cell(row)));
-                }
-            }
-            lines
-        })
-        .collect()
+    let mut lines = vec![
+        label.clone(),
+        format!("{name}: {}", format::fixed(tf(studies.yi[i]), 3)),
+        format!("variance: {}", format::number(studies.vi[i])),
+        format!(
+            "weight: {}",
+            format::percent(100.0 * analysis.summary.weights[i] / total)
+        ),
+    ];
+    let row = studies.rows[i];
+    for c in &analysis.model.columns() {
+        if let Ok(col) = table.column(c) {
+            lines.push(format!("{c}: {}", col.cell(row)));
+        }
+    }
+    Some(lines)
 }

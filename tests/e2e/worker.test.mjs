@@ -1,8 +1,9 @@
 // End-to-end tests of the engine off the main thread: the permutation test runs in Web
 // Workers with the same p-values on 1 and 4 of them (and on the main thread when no worker may
-// start), and a cancelled run returns the panel to its last result. The main thread's longest
-// task while pasting 20,000 studies is measured by bench.mjs; the 200 ms guard of issue 14 is
-// not met yet (the paste's own task, not the engine: see the issue's notes).
+// start), and a cancelled run returns the panel to its last result. Pasting 20,000 studies and
+// fitting three moderators holds the main thread for no task over 200 ms (issue 14's loose
+// guard; bench.mjs measures the longest task against the 50 ms goal): the data box folds a
+// text that long instead of laying it out, and the table renders only the rows in view.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
@@ -95,3 +96,52 @@ test('cancelling a long permutation run returns to the previous result', async (
   }
 });
 
+
+test('pasting 20,000 studies and fitting REML with 3 moderators takes no main-thread task over 200 ms', async () => {
+  const context = await freshContext();
+  try {
+    const page = context.pages()[0] ?? (await context.newPage());
+    const errors = [];
+    page.on('pageerror', (err) => errors.push(err.message));
+    await page.addInitScript(() => {
+      window.longTasks = [];
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) window.longTasks.push(e.duration);
+      }).observe({ type: 'longtask', buffered: true });
+    });
+    await page.goto(server.url);
+    await page.locator('[data-testid="coef-table"]').waitFor();
+    await page.locator('[data-testid="example-select"]').selectOption('');
+    await page.waitForTimeout(300);
+    const text = studies(20_000);
+    await page.evaluate(() => { window.longTasks = []; });
+    await paste(page, text);
+    await page.locator('[data-testid="stat-k"][data-value="20000"]').waitFor({ timeout: 120_000 });
+    await page.locator('[data-testid="model-formula"]').fill('x + z + w');
+    await page.locator('[data-testid="model-formula"]').press('Enter');
+    await page.locator('[data-testid="coef-table"] [data-term="w"]').waitFor({ timeout: 120_000 });
+    await page.waitForTimeout(300);
+    const tasks = await page.evaluate(() => window.longTasks);
+    assert.ok(Math.max(0, ...tasks) < 200, `long tasks (ms): ${tasks.map((t) => t.toFixed(0)).join(', ')}`);
+
+    // The box is folded, with what is loaded; every row can be scrolled to, and only the rows
+    // near the view are in the document.
+    await page.locator('[data-testid="data-folded"]').filter({ hasText: '20000 rows' }).waitFor();
+    assert.equal(await page.locator('[data-testid="data-input"]').isVisible(), false);
+    const rows = page.locator('[data-testid="data-table"] tbody tr[data-row]');
+    assert.ok((await rows.count()) <= 80, `${await rows.count()} rows in the document`);
+    await page.locator('.table-scroll:has([data-testid="data-table"])').evaluate((el) => { el.scrollTop = el.scrollHeight; });
+    await page.locator('[data-testid="data-table"] tr[data-row="20000"]').waitFor();
+    assert.match(await page.locator('[data-testid="data-table"] tr[data-row="20000"]').innerText(), /S20000/);
+    assert.ok((await rows.count()) <= 80);
+
+    // Asked for, the box shows the whole text to edit.
+    await page.locator('[data-testid="data-edit"]').click();
+    const box = page.locator('[data-testid="data-input"]');
+    await box.waitFor();
+    assert.equal((await box.inputValue()).length, text.length);
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});

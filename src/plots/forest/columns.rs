@@ -3,6 +3,7 @@
 
 use super::rows::Row;
 use super::{ForestKind, ForestPlot};
+use crate::format;
 use crate::plots::axis::{self, EffectScale};
 use crate::plots::paint::ci_label;
 use crate::plots::theme::{self, Theme};
@@ -39,6 +40,11 @@ pub(super) fn shortened(text: &str) -> String {
         let cut: String = text.chars().take(MAX_LABEL_CHARS - 1).collect();
         format!("{cut}…")
     }
+}
+
+/// The number of characters of [`shortened`]`(text)`.
+fn shortened_chars(text: &str) -> usize {
+    text.chars().count().min(MAX_LABEL_CHARS)
 }
 
 /// Decimals of the printed numbers: two, or for a plot of refits as many as keep two
@@ -82,6 +88,26 @@ pub(super) fn interval_text(
     }
 }
 
+/// The number of characters of [`interval_text`], counted without writing it.
+fn interval_chars(
+    (scale, digits): (EffectScale, usize),
+    estimate: f64,
+    lower: f64,
+    upper: f64,
+) -> usize {
+    let values = [estimate, lower, upper];
+    if values.iter().all(|v| v.is_finite()) {
+        // "a [b, c]": the three numbers, " [", ", " and "]".
+        values
+            .iter()
+            .map(|&v| format::signed_chars(scale.display(v), digits))
+            .sum::<usize>()
+            + 5
+    } else {
+        1
+    }
+}
+
 /// Column positions and sizes in backend pixels.
 pub(super) struct Columns {
     /// Left edge of the labels.
@@ -122,11 +148,13 @@ pub(super) fn header_text(plot: &ForestPlot) -> String {
 
 pub(super) fn columns(plot: &ForestPlot, rows: &[Row<'_>], width: f64, theme: &Theme) -> Columns {
     let w = |t: &str| theme.text_width(t, theme::TEXT_SIZE);
+    // Study rows are counted, not written: there may be 20,000 of them at every redraw.
+    let chars = |n: usize| theme.chars_width(n, theme::TEXT_SIZE);
     let label_width = rows
         .iter()
         .map(|row| match row {
             Row::Heading(name) => w(&shortened(name)),
-            Row::Study(i) => w(&shortened(&plot.studies[*i].label)),
+            Row::Study(i) => chars(shortened_chars(&plot.studies[*i].label)),
             Row::Summary { label, .. } => w(&shortened(label)),
             Row::PredictionInterval(_) => w(PI_LABEL),
             Row::Note(_) | Row::Gap => 0.0,
@@ -138,7 +166,7 @@ pub(super) fn columns(plot: &ForestPlot, rows: &[Row<'_>], width: f64, theme: &T
         .map(|row| match row {
             Row::Study(i) => {
                 let s = &plot.studies[*i];
-                w(&interval_text(numbers, s.estimate, s.ci_lower, s.ci_upper))
+                chars(interval_chars(numbers, s.estimate, s.ci_lower, s.ci_upper))
             }
             Row::Summary { prediction: p, .. } => {
                 w(&interval_text(numbers, p.pred, p.ci_lower, p.ci_upper))
@@ -184,4 +212,37 @@ pub(super) fn pi_text((scale, digits): (EffectScale, usize), p: &Prediction) -> 
 pub(super) fn height_for(rows: usize, theme: &Theme) -> f64 {
     theme.len(2.0 * MARGIN + HEADER_HEIGHT + (rows as f64 + 0.5) * ROW_HEIGHT)
         + axis::x_axis_height(theme)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intervals_are_counted_as_written() {
+        let cases = [
+            (0.25, -0.1, 0.6),
+            (-1.995, -2.5, -1.49),
+            (9.996, 0.004, 99.999),
+            (-0.004, -0.009, 0.001),
+            (f64::NAN, 0.0, 1.0),
+        ];
+        for scale in [EffectScale::Identity, EffectScale::Exp] {
+            for digits in [2, 4] {
+                for (e, l, u) in cases {
+                    let text = interval_text((scale, digits), e, l, u);
+                    assert_eq!(
+                        interval_chars((scale, digits), e, l, u),
+                        text.chars().count(),
+                        "{text}"
+                    );
+                }
+            }
+        }
+        assert_eq!(
+            shortened_chars(&"x".repeat(90)),
+            shortened(&"x".repeat(90)).chars().count()
+        );
+        assert_eq!(shortened_chars("Aronson (1948)"), 14);
+    }
 }
