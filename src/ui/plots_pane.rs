@@ -251,6 +251,7 @@ pub fn PlotsPane(
                         figure=f
                         details=details
                         highlight=page.highlight
+                        left_out=Signal::derive(move || page.left_out.get().map(|l| l.study))
                         name="plot"
                         description=Signal::derive(move || format!("{} plot of the current analysis", title(tab())))
                     />
