@@ -1,6 +1,7 @@
 //! `meridian ipd` and `meridian subgroup-interaction` (issue 15): exactly the keys of the
-//! issue's JSON contract, the values of R (tests/r/make_ipd_fixtures.R) to 1e-6, and a study
-//! with complete separation reported in one sentence with exit status 1.
+//! issue's JSON contract and the two added since (`main_effect`, `main_effect_se`), the values
+//! of R (tests/r/make_ipd_fixtures.R) to 1e-6, and a study with complete separation reported
+//! in one sentence with exit status 1.
 
 mod common;
 
@@ -91,12 +92,20 @@ fn ipd_json_has_exactly_the_keys_of_the_issue_and_rs_values() {
                     "effect_se",
                     "interaction",
                     "interaction_se",
+                    "main_effect",
+                    "main_effect_se",
                     "n",
                     "study"
                 ]
             );
             assert_eq!(s["study"], want["studies"][i]["study"]);
-            same_numbers(&format!("{name} studies[{i}]"), s, &want["studies"][i]);
+            // The issue's keys, then the two added for the across-study input, from R's
+            // glm(y ~ treat + x) (the fixture's main_effects).
+            let mut with_main = want["studies"][i].clone();
+            for key in ["main_effect", "main_effect_se"] {
+                with_main[key] = want["main_effects"][i][key].clone();
+            }
+            same_numbers(&format!("{name} studies[{i}]"), s, &with_main);
         }
         for part in ["within", "across"] {
             assert_eq!(

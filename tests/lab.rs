@@ -98,3 +98,24 @@ fn the_truth_is_the_models_effect_on_one_participant() {
     assert!((individual_effect(&s, Measure::Rr, 2.0) - (p1 / p0).ln()).abs() < 1e-8);
     assert!((individual_effect(&s, Measure::Rd, 2.0) - (p1 - p0)).abs() < 1e-8);
 }
+
+#[test]
+fn the_within_trial_estimate_is_shown_on_the_log_odds_scale_only_and_the_reading_says_why() {
+    let r = run(&Preset::NonCollapsibility.settings()).expect("runs");
+    let shown: Vec<(&str, bool)> = r
+        .measures
+        .iter()
+        .map(|m| (m.measure.as_str(), m.within_shown))
+        .collect();
+    assert_eq!(shown, [("OR", true), ("RR", false), ("RD", false)]);
+    for m in &r.measures[1..] {
+        assert!(
+            m.reading
+                .contains("The within-trial estimate is not shown here")
+                && m.reading.contains("change in the log odds ratio"),
+            "{}",
+            m.reading
+        );
+    }
+    assert!(!r.measures[0].reading.contains("not shown"));
+}

@@ -7,12 +7,17 @@ mod common;
 
 use common::fixture_in;
 use meridian::analysis::ipd::{
-    ipd_analysis, subgroup_interaction, DifferenceRecord, IpdRecord, SlopeRecord,
-    SubgroupInteractionRecord,
+    effects_csv, guess_family, ipd_analysis, ipd_analysis_without_failures, subgroup_interaction,
+    DifferenceRecord, IpdSettings, SlopeRecord, SubgroupInteractionRecord,
 };
+use meridian::analysis::request::{Envelope, Input, Record, Request, Response};
+use meridian::analysis::session::Mailbox;
 use meridian::analysis::AnalysisError;
+use meridian::analysis::AnalysisSpec;
 use meridian::data::ipd::{IpdColumns, SubgroupColumns};
-use meridian::stats::ipd::{two_stage, Family, IpdError, IpdStudy, TwoStageSpec};
+use meridian::stats::ipd::{
+    two_stage, two_stage_without_failures, Family, IpdError, IpdStudy, TwoStageSpec,
+};
 use meridian::stats::Tau2Method;
 use serde::Deserialize;
 
@@ -34,10 +39,23 @@ struct Pooled {
     difference: DifferenceRecord,
 }
 
+/// A study of the fixture: the keys of the contract.
+#[derive(Deserialize)]
+struct FixtureStudy {
+    study: String,
+    n: usize,
+    effect: f64,
+    effect_se: f64,
+    interaction: f64,
+    interaction_se: f64,
+    covariate_mean: f64,
+}
+
 #[derive(Deserialize)]
 struct IpdFixture {
+    studies: Vec<FixtureStudy>,
     #[serde(flatten)]
-    reml: IpdRecord,
+    reml: Pooled,
     main_effects: Vec<MainEffect>,
     dl: Pooled,
 }
@@ -119,8 +137,14 @@ fn check_ipd(name: &str, family: Family) {
     let want: IpdFixture = fixture_in("ipd", &format!("{name}.json"));
     let text = csv(&format!("{name}.csv"));
     let got = ipd_analysis(&text, &columns(), &spec(family, Tau2Method::Reml)).unwrap();
-    assert_eq!(got.studies.len(), want.reml.studies.len());
-    for (g, w) in got.studies.iter().zip(&want.reml.studies) {
+    assert_eq!(got.studies.len(), want.studies.len());
+    assert!(got.left_out.is_empty());
+    for ((g, w), m) in got
+        .studies
+        .iter()
+        .zip(&want.studies)
+        .zip(&want.main_effects)
+    {
         assert_eq!(g.study, w.study);
         assert_eq!(g.n, w.n);
         let at = |key: &str| format!("{name} {} {key}", w.study);
@@ -129,13 +153,10 @@ fn check_ipd(name: &str, family: Family) {
         close(&at("interaction"), g.interaction, w.interaction);
         close(&at("interaction_se"), g.interaction_se, w.interaction_se);
         close(&at("covariate_mean"), g.covariate_mean, w.covariate_mean);
+        close(&at("main_effect"), g.main_effect, m.main_effect);
+        close(&at("main_effect_se"), g.main_effect_se, m.main_effect_se);
     }
-    let reml = Pooled {
-        within: want.reml.within,
-        across: want.reml.across,
-        difference: want.reml.difference,
-    };
-    pooled(name, &got.within, &got.across, &got.difference, &reml);
+    pooled(name, &got.within, &got.across, &got.difference, &want.reml);
     let dl = ipd_analysis(&text, &columns(), &spec(family, Tau2Method::Dl)).unwrap();
     pooled(
         &format!("{name} DL"),
@@ -401,4 +422,163 @@ fn separation_in_one_arm_only_is_found_at_convergence() {
     };
     let e = two_stage(&with_study(odd), &spec(Family::Binomial, Tau2Method::Reml)).unwrap_err();
     assert!(matches!(e, IpdError::Separation { .. }), "{e:?}");
+}
+
+/// The studies of `with_study` as a CSV table of participants.
+fn as_csv(studies: &[IpdStudy]) -> String {
+    let mut text = String::from("study,treat,y,x\n");
+    for s in studies {
+        for i in 0..s.treat.len() {
+            text += &format!(
+                "{},{},{},{}\n",
+                s.label, s.treat[i], s.outcome[i], s.covariate[i]
+            );
+        }
+    }
+    text
+}
+
+/// A study whose treated participants all have the event and controls none.
+fn separated() -> IpdStudy {
+    let n = 30;
+    let treat: Vec<f64> = (0..n).map(|i| (i % 2) as f64).collect();
+    IpdStudy {
+        label: "Separated 2001".into(),
+        outcome: treat.clone(),
+        covariate: (0..n).map(|i| i as f64 / 10.0).collect(),
+        treat,
+    }
+}
+
+#[test]
+fn the_page_leaves_out_a_separated_study_and_pools_the_others() {
+    let studies = with_study(separated());
+    let s = spec(Family::Binomial, Tau2Method::Reml);
+    let (kept, left_out) = two_stage_without_failures(&studies, &s).unwrap();
+    assert_eq!(
+        left_out,
+        [IpdError::Separation {
+            study: "Separated 2001".into()
+        }]
+    );
+    // The same as the strict analysis of the three other studies.
+    let strict = two_stage(&studies[1..], &s).unwrap();
+    assert_eq!(kept, strict);
+    let record = ipd_analysis_without_failures(&as_csv(&studies), &columns(), &s).unwrap();
+    assert_eq!(record.studies.len(), 3);
+    assert_eq!(record.left_out.len(), 1);
+    assert_eq!(record.left_out[0].study, "Separated 2001");
+    assert!(
+        record.left_out[0]
+            .reason
+            .starts_with("study \"Separated 2001\": the outcome is perfectly predicted"),
+        "{}",
+        record.left_out[0].reason
+    );
+    close("within", record.within.estimate, strict.within.estimate);
+    // The command line's record has no left_out key when nothing was left out.
+    let json = serde_json::to_value(ipd_analysis(&as_csv(&studies[1..]), &columns(), &s).unwrap())
+        .unwrap();
+    assert!(json.get("left_out").is_none(), "{json}");
+}
+
+#[test]
+fn with_too_few_studies_left_the_first_studys_error_is_the_answer() {
+    let mut studies = with_study(separated());
+    studies.truncate(3);
+    let e = two_stage_without_failures(&studies, &spec(Family::Binomial, Tau2Method::Reml))
+        .unwrap_err();
+    assert!(
+        matches!(e, IpdError::Separation { ref study } if study == "Separated 2001"),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn the_family_is_guessed_from_the_outcome() {
+    assert_eq!(
+        guess_family(&csv("binary.csv"), "y"),
+        Some(Family::Binomial)
+    );
+    assert_eq!(
+        guess_family(&csv("continuous.csv"), "y"),
+        Some(Family::Gaussian)
+    );
+    assert_eq!(guess_family(&csv("continuous.csv"), "nope"), None);
+}
+
+/// The answer of a mailbox to one quick request.
+fn ask(mailbox: &mut Mailbox, id: u64, body: Request) -> Record {
+    mailbox.receive(Envelope { id, body });
+    match mailbox.work(1).map(|e| (e.id, e.body)) {
+        Some((got, Response::Record { record, .. })) if got == id => *record,
+        other => panic!("expected a record, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_worker_answers_ipd_and_its_effects_meta_regress_to_the_across_slope() {
+    let mut mailbox = Mailbox::new(|| 0.0);
+    let settings = IpdSettings::default();
+    let ipd = match ask(
+        &mut mailbox,
+        1,
+        Request::Ipd {
+            text: csv("continuous.csv"),
+            columns: columns(),
+            settings,
+        },
+    ) {
+        Record::Ipd { ipd } => ipd,
+        other => panic!("expected the IPD record, got {other:?}"),
+    };
+    let want: IpdFixture = fixture_in("ipd", "continuous.json");
+    slope("worker within", &ipd.within, &want.reml.within);
+    slope("worker across", &ipd.across, &want.reml.across);
+    // "Analyse as a meta-analysis": the ordinary REML meta-regression on covariate_mean of
+    // the studies' effects is R's across-study slope.
+    let input = Input {
+        text: effects_csv(&ipd),
+        spec: AnalysisSpec {
+            mods: Some("covariate_mean".into()),
+            ..AnalysisSpec::default()
+        },
+    };
+    let analysis = match ask(&mut mailbox, 2, Request::Analyse { input }) {
+        Record::Analysis { analysis, .. } => analysis,
+        other => panic!("expected the analysis, got {other:?}"),
+    };
+    let slope_row = &analysis.report.coefficients[1];
+    close(
+        "meta-regression slope",
+        slope_row.estimate,
+        want.reml.across.estimate,
+    );
+    close("meta-regression se", slope_row.se, want.reml.across.se);
+
+    let interaction = match ask(
+        &mut mailbox,
+        3,
+        Request::SubgroupInteraction {
+            text: csv("subgroups.csv"),
+            columns: SubgroupColumns {
+                study: "study".into(),
+                y1: "y1".into(),
+                v1: "v1".into(),
+                y2: "y2".into(),
+                v2: "v2".into(),
+                share: "share".into(),
+            },
+            settings,
+        },
+    ) {
+        Record::SubgroupInteraction { interaction } => interaction,
+        other => panic!("expected the subgroup record, got {other:?}"),
+    };
+    let want: SubgroupFixture = fixture_in("ipd", "subgroups.json");
+    slope(
+        "worker subgroup within",
+        &interaction.within,
+        &want.reml.within,
+    );
 }

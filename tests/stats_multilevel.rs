@@ -324,6 +324,17 @@ fn check_fit(case: &Value, f: &MvFit) {
             bound(&format!("{name} predict {what}"), got, want, p.se, tol);
         }
     }
+    // metafor's weights(): the diagonal of M⁻¹ in percent, in input order.
+    if let Some(w) = r.get("weights") {
+        for (i, (got, want)) in f.weights().iter().zip(nums(w)).enumerate() {
+            rel(&format!("{name} weight[{i}]"), *got, want, tol);
+        }
+        assert_eq!(
+            f.weights().len(),
+            nums(w).len(),
+            "{name}: one weight per effect"
+        );
+    }
 }
 
 /// The profile-likelihood intervals of the σ² (metafor's `confint`).

@@ -9,10 +9,48 @@ use crate::data::ipd::{ipd_studies, subgroup_studies, IpdColumns, SubgroupColumn
 use crate::data::parse::parse;
 use crate::format::{number, p_value};
 use crate::stats::ipd::subgroup::subgroup_two_stage;
-use crate::stats::ipd::{two_stage, Difference, PooledSlope, TwoStageSpec};
+use crate::stats::ipd::{
+    two_stage, two_stage_without_failures, Difference, Family, PooledSlope, TwoStage, TwoStageSpec,
+};
 use crate::stats::Tau2Method;
 
 use super::AnalysisError;
+
+/// The settings of a two-stage analysis in messages: the family by R's name, the estimator
+/// by metafor's.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct IpdSettings {
+    /// The regression in each study (IPD only; ignored for subgroup effects).
+    #[serde(with = "super::names::family")]
+    pub family: Family,
+    /// The τ² estimator of both pooling steps.
+    #[serde(with = "super::names::method")]
+    pub method: Tau2Method,
+    /// Confidence level, in (0, 1).
+    pub level: f64,
+}
+
+impl Default for IpdSettings {
+    /// Gaussian, REML, 95 %, as the command line.
+    fn default() -> Self {
+        let spec = TwoStageSpec::default();
+        Self {
+            family: spec.family,
+            method: spec.method,
+            level: spec.level,
+        }
+    }
+}
+
+impl From<IpdSettings> for TwoStageSpec {
+    fn from(s: IpdSettings) -> Self {
+        Self {
+            family: s.family,
+            method: s.method,
+            level: s.level,
+        }
+    }
+}
 
 /// One study of an IPD analysis (keys of `meridian ipd --json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -32,6 +70,21 @@ pub struct IpdStudyRecord {
     pub interaction_se: f64,
     /// The mean covariate of the study's participants.
     pub covariate_mean: f64,
+    /// The treatment coefficient of the study's regression without the interaction: the
+    /// study's effect that the across-study meta-regression (and "Analyse as a
+    /// meta-analysis") reads.
+    pub main_effect: f64,
+    /// Its standard error.
+    pub main_effect_se: f64,
+}
+
+/// A study the page left out of the analysis, with the engine's sentence saying why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LeftOutStudy {
+    /// The study's label.
+    pub study: String,
+    /// Why its regression cannot be fitted.
+    pub reason: String,
 }
 
 /// A pooled slope with its z test and the τ² of its model.
@@ -96,6 +149,10 @@ pub struct IpdRecord {
     pub across: SlopeRecord,
     /// within − across.
     pub difference: DifferenceRecord,
+    /// Studies left out because their regression cannot be fitted (only from
+    /// [`ipd_analysis_without_failures`], the page's analysis; the command line refuses them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub left_out: Vec<LeftOutStudy>,
 }
 
 /// The two-stage IPD analysis of the table in `text`.
@@ -110,8 +167,51 @@ pub fn ipd_analysis(
 ) -> Result<IpdRecord, AnalysisError> {
     let table = parse(text)?;
     let studies = ipd_studies(&table, columns)?;
-    let result = two_stage(&studies, spec)?;
-    Ok(IpdRecord {
+    Ok(ipd_record(two_stage(&studies, spec)?, Vec::new()))
+}
+
+/// As [`ipd_analysis`], but a study whose regression cannot be fitted (separation, an
+/// interaction that cannot be estimated, …) is left out and listed with its sentence, and the
+/// others are analysed, as long as 3 remain.
+///
+/// # Errors
+/// As [`ipd_analysis`]; with fewer than 3 studies left, the first left-out study's error.
+pub fn ipd_analysis_without_failures(
+    text: &str,
+    columns: &IpdColumns,
+    spec: &TwoStageSpec,
+) -> Result<IpdRecord, AnalysisError> {
+    let table = parse(text)?;
+    let studies = ipd_studies(&table, columns)?;
+    let (result, failed) = two_stage_without_failures(&studies, spec)?;
+    let left_out = failed
+        .into_iter()
+        .map(|e| LeftOutStudy {
+            study: e.study().unwrap_or_default().to_owned(),
+            reason: e.to_string(),
+        })
+        .collect();
+    Ok(ipd_record(result, left_out))
+}
+
+/// The family a binary outcome column suggests: binomial when every value of `outcome` is 0
+/// or 1, else gaussian.
+pub fn guess_family(text: &str, outcome: &str) -> Option<Family> {
+    let table = parse(text).ok()?;
+    let cells = table.numeric(outcome).ok()?;
+    let binary = cells
+        .iter()
+        .filter_map(|c| c.value())
+        .all(|v| v == 0.0 || v == 1.0);
+    Some(if binary {
+        Family::Binomial
+    } else {
+        Family::Gaussian
+    })
+}
+
+fn ipd_record(result: TwoStage, left_out: Vec<LeftOutStudy>) -> IpdRecord {
+    IpdRecord {
         studies: result
             .studies
             .into_iter()
@@ -123,12 +223,59 @@ pub fn ipd_analysis(
                 interaction: s.interaction,
                 interaction_se: s.interaction_se,
                 covariate_mean: s.covariate_mean,
+                main_effect: s.main_effect,
+                main_effect_se: s.main_effect_se,
             })
             .collect(),
         within: result.within.into(),
         across: result.across.into(),
         difference: result.difference.into(),
-    })
+        left_out,
+    }
+}
+
+/// The studies' treatment effects as an ordinary table of effect sizes: `study`, `yi` (the
+/// effect of the regression without the interaction), `vi` (its squared SE) and
+/// `covariate_mean`, so that the meta-regression `~ covariate_mean` of the page is the
+/// across-study analysis.
+pub fn effects_csv(record: &IpdRecord) -> String {
+    effects_table(
+        "covariate_mean",
+        record
+            .studies
+            .iter()
+            .map(|s| (&s.study, s.main_effect, s.main_effect_se, s.covariate_mean)),
+    )
+}
+
+/// The studies' overall effects of a subgroup analysis as a table of effect sizes: `study`,
+/// `yi`, `vi` and `share`, whose meta-regression `~ share` is the across-study analysis.
+pub fn subgroup_effects_csv(record: &SubgroupInteractionRecord) -> String {
+    effects_table(
+        "share",
+        record
+            .studies
+            .iter()
+            .map(|s| (&s.study, s.effect, s.effect_se, s.share)),
+    )
+}
+
+/// A CSV table `study,yi,vi,{moderator}` of (label, effect, SE, moderator) rows.
+fn effects_table<'a>(
+    moderator: &str,
+    rows: impl Iterator<Item = (&'a String, f64, f64, f64)>,
+) -> String {
+    let mut text = format!("study,yi,vi,{moderator}\n");
+    for (study, yi, se, x) in rows {
+        // Labels with a comma or a quote are quoted as CSV asks.
+        let label = if study.contains([',', '"', '\n']) {
+            format!("\"{}\"", study.replace('"', "\"\""))
+        } else {
+            study.clone()
+        };
+        text += &format!("{label},{yi},{},{x}\n", se * se);
+    }
+    text
 }
 
 /// One study of a subgroup analysis (keys of `meridian subgroup-interaction --json`).

@@ -3,6 +3,9 @@
 //! bubble plot draws. Each point's model-matrix row comes from the model's encoding, so the
 //! line costs 61 predictions, not 61 passes over the studies.
 //!
+//! The line is the `rma.uni` fit's, or the multilevel fit's when the effects within studies
+//! are modelled as dependent.
+//!
 //! The other moderators are held at their mean over the studies (numeric) or at their
 //! reference level (categorical); the results pane's prediction form starts from the same
 //! values.
@@ -19,7 +22,7 @@ use crate::data::formula::Encoding;
 use crate::data::parse::{ParseError, Table};
 use crate::data::roles::Studies;
 use crate::format::signed;
-use crate::stats::StatsError;
+use crate::stats::{MvFit, Prediction, StatsError};
 
 /// Intervals of the moderator's range on the fitted line: 61 points draw a smooth band even
 /// where a quadratic term or an interaction bends it.
@@ -81,6 +84,10 @@ pub enum ModeratorCurve {
         grid: Vec<(f64, Estimate)>,
         /// Where the other moderators are held.
         caption: String,
+        /// The studies' weights in percent when another model than the `rma.uni` fit drew
+        /// the line (a multilevel model's); `None` for the fit's own.
+        #[serde(default)]
+        weights: Option<Vec<f64>>,
     },
     /// A categorical moderator: each level's fitted effect.
     Levels {
@@ -92,7 +99,26 @@ pub enum ModeratorCurve {
         level_of: Vec<usize>,
         /// Where the other moderators are held.
         caption: String,
+        /// As [`ModeratorCurve::Line`]'s.
+        #[serde(default)]
+        weights: Option<Vec<f64>>,
     },
+}
+
+impl ModeratorCurve {
+    /// The curve of another model than the `rma.uni` fit: its name heads the caption and
+    /// its weights size the studies.
+    fn of_model(mut self, name: &str, model_weights: Vec<f64>) -> Self {
+        let (Self::Line {
+            caption, weights, ..
+        }
+        | Self::Levels {
+            caption, weights, ..
+        }) = &mut self;
+        *caption = format!("{name}. {caption}");
+        *weights = Some(model_weights);
+        self
+    }
 }
 
 /// The moderator a bubble plot draws: `chosen` if the model uses it, else the first numeric
@@ -119,6 +145,34 @@ pub fn moderator_curve(
     fitted: &Fitted,
     column: &str,
 ) -> Result<ModeratorCurve, AnalysisError> {
+    curve_of(table, data, model, &|x0| fitted.fit.predict(x0), column)
+}
+
+/// The fitted effect along `column` of the multilevel fit `mv` of the same design: its line
+/// and bands (metafor's `predict()` of the `rma.mv` fit), the studies sized by its weights.
+///
+/// # Errors
+/// As [`moderator_curve`]; a multivariate model with several τ² has no prediction interval
+/// without an outcome ([`StatsError::PredictionNeedsLevel`]).
+pub fn multilevel_curve(
+    table: &Table,
+    data: &StudiesStage,
+    model: &ModelRecord,
+    mv: &MvFit,
+    column: &str,
+) -> Result<ModeratorCurve, AnalysisError> {
+    let curve = curve_of(table, data, model, &|x0| mv.predict(x0), column)?;
+    Ok(curve.of_model("Multilevel model (rma.mv)", mv.weights()))
+}
+
+/// The curve of a model that predicts at a model-matrix row with `predict`.
+fn curve_of(
+    table: &Table,
+    data: &StudiesStage,
+    model: &ModelRecord,
+    predict: &dyn Fn(&[f64]) -> Result<Prediction, StatsError>,
+    column: &str,
+) -> Result<ModeratorCurve, AnalysisError> {
     let encoding = model.encoding.as_ref().ok_or(AnalysisError::NoModerators)?;
     let columns = encoding.columns();
     if !columns.contains(&column) {
@@ -141,7 +195,7 @@ pub fn moderator_curve(
     let mut predict_at = |value: String| -> Result<Estimate, AnalysisError> {
         at.insert(column.to_owned(), value);
         let x0 = encoding.row(&at)?;
-        let p = fitted.fit.predict(&x0).map_err(stats)?;
+        let p = predict(&x0).map_err(stats)?;
         Ok((&p).into())
     };
     let rows = &data.studies.rows;
@@ -169,6 +223,7 @@ pub fn moderator_curve(
             levels,
             level_of,
             caption,
+            weights: None,
         });
     }
 
@@ -183,6 +238,7 @@ pub fn moderator_curve(
         x,
         grid,
         caption,
+        weights: None,
     })
 }
 

@@ -52,7 +52,13 @@ impl Default for Dependence {
 impl Dependence {
     /// Whether anything here changes the `rma.uni` analysis.
     pub fn is_active(&self) -> bool {
-        !self.random.is_empty() || self.rho.is_some() || self.robust.is_some()
+        self.is_multilevel() || self.robust.is_some()
+    }
+
+    /// Whether the effects are fitted by a multilevel model (`rma.mv`): random terms, or
+    /// correlated sampling errors.
+    pub fn is_multilevel(&self) -> bool {
+        !self.random.is_empty() || self.rho.is_some()
     }
 }
 
@@ -140,8 +146,21 @@ pub fn dependent_record(
     uni: FitReport,
     dep: &Dependence,
 ) -> Result<FitReport, AnalysisError> {
+    dependent_analysis(s, uni, dep).map(|(report, _)| report)
+}
+
+/// [`dependent_record`]'s record with the multilevel fit it reports (`None` when `dep` only
+/// makes the `rma.uni` fit's inference robust), for the views drawn from that fit.
+///
+/// # Errors
+/// As [`dependent_record`].
+pub fn dependent_analysis(
+    s: Staged,
+    uni: FitReport,
+    dep: &Dependence,
+) -> Result<(FitReport, Option<MvFit>), AnalysisError> {
     let studies = &s.data.studies;
-    let multilevel = !dep.random.is_empty() || dep.rho.is_some();
+    let multilevel = dep.is_multilevel();
     let (mut report, mv) = if multilevel {
         let mv = fit_dependent(s, dep)?;
         let ci = mv.confint_sigma2(mv.spec.level).ok();
@@ -171,7 +190,7 @@ pub fn dependent_record(
         .map_err(stats)?;
         report.robust = Some(RobustReport::new(&robust, column));
     }
-    Ok(report)
+    Ok((report, mv))
 }
 
 /// The R lines, to run after [`super::r_script::r_script`]'s (whose model `res` holds the
@@ -184,8 +203,7 @@ pub fn dependence_script(dep: &Dependence, spec: &ModelSpec) -> String {
         "\n# Dependent effects: the studies and design of `res`, a multilevel model (rma.mv)\n\
          # and cluster-robust inference.\ndat.mv <- dat[res$not.na, ]\n",
     );
-    let multilevel = !dep.random.is_empty() || dep.rho.is_some();
-    let model = if multilevel {
+    let model = if dep.is_multilevel() {
         let v = match &dep.rho {
             Some((rho, cluster)) => {
                 s += &format!(

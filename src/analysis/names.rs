@@ -151,3 +151,35 @@ pub mod structure {
             .transpose()
     }
 }
+
+/// The IPD regression `Family` as R's family name (`"gaussian"`, `"binomial"`); reading
+/// ignores case and surrounding spaces.
+pub mod family {
+    use super::*;
+    use crate::stats::ipd::Family;
+
+    /// R's name of the family.
+    pub fn name(family: Family) -> &'static str {
+        match family {
+            Family::Gaussian => "gaussian",
+            Family::Binomial => "binomial",
+        }
+    }
+
+    /// Writes the family's name.
+    pub fn serialize<S: Serializer>(family: &Family, s: S) -> Result<S::Ok, S::Error> {
+        name(*family).serialize(s)
+    }
+
+    /// Reads `gaussian` or `binomial`; any other name is an error.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Family, D::Error> {
+        let text = String::deserialize(d)?;
+        match text.trim().to_ascii_lowercase().as_str() {
+            "gaussian" => Ok(Family::Gaussian),
+            "binomial" => Ok(Family::Binomial),
+            _ => Err(de::Error::custom(format!(
+                "unknown family \"{text}\": expected gaussian or binomial"
+            ))),
+        }
+    }
+}

@@ -21,14 +21,17 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::component_profile::ComponentProfile;
 use super::cumul::CumulRecord;
 use super::gosh::{GoshPoints, GoshRecord};
+use super::ipd::{IpdRecord, IpdSettings, SubgroupInteractionRecord};
 use super::moderator::ModeratorCurve;
 use super::profile::ProfileRecord;
 use super::record::Egger;
 use super::sensitivity::Sensitivity;
 use super::subgroups::Subgroups;
 use super::{Analysis, AnalysisSpec};
+use crate::data::ipd::{IpdColumns, SubgroupColumns};
 use crate::stats::{
     GoshSettings, Part, PermutationCounts, PermutationResult, PermutationSettings, StatsError,
 };
@@ -86,7 +89,8 @@ pub enum Request {
         /// The data and the analysis.
         input: Input,
     },
-    /// The profile likelihood of the fit's τ²; answered by [`Record::Profile`].
+    /// The profile likelihood of the fit's τ²; answered by [`Record::Profile`], or by
+    /// [`Record::ComponentProfiles`] (each σ²) for a multilevel model.
     Profile {
         /// The data and the analysis.
         input: Input,
@@ -123,6 +127,26 @@ pub enum Request {
         /// How many subsets and the seed.
         settings: GoshSettingsRecord,
     },
+    /// The two-stage analysis of a table of participants (its own table, not the
+    /// workspace's), studies that cannot be fitted left out; answered by [`Record::Ipd`].
+    Ipd {
+        /// The table of participants as text.
+        text: String,
+        /// Its study, treatment, outcome and covariate columns.
+        columns: IpdColumns,
+        /// Family, estimator and level.
+        settings: IpdSettings,
+    },
+    /// Within- and across-study estimates from a table of subgroup effects; answered by
+    /// [`Record::SubgroupInteraction`].
+    SubgroupInteraction {
+        /// The table of studies as text.
+        text: String,
+        /// Its columns.
+        columns: SubgroupColumns,
+        /// Estimator and level (the family is not used).
+        settings: IpdSettings,
+    },
     /// Stops the request with the envelope's number; answered by [`Response::Cancelled`] if it
     /// was still running.
     Cancel,
@@ -148,6 +172,8 @@ impl Request {
             Self::Sensitivity { .. } => Kind::Sensitivity,
             Self::Cumul { .. } => Kind::Cumul,
             Self::Gosh { .. } => Kind::Gosh,
+            Self::Ipd { .. } => Kind::Ipd,
+            Self::SubgroupInteraction { .. } => Kind::SubgroupInteraction,
         }
     }
 }
@@ -175,11 +201,15 @@ pub enum Kind {
     Cumul,
     /// A GOSH analysis.
     Gosh,
+    /// A two-stage IPD analysis.
+    Ipd,
+    /// Within- and across-study estimates from subgroup effects.
+    SubgroupInteraction,
 }
 
 impl Kind {
     /// Every kind, in order.
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 12] = [
         Self::Analysis,
         Self::FullAnalysis,
         Self::Curve,
@@ -190,6 +220,8 @@ impl Kind {
         Self::Sensitivity,
         Self::Cumul,
         Self::Gosh,
+        Self::Ipd,
+        Self::SubgroupInteraction,
     ];
 }
 
@@ -224,6 +256,12 @@ pub enum Record {
         /// The curve, its maximum and both intervals.
         profile: ProfileRecord,
     },
+    /// The profile likelihood of each σ² of a multilevel model (the answer to
+    /// [`Request::Profile`] when the effects within studies are modelled as dependent).
+    ComponentProfiles {
+        /// One profile per component, in metafor's order.
+        profiles: Vec<ComponentProfile>,
+    },
     /// The Sensitivity view's records.
     Sensitivity {
         /// Influence, leave-one-out, Baujat, BLUPs and the residual plots.
@@ -233,6 +271,16 @@ pub enum Record {
     Cumul {
         /// Its steps.
         cumul: CumulRecord,
+    },
+    /// A two-stage IPD analysis.
+    Ipd {
+        /// The studies, both slopes, their difference and the studies left out.
+        ipd: IpdRecord,
+    },
+    /// Within- and across-study estimates from subgroup effects.
+    SubgroupInteraction {
+        /// The studies, both slopes and their difference.
+        interaction: SubgroupInteractionRecord,
     },
 }
 

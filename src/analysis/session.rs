@@ -19,10 +19,12 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
+use super::component_profile::component_profiles;
 use super::cumul::cumul;
 use super::egger::egger;
 use super::gosh::GoshRun;
-use super::moderator::moderator_curve;
+use super::ipd::{ipd_analysis_without_failures, subgroup_interaction};
+use super::moderator::{moderator_curve, multilevel_curve};
 use super::multilevel::{self, Dependence};
 use super::profile::profile;
 use super::request::{Envelope, Input, Record, Request, Response, StageTime};
@@ -34,7 +36,7 @@ use crate::data::effect_size::Measure;
 use crate::data::parse::Table;
 use crate::data::report::FitReport;
 use crate::data::roles::Roles;
-use crate::stats::{ModelSpec, PermutationTest};
+use crate::stats::{ModelSpec, MvFit, PermutationTest};
 
 /// A stage kept with the key of the inputs it came from.
 #[derive(Debug)]
@@ -116,7 +118,15 @@ struct Stages {
     model: Option<Kept<ModelKey, ModelStage>>,
     fitted: Option<Kept<FitKey, Fitted>>,
     /// Kept with its error: a new prediction point must not refit a model that failed.
-    dependent: Option<Kept<DependentKey, Result<Arc<FitReport>, String>>>,
+    dependent: Option<Kept<DependentKey, Result<Dependent, AnalysisError>>>,
+}
+
+/// The dependent-effects record and the multilevel fit it reports, if any (the bubble plot
+/// draws that fit's line).
+#[derive(Debug, Clone)]
+struct Dependent {
+    report: Arc<FitReport>,
+    mv: Option<Arc<MvFit>>,
 }
 
 impl Stages {
@@ -175,16 +185,16 @@ impl Stages {
         })
     }
 
-    /// The dependent-effects record of `s` under `dep` (active), reusing the kept one when
-    /// neither changed; its error is a sentence in the record, as the page shows it beside
-    /// the `rma.uni` results.
+    /// The dependent-effects record of `s` under `dep` (active) and its multilevel fit,
+    /// reusing the kept ones when neither changed; its error is kept with it, as the page
+    /// shows it beside the `rma.uni` results.
     fn dependent(
         &mut self,
         s: &Staged,
         dep: &Dependence,
         clock: fn() -> f64,
         ran: &mut Vec<StageTime>,
-    ) -> Result<Arc<FitReport>, String> {
+    ) -> Result<Dependent, AnalysisError> {
         let key = (Same(s.fitted.clone()), dep.clone());
         let kept = kept(&mut self.dependent, key, clock, ran, "multilevel", || {
             let staged = multilevel::Staged {
@@ -194,13 +204,16 @@ impl Stages {
                 fitted: &s.fitted,
             };
             Ok(
-                multilevel::dependent_record(staged, (*s.fitted.report).clone(), dep)
-                    .map(Arc::new)
-                    .map_err(|e| e.to_string()),
+                multilevel::dependent_analysis(staged, (*s.fitted.report).clone(), dep).map(
+                    |(report, mv)| Dependent {
+                        report: Arc::new(report),
+                        mv: mv.map(Arc::new),
+                    },
+                ),
             )
         });
         // The stage itself never fails: its error is part of its value.
-        kept.map_or_else(|e| Err(e.to_string()), |record| (*record).clone())
+        kept.and_then(|record| (*record).clone())
     }
 }
 
@@ -371,6 +384,40 @@ impl Mailbox {
             Request::Profile { input } => Err(self.answer(&input, Ask::Profile)),
             Request::Sensitivity { input } => Err(self.answer(&input, Ask::Sensitivity)),
             Request::Cumul { input, order } => Err(self.answer(&input, Ask::Cumul(order))),
+            // A table of its own: nothing of the kept stages applies.
+            Request::Ipd {
+                text,
+                columns,
+                settings,
+            } => Err(self.direct("ipd", || {
+                ipd_analysis_without_failures(&text, &columns, &settings.into())
+                    .map(|ipd| Record::Ipd { ipd })
+            })),
+            Request::SubgroupInteraction {
+                text,
+                columns,
+                settings,
+            } => Err(self.direct("subgroup-interaction", || {
+                subgroup_interaction(&text, &columns, settings.method, settings.level)
+                    .map(|interaction| Record::SubgroupInteraction { interaction })
+            })),
+        }
+    }
+
+    /// The answer of a request that needs none of the kept stages, timed as stage `name`.
+    fn direct(&self, name: &str, run: impl FnOnce() -> Result<Record, AnalysisError>) -> Response {
+        let start = (self.clock)();
+        match run() {
+            Ok(record) => Response::Record {
+                record: Box::new(record),
+                stages: vec![StageTime {
+                    name: name.to_owned(),
+                    ms: (self.clock)() - start,
+                }],
+            },
+            Err(e) => Response::Failed {
+                message: e.to_string(),
+            },
         }
     }
 
@@ -399,8 +446,13 @@ impl Mailbox {
         let s = self.stages.of(input, clock, ran)?;
         // Timed as a stage of its own, before the record's.
         let dep = &input.spec.dependence;
-        let dependent = (matches!(ask, Ask::Analysis) && dep.is_active())
-            .then(|| self.stages.dependent(&s, dep, clock, ran));
+        // The bubble plot draws the multilevel fit's line when there is one.
+        let needs_dependent = match ask {
+            Ask::Analysis => dep.is_active(),
+            Ask::Curve(_) | Ask::Profile => dep.is_multilevel(),
+            _ => false,
+        };
+        let dependent = needs_dependent.then(|| self.stages.dependent(&s, dep, clock, ran));
         let start = clock();
         let (name, record) = match ask {
             Ask::Analysis => {
@@ -416,7 +468,8 @@ impl Mailbox {
                     Err(e) => (None, Some(e.to_string())),
                 };
                 let mut analysis = Analysis::new(&s.data, &s.model, &s.fitted, prediction);
-                analysis.dependent = dependent;
+                analysis.dependent =
+                    dependent.map(|d| d.map(|d| d.report).map_err(|e| e.to_string()));
                 // The page's contrasts: an error is shown beside the builder, not instead of
                 // the analysis.
                 match requested_contrasts(&s.fitted.fit, &s.model.record, &input.spec) {
@@ -437,8 +490,11 @@ impl Mailbox {
                 )
             }
             Ask::Curve(column) => {
-                let curve =
-                    moderator_curve(&s.table, &s.data, &s.model.record, &s.fitted, &column)?;
+                let (table, data, model) = (&s.table, &s.data, &s.model.record);
+                let curve = match dependent.transpose()?.and_then(|d| d.mv) {
+                    Some(mv) => multilevel_curve(table, data, model, &mv, &column)?,
+                    None => moderator_curve(table, data, model, &s.fitted, &column)?,
+                };
                 ("moderator", Record::Curve { curve })
             }
             Ask::Subgroups(column) => {
@@ -451,10 +507,18 @@ impl Mailbox {
                     egger: egger(&s.fitted),
                 },
             ),
-            Ask::Profile => {
-                let profile = profile(&s.table, &s.data, &s.fitted, &[])?;
-                ("profile", Record::Profile { profile })
-            }
+            Ask::Profile => match dependent.transpose()?.and_then(|d| d.mv) {
+                Some(mv) => (
+                    "profile",
+                    Record::ComponentProfiles {
+                        profiles: component_profiles(&mv)?,
+                    },
+                ),
+                None => {
+                    let profile = profile(&s.table, &s.data, &s.fitted, &[])?;
+                    ("profile", Record::Profile { profile })
+                }
+            },
             Ask::Sensitivity => {
                 let sensitivity = sensitivity(&s.table, &s.fitted, &s.data)
                     .map_err(|e| stages::stats_error(e, &s.data.studies, &s.table))?;

@@ -5,6 +5,7 @@
 use std::fmt;
 
 pub mod dependence;
+pub mod ipd;
 pub mod persist;
 pub mod state;
 pub mod storage;
@@ -63,6 +64,11 @@ pub enum StateError {
     NoEffectId,
     /// A multivariate model of the effects within studies, but no column names their outcomes.
     NoOutcome,
+    /// The IPD view's table has no column chosen for a role.
+    IpdColumn {
+        /// The role, as a phrase ("outcome", "first subgroup's share").
+        role: &'static str,
+    },
 }
 
 impl fmt::Display for StateError {
@@ -97,6 +103,9 @@ impl fmt::Display for StateError {
                 "the multivariate model needs the column that names each effect's outcome: \
                  choose it under \"Effects within studies\" in the Model pane",
             ),
+            Self::IpdColumn { role } => {
+                write!(f, "choose the {role} column of the table")
+            }
         }
     }
 }

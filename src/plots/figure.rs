@@ -72,6 +72,26 @@ impl Figure {
         })
     }
 
+    /// The caption printed under the plot, if it has one (which model drew the line, where
+    /// other moderators are held): a screen reader hears it with the plot's name.
+    pub fn caption(&self) -> Option<&str> {
+        let caption = match self {
+            Self::Bubble(p) => &p.caption,
+            Self::Categories(p) => &p.caption,
+            Self::Scale(p) => &p.caption,
+            Self::Scatter(p) => &p.caption,
+            Self::Lab(p) => &p.caption,
+            Self::Profile(p) => &p.caption,
+            Self::Forest(_)
+            | Self::Funnel(_)
+            | Self::Heterogeneity(_)
+            | Self::Baujat(_)
+            | Self::Labbe(_)
+            | Self::Gosh(_) => return None,
+        };
+        (!caption.is_empty()).then_some(caption.as_str())
+    }
+
     /// Draws the figure onto `area`, with `highlight` (a study index) drawn distinctly.
     pub fn draw<DB: DrawingBackend>(
         &self,

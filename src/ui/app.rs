@@ -10,7 +10,7 @@ use crate::app::storage;
 
 use super::page::Page;
 use super::{
-    DataPane, ExerciseLayout, KeyResults, LabView, ModelPane, PlotsPane, ResultsPane,
+    DataPane, ExerciseLayout, IpdView, KeyResults, LabView, ModelPane, PlotsPane, ResultsPane,
     SensitivityPane, Toolbar,
 };
 
@@ -42,7 +42,13 @@ pub fn App() -> impl IntoView {
             <Show when=move || page.lab.get()>
                 <LabView page=page />
             </Show>
-            <main class="workspace" class:workspace--hidden=move || page.lab.get()>
+            <Show when=move || page.ipd.get() && !page.lab.get()>
+                <IpdView page=page />
+            </Show>
+            <main
+                class="workspace"
+                class:workspace--hidden=move || page.lab.get() || page.ipd.get()
+            >
                 <DataPane page=page />
                 <ModelPane page=page />
                 <ResultsPane page=page />

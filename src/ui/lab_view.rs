@@ -201,18 +201,22 @@ pub fn LabView(
                                     <td>{format!("{} to {}", fixed(a.ci_lower, 3), fixed(a.ci_upper, 3))}</td>
                                     <td>{fixed(a.p_value, 3)}</td>
                                 </tr>
-                                <tr data-testid="lab-within">
-                                    <td>"Within trials (log OR)"</td>
-                                    <td>{fixed(w.estimate, 3)}</td>
-                                    <td>{format!("{} to {}", fixed(w.ci_lower, 3), fixed(w.ci_upper, 3))}</td>
-                                    <td>{fixed(w.p_value, 3)}</td>
-                                </tr>
-                                <tr data-testid="lab-truth">
-                                    <td>"Truth (log OR)"</td>
-                                    <td>{fixed(r.true_interaction, 3)}</td>
-                                    <td></td>
-                                    <td></td>
-                                </tr>
+                                // Log-OR quantities: only in the odds-ratio view (see
+                                // MeasureView::within_shown).
+                                {m.within_shown.then(|| view! {
+                                    <tr data-testid="lab-within">
+                                        <td>"Within trials (log OR)"</td>
+                                        <td>{fixed(w.estimate, 3)}</td>
+                                        <td>{format!("{} to {}", fixed(w.ci_lower, 3), fixed(w.ci_upper, 3))}</td>
+                                        <td>{fixed(w.p_value, 3)}</td>
+                                    </tr>
+                                    <tr data-testid="lab-truth">
+                                        <td>"Truth (log OR)"</td>
+                                        <td>{fixed(r.true_interaction, 3)}</td>
+                                        <td></td>
+                                        <td></td>
+                                    </tr>
+                                })}
                             </tbody>
                         </table>
                         <p class="lab__note">{format!("{} trials{excluded}.", r.trials.len())}</p>
@@ -251,7 +255,7 @@ fn plot(r: &LabRecord, m: usize) -> LabPlot {
         },
     ];
     // The within-trial estimate is a logistic regression: it lives on the log-odds scale.
-    if view.measure == "OR" {
+    if view.within_shown {
         lines.push(LabLine {
             kind: LabLineKind::Within,
             name: "Within trials (participants' data)".to_owned(),

@@ -24,9 +24,10 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 
+use crate::analysis::component_profile::Profiles;
 use crate::analysis::cumul::CumulRecord;
+use crate::analysis::ipd::{IpdRecord, SubgroupInteractionRecord};
 use crate::analysis::moderator::{drawn_moderator, study_values, ModeratorCurve};
-use crate::analysis::profile::ProfileRecord;
 use crate::analysis::record::Egger;
 use crate::analysis::request::{Input, Record, Request, StageTime};
 use crate::analysis::sensitivity::Sensitivity;
@@ -34,6 +35,7 @@ use crate::analysis::subgroups::Subgroups;
 use crate::analysis::{
     stages, Analysis, AnalysisError, Fitted, ModelStage, PredictionAt, StudiesStage,
 };
+use crate::app::ipd::{IpdInput, IpdState};
 use crate::app::{
     analysis_spec, page_studies, Averages, ColumnState, DataState, ForestSort, ModelState,
     PageState, PlotOptions,
@@ -110,8 +112,9 @@ pub struct Page {
     pub subgroups: Memo<Option<Stage<Subgroups>>>,
     /// Egger's test, once the funnel plot asks.
     pub egger: Memo<Option<Arc<Egger>>>,
-    /// The profile likelihood of τ², once the profile plot asks.
-    pub profile: Memo<Option<Stage<ProfileRecord>>>,
+    /// The profile likelihood of τ² (of each σ² of a multilevel model), once the profile plot
+    /// asks.
+    pub profile: Memo<Option<Stage<Profiles>>>,
     /// The values of the column the forest plot is sorted by.
     pub sort_values: Memo<Option<Result<Vec<f64>, StateError>>>,
     /// Whether the engine is computing a newer analysis than the one shown.
@@ -128,6 +131,14 @@ pub struct Page {
     pub cumul: Memo<Option<Stage<CumulRecord>>>,
     /// Whether the ecological-bias lab is shown instead of the workspace.
     pub lab: RwSignal<bool>,
+    /// Whether the participant-data (IPD) view is shown instead of the workspace.
+    pub ipd: RwSignal<bool>,
+    /// The IPD view's table, columns and settings.
+    pub ipd_state: RwSignal<IpdState>,
+    /// The two-stage analysis of the view's participants, while the view shows them.
+    pub ipd_record: Memo<Option<Stage<IpdRecord>>>,
+    /// Within- and across-study estimates of the view's subgroup effects, while it shows them.
+    pub subgroup_interaction: Memo<Option<Stage<SubgroupInteractionRecord>>>,
 }
 
 /// A study to leave out of the analysis, as the user chose it: its 0-based table row and its
@@ -366,7 +377,10 @@ impl Page {
                     .then(|| used_input.get().map(|input| Request::Profile { input }))
             }),
             |record| match record {
-                Record::Profile { profile } => Some(Arc::new(profile)),
+                Record::Profile { profile } => Some(Arc::new(Profiles::Tau2(profile))),
+                Record::ComponentProfiles { profiles } => {
+                    Some(Arc::new(Profiles::Sigma2(profiles)))
+                }
                 _ => None,
             },
         );
@@ -404,6 +418,27 @@ impl Page {
             },
         );
 
+        let ipd = RwSignal::new(false);
+        let ipd_state = RwSignal::new(IpdState::default());
+        // The view's request of one kind of table, asked only while the view is open.
+        let ipd_request = move |kind: IpdInput| {
+            Memo::new(move |_| {
+                if !ipd.get() {
+                    return None;
+                }
+                ipd_state.with(|s| (s.input == kind).then(|| s.request()).flatten())
+            })
+        };
+        let ipd_record = derived(ipd_request(IpdInput::Participants), |record| match record {
+            Record::Ipd { ipd } => Some(Arc::new(ipd)),
+            _ => None,
+        });
+        let subgroup_interaction =
+            derived(ipd_request(IpdInput::Subgroups), |record| match record {
+                Record::SubgroupInteraction { interaction } => Some(Arc::new(interaction)),
+                _ => None,
+            });
+
         Self {
             data,
             columns,
@@ -433,6 +468,10 @@ impl Page {
             cumul_order,
             cumul,
             lab: RwSignal::new(false),
+            ipd,
+            ipd_state,
+            ipd_record,
+            subgroup_interaction,
         }
     }
 

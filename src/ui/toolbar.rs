@@ -96,8 +96,25 @@ pub fn Toolbar(
                     "Results (CSV)"
                 </button>
                 <button type="button" on:click=export_r data-testid="export-r">"R script (metafor)"</button>
-                <button type="button" on:click=move |_| page.lab.set(true) data-testid="open-lab">
+                <button
+                    type="button"
+                    on:click=move |_| {
+                        page.ipd.set(false);
+                        page.lab.set(true);
+                    }
+                    data-testid="open-lab"
+                >
                     "Ecological-bias lab"
+                </button>
+                <button
+                    type="button"
+                    on:click=move |_| {
+                        page.lab.set(false);
+                        page.ipd.set(true);
+                    }
+                    data-testid="open-ipd"
+                >
+                    "Participant data (IPD)"
                 </button>
                 <button type="button" class="button--quiet" on:click=start_over data-testid="start-over">
                     "Start over"

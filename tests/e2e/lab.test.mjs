@@ -2,7 +2,8 @@
 // exercise 7), the non-collapsibility preset shows the across-trial slope and the within-trial
 // estimate as numbers — the engine's, seed 9, as tests/lab.rs asserts them natively (across
 // −0.1458 per point, CI below 0; within −0.0063) — and as lines on the canvas (their
-// colours' pixels are counted); "Analyse this in Meridian" loads the trials as a 2×2 table
+// colours' pixels are counted), and not in the risk-ratio view, where the reading says why
+// it is left out; "Analyse this in Meridian" loads the trials as a 2×2 table
 // with the mean score as moderator. Screenshots (1400 × 900) in MERIDIAN_SHOTS or target/e2e.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -64,7 +65,14 @@ test('the lab shows non-collapsibility and loads its trials into the workspace',
 
   await page.locator(byId('lab-measure')).selectOption('1');
   assert.match(await page.locator(byId('lab-reading')).textContent(), /risk ratio collapses/);
+  // The within-trial estimate is a log-OR quantity: no row and no line on the RR scale, and
+  // the reading says why.
+  assert.match(await page.locator(byId('lab-reading')).textContent(), /within-trial estimate is not shown here/);
+  assert.equal(await page.locator(byId('lab-within')).count(), 0);
   await page.waitForTimeout(300);
+  const greenRr = await pixelsOf(page, [0, 158, 115]);
+  console.log(`within-line colour pixels in the RR view: ${greenRr}`);
+  assert.ok(greenRr < 50, `no within-trial line on the RR scale (${greenRr} pixels)`);
   await page.locator(byId('lab')).screenshot({ path: join(SHOTS, 'lab-risk-ratio.png') });
   await page.locator(byId('lab-measure')).selectOption('0');
 

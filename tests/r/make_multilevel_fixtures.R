@@ -102,7 +102,8 @@ mv_record <- function(res, newmods = NULL, refit = NULL) {
     qe = res$QE, qe_df = res$k - res$p, qe_p = res$QEp,
     qm = res$QM, qm_df = res$QMdf[1], qm_df2 = num1(res$QMdf[2]), qm_p = res$QMp,
     log_likelihood = fs[1, 1], deviance = fs[2, 1], aic = fs[3, 1], bic = fs[4, 1],
-    aicc = fs[5, 1]
+    aicc = fs[5, 1],
+    weights = I(unname(weights(res)))
   )
   if (res$withS) {
     rec$sigma2 <- I(res$sigma2)
@@ -153,6 +154,15 @@ robust_record <- function(res, cluster, constraints) {
   list(clusters = length(unique(cluster)), cr1 = cr1, cr2 = cr2)
 }
 
+# The fitted line of a one-moderator model at the values `at`, as the bubble plot draws it
+# (predict() with its confidence and prediction intervals): the plot's grid spans the years
+# 1976-2000 in 60 steps, so these three are points of it.
+curve_record <- function(res, at) {
+  pr <- predict(res, newmods = at)
+  list(at = I(at), pred = I(pr$pred), se = I(pr$se), ci_lower = I(pr$ci.lb),
+       ci_upper = I(pr$ci.ub), pi_lower = I(pr$pi.lb), pi_upper = I(pr$pi.ub))
+}
+
 write_case <- function(name, data, model, res, extra = list()) {
   value <- c(list(name = name, data = as.list(data), model = model,
                   result = mv_record(res, extra$newmods, extra$refit)),
@@ -187,6 +197,7 @@ if (want("konstantopoulos")) {
              list(random = I("~ 1 | district/study"), mods = I("year"), method = "REML",
                   test = "t"), b$fit,
              list(newmods = 1990, refit = refit, robust = robust_record(b$fit, kon$district, 2),
+                  curve = curve_record(b$fit, c(1976, 1988, 2000)),
                   optimizer = b$optimizer, start_agreement = b$agree))
 }
 

@@ -174,6 +174,12 @@ pub struct MeasureView {
     /// The individual-level truth: the effect of treatment on a participant with that score
     /// (in a trial of typical characteristic).
     pub truth_line: Line,
+    /// Whether the within-trial estimate belongs in this view: only on the log-odds scale.
+    /// It pools the trials' logistic treatment × score interactions, a change in the log odds
+    /// ratio; on the risk-ratio and risk-difference scales a participant's effect follows the
+    /// truth curve, with no single slope such an estimate could be compared with, so those
+    /// views leave it out and their reading says why.
+    pub within_shown: bool,
     /// One sentence: which estimate is right and why.
     pub reading: String,
 }
@@ -464,6 +470,7 @@ fn measure_view(
         across_line: line(&|x| across.intercept + across.slope.estimate * x),
         truth_line: line(&|x| individual_effect(s, measure, x)),
         reading: reading::reading(s, measure, &across, within),
+        within_shown: measure == Measure::Or,
         yi,
         vi,
         across,

@@ -46,7 +46,7 @@ pub fn reading(
                 "a real change of the effect with risk, not a bias"
             };
             format!(
-                "The {name} collapses: a trial's {name} is an average of its participants' ones, and on this scale a participant's effect changes with their risk (the truth curve), so {across_text} is {cause}; the odds-ratio view shows the within-trial estimate."
+                "The {name} collapses: a trial's {name} is an average of its participants' ones, and on this scale a participant's effect changes with their risk (the truth curve), so {across_text} is {cause}. The within-trial estimate is not shown here: it pools logistic regressions, so it is a change in the log odds ratio, and on the {name} scale a participant's effect has no single slope to set it against; the odds-ratio view shows it."
             )
         }
         _ => match (real, confounded) {

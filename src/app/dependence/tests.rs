@@ -245,3 +245,124 @@ fn a_multivariate_model_needs_its_outcome_column_and_defaults_to_un() {
     let back: DependenceState = serde_json::from_str(&saved).expect("read back");
     assert_eq!(back, state);
 }
+
+/// metafor 3.8.1 `rma.mv(yi, vi, mods = ~ year, random = ~ 1 | district/study, test = "t")`:
+/// `weights()` and `predict()` at 1976, 1988 and 2000.
+const YEAR_T: &str = include_str!("../../../tests/fixtures/multilevel/konstantopoulos_year_t.json");
+
+#[test]
+fn the_bubble_plot_draws_the_multilevel_fit_with_its_weights() {
+    let mut s = konstantopoulos(Within::Multilevel, Robust::Off);
+    s.model.formula = "year".into();
+    s.model.test = crate::stats::Test::KnappHartung;
+    let f: Value = serde_json::from_str(YEAR_T).expect("fixture");
+    let mut mailbox = Mailbox::new(|| 0.0);
+    let input = Input {
+        text: s.data.text.clone(),
+        spec: s.spec().unwrap(),
+    };
+    mailbox.receive(Envelope {
+        id: 1,
+        body: Request::Curve {
+            input,
+            column: "year".into(),
+        },
+    });
+    let Some(Envelope {
+        body: Response::Record { record, .. },
+        ..
+    }) = mailbox.work(1)
+    else {
+        panic!("a curve record");
+    };
+    let Record::Curve {
+        curve:
+            crate::analysis::moderator::ModeratorCurve::Line {
+                grid,
+                caption,
+                weights,
+                ..
+            },
+    } = *record
+    else {
+        panic!("a fitted line");
+    };
+    assert!(
+        caption.starts_with("Multilevel model (rma.mv)"),
+        "{caption}"
+    );
+    // The grid spans 1976–2000 in 60 steps: 1976, 1988 and 2000 are its points 0, 30, 60.
+    let curve = &f["curve"];
+    for (j, i) in [0, 30, 60].into_iter().enumerate() {
+        let (year, e) = &grid[i];
+        close(*year, &curve["at"][j], "year");
+        close(e.pred, &curve["pred"][j], "pred");
+        close(e.se, &curve["se"][j], "se");
+        close(e.ci_lower, &curve["ci_lower"][j], "ci.lb");
+        close(e.ci_upper, &curve["ci_upper"][j], "ci.ub");
+        close(e.pi_lower, &curve["pi_lower"][j], "pi.lb");
+        close(e.pi_upper, &curve["pi_upper"][j], "pi.ub");
+    }
+    let weights = weights.expect("the multilevel fit's weights");
+    assert_eq!(weights.len(), 56);
+    for (i, w) in weights.iter().enumerate() {
+        close(*w, &f["result"]["weights"][i], "weight");
+    }
+}
+
+#[test]
+fn the_profile_plot_of_a_multilevel_model_profiles_each_sigma2() {
+    let s = konstantopoulos(Within::Multilevel, Robust::Off);
+    let f: Value = serde_json::from_str(FIXTURE).expect("fixture");
+    let result = &f["result"];
+    let mut mailbox = Mailbox::new(|| 0.0);
+    mailbox.receive(Envelope {
+        id: 1,
+        body: Request::Profile {
+            input: Input {
+                text: s.data.text.clone(),
+                spec: s.spec().unwrap(),
+            },
+        },
+    });
+    let Some(Envelope {
+        body: Response::Record { record, .. },
+        ..
+    }) = mailbox.work(1)
+    else {
+        panic!("a profile record");
+    };
+    let Record::ComponentProfiles { profiles } = *record else {
+        panic!("the σ² profiles");
+    };
+    assert_eq!(profiles.len(), 2);
+    // χ²₁(0.95) / 2 = 1.920729 below the maximum (R: qchisq(0.95, 1) / 2).
+    for (j, p) in profiles.iter().enumerate() {
+        assert_eq!(p.name, result["sigma2_names"][j]);
+        assert!((p.max_log_likelihood - p.threshold - 1.920_729_4).abs() < 1e-6);
+        close(p.max_log_likelihood, &result["log_likelihood"], "maximum");
+        close(p.profile_likelihood.estimate, &result["sigma2"][j], "σ̂²");
+        close(
+            p.profile_likelihood.lower,
+            &result["sigma2_ci"][j][0],
+            "lower",
+        );
+        close(
+            p.profile_likelihood.upper,
+            &result["sigma2_ci"][j][1],
+            "upper",
+        );
+        // The curve peaks at σ̂² and crosses the threshold at metafor's bounds.
+        let at = |x: f64| {
+            let i = p.sigma2.iter().position(|s| *s == x).expect("a grid point");
+            p.log_likelihood[i]
+        };
+        let peak = at(p.profile_likelihood.estimate);
+        assert!((peak - p.max_log_likelihood).abs() < 1e-8, "{peak}");
+        for bound in [p.profile_likelihood.lower, p.profile_likelihood.upper] {
+            assert!((at(bound) - p.threshold).abs() < 1e-6, "{}", at(bound));
+        }
+        assert!(p.log_likelihood.iter().all(|l| *l <= peak + 1e-9));
+        assert!(p.sigma2.windows(2).all(|w| w[0] < w[1]));
+    }
+}

@@ -124,6 +124,25 @@ impl fmt::Display for IpdError {
     }
 }
 
+impl IpdError {
+    /// The study the error is about, if it is about one.
+    pub fn study(&self) -> Option<&str> {
+        match self {
+            Self::LengthMismatch { study }
+            | Self::NonFinite { study, .. }
+            | Self::TreatmentNotBinary { study, .. }
+            | Self::OutcomeNotBinary { study, .. }
+            | Self::SingleArm { study }
+            | Self::TooFewParticipants { study, .. }
+            | Self::InestimableInteraction { study }
+            | Self::Separation { study }
+            | Self::ExactFit { study }
+            | Self::InvalidSubgroupData { study, .. } => Some(study),
+            Self::NoStudies | Self::TooFewStudies { .. } | Self::Pooling { .. } => None,
+        }
+    }
+}
+
 impl std::error::Error for IpdError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {

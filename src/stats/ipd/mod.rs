@@ -161,6 +161,41 @@ pub fn two_stage(studies: &[IpdStudy], spec: &TwoStageSpec) -> Result<TwoStage, 
         .iter()
         .map(|s| first_stage(s, spec.family))
         .collect::<Result<Vec<_>, _>>()?;
+    second_stage(estimates, spec)
+}
+
+/// The two-stage analysis of the studies whose regression can be fitted: each study that
+/// cannot (separation, an interaction that cannot be estimated, …) is left out with its
+/// error, as the page shows it, and the others are pooled.
+///
+/// # Errors
+/// No study; fewer than 3 studies left (the first left-out study's error, else
+/// [`IpdError::TooFewStudies`]); a pooling step that failed.
+pub fn two_stage_without_failures(
+    studies: &[IpdStudy],
+    spec: &TwoStageSpec,
+) -> Result<(TwoStage, Vec<IpdError>), IpdError> {
+    if studies.is_empty() {
+        return Err(IpdError::NoStudies);
+    }
+    let (fitted, failed): (Vec<_>, Vec<_>) = studies
+        .iter()
+        .map(|s| first_stage(s, spec.family))
+        .partition(Result::is_ok);
+    let estimates: Vec<StudyEstimates> = fitted.into_iter().filter_map(Result::ok).collect();
+    let mut left_out: Vec<IpdError> = failed.into_iter().filter_map(Result::err).collect();
+    if estimates.len() < 3 {
+        return Err(if left_out.is_empty() {
+            IpdError::TooFewStudies { k: estimates.len() }
+        } else {
+            left_out.swap_remove(0)
+        });
+    }
+    Ok((second_stage(estimates, spec)?, left_out))
+}
+
+/// Pools the first-stage estimates of at least 3 studies.
+fn second_stage(estimates: Vec<StudyEstimates>, spec: &TwoStageSpec) -> Result<TwoStage, IpdError> {
     let model = ModelSpec {
         method: spec.method,
         test: Test::Z,

@@ -245,6 +245,22 @@ impl BlockModel {
             .collect()
     }
 
+    /// The diagonal of M⁻¹ at the current θ, in the fit's row order: with M = LL', entry i is
+    /// the squared norm of column i of L⁻¹ (NaN where M is not positive definite).
+    pub fn inverse_diagonal(&self) -> Vec<f64> {
+        let mut d = Vec::new();
+        for b in &self.blocks {
+            let n = b.len();
+            let mut inv = DMatrix::identity(n, n);
+            if !b.l.solve_lower_triangular_mut(&mut inv) {
+                d.extend(std::iter::repeat_n(f64::NAN, n));
+                continue;
+            }
+            d.extend(inv.column_iter().map(|c| c.norm_squared()));
+        }
+        d
+    }
+
     /// Σᵦ tr(Pᵦ) for the projection P of the GLS fit `gls` made with this model's whitening:
     /// tr(P) = tr(M⁻¹) − tr(Q'L⁻¹L⁻ᵀQ) (the G = I case of the traces).
     pub fn trace_projection(&self, gls: &Gls) -> f64 {

@@ -1,7 +1,7 @@
 //! Predictions of a multilevel model: the fitted mean at given moderator values with its
 //! confidence interval, and the prediction interval for a new true effect, whose variance is
 //! the sum of the σ² components (metafor's `predict()` of an `rma.mv` fit without a structured
-//! term, or with a CS term whose single τ² joins the sum).
+//! term, or with a CS term whose single τ² joins the sum), and the weights of the studies.
 
 use nalgebra::DVector;
 
@@ -51,5 +51,18 @@ impl MvFit {
             pi_lower: pred - pi_half,
             pi_upper: pred + pi_half,
         })
+    }
+
+    /// Each effect's weight in percent, in input order: the diagonal of the inverse marginal
+    /// covariance W = M⁻¹ over its sum (metafor's `weights()` of an `rma.mv` fit, whose
+    /// default type is the diagonal); what a bubble plot sizes its points by.
+    pub fn weights(&self) -> Vec<f64> {
+        let diagonal = self.state.model.inverse_diagonal();
+        let total: f64 = diagonal.iter().sum();
+        let mut weights = vec![f64::NAN; diagonal.len()];
+        for (&row, w) in self.state.order.iter().zip(&diagonal) {
+            weights[row] = 100.0 * w / total;
+        }
+        weights
     }
 }
