@@ -78,6 +78,8 @@ pub enum AnalysisError {
     IpdTable(IpdTableError),
     /// A two-stage within/across analysis cannot be computed.
     Ipd(IpdError),
+    /// A profile of σ² components was asked of a model without any.
+    NoSigma2,
 }
 
 impl fmt::Display for AnalysisError {
@@ -126,6 +128,9 @@ impl fmt::Display for AnalysisError {
             Self::Subgroup { level, error } => write!(f, "subgroup \"{level}\": {error}"),
             Self::IpdTable(e) => e.fmt(f),
             Self::Ipd(e) => e.fmt(f),
+            Self::NoSigma2 => f.write_str(
+                "the model has no \u{3c3}\u{b2} component to profile: the \u{3c4}\u{b2} and \u{3c1} of its structured term have their profile intervals in the results",
+            ),
         }
     }
 }
@@ -145,7 +150,8 @@ impl std::error::Error for AnalysisError {
             | Self::NeedsTwoByTwo { .. }
             | Self::NotAModerator { .. }
             | Self::UnknownLevel { .. }
-            | Self::UnknownTerm { .. } => None,
+            | Self::UnknownTerm { .. }
+            | Self::NoSigma2 => None,
         }
     }
 }

@@ -27,6 +27,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 pub mod anova;
+pub mod component_profile;
 pub mod cumul;
 pub mod egger;
 mod error;

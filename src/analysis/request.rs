@@ -21,6 +21,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::component_profile::ComponentProfile;
 use super::cumul::CumulRecord;
 use super::gosh::{GoshPoints, GoshRecord};
 use super::ipd::{IpdRecord, IpdSettings, SubgroupInteractionRecord};
@@ -81,7 +82,8 @@ pub enum Request {
         /// The data and the analysis.
         input: Input,
     },
-    /// The profile likelihood of the fit's τ²; answered by [`Record::Profile`].
+    /// The profile likelihood of the fit's τ²; answered by [`Record::Profile`], or by
+    /// [`Record::ComponentProfiles`] (each σ²) for a multilevel model.
     Profile {
         /// The data and the analysis.
         input: Input,
@@ -242,6 +244,12 @@ pub enum Record {
     Profile {
         /// The curve, its maximum and both intervals.
         profile: ProfileRecord,
+    },
+    /// The profile likelihood of each σ² of a multilevel model (the answer to
+    /// [`Request::Profile`] when the effects within studies are modelled as dependent).
+    ComponentProfiles {
+        /// One profile per component, in metafor's order.
+        profiles: Vec<ComponentProfile>,
     },
     /// The Sensitivity view's records.
     Sensitivity {

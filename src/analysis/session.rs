@@ -19,6 +19,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
+use super::component_profile::component_profiles;
 use super::cumul::cumul;
 use super::egger::egger;
 use super::gosh::GoshRun;
@@ -443,7 +444,7 @@ impl Mailbox {
         // The bubble plot draws the multilevel fit's line when there is one.
         let needs_dependent = match ask {
             Ask::Analysis => dep.is_active(),
-            Ask::Curve(_) => dep.is_multilevel(),
+            Ask::Curve(_) | Ask::Profile => dep.is_multilevel(),
             _ => false,
         };
         let dependent = needs_dependent.then(|| self.stages.dependent(&s, dep, clock, ran));
@@ -501,10 +502,18 @@ impl Mailbox {
                     egger: egger(&s.fitted),
                 },
             ),
-            Ask::Profile => {
-                let profile = profile(&s.table, &s.data, &s.fitted, &[])?;
-                ("profile", Record::Profile { profile })
-            }
+            Ask::Profile => match dependent.transpose()?.and_then(|d| d.mv) {
+                Some(mv) => (
+                    "profile",
+                    Record::ComponentProfiles {
+                        profiles: component_profiles(&mv)?,
+                    },
+                ),
+                None => {
+                    let profile = profile(&s.table, &s.data, &s.fitted, &[])?;
+                    ("profile", Record::Profile { profile })
+                }
+            },
             Ask::Sensitivity => {
                 let sensitivity = sensitivity(&s.table, &s.fitted, &s.data)
                     .map_err(|e| stages::stats_error(e, &s.data.studies, &s.table))?;

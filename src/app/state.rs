@@ -576,4 +576,7 @@ pub struct PlotOptions {
     pub moderator: Option<String>,
     /// Contour-enhanced funnel plot.
     pub contours: bool,
+    /// The σ² component the profile plot of a multilevel model draws (an index in metafor's
+    /// order; the first when out of range).
+    pub profile_component: usize,
 }

@@ -31,6 +31,7 @@ use super::heterogeneity::{Explained, HeterogeneityPlot};
 use super::paint::{ci_label, wald_text};
 use super::profile::ProfilePlot;
 use super::scale::{ScalePlot, Tau2Point};
+use crate::analysis::component_profile::ComponentProfile;
 use crate::analysis::moderator::ModeratorCurve;
 use crate::analysis::profile::ProfileRecord;
 use crate::analysis::record::{Bounds, Egger};
@@ -328,6 +329,40 @@ pub fn profile(record: &ProfileRecord) -> ProfilePlot {
         y_label: format!("{restricted} ({})", record.method),
         caption: format!(
             "Dashed line: the maximum less \u{3c7}\u{b2}\u{2081} / 2 = {}; the curve crosses it at the profile-likelihood bounds",
+            fixed(record.max_log_likelihood - record.threshold, 3)
+        ),
+    }
+}
+
+/// The profile-likelihood plot of one σ² of a multilevel model
+/// ([`crate::analysis::component_profile`]): the curve, σ̂², the threshold line and the
+/// interval, as metafor's `profile()` draws each component.
+pub fn component_profile(record: &ComponentProfile) -> ProfilePlot {
+    let level = ci_label(record.level);
+    let pl = &record.profile_likelihood;
+    let restricted = if record.method == "REML" {
+        "Restricted log-likelihood"
+    } else {
+        "Log-likelihood"
+    };
+    ProfilePlot {
+        tau2: record.sigma2.clone(),
+        log_likelihood: record.log_likelihood.clone(),
+        maximum: (pl.estimate, record.max_log_likelihood),
+        maximum_label: format!("\u{3c3}\u{302}\u{b2} = {}", fixed(pl.estimate, 4)),
+        threshold: record.threshold,
+        profile_ci: [pl.lower, pl.upper],
+        profile_label: format!(
+            "{level} (profile likelihood): {} to {}",
+            fixed(pl.lower, 4),
+            fixed(pl.upper, 4)
+        ),
+        q_profile_ci: None,
+        q_profile_label: String::new(),
+        x_label: format!("\u{3c3}\u{b2} of {} (variance component)", record.name),
+        y_label: format!("{restricted} ({})", record.method),
+        caption: format!(
+            "The other variance components re-estimated at each point. Dashed line: the maximum less \u{3c7}\u{b2}\u{2081} / 2 = {}",
             fixed(record.max_log_likelihood - record.threshold, 3)
         ),
     }

@@ -19,10 +19,10 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 
+use crate::analysis::component_profile::Profiles;
 use crate::analysis::cumul::CumulRecord;
 use crate::analysis::ipd::{IpdRecord, SubgroupInteractionRecord};
 use crate::analysis::moderator::{drawn_moderator, study_values, ModeratorCurve};
-use crate::analysis::profile::ProfileRecord;
 use crate::analysis::record::Egger;
 use crate::analysis::request::{Input, Record, Request, StageTime};
 use crate::analysis::sensitivity::Sensitivity;
@@ -95,8 +95,9 @@ pub struct Page {
     pub subgroups: Memo<Option<Stage<Subgroups>>>,
     /// Egger's test, once the funnel plot asks.
     pub egger: Memo<Option<Arc<Egger>>>,
-    /// The profile likelihood of τ², once the profile plot asks.
-    pub profile: Memo<Option<Stage<ProfileRecord>>>,
+    /// The profile likelihood of τ² (of each σ² of a multilevel model), once the profile plot
+    /// asks.
+    pub profile: Memo<Option<Stage<Profiles>>>,
     /// The values of the column the forest plot is sorted by.
     pub sort_values: Memo<Option<Result<Vec<f64>, StateError>>>,
     /// Whether the engine is computing a newer analysis than the one shown.
@@ -275,7 +276,10 @@ impl Page {
                     .then(|| input.get().map(|input| Request::Profile { input }))
             }),
             |record| match record {
-                Record::Profile { profile } => Some(Arc::new(profile)),
+                Record::Profile { profile } => Some(Arc::new(Profiles::Tau2(profile))),
+                Record::ComponentProfiles { profiles } => {
+                    Some(Arc::new(Profiles::Sigma2(profiles)))
+                }
                 _ => None,
             },
         );

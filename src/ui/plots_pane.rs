@@ -1,4 +1,4 @@
-//! The Plots pane: forest, bubble, funnel, heterogeneity and τ² profile-likelihood pictures of
+//! The Plots pane: forest, bubble, funnel, heterogeneity and τ² (or σ²) profile-likelihood pictures of
 //! the current analysis.
 //! The plot options are their own signal: changing one redraws from the analysis records (and
 //! asks for a derived analysis — subgroups, the fitted line along a moderator, Egger's test, the
@@ -6,6 +6,7 @@
 
 use leptos::prelude::*;
 
+use crate::analysis::component_profile::{ComponentProfile, Profiles};
 use crate::analysis::profile::ProfileRecord;
 use crate::analysis::Analysis;
 use crate::app::{ForestSort, PlotTab, StateError};
@@ -90,9 +91,14 @@ fn figure(page: Page, a: &Analysis, measure: Option<Measure>) -> Result<Figure, 
                 .ok_or_else(|| "Computing the profile likelihood\u{2026}".to_owned())?;
             let profile = profile.map_err(|e| match e {
                 StateError::Computing => "Computing the profile likelihood\u{2026}".to_owned(),
-                e => format!("No profile likelihood of \u{3c4}\u{b2} for this model: {e}"),
+                e => format!("No profile likelihood for this model: {e}"),
             })?;
-            Ok(Figure::Profile(inputs::profile(&profile)))
+            Ok(Figure::Profile(match &*profile {
+                Profiles::Tau2(p) => inputs::profile(p),
+                Profiles::Sigma2(components) => {
+                    inputs::component_profile(drawn_component(components, page))
+                }
+            }))
         }
     }
 }
@@ -244,6 +250,25 @@ pub fn PlotsPane(
                         "contour-enhanced (p < .10, .05, .01)"
                     </label>
                 </Show>
+                {move || {
+                    let profile = (tab() == PlotTab::Profile).then(|| page.profile.get().and_then(Result::ok)).flatten()?;
+                    let Profiles::Sigma2(components) = &*profile else { return None };
+                    let names: Vec<String> = components.iter().map(|c| c.name.clone()).collect();
+                    let chosen = page.plots.with(|p| p.profile_component).min(names.len() - 1);
+                    Some(view! {
+                        <label class="field field--inline">
+                            <span>"Variance component "</span>
+                            <select data-testid="profile-component" on:change=move |ev| {
+                                let j = event_target_value(&ev).parse().unwrap_or(0);
+                                plots.update(|p| p.profile_component = j);
+                            }>
+                                {names.into_iter().enumerate().map(|(j, name)| view! {
+                                    <option value=j.to_string() selected=j == chosen>{format!("\u{3c3}\u{b2} {name}")}</option>
+                                }).collect_view()}
+                            </select>
+                        </label>
+                    })
+                }}
             </div>
             {move || match figure.get() {
                 Ok(f) => view! {
@@ -263,7 +288,13 @@ pub fn PlotsPane(
                 .into_any(),
                 Err(message) => view! { <p class="hint" data-testid="plot-message">{message}</p> }.into_any(),
             }}
-            {move || (tab() == PlotTab::Profile).then(|| page.profile.get().and_then(Result::ok)).flatten().map(|p| profile_summary(&p))}
+            {move || {
+                let profile = (tab() == PlotTab::Profile).then(|| page.profile.get().and_then(Result::ok)).flatten()?;
+                Some(match &*profile {
+                    Profiles::Tau2(p) => profile_summary(p).into_any(),
+                    Profiles::Sigma2(components) => component_summary(drawn_component(components, page)).into_any(),
+                })
+            }}
             <p class="caption">
                 "Hover a study for its details; click it to highlight it in every plot and in the table."
             </p>
@@ -293,6 +324,30 @@ fn profile_summary(p: &ProfileRecord) -> impl IntoView {
                 {format!("; profile-likelihood {level} CI ")}{bound(p.profile_likelihood.lower)}" to "{bound(p.profile_likelihood.upper)}
             </span>
             {q}
+        </p>
+    }
+}
+
+/// The σ² component the profile plot draws: the one chosen, the first when the choice is out
+/// of range (a model with fewer components). `components` is never empty.
+fn drawn_component(components: &[ComponentProfile], page: Page) -> &ComponentProfile {
+    let j = page.plots.with(|p| p.profile_component);
+    components.get(j).unwrap_or(&components[0])
+}
+
+/// The numbers of one σ² component's profile in words: σ̂² and its interval.
+fn component_summary(p: &ComponentProfile) -> impl IntoView {
+    let level = format!("{:.0} %", p.level * 100.0);
+    let bound = |value: f64| {
+        view! { <span class="num" data-value=format::data_value(Some(value))>{format::fixed(value, 4)}</span> }
+    };
+    let pl = p.profile_likelihood;
+    view! {
+        <p class="caption" data-testid="profile-summary">
+            <span data-testid="profile-max">{format!("\u{3c3}\u{302}\u{b2} of {} = ", p.name)}{bound(pl.estimate)}</span>
+            <span data-testid="profile-pl">
+                {format!("; profile-likelihood {level} CI ")}{bound(pl.lower)}" to "{bound(pl.upper)}
+            </span>
         </p>
     }
 }

@@ -170,7 +170,7 @@ test('multivariate CS model of simulated outcomes: τ², ρ and their profile in
 // studies sized by its weights: rma.mv(yi, vi, mods = ~ year, random = ~ 1 | district/study)
 // (tests/fixtures/multilevel/konstantopoulos_year_t.json; its line is checked against
 // metafor's predict() in src/app/dependence/tests.rs, through the same record).
-test('the bubble plot of a multilevel meta-regression draws the rma.mv fit', async () => {
+test('the bubble and profile plots of a multilevel meta-regression draw the rma.mv fit', async () => {
   const context = await freshContext();
   const page = context.pages()[0] ?? (await context.newPage());
   const errors = [];
@@ -195,7 +195,30 @@ test('the bubble plot of a multilevel meta-regression draws the rma.mv fit', asy
     assert.equal(await page.locator('[data-testid="plot-studies"] li').count(), 56);
     await page.locator('[data-testid="plot"]').scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(SHOTS, 'multilevel-bubble.png') });
+    // The profile plot draws each σ² (metafor's profile() of the rma.mv fit) with its
+    // profile-likelihood interval, equal to metafor's confint() (the fixture of the model
+    // with year; t or z tests leave the σ² and their intervals unchanged).
+    const year = JSON.parse(
+      await readFile(join(ROOT, 'tests/fixtures/multilevel/konstantopoulos_year_t.json'), 'utf8'),
+    );
+    await page.locator('[data-testid="tab-profile"]').click();
+    for (const j of [0, 1]) {
+      await page.locator('[data-testid="profile-component"]').selectOption(String(j));
+      const name = year.result.sigma2_names[j];
+      await page.locator('[data-testid="profile-max"]', { hasText: `of ${name} =` }).waitFor();
+      const value = async (sel) =>
+        Number(await page.locator(`[data-testid="${sel}"] .num`).nth(0).getAttribute('data-value'));
+      const pl = page.locator('[data-testid="profile-pl"] .num');
+      const bounds = [Number(await pl.nth(0).getAttribute('data-value')), Number(await pl.nth(1).getAttribute('data-value'))];
+      const close = (a, b, what) => assert.ok(Math.abs(a - b) / Math.max(Math.abs(b), 1e-12) < RTOL, `${what}: ${a} vs R ${b}`);
+      close(await value('profile-max'), year.result.sigma2[j], `σ² ${name}`);
+      close(bounds[0], year.result.sigma2_ci[j][0], `σ² ${name} lower`);
+      close(bounds[1], year.result.sigma2_ci[j][1], `σ² ${name} upper`);
+    }
+    await page.locator('[data-testid="plot"]').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(SHOTS, 'multilevel-profile.png') });
     // Back to independent effects: the rma.uni line again.
+    await page.locator('[data-testid="tab-bubble"]').click();
     await page.locator('[data-testid="dep-within"]').selectOption('independent');
     await page.waitForFunction(
       () => !/Multilevel/.test(document.querySelector('[data-testid="plot"]')?.getAttribute('aria-label') ?? 'Multilevel'),

@@ -309,3 +309,60 @@ fn the_bubble_plot_draws_the_multilevel_fit_with_its_weights() {
         close(*w, &f["result"]["weights"][i], "weight");
     }
 }
+
+#[test]
+fn the_profile_plot_of_a_multilevel_model_profiles_each_sigma2() {
+    let s = konstantopoulos(Within::Multilevel, Robust::Off);
+    let f: Value = serde_json::from_str(FIXTURE).expect("fixture");
+    let result = &f["result"];
+    let mut mailbox = Mailbox::new(|| 0.0);
+    mailbox.receive(Envelope {
+        id: 1,
+        body: Request::Profile {
+            input: Input {
+                text: s.data.text.clone(),
+                spec: s.spec().unwrap(),
+            },
+        },
+    });
+    let Some(Envelope {
+        body: Response::Record { record, .. },
+        ..
+    }) = mailbox.work(1)
+    else {
+        panic!("a profile record");
+    };
+    let Record::ComponentProfiles { profiles } = *record else {
+        panic!("the σ² profiles");
+    };
+    assert_eq!(profiles.len(), 2);
+    // χ²₁(0.95) / 2 = 1.920729 below the maximum (R: qchisq(0.95, 1) / 2).
+    for (j, p) in profiles.iter().enumerate() {
+        assert_eq!(p.name, result["sigma2_names"][j]);
+        assert!((p.max_log_likelihood - p.threshold - 1.920_729_4).abs() < 1e-6);
+        close(p.max_log_likelihood, &result["log_likelihood"], "maximum");
+        close(p.profile_likelihood.estimate, &result["sigma2"][j], "σ̂²");
+        close(
+            p.profile_likelihood.lower,
+            &result["sigma2_ci"][j][0],
+            "lower",
+        );
+        close(
+            p.profile_likelihood.upper,
+            &result["sigma2_ci"][j][1],
+            "upper",
+        );
+        // The curve peaks at σ̂² and crosses the threshold at metafor's bounds.
+        let at = |x: f64| {
+            let i = p.sigma2.iter().position(|s| *s == x).expect("a grid point");
+            p.log_likelihood[i]
+        };
+        let peak = at(p.profile_likelihood.estimate);
+        assert!((peak - p.max_log_likelihood).abs() < 1e-8, "{peak}");
+        for bound in [p.profile_likelihood.lower, p.profile_likelihood.upper] {
+            assert!((at(bound) - p.threshold).abs() < 1e-6, "{}", at(bound));
+        }
+        assert!(p.log_likelihood.iter().all(|l| *l <= peak + 1e-9));
+        assert!(p.sigma2.windows(2).all(|w| w[0] < w[1]));
+    }
+}
