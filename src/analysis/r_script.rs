@@ -281,6 +281,10 @@ fn model_script(table: &Table, analysis: &Analysis, spec: &AnalysisSpec) -> Stri
     if let Some(slab) = &analysis.data.roles.slab {
         args.push(format!("slab = {}", r_name(slab)));
     }
+    if let Some(row) = spec.without {
+        // The page's "without this study": the analysis shown leaves that data row out.
+        args.push(format!("subset = -{}", row + 1));
+    }
     s += "# The model.\n";
     s += &format!("res <- rma({})\n", args.join(", "));
     s += "print(res)\n";

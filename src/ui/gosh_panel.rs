@@ -4,7 +4,9 @@
 //! ([`crate::worker::client`]). The worker sends the subsets' points in slices; the canvas
 //! draws each slice over what is drawn, a few thousand dots per animation frame, so the page
 //! never waits on the plot; a progress line counts the subsets; Cancel stops the worker's job
-//! and keeps what was drawn. Subsets holding a chosen study are drawn in a second colour.
+//! and keeps what was drawn. Subsets holding the page's highlighted study are drawn in a
+//! second colour: picking a study here highlights it in every plot and table, and clicking
+//! one anywhere marks its subsets here (linked selection).
 
 use leptos::ev;
 use leptos::html::{Canvas, Div};
@@ -61,7 +63,10 @@ struct Drawing {
     range: StoredValue<(f64, f64)>,
     x_label: StoredValue<String>,
     labels: StoredValue<Vec<String>>,
+    /// The marked study: the page's highlighted one (an index into every study).
     study: RwSignal<Option<usize>>,
+    /// How many of the subsets drawn hold the marked study.
+    marked: RwSignal<usize>,
     error: RwSignal<Option<String>>,
 }
 
@@ -78,6 +83,7 @@ impl Drawing {
         let outcome = self.draw_background();
         self.report(outcome);
         self.drawn.set_value(0);
+        self.marked.set(0);
         self.pump();
     }
 
@@ -168,6 +174,10 @@ impl Drawing {
                     h.add(p.estimate[j], p.i2[j], m);
                 }
             });
+            let holding = marked.iter().filter(|&&m| m).count();
+            if holding > 0 {
+                self.marked.update(|n| *n += holding);
+            }
             Ok(())
         })?;
         self.histograms
@@ -206,7 +216,8 @@ pub fn GoshPanel(
     /// The page, whose data and settings a run sends to the engine.
     page: Page,
 ) -> impl IntoView {
-    let (yi, labels, intercept_only) = page.analysis.with_untracked(|a| {
+    // The GOSH subsets are of every study, the one left out of the analysis included.
+    let (yi, labels, intercept_only) = page.full_analysis.with_untracked(|a| {
         a.as_ref().map_or((Vec::new(), Vec::new(), true), |a| {
             (
                 a.data.studies.yi.clone(),
@@ -238,7 +249,8 @@ pub fn GoshPanel(
         range: StoredValue::new(first_range),
         x_label: StoredValue::new(x_label),
         labels: StoredValue::new(labels.clone()),
-        study: RwSignal::new(None),
+        study: page.highlight,
+        marked: RwSignal::new(0),
         error: RwSignal::new(None),
     };
     // The panel is replaced when the analysis changes: its run must not go on fitting.
@@ -354,14 +366,18 @@ pub fn GoshPanel(
         }
     };
     let set_study = move |ev| {
-        drawing
-            .study
+        page.highlight
             .set(event_target_value(&ev).parse::<usize>().ok());
     };
     let all = if k < 64 { (1u64 << k) - 1 } else { u64::MAX };
 
     view! {
-        <div class="gosh" data-testid="gosh">
+        <div
+            class="gosh"
+            data-testid="gosh"
+            data-marked=move || page.highlight.get().map(|i| i.to_string())
+            data-marked-subsets=move || drawing.marked.get()
+        >
             <h3>"GOSH plot"</h3>
             <p class="hint">
                 {format!(
@@ -396,8 +412,12 @@ pub fn GoshPanel(
                 " "
                 <label>
                     "Mark the subsets with "
-                    <select data-testid="gosh-study" on:change=set_study>
-                        <option value="" selected=true>"no study"</option>
+                    <select
+                        data-testid="gosh-study"
+                        prop:value=move || page.highlight.get().map_or_else(String::new, |i| i.to_string())
+                        on:change=set_study
+                    >
+                        <option value="">"no study"</option>
                         {labels
                             .iter()
                             .enumerate()

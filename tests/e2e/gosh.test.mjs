@@ -1,7 +1,8 @@
 // End-to-end test of the GOSH and L'Abbé plots of the Sensitivity pane (issue 12). On the BCG
 // trials (log risk ratios from the 2×2 tables, REML): the L'Abbé plot draws a point per trial;
 // GOSH runs in the engine's worker, counts up to all 2¹³ − 1 = 8,191 subsets, and its summary
-// (estimate and I² min–max) equals `meridian gosh`'s; marking a trial redraws. On 30 studies
+// (estimate and I² min–max) equals `meridian gosh`'s; marking a trial redraws, and the marked
+// trial is the page's highlighted one (linked selection). On 30 studies
 // with 10⁵ random subsets, Cancel stops the worker's job mid-run and the plot keeps what it
 // drew. Screenshots in target/e2e/.
 import { test, before, after } from 'node:test';
@@ -100,6 +101,22 @@ test('GOSH on BCG fits all 8,191 subsets in the worker and agrees with the CLI; 
     });
     assert.ok(reds > 500, `${reds} vermillion pixels`);
     await page.locator('[data-testid="gosh"]').screenshot({ path: join(SHOTS, 'gosh-bcg-marked.png') });
+
+    // Linked selection: the GOSH marker is the page's highlighted study. Of the 8,191 subsets,
+    // 2¹² = 4,096 hold any one trial. Picking a trial here highlights it in the influence table
+    // and the data table; clicking one in the influence table marks its subsets here.
+    const gosh = page.locator('[data-testid="gosh"]');
+    await page.locator('[data-testid="gosh"][data-marked="0"][data-marked-subsets="4096"]').waitFor();
+    const influence = (i) => page.locator(`[data-testid="influence-row"][data-study="${i}"]`);
+    assert.match(await influence(0).getAttribute('class'), /row--highlight/);
+    const dataRows = page.locator('[data-testid="data-table"] tbody tr');
+    assert.match(await dataRows.nth(0).getAttribute('class'), /row--selected/);
+    await influence(5).locator('[data-col="hat"]').click();
+    await page.locator('[data-testid="gosh"][data-marked="5"][data-marked-subsets="4096"]').waitFor();
+    assert.equal(await page.locator('[data-testid="gosh-study"]').inputValue(), '5');
+    assert.doesNotMatch(await influence(0).getAttribute('class'), /row--highlight/);
+    assert.match(await dataRows.nth(5).getAttribute('class'), /row--selected/);
+    assert.equal(await gosh.getAttribute('data-marked'), '5');
     assert.deepEqual(errors, []);
   } finally {
     await context.close();

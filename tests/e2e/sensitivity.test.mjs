@@ -123,6 +123,52 @@ test('leaving out the most influential BCG trial gives metafor\'s R²', async ()
     );
     const sentence = await page.locator('[data-testid="without-sentence"]').textContent();
     assert.match(sentence, /^Without .+, ablat from .+ R² from .+ to .+\.$/);
+
+    // The toggle is the page's: the whole analysis leaves the trial out. The banner names it
+    // with the change; Results show metafor's refit; the forest plot draws one trial fewer.
+    const label = await rows.first().locator('th').textContent();
+    const banner = page.locator('[data-testid="without-banner"]');
+    await banner.waitFor();
+    assert.match(await banner.textContent(), new RegExp(`^Without ${label}: ablat from .+ R² from .+ to .+\\.`));
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="stat-k"]')?.dataset.value === '12',
+    );
+    close(
+      Number(await page.locator('[data-testid="stat-r2"]').getAttribute('data-value')),
+      metafor.leave1out[most].r2,
+      'R² in Results',
+    );
+    close(
+      Number(await page.locator('[data-testid="stat-tau2"]').getAttribute('data-value')),
+      metafor.leave1out[most].tau2,
+      'τ² in Results',
+    );
+    const forest = page.locator('[data-testid="plot-studies"] li');
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-testid="plot-studies"] li').length === 12,
+    );
+    const drawn = await forest.allTextContents();
+    assert.ok(!drawn.some((t) => t.startsWith(label)), `${label} is not in the forest plot`);
+    // The data stay as they are, and the Sensitivity pane's refits keep every trial.
+    assert.equal(await page.locator('[data-testid="data-table"] tbody tr').count(), 13);
+    assert.equal(await rows.count(), 13);
+    await page.screenshot({ path: join(SHOTS, 'sensitivity-without.png'), fullPage: true });
+
+    // A refit (another estimator) keeps the study out; Restore brings it back everywhere.
+    const remlTau2 = await page.locator('[data-testid="stat-tau2"]').getAttribute('data-value');
+    await page.locator('[data-testid="model-method"]').selectOption('DL');
+    await page.waitForFunction((reml) => {
+      const tau2 = document.querySelector('[data-testid="stat-tau2"]')?.dataset.value;
+      return tau2 !== undefined && tau2 !== reml;
+    }, remlTau2);
+    assert.equal(await page.locator('[data-testid="stat-k"]').getAttribute('data-value'), '12');
+    await banner.waitFor();
+    await page.locator('[data-testid="without-restore"]').click();
+    await banner.waitFor({ state: 'detached' });
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="stat-k"]')?.dataset.value === '13'
+        && document.querySelectorAll('[data-testid="plot-studies"] li').length === 13,
+    );
     assert.deepEqual(errors, []);
   } finally {
     await context.close();
