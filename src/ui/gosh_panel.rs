@@ -16,6 +16,7 @@ use plotters_canvas::CanvasBackend;
 
 use crate::analysis::gosh::{GoshPoints, GoshRecord, SpreadRecord};
 use crate::analysis::request::{GoshSettingsRecord, Input, Request};
+use crate::analysis::sensitivity_tables::{gosh_subsets_csv, gosh_summary_csv};
 use crate::format;
 use crate::plots::{
     draw_gosh_background, draw_gosh_margins, draw_gosh_points, inputs, Figure, GoshFrame,
@@ -355,6 +356,21 @@ pub fn GoshPanel(
             download_url("meridian-gosh.png", &url);
         }
     };
+    let save_subsets = move |_| {
+        let csv = drawing
+            .points
+            .with_value(|p| drawing.labels.with_value(|l| gosh_subsets_csv(p, l)));
+        download_text("meridian-gosh-subsets.csv", "text/csv", &csv);
+    };
+    let save_summary = move |_| {
+        if let State::Done(r) = state.get_untracked() {
+            download_text(
+                "meridian-gosh-summary.csv",
+                "text/csv",
+                &gosh_summary_csv(&r.summary),
+            );
+        }
+    };
     let set_subsets = move |ev| {
         if let Ok(n) = event_target_value(&ev).trim().parse::<usize>() {
             subsets.set(n.clamp(1, MAX_SUBSETS));
@@ -481,8 +497,25 @@ pub fn GoshPanel(
                 <button type="button" class="button--quiet" on:click=save_svg>"SVG"</button>
                 <button type="button" class="button--quiet" on:click=save_png>"PNG"</button>
             </div>
+            {move || {
+                let drawn = matches!(state.get(), State::Done(_) | State::Cancelled { .. });
+                drawn.then(|| view! {
+                    <p>
+                        <button type="button" data-testid="gosh-subsets-csv" on:click=save_subsets>
+                            "Download the subsets (CSV)"
+                        </button>
+                    </p>
+                })
+            }}
             {move || match state.get() {
-                State::Done(r) => Some(summary_view(&r)),
+                State::Done(r) => Some(view! {
+                    {summary_view(&r)}
+                    <p>
+                        <button type="button" data-testid="gosh-summary-csv" on:click=save_summary>
+                            "Download the summary (CSV)"
+                        </button>
+                    </p>
+                }),
                 _ => None,
             }}
         </div>

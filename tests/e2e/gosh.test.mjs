@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 import { serveDir } from './server.mjs';
-import { freshContext } from './browser.mjs';
+import { downloaded, freshContext } from './browser.mjs';
 import { studies, paste } from './tables.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -54,7 +54,7 @@ function close(actual, expected, what) {
 }
 
 test('GOSH on BCG fits all 8,191 subsets in the worker and agrees with the CLI; L\'Abbé plot', async () => {
-  const context = await freshContext();
+  const context = await freshContext({ acceptDownloads: true });
   const page = context.pages()[0] ?? (await context.newPage());
   const errors = [];
   page.on('pageerror', (err) => errors.push(err.message));
@@ -83,6 +83,20 @@ test('GOSH on BCG fits all 8,191 subsets in the worker and agrees with the CLI; 
         close(Number(await cell.getAttribute('data-value')), cli.summary[key][which], `${key} ${which}`);
       }
     }
+    // The subsets and the summary download as CSV: a row per subset with a 0/1 column per
+    // trial, and the CLI's summary.
+    const subsets = await downloaded(page, 'gosh-subsets-csv');
+    assert.equal(subsets.name, 'meridian-gosh-subsets.csv');
+    const lines = subsets.text.trim().split('\n');
+    assert.equal(lines.length, 8192);
+    assert.equal(lines[0].split(',').length, 2 + 13);
+    assert.ok(lines[0].startsWith('estimate,I2,Aronson,Ferguson & Simes,'), lines[0]);
+    const summary = await downloaded(page, 'gosh-summary-csv');
+    const rows = summary.text.trim().split('\n').map((l) => l.split(','));
+    assert.deepEqual(rows.map((r) => r[0]), ['statistic', 'estimate', 'I2', 'tau2', 'QE']);
+    close(Number(rows[1][1]), cli.summary.estimate.min, 'CSV estimate min');
+    close(Number(rows[2][2]), cli.summary.i2.max, 'CSV I² max');
+
     // Drawn progressively, animation frame by animation frame; let the last frames land.
     await page.waitForTimeout(500);
     const drawn = await inked(page);

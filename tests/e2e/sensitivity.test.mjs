@@ -9,7 +9,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 import { serveDir } from './server.mjs';
-import { freshContext } from './browser.mjs';
+import { downloaded, freshContext } from './browser.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** Refits without a study are iterative (REML): five significant digits, as the fixtures. */
@@ -61,18 +61,6 @@ async function drawnRows(page, name) {
     els.map((el) => ({ study: Number(el.dataset.study), y: Number(el.dataset.y), text: el.textContent })),
   );
   return rows.sort((a, b) => a.y - b.y);
-}
-
-/** The text of the file a click on `testid` downloads. */
-async function downloaded(page, testid) {
-  const [download] = await Promise.all([
-    page.waitForEvent('download'),
-    page.locator(`[data-testid="${testid}"]`).click(),
-  ]);
-  const stream = await download.createReadStream();
-  let text = '';
-  for await (const chunk of stream) text += chunk;
-  return { name: download.suggestedFilename(), text };
 }
 
 function close(actual, expected, what) {
