@@ -33,6 +33,7 @@ pub mod egger;
 mod error;
 pub mod gosh;
 pub mod ipd;
+pub mod ipd_script;
 pub mod lab;
 pub mod labbe;
 pub mod moderator;
