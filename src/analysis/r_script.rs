@@ -126,7 +126,7 @@ fn transformation(measure: Option<Measure>) -> Option<&'static str> {
 
 /// The table as an R statement `dat <- read.csv(text = …)` with fixed column classes, so
 /// that R reads every column as Meridian does.
-fn data_block(table: &Table) -> String {
+pub(crate) fn data_block(table: &Table) -> String {
     let classes: Vec<String> = table
         .columns
         .iter()
@@ -215,7 +215,7 @@ fn r_comment(text: &str) -> String {
         .collect()
 }
 
-const SCRIPT_HEADER: &str =
+pub(crate) const SCRIPT_HEADER: &str =
     "# metafor script written by Meridian: it reproduces the analysis shown in the app.\n\
                              # Run it in R after install.packages(\"metafor\").\n";
 
@@ -254,7 +254,7 @@ pub fn r_script(
 }
 
 /// The level as a percentage, as R users write it (95, 90, 99.9).
-fn percent(level: f64) -> String {
+pub(crate) fn percent(level: f64) -> String {
     // Rounded to ten decimals so that 0.9 prints as 90, not 90.00000000000001.
     format!("{}", (level * 100.0 * 1e10).round() / 1e10)
 }
@@ -349,6 +349,10 @@ fn model_script(table: &Table, analysis: &Analysis, spec: &AnalysisSpec) -> Stri
     args.push("data = dat".to_owned());
     if let Some(slab) = &analysis.data.roles.slab {
         args.push(format!("slab = {}", r_name(slab)));
+    }
+    if let Some(row) = spec.without {
+        // The page's "without this study": the analysis shown leaves that data row out.
+        args.push(format!("subset = -{}", row + 1));
     }
     s += "# The model.\n";
     s += &format!("res <- rma({})\n", args.join(", "));

@@ -94,13 +94,14 @@ impl<T> PartialEq for Same<T> {
 }
 
 /// What the studies stage reads: the table, the roles, the measure, the formula and the scale
-/// formula (a row missing a moderator of either is left out).
+/// formula (a row missing a moderator of either is left out), and the row left out by choice.
 type StudiesKey = (
     Same<Table>,
     Roles,
     Option<Measure>,
     Option<String>,
     Option<String>,
+    Option<usize>,
 );
 /// What the centred table reads: the table and the centred columns the formulas name.
 type CentredKey = (Same<Table>, Vec<Centring>);
@@ -175,10 +176,11 @@ impl Stages {
             spec.measure,
             spec.mods.clone(),
             spec.scale.clone(),
+            spec.without,
         );
         let data = kept(&mut self.data, key, clock, ran, "studies", || {
-            let formulas = [formula.as_ref(), scale.as_ref()];
-            stages::studies_for(&table, &spec.columns, spec.measure, &formulas)
+            let all = stages::studies_for(&table, &spec.columns, spec.measure, &formulas)?;
+            stages::without(&table, all, spec.without)
         })?;
         let key = (Same(data.clone()), spec.references.clone());
         let model = kept(&mut self.model, key, clock, ran, "design", || {
@@ -392,7 +394,9 @@ impl Mailbox {
                     })
             }
             Request::Cancel => Err(Response::Cancelled),
-            Request::Analyse { input } => Err(self.answer(&input, Ask::Analysis)),
+            Request::Analyse { input } | Request::FullAnalyse { input } => {
+                Err(self.answer(&input, Ask::Analysis))
+            }
             Request::Curve { input, column } => Err(self.answer(&input, Ask::Curve(column))),
             Request::Subgroups { input, column } => {
                 Err(self.answer(&input, Ask::Subgroups(column)))

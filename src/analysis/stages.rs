@@ -136,6 +136,27 @@ pub fn studies_for(
     })
 }
 
+/// The studies of `data` without the one from 0-based table row `row` of `table` (the
+/// page's "without this study"), listed among the rows left out; `None` leaves them as they
+/// are, as does a row no study comes from.
+///
+/// # Errors
+/// [`AnalysisError::Roles`] when it is the only study.
+pub fn without(
+    table: &Table,
+    data: StudiesStage,
+    row: Option<usize>,
+) -> Result<StudiesStage, AnalysisError> {
+    let Some(row) = row else {
+        return Ok(data);
+    };
+    let line = table.lines.get(row).copied().unwrap_or_default();
+    Ok(StudiesStage {
+        studies: data.studies.without_row(row, line)?,
+        ..data
+    })
+}
+
 /// The model as the page reads it: how the studies are coded and the values the plots hold
 /// each moderator at.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -7,10 +7,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::axis::EffectScale;
 use super::layout::{Mark, PlotLayout};
 use super::paint::{label, px};
-use super::panel::{check_lengths, draw_axes, finish, finite_points, frame, Grid, Swatch};
+use super::panel::{check_lengths, finish, finite_points, plain_panel, Grid, Swatch};
 use super::theme::{self, Theme};
 use super::PlotError;
 
@@ -67,20 +66,11 @@ where
     };
     let (x_hi, y_hi) = (hi(&plot.x), hi(&plot.y));
     let legend = [(Swatch::Dot, "Study")];
-    let frame = frame(
-        area.dim_in_pixel(),
-        (0.0, x_hi * (1.0 + PAD)),
-        (0.0, y_hi * (1.0 + PAD)),
-        EffectScale::Identity,
+    let frame = plain_panel(
+        area,
+        ((0.0, x_hi * (1.0 + PAD)), (0.0, y_hi * (1.0 + PAD))),
         &legend,
         false,
-        theme,
-    );
-    area.fill(&theme::PAPER)?;
-    draw_axes(
-        area,
-        &frame,
-        EffectScale::Identity,
         (
             "Contribution to the heterogeneity statistic",
             "Influence on the fitted result",

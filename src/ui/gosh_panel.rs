@@ -4,7 +4,9 @@
 //! ([`crate::worker::client`]). The worker sends the subsets' points in slices; the canvas
 //! draws each slice over what is drawn, a few thousand dots per animation frame, so the page
 //! never waits on the plot; a progress line counts the subsets; Cancel stops the worker's job
-//! and keeps what was drawn. Subsets holding a chosen study are drawn in a second colour.
+//! and keeps what was drawn. Subsets holding the page's highlighted study are drawn in a
+//! second colour: picking a study here highlights it in every plot and table, and clicking
+//! one anywhere marks its subsets here (linked selection).
 
 use leptos::ev;
 use leptos::html::{Canvas, Div};
@@ -14,6 +16,7 @@ use plotters_canvas::CanvasBackend;
 
 use crate::analysis::gosh::{GoshPoints, GoshRecord, SpreadRecord};
 use crate::analysis::request::{GoshSettingsRecord, Input, Request};
+use crate::analysis::sensitivity_tables::{gosh_subsets_csv, gosh_summary_csv};
 use crate::format;
 use crate::plots::{
     draw_gosh_background, draw_gosh_margins, draw_gosh_points, inputs, Figure, GoshFrame,
@@ -61,7 +64,10 @@ struct Drawing {
     range: StoredValue<(f64, f64)>,
     x_label: StoredValue<String>,
     labels: StoredValue<Vec<String>>,
+    /// The marked study: the page's highlighted one (an index into every study).
     study: RwSignal<Option<usize>>,
+    /// How many of the subsets drawn hold the marked study.
+    marked: RwSignal<usize>,
     error: RwSignal<Option<String>>,
 }
 
@@ -78,6 +84,7 @@ impl Drawing {
         let outcome = self.draw_background();
         self.report(outcome);
         self.drawn.set_value(0);
+        self.marked.set(0);
         self.pump();
     }
 
@@ -168,6 +175,10 @@ impl Drawing {
                     h.add(p.estimate[j], p.i2[j], m);
                 }
             });
+            let holding = marked.iter().filter(|&&m| m).count();
+            if holding > 0 {
+                self.marked.update(|n| *n += holding);
+            }
             Ok(())
         })?;
         self.histograms
@@ -206,7 +217,8 @@ pub fn GoshPanel(
     /// The page, whose data and settings a run sends to the engine.
     page: Page,
 ) -> impl IntoView {
-    let (yi, labels, intercept_only) = page.analysis.with_untracked(|a| {
+    // The GOSH subsets are of every study, the one left out of the analysis included.
+    let (yi, labels, intercept_only) = page.full_analysis.with_untracked(|a| {
         a.as_ref().map_or((Vec::new(), Vec::new(), true), |a| {
             (
                 a.data.studies.yi.clone(),
@@ -238,7 +250,8 @@ pub fn GoshPanel(
         range: StoredValue::new(first_range),
         x_label: StoredValue::new(x_label),
         labels: StoredValue::new(labels.clone()),
-        study: RwSignal::new(None),
+        study: page.highlight,
+        marked: RwSignal::new(0),
         error: RwSignal::new(None),
     };
     // The panel is replaced when the analysis changes: its run must not go on fitting.
@@ -343,6 +356,21 @@ pub fn GoshPanel(
             download_url("meridian-gosh.png", &url);
         }
     };
+    let save_subsets = move |_| {
+        let csv = drawing
+            .points
+            .with_value(|p| drawing.labels.with_value(|l| gosh_subsets_csv(p, l)));
+        download_text("meridian-gosh-subsets.csv", "text/csv", &csv);
+    };
+    let save_summary = move |_| {
+        if let State::Done(r) = state.get_untracked() {
+            download_text(
+                "meridian-gosh-summary.csv",
+                "text/csv",
+                &gosh_summary_csv(&r.summary),
+            );
+        }
+    };
     let set_subsets = move |ev| {
         if let Ok(n) = event_target_value(&ev).trim().parse::<usize>() {
             subsets.set(n.clamp(1, MAX_SUBSETS));
@@ -354,14 +382,18 @@ pub fn GoshPanel(
         }
     };
     let set_study = move |ev| {
-        drawing
-            .study
+        page.highlight
             .set(event_target_value(&ev).parse::<usize>().ok());
     };
     let all = if k < 64 { (1u64 << k) - 1 } else { u64::MAX };
 
     view! {
-        <div class="gosh" data-testid="gosh">
+        <div
+            class="gosh"
+            data-testid="gosh"
+            data-marked=move || page.highlight.get().map(|i| i.to_string())
+            data-marked-subsets=move || drawing.marked.get()
+        >
             <h3>"GOSH plot"</h3>
             <p class="hint">
                 {format!(
@@ -396,8 +428,12 @@ pub fn GoshPanel(
                 " "
                 <label>
                     "Mark the subsets with "
-                    <select data-testid="gosh-study" on:change=set_study>
-                        <option value="" selected=true>"no study"</option>
+                    <select
+                        data-testid="gosh-study"
+                        prop:value=move || page.highlight.get().map_or_else(String::new, |i| i.to_string())
+                        on:change=set_study
+                    >
+                        <option value="">"no study"</option>
                         {labels
                             .iter()
                             .enumerate()
@@ -461,8 +497,25 @@ pub fn GoshPanel(
                 <button type="button" class="button--quiet" on:click=save_svg>"SVG"</button>
                 <button type="button" class="button--quiet" on:click=save_png>"PNG"</button>
             </div>
+            {move || {
+                let drawn = matches!(state.get(), State::Done(_) | State::Cancelled { .. });
+                drawn.then(|| view! {
+                    <p>
+                        <button type="button" data-testid="gosh-subsets-csv" on:click=save_subsets>
+                            "Download the subsets (CSV)"
+                        </button>
+                    </p>
+                })
+            }}
             {move || match state.get() {
-                State::Done(r) => Some(summary_view(&r)),
+                State::Done(r) => Some(view! {
+                    {summary_view(&r)}
+                    <p>
+                        <button type="button" data-testid="gosh-summary-csv" on:click=save_summary>
+                            "Download the summary (CSV)"
+                        </button>
+                    </p>
+                }),
                 _ => None,
             }}
         </div>

@@ -12,6 +12,7 @@ use web_sys::HtmlCanvasElement;
 use crate::plots::{Figure, PlotError, PlotLayout, Theme};
 
 use super::download::{download_text, download_url};
+use super::page::{study_index, used_index};
 
 /// The tallest canvas, in layout pixels: a taller figure (a forest plot of many studies)
 /// scrolls inside a frame this tall, and only the rows in view are drawn.
@@ -31,6 +32,10 @@ pub fn PlotCanvas(
     details: Signal<Vec<Vec<String>>>,
     /// The study highlighted in every plot and the table.
     highlight: RwSignal<Option<usize>>,
+    /// The study (an index into every study) the figure's analysis leaves out, if any: the
+    /// figure numbers the studies after it one lower, so the highlight is mapped both ways.
+    #[prop(into, optional)]
+    left_out: Signal<Option<usize>>,
     /// `data-testid` of the canvas, and the stem of downloaded file names.
     name: &'static str,
     /// What the plot shows, for screen readers.
@@ -66,7 +71,8 @@ pub fn PlotCanvas(
         let outcome = figure.with(|f| {
             let (width, height) = f.size(width)?;
             full_height.set(height);
-            draw(&canvas, f, (width, height), highlight.get(), scroll.get())
+            let shown = highlight.get().and_then(|h| used_index(left_out.get(), h));
+            draw(&canvas, f, (width, height), shown, scroll.get())
         });
         if let Some(p) = &timing {
             let _ = p.measure_with_start_mark(&format!("meridian:draw {name}"), DRAW_START);
@@ -89,7 +95,8 @@ pub fn PlotCanvas(
         hover.set(study.map(|s| (s, x, top)));
     };
     let on_click = move |_| {
-        if let Some((study, _, _)) = hover.get_untracked() {
+        if let Some((mark, _, _)) = hover.get_untracked() {
+            let study = study_index(left_out.get_untracked(), mark);
             highlight.update(|h| *h = if *h == Some(study) { None } else { Some(study) });
         }
     };

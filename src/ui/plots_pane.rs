@@ -276,6 +276,7 @@ pub fn PlotsPane(
                         figure=f
                         details=details
                         highlight=page.highlight
+                        left_out=Signal::derive(move || page.left_out.get().map(|l| l.study))
                         name="plot"
                         description=Signal::derive(move || {
                             let caption = figure.with(|f| {

@@ -1,7 +1,9 @@
 //! The Sensitivity pane (issue 12): which studies drive the answer. An influence table
 //! (metafor's `influence`: sortable by any column, influential studies marked with the reason
 //! in words), and a "without this study" toggle that shows the model refitted without it
-//! (coefficients, τ², R²) with the change in one sentence; the Baujat plot, linked to the
+//! (coefficients, τ², R²) with the change in one sentence — the toggle is the page's: every
+//! view shows the analysis without the study ([`super::WithoutBanner`] says so), while this
+//! pane's refits keep every study ([`Page::full_analysis`]); the Baujat plot, linked to the
 //! table through the highlighted study; the leave-one-out and cumulative forest plots
 //! ([`super::refit_plots`]); the normal Q–Q, radial and L'Abbé plots
 //! ([`super::residual_plots`]); the GOSH plot ([`super::gosh_panel`]). The
@@ -12,14 +14,15 @@
 use leptos::prelude::*;
 
 use crate::analysis::sensitivity::{influence_csv, InfluenceRow, Sensitivity};
+use crate::analysis::Analysis;
 use crate::app::StateError;
 use crate::format::{self, data_value};
-use crate::guidance::sensitivity::{influence_reason, without_sentence};
+use crate::guidance::sensitivity::{influence_reason, without_sentence, Baseline};
 
 use crate::plots::{inputs, Figure};
 
 use super::download::download_text;
-use super::page::Page;
+use super::page::{Page, WithoutStudy};
 use super::{CumulativePlot, GoshPanel, LeaveOneOutPlot, PlotCanvas, ResidualPlots};
 
 /// The influence table's columns: header, test id, and the value of a row.
@@ -85,7 +88,6 @@ fn Influence(
     sensitivity: std::sync::Arc<Sensitivity>,
 ) -> impl IntoView {
     let sort = RwSignal::new(None::<(usize, bool)>);
-    let without = RwSignal::new(None::<usize>);
     let record = StoredValue::new(sensitivity);
     let order = move || {
         record.with_value(|s| {
@@ -160,7 +162,7 @@ fn Influence(
                             .map(|i| {
                                 let row = record.with_value(|s| s.influence.studies[i].clone());
                                 let reason = influence_reason(&row.criteria);
-                                let left_out = move || without.get() == Some(i);
+                                let left_out = move || page.left_out.with(|l| l.is_some_and(|l| l.study == i));
                                 view! {
                                     <tr
                                         data-testid="influence-row"
@@ -192,7 +194,7 @@ fn Influence(
                                                 aria-pressed=move || left_out().to_string()
                                                 on:click=move |ev| {
                                                     ev.stop_propagation();
-                                                    without.update(|w| *w = if *w == Some(i) { None } else { Some(i) });
+                                                    toggle_without(page, i);
                                                 }
                                             >
                                                 {move || if left_out() { "Put back" } else { "Leave out" }}
@@ -209,7 +211,7 @@ fn Influence(
         <p>
             <button type="button" data-testid="influence-csv" on:click=export>"Download the table (CSV)"</button>
         </p>
-        {move || without.get().map(|i| view! { <Without page=page sensitivity=record.get_value() study=i /> })}
+        {move || page.left_out.get().map(|l| view! { <Without page=page sensitivity=record.get_value() study=l.study /> })}
         <h3>"Baujat plot"</h3>
         <PlotCanvas
             figure=Signal::derive(move || Figure::Baujat(record.with_value(|s| inputs::baujat(&s.baujat))))
@@ -235,6 +237,39 @@ fn Influence(
     }
 }
 
+/// The model of `a`, as a refit without one study is compared with it.
+pub(super) fn baseline(a: &Analysis) -> Baseline {
+    let report = &a.report;
+    Baseline {
+        coefficients: report
+            .coefficients
+            .iter()
+            .map(|c| (c.name.clone(), c.estimate))
+            .collect(),
+        tau2: report.tau2,
+        r2: report.r2,
+    }
+}
+
+/// Leaves study `i` (an index into every study) out of the analysis, or puts it back.
+fn toggle_without(page: Page, i: usize) {
+    if page
+        .left_out
+        .with_untracked(|l| l.is_some_and(|l| l.study == i))
+    {
+        page.without.set(None);
+        return;
+    }
+    let study = page.studies.with_untracked(|s| {
+        s.as_ref()
+            .ok()
+            .and_then(|s| Some((*s.studies.rows.get(i)?, s.studies.labels.get(i)?.clone())))
+    });
+    if let Some((row, label)) = study {
+        page.without.set(Some(WithoutStudy { row, label }));
+    }
+}
+
 /// The model refitted without one study, and the change in one sentence.
 #[component]
 fn Without(
@@ -246,17 +281,14 @@ fn Without(
     study: usize,
 ) -> impl IntoView {
     let refit = sensitivity.leave1out.studies[study].clone();
-    let sentence = page.analysis.with_untracked(|a| {
-        a.as_ref().ok().map(|a| {
-            let report = &a.report;
-            let full: Vec<(String, f64)> = report
-                .coefficients
-                .iter()
-                .map(|c| (c.name.clone(), c.estimate))
-                .collect();
-            without_sentence(&refit.slab, &full, report.tau2, report.r2, &refit)
+    let compared = refit.clone();
+    let sentence = move || {
+        page.full_analysis.with(|a| {
+            a.as_ref()
+                .ok()
+                .map(|a| without_sentence(&compared.slab, &baseline(a), &compared))
         })
-    });
+    };
     let coefficients = refit.coefficients.clone();
     view! {
         <div class="without" data-testid="without">

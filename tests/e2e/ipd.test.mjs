@@ -6,7 +6,8 @@
 // separation is left out with the engine's sentence naming it while the others are analysed.
 // The subgroup-effects table gives R's estimates too, and "Analyse as a meta-analysis" loads
 // the studies' effects into the workspace, whose meta-regression slope on covariate_mean is
-// R's across-study slope. Screenshots (1400 × 900) in MERIDIAN_SHOTS or target/e2e.
+// R's across-study slope; the R script (glm per study, rma) downloads. Screenshots
+// (1400 × 900) in MERIDIAN_SHOTS or target/e2e.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile } from 'node:fs/promises';
@@ -102,6 +103,13 @@ test('participant data: R\'s within and across estimates, a separated study left
     assert.match(await page.locator(byId('ipd-reading')).textContent(), /the two differ/);
     assert.equal(await page.locator(`${byId('ipd-studies')} tbody tr`).count(), continuous.studies.length);
     await page.screenshot({ path: join(SHOTS, 'ipd-continuous.png') });
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator(byId('ipd-r-script')).click(),
+    ]);
+    const script = await readFile(await download.path(), 'utf8');
+    assert.match(script, /glm\(y ~ treat \* x, family = gaussian/);
+    assert.match(script, /rma\(ai, sei = ase, mods = ~ covariate_mean/);
     await page.locator(byId('ipd')).screenshot({ path: join(SHOTS, 'ipd-continuous-full.png') });
 
     const binary = await fixture('binary.json');

@@ -9,7 +9,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 import { serveDir } from './server.mjs';
-import { freshContext } from './browser.mjs';
+import { downloaded, freshContext } from './browser.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** Refits without a study are iterative (REML): five significant digits, as the fixtures. */
@@ -63,18 +63,6 @@ async function drawnRows(page, name) {
   return rows.sort((a, b) => a.y - b.y);
 }
 
-/** The text of the file a click on `testid` downloads. */
-async function downloaded(page, testid) {
-  const [download] = await Promise.all([
-    page.waitForEvent('download'),
-    page.locator(`[data-testid="${testid}"]`).click(),
-  ]);
-  const stream = await download.createReadStream();
-  let text = '';
-  for await (const chunk of stream) text += chunk;
-  return { name: download.suggestedFilename(), text };
-}
-
 function close(actual, expected, what) {
   const scale = Math.max(Math.abs(expected), 1e-12);
   assert.ok(Math.abs(actual - expected) / scale < RTOL, `${what}: ${actual} vs metafor ${expected}`);
@@ -123,6 +111,52 @@ test('leaving out the most influential BCG trial gives metafor\'s R²', async ()
     );
     const sentence = await page.locator('[data-testid="without-sentence"]').textContent();
     assert.match(sentence, /^Without .+, ablat from .+ R² from .+ to .+\.$/);
+
+    // The toggle is the page's: the whole analysis leaves the trial out. The banner names it
+    // with the change; Results show metafor's refit; the forest plot draws one trial fewer.
+    const label = await rows.first().locator('th').textContent();
+    const banner = page.locator('[data-testid="without-banner"]');
+    await banner.waitFor();
+    assert.match(await banner.textContent(), new RegExp(`^Without ${label}: ablat from .+ R² from .+ to .+\\.`));
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="stat-k"]')?.dataset.value === '12',
+    );
+    close(
+      Number(await page.locator('[data-testid="stat-r2"]').getAttribute('data-value')),
+      metafor.leave1out[most].r2,
+      'R² in Results',
+    );
+    close(
+      Number(await page.locator('[data-testid="stat-tau2"]').getAttribute('data-value')),
+      metafor.leave1out[most].tau2,
+      'τ² in Results',
+    );
+    const forest = page.locator('[data-testid="plot-studies"] li');
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-testid="plot-studies"] li').length === 12,
+    );
+    const drawn = await forest.allTextContents();
+    assert.ok(!drawn.some((t) => t.startsWith(label)), `${label} is not in the forest plot`);
+    // The data stay as they are, and the Sensitivity pane's refits keep every trial.
+    assert.equal(await page.locator('[data-testid="data-table"] tbody tr').count(), 13);
+    assert.equal(await rows.count(), 13);
+    await page.screenshot({ path: join(SHOTS, 'sensitivity-without.png'), fullPage: true });
+
+    // A refit (another estimator) keeps the study out; Restore brings it back everywhere.
+    const remlTau2 = await page.locator('[data-testid="stat-tau2"]').getAttribute('data-value');
+    await page.locator('[data-testid="model-method"]').selectOption('DL');
+    await page.waitForFunction((reml) => {
+      const tau2 = document.querySelector('[data-testid="stat-tau2"]')?.dataset.value;
+      return tau2 !== undefined && tau2 !== reml;
+    }, remlTau2);
+    assert.equal(await page.locator('[data-testid="stat-k"]').getAttribute('data-value'), '12');
+    await banner.waitFor();
+    await page.locator('[data-testid="without-restore"]').click();
+    await banner.waitFor({ state: 'detached' });
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="stat-k"]')?.dataset.value === '13'
+        && document.querySelectorAll('[data-testid="plot-studies"] li').length === 13,
+    );
     assert.deepEqual(errors, []);
   } finally {
     await context.close();
