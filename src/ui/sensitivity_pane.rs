@@ -28,7 +28,7 @@ use super::{CumulativePlot, GoshPanel, LeaveOneOutPlot, PlotCanvas, ResidualPlot
 /// The influence table's columns: header, test id, and the value of a row.
 type Column = (&'static str, &'static str, fn(&InfluenceRow) -> Option<f64>);
 
-const COLUMNS: [Column; 8] = [
+const COLUMNS: [Column; 9] = [
     ("rstudent", "rstudent", |r| r.rstudent),
     ("DFFITS", "dffits", |r| r.dffits),
     ("Cook's D", "cook_d", |r| r.cook_d),
@@ -37,7 +37,14 @@ const COLUMNS: [Column; 8] = [
     ("QE without", "qe_del", |r| r.qe_del),
     ("hat", "hat", |r| Some(r.hat)),
     ("weight %", "weight", |r| Some(r.weight)),
+    // Sorted by the flag (influential first when descending); shown as the reason in words.
+    ("Influential", "influential", |r| {
+        Some(f64::from(u8::from(r.influential)))
+    }),
 ];
+
+/// The columns shown as numbers: all but the last, the influential flag.
+const NUMERIC: usize = COLUMNS.len() - 1;
 
 /// The Sensitivity pane.
 #[component]
@@ -151,7 +158,6 @@ fn Influence(
                     <tr>
                         <th scope="col">"Study"</th>
                         {(0..COLUMNS.len()).map(header).collect_view()}
-                        <th scope="col">"Influential"</th>
                         <th scope="col"><span class="visually-hidden">"Without this study"</span></th>
                     </tr>
                 </thead>
@@ -172,7 +178,7 @@ fn Influence(
                                         on:click=move |_| page.highlight.set(Some(i))
                                     >
                                         <th scope="row">{row.slab.clone()}</th>
-                                        {COLUMNS
+                                        {COLUMNS[..NUMERIC]
                                             .iter()
                                             .map(|(_, id, value)| {
                                                 let v = value(&row);

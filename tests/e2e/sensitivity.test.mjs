@@ -1,6 +1,8 @@
 // End-to-end test of the Sensitivity pane (issue 12): BCG with latitude (REML, z), open the
 // pane, find the most influential trial (largest Cook's distance), leave it out, and see R²
-// change to metafor's value for the model without that trial; the leave-one-out and
+// change to metafor's value for the model without that trial, and the whole page (Results, the
+// forest plot, a banner) shows the model without it; under FE, metafor's influential trials are
+// marked with the reason in words and sort first; the leave-one-out and
 // cumulative forest plots draw a row per refit at metafor's values, and their tables download;
 // the Q–Q and radial plots draw a dot per trial.
 import { test, before, after } from 'node:test';
@@ -157,6 +159,60 @@ test('leaving out the most influential BCG trial gives metafor\'s R²', async ()
       () => document.querySelector('[data-testid="stat-k"]')?.dataset.value === '13'
         && document.querySelectorAll('[data-testid="plot-studies"] li').length === 13,
     );
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('the influence table marks metafor\'s influential trials, says why in words, and sorts them first', async () => {
+  // metafor 3.8.1: influence(rma(yi, vi, mods = ~ ablat, method = "FE")) flags three trials.
+  const fe = JSON.parse(
+    await readFile(join(ROOT, 'tests/fixtures/sensitivity/bcg_ablat_fe_z.json'), 'utf8'),
+  );
+  const flagged = fe.influence.flatMap((s, i) => (s.influential ? [i] : []));
+  assert.equal(flagged.length, 3);
+  // metafor's rule, applied to its own numbers (k = 13 trials, p = 2 coefficients); the χ²₂
+  // distribution function is 1 − e^(−x/2).
+  const [k, p] = [13, 2];
+  const why = (s) => ({
+    'DFFITS': Math.abs(s.dffits) > 3 * Math.sqrt(p / (k - p)),
+    'Cook\'s distance': 1 - Math.exp(-s.cook_d / 2) > 0.5,
+    'hat value': s.hat > (3 * p) / k,
+    'DFBETAS': s.dfbetas.some((b) => Math.abs(b) > 1),
+  });
+  const context = await freshContext();
+  const page = context.pages()[0] ?? (await context.newPage());
+  const errors = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  try {
+    await loadBcg(page, true);
+    await page.locator('[data-testid="model-method"]').selectOption('FE');
+    await page.locator('[data-testid="sensitivity-open"]').click();
+    const rows = page.locator('[data-testid="influence-row"]');
+    await rows.nth(12).waitFor();
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-testid="influence-row"].row--influential').length > 0,
+    );
+    await page.locator('[data-testid="sort-influential"]').click();
+    for (let j = 0; j < 13; j++) {
+      const row = rows.nth(j);
+      const study = Number(await row.getAttribute('data-study'));
+      const marked = /row--influential/.test(await row.getAttribute('class'));
+      const reason = (await row.locator('[data-testid="influence-reason"]').textContent()).trim();
+      // Influential trials first, in input order; then the rest, unmarked and without reason.
+      assert.equal(study, j < 3 ? flagged[j] : study);
+      assert.equal(marked, j < 3, `row ${j} (trial ${study})`);
+      if (j >= 3) {
+        assert.ok(!flagged.includes(study));
+        assert.equal(reason, '');
+        continue;
+      }
+      assert.match(reason, /^★ Influential: it .+\.$/);
+      for (const [words, met] of Object.entries(why(fe.influence[study]))) {
+        assert.equal(reason.includes(words), met, `trial ${study}: "${words}" in "${reason}"`);
+      }
+    }
     assert.deepEqual(errors, []);
   } finally {
     await context.close();
