@@ -7,7 +7,7 @@
 use leptos::prelude::*;
 
 use crate::analysis::ipd::{
-    effects_csv, reading, subgroup_effects_csv, DifferenceRecord, SlopeRecord,
+    effects_csv, reading, subgroup_effects_csv, DifferenceRecord, SlopeRecord, Slopes,
 };
 use crate::analysis::ipd_script::{ipd_script, subgroup_script};
 use crate::app::{ColumnState, ModelState, StateError};
@@ -33,6 +33,7 @@ pub fn IpdResults(page: Page) -> impl IntoView {
         Some(Err(e)) => failure(&e),
         Some(Ok(r)) => {
             let moderator = "covariate_mean";
+            let family = page.ipd_state.with_untracked(|s| s.family());
             let analyse = move |_| {
                 if let Some(Ok(r)) = page.ipd_record.get_untracked() {
                     analyse_in_workspace(page, effects_csv(&r), moderator);
@@ -84,7 +85,7 @@ pub fn IpdResults(page: Page) -> impl IntoView {
             let participants: usize = r.studies.iter().map(|s| s.n).sum();
             view! {
                 {left_out}
-                <Estimates within=r.within across=r.across difference=r.difference
+                <Estimates within=r.within across=r.across difference=r.difference slopes=family.into()
                     within_label="Within studies (pooled treatment × covariate interactions)"
                     across_label="Across studies (meta-regression on the studies' mean covariate)" />
                 <p class="hint">{format!(
@@ -156,7 +157,7 @@ pub fn SubgroupResults(page: Page) -> impl IntoView {
                 })
                 .collect_view();
             view! {
-                <Estimates within=r.within across=r.across difference=r.difference
+                <Estimates within=r.within across=r.across difference=r.difference slopes=Slopes::Subgroups
                     within_label="Within studies (pooled subgroup differences, first − second)"
                     across_label="Across studies (meta-regression on the first subgroup's share)" />
                 <p class="hint">{format!(
@@ -195,6 +196,7 @@ fn Estimates(
     difference: DifferenceRecord,
     within_label: &'static str,
     across_label: &'static str,
+    slopes: Slopes,
 ) -> impl IntoView {
     let row = |testid: &'static str, label: &'static str, s: SlopeRecord| {
         view! {
@@ -210,7 +212,7 @@ fn Estimates(
     };
     view! {
         <p class="lab__reading" data-testid="ipd-reading">
-            {reading(&within, &across, &difference, LEVEL)}
+            {reading(&within, &across, &difference, LEVEL, slopes)}
         </p>
         <div class="table-scroll">
             <table class="data results" data-testid="ipd-estimates">

@@ -78,13 +78,25 @@ pub fn IpdView(
                 </button>
             </div>
             <p class="lab__intro">
-                "Does the treatment work better for some participants than for others? With each "
-                "participant's data, Meridian answers in two ways. Within studies: each study's "
-                "regression of the outcome on treatment, the covariate and their interaction "
-                "compares participants of the same study, and the interactions are pooled; this "
-                "is free of ecological bias. Across studies: the studies' treatment effects are "
-                "regressed on their mean covariate, as a review of published results would; "
-                "study-level confounding can bias it. The table stays in this page."
+                {move || match input.get() {
+                    IpdInput::Participants => {
+                        "Does the treatment work better for some participants than for others? With each \
+                         participant's data, Meridian answers in two ways. Within studies: each study's \
+                         regression of the outcome on treatment, the covariate and their interaction \
+                         compares participants of the same study, and the interactions are pooled; this \
+                         is free of ecological bias. Across studies: the studies' treatment effects are \
+                         regressed on their mean covariate, as a review of published results would; \
+                         study-level confounding can bias it. The table stays in this page."
+                    }
+                    IpdInput::Subgroups => {
+                        "Studies that report the effect in two subgroups (women and men, older and \
+                         younger) answer the same question without participants' data. Within studies: \
+                         each study's difference between its subgroups, pooled; free of ecological bias. \
+                         Across studies: the studies' overall effects regressed on their share of the \
+                         first subgroup, which study-level confounding can bias. The table stays in \
+                         this page."
+                    }
+                }}
             </p>
             <div class="field-row">
                 <ChoiceSelect

@@ -10,7 +10,7 @@ use std::ffi::OsString;
 use lexopt::prelude::*;
 
 use meridian::analysis::ipd::{
-    ipd_analysis, reading, subgroup_interaction, DifferenceRecord, IpdSettings, SlopeRecord,
+    ipd_analysis, reading, subgroup_interaction, DifferenceRecord, IpdSettings, SlopeRecord, Slopes,
 };
 use meridian::analysis::ipd_script::{ipd_script, subgroup_script};
 use meridian::data::ipd::{IpdColumns, SubgroupColumns};
@@ -215,7 +215,8 @@ pub fn run(o: &IpdOptions) -> Result<String, Failure> {
                     fmt_num(s.covariate_mean)
                 );
             }
-            Ok(out + &slopes(&r.within, &r.across, &r.difference, o.spec.level))
+            let kind = o.spec.family.into();
+            Ok(out + &slopes(&r.within, &r.across, &r.difference, o.spec.level, kind))
         }
         Kind::Subgroups => {
             let r = subgroup_interaction(&text, &o.subgroups, o.spec.method, o.spec.level)
@@ -239,13 +240,20 @@ pub fn run(o: &IpdOptions) -> Result<String, Failure> {
                     fmt_num(s.share)
                 );
             }
-            Ok(out + &slopes(&r.within, &r.across, &r.difference, o.spec.level))
+            let kind = Slopes::Subgroups;
+            Ok(out + &slopes(&r.within, &r.across, &r.difference, o.spec.level, kind))
         }
     }
 }
 
 /// The two slopes, their difference and what they mean.
-fn slopes(w: &SlopeRecord, a: &SlopeRecord, d: &DifferenceRecord, level: f64) -> String {
+fn slopes(
+    w: &SlopeRecord,
+    a: &SlopeRecord,
+    d: &DifferenceRecord,
+    level: f64,
+    kind: Slopes,
+) -> String {
     let row = |label: &str, s: &SlopeRecord| {
         format!(
             "{label:<8} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}\n",
@@ -265,6 +273,6 @@ fn slopes(w: &SlopeRecord, a: &SlopeRecord, d: &DifferenceRecord, level: f64) ->
         fmt_num(d.estimate),
         fmt_num(d.se),
         fmt_p(d.p_value),
-        reading(w, a, d, level)
+        reading(w, a, d, level, kind)
     )
 }
