@@ -192,6 +192,7 @@ pub fn analyse(text: &str, spec: &AnalysisSpec) -> Result<Run, AnalysisError> {
     let table = Arc::new(stages::table(text)?);
     let formula = stages::formula(spec.mods.as_deref())?;
     let scale = stages::formula(spec.scale.as_deref())?;
+    let table = stages::centred(&table, &[formula.as_ref(), scale.as_ref()])?;
     let data = stages::studies_for(
         &table,
         &spec.columns,

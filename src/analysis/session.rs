@@ -32,7 +32,9 @@ use super::sensitivity::sensitivity;
 use super::subgroups::subgroups;
 use super::terms::requested_contrasts;
 use super::{stages, Analysis, AnalysisError, Fitted, ModelStage, StudiesStage};
+use crate::data::centring::with_centring;
 use crate::data::effect_size::Measure;
+use crate::data::formula::Centring;
 use crate::data::parse::Table;
 use crate::data::report::FitReport;
 use crate::data::roles::Roles;
@@ -101,6 +103,8 @@ type StudiesKey = (
     Option<String>,
     Option<usize>,
 );
+/// What the centred table reads: the table and the centred columns the formulas name.
+type CentredKey = (Same<Table>, Vec<Centring>);
 /// What the model stage reads: the studies and the reference levels.
 type ModelKey = (Same<StudiesStage>, BTreeMap<String, String>);
 /// What the fit reads: the model, the estimator, test and level, and the scale formula.
@@ -114,6 +118,8 @@ type DependentKey = (Same<Fitted>, Dependence);
 #[derive(Debug, Default)]
 struct Stages {
     table: Option<Kept<String, Table>>,
+    /// The table with the columns the formulas derive by cluster-mean centring.
+    centred: Option<Kept<CentredKey, Table>>,
     data: Option<Kept<StudiesKey, StudiesStage>>,
     model: Option<Kept<ModelKey, ModelStage>>,
     fitted: Option<Kept<FitKey, Fitted>>,
@@ -148,6 +154,22 @@ impl Stages {
         )?;
         let formula = stages::formula(spec.mods.as_deref())?;
         let scale = stages::formula(spec.scale.as_deref())?;
+        let formulas = [formula.as_ref(), scale.as_ref()];
+        let centring: Vec<Centring> = formulas
+            .iter()
+            .flatten()
+            .flat_map(|f| f.centring())
+            .cloned()
+            .collect();
+        let table = if centring.is_empty() {
+            table
+        } else {
+            let key = (Same(table.clone()), centring.clone());
+            kept(&mut self.centred, key, clock, ran, "centring", || {
+                let columns: Vec<&Centring> = centring.iter().collect();
+                Ok(with_centring(&table, &columns)?)
+            })?
+        };
         let key = (
             Same(table.clone()),
             spec.columns.clone(),
@@ -157,7 +179,6 @@ impl Stages {
             spec.without,
         );
         let data = kept(&mut self.data, key, clock, ran, "studies", || {
-            let formulas = [formula.as_ref(), scale.as_ref()];
             let all = stages::studies_for(&table, &spec.columns, spec.measure, &formulas)?;
             stages::without(&table, all, spec.without)
         })?;

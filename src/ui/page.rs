@@ -236,9 +236,18 @@ impl Page {
                 }
             }
         });
+        // The table with the columns the formulas derive (cluster-mean centring): what the
+        // design reads.
+        let model_table = Memo::new(move |_| -> Stage<Table> {
+            let (table, formula, scale) = (table.get()?, formula.get()?, scale.get()?);
+            Ok(stages::centred(
+                &table,
+                &[formula.as_deref(), scale.as_deref()],
+            )?)
+        });
         let references = Memo::new(move |_| model.with(ModelState::used_references));
         let design = Memo::new(move |_| -> Stage<ModelStage> {
-            let (table, studies, formula) = (table.get()?, used.get()?, formula.get()?);
+            let (table, studies, formula) = (model_table.get()?, used.get()?, formula.get()?);
             references.with(|r| {
                 timed("design", || {
                     Ok(Arc::new(stages::model(
@@ -252,7 +261,7 @@ impl Page {
         });
         let spec = Memo::new(move |_| model.with(ModelState::spec));
         let fitted = Memo::new(move |_| -> Stage<Fitted> {
-            let (table, studies, design) = (table.get()?, used.get()?, design.get()?);
+            let (table, studies, design) = (model_table.get()?, used.get()?, design.get()?);
             let spec = spec.get()?;
             timed("fit", || {
                 Ok(Arc::new(stages::fit(&table, &studies, &design, &spec)?))

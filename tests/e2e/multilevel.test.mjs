@@ -228,3 +228,40 @@ test('the bubble and profile plots of a multilevel meta-regression draw the rma.
     await context.close();
   }
 });
+
+// Cluster-mean centring typed in the formula: between(decade, district) and
+// within(decade, district) in the three-level model, against metafor's rma.mv on the ave()
+// columns (tests/fixtures/multilevel/konstantopoulos_centring.json).
+test('between() and within() in the formula give metafor’s between- and within-district slopes', async () => {
+  const context = await freshContext();
+  const page = context.pages()[0] ?? (await context.newPage());
+  const errors = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  const cen = JSON.parse(
+    await readFile(join(ROOT, 'tests/fixtures/multilevel/konstantopoulos_centring.json'), 'utf8'),
+  );
+  try {
+    await page.goto(server.url);
+    await page.locator('[data-testid="coef-table"]').waitFor();
+    await page.locator('[data-testid="example-select"]').selectOption('');
+    await page
+      .locator('[data-testid="data-input"]')
+      .fill(await readFile(join(ROOT, 'tests/data/konstantopoulos_decade.csv'), 'utf8'));
+    await page.locator('[data-testid="stat-k"][data-value="56"]').waitFor();
+    await page.locator('[data-testid="model-formula"]').fill('between(decade, district) + within(decade, district)');
+    await page.locator('[data-testid="model-formula"]').press('Enter');
+    await page.locator('[data-testid="role-cluster"]').selectOption('district');
+    await page.locator('[data-testid="role-effect-id"]').selectOption('study');
+    await page.locator('[data-testid="dep-within"]').selectOption('multilevel');
+    await page.locator('[data-testid="sigma2-table"]').waitFor();
+    const r = cen.result;
+    for (const j of [0, 1, 2]) {
+      await shows(page, `dep-estimate-${j}`, r.beta[j], `estimate ${r.names[j]}`);
+      await shows(page, `dep-se-${j}`, r.se[j], `SE ${r.names[j]}`);
+    }
+    assert.match(await page.locator('[data-testid="coef-table"]').textContent(), /within\(decade, district\)/);
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
