@@ -6,7 +6,10 @@
 //! never waits on the plot; a progress line counts the subsets; Cancel stops the worker's job
 //! and keeps what was drawn. Subsets holding the page's highlighted study are drawn in a
 //! second colour: picking a study here highlights it in every plot and table, and clicking
-//! one anywhere marks its subsets here (linked selection).
+//! one anywhere marks its subsets here (linked selection); so does pointing at one in a plot
+//! or the influence table, once the pointer rests there ([`HOVER_REST`]).
+
+use std::time::Duration;
 
 use leptos::ev;
 use leptos::html::{Canvas, Div};
@@ -33,6 +36,9 @@ const SUBSETS: usize = 100_000;
 const MAX_SUBSETS: usize = 1_000_000;
 /// Dots drawn per animation frame: a few milliseconds of canvas work.
 const CHUNK: usize = 2_500;
+/// How long the pointer must rest on a study before its subsets are marked: each mark redraws
+/// every subset, which a pointer crossing a table's rows must not set off row by row.
+const HOVER_REST: Duration = Duration::from_millis(250);
 /// Width ÷ height of the plot.
 const ASPECT: f64 = 4.0 / 3.0;
 
@@ -64,7 +70,8 @@ struct Drawing {
     range: StoredValue<(f64, f64)>,
     x_label: StoredValue<String>,
     labels: StoredValue<Vec<String>>,
-    /// The marked study: the page's highlighted one (an index into every study).
+    /// The marked study (an index into every study): the one the pointer rests on, else the
+    /// page's highlighted one.
     study: RwSignal<Option<usize>>,
     /// How many of the subsets drawn hold the marked study.
     marked: RwSignal<usize>,
@@ -250,7 +257,7 @@ pub fn GoshPanel(
         range: StoredValue::new(first_range),
         x_label: StoredValue::new(x_label),
         labels: StoredValue::new(labels.clone()),
-        study: page.highlight,
+        study: RwSignal::new(page.highlight.get_untracked()),
         marked: RwSignal::new(0),
         error: RwSignal::new(None),
     };
@@ -262,6 +269,32 @@ pub fn GoshPanel(
     });
     let handle = window_event_listener(ev::resize, move |_| drawing.reset());
     on_cleanup(move || handle.remove());
+    // The study to mark follows the highlight at once and the pointer once it rests.
+    let rest = StoredValue::new_local(None::<TimeoutHandle>);
+    Effect::new(move |_| {
+        let hovered = page.hover.get();
+        let want = hovered.or_else(|| page.highlight.get());
+        if let Some(handle) = rest.get_value() {
+            handle.clear();
+            rest.set_value(None);
+        }
+        // `try_`: a rest that ends after the panel is gone marks nothing.
+        let mark = move || {
+            if drawing.study.try_get_untracked().is_some_and(|s| s != want) {
+                let _ = drawing.study.try_set(want);
+            }
+        };
+        if hovered.is_some() {
+            rest.set_value(set_timeout_with_handle(mark, HOVER_REST).ok());
+        } else {
+            mark();
+        }
+    });
+    on_cleanup(move || {
+        if let Some(handle) = rest.get_value() {
+            handle.clear();
+        }
+    });
     // Drawn once the canvas is in the page, and again for another chosen study.
     Effect::new(move |_| {
         drawing.study.track();
@@ -391,7 +424,7 @@ pub fn GoshPanel(
         <div
             class="gosh"
             data-testid="gosh"
-            data-marked=move || page.highlight.get().map(|i| i.to_string())
+            data-marked=move || drawing.study.get().map(|i| i.to_string())
             data-marked-subsets=move || drawing.marked.get()
         >
             <h3>"GOSH plot"</h3>

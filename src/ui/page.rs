@@ -81,6 +81,9 @@ pub struct Page {
     /// every study; see [`PlotCanvas`](super::PlotCanvas)'s `left_out` for the views of an
     /// analysis without one).
     pub highlight: RwSignal<Option<usize>>,
+    /// The study under the pointer in a plot or the influence table, if any (an index into
+    /// [`Page::studies`]): shown like the highlight while the pointer stays.
+    pub hover: RwSignal<Option<usize>>,
     /// The study the user chose to leave out of the analysis, if any.
     pub without: RwSignal<Option<WithoutStudy>>,
     /// The study left out, while [`Page::without`]'s row still holds it: its index into
@@ -455,6 +458,7 @@ impl Page {
             averages: RwSignal::new(averages),
             plots,
             highlight: RwSignal::new(None),
+            hover: RwSignal::new(None),
             without,
             left_out,
             table,

@@ -276,6 +276,7 @@ pub fn PlotsPane(
                         figure=f
                         details=details
                         highlight=page.highlight
+                        hover=page.hover
                         left_out=Signal::derive(move || page.left_out.get().map(|l| l.study))
                         name="plot"
                         description=Signal::derive(move || {

@@ -118,6 +118,7 @@ pub fn LeaveOneOutPlot(
                     figure=Signal::derive(move || Figure::Forest(p.clone()))
                     details=Signal::derive(move || shown.clone())
                     highlight=page.highlight
+                    hover=page.hover
                     name="leave1out"
                     description=Signal::derive(|| "Leave-one-out forest plot: the model refitted without each study in turn".to_owned())
                 />
@@ -180,6 +181,7 @@ pub fn CumulativePlot(
                             figure=Signal::derive(move || Figure::Forest(p.clone()))
                             details=Signal::derive(move || shown.clone())
                             highlight=page.highlight
+                            hover=page.hover
                             name="cumul"
                             description=Signal::derive(|| "Cumulative forest plot: the model of the studies so far, one study added per row".to_owned())
                         />

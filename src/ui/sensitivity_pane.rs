@@ -161,7 +161,9 @@ fn Influence(
                         <th scope="col"><span class="visually-hidden">"Without this study"</span></th>
                     </tr>
                 </thead>
-                <tbody>
+                // Left when the pointer leaves the table, not each row: crossing from row to row
+                // then redraws the linked plots once, not twice.
+                <tbody on:mouseleave=move |_| page.hover.set(None)>
                     {move || {
                         order()
                             .into_iter()
@@ -174,8 +176,9 @@ fn Influence(
                                         data-testid="influence-row"
                                         data-study=i
                                         class:row--influential=row.influential
-                                        class:row--highlight=move || page.highlight.get() == Some(i)
+                                        class:row--highlight=move || page.hover.get().or_else(|| page.highlight.get()) == Some(i)
                                         on:click=move |_| page.highlight.set(Some(i))
+                                        on:mouseenter=move |_| page.hover.set(Some(i))
                                     >
                                         <th scope="row">{row.slab.clone()}</th>
                                         {COLUMNS[..NUMERIC]
@@ -233,6 +236,7 @@ fn Influence(
                     .collect()
             }))
             highlight=page.highlight
+            hover=page.hover
             name="baujat"
             description=Signal::derive(|| "Baujat plot: each study's contribution to the heterogeneity against its influence on the result".to_owned())
         />

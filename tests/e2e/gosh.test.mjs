@@ -2,7 +2,8 @@
 // trials (log risk ratios from the 2×2 tables, REML): the L'Abbé plot draws a point per trial;
 // GOSH runs in the engine's worker, counts up to all 2¹³ − 1 = 8,191 subsets, and its summary
 // (estimate and I² min–max) equals `meridian gosh`'s; marking a trial redraws, and the marked
-// trial is the page's highlighted one (linked selection). On 30 studies
+// trial is the page's highlighted one, or the one the pointer rests on in a plot or the
+// influence table (linked selection). On 30 studies
 // with 10⁵ random subsets, Cancel stops the worker's job mid-run and the plot keeps what it
 // drew. Screenshots in target/e2e/.
 import { test, before, after } from 'node:test';
@@ -131,6 +132,21 @@ test('GOSH on BCG fits all 8,191 subsets in the worker and agrees with the CLI; 
     assert.doesNotMatch(await influence(0).getAttribute('class'), /row--highlight/);
     assert.match(await dataRows.nth(5).getAttribute('class'), /row--selected/);
     assert.equal(await gosh.getAttribute('data-marked'), '5');
+
+    // Pointing at a trial marks its subsets once the pointer rests: in the influence table…
+    await influence(8).locator('[data-col="hat"]').hover();
+    await page.locator('[data-testid="gosh"][data-marked="8"][data-marked-subsets="4096"]').waitFor();
+    // …and in a plot: the Baujat plot's mark of trial 2, where the page says it is drawn.
+    const baujat = page.locator('[data-testid="baujat"]');
+    await baujat.evaluate((e) => e.scrollIntoView({ block: 'center' }));
+    const box = await baujat.boundingBox();
+    const mark = page.locator('[data-testid="baujat-studies"] li[data-study="2"]');
+    const at = [Number(await mark.getAttribute('data-x')), Number(await mark.getAttribute('data-y'))];
+    await page.mouse.move(box.x + at[0], box.y + at[1]);
+    await page.locator('[data-testid="gosh"][data-marked="2"][data-marked-subsets="4096"]').waitFor();
+    // Off every study, the mark goes back to the highlighted trial.
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height - 4);
+    await page.locator('[data-testid="gosh"][data-marked="5"][data-marked-subsets="4096"]').waitFor();
     assert.deepEqual(errors, []);
   } finally {
     await context.close();

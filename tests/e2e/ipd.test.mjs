@@ -152,3 +152,29 @@ test('participant data: R\'s within and across estimates, a separated study left
     await context.close();
   }
 });
+
+test('the lab\'s participants open in the IPD view with the lab\'s within-trial estimate', async () => {
+  const context = await freshContext({ viewport: { width: 1400, height: 900 } });
+  const page = context.pages()[0] ?? (await context.newPage());
+  const errors = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  try {
+    await page.goto(server.url);
+    await page.locator(byId('coef-table')).waitFor();
+    await page.locator(byId('open-lab')).click();
+    await page.locator(byId('lab-preset-non-collapsibility')).click();
+    const within = await page.locator(`${byId('lab-within')} td`).allTextContents();
+    await page.locator(byId('lab-open-ipd')).click();
+    await page.locator(byId('ipd-within')).waitFor();
+    const estimate = Number(await page.locator(`${byId('ipd-within')} [data-value]`).first().getAttribute('data-value'));
+    // The lab shows 3 decimals; tests/lab.rs checks the two agree to 1e-8.
+    assert.equal(estimate.toFixed(3), within[1]);
+    assert.match(await page.locator(byId('ipd-family-used')).textContent(), /Logistic regression/);
+    // The lab's preset leaves 3 trials out of the within-trial analysis (T1, T9, T17).
+    assert.equal(await page.locator(byId('ipd-left-out')).count(), 3);
+    await page.locator(byId('ipd')).screenshot({ path: join(SHOTS, 'ipd-from-lab.png') });
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
