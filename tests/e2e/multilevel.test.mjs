@@ -78,6 +78,14 @@ test('three-level model of Konstantopoulos (2011): σ² and robust SEs equal met
       await shows(page, `sigma2-upper-${j}`, r.sigma2_ci[j][1], `σ² ${name} upper`);
       assert.equal(Number(await page.locator(`[data-testid="nlvls-${j}"]`).textContent()), r.sigma2_nlvls[j]);
     }
+    // The key results follow the chosen model: the pooled effect, Σσ² and the multilevel I².
+    const strip = page.locator('[data-testid="key-bar"]');
+    await strip.locator('[data-testid="key-model"]').waitFor({ state: 'attached' });
+    const key = async (id) => Number(await strip.locator(`[data-testid="${id}"]`).getAttribute('data-value'));
+    const near = (a, b, what) => assert.ok(Math.abs(a - b) / Math.abs(b) < RTOL, `${what}: ${a} vs R ${b}`);
+    near(await key('key-estimate'), r.beta[0], 'key pooled effect');
+    near(await key('key-sigma2'), r.sigma2[0] + r.sigma2[1], 'key Σσ²');
+    near(await key('key-i2'), r.i2.total, 'key I²');
     await shows(page, 'dep-estimate-0', r.beta[0], 'estimate');
     await shows(page, 'dep-se-0', r.se[0], 'model-based SE');
     const cr2 = fixture.robust.cr2;
