@@ -147,6 +147,9 @@ test('participant data: R\'s within and across estimates, a separated study left
     await slope.waitFor();
     close(Number(await slope.getAttribute('data-value')), continuous.across.estimate, 'workspace slope');
     await page.screenshot({ path: join(SHOTS, 'ipd-as-meta-analysis.png') });
+    const ms = await page.evaluate(() =>
+      performance.getEntriesByName('meridian:engine:ipd').map((e) => e.duration));
+    console.log(`meridian:engine:ipd durations (ms, in the worker): ${ms.map((d) => d.toFixed(1)).join(', ')}`);
     assert.deepEqual(errors, []);
   } finally {
     await context.close();
