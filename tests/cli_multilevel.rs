@@ -265,3 +265,72 @@ fn the_r_script_adds_the_vcalc_rma_mv_and_robust_calls() {
         assert!(script.contains(line), "{line} in\n{script}");
     }
 }
+
+#[test]
+fn cluster_mean_centring_splits_a_moderator_into_between_and_within_slopes() {
+    // metafor 3.8.1 on dat.konstantopoulos2011 with decade = (year - 1990) / 10, the columns
+    // built by ave() (tests/r/make_multilevel_fixtures.R, "centring").
+    let case = fixture("konstantopoulos_centring");
+    let mods = "between(decade, district) + within(decade, district)";
+    let data = "tests/data/konstantopoulos_decade.csv";
+    let out = json(&[
+        "fit",
+        data,
+        "--mods",
+        mods,
+        "--random",
+        "~ 1 | district/study",
+        "--json",
+    ]);
+    let r = &case["result"];
+    assert_eq!(out["model"], "rma.mv");
+    let names: Vec<&str> = out["coefficients"]
+        .as_array()
+        .expect("coefficients")
+        .iter()
+        .map(|c| c["name"].as_str().expect("a name"))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "intrcpt",
+            "between(decade, district)",
+            "within(decade, district)"
+        ]
+    );
+    for j in 0..3 {
+        let c = &out["coefficients"][j];
+        close("estimate", &c["estimate"], &r["beta"][j], REL);
+        close("se", &c["se"], &r["se"][j], REL);
+        assert!((f(&c["p_value"]) - f(&r["p_value"][j])).abs() < P_ABS);
+    }
+    for j in 0..2 {
+        close(
+            "sigma2",
+            &out["sigma2"][j]["estimate"],
+            &r["sigma2"][j],
+            REL,
+        );
+    }
+    // The single-level model of the same split: metafor's rma.
+    let uni = json(&["fit", data, "--mods", mods, "--json"]);
+    for j in 0..3 {
+        let c = &uni["coefficients"][j];
+        close("rma estimate", &c["estimate"], &case["uni"]["beta"][j], REL);
+        close("rma se", &c["se"], &case["uni"]["se"][j], REL);
+    }
+    close("rma tau2", &uni["tau2"], &case["uni"]["tau2"], REL);
+    // The R script computes the columns as the app does, and names them in the formula.
+    let out = run_cli(&["fit", data, "--mods", mods, "--r-script"]);
+    let script = String::from_utf8(out.stdout).expect("UTF-8");
+    assert!(
+        script.contains(
+            "dat[[\"within(decade, district)\"]] <- dat[[\"decade\"]] - cluster_mean(dat[[\"decade\"]], dat[[\"district\"]])"
+        ),
+        "{script}"
+    );
+    assert!(
+        script.contains("mods = ~ `between(decade, district)` + `within(decade, district)`"),
+        "{script}"
+    );
+}

@@ -141,6 +141,25 @@ fn r_script_for_bcg_ablat_knha() {
 }
 
 #[test]
+fn r_script_of_an_analysis_without_one_study_leaves_its_row_out() {
+    // Run by hand with metafor 3.8-1: the script's rma() line gave k = 12, tau^2 = 0.04048
+    // and R^2 = 86.19%, metafor's leave-one-out refit without Vandiviere et al (the 7th trial,
+    // tests/fixtures/sensitivity/bcg_ablat_reml_z.json).
+    let s = bcg_ablat();
+    let spec = meridian::analysis::AnalysisSpec {
+        without: Some(6),
+        ..s.spec().unwrap()
+    };
+    let run = meridian::analysis::analyse(&s.data.text, &spec).unwrap();
+    let without = r_script(&s.data.text, Ok((&run.table, &run.analysis, &spec)));
+    assert!(
+        without.contains("data = dat, slab = author, subset = -7)\n"),
+        "{without}"
+    );
+    assert!(!script(&s).contains("subset"));
+}
+
+#[test]
 fn r_script_escapes_labels_and_keeps_levels_references_and_prediction() {
     let s = odd_table();
     let script = script(&s);

@@ -3,8 +3,13 @@
 //! far from 0 while the within-trial interval covers the true (zero) interaction; under
 //! aggregation bias the across slope follows the confounder; the truth curves are the model's.
 
-use meridian::analysis::lab::{individual_effect, run, LabError, LabSettings, Preset};
+use meridian::analysis::ipd::{ipd_analysis_without_failures, IpdSettings};
+use meridian::analysis::lab::{
+    individual_effect, participants_csv, run, LabError, LabSettings, Preset,
+};
 use meridian::data::effect_size::Measure;
+use meridian::data::ipd::IpdColumns;
+use meridian::stats::ipd::Family;
 
 /// Runs of the coverage tests.
 const RUNS: u64 = 200;
@@ -118,4 +123,42 @@ fn the_within_trial_estimate_is_shown_on_the_log_odds_scale_only_and_the_reading
         );
     }
     assert!(!r.measures[0].reading.contains("not shown"));
+}
+
+#[test]
+fn the_labs_participants_in_the_ipd_analysis_give_the_labs_within_trial_estimate() {
+    // The lab centres the score before its logistic regressions; the interaction does not
+    // move with the centre, and the trials the lab leaves out (an arm without events,
+    // separation) are the ones the page's IPD analysis leaves out.
+    for preset in Preset::ALL {
+        let settings = preset.settings();
+        let lab = run(&settings).expect("runs");
+        let csv = participants_csv(&settings).expect("draws");
+        assert_eq!(
+            csv.lines().count(),
+            1 + settings.trials * settings.participants
+        );
+        let columns = IpdColumns {
+            study: "trial".into(),
+            treat: "treat".into(),
+            outcome: "event".into(),
+            covariate: "score".into(),
+        };
+        let spec = IpdSettings {
+            family: Family::Binomial,
+            ..IpdSettings::default()
+        };
+        let ipd = ipd_analysis_without_failures(&csv, &columns, &spec.into()).expect("analyses");
+        let (got, want) = (ipd.within.estimate, lab.within.interaction.estimate);
+        assert!(
+            (got - want).abs() <= 1e-8 * want.abs().max(1e-3),
+            "{}: IPD {got}, lab {want}",
+            preset.label()
+        );
+        let mut left: Vec<&str> = ipd.left_out.iter().map(|l| l.study.as_str()).collect();
+        let mut excluded: Vec<&str> = lab.within.excluded.iter().map(String::as_str).collect();
+        left.sort_unstable();
+        excluded.sort_unstable();
+        assert_eq!(left, excluded, "{}", preset.label());
+    }
 }

@@ -3,14 +3,16 @@
 //! subset at metafor's (estimate, I²) of that subset (`gosh(res, subsets = 1023)`:
 //! gosh_bcg10_reml.json), read back from the pixels; the subsets that hold a chosen study in
 //! the second colour; a histogram of each axis in the margins; and drawing slice by slice
-//! (as the page does while the worker sends subsets) gives the same picture as drawing all.
+//! (as the page does while the worker sends subsets) gives the same picture as drawing all;
+//! the subsets and the summary download as CSV with metafor's numbers.
 
 mod plots_support;
 
 use std::collections::HashMap;
 
-use meridian::analysis::gosh::{GoshPoints, GoshRun};
-use meridian::analysis::{analyse, AnalysisSpec};
+use meridian::analysis::gosh::{GoshPoints, GoshRun, GoshSummaryRecord};
+use meridian::analysis::sensitivity_tables::{gosh_subsets_csv, gosh_summary_csv};
+use meridian::analysis::{analyse, AnalysisSpec, Run};
 use meridian::plots::{
     draw_gosh, draw_gosh_background, draw_gosh_margins, draw_gosh_points, inputs, GoshFrame,
     GoshHistograms, GoshPlot, PlotError, Theme,
@@ -20,11 +22,21 @@ use plots_support::*;
 use plotters::prelude::*;
 use serde_json::Value;
 
+/// The subsets' fits are iterative (REML) refits: metafor's to this relative tolerance (issue
+/// 12), and to this absolute one near zero (an I² of 0).
+const REFIT_REL: f64 = 1e-5;
+const ZERO_ABS: f64 = 1e-8;
+
+fn close(ours: f64, theirs: f64) -> bool {
+    (ours - theirs).abs() <= ZERO_ABS.max(REFIT_REL * theirs.abs())
+}
+
 /// Size of the figures.
 const SIZE: (u32, u32) = (760, 600);
 
-/// The engine's points of every subset of the ten trials.
-fn bcg10_points() -> (GoshPoints, Vec<f64>) {
+/// Every subset of the ten trials, fitted by the engine: the run (with its summary), the
+/// subsets' points and the analysis.
+fn bcg10_gosh() -> (GoshRun, GoshPoints, Run) {
     let text = std::fs::read_to_string("tests/fixtures/sensitivity/bcg10.csv").expect("committed");
     let run = analyse(&text, &AnalysisSpec::default()).expect("bcg10 analyses");
     let settings = GoshSettings {
@@ -33,6 +45,12 @@ fn bcg10_points() -> (GoshPoints, Vec<f64>) {
     };
     let mut gosh = GoshRun::new(&run.fitted, settings).expect("subsets");
     let points = gosh.step_points(1023);
+    (gosh, points, run)
+}
+
+/// The engine's points of every subset of the ten trials, and the trials' effects.
+fn bcg10_points() -> (GoshPoints, Vec<f64>) {
+    let (_, points, run) = bcg10_gosh();
     (points, run.analysis.data.studies.yi.clone())
 }
 
@@ -201,4 +219,70 @@ fn a_gosh_plot_of_nothing_or_of_mismatched_inputs_is_an_error() {
         draw_gosh(&area, &short, &Theme::default()),
         Err(PlotError::LengthMismatch { .. })
     ));
+}
+
+#[test]
+fn gosh_subsets_and_summary_download_as_csv_with_metafors_numbers() {
+    let (gosh, points, run) = bcg10_gosh();
+    let labels = &run.analysis.data.studies.labels;
+    let theirs = metafor_subsets();
+
+    // One row per subset: metafor's estimate and I² of the subset its 0/1 columns name.
+    let csv = gosh_subsets_csv(&points, labels);
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().expect("a header").split(',').collect();
+    assert_eq!(header[..2], ["estimate", "I2"]);
+    assert_eq!(header.len(), 2 + labels.len());
+    let mut rows = 0;
+    let mut holding = vec![0usize; labels.len()];
+    for line in lines {
+        let cells: Vec<&str> = line.split(',').collect();
+        let included: Vec<u64> = (0..labels.len() as u64)
+            .filter(|&i| cells[2 + i as usize] == "1")
+            .collect();
+        for &i in &included {
+            holding[i as usize] += 1;
+        }
+        let (estimate, i2) = theirs[&included];
+        let ours: (f64, f64) = (cells[0].parse().unwrap(), cells[1].parse().unwrap());
+        assert!(
+            close(ours.0, estimate),
+            "{line}: estimate vs metafor's {estimate}"
+        );
+        assert!(close(ours.1, i2), "{line}: I² vs metafor's {i2}");
+        rows += 1;
+    }
+    assert_eq!(rows, 1023);
+    // Of the 1,023 subsets, 2⁹ = 512 hold any one trial.
+    assert!(holding.iter().all(|&n| n == 512), "{holding:?}");
+
+    // The summary: the range and mean of metafor's estimates over every subset.
+    let summary = gosh_summary_csv(&gosh.record(None).summary);
+    let lines: Vec<&str> = summary.lines().collect();
+    assert_eq!(lines[0], "statistic,min,max,mean");
+    let estimate: Vec<f64> = lines[1]
+        .split(',')
+        .skip(1)
+        .map(|c| c.parse().unwrap())
+        .collect();
+    let of_theirs: Vec<f64> = theirs.values().map(|v| v.0).collect();
+    let min = of_theirs.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = of_theirs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let mean = of_theirs.iter().sum::<f64>() / of_theirs.len() as f64;
+    for (ours, theirs) in estimate.iter().zip([min, max, mean]) {
+        assert!(close(*ours, theirs), "{ours} vs metafor's {theirs}");
+    }
+    assert!(lines[1].starts_with("estimate,"));
+    assert!(
+        lines[2].starts_with("I2,") && lines[3].starts_with("tau2,") && lines[4].starts_with("QE,")
+    );
+    assert_eq!(
+        gosh_summary_csv(&GoshSummaryRecord {
+            estimate: None,
+            i2: None,
+            tau2: None,
+            qe: None
+        }),
+        "statistic,min,max,mean\nestimate,NA,NA,NA\nI2,NA,NA,NA\ntau2,NA,NA,NA\nQE,NA,NA,NA\n"
+    );
 }

@@ -16,7 +16,7 @@ use meridian::plots::{
     Theme,
 };
 use meridian::stats::Test;
-use plots_support::numbers;
+use plots_support::{fixture_case, numbers};
 use plotters::prelude::*;
 use serde_json::Value;
 
@@ -402,16 +402,7 @@ fn bubble_asks_for_a_moderator_of_the_model() {
 
 #[test]
 fn funnel_carries_metafors_egger_test() {
-    let fx = fixture("tests/fixtures/plots/regtest_bcg.json");
-    let case = |name: &str| {
-        fx["cases"]
-            .as_array()
-            .expect("cases")
-            .iter()
-            .find(|c| c["name"] == name)
-            .expect("the case")
-            .clone()
-    };
+    let case = |name: &str| fixture_case("tests/fixtures/plots/regtest_bcg.json", name);
     let s = PageState::default();
     let a = analysis(&s);
     let plot = funnel_of(&a, measure(&s), true);

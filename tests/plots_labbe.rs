@@ -12,25 +12,13 @@ use meridian::data::effect_size::Measure;
 use meridian::plots::{draw_labbe, inputs, Figure, LabbePlot, PlotError, PlotLayout, Theme};
 use plots_support::*;
 use plotters::prelude::*;
-use serde_json::Value;
 
+/// metafor's coordinates of the diagnostic plots (tests/r/make_diagnostic_plot_fixtures.R).
+const DIAGNOSTIC_PLOTS: &str = "tests/fixtures/sensitivity/diagnostic_plots.json";
 /// Size of the figures.
 const SIZE: (u32, u32) = (760, 600);
 /// Pixel positions and radii are rounded to whole pixels when drawn.
 const PIXEL: f64 = 1.0;
-
-fn case(name: &str) -> Value {
-    let text = std::fs::read_to_string("tests/fixtures/sensitivity/diagnostic_plots.json")
-        .expect("the fixture is committed");
-    let fx: Value = serde_json::from_str(&text).expect("the fixture is JSON");
-    fx["cases"]
-        .as_array()
-        .expect("cases")
-        .iter()
-        .find(|c| c["name"] == name)
-        .expect("the case")
-        .clone()
-}
 
 fn draw(plot: &LabbePlot, highlight: Option<usize>) -> (String, PlotLayout) {
     render(SIZE, |area| {
@@ -46,7 +34,7 @@ fn bcg_plot() -> LabbePlot {
 
 #[test]
 fn labbe_plot_has_a_point_per_study_at_metafors_group_outcomes_sized_by_precision() {
-    let fx = case("bcg_rr_reml");
+    let fx = fixture_case(DIAGNOSTIC_PLOTS, "bcg_rr_reml");
     let (x, y) = (numbers(&fx["labbe"]["x"]), numbers(&fx["labbe"]["y"]));
     let plot = bcg_plot();
     assert_eq!(plot.x_label, "Log risk (control group)");
@@ -60,20 +48,8 @@ fn labbe_plot_has_a_point_per_study_at_metafors_group_outcomes_sized_by_precisio
         x.len() + 1,
         "a point per study and the legend's"
     );
-    assert_eq!(layout.marks.len(), x.len());
-    let x_pixel = (x_axis.to_data(1.0) - x_axis.to_data(0.0)).abs();
-    let y_pixel = (y_axis.to_data(1.0) - y_axis.to_data(0.0)).abs();
-    for (i, mark) in layout.marks.iter().enumerate() {
-        assert_eq!(mark.study, i);
-        let point = points
-            .iter()
-            .find(|c| {
-                (c.num("cx") - mark.centre.0).abs() <= PIXEL
-                    && (c.num("cy") - mark.centre.1).abs() <= PIXEL
-            })
-            .unwrap_or_else(|| panic!("no point for study {i}"));
-        assert!((x_axis.to_data(point.num("cx")) - x[i]).abs() <= x_pixel);
-        assert!((y_axis.to_data(point.num("cy")) - y[i]).abs() <= y_pixel);
+    let drawn = circles_at_marks(&points, &layout, (&x, &y), PIXEL);
+    for (i, point) in drawn.iter().enumerate() {
         // Radius 4 px per unit of size (0.5 → 2 px, 3.5 → 14 px), rounded to the pixel.
         assert!(
             (point.num("r") - 4.0 * plot.size[i]).abs() <= 0.5,
@@ -87,7 +63,7 @@ fn labbe_plot_has_a_point_per_study_at_metafors_group_outcomes_sized_by_precisio
 
 #[test]
 fn labbe_plot_draws_no_effect_and_the_pooled_line_offset_by_metafors_estimate() {
-    let fx = case("bcg_rr_reml");
+    let fx = fixture_case(DIAGNOSTIC_PLOTS, "bcg_rr_reml");
     let estimate = fx["estimate"].as_f64().unwrap();
     let (svg, layout) = draw(&bcg_plot(), None);
     let (x_axis, y_axis) = (layout.x_axis.expect("x"), layout.y_axis.expect("y"));

@@ -12,25 +12,13 @@ use meridian::app::PageState;
 use meridian::plots::{draw_scatter, inputs, PlotError, PlotLayout, ScatterPlot, Theme};
 use plots_support::*;
 use plotters::prelude::*;
-use serde_json::Value;
 
+/// metafor's coordinates of the diagnostic plots (tests/r/make_diagnostic_plot_fixtures.R).
+const DIAGNOSTIC_PLOTS: &str = "tests/fixtures/sensitivity/diagnostic_plots.json";
 /// Size of the figures.
 const SIZE: (u32, u32) = (760, 560);
 /// Pixel positions are rounded to whole pixels when drawn.
 const PIXEL: f64 = 1.0;
-
-fn case(name: &str) -> Value {
-    let text = std::fs::read_to_string("tests/fixtures/sensitivity/diagnostic_plots.json")
-        .expect("the fixture is committed");
-    let fx: Value = serde_json::from_str(&text).expect("the fixture is JSON");
-    fx["cases"]
-        .as_array()
-        .expect("cases")
-        .iter()
-        .find(|c| c["name"] == name)
-        .expect("the case")
-        .clone()
-}
 
 fn draw(plot: &ScatterPlot, highlight: Option<usize>) -> (String, PlotLayout) {
     render(SIZE, |area| {
@@ -41,33 +29,12 @@ fn draw(plot: &ScatterPlot, highlight: Option<usize>) -> (String, PlotLayout) {
 /// Every dot is drawn where metafor puts the study, to within a pixel.
 fn check_dots(svg: &str, layout: &PlotLayout, x: &[f64], y: &[f64]) {
     let els = elements(svg);
-    let (x_axis, y_axis) = (layout.x_axis.expect("x"), layout.y_axis.expect("y"));
     let dots: Vec<_> = with(&els, "circle", "fill", colour::INK)
         .into_iter()
         .filter(|c| c.attr("opacity") == "0.85")
         .collect();
     assert_eq!(dots.len(), x.len());
-    assert_eq!(layout.marks.len(), x.len());
-    let x_pixel = (x_axis.to_data(1.0) - x_axis.to_data(0.0)).abs();
-    let y_pixel = (y_axis.to_data(1.0) - y_axis.to_data(0.0)).abs();
-    for (i, mark) in layout.marks.iter().enumerate() {
-        assert_eq!(mark.study, i);
-        let dot = dots
-            .iter()
-            .find(|c| {
-                (c.num("cx") - mark.centre.0).abs() <= PIXEL
-                    && (c.num("cy") - mark.centre.1).abs() <= PIXEL
-            })
-            .unwrap_or_else(|| panic!("no dot for study {i}"));
-        assert!(
-            (x_axis.to_data(dot.num("cx")) - x[i]).abs() <= x_pixel,
-            "x of {i}"
-        );
-        assert!(
-            (y_axis.to_data(dot.num("cy")) - y[i]).abs() <= y_pixel,
-            "y of {i}"
-        );
-    }
+    circles_at_marks(&dots, layout, (x, y), PIXEL);
 }
 
 /// The solid blue reference lines, as (start, end) in data units.
@@ -85,7 +52,7 @@ fn solid_lines(svg: &str, layout: &PlotLayout) -> Vec<((f64, f64), (f64, f64))> 
 
 #[test]
 fn qq_plot_has_a_dot_per_study_at_metafors_quantiles_and_the_line_y_equals_x() {
-    let fx = case("bcg_rr_reml");
+    let fx = fixture_case(DIAGNOSTIC_PLOTS, "bcg_rr_reml");
     let run = PageState::default().analyse().expect("BCG analyses");
     let s = sensitivity(&run.table, &run.fitted, &run.analysis.data).expect("deletions");
     let plot = inputs::qq(&s.qq);
@@ -109,7 +76,7 @@ fn qq_plot_has_a_dot_per_study_at_metafors_quantiles_and_the_line_y_equals_x() {
 
 #[test]
 fn radial_plot_has_metafors_points_the_pooled_slope_and_its_band() {
-    let fx = case("bcg_rr_reml");
+    let fx = fixture_case(DIAGNOSTIC_PLOTS, "bcg_rr_reml");
     let run = PageState::default().analyse().expect("BCG analyses");
     let record = radial(&run.fitted, &run.analysis.data).expect("no moderators");
     let plot = inputs::radial(&record);
@@ -150,7 +117,7 @@ fn a_model_with_moderators_has_no_radial_plot_and_bad_inputs_are_errors() {
     assert!(radial(&run.fitted, &run.analysis.data).is_err());
     let s = sensitivity(&run.table, &run.fitted, &run.analysis.data).expect("deletions");
     assert!(s.radial.is_none());
-    let fx = case("bcg_rr_reml_ablat");
+    let fx = fixture_case(DIAGNOSTIC_PLOTS, "bcg_rr_reml_ablat");
     let (svg, layout) = draw(&inputs::qq(&s.qq), None);
     check_dots(
         &svg,

@@ -476,6 +476,22 @@ fn the_page_leaves_out_a_separated_study_and_pools_the_others() {
         record.left_out[0].reason
     );
     close("within", record.within.estimate, strict.within.estimate);
+    // The page's R script drops the same study, saying why.
+    let script = meridian::analysis::ipd_script::ipd_script(
+        &as_csv(&studies),
+        &columns(),
+        &IpdSettings {
+            family: Family::Binomial,
+            ..IpdSettings::default()
+        },
+        &record.left_out,
+    )
+    .unwrap();
+    assert!(
+        script.contains("#   study \"Separated 2001\": the outcome is perfectly predicted")
+            && script.contains("keep <- !(study %in% c(\"Separated 2001\"))"),
+        "{script}"
+    );
     // The command line's record has no left_out key when nothing was left out.
     let json = serde_json::to_value(ipd_analysis(&as_csv(&studies[1..]), &columns(), &s).unwrap())
         .unwrap();

@@ -340,6 +340,27 @@ pub fn subgroup_interaction(
     })
 }
 
+/// What the two slopes of a within- versus across-study analysis measure, for its reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slopes {
+    /// Participants with a continuous outcome: mean differences, which collapse, so only
+    /// study-level confounding can set the across-study slope apart.
+    MeanDifference,
+    /// Participants with a binary outcome: log odds ratios, which do not collapse.
+    LogOddsRatio,
+    /// Studies reporting two subgroups: the difference between the subgroups' effects.
+    Subgroups,
+}
+
+impl From<Family> for Slopes {
+    fn from(family: Family) -> Self {
+        match family {
+            Family::Gaussian => Self::MeanDifference,
+            Family::Binomial => Self::LogOddsRatio,
+        }
+    }
+}
+
 /// What the two estimates say, in two sentences for a reader who is not a statistician;
 /// `level` is the confidence level of the tests.
 pub fn reading(
@@ -347,33 +368,105 @@ pub fn reading(
     across: &SlopeRecord,
     difference: &DifferenceRecord,
     level: f64,
+    slopes: Slopes,
 ) -> String {
     let alpha = 1.0 - level;
-    let first = format!(
-        "Within studies the treatment effect changes by {} per unit of the covariate ({} {}), \
-         across studies by {} ({} {})",
-        number(within.estimate),
-        if within.p_value < alpha {
-            "p"
-        } else {
-            "not significant, p"
-        },
-        p_value(within.p_value),
-        number(across.estimate),
-        if across.p_value < alpha {
-            "p"
-        } else {
-            "not significant, p"
-        },
-        p_value(across.p_value),
-    );
+    let test = |s: &SlopeRecord| {
+        format!(
+            "{}{}",
+            if s.p_value < alpha {
+                "p "
+            } else {
+                "not significant, p "
+            },
+            p_value(s.p_value)
+        )
+    };
+    let first = match slopes {
+        Slopes::Subgroups => format!(
+            "Within studies the first subgroup's effect differs from the second's by {} ({}); \
+             across studies, comparing studies by their share of the first subgroup, by {} ({})",
+            number(within.estimate),
+            test(within),
+            number(across.estimate),
+            test(across),
+        ),
+        _ => format!(
+            "Within studies the treatment effect changes by {} per unit of the covariate ({}), \
+             across studies by {} ({})",
+            number(within.estimate),
+            test(within),
+            number(across.estimate),
+            test(across),
+        ),
+    };
+    let cause = match slopes {
+        Slopes::MeanDifference => {
+            "study-level confounding (a study characteristic that goes with the mean covariate)"
+        }
+        _ => {
+            "study-level confounding or the non-collapsibility of the odds ratio (ecological \
+             bias)"
+        }
+    };
+    let who = match slopes {
+        Slopes::Subgroups => "how the subgroups differ",
+        _ => "how patients differ",
+    };
     let second = if difference.p_value < alpha {
-        "the two differ, so the across-study slope is biased by study-level confounding or the \
-         non-collapsibility of the effect measure (ecological bias): trust the within-study \
-         estimate for how patients differ"
+        format!(
+            "the two differ, so the across-study slope is biased by {cause}: trust the \
+             within-study estimate for {who}"
+        )
     } else {
         "the two do not differ clearly, but only the within-study estimate compares patients \
          inside the same study and is free of ecological bias"
+            .to_owned()
     };
     format!("{first}; {second}.")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slope(estimate: f64, p_value: f64) -> SlopeRecord {
+        SlopeRecord {
+            estimate,
+            se: 0.1,
+            ci_lower: estimate - 0.2,
+            ci_upper: estimate + 0.2,
+            p_value,
+            tau2: 0.0,
+        }
+    }
+
+    #[test]
+    fn the_reading_names_the_causes_the_scale_allows() {
+        let (w, a) = (slope(0.45, 1e-9), slope(1.05, 1e-20));
+        let d = DifferenceRecord {
+            estimate: -0.6,
+            se: 0.13,
+            p_value: 2e-6,
+        };
+        let md = reading(&w, &a, &d, 0.95, Slopes::MeanDifference);
+        assert!(
+            md.contains("study-level confounding") && !md.contains("collapsib"),
+            "{md}"
+        );
+        assert!(
+            md.starts_with("Within studies the treatment effect changes by 0.4500"),
+            "{md}"
+        );
+        let or = reading(&w, &a, &d, 0.95, Family::Binomial.into());
+        assert!(or.contains("non-collapsibility of the odds ratio"), "{or}");
+        let sub = reading(&w, &a, &d, 0.95, Slopes::Subgroups);
+        assert!(
+            sub.contains("first subgroup's effect differs from the second's by 0.4500"),
+            "{sub}"
+        );
+        assert!(sub.ends_with("for how the subgroups differ."), "{sub}");
+        let not = DifferenceRecord { p_value: 0.4, ..d };
+        assert!(reading(&w, &a, &not, 0.95, Slopes::LogOddsRatio).contains("do not differ clearly"));
+    }
 }

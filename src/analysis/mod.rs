@@ -33,6 +33,7 @@ pub mod egger;
 mod error;
 pub mod gosh;
 pub mod ipd;
+pub mod ipd_script;
 pub mod lab;
 pub mod labbe;
 pub mod moderator;
@@ -191,12 +192,14 @@ pub fn analyse(text: &str, spec: &AnalysisSpec) -> Result<Run, AnalysisError> {
     let table = Arc::new(stages::table(text)?);
     let formula = stages::formula(spec.mods.as_deref())?;
     let scale = stages::formula(spec.scale.as_deref())?;
-    let data = Arc::new(stages::studies_for(
+    let table = stages::centred(&table, &[formula.as_ref(), scale.as_ref()])?;
+    let data = stages::studies_for(
         &table,
         &spec.columns,
         spec.measure,
         &[formula.as_ref(), scale.as_ref()],
-    )?);
+    )?;
+    let data = Arc::new(stages::without(&table, data, spec.without)?);
     let model = Arc::new(stages::model(
         &table,
         &data,

@@ -3,6 +3,7 @@
 
 use crate::data::effect_size::Measure;
 use crate::data::export::write_csv;
+use crate::data::formula::{column_source, Centring, Formula, Part};
 use crate::data::parse::{is_missing, parse, ColumnKind, Table};
 use crate::data::roles::{EffectSource, Variance};
 use crate::stats::Tau2Method;
@@ -125,7 +126,7 @@ fn transformation(measure: Option<Measure>) -> Option<&'static str> {
 
 /// The table as an R statement `dat <- read.csv(text = …)` with fixed column classes, so
 /// that R reads every column as Meridian does.
-fn data_block(table: &Table) -> String {
+pub(crate) fn data_block(table: &Table) -> String {
     let classes: Vec<String> = table
         .columns
         .iter()
@@ -145,6 +146,68 @@ fn data_block(table: &Table) -> String {
     )
 }
 
+/// The right-hand side of a formula as R reads it: as typed, or, when it centres a moderator,
+/// its terms with each centred column under its name in backticks (the columns that
+/// [`centring_block`] adds; R names their coefficients with the backticks).
+fn r_formula(text: &str) -> String {
+    let typed = text.trim();
+    let typed = typed.strip_prefix('~').unwrap_or(typed).trim().to_owned();
+    let Ok(formula) = Formula::parse(text) else {
+        return typed;
+    };
+    if formula.centring().is_empty() {
+        return typed;
+    }
+    let mut terms: Vec<String> = formula
+        .term_vars()
+        .iter()
+        .map(|term| {
+            term.iter()
+                .map(|(kind, column)| match formula.centred(column) {
+                    Some(c) => format!("`{}`", c.name()),
+                    None => kind.label(&column_source(column)),
+                })
+                .collect::<Vec<_>>()
+                .join(":")
+        })
+        .collect();
+    if !formula.intercept() {
+        terms.push("- 1".to_owned());
+    }
+    if terms.is_empty() {
+        return "1".to_owned();
+    }
+    terms.join(" + ").replace("+ - 1", "- 1")
+}
+
+/// The R lines that add the columns of `centring` to `dat`, as Meridian computes them
+/// ([`crate::data::centring`]); empty without any.
+fn centring_block(centring: &[&Centring]) -> String {
+    if centring.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from(
+        "\n# Cluster-mean centring, as Meridian's between(x, g) and within(x, g): the mean of x\n\
+         # over the rows of each cluster of g that have x, and each row's deviation from it.\n\
+         cluster_mean <- function(x, g) {\n  \
+           m <- ave(x, g, FUN = function(v) mean(v, na.rm = TRUE))\n  \
+           m[is.na(x) | is.na(g)] <- NA\n  \
+           m\n}\n",
+    );
+    for c in centring {
+        let (x, g) = (
+            format!("dat[[{}]]", r_string(&c.source)),
+            format!("dat[[{}]]", r_string(&c.cluster)),
+        );
+        let value = match c.part {
+            Part::Between => format!("cluster_mean({x}, {g})"),
+            Part::Within => format!("{x} - cluster_mean({x}, {g})"),
+        };
+        s += &format!("dat[[{}]] <- {value}\n", r_string(&c.name()));
+    }
+    s
+}
+
 /// `text` as R comment lines, in ASCII like the rest of the script.
 fn r_comment(text: &str) -> String {
     text.lines()
@@ -152,7 +215,7 @@ fn r_comment(text: &str) -> String {
         .collect()
 }
 
-const SCRIPT_HEADER: &str =
+pub(crate) const SCRIPT_HEADER: &str =
     "# metafor script written by Meridian: it reproduces the analysis shown in the app.\n\
                              # Run it in R after install.packages(\"metafor\").\n";
 
@@ -191,7 +254,7 @@ pub fn r_script(
 }
 
 /// The level as a percentage, as R users write it (95, 90, 99.9).
-fn percent(level: f64) -> String {
+pub(crate) fn percent(level: f64) -> String {
     // Rounded to ten decimals so that 0.9 prints as 90, not 90.00000000000001.
     format!("{}", (level * 100.0 * 1e10).round() / 1e10)
 }
@@ -202,7 +265,21 @@ fn model_script(table: &Table, analysis: &Analysis, spec: &AnalysisSpec) -> Stri
     let fixed = summary.spec.method.is_fixed();
     let mut s = SCRIPT_HEADER.to_owned();
     s += "library(metafor)\n\n";
-    s += &data_block(table);
+    let formulas: Vec<Formula> = [
+        analysis.model.encoding.as_ref().map(|e| e.formula.as_str()),
+        spec.scale.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .filter_map(|text| Formula::parse(text).ok())
+    .collect();
+    let centring: Vec<&Centring> = formulas.iter().flat_map(Formula::centring).collect();
+    // The derived columns are computed again in R, from the data as pasted.
+    let mut data = table.clone();
+    data.columns
+        .retain(|c| !centring.iter().any(|d| d.name() == c.name));
+    s += &data_block(&data);
+    s += &centring_block(&centring);
     s += "\n";
 
     let effect_args = match &analysis.data.source {
@@ -258,18 +335,10 @@ fn model_script(table: &Table, analysis: &Analysis, spec: &AnalysisSpec) -> Stri
 
     let mut args = vec![effect_args];
     if let Some(encoding) = encoding {
-        let text = encoding.formula.trim();
-        args.push(format!(
-            "mods = ~ {}",
-            text.strip_prefix('~').unwrap_or(text).trim()
-        ));
+        args.push(format!("mods = ~ {}", r_formula(&encoding.formula)));
     }
     if let Some(scale) = spec.scale.as_deref().filter(|t| !t.trim().is_empty()) {
-        let text = scale.trim();
-        args.push(format!(
-            "scale = ~ {}",
-            text.strip_prefix('~').unwrap_or(text).trim()
-        ));
+        args.push(format!("scale = ~ {}", r_formula(scale)));
     }
     args.push(format!(
         "method = \"{}\"",
@@ -280,6 +349,10 @@ fn model_script(table: &Table, analysis: &Analysis, spec: &AnalysisSpec) -> Stri
     args.push("data = dat".to_owned());
     if let Some(slab) = &analysis.data.roles.slab {
         args.push(format!("slab = {}", r_name(slab)));
+    }
+    if let Some(row) = spec.without {
+        // The page's "without this study": the analysis shown leaves that data row out.
+        args.push(format!("subset = -{}", row + 1));
     }
     s += "# The model.\n";
     s += &format!("res <- rma({})\n", args.join(", "));

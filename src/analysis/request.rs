@@ -63,6 +63,13 @@ pub enum Request {
         /// The data and the analysis.
         input: Input,
     },
+    /// The analysis of every study while the page's analysis leaves one out (the Sensitivity
+    /// pane's refits start from it); answered by [`Record::Analysis`] as [`Request::Analyse`],
+    /// but a kind of its own, so that neither supersedes the other.
+    FullAnalyse {
+        /// The data and the analysis, with no study left out.
+        input: Input,
+    },
     /// The fitted effect along one moderator; answered by [`Record::Curve`].
     Curve {
         /// The data and the analysis.
@@ -156,6 +163,7 @@ impl Request {
     pub fn kind(&self) -> Kind {
         match self {
             Self::Analyse { .. } | Self::Cancel => Kind::Analysis,
+            Self::FullAnalyse { .. } => Kind::FullAnalysis,
             Self::Curve { .. } => Kind::Curve,
             Self::Subgroups { .. } => Kind::Subgroups,
             Self::Egger { .. } => Kind::Egger,
@@ -175,6 +183,8 @@ impl Request {
 pub enum Kind {
     /// The analysis.
     Analysis,
+    /// The analysis of every study, while the page's leaves one out.
+    FullAnalysis,
     /// The fitted effect along a moderator.
     Curve,
     /// Subgroup fits.
@@ -199,8 +209,9 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in order.
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 12] = [
         Self::Analysis,
+        Self::FullAnalysis,
         Self::Curve,
         Self::Subgroups,
         Self::Egger,

@@ -1,10 +1,11 @@
 //! The Sensitivity view's tables as CSV, for download: leave-one-out and cumulative
 //! meta-analysis with the columns named as metafor prints them (`estimate`, `se`, `zval` or
 //! `tval`, `pval`, `ci.lb`, `ci.ub`, `Q`, `Qp`, `tau2`, `I2`, `H2`), full precision, `NA`
-//! where a refit failed. The influence table's CSV ([`super::sensitivity::influence_csv`])
-//! is written by the same [`csv_text`].
+//! where a refit failed; and the GOSH plot's summary and subsets. The influence table's CSV
+//! ([`super::sensitivity::influence_csv`]) is written by the same [`csv_text`].
 
 use super::cumul::CumulRecord;
+use super::gosh::{GoshPoints, GoshSummaryRecord, SpreadRecord};
 use super::record::PooledRecord;
 use super::sensitivity::Leave1outRecord;
 use crate::stats::Test;
@@ -125,6 +126,42 @@ pub fn cumul_csv(record: &CumulRecord, test: Test) -> String {
     for s in &record.steps {
         let mut row = vec![s.slab.clone(), s.k.to_string()];
         row.extend(pooled_cells(&s.pooled));
+        rows.push(row);
+    }
+    csv_text(&rows)
+}
+
+/// The GOSH summary table as CSV: per statistic (the first coefficient, I², τ² and QE, as
+/// metafor's `gosh()` names them: `estimate`, `I2`, `tau2`, `QE`) its minimum, maximum and
+/// mean over the subsets fitted, `NA` before any subset was.
+pub fn gosh_summary_csv(summary: &GoshSummaryRecord) -> String {
+    let row = |name: &str, s: Option<SpreadRecord>| {
+        let mut row = vec![name.to_owned()];
+        row.extend([s.map(|s| s.min), s.map(|s| s.max), s.map(|s| s.mean)].map(cell));
+        row
+    };
+    csv_text(&[
+        ["statistic", "min", "max", "mean"]
+            .map(str::to_owned)
+            .to_vec(),
+        row("estimate", summary.estimate),
+        row("I2", summary.i2),
+        row("tau2", summary.tau2),
+        row("QE", summary.qe),
+    ])
+}
+
+/// The GOSH plot's subsets as CSV, one row per subset in the order fitted: its `estimate`
+/// and `I2`, then per study (a column named by its label in `labels`) 1 if the subset holds
+/// it, else 0 (metafor's `gosh()$incl`).
+pub fn gosh_subsets_csv(points: &GoshPoints, labels: &[String]) -> String {
+    let mut header = vec!["estimate".to_owned(), "I2".to_owned()];
+    header.extend(labels.iter().cloned());
+    let mut rows = Vec::with_capacity(points.len() + 1);
+    rows.push(header);
+    for j in 0..points.len() {
+        let mut row = vec![cell(Some(points.estimate[j])), cell(Some(points.i2[j]))];
+        row.extend((0..labels.len()).map(|i| u8::from(points.contains(j, i)).to_string()));
         rows.push(row);
     }
     csv_text(&rows)

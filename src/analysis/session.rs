@@ -32,7 +32,9 @@ use super::sensitivity::sensitivity;
 use super::subgroups::subgroups;
 use super::terms::requested_contrasts;
 use super::{stages, Analysis, AnalysisError, Fitted, ModelStage, StudiesStage};
+use crate::data::centring::with_centring;
 use crate::data::effect_size::Measure;
+use crate::data::formula::Centring;
 use crate::data::parse::Table;
 use crate::data::report::FitReport;
 use crate::data::roles::Roles;
@@ -92,14 +94,17 @@ impl<T> PartialEq for Same<T> {
 }
 
 /// What the studies stage reads: the table, the roles, the measure, the formula and the scale
-/// formula (a row missing a moderator of either is left out).
+/// formula (a row missing a moderator of either is left out), and the row left out by choice.
 type StudiesKey = (
     Same<Table>,
     Roles,
     Option<Measure>,
     Option<String>,
     Option<String>,
+    Option<usize>,
 );
+/// What the centred table reads: the table and the centred columns the formulas name.
+type CentredKey = (Same<Table>, Vec<Centring>);
 /// What the model stage reads: the studies and the reference levels.
 type ModelKey = (Same<StudiesStage>, BTreeMap<String, String>);
 /// What the fit reads: the model, the estimator, test and level, and the scale formula.
@@ -113,6 +118,8 @@ type DependentKey = (Same<Fitted>, Dependence);
 #[derive(Debug, Default)]
 struct Stages {
     table: Option<Kept<String, Table>>,
+    /// The table with the columns the formulas derive by cluster-mean centring.
+    centred: Option<Kept<CentredKey, Table>>,
     data: Option<Kept<StudiesKey, StudiesStage>>,
     model: Option<Kept<ModelKey, ModelStage>>,
     fitted: Option<Kept<FitKey, Fitted>>,
@@ -147,16 +154,33 @@ impl Stages {
         )?;
         let formula = stages::formula(spec.mods.as_deref())?;
         let scale = stages::formula(spec.scale.as_deref())?;
+        let formulas = [formula.as_ref(), scale.as_ref()];
+        let centring: Vec<Centring> = formulas
+            .iter()
+            .flatten()
+            .flat_map(|f| f.centring())
+            .cloned()
+            .collect();
+        let table = if centring.is_empty() {
+            table
+        } else {
+            let key = (Same(table.clone()), centring.clone());
+            kept(&mut self.centred, key, clock, ran, "centring", || {
+                let columns: Vec<&Centring> = centring.iter().collect();
+                Ok(with_centring(&table, &columns)?)
+            })?
+        };
         let key = (
             Same(table.clone()),
             spec.columns.clone(),
             spec.measure,
             spec.mods.clone(),
             spec.scale.clone(),
+            spec.without,
         );
         let data = kept(&mut self.data, key, clock, ran, "studies", || {
-            let formulas = [formula.as_ref(), scale.as_ref()];
-            stages::studies_for(&table, &spec.columns, spec.measure, &formulas)
+            let all = stages::studies_for(&table, &spec.columns, spec.measure, &formulas)?;
+            stages::without(&table, all, spec.without)
         })?;
         let key = (Same(data.clone()), spec.references.clone());
         let model = kept(&mut self.model, key, clock, ran, "design", || {
@@ -370,7 +394,9 @@ impl Mailbox {
                     })
             }
             Request::Cancel => Err(Response::Cancelled),
-            Request::Analyse { input } => Err(self.answer(&input, Ask::Analysis)),
+            Request::Analyse { input } | Request::FullAnalyse { input } => {
+                Err(self.answer(&input, Ask::Analysis))
+            }
             Request::Curve { input, column } => Err(self.answer(&input, Ask::Curve(column))),
             Request::Subgroups { input, column } => {
                 Err(self.answer(&input, Ask::Subgroups(column)))

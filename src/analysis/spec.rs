@@ -56,4 +56,8 @@ pub struct AnalysisSpec {
     /// (issue 11); the default leaves the `rma.uni` analysis as it is.
     #[serde(default)]
     pub dependence: Dependence,
+    /// The 0-based table row of a study to leave out of the analysis (the page's "without
+    /// this study"); `None` analyses every study.
+    #[serde(default)]
+    pub without: Option<usize>,
 }

@@ -1,5 +1,5 @@
 //! The pipeline as stages, each a function of the stage before: text → [`table`] →
-//! [`studies_for`] (roles, effect sizes, rows left out) → [`model`] (design and encoding) →
+//! [`centred`] (the columns a formula derives) → [`studies_for`] (roles, effect sizes, rows left out) → [`model`] (design and encoding) →
 //! [`fit`] (the model and its [`Summary`]) → [`prediction`]. The page keeps one memo per
 //! stage, so a change reruns only the stages after it (a new estimator refits without
 //! re-parsing; a plot option reruns none); the command line runs them in a row
@@ -16,8 +16,9 @@ use super::scale_curve::{scale_curve, ScaleCurve};
 use super::summary::Summary;
 use super::terms::term_tests;
 use super::AnalysisError;
+use crate::data::centring::with_centring;
 use crate::data::effect_size::Measure;
-use crate::data::formula::{Encoded, Encoding, Formula};
+use crate::data::formula::{Centring, Encoded, Encoding, Formula};
 use crate::data::parse::{parse, Table};
 use crate::data::report::FitReport;
 use crate::data::roles::{self, EffectSource, Roles, Studies};
@@ -57,6 +58,26 @@ pub fn formula(mods: Option<&str>) -> Result<Option<Formula>, AnalysisError> {
         .filter(|m| !m.trim().is_empty())
         .map(Formula::parse)
         .transpose()?)
+}
+
+/// Stage 1b: the table with the columns the formulas derive by cluster-mean centring
+/// (`between(x, g)`, `within(x, g)`); the same table when they derive none.
+///
+/// # Errors
+/// [`AnalysisError::Parse`] when a centred moderator is not numeric or a column is missing.
+pub fn centred(
+    table: &Arc<Table>,
+    formulas: &[Option<&Formula>],
+) -> Result<Arc<Table>, AnalysisError> {
+    let centring: Vec<&Centring> = formulas
+        .iter()
+        .flatten()
+        .flat_map(|f| f.centring())
+        .collect();
+    if centring.is_empty() {
+        return Ok(table.clone());
+    }
+    Ok(Arc::new(with_centring(table, &centring)?))
 }
 
 /// Which columns were used and the studies they give.
@@ -129,6 +150,27 @@ pub fn studies_for(
         roles,
         source,
         studies,
+    })
+}
+
+/// The studies of `data` without the one from 0-based table row `row` of `table` (the
+/// page's "without this study"), listed among the rows left out; `None` leaves them as they
+/// are, as does a row no study comes from.
+///
+/// # Errors
+/// [`AnalysisError::Roles`] when it is the only study.
+pub fn without(
+    table: &Table,
+    data: StudiesStage,
+    row: Option<usize>,
+) -> Result<StudiesStage, AnalysisError> {
+    let Some(row) = row else {
+        return Ok(data);
+    };
+    let line = table.lines.get(row).copied().unwrap_or_default();
+    Ok(StudiesStage {
+        studies: data.studies.without_row(row, line)?,
+        ..data
     })
 }
 

@@ -202,7 +202,19 @@ fn a_row_left_out_is_as_if_it_were_not_in_the_file() {
         .filter(|(i, _)| *i != 3)
         .map(|(_, l)| format!("{l}\n"))
         .collect();
-    let spec = AnalysisSpec {
+    let spec = bcg_rr_ablat();
+    let left_out = run(&spoiled, &spec);
+    let absent = run(&without, &spec);
+    assert_eq!(left_out.summary.k, 12);
+    assert_eq!(left_out.studies().excluded[0].row, 3);
+    assert_eq!(left_out.summary.coefficients, absent.summary.coefficients);
+    assert_eq!(left_out.summary.tau2, absent.summary.tau2);
+    assert_eq!(left_out.summary.intervals, absent.summary.intervals);
+}
+
+/// BCG's log risk ratios from the 2×2 tables, with latitude as moderator (REML, z).
+fn bcg_rr_ablat() -> AnalysisSpec {
+    AnalysisSpec {
         measure: Some(Measure::Rr),
         columns: Roles {
             raw: [
@@ -217,12 +229,63 @@ fn a_row_left_out_is_as_if_it_were_not_in_the_file() {
         },
         mods: Some("ablat".into()),
         ..AnalysisSpec::default()
+    }
+}
+
+#[test]
+fn a_study_left_out_by_choice_gives_metafors_refit_without_it() {
+    // metafor 3.8.1, rma(yi, vi, mods = ~ ablat, subset = -7) of the BCG log risk ratios
+    // (tests/r/make_sensitivity_fixtures.R, "leave1out"; the 7th trial has the largest Cook's
+    // distance). REML refits are iterative: 1e-5 relative, as the fixtures' other refits.
+    let fixture: serde_json::Value = serde_json::from_str(include_str!(
+        "../../tests/fixtures/sensitivity/bcg_ablat_reml_z.json"
+    ))
+    .unwrap();
+    let theirs = &fixture["leave1out"][6];
+    let close = |ours: f64, theirs: &serde_json::Value, what: &str| {
+        let theirs = theirs.as_f64().unwrap();
+        assert!(
+            ((ours - theirs) / theirs).abs() < 1e-5,
+            "{what}: {ours} vs metafor {theirs}"
+        );
     };
-    let left_out = run(&spoiled, &spec);
-    let absent = run(&without, &spec);
-    assert_eq!(left_out.summary.k, 12);
-    assert_eq!(left_out.studies().excluded[0].row, 3);
-    assert_eq!(left_out.summary.coefficients, absent.summary.coefficients);
-    assert_eq!(left_out.summary.tau2, absent.summary.tau2);
-    assert_eq!(left_out.summary.intervals, absent.summary.intervals);
+    let bcg = include_str!("../../assets/examples/bcg.csv");
+    let spec = AnalysisSpec {
+        without: Some(6),
+        ..bcg_rr_ablat()
+    };
+    let a = run(bcg, &spec);
+    assert_eq!(a.summary.k, 12);
+    let report = a.fit_report();
+    close(report.tau2, &theirs["tau2"], "τ²");
+    close(report.r2.unwrap(), &theirs["r2"], "R²");
+    for (j, c) in report.coefficients.iter().enumerate() {
+        close(c.estimate, &theirs["coefficients"][j]["estimate"], &c.name);
+        close(c.se, &theirs["coefficients"][j]["se"], &c.name);
+    }
+    // The study is listed among the rows left out, with the reason, and nothing else is.
+    assert_eq!(report.excluded_rows, [7]);
+    assert_eq!(a.studies().excluded[0].reason, Exclusion::Chosen);
+    assert!(!a
+        .studies()
+        .labels
+        .contains(&fixture["slab"][6].as_str().unwrap().to_owned()));
+    // A row no study comes from changes nothing; the only study cannot be left out.
+    let beyond = run(
+        bcg,
+        &AnalysisSpec {
+            without: Some(99),
+            ..bcg_rr_ablat()
+        },
+    );
+    assert_eq!(beyond.summary.k, 13);
+    let one = "study,yi,vi\nA,0.1,0.02\n";
+    let only = AnalysisSpec {
+        without: Some(0),
+        ..AnalysisSpec::default()
+    };
+    assert!(matches!(
+        analyse(one, &only),
+        Err(AnalysisError::Roles(RolesError::NoStudies { excluded: 1 }))
+    ));
 }

@@ -7,6 +7,7 @@
 //! writes it as JSON and CSV. Pure functions over `&str` and plain data: no file I/O, no web or
 //! plotting crate, so the browser app and the `meridian` command line share every step.
 
+pub mod centring;
 pub mod clusters;
 pub mod effect_size;
 pub mod examples;

@@ -194,6 +194,31 @@ impl Column {
         self.ends.push(self.text.len());
     }
 
+    /// A numeric column computed from others (one value per data row, `None` missing), its
+    /// cells written as the shortest text that reads back to the same number.
+    pub fn from_numbers(name: String, values: &[Option<f64>]) -> Self {
+        let mut column = Self::new(name);
+        for v in values {
+            match v {
+                Some(x) => column.push(&format!("{x}")),
+                None => column.push("NA"),
+            }
+        }
+        let any = values.iter().any(Option::is_some);
+        column.kind = if any {
+            ColumnKind::Numeric
+        } else {
+            ColumnKind::Empty
+        };
+        column.numbers = Some(
+            values
+                .iter()
+                .map(|v| v.map_or(NumCell::Missing, NumCell::Value))
+                .collect(),
+        );
+        column
+    }
+
     /// Number of cells (the table's data rows).
     pub fn len(&self) -> usize {
         self.ends.len()

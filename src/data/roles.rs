@@ -232,6 +232,9 @@ pub enum Exclusion {
         /// The variance computed.
         value: f64,
     },
+    /// A usable study the user chose to leave out, to see the analysis without it (the
+    /// page's "without this study").
+    Chosen,
 }
 
 impl fmt::Display for Exclusion {
@@ -241,6 +244,7 @@ impl fmt::Display for Exclusion {
             Self::Unusable { column, problem } => write!(f, "column \"{column}\": {problem}"),
             Self::Variance { column, value } => write!(f, "column \"{column}\" is {}: expected a sampling variance or standard error above zero", general(*value)),
             Self::ComputedVariance { value } => write!(f, "the sampling variance computed from the raw data is {}: expected a variance above zero", general(*value)),
+            Self::Chosen => write!(f, "by choice, to see the analysis without this study"),
         }
     }
 }
@@ -275,6 +279,37 @@ impl Studies {
     /// Number of studies.
     pub fn k(&self) -> usize {
         self.yi.len()
+    }
+
+    /// These studies without the one from 0-based table row `row` (listed among the rows left
+    /// out, [`Exclusion::Chosen`], in file order); unchanged when no study comes from it.
+    ///
+    /// # Errors
+    /// [`RolesError::NoStudies`] when it is the only study.
+    pub fn without_row(&self, row: usize, line: u64) -> Result<Self, RolesError> {
+        let Some(i) = self.rows.iter().position(|&r| r == row) else {
+            return Ok(self.clone());
+        };
+        if self.k() == 1 {
+            return Err(RolesError::NoStudies {
+                excluded: self.excluded.len() + 1,
+            });
+        }
+        let mut out = self.clone();
+        out.yi.remove(i);
+        out.vi.remove(i);
+        out.labels.remove(i);
+        out.rows.remove(i);
+        let at = out.excluded.partition_point(|e| e.row <= row);
+        out.excluded.insert(
+            at,
+            Excluded {
+                row: row + 1,
+                line,
+                reason: Exclusion::Chosen,
+            },
+        );
+        Ok(out)
     }
 }
 

@@ -175,7 +175,13 @@ pub fn warnings(analysis: &Analysis, averages: &[String]) -> Vec<Warning> {
                 .to_owned(),
         });
     }
-    let excluded = &analysis.studies().excluded;
+    // A study left out by choice is the banner's to say, not a warning about the data.
+    let excluded: Vec<_> = analysis
+        .studies()
+        .excluded
+        .iter()
+        .filter(|e| e.reason != Exclusion::Chosen)
+        .collect();
     if !excluded.is_empty() {
         let rows: Vec<String> = excluded.iter().map(|e| e.row.to_string()).collect();
         let plural = if excluded.len() == 1 { "" } else { "s" };

@@ -35,21 +35,35 @@ fn from_to(a: f64, b: f64) -> String {
     format!("from {} to {}", format::number(a), format::number(b))
 }
 
-/// What leaving study `label` out changes, in one sentence: the coefficients (the pooled
-/// effect without moderators), τ² and, with moderators, R². `full` are the model's
-/// coefficients (name, estimate), `tau2` and `r2` its τ² and R² (percent).
-pub fn without_sentence(
-    label: &str,
-    full: &[(String, f64)],
-    tau2: f64,
-    r2: Option<f64>,
-    refit: &Leave1outRow,
-) -> String {
+/// The model a refit without one study is compared with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Baseline {
+    /// Its coefficients: name and estimate, in model order.
+    pub coefficients: Vec<(String, f64)>,
+    /// Its τ².
+    pub tau2: f64,
+    /// Its pseudo-R² in percent (models with moderators).
+    pub r2: Option<f64>,
+}
+
+/// What leaving study `label` out of `model` changes, in one sentence: the coefficients (the
+/// pooled effect without moderators), τ² and, with moderators, R².
+pub fn without_sentence(label: &str, model: &Baseline, refit: &Leave1outRow) -> String {
     if let Some(e) = &refit.error {
         return format!("Without {label} the model cannot be fitted: {e}.");
     }
+    format!("Without {label}, {}.", without_change(model, refit))
+}
+
+/// The change of [`without_sentence`] as a clause ("ablat from a to b, τ² from … and R²
+/// from …"), for a line that names the study already.
+pub fn without_change(model: &Baseline, refit: &Leave1outRow) -> String {
+    if let Some(e) = &refit.error {
+        return format!("the model cannot be fitted: {e}");
+    }
+    let (full, tau2, r2) = (&model.coefficients, model.tau2, model.r2);
     let mut parts = Vec::new();
-    match (full, refit.pooled.estimate) {
+    match (full.as_slice(), refit.pooled.estimate) {
         ([(_, pooled)], Some(estimate)) => {
             parts.push(format!(
                 "the pooled effect goes {}",
@@ -74,12 +88,11 @@ pub fn without_sentence(
             format::percent(b)
         ));
     }
-    let joined = match parts.as_slice() {
+    match parts.as_slice() {
         [] => "nothing changes".to_owned(),
         [one] => one.clone(),
         [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
-    };
-    format!("Without {label}, {joined}.")
+    }
 }
 
 #[cfg(test)]
@@ -131,11 +144,29 @@ mod tests {
             r2: Some(88.0),
             error: None,
         };
-        let full = [("intrcpt".to_owned(), 0.25), ("ablat".to_owned(), -0.0291)];
+        let model = Baseline {
+            coefficients: vec![("intrcpt".to_owned(), 0.25), ("ablat".to_owned(), -0.0291)],
+            tau2: 0.0764,
+            r2: Some(75.6),
+        };
         assert_eq!(
-            without_sentence("B", &full, 0.0764, Some(75.6), &refit),
+            without_sentence("B", &model, &refit),
             "Without B, ablat from -0.0291 to -0.0270, τ² from 0.0764 to 0.0400 and R² from \
              75.6 % to 88.0 %."
+        );
+        // The banner's clause is the same change, for a line that names the study first.
+        assert_eq!(
+            without_change(&model, &refit),
+            "ablat from -0.0291 to -0.0270, τ² from 0.0764 to 0.0400 and R² from 75.6 % to \
+             88.0 %"
+        );
+        let failed = Leave1outRow {
+            error: Some("τ² did not converge".into()),
+            ..refit
+        };
+        assert_eq!(
+            without_change(&model, &failed),
+            "the model cannot be fitted: τ² did not converge"
         );
     }
 }

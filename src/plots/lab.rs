@@ -8,11 +8,11 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::axis::{self, EffectScale};
+use super::axis;
 use super::layout::{Mark, PlotLayout};
 use super::paint::{area_scaled, polyline, usable_weight};
 use super::panel::{
-    check_lengths, draw_axes, draw_null_line, finish, finite_points, frame, Grid, Swatch,
+    check_lengths, draw_null_line, finish, finite_points, plain_panel, Grid, Swatch,
 };
 use super::theme::{self, Theme};
 use super::PlotError;
@@ -121,20 +121,11 @@ where
             .iter()
             .map(|l| (Swatch::Line(l.kind.colour()), l.name.as_str())),
     );
-    let frame = frame(
-        area.dim_in_pixel(),
-        x_range,
-        y_range,
-        EffectScale::Identity,
+    let frame = plain_panel(
+        area,
+        (x_range, y_range),
         &legend,
         !plot.caption.is_empty(),
-        theme,
-    );
-    area.fill(&theme::PAPER)?;
-    draw_axes(
-        area,
-        &frame,
-        EffectScale::Identity,
         (&plot.x_label, &plot.y_label),
         Grid::Both,
         theme,

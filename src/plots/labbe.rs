@@ -8,10 +8,10 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::axis::{self, EffectScale};
+use super::axis;
 use super::layout::{Mark, PlotLayout};
 use super::paint::{dashed, polyline, px};
-use super::panel::{check_lengths, draw_axes, finish, finite_points, frame, Grid, Swatch};
+use super::panel::{check_lengths, finish, finite_points, plain_panel, Grid, Swatch};
 use super::theme::{self, Theme};
 use super::PlotError;
 
@@ -83,20 +83,11 @@ where
         (Swatch::Line(theme::MUTED), "No effect (y = x)"),
         (Swatch::Line(theme::BLUE), "Pooled estimate"),
     ];
-    let frame = frame(
-        area.dim_in_pixel(),
-        range,
-        range,
-        EffectScale::Identity,
+    let frame = plain_panel(
+        area,
+        (range, range),
         &legend,
         false,
-        theme,
-    );
-    area.fill(&theme::PAPER)?;
-    draw_axes(
-        area,
-        &frame,
-        EffectScale::Identity,
         (&plot.x_label, &plot.y_label),
         Grid::None,
         theme,

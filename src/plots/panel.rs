@@ -178,6 +178,36 @@ where
     )
 }
 
+/// Lays out the frame of a plot on plain axes (x and y on the identity scale) over
+/// `(x_range, y_range)`, with the `legend` above and room for a caption line below if
+/// `caption`, fills the paper and draws the axes with their `titles`: the start of every
+/// scatter-like plot (Baujat, L'Abbé, Q–Q and radial, the lab, the profile and scale plots).
+pub(crate) fn plain_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    (x_range, y_range): ((f64, f64), (f64, f64)),
+    legend: &[(Swatch, &str)],
+    caption: bool,
+    titles: (&str, &str),
+    grid: Grid,
+    theme: &Theme,
+) -> Result<Frame, PlotError>
+where
+    DB::ErrorType: 'static,
+{
+    let frame = frame(
+        area.dim_in_pixel(),
+        x_range,
+        y_range,
+        EffectScale::Identity,
+        legend,
+        caption,
+        theme,
+    );
+    area.fill(&theme::PAPER)?;
+    draw_axes(area, &frame, EffectScale::Identity, titles, grid, theme)?;
+    Ok(frame)
+}
+
 /// Checks that per-study inputs have one value per study.
 pub(crate) fn check_lengths(k: usize, inputs: &[(&'static str, usize)]) -> Result<(), PlotError> {
     match inputs.iter().find(|(_, len)| *len != k) {

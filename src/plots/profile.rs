@@ -9,9 +9,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::axis::{self, EffectScale};
+use super::axis;
 use super::paint::{dashed, label, polyline, px};
-use super::panel::{check_lengths, draw_axes, finish, frame, Grid, Swatch};
+use super::panel::{check_lengths, finish, plain_panel, Grid, Swatch};
 use super::theme::{self, Theme};
 use super::PlotError;
 
@@ -109,20 +109,11 @@ where
     if plot.q_profile_ci.is_some() {
         legend.push((Swatch::Line(theme::BLUISH_GREEN), &plot.q_profile_label));
     }
-    let frame = frame(
-        area.dim_in_pixel(),
-        x_range,
-        y_range,
-        EffectScale::Identity,
+    let frame = plain_panel(
+        area,
+        (x_range, y_range),
         &legend,
         !plot.caption.is_empty(),
-        theme,
-    );
-    area.fill(&theme::PAPER)?;
-    draw_axes(
-        area,
-        &frame,
-        EffectScale::Identity,
         (&plot.x_label, &plot.y_label),
         Grid::Both,
         theme,

@@ -6,10 +6,10 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::axis::{self, EffectScale};
+use super::axis;
 use super::layout::{Mark, PlotLayout};
 use super::paint::{polyline, px};
-use super::panel::{check_lengths, draw_axes, finish, frame, Grid, Swatch};
+use super::panel::{check_lengths, finish, plain_panel, Grid, Swatch};
 use super::theme::{self, Theme};
 use super::PlotError;
 
@@ -113,21 +113,11 @@ where
     }
     legend.push((Swatch::Dot, "Study's \u{3c4}\u{b2}"));
     let (_, y_top) = axis::padded(0.0, y_hi, PAD, 1.0);
-    let frame = frame(
-        area.dim_in_pixel(),
-        axis::padded(x_lo, x_hi, PAD, 1.0),
-        (0.0, y_top),
-        EffectScale::Identity,
+    let frame = plain_panel(
+        area,
+        (axis::padded(x_lo, x_hi, PAD, 1.0), (0.0, y_top)),
         &legend,
         !plot.caption.is_empty(),
-        theme,
-    );
-
-    area.fill(&theme::PAPER)?;
-    draw_axes(
-        area,
-        &frame,
-        EffectScale::Identity,
         (&plot.x_label, &plot.y_label),
         Grid::Both,
         theme,

@@ -8,10 +8,10 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::axis::{self, EffectScale};
+use super::axis;
 use super::layout::{Mark, PlotLayout};
 use super::paint::{dashed, polyline, px};
-use super::panel::{check_lengths, draw_axes, finish, finite_points, frame, Grid, Swatch};
+use super::panel::{check_lengths, finish, finite_points, plain_panel, Grid, Swatch};
 use super::theme::{self, Theme};
 use super::PlotError;
 
@@ -114,20 +114,11 @@ where
             legend.push((Swatch::Line(colour), &line.name));
         }
     }
-    let frame = frame(
-        area.dim_in_pixel(),
-        x_range,
-        y_range,
-        EffectScale::Identity,
+    let frame = plain_panel(
+        area,
+        (x_range, y_range),
         &legend,
         !plot.caption.is_empty(),
-        theme,
-    );
-    area.fill(&theme::PAPER)?;
-    draw_axes(
-        area,
-        &frame,
-        EffectScale::Identity,
         (&plot.x_label, &plot.y_label),
         Grid::None,
         theme,

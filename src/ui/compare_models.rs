@@ -48,7 +48,7 @@ pub fn CompareModels(
             return Vec::new();
         }
         let (Ok(table), Ok(studies), Ok(fitted)) =
-            (page.table.get(), page.studies.get(), page.fitted.get())
+            (page.table.get(), page.used.get(), page.fitted.get())
         else {
             return Vec::new();
         };

@@ -4,7 +4,12 @@
 //! ([`crate::worker::client`]). The worker sends the subsets' points in slices; the canvas
 //! draws each slice over what is drawn, a few thousand dots per animation frame, so the page
 //! never waits on the plot; a progress line counts the subsets; Cancel stops the worker's job
-//! and keeps what was drawn. Subsets holding a chosen study are drawn in a second colour.
+//! and keeps what was drawn. Subsets holding the page's highlighted study are drawn in a
+//! second colour: picking a study here highlights it in every plot and table, and clicking
+//! one anywhere marks its subsets here (linked selection); so does pointing at one in a plot
+//! or the influence table, once the pointer rests there ([`HOVER_REST`]).
+
+use std::time::Duration;
 
 use leptos::ev;
 use leptos::html::{Canvas, Div};
@@ -14,6 +19,7 @@ use plotters_canvas::CanvasBackend;
 
 use crate::analysis::gosh::{GoshPoints, GoshRecord, SpreadRecord};
 use crate::analysis::request::{GoshSettingsRecord, Input, Request};
+use crate::analysis::sensitivity_tables::{gosh_subsets_csv, gosh_summary_csv};
 use crate::format;
 use crate::plots::{
     draw_gosh_background, draw_gosh_margins, draw_gosh_points, inputs, Figure, GoshFrame,
@@ -30,6 +36,9 @@ const SUBSETS: usize = 100_000;
 const MAX_SUBSETS: usize = 1_000_000;
 /// Dots drawn per animation frame: a few milliseconds of canvas work.
 const CHUNK: usize = 2_500;
+/// How long the pointer must rest on a study before its subsets are marked: each mark redraws
+/// every subset, which a pointer crossing a table's rows must not set off row by row.
+const HOVER_REST: Duration = Duration::from_millis(250);
 /// Width ÷ height of the plot.
 const ASPECT: f64 = 4.0 / 3.0;
 
@@ -61,7 +70,11 @@ struct Drawing {
     range: StoredValue<(f64, f64)>,
     x_label: StoredValue<String>,
     labels: StoredValue<Vec<String>>,
+    /// The marked study (an index into every study): the one the pointer rests on, else the
+    /// page's highlighted one.
     study: RwSignal<Option<usize>>,
+    /// How many of the subsets drawn hold the marked study.
+    marked: RwSignal<usize>,
     error: RwSignal<Option<String>>,
 }
 
@@ -78,6 +91,7 @@ impl Drawing {
         let outcome = self.draw_background();
         self.report(outcome);
         self.drawn.set_value(0);
+        self.marked.set(0);
         self.pump();
     }
 
@@ -168,6 +182,10 @@ impl Drawing {
                     h.add(p.estimate[j], p.i2[j], m);
                 }
             });
+            let holding = marked.iter().filter(|&&m| m).count();
+            if holding > 0 {
+                self.marked.update(|n| *n += holding);
+            }
             Ok(())
         })?;
         self.histograms
@@ -206,7 +224,8 @@ pub fn GoshPanel(
     /// The page, whose data and settings a run sends to the engine.
     page: Page,
 ) -> impl IntoView {
-    let (yi, labels, intercept_only) = page.analysis.with_untracked(|a| {
+    // The GOSH subsets are of every study, the one left out of the analysis included.
+    let (yi, labels, intercept_only) = page.full_analysis.with_untracked(|a| {
         a.as_ref().map_or((Vec::new(), Vec::new(), true), |a| {
             (
                 a.data.studies.yi.clone(),
@@ -238,7 +257,8 @@ pub fn GoshPanel(
         range: StoredValue::new(first_range),
         x_label: StoredValue::new(x_label),
         labels: StoredValue::new(labels.clone()),
-        study: RwSignal::new(None),
+        study: RwSignal::new(page.highlight.get_untracked()),
+        marked: RwSignal::new(0),
         error: RwSignal::new(None),
     };
     // The panel is replaced when the analysis changes: its run must not go on fitting.
@@ -249,6 +269,32 @@ pub fn GoshPanel(
     });
     let handle = window_event_listener(ev::resize, move |_| drawing.reset());
     on_cleanup(move || handle.remove());
+    // The study to mark follows the highlight at once and the pointer once it rests.
+    let rest = StoredValue::new_local(None::<TimeoutHandle>);
+    Effect::new(move |_| {
+        let hovered = page.hover.get();
+        let want = hovered.or_else(|| page.highlight.get());
+        if let Some(handle) = rest.get_value() {
+            handle.clear();
+            rest.set_value(None);
+        }
+        // `try_`: a rest that ends after the panel is gone marks nothing.
+        let mark = move || {
+            if drawing.study.try_get_untracked().is_some_and(|s| s != want) {
+                let _ = drawing.study.try_set(want);
+            }
+        };
+        if hovered.is_some() {
+            rest.set_value(set_timeout_with_handle(mark, HOVER_REST).ok());
+        } else {
+            mark();
+        }
+    });
+    on_cleanup(move || {
+        if let Some(handle) = rest.get_value() {
+            handle.clear();
+        }
+    });
     // Drawn once the canvas is in the page, and again for another chosen study.
     Effect::new(move |_| {
         drawing.study.track();
@@ -343,6 +389,21 @@ pub fn GoshPanel(
             download_url("meridian-gosh.png", &url);
         }
     };
+    let save_subsets = move |_| {
+        let csv = drawing
+            .points
+            .with_value(|p| drawing.labels.with_value(|l| gosh_subsets_csv(p, l)));
+        download_text("meridian-gosh-subsets.csv", "text/csv", &csv);
+    };
+    let save_summary = move |_| {
+        if let State::Done(r) = state.get_untracked() {
+            download_text(
+                "meridian-gosh-summary.csv",
+                "text/csv",
+                &gosh_summary_csv(&r.summary),
+            );
+        }
+    };
     let set_subsets = move |ev| {
         if let Ok(n) = event_target_value(&ev).trim().parse::<usize>() {
             subsets.set(n.clamp(1, MAX_SUBSETS));
@@ -354,14 +415,18 @@ pub fn GoshPanel(
         }
     };
     let set_study = move |ev| {
-        drawing
-            .study
+        page.highlight
             .set(event_target_value(&ev).parse::<usize>().ok());
     };
     let all = if k < 64 { (1u64 << k) - 1 } else { u64::MAX };
 
     view! {
-        <div class="gosh" data-testid="gosh">
+        <div
+            class="gosh"
+            data-testid="gosh"
+            data-marked=move || drawing.study.get().map(|i| i.to_string())
+            data-marked-subsets=move || drawing.marked.get()
+        >
             <h3>"GOSH plot"</h3>
             <p class="hint">
                 {format!(
@@ -396,8 +461,12 @@ pub fn GoshPanel(
                 " "
                 <label>
                     "Mark the subsets with "
-                    <select data-testid="gosh-study" on:change=set_study>
-                        <option value="" selected=true>"no study"</option>
+                    <select
+                        data-testid="gosh-study"
+                        prop:value=move || page.highlight.get().map_or_else(String::new, |i| i.to_string())
+                        on:change=set_study
+                    >
+                        <option value="">"no study"</option>
                         {labels
                             .iter()
                             .enumerate()
@@ -461,8 +530,25 @@ pub fn GoshPanel(
                 <button type="button" class="button--quiet" on:click=save_svg>"SVG"</button>
                 <button type="button" class="button--quiet" on:click=save_png>"PNG"</button>
             </div>
+            {move || {
+                let drawn = matches!(state.get(), State::Done(_) | State::Cancelled { .. });
+                drawn.then(|| view! {
+                    <p>
+                        <button type="button" data-testid="gosh-subsets-csv" on:click=save_subsets>
+                            "Download the subsets (CSV)"
+                        </button>
+                    </p>
+                })
+            }}
             {move || match state.get() {
-                State::Done(r) => Some(summary_view(&r)),
+                State::Done(r) => Some(view! {
+                    {summary_view(&r)}
+                    <p>
+                        <button type="button" data-testid="gosh-summary-csv" on:click=save_summary>
+                            "Download the summary (CSV)"
+                        </button>
+                    </p>
+                }),
                 _ => None,
             }}
         </div>

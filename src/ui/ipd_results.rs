@@ -7,12 +7,14 @@
 use leptos::prelude::*;
 
 use crate::analysis::ipd::{
-    effects_csv, reading, subgroup_effects_csv, DifferenceRecord, SlopeRecord,
+    effects_csv, reading, subgroup_effects_csv, DifferenceRecord, SlopeRecord, Slopes,
 };
+use crate::analysis::ipd_script::{ipd_script, subgroup_script};
 use crate::app::{ColumnState, ModelState, StateError};
 use crate::format;
 use crate::stats::Test;
 
+use super::download::download_text;
 use super::page::Page;
 use super::results_pane::Num;
 
@@ -31,10 +33,24 @@ pub fn IpdResults(page: Page) -> impl IntoView {
         Some(Err(e)) => failure(&e),
         Some(Ok(r)) => {
             let moderator = "covariate_mean";
+            let family = page.ipd_state.with_untracked(|s| s.family());
             let analyse = move |_| {
                 if let Some(Ok(r)) = page.ipd_record.get_untracked() {
                     analyse_in_workspace(page, effects_csv(&r), moderator);
                 }
+            };
+            let script = move || {
+                let left_out = page
+                    .ipd_record
+                    .with_untracked(|r| {
+                        r.as_ref()
+                            .and_then(|r| r.as_ref().ok())
+                            .map(|r| r.left_out.clone())
+                    })
+                    .unwrap_or_default();
+                page.ipd_state.with_untracked(|s| {
+                    ipd_script(&s.participants, &s.columns, &s.settings(), &left_out)
+                })
             };
             let left_out = r
                 .left_out
@@ -69,14 +85,14 @@ pub fn IpdResults(page: Page) -> impl IntoView {
             let participants: usize = r.studies.iter().map(|s| s.n).sum();
             view! {
                 {left_out}
-                <Estimates within=r.within across=r.across difference=r.difference
+                <Estimates within=r.within across=r.across difference=r.difference slopes=family.into()
                     within_label="Within studies (pooled treatment × covariate interactions)"
                     across_label="Across studies (meta-regression on the studies' mean covariate)" />
                 <p class="hint">{format!(
                     "{} studies, {participants} participants. Both are changes in the treatment effect per unit of the covariate; the difference is tested by a z test.",
                     r.studies.len()
                 )}</p>
-                <AnalyseButton on_click=analyse
+                <AnalyseButton on_click=analyse script=script
                     what="Loads each study's treatment effect (the regression without the interaction) and its variance as yi and vi, with covariate_mean as moderator: the meta-regression's slope is the across-study estimate." />
                 <h3>"Studies"</h3>
                 <div class="table-scroll">
@@ -119,6 +135,11 @@ pub fn SubgroupResults(page: Page) -> impl IntoView {
                     analyse_in_workspace(page, subgroup_effects_csv(&r), "share");
                 }
             };
+            let script = move || {
+                page.ipd_state.with_untracked(|s| {
+                    subgroup_script(&s.subgroups, &s.subgroup_columns, &s.settings())
+                })
+            };
             let rows = r
                 .studies
                 .iter()
@@ -136,14 +157,14 @@ pub fn SubgroupResults(page: Page) -> impl IntoView {
                 })
                 .collect_view();
             view! {
-                <Estimates within=r.within across=r.across difference=r.difference
+                <Estimates within=r.within across=r.across difference=r.difference slopes=Slopes::Subgroups
                     within_label="Within studies (pooled subgroup differences, first − second)"
                     across_label="Across studies (meta-regression on the first subgroup's share)" />
                 <p class="hint">{format!(
                     "{} studies. The across-study slope is the difference between a study of the first subgroup only and one of the second only, the within-study estimate's scale.",
                     r.studies.len()
                 )}</p>
-                <AnalyseButton on_click=analyse
+                <AnalyseButton on_click=analyse script=script
                     what="Loads each study's overall effect (the inverse-variance mean of its subgroups) and its variance as yi and vi, with share as moderator: the meta-regression's slope is the across-study estimate." />
                 <h3>"Studies"</h3>
                 <div class="table-scroll">
@@ -175,6 +196,7 @@ fn Estimates(
     difference: DifferenceRecord,
     within_label: &'static str,
     across_label: &'static str,
+    slopes: Slopes,
 ) -> impl IntoView {
     let row = |testid: &'static str, label: &'static str, s: SlopeRecord| {
         view! {
@@ -190,7 +212,7 @@ fn Estimates(
     };
     view! {
         <p class="lab__reading" data-testid="ipd-reading">
-            {reading(&within, &across, &difference, LEVEL)}
+            {reading(&within, &across, &difference, LEVEL, slopes)}
         </p>
         <div class="table-scroll">
             <table class="data results" data-testid="ipd-estimates">
@@ -227,16 +249,27 @@ fn P(value: f64) -> impl IntoView {
     view! { <span class="num" data-value=format::data_value(Some(value))>{format::p_value(value)}</span> }
 }
 
-/// "Analyse as a meta-analysis" and what it does.
+/// "Analyse as a meta-analysis" and what it does, and the R script of the analysis.
 #[component]
 fn AnalyseButton(
     on_click: impl Fn(leptos::ev::MouseEvent) + 'static,
+    /// The R script that reproduces the analysis (the table is a table, or there would be no
+    /// results to be beside).
+    script: impl Fn() -> Result<String, crate::analysis::AnalysisError> + 'static,
     what: &'static str,
 ) -> impl IntoView {
+    let download = move |_| {
+        if let Ok(text) = script() {
+            download_text("meridian-ipd.R", "text/plain", &text);
+        }
+    };
     view! {
         <div class="field-row">
             <button class="primary" data-testid="ipd-analyse" on:click=on_click>
                 "Analyse as a meta-analysis"
+            </button>
+            <button data-testid="ipd-r-script" on:click=download>
+                "R script (glm + metafor)"
             </button>
             <span class="hint">{what}</span>
         </div>

@@ -10,6 +10,7 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
+use crate::analysis::lab::{participants_csv, Preset};
 use crate::analysis::names::family;
 use crate::app::ipd::{column_names, IpdInput, IpdState};
 use crate::stats::ipd::Family;
@@ -78,13 +79,25 @@ pub fn IpdView(
                 </button>
             </div>
             <p class="lab__intro">
-                "Does the treatment work better for some participants than for others? With each "
-                "participant's data, Meridian answers in two ways. Within studies: each study's "
-                "regression of the outcome on treatment, the covariate and their interaction "
-                "compares participants of the same study, and the interactions are pooled; this "
-                "is free of ecological bias. Across studies: the studies' treatment effects are "
-                "regressed on their mean covariate, as a review of published results would; "
-                "study-level confounding can bias it. The table stays in this page."
+                {move || match input.get() {
+                    IpdInput::Participants => {
+                        "Does the treatment work better for some participants than for others? With each \
+                         participant's data, Meridian answers in two ways. Within studies: each study's \
+                         regression of the outcome on treatment, the covariate and their interaction \
+                         compares participants of the same study, and the interactions are pooled; this \
+                         is free of ecological bias. Across studies: the studies' treatment effects are \
+                         regressed on their mean covariate, as a review of published results would; \
+                         study-level confounding can bias it. The table stays in this page."
+                    }
+                    IpdInput::Subgroups => {
+                        "Studies that report the effect in two subgroups (women and men, older and \
+                         younger) answer the same question without participants' data. Within studies: \
+                         each study's difference between its subgroups, pooled; free of ecological bias. \
+                         Across studies: the studies' overall effects regressed on their share of the \
+                         first subgroup, which study-level confounding can bias. The table stays in \
+                         this page."
+                    }
+                }}
             </p>
             <div class="field-row">
                 <ChoiceSelect
@@ -108,6 +121,24 @@ pub fn IpdView(
                         })
                     })
                 />
+                <div class="field">
+                    <span>"No data at hand?"</span>
+                    <button
+                        data-testid="ipd-example"
+                        title="The participants of the ecological-bias lab's aggregation-bias preset: no participant's benefit depends on their score, but a trial characteristic that tracks the trials' mean score changes their effects"
+                        on:click=move |_| {
+                            let example = participants_csv(&Preset::AggregationBias.settings());
+                            if let Ok(csv) = example {
+                                state.update(|s| {
+                                    s.input = IpdInput::Participants;
+                                    s.load(csv);
+                                });
+                            }
+                        }
+                    >
+                        "Try simulated trials"
+                    </button>
+                </div>
                 <label class="field">
                     <span>"Upload a file (CSV, TSV, semicolons)"</span>
                     <input

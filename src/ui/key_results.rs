@@ -1,12 +1,14 @@
 //! The key results in one line — the pooled (or, with moderators, the predicted) effect with
 //! its confidence interval, τ², I², R² and the p-value of the test of moderators — shown
 //! beside the plot on wide screens and as a bar along the bottom of the window on narrow
-//! ones, so that ticking a moderator shows what changed without scrolling to the Results.
+//! ones, so that ticking a moderator shows what changed without scrolling to the Results. With
+//! a multilevel model the strip shows that model's figures (its σ² total and multilevel I²).
 
 use leptos::prelude::*;
 
 use crate::analysis::Analysis;
 use crate::data::effect_size::Measure;
+use crate::data::report::FitReport;
 use crate::format::{self, data_value};
 
 use super::page::Page;
@@ -22,8 +24,59 @@ fn item(testid: &'static str, name: String, value: f64, text: String) -> impl In
     }
 }
 
-/// The strip's figures of `a`, on the reading scale of `measure`.
+/// The strip's figures of a multilevel model (the model the user chose, whose results lead
+/// the Results pane): k, the pooled effect of an intercept-only model, the σ² total, the
+/// multilevel I² and the test of moderators.
+fn multilevel_figures(r: &FitReport, measure: Option<Measure>) -> AnyView {
+    let tf = |x: f64| measure.map_or(x, |m| m.back_transform(x));
+    let name = measure.map_or("effect", Measure::reading_label);
+    let estimate = r.prediction.as_ref().map(|p| {
+        let text = format!(
+            "{} [{}, {}]",
+            format::fixed(tf(p.pred), 2),
+            format::fixed(tf(p.ci_lower), 2),
+            format::fixed(tf(p.ci_upper), 2)
+        );
+        item("key-estimate", format!("Pooled {name}"), tf(p.pred), text)
+    });
+    let sigma2 = r.sigma2.as_ref().map(|components| {
+        let total: f64 = components.iter().map(|c| c.estimate).sum();
+        item(
+            "key-sigma2",
+            "\u{3a3}\u{3c3}\u{b2}".to_owned(),
+            total,
+            format::fixed(total, 4),
+        )
+    });
+    let i2 = r.i2.is_finite().then(|| {
+        item(
+            "key-i2",
+            "I\u{b2}".to_owned(),
+            r.i2,
+            format!("{} %", format::fixed(r.i2, 1)),
+        )
+    });
+    let qm = (r.p > 1)
+        .then_some(r.qm_p)
+        .flatten()
+        .map(|p| item("key-qm-p", "QM".to_owned(), p, format::p_clause(p)));
+    view! {
+        <span class="key__item key__model" data-testid="key-model">"Multilevel (rma.mv)"</span>
+        {item("key-k", "k".to_owned(), r.k as f64, r.k.to_string())}
+        {estimate}
+        {sigma2}
+        {i2}
+        {qm}
+    }
+    .into_any()
+}
+
+/// The strip's figures of `a`, on the reading scale of `measure`: the multilevel model's when
+/// one is fitted, else the `rma.uni` fit's.
 fn figures(a: &Analysis, measure: Option<Measure>) -> AnyView {
+    if let Some(r) = a.dependent_report().filter(|r| r.model == "rma.mv") {
+        return multilevel_figures(r, measure);
+    }
     let s = &a.summary;
     let tf = |x: f64| measure.map_or(x, |m| m.back_transform(x));
     let name = measure.map_or("effect", Measure::reading_label);

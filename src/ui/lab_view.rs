@@ -1,8 +1,9 @@
 //! The ecological-bias lab (issue 15 §2) in the page: the settings of
 //! [`crate::analysis::lab`] as controls and presets, the bubble plot of the simulated trials
 //! with the across-trial slope, the individual-level truth and the within-trial estimate, the
-//! numbers and the sentence of [`crate::analysis::lab`]'s record, and "Analyse this in
-//! Meridian", which loads the trials as an ordinary 2×2 table into the workspace.
+//! numbers and the sentence of [`crate::analysis::lab`]'s record, "Analyse this in
+//! Meridian", which loads the trials as an ordinary 2×2 table into the workspace, and "Open
+//! the participants in the IPD view", which hands the participants to the IPD view.
 //!
 //! The simulation runs on the main thread, measured as `meridian:lab` (User Timing): the
 //! preset (20 trials × 400 participants) took 88 to 505 ms in a debug build under Playwright;
@@ -12,7 +13,8 @@ use std::collections::BTreeMap;
 
 use leptos::prelude::*;
 
-use crate::analysis::lab::{run, LabRecord, LabSettings, Preset};
+use crate::analysis::lab::{participants_csv, run, LabRecord, LabSettings, Preset};
+use crate::app::ipd::IpdInput;
 use crate::data::effect_size::{Measure, RawRole};
 use crate::format::fixed;
 use crate::plots::{Figure, LabLine, LabLineKind, LabPlot};
@@ -87,6 +89,21 @@ pub fn LabView(
                 s.model.formula = "mean_score".to_owned();
             });
             page.lab.set(false);
+        }
+    };
+    // The same draws, one row per participant: the IPD view's two-stage analysis of them
+    // finds the lab's within-trial estimate, and its across-study slope adjusts each trial's
+    // effect for the score, unlike the 2×2 tables' marginal odds ratios here.
+    let open_ipd = move |_| {
+        if let Ok(csv) = settings.with_untracked(participants_csv) {
+            page.ipd_state.update(|s| {
+                s.input = IpdInput::Participants;
+                s.load(csv);
+            });
+            page.lab.set(false);
+            page.ipd.set(true);
+            // The button sits at the bottom of the lab: the view is shown from its top.
+            window().scroll_to_with_x_and_y(0.0, 0.0);
         }
     };
     let number_input = move |label: &'static str,
@@ -231,9 +248,14 @@ pub fn LabView(
                 name="lab-plot"
                 description=Signal::derive(|| "Bubble plot of the simulated trials: each trial's effect against its mean risk score, with the across-trial slope, the individual-level truth and the within-trial estimate".to_owned())
             />
-            <button class="primary" data-testid="lab-analyse" on:click=analyse>
-                "Analyse this in Meridian"
-            </button>
+            <div class="field-row">
+                <button class="primary" data-testid="lab-analyse" on:click=analyse>
+                    "Analyse this in Meridian"
+                </button>
+                <button data-testid="lab-open-ipd" on:click=open_ipd>
+                    "Open the participants in the IPD view"
+                </button>
+            </div>
         </section>
     }
 }

@@ -32,6 +32,7 @@ mod sensitivity_pane;
 mod subgroup_panel;
 mod term_tests;
 mod toolbar;
+mod without_banner;
 
 pub use app::App;
 pub use column_select::{ChoiceSelect, ColumnSelect};
@@ -59,3 +60,4 @@ pub use sensitivity_pane::SensitivityPane;
 pub use subgroup_panel::SubgroupPanel;
 pub use term_tests::TermTests;
 pub use toolbar::Toolbar;
+pub use without_banner::WithoutBanner;

@@ -157,7 +157,7 @@ pub fn ModelPane(
             </fieldset>
 
             <label class="field">
-                <span>"Formula (R style: " <code>"ablat + factor(alloc)"</code> ", " <code>"a*b"</code> ", " <code>"I(x^2)"</code> ", " <code>"- 1"</code> ")"</span>
+                <span>"Formula (R style: " <code>"ablat + factor(alloc)"</code> ", " <code>"a*b"</code> ", " <code>"I(x^2)"</code> ", " <code>"- 1"</code> ", " <code>"within(x, study)"</code> ")"</span>
                 <input
                     type="text"
                     class="formula"

@@ -10,6 +10,11 @@
 //! [`Page::updating`] says so. The Sensitivity pane's refits (the case deletions and the
 //! cumulative analysis) are asked of the engine too, once the pane is opened.
 //!
+//! "Without this study" ([`Page::without`]) is a setting of the session, not of the saved
+//! state (a share link or a reload shows every study): the analysis request, and every view
+//! of it, leaves that study out, while the data table, the saved data and the Sensitivity
+//! pane's refits keep every study ([`Page::full_analysis`]).
+//!
 //! Each stage run on the page is a User Timing measure (`meridian:parse`, …), and each stage
 //! the engine ran is added as `meridian:engine:NAME` (`meridian:engine:fit`, …), so the
 //! browser's performance tools, the benchmark and the end-to-end tests can see what ran where.
@@ -72,12 +77,24 @@ pub struct Page {
     pub averages: RwSignal<Averages>,
     /// The Plots pane's options.
     pub plots: RwSignal<PlotOptions>,
-    /// The study highlighted in every plot and in the table (an index into the studies).
+    /// The study highlighted in every plot and in the table (an index into [`Page::studies`],
+    /// every study; see [`PlotCanvas`](super::PlotCanvas)'s `left_out` for the views of an
+    /// analysis without one).
     pub highlight: RwSignal<Option<usize>>,
+    /// The study under the pointer in a plot or the influence table, if any (an index into
+    /// [`Page::studies`]): shown like the highlight while the pointer stays.
+    pub hover: RwSignal<Option<usize>>,
+    /// The study the user chose to leave out of the analysis, if any.
+    pub without: RwSignal<Option<WithoutStudy>>,
+    /// The study left out, while [`Page::without`]'s row still holds it: its index into
+    /// [`Page::studies`] and its table row.
+    pub left_out: Memo<Option<LeftOut>>,
     /// The parsed table.
     pub table: Memo<Stage<Table>>,
-    /// The studies and the columns used.
+    /// The studies and the columns used: every study of the data, the one left out included.
     pub studies: Memo<Stage<StudiesStage>>,
+    /// The studies the analysis uses: [`Page::studies`] without the one left out.
+    pub used: Memo<Stage<StudiesStage>>,
     /// The design and the model's encoding.
     pub design: Memo<Stage<ModelStage>>,
     /// The fitted model, computed on the main thread only when something reads it (the
@@ -87,6 +104,9 @@ pub struct Page {
     pub prediction: Memo<Result<Option<Arc<PredictionAt>>, StateError>>,
     /// The complete record the views read.
     pub analysis: Memo<Result<Analysis, StateError>>,
+    /// The analysis of every study, the one left out included: what the Sensitivity pane's
+    /// refits start from (the same record as [`Page::analysis`] while no study is left out).
+    pub full_analysis: Memo<Result<Analysis, StateError>>,
     /// The moderator the bubble plot draws (and its menu shows).
     pub moderator: Memo<Option<String>>,
     /// The fitted effect along that moderator, once the bubble plot asks.
@@ -122,6 +142,44 @@ pub struct Page {
     pub ipd_record: Memo<Option<Stage<IpdRecord>>>,
     /// Within- and across-study estimates of the view's subgroup effects, while it shows them.
     pub subgroup_interaction: Memo<Option<Stage<SubgroupInteractionRecord>>>,
+}
+
+/// A study to leave out of the analysis, as the user chose it: its 0-based table row and its
+/// label, so that new data with another study in that row leave nothing out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WithoutStudy {
+    /// 0-based table row.
+    pub row: usize,
+    /// The study's label.
+    pub label: String,
+}
+
+/// The study left out of the analysis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeftOut {
+    /// Its index into every study ([`Page::studies`]).
+    pub study: usize,
+    /// Its 0-based table row.
+    pub row: usize,
+}
+
+/// The index among the studies used of `study` (an index into every study) when the study
+/// `left_out` is left out: the studies after it move up one; `None` for the one left out.
+pub fn used_index(left_out: Option<usize>, study: usize) -> Option<usize> {
+    match left_out {
+        Some(l) if study == l => None,
+        Some(l) if study > l => Some(study - 1),
+        _ => Some(study),
+    }
+}
+
+/// The index into every study of study `used` of the studies used, the inverse of
+/// [`used_index`].
+pub fn study_index(left_out: Option<usize>, used: usize) -> usize {
+    match left_out {
+        Some(l) if used >= l => used + 1,
+        _ => used,
+    }
 }
 
 impl Page {
@@ -161,9 +219,38 @@ impl Page {
                 })
             })
         });
+        let without = RwSignal::new(None::<WithoutStudy>);
+        let left_out = Memo::new(move |_| {
+            let w = without.get()?;
+            studies.with(|s| {
+                let s = &s.as_ref().ok()?.studies;
+                let study = s.rows.iter().position(|&r| r == w.row)?;
+                (s.labels[study] == w.label).then_some(LeftOut { study, row: w.row })
+            })
+        });
+        let used = Memo::new(move |_| -> Stage<StudiesStage> {
+            let all = studies.get()?;
+            match left_out.get() {
+                None => Ok(all),
+                Some(l) => {
+                    let table = table.get()?;
+                    let s = stages::without(&table, (*all).clone(), Some(l.row))?;
+                    Ok(Arc::new(s))
+                }
+            }
+        });
+        // The table with the columns the formulas derive (cluster-mean centring): what the
+        // design reads.
+        let model_table = Memo::new(move |_| -> Stage<Table> {
+            let (table, formula, scale) = (table.get()?, formula.get()?, scale.get()?);
+            Ok(stages::centred(
+                &table,
+                &[formula.as_deref(), scale.as_deref()],
+            )?)
+        });
         let references = Memo::new(move |_| model.with(ModelState::used_references));
         let design = Memo::new(move |_| -> Stage<ModelStage> {
-            let (table, studies, formula) = (table.get()?, studies.get()?, formula.get()?);
+            let (table, studies, formula) = (model_table.get()?, used.get()?, formula.get()?);
             references.with(|r| {
                 timed("design", || {
                     Ok(Arc::new(stages::model(
@@ -177,13 +264,14 @@ impl Page {
         });
         let spec = Memo::new(move |_| model.with(ModelState::spec));
         let fitted = Memo::new(move |_| -> Stage<Fitted> {
-            let (table, studies, design) = (table.get()?, studies.get()?, design.get()?);
+            let (table, studies, design) = (model_table.get()?, used.get()?, design.get()?);
             let spec = spec.get()?;
             timed("fit", || {
                 Ok(Arc::new(stages::fit(&table, &studies, &design, &spec)?))
             })
         });
-        // What the engine is asked: the text and the analysis the state specifies.
+        // What the engine is asked: the text and the analysis the state specifies, of every
+        // study (`input`, for the Sensitivity pane's refits) and of the studies used.
         let input = Memo::new(move |_| -> Result<Input, StateError> {
             let spec = columns.with(|c| model.with(|m| analysis_spec(c, m)))?;
             Ok(Input {
@@ -191,13 +279,18 @@ impl Page {
                 spec,
             })
         });
+        let used_input = Memo::new(move |_| -> Result<Input, StateError> {
+            let mut input = input.get()?;
+            input.spec.without = left_out.get().map(|l| l.row);
+            Ok(input)
+        });
         let analysis_request = Memo::new(move |_| {
             // The page's own stages first: their errors are typed (a formula's error is shown
             // under the formula box).
             Some(
                 design
                     .get()
-                    .and_then(|_| input.get())
+                    .and_then(|_| used_input.get())
                     .map(|input| Request::Analyse { input }),
             )
         });
@@ -222,6 +315,22 @@ impl Page {
             })
         });
         let updating = Memo::new(move |_| remote.with(|r| r.updating));
+        // Asked for only while a study is left out; else the analysis is of every study.
+        let full_remote = derived(
+            Memo::new(move |_| {
+                left_out
+                    .with(Option::is_some)
+                    .then(|| input.get().map(|input| Request::FullAnalyse { input }))
+            }),
+            |record| match record {
+                Record::Analysis { analysis, .. } => Some(analysis),
+                _ => None,
+            },
+        );
+        let full_analysis = Memo::new(move |_| match full_remote.get() {
+            Some(full) => full,
+            None => analysis.get(),
+        });
 
         let moderator = Memo::new(move |_| {
             let chosen = plots.with(|p| p.moderator.clone());
@@ -237,7 +346,11 @@ impl Page {
                     return None;
                 }
                 let column = moderator.get()?;
-                Some(input.get().map(|input| Request::Curve { input, column }))
+                Some(
+                    used_input
+                        .get()
+                        .map(|input| Request::Curve { input, column }),
+                )
             }),
             |record| match record {
                 Record::Curve { curve } => Some(Arc::new(curve)),
@@ -249,7 +362,7 @@ impl Page {
                 let column =
                     plots.with(|p| (p.tab == PlotTab::Forest).then(|| p.subgroup.clone()))??;
                 Some(
-                    input
+                    used_input
                         .get()
                         .map(|input| Request::Subgroups { input, column }),
                 )
@@ -262,7 +375,7 @@ impl Page {
         let egger_answer = derived(
             Memo::new(move |_| {
                 (plots.with(|p| p.tab) == PlotTab::Funnel)
-                    .then(|| input.get().map(|input| Request::Egger { input }))
+                    .then(|| used_input.get().map(|input| Request::Egger { input }))
             }),
             |record| match record {
                 Record::Egger { egger } => Some(egger.map(Arc::new)),
@@ -273,7 +386,7 @@ impl Page {
         let profile = derived(
             Memo::new(move |_| {
                 (plots.with(|p| p.tab) == PlotTab::Profile)
-                    .then(|| input.get().map(|input| Request::Profile { input }))
+                    .then(|| used_input.get().map(|input| Request::Profile { input }))
             }),
             |record| match record {
                 Record::Profile { profile } => Some(Arc::new(Profiles::Tau2(profile))),
@@ -288,7 +401,7 @@ impl Page {
                 ForestSort::Column(c) => Some(c.clone()),
                 _ => None,
             })?;
-            Some(values_of(table, studies, &column))
+            Some(values_of(table, used, &column))
         });
 
         let sensitivity_shown = RwSignal::new(false);
@@ -345,12 +458,17 @@ impl Page {
             averages: RwSignal::new(averages),
             plots,
             highlight: RwSignal::new(None),
+            hover: RwSignal::new(None),
+            without,
+            left_out,
             table,
             studies,
+            used,
             design,
             fitted,
             prediction,
             analysis,
+            full_analysis,
             moderator,
             curve,
             subgroups,
@@ -537,4 +655,21 @@ fn values_of(
 ) -> Result<Vec<f64>, StateError> {
     let (table, studies) = (table.get()?, studies.get()?);
     study_values(&table, &studies.studies, column).map_err(|e| AnalysisError::from(e).into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn indices_of_the_studies_used_skip_the_one_left_out() {
+        // Five studies, the third (index 2) left out: the used ones are 0, 1, 3, 4.
+        let left = Some(2);
+        let used: Vec<Option<usize>> = (0..5).map(|s| used_index(left, s)).collect();
+        assert_eq!(used, [Some(0), Some(1), None, Some(2), Some(3)]);
+        let back: Vec<usize> = (0..4).map(|u| study_index(left, u)).collect();
+        assert_eq!(back, [0, 1, 3, 4]);
+        assert_eq!(used_index(None, 3), Some(3));
+        assert_eq!(study_index(None, 3), 3);
+    }
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use leptos::prelude::*;
 
 use crate::analysis::request::{Input, PartRecord, Request, SettingsRecord};
-use crate::analysis::Summary;
+use crate::analysis::{AnalysisSpec, Summary};
 use crate::format;
 use crate::stats::PermutationResult;
 use crate::worker::client::{self, Event, RunId};
@@ -66,7 +66,11 @@ pub fn PermutationPanel(
     let start = move |_| {
         let state_now = page.state_untracked();
         let spec = match state_now.spec() {
-            Ok(s) => s,
+            // The test is of the analysis shown, without the study left out (if any).
+            Ok(s) => AnalysisSpec {
+                without: page.left_out.get_untracked().map(|l| l.row),
+                ..s
+            },
             Err(e) => {
                 state.set(State::Failed(e.to_string()));
                 return;

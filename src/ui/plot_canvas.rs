@@ -1,6 +1,7 @@
 //! A plot on a canvas: sized to its box and drawn at the screen's pixel density, redrawn when
-//! the figure, the highlighted study or the window changes; hover shows a study's details,
-//! click highlights it everywhere; the figure downloads as SVG and PNG.
+//! the figure, the highlighted study or the window changes; hover shows a study's details
+//! (and, where the page links its figures, marks it in every one of them while the pointer
+//! stays), click highlights it everywhere; the figure downloads as SVG and PNG.
 
 use leptos::ev;
 use leptos::html::{Canvas, Div};
@@ -12,7 +13,7 @@ use web_sys::HtmlCanvasElement;
 use crate::plots::{Figure, PlotError, PlotLayout, Theme};
 
 use super::download::{download_text, download_url};
-use super::page::timed;
+use super::page::{study_index, timed, used_index};
 
 /// The tallest canvas, in layout pixels: a taller figure (a forest plot of many studies)
 /// scrolls inside a frame this tall, and only the rows in view are drawn.
@@ -65,6 +66,14 @@ pub fn PlotCanvas(
     details: Details,
     /// The study highlighted in every plot and the table.
     highlight: RwSignal<Option<usize>>,
+    /// The study under the pointer anywhere on the page, for a figure that takes part: set
+    /// while the pointer is on one of this figure's studies, and drawn like the highlight.
+    #[prop(optional)]
+    hover: Option<RwSignal<Option<usize>>>,
+    /// The study (an index into every study) the figure's analysis leaves out, if any: the
+    /// figure numbers the studies after it one lower, so the highlight is mapped both ways.
+    #[prop(into, optional)]
+    left_out: Signal<Option<usize>>,
     /// `data-testid` of the canvas, and the stem of downloaded file names.
     name: &'static str,
     /// What the plot shows, for screen readers.
@@ -76,7 +85,7 @@ pub fn PlotCanvas(
     // The marks of the last drawing: a signal, as the hidden study list follows it.
     let layout = RwSignal::new(PlotLayout::default());
     let error = RwSignal::new(None::<String>);
-    let hover = RwSignal::new(None::<(usize, f64, f64)>);
+    let tip = RwSignal::new(None::<(usize, f64, f64)>);
     let resized = RwSignal::new(0u32);
     // How far a tall figure is scrolled inside its frame, in layout pixels.
     let scroll = RwSignal::new(0.0f64);
@@ -102,7 +111,9 @@ pub fn PlotCanvas(
         let outcome = figure.with(|f| {
             let (width, height) = f.size(width)?;
             full_height.set(height);
-            draw(&canvas, f, (width, height), highlight.get(), scroll.get())
+            let marked = hover.and_then(|h| h.get()).or_else(|| highlight.get());
+            let shown = marked.and_then(|h| used_index(left_out.get(), h));
+            draw(&canvas, f, (width, height), shown, scroll.get())
         });
         if let Some(p) = &timing {
             let _ = p.measure_with_start_mark(&format!("meridian:draw {name}"), DRAW_START);
@@ -120,12 +131,19 @@ pub fn PlotCanvas(
         let ratio = window().device_pixel_ratio();
         let (x, y) = (f64::from(ev.offset_x()), f64::from(ev.offset_y()));
         let study = layout.with_untracked(|l| l.hit(x * ratio, y * ratio));
+        if let Some(h) = hover {
+            let on = study.map(|m| study_index(left_out.get_untracked(), m));
+            if h.get_untracked() != on {
+                h.set(on);
+            }
+        }
         // The tooltip lives in the scrolled frame, so it moves with the scroll offset.
         let top = y + scroll.get_untracked();
-        hover.set(study.map(|s| (s, x, top)));
+        tip.set(study.map(|s| (s, x, top)));
     };
     let on_click = move |_| {
-        if let Some((study, _, _)) = hover.get_untracked() {
+        if let Some((mark, _, _)) = tip.get_untracked() {
+            let study = study_index(left_out.get_untracked(), mark);
             highlight.update(|h| *h = if *h == Some(study) { None } else { Some(study) });
         }
     };
@@ -164,12 +182,17 @@ pub fn PlotCanvas(
                 aria-label=description
                 data-testid=name
                 on:mousemove=on_move
-                on:mouseleave=move |_| hover.set(None)
+                on:mouseleave=move |_| {
+                    tip.set(None);
+                    if let Some(h) = hover.filter(|h| h.get_untracked().is_some()) {
+                        h.set(None);
+                    }
+                }
                 on:click=on_click
             ></canvas>
             </div>
             {move || {
-                hover
+                tip
                     .get()
                     .and_then(|(study, x, y)| {
                         details.of(study).map(|lines| {

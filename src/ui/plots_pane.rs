@@ -284,6 +284,8 @@ pub fn PlotsPane(
                         figure=f
                         details=details
                         highlight=page.highlight
+                        hover=page.hover
+                        left_out=Signal::derive(move || page.left_out.get().map(|l| l.study))
                         name="plot"
                         description=Signal::derive(move || {
                             let caption = figure.with(|f| {

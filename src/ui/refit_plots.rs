@@ -41,7 +41,7 @@ fn details(plot: &ForestPlot) -> Vec<Vec<String>> {
 
 /// The test of the fitted model, for the CSV's statistic column.
 fn test_of(page: Page) -> Test {
-    page.analysis
+    page.full_analysis
         .with_untracked(|a| a.as_ref().map_or(Test::Z, |a| a.summary.spec.test))
 }
 
@@ -55,7 +55,7 @@ pub fn LeaveOneOutPlot(
 ) -> impl IntoView {
     let record = StoredValue::new(sensitivity);
     let chosen = RwSignal::new(None::<String>);
-    let analysis = page.analysis;
+    let analysis = page.full_analysis;
     let names = Memo::new(move |_| {
         analysis.with(|a| {
             a.as_ref()
@@ -118,6 +118,7 @@ pub fn LeaveOneOutPlot(
                     figure=Signal::derive(move || Figure::Forest(p.clone()))
                     details=Signal::derive(move || shown.clone())
                     highlight=page.highlight
+                    hover=page.hover
                     name="leave1out"
                     description=Signal::derive(|| "Leave-one-out forest plot: the model refitted without each study in turn".to_owned())
                 />
@@ -170,7 +171,7 @@ pub fn CumulativePlot(
             .into_any(),
             Some(Ok(r)) => {
                 let measure = page.columns.with(|c| c.measure);
-                let plot = page.analysis.with(|a| {
+                let plot = page.full_analysis.with(|a| {
                     a.as_ref().ok().map(|a| inputs::cumul(a, &r, measure))
                 });
                 plot.map(|p| {
@@ -180,6 +181,7 @@ pub fn CumulativePlot(
                             figure=Signal::derive(move || Figure::Forest(p.clone()))
                             details=Signal::derive(move || shown.clone())
                             highlight=page.highlight
+                            hover=page.hover
                             name="cumul"
                             description=Signal::derive(|| "Cumulative forest plot: the model of the studies so far, one study added per row".to_owned())
                         />

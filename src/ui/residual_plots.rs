@@ -44,6 +44,7 @@ pub fn ResidualPlots(
             figure=Signal::derive(move || Figure::Scatter(record.with_value(|s| inputs::qq(&s.qq))))
             details=Signal::derive(move || qq_details.clone())
             highlight=page.highlight
+            hover=page.hover
             name="qq"
             description=Signal::derive(|| "Normal Q–Q plot: each study's standardized residual against the normal quantile of its rank".to_owned())
         />
@@ -71,6 +72,7 @@ pub fn ResidualPlots(
                         figure=Signal::derive(move || Figure::Scatter(plot.clone()))
                         details=Signal::derive(move || details.clone())
                         highlight=page.highlight
+                        hover=page.hover
                         name="radial"
                         description=Signal::derive(|| "Radial plot: each study's standardized effect against its precision, with the pooled estimate as the slope".to_owned())
                     />
@@ -95,6 +97,7 @@ pub fn ResidualPlots(
                     figure=Signal::derive(move || Figure::Labbe(plot.clone()))
                     details=Signal::derive(move || details.clone())
                     highlight=page.highlight
+                    hover=page.hover
                     name="labbe"
                     description=Signal::derive(|| "L'Abbé plot: each study's treatment-group outcome against its control-group outcome, with the line of no effect and the pooled estimate".to_owned())
                 />

@@ -207,6 +207,8 @@ fn scale_picture(page: Page, analysis: &Analysis) -> AnyView {
             figure=Signal::derive(move || figure.clone())
             details=Signal::derive(move || details.clone())
             highlight=page.highlight
+            hover=page.hover
+            left_out=Signal::derive(move || page.left_out.get().map(|l| l.study))
             name="scale-plot"
             description=Signal::derive(move || description.clone())
         />

@@ -1,7 +1,9 @@
 //! The Sensitivity pane (issue 12): which studies drive the answer. An influence table
 //! (metafor's `influence`: sortable by any column, influential studies marked with the reason
 //! in words), and a "without this study" toggle that shows the model refitted without it
-//! (coefficients, τ², R²) with the change in one sentence; the Baujat plot, linked to the
+//! (coefficients, τ², R²) with the change in one sentence — the toggle is the page's: every
+//! view shows the analysis without the study ([`super::WithoutBanner`] says so), while this
+//! pane's refits keep every study ([`Page::full_analysis`]); the Baujat plot, linked to the
 //! table through the highlighted study; the leave-one-out and cumulative forest plots
 //! ([`super::refit_plots`]); the normal Q–Q, radial and L'Abbé plots
 //! ([`super::residual_plots`]); the GOSH plot ([`super::gosh_panel`]). The
@@ -12,20 +14,21 @@
 use leptos::prelude::*;
 
 use crate::analysis::sensitivity::{influence_csv, InfluenceRow, Sensitivity};
+use crate::analysis::Analysis;
 use crate::app::StateError;
 use crate::format::{self, data_value};
-use crate::guidance::sensitivity::{influence_reason, without_sentence};
+use crate::guidance::sensitivity::{influence_reason, without_sentence, Baseline};
 
 use crate::plots::{inputs, Figure};
 
 use super::download::download_text;
-use super::page::Page;
+use super::page::{Page, WithoutStudy};
 use super::{CumulativePlot, GoshPanel, LeaveOneOutPlot, PlotCanvas, ResidualPlots};
 
 /// The influence table's columns: header, test id, and the value of a row.
 type Column = (&'static str, &'static str, fn(&InfluenceRow) -> Option<f64>);
 
-const COLUMNS: [Column; 8] = [
+const COLUMNS: [Column; 9] = [
     ("rstudent", "rstudent", |r| r.rstudent),
     ("DFFITS", "dffits", |r| r.dffits),
     ("Cook's D", "cook_d", |r| r.cook_d),
@@ -34,7 +37,14 @@ const COLUMNS: [Column; 8] = [
     ("QE without", "qe_del", |r| r.qe_del),
     ("hat", "hat", |r| Some(r.hat)),
     ("weight %", "weight", |r| Some(r.weight)),
+    // Sorted by the flag (influential first when descending); shown as the reason in words.
+    ("Influential", "influential", |r| {
+        Some(f64::from(u8::from(r.influential)))
+    }),
 ];
+
+/// The columns shown as numbers: all but the last, the influential flag.
+const NUMERIC: usize = COLUMNS.len() - 1;
 
 /// The Sensitivity pane.
 #[component]
@@ -85,7 +95,6 @@ fn Influence(
     sensitivity: std::sync::Arc<Sensitivity>,
 ) -> impl IntoView {
     let sort = RwSignal::new(None::<(usize, bool)>);
-    let without = RwSignal::new(None::<usize>);
     let record = StoredValue::new(sensitivity);
     let order = move || {
         record.with_value(|s| {
@@ -149,28 +158,30 @@ fn Influence(
                     <tr>
                         <th scope="col">"Study"</th>
                         {(0..COLUMNS.len()).map(header).collect_view()}
-                        <th scope="col">"Influential"</th>
                         <th scope="col"><span class="visually-hidden">"Without this study"</span></th>
                     </tr>
                 </thead>
-                <tbody>
+                // Left when the pointer leaves the table, not each row: crossing from row to row
+                // then redraws the linked plots once, not twice.
+                <tbody on:mouseleave=move |_| page.hover.set(None)>
                     {move || {
                         order()
                             .into_iter()
                             .map(|i| {
                                 let row = record.with_value(|s| s.influence.studies[i].clone());
                                 let reason = influence_reason(&row.criteria);
-                                let left_out = move || without.get() == Some(i);
+                                let left_out = move || page.left_out.with(|l| l.is_some_and(|l| l.study == i));
                                 view! {
                                     <tr
                                         data-testid="influence-row"
                                         data-study=i
                                         class:row--influential=row.influential
-                                        class:row--highlight=move || page.highlight.get() == Some(i)
+                                        class:row--highlight=move || page.hover.get().or_else(|| page.highlight.get()) == Some(i)
                                         on:click=move |_| page.highlight.set(Some(i))
+                                        on:mouseenter=move |_| page.hover.set(Some(i))
                                     >
                                         <th scope="row">{row.slab.clone()}</th>
-                                        {COLUMNS
+                                        {COLUMNS[..NUMERIC]
                                             .iter()
                                             .map(|(_, id, value)| {
                                                 let v = value(&row);
@@ -192,7 +203,7 @@ fn Influence(
                                                 aria-pressed=move || left_out().to_string()
                                                 on:click=move |ev| {
                                                     ev.stop_propagation();
-                                                    without.update(|w| *w = if *w == Some(i) { None } else { Some(i) });
+                                                    toggle_without(page, i);
                                                 }
                                             >
                                                 {move || if left_out() { "Put back" } else { "Leave out" }}
@@ -209,7 +220,7 @@ fn Influence(
         <p>
             <button type="button" data-testid="influence-csv" on:click=export>"Download the table (CSV)"</button>
         </p>
-        {move || without.get().map(|i| view! { <Without page=page sensitivity=record.get_value() study=i /> })}
+        {move || page.left_out.get().map(|l| view! { <Without page=page sensitivity=record.get_value() study=l.study /> })}
         <h3>"Baujat plot"</h3>
         <PlotCanvas
             figure=Signal::derive(move || Figure::Baujat(record.with_value(|s| inputs::baujat(&s.baujat))))
@@ -225,6 +236,7 @@ fn Influence(
                     .collect()
             }))
             highlight=page.highlight
+            hover=page.hover
             name="baujat"
             description=Signal::derive(|| "Baujat plot: each study's contribution to the heterogeneity against its influence on the result".to_owned())
         />
@@ -232,6 +244,39 @@ fn Influence(
         <CumulativePlot page=page />
         <ResidualPlots page=page sensitivity=record.get_value() />
         <GoshPanel page=page />
+    }
+}
+
+/// The model of `a`, as a refit without one study is compared with it.
+pub(super) fn baseline(a: &Analysis) -> Baseline {
+    let report = &a.report;
+    Baseline {
+        coefficients: report
+            .coefficients
+            .iter()
+            .map(|c| (c.name.clone(), c.estimate))
+            .collect(),
+        tau2: report.tau2,
+        r2: report.r2,
+    }
+}
+
+/// Leaves study `i` (an index into every study) out of the analysis, or puts it back.
+fn toggle_without(page: Page, i: usize) {
+    if page
+        .left_out
+        .with_untracked(|l| l.is_some_and(|l| l.study == i))
+    {
+        page.without.set(None);
+        return;
+    }
+    let study = page.studies.with_untracked(|s| {
+        s.as_ref()
+            .ok()
+            .and_then(|s| Some((*s.studies.rows.get(i)?, s.studies.labels.get(i)?.clone())))
+    });
+    if let Some((row, label)) = study {
+        page.without.set(Some(WithoutStudy { row, label }));
     }
 }
 
@@ -246,17 +291,14 @@ fn Without(
     study: usize,
 ) -> impl IntoView {
     let refit = sensitivity.leave1out.studies[study].clone();
-    let sentence = page.analysis.with_untracked(|a| {
-        a.as_ref().ok().map(|a| {
-            let report = &a.report;
-            let full: Vec<(String, f64)> = report
-                .coefficients
-                .iter()
-                .map(|c| (c.name.clone(), c.estimate))
-                .collect();
-            without_sentence(&refit.slab, &full, report.tau2, report.r2, &refit)
+    let compared = refit.clone();
+    let sentence = move || {
+        page.full_analysis.with(|a| {
+            a.as_ref()
+                .ok()
+                .map(|a| without_sentence(&compared.slab, &baseline(a), &compared))
         })
-    });
+    };
     let coefficients = refit.coefficients.clone();
     view! {
         <div class="without" data-testid="without">

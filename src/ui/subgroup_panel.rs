@@ -26,7 +26,7 @@ pub fn SubgroupPanel(
     });
     let result = Memo::new(move |_| -> Option<Result<SubgroupAnalysis, String>> {
         let column = column.get()?;
-        let (Ok(table), Ok(studies)) = (page.table.get(), page.studies.get()) else {
+        let (Ok(table), Ok(studies)) = (page.table.get(), page.used.get()) else {
             return None;
         };
         let spec = page.model.with(ModelState::spec);

@@ -4,11 +4,13 @@ use leptos::prelude::*;
 
 use crate::analysis::multilevel::dependence_script;
 use crate::analysis::r_script::r_script;
+use crate::analysis::AnalysisSpec;
 use crate::app::{storage, PageState};
 use crate::data::export;
 
 use super::download::download_text as download;
 use super::page::Page;
+use super::WithoutBanner;
 
 /// The toolbar under the masthead.
 #[component]
@@ -51,7 +53,12 @@ pub fn Toolbar(
         let state = page.state_untracked();
         let (table, analysis) = (page.table.get_untracked(), page.analysis.get_untracked());
         let text = &state.data.text;
-        let script = match (state.spec(), &table, &analysis) {
+        // The script of the analysis shown: without the study left out, if any.
+        let spec = state.spec().map(|spec| AnalysisSpec {
+            without: page.left_out.get_untracked().map(|l| l.row),
+            ..spec
+        });
+        let script = match (spec, &table, &analysis) {
             (Ok(spec), Ok(t), Ok(a)) => {
                 let mut script = r_script(text, Ok((t, a, &spec)));
                 if spec.dependence.is_active() {
@@ -124,6 +131,7 @@ pub fn Toolbar(
                     </label>
                 </Show>
             </div>
+            <WithoutBanner page=page />
         </nav>
     }
 }

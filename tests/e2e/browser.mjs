@@ -26,3 +26,15 @@ export async function freshContext(options = {}) {
     ...options,
   });
 }
+
+/** The text of the file a click on `testid` downloads (the context must accept downloads). */
+export async function downloaded(page, testid) {
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.locator(`[data-testid="${testid}"]`).click(),
+  ]);
+  const stream = await download.createReadStream();
+  let text = '';
+  for await (const chunk of stream) text += chunk;
+  return { name: download.suggestedFilename(), text };
+}

@@ -1,7 +1,9 @@
 // End-to-end test of the GOSH and L'Abbé plots of the Sensitivity pane (issue 12). On the BCG
 // trials (log risk ratios from the 2×2 tables, REML): the L'Abbé plot draws a point per trial;
 // GOSH runs in the engine's worker, counts up to all 2¹³ − 1 = 8,191 subsets, and its summary
-// (estimate and I² min–max) equals `meridian gosh`'s; marking a trial redraws. On 30 studies
+// (estimate and I² min–max) equals `meridian gosh`'s; marking a trial redraws, and the marked
+// trial is the page's highlighted one, or the one the pointer rests on in a plot or the
+// influence table (linked selection). On 30 studies
 // with 10⁵ random subsets, Cancel stops the worker's job mid-run and the plot keeps what it
 // drew. Screenshots in target/e2e/.
 import { test, before, after } from 'node:test';
@@ -11,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 import { serveDir } from './server.mjs';
-import { freshContext } from './browser.mjs';
+import { downloaded, freshContext } from './browser.mjs';
 import { studies, paste } from './tables.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -53,7 +55,7 @@ function close(actual, expected, what) {
 }
 
 test('GOSH on BCG fits all 8,191 subsets in the worker and agrees with the CLI; L\'Abbé plot', async () => {
-  const context = await freshContext();
+  const context = await freshContext({ acceptDownloads: true });
   const page = context.pages()[0] ?? (await context.newPage());
   const errors = [];
   page.on('pageerror', (err) => errors.push(err.message));
@@ -82,6 +84,20 @@ test('GOSH on BCG fits all 8,191 subsets in the worker and agrees with the CLI; 
         close(Number(await cell.getAttribute('data-value')), cli.summary[key][which], `${key} ${which}`);
       }
     }
+    // The subsets and the summary download as CSV: a row per subset with a 0/1 column per
+    // trial, and the CLI's summary.
+    const subsets = await downloaded(page, 'gosh-subsets-csv');
+    assert.equal(subsets.name, 'meridian-gosh-subsets.csv');
+    const lines = subsets.text.trim().split('\n');
+    assert.equal(lines.length, 8192);
+    assert.equal(lines[0].split(',').length, 2 + 13);
+    assert.ok(lines[0].startsWith('estimate,I2,Aronson,Ferguson & Simes,'), lines[0]);
+    const summary = await downloaded(page, 'gosh-summary-csv');
+    const rows = summary.text.trim().split('\n').map((l) => l.split(','));
+    assert.deepEqual(rows.map((r) => r[0]), ['statistic', 'estimate', 'I2', 'tau2', 'QE']);
+    close(Number(rows[1][1]), cli.summary.estimate.min, 'CSV estimate min');
+    close(Number(rows[2][2]), cli.summary.i2.max, 'CSV I² max');
+
     // Drawn progressively, animation frame by animation frame; let the last frames land.
     await page.waitForTimeout(500);
     const drawn = await inked(page);
@@ -100,6 +116,37 @@ test('GOSH on BCG fits all 8,191 subsets in the worker and agrees with the CLI; 
     });
     assert.ok(reds > 500, `${reds} vermillion pixels`);
     await page.locator('[data-testid="gosh"]').screenshot({ path: join(SHOTS, 'gosh-bcg-marked.png') });
+
+    // Linked selection: the GOSH marker is the page's highlighted study. Of the 8,191 subsets,
+    // 2¹² = 4,096 hold any one trial. Picking a trial here highlights it in the influence table
+    // and the data table; clicking one in the influence table marks its subsets here.
+    const gosh = page.locator('[data-testid="gosh"]');
+    await page.locator('[data-testid="gosh"][data-marked="0"][data-marked-subsets="4096"]').waitFor();
+    const influence = (i) => page.locator(`[data-testid="influence-row"][data-study="${i}"]`);
+    assert.match(await influence(0).getAttribute('class'), /row--highlight/);
+    const dataRows = page.locator('[data-testid="data-table"] tbody tr');
+    assert.match(await dataRows.nth(0).getAttribute('class'), /row--selected/);
+    await influence(5).locator('[data-col="hat"]').click();
+    await page.locator('[data-testid="gosh"][data-marked="5"][data-marked-subsets="4096"]').waitFor();
+    assert.equal(await page.locator('[data-testid="gosh-study"]').inputValue(), '5');
+    assert.doesNotMatch(await influence(0).getAttribute('class'), /row--highlight/);
+    assert.match(await dataRows.nth(5).getAttribute('class'), /row--selected/);
+    assert.equal(await gosh.getAttribute('data-marked'), '5');
+
+    // Pointing at a trial marks its subsets once the pointer rests: in the influence table…
+    await influence(8).locator('[data-col="hat"]').hover();
+    await page.locator('[data-testid="gosh"][data-marked="8"][data-marked-subsets="4096"]').waitFor();
+    // …and in a plot: the Baujat plot's mark of trial 2, where the page says it is drawn.
+    const baujat = page.locator('[data-testid="baujat"]');
+    await baujat.evaluate((e) => e.scrollIntoView({ block: 'center' }));
+    const box = await baujat.boundingBox();
+    const mark = page.locator('[data-testid="baujat-studies"] li[data-study="2"]');
+    const at = [Number(await mark.getAttribute('data-x')), Number(await mark.getAttribute('data-y'))];
+    await page.mouse.move(box.x + at[0], box.y + at[1]);
+    await page.locator('[data-testid="gosh"][data-marked="2"][data-marked-subsets="4096"]').waitFor();
+    // Off every study, the mark goes back to the highlighted trial.
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height - 4);
+    await page.locator('[data-testid="gosh"][data-marked="5"][data-marked-subsets="4096"]').waitFor();
     assert.deepEqual(errors, []);
   } finally {
     await context.close();

@@ -6,7 +6,8 @@
 // separation is left out with the engine's sentence naming it while the others are analysed.
 // The subgroup-effects table gives R's estimates too, and "Analyse as a meta-analysis" loads
 // the studies' effects into the workspace, whose meta-regression slope on covariate_mean is
-// R's across-study slope. Screenshots (1400 × 900) in MERIDIAN_SHOTS or target/e2e.
+// R's across-study slope; the R script (glm per study, rma) downloads. Screenshots
+// (1400 × 900) in MERIDIAN_SHOTS or target/e2e.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile } from 'node:fs/promises';
@@ -102,6 +103,13 @@ test('participant data: R\'s within and across estimates, a separated study left
     assert.match(await page.locator(byId('ipd-reading')).textContent(), /the two differ/);
     assert.equal(await page.locator(`${byId('ipd-studies')} tbody tr`).count(), continuous.studies.length);
     await page.screenshot({ path: join(SHOTS, 'ipd-continuous.png') });
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator(byId('ipd-r-script')).click(),
+    ]);
+    const script = await readFile(await download.path(), 'utf8');
+    assert.match(script, /glm\(y ~ treat \* x, family = gaussian/);
+    assert.match(script, /rma\(ai, sei = ase, mods = ~ covariate_mean/);
     await page.locator(byId('ipd')).screenshot({ path: join(SHOTS, 'ipd-continuous-full.png') });
 
     const binary = await fixture('binary.json');
@@ -139,6 +147,45 @@ test('participant data: R\'s within and across estimates, a separated study left
     await slope.waitFor();
     close(Number(await slope.getAttribute('data-value')), continuous.across.estimate, 'workspace slope');
     await page.screenshot({ path: join(SHOTS, 'ipd-as-meta-analysis.png') });
+    const ms = await page.evaluate(() =>
+      performance.getEntriesByName('meridian:engine:ipd').map((e) => e.duration));
+    console.log(`meridian:engine:ipd durations (ms, in the worker): ${ms.map((d) => d.toFixed(1)).join(', ')}`);
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('the lab\'s participants open in the IPD view, and its example, with the lab\'s within-trial estimates', async () => {
+  const context = await freshContext({ viewport: { width: 1400, height: 900 } });
+  const page = context.pages()[0] ?? (await context.newPage());
+  const errors = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  try {
+    await page.goto(server.url);
+    await page.locator(byId('coef-table')).waitFor();
+    // "Try simulated trials": the lab's aggregation-bias preset, as its lab view shows it.
+    await page.locator(byId('open-ipd')).click();
+    await page.locator(byId('ipd-example')).click();
+    await page.locator(byId('ipd-within')).waitFor();
+    const example = Number(await page.locator(`${byId('ipd-within')} [data-value]`).first().getAttribute('data-value'));
+    await page.locator(byId('ipd')).screenshot({ path: join(SHOTS, 'ipd-example.png') });
+    await page.locator(byId('open-lab')).click();
+    await page.locator(byId('lab-preset-aggregation-bias')).click();
+    const labAggregation = await page.locator(`${byId('lab-within')} td`).allTextContents();
+    assert.equal(example.toFixed(3), labAggregation[1]);
+
+    await page.locator(byId('lab-preset-non-collapsibility')).click();
+    const within = await page.locator(`${byId('lab-within')} td`).allTextContents();
+    await page.locator(byId('lab-open-ipd')).click();
+    await page.locator(byId('ipd-within')).waitFor();
+    const estimate = Number(await page.locator(`${byId('ipd-within')} [data-value]`).first().getAttribute('data-value'));
+    // The lab shows 3 decimals; tests/lab.rs checks the two agree to 1e-8.
+    assert.equal(estimate.toFixed(3), within[1]);
+    assert.match(await page.locator(byId('ipd-family-used')).textContent(), /Logistic regression/);
+    // The lab's preset leaves 3 trials out of the within-trial analysis (T1, T9, T17).
+    assert.equal(await page.locator(byId('ipd-left-out')).count(), 3);
+    await page.locator(byId('ipd')).screenshot({ path: join(SHOTS, 'ipd-from-lab.png') });
     assert.deepEqual(errors, []);
   } finally {
     await context.close();

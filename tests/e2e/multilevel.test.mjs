@@ -78,6 +78,14 @@ test('three-level model of Konstantopoulos (2011): σ² and robust SEs equal met
       await shows(page, `sigma2-upper-${j}`, r.sigma2_ci[j][1], `σ² ${name} upper`);
       assert.equal(Number(await page.locator(`[data-testid="nlvls-${j}"]`).textContent()), r.sigma2_nlvls[j]);
     }
+    // The key results follow the chosen model: the pooled effect, Σσ² and the multilevel I².
+    const strip = page.locator('[data-testid="key-bar"]');
+    await strip.locator('[data-testid="key-model"]').waitFor({ state: 'attached' });
+    const key = async (id) => Number(await strip.locator(`[data-testid="${id}"]`).getAttribute('data-value'));
+    const near = (a, b, what) => assert.ok(Math.abs(a - b) / Math.abs(b) < RTOL, `${what}: ${a} vs R ${b}`);
+    near(await key('key-estimate'), r.beta[0], 'key pooled effect');
+    near(await key('key-sigma2'), r.sigma2[0] + r.sigma2[1], 'key Σσ²');
+    near(await key('key-i2'), r.i2.total, 'key I²');
     await shows(page, 'dep-estimate-0', r.beta[0], 'estimate');
     await shows(page, 'dep-se-0', r.se[0], 'model-based SE');
     const cr2 = fixture.robust.cr2;
@@ -223,6 +231,43 @@ test('the bubble and profile plots of a multilevel meta-regression draw the rma.
     await page.waitForFunction(
       () => !/Multilevel/.test(document.querySelector('[data-testid="plot"]')?.getAttribute('aria-label') ?? 'Multilevel'),
     );
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+// Cluster-mean centring typed in the formula: between(decade, district) and
+// within(decade, district) in the three-level model, against metafor's rma.mv on the ave()
+// columns (tests/fixtures/multilevel/konstantopoulos_centring.json).
+test('between() and within() in the formula give metafor’s between- and within-district slopes', async () => {
+  const context = await freshContext();
+  const page = context.pages()[0] ?? (await context.newPage());
+  const errors = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  const cen = JSON.parse(
+    await readFile(join(ROOT, 'tests/fixtures/multilevel/konstantopoulos_centring.json'), 'utf8'),
+  );
+  try {
+    await page.goto(server.url);
+    await page.locator('[data-testid="coef-table"]').waitFor();
+    await page.locator('[data-testid="example-select"]').selectOption('');
+    await page
+      .locator('[data-testid="data-input"]')
+      .fill(await readFile(join(ROOT, 'tests/data/konstantopoulos_decade.csv'), 'utf8'));
+    await page.locator('[data-testid="stat-k"][data-value="56"]').waitFor();
+    await page.locator('[data-testid="model-formula"]').fill('between(decade, district) + within(decade, district)');
+    await page.locator('[data-testid="model-formula"]').press('Enter');
+    await page.locator('[data-testid="role-cluster"]').selectOption('district');
+    await page.locator('[data-testid="role-effect-id"]').selectOption('study');
+    await page.locator('[data-testid="dep-within"]').selectOption('multilevel');
+    await page.locator('[data-testid="sigma2-table"]').waitFor();
+    const r = cen.result;
+    for (const j of [0, 1, 2]) {
+      await shows(page, `dep-estimate-${j}`, r.beta[j], `estimate ${r.names[j]}`);
+      await shows(page, `dep-se-${j}`, r.se[j], `SE ${r.names[j]}`);
+    }
+    assert.match(await page.locator('[data-testid="coef-table"]').textContent(), /within\(decade, district\)/);
     assert.deepEqual(errors, []);
   } finally {
     await context.close();

@@ -1,6 +1,8 @@
 // End-to-end test of the Sensitivity pane (issue 12): BCG with latitude (REML, z), open the
 // pane, find the most influential trial (largest Cook's distance), leave it out, and see R²
-// change to metafor's value for the model without that trial; the leave-one-out and
+// change to metafor's value for the model without that trial, and the whole page (Results, the
+// forest plot, a banner) shows the model without it; under FE, metafor's influential trials are
+// marked with the reason in words and sort first; the leave-one-out and
 // cumulative forest plots draw a row per refit at metafor's values, and their tables download;
 // the Q–Q and radial plots draw a dot per trial.
 import { test, before, after } from 'node:test';
@@ -9,7 +11,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 import { serveDir } from './server.mjs';
-import { freshContext } from './browser.mjs';
+import { downloaded, freshContext } from './browser.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** Refits without a study are iterative (REML): five significant digits, as the fixtures. */
@@ -63,18 +65,6 @@ async function drawnRows(page, name) {
   return rows.sort((a, b) => a.y - b.y);
 }
 
-/** The text of the file a click on `testid` downloads. */
-async function downloaded(page, testid) {
-  const [download] = await Promise.all([
-    page.waitForEvent('download'),
-    page.locator(`[data-testid="${testid}"]`).click(),
-  ]);
-  const stream = await download.createReadStream();
-  let text = '';
-  for await (const chunk of stream) text += chunk;
-  return { name: download.suggestedFilename(), text };
-}
-
 function close(actual, expected, what) {
   const scale = Math.max(Math.abs(expected), 1e-12);
   assert.ok(Math.abs(actual - expected) / scale < RTOL, `${what}: ${actual} vs metafor ${expected}`);
@@ -123,6 +113,106 @@ test('leaving out the most influential BCG trial gives metafor\'s R²', async ()
     );
     const sentence = await page.locator('[data-testid="without-sentence"]').textContent();
     assert.match(sentence, /^Without .+, ablat from .+ R² from .+ to .+\.$/);
+
+    // The toggle is the page's: the whole analysis leaves the trial out. The banner names it
+    // with the change; Results show metafor's refit; the forest plot draws one trial fewer.
+    const label = await rows.first().locator('th').textContent();
+    const banner = page.locator('[data-testid="without-banner"]');
+    await banner.waitFor();
+    assert.match(await banner.textContent(), new RegExp(`^Without ${label}: ablat from .+ R² from .+ to .+\\.`));
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="stat-k"]')?.dataset.value === '12',
+    );
+    close(
+      Number(await page.locator('[data-testid="stat-r2"]').getAttribute('data-value')),
+      metafor.leave1out[most].r2,
+      'R² in Results',
+    );
+    close(
+      Number(await page.locator('[data-testid="stat-tau2"]').getAttribute('data-value')),
+      metafor.leave1out[most].tau2,
+      'τ² in Results',
+    );
+    const forest = page.locator('[data-testid="plot-studies"] li');
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-testid="plot-studies"] li').length === 12,
+    );
+    const drawn = await forest.allTextContents();
+    assert.ok(!drawn.some((t) => t.startsWith(label)), `${label} is not in the forest plot`);
+    // The data stay as they are, and the Sensitivity pane's refits keep every trial.
+    assert.equal(await page.locator('[data-testid="data-table"] tbody tr').count(), 13);
+    assert.equal(await rows.count(), 13);
+    await page.screenshot({ path: join(SHOTS, 'sensitivity-without.png'), fullPage: true });
+
+    // A refit (another estimator) keeps the study out; Restore brings it back everywhere.
+    const remlTau2 = await page.locator('[data-testid="stat-tau2"]').getAttribute('data-value');
+    await page.locator('[data-testid="model-method"]').selectOption('DL');
+    await page.waitForFunction((reml) => {
+      const tau2 = document.querySelector('[data-testid="stat-tau2"]')?.dataset.value;
+      return tau2 !== undefined && tau2 !== reml;
+    }, remlTau2);
+    assert.equal(await page.locator('[data-testid="stat-k"]').getAttribute('data-value'), '12');
+    await banner.waitFor();
+    await page.locator('[data-testid="without-restore"]').click();
+    await banner.waitFor({ state: 'detached' });
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="stat-k"]')?.dataset.value === '13'
+        && document.querySelectorAll('[data-testid="plot-studies"] li').length === 13,
+    );
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('the influence table marks metafor\'s influential trials, says why in words, and sorts them first', async () => {
+  // metafor 3.8.1: influence(rma(yi, vi, mods = ~ ablat, method = "FE")) flags three trials.
+  const fe = JSON.parse(
+    await readFile(join(ROOT, 'tests/fixtures/sensitivity/bcg_ablat_fe_z.json'), 'utf8'),
+  );
+  const flagged = fe.influence.flatMap((s, i) => (s.influential ? [i] : []));
+  assert.equal(flagged.length, 3);
+  // metafor's rule, applied to its own numbers (k = 13 trials, p = 2 coefficients); the χ²₂
+  // distribution function is 1 − e^(−x/2).
+  const [k, p] = [13, 2];
+  const why = (s) => ({
+    'DFFITS': Math.abs(s.dffits) > 3 * Math.sqrt(p / (k - p)),
+    'Cook\'s distance': 1 - Math.exp(-s.cook_d / 2) > 0.5,
+    'hat value': s.hat > (3 * p) / k,
+    'DFBETAS': s.dfbetas.some((b) => Math.abs(b) > 1),
+  });
+  const context = await freshContext();
+  const page = context.pages()[0] ?? (await context.newPage());
+  const errors = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  try {
+    await loadBcg(page, true);
+    await page.locator('[data-testid="model-method"]').selectOption('FE');
+    await page.locator('[data-testid="sensitivity-open"]').click();
+    const rows = page.locator('[data-testid="influence-row"]');
+    await rows.nth(12).waitFor();
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-testid="influence-row"].row--influential').length > 0,
+    );
+    await page.locator('[data-testid="sort-influential"]').click();
+    for (let j = 0; j < 13; j++) {
+      const row = rows.nth(j);
+      const study = Number(await row.getAttribute('data-study'));
+      const marked = /row--influential/.test(await row.getAttribute('class'));
+      const reason = (await row.locator('[data-testid="influence-reason"]').textContent()).trim();
+      // Influential trials first, in input order; then the rest, unmarked and without reason.
+      assert.equal(study, j < 3 ? flagged[j] : study);
+      assert.equal(marked, j < 3, `row ${j} (trial ${study})`);
+      if (j >= 3) {
+        assert.ok(!flagged.includes(study));
+        assert.equal(reason, '');
+        continue;
+      }
+      assert.match(reason, /^★ Influential: it .+\.$/);
+      for (const [words, met] of Object.entries(why(fe.influence[study]))) {
+        assert.equal(reason.includes(words), met, `trial ${study}: "${words}" in "${reason}"`);
+      }
+    }
     assert.deepEqual(errors, []);
   } finally {
     await context.close();

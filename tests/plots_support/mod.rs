@@ -249,6 +249,59 @@ pub fn texts<'a>(els: &'a [Element], content: &str) -> Vec<&'a Element> {
         .collect()
 }
 
+/// The case named `name` of the fixture at `path` (a JSON object with a `cases` list).
+pub fn fixture_case(path: &str, name: &str) -> Value {
+    let text = std::fs::read_to_string(path).expect("the fixture is committed");
+    let fx: Value = serde_json::from_str(&text).expect("the fixture is JSON");
+    fx["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .find(|c| c["name"] == name)
+        .expect("the case")
+        .clone()
+}
+
+/// The circle among `circles` drawn at each study's mark of `layout` (one mark per study, in
+/// order), each checked to stand within a pixel of the study's data coordinates `(x[i],
+/// y[i])`; centres are rounded to whole pixels when drawn, so a circle is found within
+/// `pixel` of its mark.
+pub fn circles_at_marks<'a>(
+    circles: &[&'a Element],
+    layout: &PlotLayout,
+    (x, y): (&[f64], &[f64]),
+    pixel: f64,
+) -> Vec<&'a Element> {
+    let (x_axis, y_axis) = (layout.x_axis.expect("x"), layout.y_axis.expect("y"));
+    assert_eq!(layout.marks.len(), x.len());
+    let x_pixel = (x_axis.to_data(1.0) - x_axis.to_data(0.0)).abs();
+    let y_pixel = (y_axis.to_data(1.0) - y_axis.to_data(0.0)).abs();
+    layout
+        .marks
+        .iter()
+        .enumerate()
+        .map(|(i, mark)| {
+            assert_eq!(mark.study, i);
+            let circle = *circles
+                .iter()
+                .find(|c| {
+                    (c.num("cx") - mark.centre.0).abs() <= pixel
+                        && (c.num("cy") - mark.centre.1).abs() <= pixel
+                })
+                .unwrap_or_else(|| panic!("no circle for study {i}"));
+            assert!(
+                (x_axis.to_data(circle.num("cx")) - x[i]).abs() <= x_pixel,
+                "x of {i}"
+            );
+            assert!(
+                (y_axis.to_data(circle.num("cy")) - y[i]).abs() <= y_pixel,
+                "y of {i}"
+            );
+            circle
+        })
+        .collect()
+}
+
 /// Writes an SVG under target/plots for looking at.
 pub fn save(name: &str, svg: &str) {
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))

@@ -232,6 +232,44 @@ if (want("profile")) {
   cat("konstantopoulos_profile written\n")
 }
 
+# ---- cluster-mean centring: a moderator split into its district mean and the deviation ------
+# Meridian's between(decade, district) and within(decade, district), decade = (year - 1990)/10
+# (year itself makes the intercept so large that metafor's two starts agree only to 1e-6):
+# the district mean of decade (over the rows that have it) and each study's deviation.
+# Three-level REML, and the single-level rma of the same moderators.
+cluster_mean <- function(x, g) {
+  m <- ave(x, g, FUN = function(v) mean(v, na.rm = TRUE))
+  m[is.na(x) | is.na(g)] <- NA
+  m
+}
+if (want("centring")) {
+  cen <- kon
+  cen$decade <- (cen$year - 1990) / 10
+  data <- cen
+  write.csv(data, file.path("tests", "data", "konstantopoulos_decade.csv"), row.names = FALSE)
+  cen[["between(decade, district)"]] <- cluster_mean(cen$decade, cen$district)
+  cen[["within(decade, district)"]] <- cen$decade - cluster_mean(cen$decade, cen$district)
+  mods <- ~ `between(decade, district)` + `within(decade, district)`
+  b <- fit_tight(function(ctl) rma.mv(yi, vi, mods = mods, random = ~ 1 | district/study,
+                                       data = cen, control = ctl), s2_starts(2))
+  refit <- function(s2) rma.mv(yi, vi, mods = mods, random = ~ 1 | district/study, data = cen,
+                               sigma2 = s2)
+  uni <- rma(yi, vi, mods = mods, data = cen,
+             control = list(threshold = 1e-10, tol = 1e-12, maxiter = 10000))
+  uni2 <- rma(yi, vi, mods = mods, data = cen,
+              control = list(tau2.init = 1, threshold = 1e-10, tol = 1e-12, maxiter = 10000))
+  stopifnot(abs(uni$tau2 - uni2$tau2) < 1e-10)
+  write_case("konstantopoulos_centring", data,
+             list(random = I("~ 1 | district/study"),
+                  mods = I("between(decade, district) + within(decade, district)"),
+                  method = "REML", test = "z"), b$fit,
+             list(refit = refit,
+                  columns = list(between = I(cen[["between(decade, district)"]]),
+                                 within = I(cen[["within(decade, district)"]])),
+                  uni = list(beta = I(c(uni$beta)), se = I(uni$se), tau2 = uni$tau2),
+                  optimizer = b$optimizer, start_agreement = b$agree))
+}
+
 # ---- crossed random effects: district and year (year's component on the boundary) ------------
 if (want("crossed")) {
   b <- fit_tight(function(ctl) rma.mv(yi, vi, random = list(~ 1 | district, ~ 1 | year),

@@ -318,6 +318,26 @@ pub fn run(settings: &LabSettings) -> Result<LabRecord, LabError> {
     })
 }
 
+/// The participants `settings` draw (the same as [`run`] analyses) as a CSV table, one row per
+/// participant: `trial`, `treat` (1/0), `event` (1/0) and `score`, for the IPD view.
+///
+/// # Errors
+/// A setting out of range.
+pub fn participants_csv(settings: &LabSettings) -> Result<String, LabError> {
+    settings.check()?;
+    let mut text = String::from("trial,treat,event,score\n");
+    for t in draw::draw(settings) {
+        let p = &t.people;
+        for i in 0..p.treat.len() {
+            text += &format!(
+                "{},{},{},{}\n",
+                p.label, p.treat[i], p.outcome[i], p.covariate[i]
+            );
+        }
+    }
+    Ok(text)
+}
+
 /// A trial's 2×2 table and mean score.
 fn tabulate(p: &IpdStudy) -> LabTrial {
     let (mut ai, mut bi, mut ci, mut di) = (0.0, 0.0, 0.0, 0.0);

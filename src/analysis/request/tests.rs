@@ -46,6 +46,7 @@ fn round_trip<T: Serialize + for<'de> Deserialize<'de> + PartialEq + std::fmt::D
 fn requests_round_trip_through_json_with_their_tags() {
     for (body, tag) in [
         (Request::Analyse { input: input() }, "analyse"),
+        (Request::FullAnalyse { input: input() }, "full_analyse"),
         (
             Request::Curve {
                 input: input(),
@@ -360,6 +361,39 @@ fn the_engine_keeps_its_stages_so_an_estimator_refits_without_reparsing() {
         "a derived record refits nothing"
     );
     assert_eq!(stages_of(mailbox.work(1)), ["moderator"]);
+}
+
+#[test]
+fn the_analysis_without_a_study_and_that_of_every_study_are_answered_apart() {
+    let mut mailbox = Mailbox::new(clock);
+    let mut without = input();
+    without.spec.without = Some(3);
+    mailbox.receive(Envelope {
+        id: 1,
+        body: Request::Analyse { input: without },
+    });
+    mailbox.receive(Envelope {
+        id: 2,
+        body: Request::FullAnalyse { input: input() },
+    });
+    let k = |answer: Option<Envelope<Response>>| match answer {
+        Some(Envelope {
+            body: Response::Record { record, stages },
+            ..
+        }) => match *record {
+            Record::Analysis { analysis, .. } => (analysis.summary.k, stages.len()),
+            other => panic!("expected an analysis, got {other:?}"),
+        },
+        other => panic!("expected a record, got {other:?}"),
+    };
+    // The fourth of CSV's eight studies (table row 3) is left out, then every study is back:
+    // the table is kept, the studies and what follows are not.
+    assert_eq!(k(mailbox.work(1)), (7, 5));
+    assert_eq!(k(mailbox.work(1)), (8, 4));
+    assert_ne!(
+        Request::FullAnalyse { input: input() }.kind(),
+        Request::Analyse { input: input() }.kind()
+    );
 }
 
 #[test]

@@ -1,16 +1,18 @@
 //! `meridian ipd FILE --study COL --treat COL --outcome COL --covariate COL [--family F]
-//! [--method M] [--level L] [--json]`: within- versus across-study effects of individual
-//! participant data (two-stage), and `meridian subgroup-interaction FILE --study COL --y1 COL
-//! --v1 COL --y2 COL --v2 COL --share COL [--method M] [--level L] [--json]`: the same from
-//! studies that report two subgroups.
+//! [--method M] [--level L] [--json | --r-script]`: within- versus across-study effects of
+//! individual participant data (two-stage), and `meridian subgroup-interaction FILE --study
+//! COL --y1 COL --v1 COL --y2 COL --v2 COL --share COL [--method M] [--level L] [--json |
+//! --r-script]`: the same from studies that report two subgroups. `--r-script` prints the R
+//! script (`glm` per study and metafor's `rma`) that reproduces the analysis.
 
 use std::ffi::OsString;
 
 use lexopt::prelude::*;
 
 use meridian::analysis::ipd::{
-    ipd_analysis, reading, subgroup_interaction, DifferenceRecord, SlopeRecord,
+    ipd_analysis, reading, subgroup_interaction, DifferenceRecord, IpdSettings, SlopeRecord, Slopes,
 };
+use meridian::analysis::ipd_script::{ipd_script, subgroup_script};
 use meridian::data::ipd::{IpdColumns, SubgroupColumns};
 use meridian::format::{number as fmt_num, p_value as fmt_p};
 use meridian::stats::ipd::{Family, TwoStageSpec};
@@ -34,6 +36,7 @@ pub struct IpdOptions {
     kind: Kind,
     file: OsString,
     json: bool,
+    r_script: bool,
     spec: TwoStageSpec,
     ipd: IpdColumns,
     subgroups: SubgroupColumns,
@@ -77,6 +80,7 @@ pub fn parse(kind: Kind, parser: &mut lexopt::Parser) -> Result<Parsed<IpdOption
         kind,
         file: OsString::new(),
         json: false,
+        r_script: false,
         spec: TwoStageSpec::default(),
         ipd: IpdColumns::default(),
         subgroups: SubgroupColumns::default(),
@@ -87,6 +91,7 @@ pub fn parse(kind: Kind, parser: &mut lexopt::Parser) -> Result<Parsed<IpdOption
             Short('h') | Long("help") => return Ok(Parsed::Help),
             Short('V') | Long("version") => return Ok(Parsed::Version),
             Long("json") => o.json = true,
+            Long("r-script") => o.r_script = true,
             Long(flag) => {
                 let flag = format!("--{flag}");
                 let value = string(parser.value()?, &flag)?;
@@ -170,6 +175,22 @@ pub fn run(o: &IpdOptions) -> Result<String, Failure> {
         out.push('\n');
         out
     };
+    if o.r_script {
+        let settings = IpdSettings {
+            family: o.spec.family,
+            method: o.spec.method,
+            level: o.spec.level,
+        };
+        // The command line refuses a study that cannot be fitted, so none is left out.
+        let script = match o.kind {
+            Kind::Ipd => {
+                ipd_analysis(&text, &o.ipd, &o.spec).map_err(|e| failure(e, &file))?;
+                ipd_script(&text, &o.ipd, &settings, &[])
+            }
+            Kind::Subgroups => subgroup_script(&text, &o.subgroups, &settings),
+        };
+        return script.map_err(|e| failure(e, &file));
+    }
     match o.kind {
         Kind::Ipd => {
             let r = ipd_analysis(&text, &o.ipd, &o.spec).map_err(|e| failure(e, &file))?;
@@ -194,7 +215,8 @@ pub fn run(o: &IpdOptions) -> Result<String, Failure> {
                     fmt_num(s.covariate_mean)
                 );
             }
-            Ok(out + &slopes(&r.within, &r.across, &r.difference, o.spec.level))
+            let kind = o.spec.family.into();
+            Ok(out + &slopes(&r.within, &r.across, &r.difference, o.spec.level, kind))
         }
         Kind::Subgroups => {
             let r = subgroup_interaction(&text, &o.subgroups, o.spec.method, o.spec.level)
@@ -218,13 +240,20 @@ pub fn run(o: &IpdOptions) -> Result<String, Failure> {
                     fmt_num(s.share)
                 );
             }
-            Ok(out + &slopes(&r.within, &r.across, &r.difference, o.spec.level))
+            let kind = Slopes::Subgroups;
+            Ok(out + &slopes(&r.within, &r.across, &r.difference, o.spec.level, kind))
         }
     }
 }
 
 /// The two slopes, their difference and what they mean.
-fn slopes(w: &SlopeRecord, a: &SlopeRecord, d: &DifferenceRecord, level: f64) -> String {
+fn slopes(
+    w: &SlopeRecord,
+    a: &SlopeRecord,
+    d: &DifferenceRecord,
+    level: f64,
+    kind: Slopes,
+) -> String {
     let row = |label: &str, s: &SlopeRecord| {
         format!(
             "{label:<8} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}\n",
@@ -244,6 +273,6 @@ fn slopes(w: &SlopeRecord, a: &SlopeRecord, d: &DifferenceRecord, level: f64) ->
         fmt_num(d.estimate),
         fmt_num(d.se),
         fmt_p(d.p_value),
-        reading(w, a, d, level)
+        reading(w, a, d, level, kind)
     )
 }

@@ -43,9 +43,9 @@ Usage:
   meridian cumul FILE [options] [--order COL] [--json]
   meridian gosh FILE [options] [--subsets N] [--seed S] [--all] [--json]
   meridian ipd FILE --study COL --treat COL --outcome COL --covariate COL
-               [--family gaussian|binomial] [--method M] [--level L] [--json]
+               [--family gaussian|binomial] [--method M] [--level L] [--json | --r-script]
   meridian subgroup-interaction FILE --study COL --y1 COL --v1 COL --y2 COL --v2 COL
-               --share COL [--method M] [--level L] [--json]
+               --share COL [--method M] [--level L] [--json | --r-script]
   meridian --help | --version
 
 FILE is a CSV, semicolon- or tab-separated table with a header row (\"-\" reads stdin).
@@ -108,6 +108,7 @@ Within- versus across-study effects (ecological bias):
   subgroup-interaction: one row per study with the effects and variances of two subgroups
        and the share of the first; within = the pooled subgroup differences, across = the
        slope of the studies' overall effects on the share
+  --r-script of either: the R script (glm per study, metafor's rma) that reproduces it
 
 Output:
   --json                   one JSON object (keys: k, p, method, test, coefficients, tau2, …)

@@ -5,7 +5,7 @@
 //! survives a click.
 
 use super::lex::column_source;
-use super::terms::Kind;
+use super::terms::{Centring, Kind};
 use super::Formula;
 
 /// One variable of a term.
@@ -13,6 +13,8 @@ use super::Formula;
 struct Var {
     kind: Kind,
     column: String,
+    /// How a centred variable derives its column (written back as it was typed).
+    centring: Option<Centring>,
 }
 
 impl Var {
@@ -20,6 +22,15 @@ impl Var {
         Self {
             kind: if factor { Kind::Factor } else { Kind::Plain },
             column: column.to_owned(),
+            centring: None,
+        }
+    }
+
+    /// The table columns it reads: its column, or a centred variable's moderator and cluster.
+    fn reads(&self) -> Vec<&str> {
+        match &self.centring {
+            Some(c) => vec![c.source.as_str(), c.cluster.as_str()],
+            None => vec![self.column.as_str()],
         }
     }
 
@@ -30,7 +41,10 @@ impl Var {
 
     /// Formula source: the label with a column name that is not an identifier in backticks.
     fn source(&self) -> String {
-        self.kind.label(&column_source(&self.column))
+        match &self.centring {
+            Some(c) => c.source_text(),
+            None => self.kind.label(&column_source(&self.column)),
+        }
     }
 }
 
@@ -74,6 +88,7 @@ impl Model {
                     .map(|(kind, column)| Var {
                         kind,
                         column: column.to_owned(),
+                        centring: parsed.centred(column).cloned(),
                     })
                     .collect()
             })
@@ -220,6 +235,8 @@ pub fn remove_term(formula: &str, label_to_remove: &str) -> Option<String> {
 pub fn retain_columns(formula: &str, present: impl Fn(&str) -> bool) -> Option<String> {
     let mut model = Model::parse(formula)?;
     let before = model.terms.len();
-    model.terms.retain(|t| t.iter().all(|v| present(&v.column)));
+    model
+        .terms
+        .retain(|t| t.iter().all(|v| v.reads().into_iter().all(&present)));
     (model.terms.len() != before).then(|| model.render())
 }

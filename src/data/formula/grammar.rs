@@ -3,12 +3,12 @@
 //!
 //! Grammar: `sum := ['+'|'-'] product (('+'|'-') product)*`, `product := interaction ('*'
 //! interaction)*`, `interaction := atom (':' atom)*`, `atom := column | factor(column) |
-//! I(column ^ number) | '(' sum ')'`.
+//! I(column ^ number) | between(column, column) | within(column, column) | '(' sum ')'`.
 
 use std::collections::BTreeSet;
 
 use super::lex::{tokenize, Span, Tok};
-use super::terms::{Kind, TermSet, Var};
+use super::terms::{Centring, Kind, Part, TermSet, Var};
 use super::{FormulaError, MAX_TERMS};
 
 /// Deepest nesting of parentheses: far beyond what a person writes, and well within the
@@ -120,17 +120,49 @@ impl Parser<'_> {
     }
 
     fn var(&mut self, kind: Kind, column: String, span: Span) -> usize {
+        self.var_of(Var {
+            kind,
+            column,
+            span,
+            centring: None,
+        })
+    }
+
+    fn var_of(&mut self, var: Var) -> usize {
         match self
             .vars
             .iter()
-            .position(|v| v.kind == kind && v.column == column)
+            .position(|v| v.kind == var.kind && v.column == var.column)
         {
             Some(i) => i,
             None => {
-                self.vars.push(Var { kind, column, span });
+                self.vars.push(var);
                 self.vars.len() - 1
             }
         }
+    }
+
+    /// The rest of `between(x, g)` or `within(x, g)` after the opening parenthesis.
+    fn centred(&mut self, part: Part, start: Span) -> Result<TermList, FormulaError> {
+        let (source, _) = self.ident("a column name")?;
+        self.expect(',', "\",\" and the cluster column, as in within(x, study)")?;
+        let (cluster, _) = self.ident("the cluster column")?;
+        let end = self.expect(')', "\")\" closing the function")?;
+        let centring = Centring {
+            part,
+            source,
+            cluster,
+        };
+        let v = self.var_of(Var {
+            kind: Kind::Plain,
+            column: centring.name(),
+            span: Span {
+                start: start.start,
+                end: end.end,
+            },
+            centring: Some(centring),
+        });
+        Ok(TermList::of(v))
     }
 
     /// sum := ['+'|'-'] product (('+'|'-') product)*. At the top level, `0` and `1` set the
@@ -210,7 +242,8 @@ impl Parser<'_> {
         }
     }
 
-    /// atom := column | factor(column) | I(column ^ number) | '(' sum ')'.
+    /// atom := column | factor(column) | I(column ^ number) | between(column, column) |
+    /// within(column, column) | '(' sum ')'.
     fn atom(&mut self) -> Result<TermList, FormulaError> {
         let start = self.span();
         match self.peek().clone() {
@@ -245,6 +278,8 @@ impl Parser<'_> {
                 let power = match name.as_str() {
                     "factor" | "as.factor" => false,
                     "I" => true,
+                    "between" => return self.centred(Part::Between, start),
+                    "within" => return self.centred(Part::Within, start),
                     _ => {
                         let mut depth = 1;
                         while depth > 0 && *self.peek() != Tok::End {
@@ -291,7 +326,9 @@ impl Parser<'_> {
                 let v = self.var(kind, column, span);
                 Ok(TermList::of(v))
             }
-            _ => Err(self.error("a column name, factor(column), I(column^n) or \"(\"")),
+            _ => Err(self.error(
+                "a column name, factor(column), I(column^n), within(column, cluster) or \"(\"",
+            )),
         }
     }
 

@@ -137,7 +137,7 @@ pub(super) fn tokenize(text: &str) -> Result<Vec<(Tok, Span)>, FormulaError> {
             })?;
             out.push((Tok::Ident(name), Span { start, end }));
             i = end;
-        } else if "+-:*^()~".contains(c) {
+        } else if "+-:*^()~,".contains(c) {
             out.push((Tok::Sym(c), Span { start, end: i + 1 }));
             i += 1;
         } else {
@@ -145,7 +145,7 @@ pub(super) fn tokenize(text: &str) -> Result<Vec<(Tok, Span)>, FormulaError> {
                 start,
                 start + 1,
                 format!("\"{c}\""),
-                "a column name, a number or one of + - : * ( )",
+                "a column name, a number or one of + - : * ( ) ,",
             ));
         }
     }

@@ -2,9 +2,11 @@
 //! metafor type it (`ablat * year + factor(alloc)`), turned into the model matrix.
 //!
 //! Supported: `a + b`, `a:b`, `a * b` (= `a + b + a:b`), parentheses (`(a + b):c`),
-//! `factor(g)`, `I(x^n)` (a power of one column), `- a` (drop a term), `- 1` / `+ 0` / a
-//! leading `0 +` (no intercept), an optional leading `~`, and `` `odd name` `` for a column
-//! whose name is not an R identifier.
+//! `factor(g)`, `I(x^n)` (a power of one column), `between(x, g)` and `within(x, g)` (x's
+//! mean over the rows of each cluster of g, and each row's deviation from it: cluster-mean
+//! centring, see [`Centring`]), `- a` (drop a term), `- 1` / `+ 0` / a leading `0 +` (no
+//! intercept), an optional leading `~`, and `` `odd name` `` for a column whose name is not
+//! an R identifier.
 //!
 //! One file per role: [`lex`] (text to tokens), [`grammar`] (tokens to variables and terms),
 //! [`terms`] (variables, terms and their R labels), [`encoding`] (the model matrix and the
@@ -27,7 +29,7 @@ mod terms;
 
 pub use encoding::{factor_levels, Coding, Encoded, EncodedTerm, EncodedVar, Encoding};
 pub use lex::{column_source, Span};
-pub use terms::Kind;
+pub use terms::{Centring, Kind, Part};
 
 use terms::{term_label, TermSet, Var};
 
@@ -285,27 +287,47 @@ impl Formula {
             .collect()
     }
 
-    /// The table columns the formula reads, each once, in order of first appearance.
+    /// The table columns the formula reads, each once, in order of first appearance: a
+    /// centred variable reads its moderator and its cluster column.
     pub fn columns(&self) -> Vec<&str> {
         let mut out: Vec<&str> = Vec::new();
         for v in &self.vars {
-            if !out.contains(&v.column.as_str()) {
-                out.push(&v.column);
+            for column in v.reads() {
+                if !out.contains(&column) {
+                    out.push(column);
+                }
             }
         }
         out
     }
 
+    /// The columns the formula derives by cluster-mean centring, each once, in order of
+    /// first appearance; the table must hold them (under [`Centring::name`]) before the
+    /// formula is encoded.
+    pub fn centring(&self) -> Vec<&Centring> {
+        self.vars
+            .iter()
+            .filter_map(|v| v.centring.as_ref())
+            .collect()
+    }
+
+    /// The centring that derives the column `name`, if the formula derives it.
+    pub fn centred(&self, name: &str) -> Option<&Centring> {
+        self.centring().into_iter().find(|c| c.name() == name)
+    }
+
     /// Checks that every column exists in `table`, pointing at the first that does not.
     pub fn check_columns(&self, table: &Table) -> Result<(), FormulaError> {
         for v in &self.vars {
-            if table.column(&v.column).is_err() {
-                return Err(FormulaError::UnknownColumn {
-                    formula: self.text.clone(),
-                    span: v.span,
-                    name: v.column.clone(),
-                    available: table.names(),
-                });
+            for column in v.reads() {
+                if table.column(column).is_err() {
+                    return Err(FormulaError::UnknownColumn {
+                        formula: self.text.clone(),
+                        span: v.span,
+                        name: column.to_owned(),
+                        available: table.names(),
+                    });
+                }
             }
         }
         Ok(())

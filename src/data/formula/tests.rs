@@ -279,7 +279,7 @@ fn error_syntax() {
     let e = err("ablat + ");
     assert_eq!(
         e.to_string(),
-        "formula \"ablat + \", character 9: found the end of the formula, expected a column name, factor(column), I(column^n) or \"(\""
+        "formula \"ablat + \", character 9: found the end of the formula, expected a column name, factor(column), I(column^n), within(column, cluster) or \"(\""
     );
     assert!(matches!(
         err("ablat year"),
@@ -471,4 +471,42 @@ fn encoding_rows_are_the_design_rows_of_the_studies() {
         }
         assert_eq!(encoded.encoding.names, encoded.design.names);
     }
+}
+
+#[test]
+fn centred_variables_read_their_moderator_and_cluster() {
+    let f = Formula::parse("between(x, `my study`) + within(x, `my study`):z").unwrap();
+    assert_eq!(
+        f.term_labels(),
+        ["between(x, my study)", "within(x, my study):z"]
+    );
+    // Rows missing x, the cluster or z are left out.
+    assert_eq!(f.columns(), ["x", "my study", "z"]);
+    let centring = f.centring();
+    assert_eq!(centring.len(), 2);
+    assert_eq!(centring[1].part, Part::Within);
+    assert_eq!(centring[1].source_text(), "within(x, `my study`)");
+    assert_eq!(
+        f.centred("between(x, my study)").map(|c| c.part),
+        Some(Part::Between)
+    );
+    for bad in ["within(x)", "within(x, )", "between(x y)"] {
+        assert!(
+            matches!(err(bad), FormulaError::Syntax { .. }),
+            "{bad}: {:?}",
+            err(bad)
+        );
+    }
+}
+
+#[test]
+fn formula_edits_keep_centred_variables_as_typed() {
+    let typed = "within(x, `my study`) + between(x, `my study`)";
+    let added = edit::set_moderator(typed, "z", true, false).expect("z added");
+    assert_eq!(added, "within(x, `my study`) + between(x, `my study`) + z");
+    // A new table keeps a centred term while it has both columns.
+    let present = |c: &str| ["x", "my study", "z"].contains(&c);
+    assert_eq!(edit::retain_columns(&added, present), None);
+    let gone = edit::retain_columns(&added, |c: &str| c != "my study").expect("dropped");
+    assert_eq!(gone, "z");
 }
