@@ -197,7 +197,7 @@ impl Column {
     /// A numeric column computed from others (one value per data row, `None` missing), its
     /// cells written as the shortest text that reads back to the same number.
     pub fn from_numbers(name: String, values: &[Option<f64>]) -> Self {
-        let mut column = Self::new(name);
+        let mut column = Self::with_capacity(name, values.len(), 0);
         for v in values {
             match v {
                 Some(x) => column.push(&format!("{x}")),
