@@ -48,30 +48,16 @@ fn one_dot_per_study_at_its_coordinates() {
     let plot = metafor_baujat();
     let (svg, layout) = draw(&plot, None);
     let els = elements(&svg);
-    let (x_axis, y_axis) = (layout.x_axis.expect("x"), layout.y_axis.expect("y"));
     assert_eq!(layout.marks.len(), 13);
     let dots: Vec<_> = with(&els, "circle", "fill", colour::INK)
         .into_iter()
         .filter(|c| c.attr("opacity") == "0.85")
         .collect();
     assert_eq!(dots.len(), 13);
-    for (i, mark) in layout.marks.iter().enumerate() {
-        assert_eq!(mark.study, i);
-        let dot = dots
-            .iter()
-            .find(|c| {
-                (c.num("cx") - mark.centre.0).abs() <= PIXEL
-                    && (c.num("cy") - mark.centre.1).abs() <= PIXEL
-            })
-            .unwrap_or_else(|| panic!("no dot for study {i}"));
-        // Read back from the drawn pixels, to within a pixel's worth of data.
-        let dx = x_axis.to_data(dot.num("cx")) - plot.x[i];
-        let dy = y_axis.to_data(dot.num("cy")) - plot.y[i];
-        let x_pixel = (x_axis.to_data(1.0) - x_axis.to_data(0.0)).abs();
-        let y_pixel = (y_axis.to_data(1.0) - y_axis.to_data(0.0)).abs();
-        assert!(dx.abs() <= x_pixel, "study {i}: x off by {dx}");
-        assert!(dy.abs() <= y_pixel, "study {i}: y off by {dy}");
-        assert_eq!(texts(&els, &plot.labels[i]).len(), 1, "{}", plot.labels[i]);
+    // Read back from the drawn pixels, to within a pixel's worth of data.
+    circles_at_marks(&dots, &layout, (&plot.x, &plot.y), PIXEL);
+    for label in &plot.labels {
+        assert_eq!(texts(&els, label).len(), 1, "{label}");
     }
     // Vandiviere et al. adds the most heterogeneity: the rightmost dot.
     let rightmost = (0..13)
@@ -83,6 +69,18 @@ fn one_dot_per_study_at_its_coordinates() {
         })
         .unwrap();
     assert_eq!(plot.labels[rightmost], "Vandiviere et al, 1973");
+    // Its label would run past the right edge: it ends left of the dot. The others start
+    // right of theirs.
+    for (i, mark) in layout.marks.iter().enumerate() {
+        let text = texts(&els, &plot.labels[i])[0];
+        let (x, anchor) = (text.num("x"), text.attr("text-anchor"));
+        if i == rightmost {
+            assert_eq!(anchor, "end", "{}", plot.labels[i]);
+            assert!(x < mark.centre.0, "{}", plot.labels[i]);
+        } else {
+            assert!(x > mark.centre.0, "{}: {anchor}", plot.labels[i]);
+        }
+    }
     save("baujat_bcg_ablat", &svg);
 }
 

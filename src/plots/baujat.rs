@@ -80,6 +80,8 @@ where
     )?;
     let radius = theme.len(DOT_RADIUS);
     let small = theme.text(theme::SMALL_SIZE, theme::MUTED);
+    let offset = theme.len(LABEL_OFFSET);
+    let width = f64::from(area.dim_in_pixel().0);
     let mut marks = Vec::with_capacity(usable.len());
     for &i in &usable {
         let (x, y) = (frame.x.to_pixel(plot.x[i]), frame.y.to_pixel(plot.y[i]));
@@ -88,13 +90,16 @@ where
             radius.round() as i32,
             theme::INK.mix(0.85).filled(),
         ))?;
-        label(
-            area,
-            &plot.labels[i],
-            (x + theme.len(LABEL_OFFSET), y - theme.len(LABEL_OFFSET)),
-            &small,
-            (HPos::Left, VPos::Bottom),
-        )?;
+        // The study adding the most heterogeneity sits at the right edge: a label that would
+        // run past it goes to the dot's left.
+        let text = &plot.labels[i];
+        let fits = x + offset + theme.text_width(text, theme::SMALL_SIZE) <= width;
+        let (at, side) = if fits {
+            (x + offset, HPos::Left)
+        } else {
+            (x - offset, HPos::Right)
+        };
+        label(area, text, (at, y - offset), &small, (side, VPos::Bottom))?;
         marks.push(Mark::circle(i, (x, y), radius, theme.len(MIN_TARGET)));
     }
     if let Some(mark) = highlight.and_then(|h| marks.iter().find(|m| m.study == h)) {

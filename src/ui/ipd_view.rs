@@ -10,6 +10,7 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
+use crate::analysis::lab::{participants_csv, Preset};
 use crate::analysis::names::family;
 use crate::app::ipd::{column_names, IpdInput, IpdState};
 use crate::stats::ipd::Family;
@@ -120,6 +121,24 @@ pub fn IpdView(
                         })
                     })
                 />
+                <div class="field">
+                    <span>"No data at hand?"</span>
+                    <button
+                        data-testid="ipd-example"
+                        title="The participants of the ecological-bias lab's aggregation-bias preset: no participant's benefit depends on their score, but a trial characteristic that tracks the trials' mean score changes their effects"
+                        on:click=move |_| {
+                            let example = participants_csv(&Preset::AggregationBias.settings());
+                            if let Ok(csv) = example {
+                                state.update(|s| {
+                                    s.input = IpdInput::Participants;
+                                    s.load(csv);
+                                });
+                            }
+                        }
+                    >
+                        "Try simulated trials"
+                    </button>
+                </div>
                 <label class="field">
                     <span>"Upload a file (CSV, TSV, semicolons)"</span>
                     <input

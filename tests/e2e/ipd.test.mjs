@@ -147,13 +147,16 @@ test('participant data: R\'s within and across estimates, a separated study left
     await slope.waitFor();
     close(Number(await slope.getAttribute('data-value')), continuous.across.estimate, 'workspace slope');
     await page.screenshot({ path: join(SHOTS, 'ipd-as-meta-analysis.png') });
+    const ms = await page.evaluate(() =>
+      performance.getEntriesByName('meridian:engine:ipd').map((e) => e.duration));
+    console.log(`meridian:engine:ipd durations (ms, in the worker): ${ms.map((d) => d.toFixed(1)).join(', ')}`);
     assert.deepEqual(errors, []);
   } finally {
     await context.close();
   }
 });
 
-test('the lab\'s participants open in the IPD view with the lab\'s within-trial estimate', async () => {
+test('the lab\'s participants open in the IPD view, and its example, with the lab\'s within-trial estimates', async () => {
   const context = await freshContext({ viewport: { width: 1400, height: 900 } });
   const page = context.pages()[0] ?? (await context.newPage());
   const errors = [];
@@ -161,7 +164,17 @@ test('the lab\'s participants open in the IPD view with the lab\'s within-trial 
   try {
     await page.goto(server.url);
     await page.locator(byId('coef-table')).waitFor();
+    // "Try simulated trials": the lab's aggregation-bias preset, as its lab view shows it.
+    await page.locator(byId('open-ipd')).click();
+    await page.locator(byId('ipd-example')).click();
+    await page.locator(byId('ipd-within')).waitFor();
+    const example = Number(await page.locator(`${byId('ipd-within')} [data-value]`).first().getAttribute('data-value'));
+    await page.locator(byId('ipd')).screenshot({ path: join(SHOTS, 'ipd-example.png') });
     await page.locator(byId('open-lab')).click();
+    await page.locator(byId('lab-preset-aggregation-bias')).click();
+    const labAggregation = await page.locator(`${byId('lab-within')} td`).allTextContents();
+    assert.equal(example.toFixed(3), labAggregation[1]);
+
     await page.locator(byId('lab-preset-non-collapsibility')).click();
     const within = await page.locator(`${byId('lab-within')} td`).allTextContents();
     await page.locator(byId('lab-open-ipd')).click();
