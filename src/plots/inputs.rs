@@ -301,11 +301,6 @@ pub fn scale(analysis: &Analysis) -> Option<ScalePlot> {
 pub fn profile(record: &ProfileRecord) -> ProfilePlot {
     let level = ci_label(record.level);
     let bounds = |b: &Bounds| format!("{} to {}", fixed(b.lower, 4), fixed(b.upper, 4));
-    let restricted = if record.method == "REML" {
-        "Restricted log-likelihood"
-    } else {
-        "Log-likelihood"
-    };
     ProfilePlot {
         tau2: record.tau2.clone(),
         log_likelihood: record.log_likelihood.clone(),
@@ -326,12 +321,22 @@ pub fn profile(record: &ProfileRecord) -> ProfilePlot {
             .map(|b| format!("{level} (Q-profile): {}", bounds(&b)))
             .unwrap_or_default(),
         x_label: "\u{3c4}\u{b2} (between-study variance)".to_owned(),
-        y_label: format!("{restricted} ({})", record.method),
+        y_label: likelihood_axis(&record.method),
         caption: format!(
             "Dashed line: the maximum less \u{3c7}\u{b2}\u{2081} / 2 = {}; the curve crosses it at the profile-likelihood bounds",
             fixed(record.max_log_likelihood - record.threshold, 3)
         ),
     }
+}
+
+/// The vertical axis of a profile plot of a fit by `method` (`"ML"`, `"REML"`).
+fn likelihood_axis(method: &str) -> String {
+    let name = if method == "REML" {
+        "Restricted log-likelihood"
+    } else {
+        "Log-likelihood"
+    };
+    format!("{name} ({method})")
 }
 
 /// The profile-likelihood plot of one σ² of a multilevel model
@@ -340,11 +345,6 @@ pub fn profile(record: &ProfileRecord) -> ProfilePlot {
 pub fn component_profile(record: &ComponentProfile) -> ProfilePlot {
     let level = ci_label(record.level);
     let pl = &record.profile_likelihood;
-    let restricted = if record.method == "REML" {
-        "Restricted log-likelihood"
-    } else {
-        "Log-likelihood"
-    };
     ProfilePlot {
         tau2: record.sigma2.clone(),
         log_likelihood: record.log_likelihood.clone(),
@@ -360,7 +360,7 @@ pub fn component_profile(record: &ComponentProfile) -> ProfilePlot {
         q_profile_ci: None,
         q_profile_label: String::new(),
         x_label: format!("\u{3c3}\u{b2} of {} (variance component)", record.name),
-        y_label: format!("{restricted} ({})", record.method),
+        y_label: likelihood_axis(&record.method),
         caption: format!(
             "The other variance components re-estimated at each point. Dashed line: the maximum less \u{3c7}\u{b2}\u{2081} / 2 = {}",
             fixed(record.max_log_likelihood - record.threshold, 3)

@@ -32,6 +32,30 @@ before(async () => {
 });
 after(async () => server?.close());
 
+/** Runs `body(page)` on the page in a fresh browser context, which it closes after; the page
+ * must throw no error. */
+async function onPage(body) {
+  const context = await freshContext();
+  const page = context.pages()[0] ?? (await context.newPage());
+  const errors = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  try {
+    await page.goto(server.url);
+    await page.locator('[data-testid="coef-table"]').waitFor();
+    await body(page);
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+}
+
+/** Replaces the example with the CSV file at `path` (from the repository root), of `k` rows. */
+async function paste(page, path, k) {
+  await page.locator('[data-testid="example-select"]').selectOption('');
+  await page.locator('[data-testid="data-input"]').fill(await readFile(join(ROOT, path), 'utf8'));
+  await page.locator(`[data-testid="stat-k"][data-value="${k}"]`).waitFor();
+}
+
 /** The value shown under `testid`: its full-precision data-value close to `expected`, and its
  * text equal to `expected` to the digits shown. */
 async function shows(page, testid, expected, what) {
@@ -43,13 +67,7 @@ async function shows(page, testid, expected, what) {
 }
 
 test('three-level model of Konstantopoulos (2011): σ² and robust SEs equal metafor and clubSandwich', async () => {
-  const context = await freshContext();
-  const page = context.pages()[0] ?? (await context.newPage());
-  const errors = [];
-  page.on('pageerror', (err) => errors.push(err.message));
-  try {
-    await page.goto(server.url);
-    await page.locator('[data-testid="coef-table"]').waitFor();
+  await onPage(async (page) => {
     await page.locator('[data-testid="example-select"]').selectOption('konstantopoulos2011.csv');
     await page.locator('[data-testid="stat-k"][data-value="56"]').waitFor();
     // Before a cluster is named the Model pane says what the section is for.
@@ -122,10 +140,7 @@ test('three-level model of Konstantopoulos (2011): σ² and robust SEs equal met
     await page.reload();
     await page.locator('[data-testid="sigma2-table"]').waitFor();
     await shows(page, 'sigma2-0', r.sigma2[0], 'σ² district after reload');
-    assert.deepEqual(errors, []);
-  } finally {
-    await context.close();
-  }
+  });
 });
 
 // A multivariate model in the page: 40 simulated studies reporting two or three of outcomes
@@ -133,17 +148,9 @@ test('three-level model of Konstantopoulos (2011): σ² and robust SEs equal met
 // metafor 3.8.1 rma.mv and the profile-likelihood intervals of τ² and ρ
 // (tests/fixtures/multilevel/mvsim_cs.json, written by tests/r/make_multilevel_fixtures.R).
 test('multivariate CS model of simulated outcomes: τ², ρ and their profile intervals equal metafor', async () => {
-  const context = await freshContext();
-  const page = context.pages()[0] ?? (await context.newPage());
-  const errors = [];
-  page.on('pageerror', (err) => errors.push(err.message));
   const mv = JSON.parse(await readFile(join(ROOT, 'tests/fixtures/multilevel/mvsim_cs.json'), 'utf8'));
-  try {
-    await page.goto(server.url);
-    await page.locator('[data-testid="coef-table"]').waitFor();
-    await page.locator('[data-testid="example-select"]').selectOption('');
-    await page.locator('[data-testid="data-input"]').fill(await readFile(join(ROOT, 'tests/data/mvsim.csv'), 'utf8'));
-    await page.locator('[data-testid="stat-k"][data-value="102"]').waitFor();
+  await onPage(async (page) => {
+    await paste(page, 'tests/data/mvsim.csv', 102);
     await page.locator('[data-testid="model-formula"]').fill('outcome - 1');
     await page.locator('[data-testid="model-formula"]').press('Enter');
     await page.locator('[data-testid="role-cluster"]').selectOption('study');
@@ -168,10 +175,7 @@ test('multivariate CS model of simulated outcomes: τ², ρ and their profile in
     await page.setViewportSize({ width: 1400, height: 900 });
     await page.locator('[data-testid="struct-table"]').scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(SHOTS, 'multivariate-cs.png') });
-    assert.deepEqual(errors, []);
-  } finally {
-    await context.close();
-  }
+  });
 });
 
 // The bubble plot of a multilevel meta-regression draws that model's line and bands, the
@@ -179,13 +183,7 @@ test('multivariate CS model of simulated outcomes: τ², ρ and their profile in
 // (tests/fixtures/multilevel/konstantopoulos_year_t.json; its line is checked against
 // metafor's predict() in src/app/dependence/tests.rs, through the same record).
 test('the bubble and profile plots of a multilevel meta-regression draw the rma.mv fit', async () => {
-  const context = await freshContext();
-  const page = context.pages()[0] ?? (await context.newPage());
-  const errors = [];
-  page.on('pageerror', (err) => errors.push(err.message));
-  try {
-    await page.goto(server.url);
-    await page.locator('[data-testid="coef-table"]').waitFor();
+  await onPage(async (page) => {
     await page.locator('[data-testid="example-select"]').selectOption('konstantopoulos2011.csv');
     await page.locator('[data-testid="stat-k"][data-value="56"]').waitFor();
     await page.locator('[data-testid="model-formula"]').fill('year');
@@ -231,31 +229,18 @@ test('the bubble and profile plots of a multilevel meta-regression draw the rma.
     await page.waitForFunction(
       () => !/Multilevel/.test(document.querySelector('[data-testid="plot"]')?.getAttribute('aria-label') ?? 'Multilevel'),
     );
-    assert.deepEqual(errors, []);
-  } finally {
-    await context.close();
-  }
+  });
 });
 
 // Cluster-mean centring typed in the formula: between(decade, district) and
 // within(decade, district) in the three-level model, against metafor's rma.mv on the ave()
 // columns (tests/fixtures/multilevel/konstantopoulos_centring.json).
 test('between() and within() in the formula give metafor’s between- and within-district slopes', async () => {
-  const context = await freshContext();
-  const page = context.pages()[0] ?? (await context.newPage());
-  const errors = [];
-  page.on('pageerror', (err) => errors.push(err.message));
   const cen = JSON.parse(
     await readFile(join(ROOT, 'tests/fixtures/multilevel/konstantopoulos_centring.json'), 'utf8'),
   );
-  try {
-    await page.goto(server.url);
-    await page.locator('[data-testid="coef-table"]').waitFor();
-    await page.locator('[data-testid="example-select"]').selectOption('');
-    await page
-      .locator('[data-testid="data-input"]')
-      .fill(await readFile(join(ROOT, 'tests/data/konstantopoulos_decade.csv'), 'utf8'));
-    await page.locator('[data-testid="stat-k"][data-value="56"]').waitFor();
+  await onPage(async (page) => {
+    await paste(page, 'tests/data/konstantopoulos_decade.csv', 56);
     await page.locator('[data-testid="model-formula"]').fill('between(decade, district) + within(decade, district)');
     await page.locator('[data-testid="model-formula"]').press('Enter');
     await page.locator('[data-testid="role-cluster"]').selectOption('district');
@@ -268,8 +253,5 @@ test('between() and within() in the formula give metafor’s between- and within
       await shows(page, `dep-se-${j}`, r.se[j], `SE ${r.names[j]}`);
     }
     assert.match(await page.locator('[data-testid="coef-table"]').textContent(), /within\(decade, district\)/);
-    assert.deepEqual(errors, []);
-  } finally {
-    await context.close();
-  }
+  });
 });
