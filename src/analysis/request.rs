@@ -25,6 +25,7 @@ use super::component_profile::ComponentProfile;
 use super::cumul::CumulRecord;
 use super::gosh::{GoshPoints, GoshRecord};
 use super::ipd::{IpdRecord, IpdSettings, SubgroupInteractionRecord};
+use super::lab::{LabRecord, LabSettings};
 use super::moderator::ModeratorCurve;
 use super::profile::ProfileRecord;
 use super::record::Egger;
@@ -147,6 +148,12 @@ pub enum Request {
         /// Estimator and level (the family is not used).
         settings: IpdSettings,
     },
+    /// The ecological-bias lab's simulated trials and their analyses; answered by
+    /// [`Record::Lab`].
+    Lab {
+        /// The simulation's settings.
+        settings: LabSettings,
+    },
     /// Stops the request with the envelope's number; answered by [`Response::Cancelled`] if it
     /// was still running.
     Cancel,
@@ -174,6 +181,7 @@ impl Request {
             Self::Gosh { .. } => Kind::Gosh,
             Self::Ipd { .. } => Kind::Ipd,
             Self::SubgroupInteraction { .. } => Kind::SubgroupInteraction,
+            Self::Lab { .. } => Kind::Lab,
         }
     }
 }
@@ -205,11 +213,13 @@ pub enum Kind {
     Ipd,
     /// Within- and across-study estimates from subgroup effects.
     SubgroupInteraction,
+    /// The ecological-bias lab's simulation.
+    Lab,
 }
 
 impl Kind {
     /// Every kind, in order.
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 13] = [
         Self::Analysis,
         Self::FullAnalysis,
         Self::Curve,
@@ -222,6 +232,7 @@ impl Kind {
         Self::Gosh,
         Self::Ipd,
         Self::SubgroupInteraction,
+        Self::Lab,
     ];
 }
 
@@ -281,6 +292,11 @@ pub enum Record {
     SubgroupInteraction {
         /// The studies, both slopes and their difference.
         interaction: SubgroupInteractionRecord,
+    },
+    /// The lab's trials, their analyses on each scale and the within-trial truth.
+    Lab {
+        /// The simulation's record.
+        lab: LabRecord,
     },
 }
 

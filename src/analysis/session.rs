@@ -422,11 +422,18 @@ impl Mailbox {
                 subgroup_interaction(&text, &columns, settings.method, settings.level)
                     .map(|interaction| Record::SubgroupInteraction { interaction })
             })),
+            Request::Lab { settings } => Err(self.direct("lab", || {
+                super::lab::run(&settings).map(|lab| Record::Lab { lab })
+            })),
         }
     }
 
     /// The answer of a request that needs none of the kept stages, timed as stage `name`.
-    fn direct(&self, name: &str, run: impl FnOnce() -> Result<Record, AnalysisError>) -> Response {
+    fn direct<E: std::fmt::Display>(
+        &self,
+        name: &str,
+        run: impl FnOnce() -> Result<Record, E>,
+    ) -> Response {
         let start = (self.clock)();
         match run() {
             Ok(record) => Response::Record {

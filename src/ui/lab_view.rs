@@ -13,13 +13,14 @@ use std::collections::BTreeMap;
 
 use leptos::prelude::*;
 
-use crate::analysis::lab::{participants_csv, run, LabRecord, LabSettings, Preset};
+use crate::analysis::lab::{participants_csv, LabRecord, LabSettings, Preset};
+use crate::analysis::request::{Record, Request};
 use crate::app::ipd::IpdInput;
 use crate::data::effect_size::{Measure, RawRole};
 use crate::format::fixed;
 use crate::plots::{Figure, LabLine, LabLineKind, LabPlot};
 
-use super::page::{timed, Page};
+use super::page::{ask, Page};
 use super::PlotCanvas;
 
 /// The controls' upper limits for trials and participants (a draw's time grows with both).
@@ -36,8 +37,19 @@ pub fn LabView(
     let settings = RwSignal::new(Preset::NonCollapsibility.settings());
     let measure = RwSignal::new(0usize);
     let highlight = RwSignal::new(None::<usize>);
-    let record =
-        Memo::new(move |_| settings.with(|s| timed("lab", || run(s).map_err(|e| e.to_string()))));
+    // The simulation runs in the engine's worker (78–505 ms in a debug build on the page's
+    // thread); a newer setting supersedes a run, and the last result stays, dimmed, meanwhile.
+    let request = Memo::new(move |_| {
+        Some(Ok(Request::Lab {
+            settings: settings.get(),
+        }))
+    });
+    let remote = ask(request, |record| match record {
+        Record::Lab { lab } => Some(lab),
+        _ => None,
+    });
+    let record = Memo::new(move |_| remote.with(|r| r.last.clone().map_err(|e| e.to_string())));
+    let updating = Memo::new(move |_| remote.with(|r| r.updating));
     let figure = Signal::derive(move || {
         record.with(|r| match r {
             Ok(r) => Figure::Lab(plot(r, measure.get())),
@@ -190,6 +202,8 @@ pub fn LabView(
                     </select>
                 </label>
             </div>
+            {move || updating.get().then(|| view! { <p class="updating" data-testid="lab-updating">"updating…"</p> })}
+            <div class="lab__results" class:stale=move || updating.get() data-testid="lab-results">
             {move || match record.get() {
                 Err(e) => view! { <p class="error" data-testid="lab-error">{e}</p> }.into_any(),
                 Ok(r) => {
@@ -248,6 +262,7 @@ pub fn LabView(
                 name="lab-plot"
                 description=Signal::derive(|| "Bubble plot of the simulated trials: each trial's effect against its mean risk score, with the across-trial slope, the individual-level truth and the within-trial estimate".to_owned())
             />
+            </div>
             <div class="field-row">
                 <button class="primary" data-testid="lab-analyse" on:click=analyse>
                     "Analyse this in Meridian"

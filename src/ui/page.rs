@@ -536,15 +536,17 @@ fn set_if_changed<T: PartialEq + Send + Sync + 'static>(signal: RwSignal<T>, val
 /// An answer of the engine as the page holds it: the last one (or why there is none), and
 /// whether a newer one is being computed.
 #[derive(Debug, Clone, PartialEq)]
-struct Remote<T> {
-    last: Result<T, StateError>,
-    updating: bool,
+pub(super) struct Remote<T> {
+    /// The last answer, or why there is none.
+    pub(super) last: Result<T, StateError>,
+    /// Whether a newer answer is being computed.
+    pub(super) updating: bool,
 }
 
 /// The engine's answer to `request`, asked again whenever the request changes and cancelled
 /// when it goes (`None`) or cannot be made (`Err`). The record is taken from the answer by
 /// `pick`; the stages the engine ran are added to the page's performance timeline.
-fn ask<T>(
+pub(super) fn ask<T>(
     request: Memo<Option<Result<Request, StateError>>>,
     pick: fn(Record) -> Option<T>,
 ) -> RwSignal<Remote<T>>

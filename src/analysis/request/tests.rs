@@ -605,3 +605,34 @@ fn a_gosh_request_streams_its_subsets_points_and_ends_with_the_summary() {
     );
     assert!(mailbox.is_idle());
 }
+
+#[test]
+fn the_lab_simulation_is_asked_of_the_engine() {
+    use crate::analysis::lab::{run, Preset};
+    let settings = Preset::NonCollapsibility.settings();
+    let ask = Request::Lab { settings };
+    assert_eq!(ask.kind(), Kind::Lab);
+    round_trip(&Envelope {
+        id: 3,
+        body: ask.clone(),
+    });
+    let direct = run(&settings).expect("simulates");
+    let mut mailbox = Mailbox::new(clock);
+    mailbox.receive(Envelope { id: 1, body: ask });
+    let answered = record_of(mailbox.work(10));
+    round_trip(&answered);
+    assert_eq!(answered, Record::Lab { lab: direct });
+    // Settings out of range answer with the lab's own sentence.
+    let mut bad = settings;
+    bad.trials = 0;
+    mailbox.receive(Envelope {
+        id: 2,
+        body: Request::Lab { settings: bad },
+    });
+    match mailbox.work(10).map(|e| e.body) {
+        Some(Response::Failed { message }) => {
+            assert_eq!(message, run(&bad).expect_err("out of range").to_string());
+        }
+        other => panic!("expected a failure, got {other:?}"),
+    }
+}
