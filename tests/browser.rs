@@ -83,7 +83,7 @@ async fn plot_canvas_draws_the_forest_plot_and_shows_a_tooltip_on_hover() {
         view! {
             <PlotCanvas
                 figure=shown
-                details=details
+                details=Signal::stored(details)
                 highlight=highlight
                 name="forest-test"
                 description="test forest plot"

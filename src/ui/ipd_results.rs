@@ -94,25 +94,10 @@ pub fn IpdResults(page: Page) -> impl IntoView {
                 )}</p>
                 <AnalyseButton on_click=analyse script=script
                     what="Loads each study's treatment effect (the regression without the interaction) and its variance as yi and vi, with covariate_mean as moderator: the meta-regression's slope is the across-study estimate." />
-                <h3>"Studies"</h3>
-                <div class="table-scroll">
-                    <table class="data results" data-testid="ipd-studies">
-                        <thead>
-                            <tr>
-                                <th scope="col">"Study"</th>
-                                <th scope="col" class="num">"n"</th>
-                                <th scope="col" class="num">"Treatment effect"</th>
-                                <th scope="col" class="num">"SE"</th>
-                                <th scope="col" class="num">"Effect at covariate 0"</th>
-                                <th scope="col" class="num">"SE"</th>
-                                <th scope="col" class="num">"Interaction"</th>
-                                <th scope="col" class="num">"SE"</th>
-                                <th scope="col" class="num">"Mean covariate"</th>
-                            </tr>
-                        </thead>
-                        <tbody>{rows}</tbody>
-                    </table>
-                </div>
+                {studies_table(
+                    &["n", "Treatment effect", "SE", "Effect at covariate 0", "SE", "Interaction", "SE", "Mean covariate"],
+                    rows,
+                )}
             }
             .into_any()
         }
@@ -166,25 +151,32 @@ pub fn SubgroupResults(page: Page) -> impl IntoView {
                 )}</p>
                 <AnalyseButton on_click=analyse script=script
                     what="Loads each study's overall effect (the inverse-variance mean of its subgroups) and its variance as yi and vi, with share as moderator: the meta-regression's slope is the across-study estimate." />
-                <h3>"Studies"</h3>
-                <div class="table-scroll">
-                    <table class="data results" data-testid="ipd-studies">
-                        <thead>
-                            <tr>
-                                <th scope="col">"Study"</th>
-                                <th scope="col" class="num">"Difference"</th>
-                                <th scope="col" class="num">"SE"</th>
-                                <th scope="col" class="num">"Overall effect"</th>
-                                <th scope="col" class="num">"SE"</th>
-                                <th scope="col" class="num">"Share"</th>
-                            </tr>
-                        </thead>
-                        <tbody>{rows}</tbody>
-                    </table>
-                </div>
+                {studies_table(&["Difference", "SE", "Overall effect", "SE", "Share"], rows)}
             }
             .into_any()
         }
+    }
+}
+
+/// The per-study table under the estimates: the study, then the numeric `columns` of `rows`.
+fn studies_table(columns: &'static [&'static str], rows: impl IntoView) -> impl IntoView {
+    let headers = columns
+        .iter()
+        .map(|c| view! { <th scope="col" class="num">{*c}</th> })
+        .collect_view();
+    view! {
+        <h3>"Studies"</h3>
+        <div class="table-scroll">
+            <table class="data results" data-testid="ipd-studies">
+                <thead>
+                    <tr>
+                        <th scope="col">"Study"</th>
+                        {headers}
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
     }
 }
 
