@@ -5,7 +5,6 @@
 //! maximum less χ²₁,level / 2. Asked of the engine only when the profile plot is shown.
 
 use serde::{Deserialize, Serialize};
-use statrs::distribution::{ChiSquared, ContinuousCDF};
 
 use super::profile::ProfileRecord;
 use super::record::Bounds;
@@ -66,9 +65,7 @@ pub fn component_profiles(mv: &MvFit) -> Result<Vec<ComponentProfile>, AnalysisE
     let level = mv.spec.level;
     let intervals = mv.confint_sigma2(level).map_err(stats)?;
     let maximum = mv.fit_statistics.loglik;
-    let half_cut = ChiSquared::new(1.0)
-        .map(|c| c.inverse_cdf(level) / 2.0)
-        .map_err(|_| stats(StatsError::InvalidLevel { level }))?;
+    let threshold = mv.profile_threshold(level).map_err(stats)?;
     mv.sigma2
         .iter()
         .zip(&intervals)
@@ -91,7 +88,7 @@ pub fn component_profiles(mv: &MvFit) -> Result<Vec<ComponentProfile>, AnalysisE
                 sigma2: points.iter().map(|p| p.value).collect(),
                 log_likelihood: points.iter().map(|p| p.log_likelihood).collect(),
                 max_log_likelihood: maximum,
-                threshold: maximum - half_cut,
+                threshold,
                 profile_likelihood: interval.into(),
             })
         })

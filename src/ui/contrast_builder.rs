@@ -14,7 +14,7 @@ use crate::format::{self, data_value};
 use crate::stats::Test;
 
 use super::page::Page;
-use super::results_pane::Num;
+use super::results_pane::{CoefficientCells, Num};
 
 /// The weights of an L row as a `data-weights` attribute: "0,1,-1".
 fn weights_attr(weights: &[f64]) -> String {
@@ -204,11 +204,7 @@ fn contrast_results(page: Page, analysis: &Analysis) -> AnyView {
                             >"\u{d7}"</button>
                         </span>
                     </th>
-                    <td><Num value=r.estimate /></td>
-                    <td><Num value=r.se /></td>
-                    <td><Num value=r.statistic /></td>
-                    <td><span class="num" data-value=data_value(Some(r.p_value))>{format::p_value(r.p_value)}</span></td>
-                    <td><Num value=r.ci_lower />" to "<Num value=r.ci_upper /></td>
+                    <CoefficientCells estimate=r.estimate se=r.se statistic=r.statistic p_value=r.p_value ci_lower=r.ci_lower ci_upper=r.ci_upper />
                 </tr>
             }
         })

@@ -14,6 +14,7 @@ use crate::format::{self, data_value};
 use crate::guidance::dependence::{dependence_warnings, Clustering};
 
 use super::page::Page;
+use super::results_pane::PValue;
 
 /// A number with its full-precision value in `data-value` and a test id.
 fn num(value: f64, testid: String) -> impl IntoView {
@@ -274,7 +275,7 @@ fn SideBySide(record: FitReport, level: f64) -> impl IntoView {
                     <th scope="row"><code>{c.name.clone()}</code></th>
                     <td>{num(c.estimate, format!("dep-estimate-{j}"))}</td>
                     <td>{num(c.se, format!("dep-se-{j}"))}</td>
-                    <td><span class="num" data-value=data_value(Some(c.p_value))>{format::p_value(c.p_value)}</span></td>
+                    <td><PValue value=c.p_value /></td>
                     <td>{num(c.ci_lower, format!("dep-lower-{j}"))}" to "{num(c.ci_upper, format!("dep-upper-{j}"))}</td>
                     {robust_cells}
                 </tr>

@@ -34,22 +34,13 @@ pub fn IpdResults(page: Page) -> impl IntoView {
         Some(Ok(r)) => {
             let moderator = "covariate_mean";
             let family = page.ipd_state.with_untracked(|s| s.family());
-            let analyse = move |_| {
-                if let Some(Ok(r)) = page.ipd_record.get_untracked() {
-                    analyse_in_workspace(page, effects_csv(&r), moderator);
-                }
-            };
+            // The record shown is the one the buttons act on (a Stage is an Arc: no copy).
+            let record = r.clone();
+            let analyse = move |_| analyse_in_workspace(page, effects_csv(&record), moderator);
+            let record = r.clone();
             let script = move || {
-                let left_out = page
-                    .ipd_record
-                    .with_untracked(|r| {
-                        r.as_ref()
-                            .and_then(|r| r.as_ref().ok())
-                            .map(|r| r.left_out.clone())
-                    })
-                    .unwrap_or_default();
                 page.ipd_state.with_untracked(|s| {
-                    ipd_script(&s.participants, &s.columns, &s.settings(), &left_out)
+                    ipd_script(&s.participants, &s.columns, &s.settings(), &record.left_out)
                 })
             };
             let left_out = r
@@ -115,11 +106,9 @@ pub fn SubgroupResults(page: Page) -> impl IntoView {
         ),
         Some(Err(e)) => failure(&e),
         Some(Ok(r)) => {
-            let analyse = move |_| {
-                if let Some(Ok(r)) = page.subgroup_interaction.get_untracked() {
-                    analyse_in_workspace(page, subgroup_effects_csv(&r), "share");
-                }
-            };
+            let record = r.clone();
+            let analyse =
+                move |_| analyse_in_workspace(page, subgroup_effects_csv(&record), "share");
             let script = move || {
                 page.ipd_state.with_untracked(|s| {
                     subgroup_script(&s.subgroups, &s.subgroup_columns, &s.settings())

@@ -99,6 +99,32 @@ pub(super) fn Num(value: f64, #[prop(optional)] decimals: Option<usize>) -> impl
     view! { <span class="num" data-value=data_value(Some(value))>{text}</span> }
 }
 
+/// A p-value as the tables print it (metafor's `<.0001`), its full value in `data-value`.
+#[component]
+pub(super) fn PValue(value: f64) -> impl IntoView {
+    view! { <span class="num" data-value=data_value(Some(value))>{format::p_value(value)}</span> }
+}
+
+/// The cells of one coefficient or contrast row: estimate, SE, test statistic, p and the
+/// confidence interval, as the coefficient, contrast and scale tables all print them.
+#[component]
+pub(super) fn CoefficientCells(
+    estimate: f64,
+    se: f64,
+    statistic: f64,
+    p_value: f64,
+    ci_lower: f64,
+    ci_upper: f64,
+) -> impl IntoView {
+    view! {
+        <td><Num value=estimate /></td>
+        <td><Num value=se /></td>
+        <td><Num value=statistic /></td>
+        <td><PValue value=p_value /></td>
+        <td><Num value=ci_lower />" to "<Num value=ci_upper /></td>
+    }
+}
+
 /// k, the model, and for intercept-only models the pooled effect on the reading scale.
 #[component]
 fn Summary(analysis: Analysis, measure: Option<Measure>) -> impl IntoView {
@@ -182,11 +208,7 @@ fn Coefficients(analysis: Analysis) -> impl IntoView {
             view! {
                 <tr data-term=c.name.clone()>
                     <th scope="row"><code>{c.name.clone()}</code></th>
-                    <td><Num value=c.estimate /></td>
-                    <td><Num value=c.se /></td>
-                    <td><Num value=c.statistic /></td>
-                    <td><span class="num" data-value=data_value(Some(c.p_value))>{format::p_value(c.p_value)}</span></td>
-                    <td><Num value=c.ci_lower />" to "<Num value=c.ci_upper /></td>
+                    <CoefficientCells estimate=c.estimate se=c.se statistic=c.statistic p_value=c.p_value ci_lower=c.ci_lower ci_upper=c.ci_upper />
                 </tr>
             }
         })

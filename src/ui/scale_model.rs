@@ -8,11 +8,11 @@ use leptos::prelude::*;
 
 use crate::analysis::scale_curve::ScalePoints;
 use crate::analysis::Analysis;
-use crate::format::{self, data_value};
+use crate::format;
 use crate::plots::{inputs, Figure};
 
 use super::page::Page;
-use super::results_pane::Num;
+use super::results_pane::{CoefficientCells, Num};
 use super::PlotCanvas;
 
 /// The switch and the scale moderators, under the Model pane's formula.
@@ -109,11 +109,7 @@ pub fn ScaleResults(
             view! {
                 <tr data-term=c.name.clone()>
                     <th scope="row"><code>{c.name.clone()}</code></th>
-                    <td><Num value=c.estimate /></td>
-                    <td><Num value=c.se /></td>
-                    <td><Num value=c.statistic /></td>
-                    <td><span class="num" data-value=data_value(Some(c.p_value))>{format::p_value(c.p_value)}</span></td>
-                    <td><Num value=c.ci_lower />" to "<Num value=c.ci_upper /></td>
+                    <CoefficientCells estimate=c.estimate se=c.se statistic=c.statistic p_value=c.p_value ci_lower=c.ci_lower ci_upper=c.ci_upper />
                 </tr>
             }
         })

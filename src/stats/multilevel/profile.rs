@@ -174,6 +174,16 @@ impl MvFit {
         }
     }
 
+    /// The (restricted) log-likelihood the profile-likelihood bounds at `level` lie on: the
+    /// maximum less χ²₁(level)/2.
+    ///
+    /// # Errors
+    /// [`StatsError::InvalidLevel`].
+    pub fn profile_threshold(&self, level: f64) -> Result<f64, StatsError> {
+        check_level(level)?;
+        Ok(self.fit_statistics.loglik - chi_squared(1.0).inverse_cdf(level) / 2.0)
+    }
+
     /// The profile-likelihood interval at `level` of variance parameter `j` (its index in the
     /// model's parameters), whose estimate is `estimate`: where the log-likelihood maximised
     /// over the other parameters crosses its maximum less χ²₁(level)/2, or the parameter's
@@ -184,9 +194,8 @@ impl MvFit {
         estimate: f64,
         level: f64,
     ) -> Result<Interval, StatsError> {
-        let target = chi_squared(1.0).inverse_cdf(level) / 2.0;
+        let threshold = self.profile_threshold(level)?;
         let control = self.spec.control;
-        let best = self.fit_statistics.loglik;
         let mut profiler = self.profiler(j);
         let kind = profiler.objective.model.parameters()[j].kind;
         let (lowest, highest) = kind.bounds();
@@ -194,7 +203,7 @@ impl MvFit {
         let name = profiler.objective.model.parameters()[j].name.clone();
         let scale = profiler.objective.model.scales()[j];
         // f(x) = ℓ_p(x) − (ℓ̂ − χ²/2): positive inside the interval.
-        let mut f = |x: f64| profiler.at(x).map(|l| l - (best - target));
+        let mut f = |x: f64| profiler.at(x).map(|l| l - threshold);
         let failed = |e: SearchFailure<StatsError>| match e {
             SearchFailure::Failed(e) => e,
             SearchFailure::Exhausted { evaluations, last } => StatsError::MultilevelNoConvergence {
@@ -202,7 +211,8 @@ impl MvFit {
                 last: vec![(format!("{name} bound"), last)],
             },
         };
-        let at_estimate = target;
+        // f at the estimate: the profile's maximum less the threshold, χ²₁(level)/2.
+        let at_estimate = self.fit_statistics.loglik - threshold;
         let (lower, upper) = if is_correlation {
             (
                 correlation_bound(&mut f, estimate, at_estimate, lowest, &control)
