@@ -15,7 +15,7 @@ use super::heterogeneity::i2_h2_from_tau2;
 use super::objective::{ESTIMATION, RAW};
 use super::spec::check_level;
 use super::summary::chi_squared;
-use super::tau2::{FixedEffect, QSearch};
+use super::tau2::{tau2_scale, QSearch};
 use super::{Fit, StatsError};
 
 /// An estimate with its confidence bounds.
@@ -69,11 +69,11 @@ impl Fit {
         let df = (self.k - self.p) as f64;
         let alpha = 1.0 - level;
         let chi2 = chi_squared(df);
-        let fe = FixedEffect::new(&self.data)?;
         let response = if self.intercept { ESTIMATION } else { RAW };
         let control = self.spec.control;
         let method = self.spec.method;
-        let mut search = QSearch::new(&self.data, &fe, response);
+        let scale = tau2_scale(self.heterogeneity.typical_variance, &self.data);
+        let mut search = QSearch::new(&self.data, self.q0, scale, response);
         let (lower, _) = search.root(chi2.inverse_cdf(1.0 - alpha / 2.0), &control, method)?;
         let (upper, _) = search.root(chi2.inverse_cdf(alpha / 2.0), &control, method)?;
         let tau2 = Interval {

@@ -56,6 +56,9 @@ pub struct Fit {
     rss: f64,
     /// Hat values.
     hat: Vec<f64>,
+    /// Q(0) of the centred and the raw effects ([`FixedEffect::q0`]), where the Q-profile
+    /// intervals start.
+    pub(crate) q0: [f64; 2],
     /// The studies and design, kept for predictions, tests and refits.
     pub(crate) data: Inputs,
     /// Whether column 0 is the intercept.
@@ -228,6 +231,7 @@ fn assemble(
         gls: est.gls,
         variance,
         heterogeneity,
+        q0: est.fe.q0,
         iterations: est.tau2.iterations,
         label: tau2,
     })
@@ -252,6 +256,8 @@ pub(crate) struct Parts<'a> {
     pub weights: Vec<f64>,
     /// QE, I², H².
     pub heterogeneity: Heterogeneity,
+    /// Q(0) of both responses, from the fixed-effect fit.
+    pub q0: [f64; 2],
     /// Iterations of the estimator.
     pub iterations: usize,
     /// The value that labels a numerically singular covariance in errors (τ²).
@@ -270,6 +276,7 @@ impl Fit {
             variance,
             weights,
             heterogeneity,
+            q0,
             iterations,
             label,
         } = parts;
@@ -327,6 +334,7 @@ impl Fit {
             r_factor,
             rss,
             hat: gls.hat().to_vec(),
+            q0,
             data,
             intercept,
             beta,

@@ -30,8 +30,14 @@ struct Fitted {
     resid: Vec<f64>,
     /// y'Py = ‖ẽ‖².
     rss: f64,
-    /// ‖L⁻¹y‖², the scale that decides whether `rss` is rounding residue.
-    total: f64,
+}
+
+impl Fitted {
+    /// ‖L⁻¹y‖², the scale that decides whether `rss` is rounding residue: summed only when a
+    /// caller asks whether the fit is exact, not on every iteration of an estimator.
+    fn total(&self) -> f64 {
+        self.whitened.iter().map(|e| e * e).sum()
+    }
 }
 
 /// The residual sum of squares of a response counts as exactly zero when it is below this
@@ -73,7 +79,6 @@ impl Gls {
             self.qr.project(&f.whitened, &mut f.coef, &mut f.resid);
             self.qr.solve_r(&mut f.coef);
             f.rss = f.resid.iter().map(|e| e * e).sum();
-            f.total = f.whitened.iter().map(|e| e * e).sum();
         }
         self.hat.resize(k, 0.0);
         self.qr.hat(&mut self.hat);
@@ -108,7 +113,8 @@ impl Gls {
         let mut coef = self.coef(r);
         if self.rss_or_zero(r) == 0.0 {
             let f = &self.fitted[r];
-            let level = ROUNDING_MULTIPLE.sqrt() * self.k() as f64 * f64::EPSILON * f.total.sqrt();
+            let level =
+                ROUNDING_MULTIPLE.sqrt() * self.k() as f64 * f64::EPSILON * f.total().sqrt();
             for (j, b) in coef.iter_mut().enumerate() {
                 let column = (0..=j).map(|i| self.qr.r(i, j).powi(2)).sum::<f64>().sqrt();
                 if b.abs() * column <= level {
@@ -133,7 +139,7 @@ impl Gls {
     /// (the model reproduces the effects exactly, as when k = p or all effects are equal).
     pub fn rss_or_zero(&self, r: usize) -> f64 {
         let f = &self.fitted[r];
-        let level = ROUNDING_MULTIPLE * (self.k() as f64 * f64::EPSILON).powi(2) * f.total;
+        let level = ROUNDING_MULTIPLE * (self.k() as f64 * f64::EPSILON).powi(2) * f.total();
         if self.k() == self.p() || f.rss <= level {
             0.0
         } else {
@@ -185,5 +191,41 @@ impl Gls {
     /// Q'·diag(d)·Q (p × p) for a diagonal matrix in whitened coordinates.
     pub fn gram(&self, d: &[f64]) -> DMatrix<f64> {
         self.qr.gram(d)
+    }
+}
+
+/// The residual quadratic form y'Py of one response, alone: what a search over Q(τ²) reads
+/// at each trial τ². It skips what [`Gls::fit`] adds for estimation (hat values, log det M, a
+/// second response) and computes y'Py with the same operations, so the value is the same to
+/// the bit. The buffers are kept between evaluations.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Residual {
+    qr: Qr,
+    fitted: Fitted,
+}
+
+impl Residual {
+    /// y'Py of `y` on `x` under the covariance `m`; `None` where [`Gls::fit`] returns `false`
+    /// (a numerically singular whitened design, or non-finite coefficients or residuals).
+    pub fn rss(&mut self, x: &DMatrix<f64>, m: &impl Whiten, y: &[f64]) -> Option<f64> {
+        let (k, p) = (x.nrows(), x.ncols());
+        let cols = x.as_slice();
+        let ok = self.qr.factorise(k, p, |a| {
+            for (src, dst) in cols.chunks_exact(k).zip(a.chunks_exact_mut(k)) {
+                m.whiten(src, dst);
+            }
+        });
+        if !ok {
+            return None;
+        }
+        let f = &mut self.fitted;
+        f.whitened.resize(k, 0.0);
+        f.resid.resize(k, 0.0);
+        f.coef.resize(p, 0.0);
+        m.whiten(y, &mut f.whitened);
+        self.qr.project(&f.whitened, &mut f.coef, &mut f.resid);
+        self.qr.solve_r(&mut f.coef);
+        f.rss = f.resid.iter().map(|e| e * e).sum();
+        (f.coef.iter().all(|c| c.is_finite()) && f.rss.is_finite()).then_some(f.rss)
     }
 }

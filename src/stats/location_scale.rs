@@ -298,6 +298,7 @@ impl ValidSpec {
             gls,
             variance,
             heterogeneity,
+            q0: fe.q0,
             iterations: optimum.iterations,
             label: tau2.iter().copied().fold(f64::NAN, f64::max),
         })?;

@@ -220,6 +220,9 @@ fn line_search(
         }
         let mut best: Option<(Vec<f64>, Point)> = None;
         let mut infeasible = false;
+        // Whether the best trial is also the one evaluated last, so the objective's current
+        // evaluation already is at it.
+        let mut best_is_last = false;
         for trial in candidates {
             if trial.as_slice() == theta {
                 continue;
@@ -231,11 +234,13 @@ fn line_search(
                 Ok(next) => next,
                 Err(StatsError::NumericallySingular { .. }) => {
                     infeasible = true;
+                    best_is_last = false;
                     continue;
                 }
                 Err(e) => return Err(e.into()),
             };
-            if best.as_ref().is_none_or(|(_, b)| next.value > b.value) {
+            best_is_last = best.as_ref().is_none_or(|(_, b)| next.value > b.value);
+            if best_is_last {
                 best = Some((trial, next));
             }
         }
@@ -248,7 +253,11 @@ fn line_search(
         };
         let noise = VALUE_NOISE_ULPS * f64::EPSILON * (point.value.abs() + next.value.abs());
         if next.value >= point.value - noise {
-            // Leave the accepted point as the objective's current evaluation.
+            // Leave the accepted point as the objective's current evaluation (evaluating is
+            // deterministic, so the repeat gives the same point).
+            if best_is_last {
+                return Ok(Some((trial, next)));
+            }
             let next = objective.evaluate(&trial)?;
             return Ok(Some((trial, next)));
         }

@@ -11,14 +11,14 @@
 //! intercept (any constant in the column space of X) the residuals, and so every estimate, are
 //! exactly those of the raw effects; without one this reproduces metafor's values.
 
-use super::gls::Gls;
+use super::gls::{Gls, Residual};
 use super::input::Inputs;
 use super::likelihood::Likelihood;
 use super::objective::{EmpiricalBayes, Evaluated, LogLikelihood, ESTIMATION};
 use super::optimise::{maximise, Failure};
 use super::roots::{bracket_upward, brent_root, SearchFailure};
 use super::spec::Control;
-use super::variance::{diagonal_derivatives, CommonTau2, TraceOf};
+use super::variance::{diagonal_derivatives, CommonTau2, TraceOf, VarianceModel};
 use super::{StatsError, Tau2Method};
 
 /// An estimate of τ² with its standard error as metafor reports it.
@@ -70,14 +70,19 @@ impl FixedEffect {
         })
     }
 
-    /// The scale of τ² for the relative convergence criterion: ṽ, or the mean sampling
-    /// variance where ṽ is undefined.
+    /// The scale of τ² for the relative convergence criterion ([`tau2_scale`]).
     fn scale(&self, data: &Inputs) -> f64 {
-        if self.typical_variance.is_finite() && self.typical_variance > 0.0 {
-            self.typical_variance
-        } else {
-            data.v.iter().sum::<f64>() / data.k() as f64
-        }
+        tau2_scale(self.typical_variance, data)
+    }
+}
+
+/// The scale of τ² for the relative convergence criterion: the typical sampling variance ṽ,
+/// or the mean sampling variance where ṽ is undefined.
+pub(crate) fn tau2_scale(typical_variance: f64, data: &Inputs) -> f64 {
+    if typical_variance.is_finite() && typical_variance > 0.0 {
+        typical_variance
+    } else {
+        data.v.iter().sum::<f64>() / data.k() as f64
     }
 }
 
@@ -195,15 +200,23 @@ fn hunter_schmidt(data: &Inputs, fe: &FixedEffect) -> (f64, f64) {
 fn hedges(data: &Inputs) -> Result<(f64, f64), StatsError> {
     let df = (data.k() - data.p()) as f64;
     let ones = vec![1.0; data.k()];
+    let (tau2, ols, trpv) = hedges_estimate(data)?;
+    // I − H is idempotent: tr(AVA) = tr(AV) and tr(AA) = k − p.
+    let tavav = trace_papb(&ols, &ones, &data.v, &data.v);
+    Ok((tau2, quadratic_form_sd(tavav, trpv, df, tau2) / df))
+}
+
+/// Hedges' τ² without its standard error (the start of the iterative estimators), with the
+/// least-squares fit and tr((I − H)V) that the standard error reads.
+fn hedges_estimate(data: &Inputs) -> Result<(f64, Gls, f64), StatsError> {
+    let df = (data.k() - data.p()) as f64;
     let mut ols = Gls::default();
     if !ols.fit(&data.x, &Unweighted, &[&data.y_centred]) {
         return Err(StatsError::NumericallySingular { tau2: 0.0 });
     }
     let trpv = trace_p(&ols, &data.v);
     let tau2 = ((ols.rss(ESTIMATION) - trpv) / df).max(0.0);
-    // I − H is idempotent: tr(AVA) = tr(AV) and tr(AA) = k − p.
-    let tavav = trace_papb(&ols, &ones, &data.v, &data.v);
-    Ok((tau2, quadratic_form_sd(tavav, trpv, df, tau2) / df))
+    Ok((tau2, ols, trpv))
 }
 
 /// Ordinary least squares: the identity covariance.
@@ -265,7 +278,7 @@ fn iterative(
         Some(t) => t,
         None => match dersimonian_laird(data, fe) {
             t if t > 0.0 => t,
-            _ => hedges(data)?.0,
+            _ => hedges_estimate(data)?.0,
         },
     };
     let model = CommonTau2::new(&data.v, fe.scale(data), start);
@@ -327,9 +340,9 @@ fn paule_mandel(
     control: &Control,
 ) -> Result<(Tau2Estimate, Gls), StatsError> {
     let target = (data.k() - data.p()) as f64;
-    let mut search = QSearch::new(data, fe, ESTIMATION);
+    let mut search = QSearch::new(data, fe.q0, fe.scale(data), ESTIMATION);
     let (tau2, iterations) = search.root(target, control, Tau2Method::Pm)?;
-    let gls = search.into_gls_at(tau2)?;
+    let gls = gls_at(data, tau2)?;
     let se = eb_pm_se(data, &gls, tau2);
     Ok((
         Tau2Estimate {
@@ -346,7 +359,7 @@ fn paule_mandel(
 pub(crate) struct QSearch<'a> {
     data: &'a Inputs,
     model: CommonTau2,
-    at: Evaluated,
+    residual: Residual,
     response: usize,
     q0: f64,
     scale: f64,
@@ -354,30 +367,31 @@ pub(crate) struct QSearch<'a> {
 
 impl<'a> QSearch<'a> {
     /// The search on `data` for `response` ([`ESTIMATION`], the centred effects, or
-    /// [`super::objective::RAW`]),
-    /// with Q(0) read from the fixed-effect fit.
-    pub fn new(data: &'a Inputs, fe: &FixedEffect, response: usize) -> Self {
-        let scale = fe.scale(data);
+    /// [`super::objective::RAW`]), with Q(0) of both responses `q0` and `scale`, the scale of
+    /// τ² ([`FixedEffect::q0`] and [`tau2_scale`]: a fit keeps them, so an interval needs no
+    /// second fixed-effect fit).
+    pub fn new(data: &'a Inputs, q0: [f64; 2], scale: f64, response: usize) -> Self {
         Self {
             data,
             model: CommonTau2::new(&data.v, scale, 0.0),
-            at: Evaluated::default(),
+            residual: Residual::default(),
             response,
-            q0: fe.q0[response],
+            q0: q0[response],
             scale,
         }
     }
 
     /// Q(τ²).
     fn q(&mut self, tau2: f64) -> Result<f64, StatsError> {
-        self.at.fit_at(&mut self.model, self.data, &[tau2])?;
-        Ok(self.at.gls().rss(self.response))
-    }
-
-    /// The GLS fit at τ² (reusing the last evaluations).
-    fn into_gls_at(mut self, tau2: f64) -> Result<Gls, StatsError> {
-        self.at.fit_at(&mut self.model, self.data, &[tau2])?;
-        Ok(self.at.into_gls())
+        self.model.set(&[tau2]);
+        let y = if self.response == ESTIMATION {
+            &self.data.y_centred
+        } else {
+            &self.data.y
+        };
+        self.residual
+            .rss(&self.data.x, &self.model, y)
+            .ok_or(StatsError::NumericallySingular { tau2 })
     }
 
     /// The τ² ≥ 0 at which Q(τ²) = `target`, or 0 when Q(0) is already at or below it. Q
