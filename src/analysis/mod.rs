@@ -189,7 +189,9 @@ pub struct Run {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn analyse(text: &str, spec: &AnalysisSpec) -> Result<Run, AnalysisError> {
-    let table = Arc::new(stages::table(text)?);
+    // Parsed afresh, not through the page's cache of the last table ([`stages::table`]): a
+    // single run would only pay for copying the text and the table into it.
+    let table = Arc::new(crate::data::parse::parse(text)?);
     let formula = stages::formula(spec.mods.as_deref())?;
     let scale = stages::formula(spec.scale.as_deref())?;
     let table = stages::centred(&table, &[formula.as_ref(), scale.as_ref()])?;

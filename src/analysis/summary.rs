@@ -120,14 +120,7 @@ impl Summary {
         let fitted = if intercept_only {
             None
         } else {
-            let x = fit.x();
-            let rows = (0..fit.k)
-                .map(|i| {
-                    let row: Vec<f64> = x.row(i).iter().copied().collect();
-                    fit.predict(&row).map(|p| (&p).into())
-                })
-                .collect::<Result<Vec<Estimate>, StatsError>>()?;
-            Some(rows)
+            Some(fit.predict_rows().iter().map(Into::into).collect())
         };
         Ok(Self {
             spec: fit.spec,

@@ -39,20 +39,43 @@ impl Fit {
         if let Some(index) = x0.iter().position(|x| !x.is_finite()) {
             return Err(StatsError::NonFinitePredictor { index });
         }
-        let x = DVector::from_column_slice(x0);
-        let pred = x.dot(&self.beta);
-        let se = x.dot(&(&self.vcov * &x)).max(0.0).sqrt();
-        let crit = super::summary::Tests::new(&self.estimates(), self.spec.test.into())
+        Ok(self.predict_with(&DVector::from_column_slice(x0), self.prediction_critical()))
+    }
+
+    /// The prediction at each study's own moderator values (row i of the model matrix), as
+    /// [`Fit::predict`] gives them one at a time: metafor's `fitted()` with intervals.
+    pub fn predict_rows(&self) -> Vec<Prediction> {
+        let crit = self.prediction_critical();
+        let mut x = DVector::zeros(self.p);
+        (0..self.k)
+            .map(|i| {
+                x.iter_mut()
+                    .zip(self.data.x.row(i).iter())
+                    .for_each(|(a, b)| *a = *b);
+                self.predict_with(&x, crit)
+            })
+            .collect()
+    }
+
+    /// The critical value of both intervals: normal, or t with k − p df under Knapp–Hartung.
+    fn prediction_critical(&self) -> f64 {
+        super::summary::Tests::new(&self.estimates(), self.spec.test.into())
             .reference()
-            .critical(self.spec.level);
+            .critical(self.spec.level)
+    }
+
+    /// The prediction at `x` (checked) with critical value `crit`.
+    fn predict_with(&self, x: &DVector<f64>, crit: f64) -> Prediction {
+        let pred = x.dot(&self.beta);
+        let se = x.dot(&(&self.vcov * x)).max(0.0).sqrt();
         let pi_half = crit * (se * se + self.tau2_or_zero()).sqrt();
-        Ok(Prediction {
+        Prediction {
             pred,
             se,
             ci_lower: pred - crit * se,
             ci_upper: pred + crit * se,
             pi_lower: pred - pi_half,
             pi_upper: pred + pi_half,
-        })
+        }
     }
 }

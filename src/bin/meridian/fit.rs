@@ -199,7 +199,7 @@ pub fn run(o: &FitOptions) -> Result<String, Failure> {
             .expect("the progress callback never cancels");
         report.set_permutation(&result);
     }
-    Ok(if o.json {
+    let out = if o.json {
         results_json(&report)
     } else {
         let moderators = run.analysis.summary.has_moderators();
@@ -212,5 +212,9 @@ pub fn run(o: &FitOptions) -> Result<String, Failure> {
         }
         out.push_str(&contrasts(&report));
         out
-    })
+    };
+    // The process ends once this is printed: the operating system takes back the run's
+    // buffers (the table, every k-length vector) at once, cheaper than freeing them one by one.
+    std::mem::forget(run);
+    Ok(out)
 }
