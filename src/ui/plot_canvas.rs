@@ -94,12 +94,15 @@ pub fn PlotCanvas(
     let handle = window_event_listener(ev::resize, move |_| resized.update(|n| *n += 1));
     on_cleanup(move || handle.remove());
 
-    Effect::new(move |_| {
-        resized.track();
-        let (Some(canvas), Some(frame)) = (canvas_ref.get(), box_ref.get()) else {
+    // Drawn in the browser's next frame, before it paints: the task that changed the figure
+    // (a paste, an answer of the engine) neither waits for a layout nor for the drawing, and
+    // the frame shows the new figure with the rest of the new page.
+    let redraw = move || {
+        let (Some(canvas), Some(frame)) = (canvas_ref.get_untracked(), box_ref.get_untracked())
+        else {
             return;
         };
-        // Reading the width makes the browser lay out what changed first: a measure of its own.
+        // Reading the width lays out what changed: the frame's own layout, done first.
         let width = timed("layout", || frame.client_width());
         let width = u32::try_from(width).unwrap_or(0).max(320);
         // User Timing marks: each redraw shows in the browser's performance tools, and the
@@ -108,12 +111,14 @@ pub fn PlotCanvas(
         if let Some(p) = &timing {
             let _ = p.mark(DRAW_START);
         }
-        let outcome = figure.with(|f| {
+        let outcome = figure.with_untracked(|f| {
             let (width, height) = f.size(width)?;
             full_height.set(height);
-            let marked = hover.and_then(|h| h.get()).or_else(|| highlight.get());
-            let shown = marked.and_then(|h| used_index(left_out.get(), h));
-            draw(&canvas, f, (width, height), shown, scroll.get())
+            let marked = hover
+                .and_then(|h| h.get_untracked())
+                .or_else(|| highlight.get_untracked());
+            let shown = marked.and_then(|h| used_index(left_out.get_untracked(), h));
+            draw(&canvas, f, (width, height), shown, scroll.get_untracked())
         });
         if let Some(p) = &timing {
             let _ = p.measure_with_start_mark(&format!("meridian:draw {name}"), DRAW_START);
@@ -124,6 +129,31 @@ pub fn PlotCanvas(
                 error.set(None);
             }
             Err(e) => error.set(Some(e.to_string())),
+        }
+    };
+    // The frame asked for, if any: every change before it is drawn by one redraw.
+    let asked = StoredValue::new_local(None::<AnimationFrameRequestHandle>);
+    Effect::new(move |_| {
+        resized.track();
+        figure.track();
+        highlight.track();
+        if let Some(h) = hover {
+            h.track();
+        }
+        left_out.track();
+        scroll.track();
+        if asked.get_value().is_some() {
+            return;
+        }
+        let handle = request_animation_frame_with_handle(move || {
+            asked.set_value(None);
+            redraw();
+        });
+        asked.set_value(handle.ok());
+    });
+    on_cleanup(move || {
+        if let Some(handle) = asked.try_get_value().flatten() {
+            handle.cancel();
         }
     });
 
