@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
+use crate::analysis::stages;
 use crate::data::effect_size::{Measure, RawRole};
 use crate::data::examples::examples;
 use crate::data::roles::Roles;
@@ -87,7 +88,16 @@ pub fn DataPane(
             handle.clear();
             pending.set_value(None);
         }
-        timed("edit", || page.edit(|s| s.load_text(text)));
+        // The text is parsed in a task of its own, and the analysis of it starts in the next
+        // one from that parse (`stages::table` keeps the last): at 20,000 studies each takes
+        // tens of milliseconds of the main thread, together they would hold up a frame.
+        timed("parse", || {
+            let _ = stages::table(&text);
+        });
+        set_timeout(
+            move || timed("edit", || page.edit(|s| s.load_text(text))),
+            Duration::ZERO,
+        );
     };
     let on_input = move |ev: leptos::ev::Event| {
         let text = event_target_value(&ev);
