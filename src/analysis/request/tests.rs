@@ -42,6 +42,15 @@ fn round_trip<T: Serialize + for<'de> Deserialize<'de> + PartialEq + std::fmt::D
     assert_eq!(&back, value, "{json}");
 }
 
+/// The variant a message's JSON names: the one key of an object, or a bare string.
+fn variant(json: &serde_json::Value) -> &str {
+    match json {
+        serde_json::Value::String(s) => s,
+        serde_json::Value::Object(o) if o.len() == 1 => o.keys().next().map_or("", |k| k),
+        _ => "",
+    }
+}
+
 #[test]
 fn requests_round_trip_through_json_with_their_tags() {
     for (body, tag) in [
@@ -62,7 +71,7 @@ fn requests_round_trip_through_json_with_their_tags() {
         round_trip(&envelope);
         let json = serde_json::to_value(&envelope).expect("serialises");
         assert_eq!(json["id"], 7);
-        assert_eq!(json["body"]["kind"], tag);
+        assert_eq!(variant(&json["body"]), tag);
     }
 }
 
@@ -105,7 +114,10 @@ fn responses_round_trip_through_json_with_their_tags() {
         let envelope = Envelope { id: 3, body };
         round_trip(&envelope);
         let json = serde_json::to_value(&envelope).expect("serialises");
-        assert_eq!(json["body"]["kind"], tag);
+        assert_eq!(variant(&json["body"]), tag);
+        if tag == "record" {
+            assert_eq!(variant(&json["body"]["record"]["record"]), "analysis");
+        }
     }
 }
 
