@@ -55,18 +55,27 @@ pub fn DataTable(
     let row_px = RwSignal::new(ROW_PX);
     let first = RwSignal::new(0_usize);
     // Once the first rows are in the document, the spacers take their measured height, so the
-    // scroll range is the full table's from the first scroll on.
+    // scroll range is the full table's from the first scroll on. The rows are measured in the
+    // next frame, which lays them out anyway: measuring at once would make the task that built
+    // them (a paste of 20,000 studies) wait for a layout of the whole page.
     Effect::new(move |_| {
-        let measured = scroller
-            .get()
-            .and_then(|div| div.query_selector("tbody tr[data-row]").ok().flatten())
-            .map(|row| row.get_bounding_client_rect().height())
-            .filter(|h| *h > 0.0);
-        if let Some(h) = measured {
-            if (h - row_px.get_untracked()).abs() > 0.01 {
-                row_px.set(h);
-            }
+        if scroller.get().is_none() {
+            return;
         }
+        request_animation_frame(move || {
+            // The table may be gone by then (new data replaces it).
+            let measured = scroller
+                .try_get_untracked()
+                .flatten()
+                .and_then(|div| div.query_selector("tbody tr[data-row]").ok().flatten())
+                .map(|row| row.get_bounding_client_rect().height())
+                .filter(|h| *h > 0.0);
+            if let (Some(h), Some(px)) = (measured, row_px.try_get_untracked()) {
+                if (h - px).abs() > 0.01 {
+                    row_px.set(h);
+                }
+            }
+        });
     });
     let on_scroll = move |_| {
         let Some(div) = scroller.get_untracked() else {
