@@ -63,6 +63,7 @@ fn through_the_mailbox(state: &PageState) -> Analysis {
     let mut mailbox = Mailbox::new(|| 0.0);
     let input = Input {
         text: state.data.text.clone(),
+        text_id: None,
         spec: state.spec().unwrap(),
     };
     mailbox.receive(Envelope {

@@ -555,6 +555,7 @@ fn the_worker_answers_ipd_and_its_effects_meta_regress_to_the_across_slope() {
     // the studies' effects is R's across-study slope.
     let input = Input {
         text: effects_csv(&ipd),
+        text_id: None,
         spec: AnalysisSpec {
             mods: Some("covariate_mean".into()),
             ..AnalysisSpec::default()

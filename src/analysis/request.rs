@@ -5,7 +5,11 @@
 //! The rules both sides keep:
 //! - A request carries everything it needs (the text and the [`AnalysisSpec`]), so any worker
 //!   can answer any request; a worker may keep the last analysis to answer the next request on
-//!   the same input without re-parsing (see [`super::session`]).
+//!   the same input without re-parsing (see [`super::session`]). The one exception is the
+//!   text: a worker is sent each new text once, on its own and numbered, and the requests
+//!   about it name its number ([`Input::text_id`]); a worker answers a request naming another
+//!   number than its last text's with [`Response::Failed`], never with the analysis of
+//!   another text.
 //! - Long work answers with [`Response::Progress`] between slices and ends with one final
 //!   response (the record, [`Response::Failed`] or [`Response::Cancelled`]).
 //! - A newer request supersedes an older one of the same kind: the page keeps a [`Latest`] per
@@ -54,8 +58,15 @@ pub struct Envelope<T> {
 /// The data and what to do with it: the input of every request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Input {
-    /// The table as text.
+    /// The table as text; empty when [`Input::text_id`] stands for it.
     pub text: String,
+    /// The number of a text the engine was sent before on its own ([`Mailbox::keep_text`]),
+    /// standing for the text: a text of 20,000 studies (800 KB) then crosses to a worker once,
+    /// not with every request about it.
+    ///
+    /// [`Mailbox::keep_text`]: super::session::Mailbox::keep_text
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text_id: Option<u64>,
     /// The analysis asked for.
     pub spec: AnalysisSpec,
 }
@@ -169,6 +180,26 @@ impl Request {
     /// next slice of a long request).
     pub fn is_long(&self) -> bool {
         matches!(self, Self::Permutation { .. } | Self::Gosh { .. })
+    }
+
+    /// The input of a request about the workspace's data, if it is one.
+    pub fn input_mut(&mut self) -> Option<&mut Input> {
+        match self {
+            Self::Analyse { input }
+            | Self::FullAnalyse { input }
+            | Self::Curve { input, .. }
+            | Self::Subgroups { input, .. }
+            | Self::Egger { input }
+            | Self::Profile { input }
+            | Self::Permutation { input, .. }
+            | Self::Sensitivity { input }
+            | Self::Cumul { input, .. }
+            | Self::Gosh { input, .. } => Some(input),
+            Self::Ipd { .. }
+            | Self::SubgroupInteraction { .. }
+            | Self::Lab { .. }
+            | Self::Cancel => None,
+        }
     }
 
     /// Its kind: a newer request supersedes an older one of the same kind.

@@ -290,6 +290,8 @@ pub struct Mailbox {
     stages: Stages,
     running: Option<(u64, Job)>,
     queue: VecDeque<Envelope<Request>>,
+    /// The last text sent on its own, and its number.
+    text: Option<(u64, String)>,
 }
 
 impl Mailbox {
@@ -300,13 +302,44 @@ impl Mailbox {
             stages: Stages::default(),
             running: None,
             queue: VecDeque::new(),
+            text: None,
         }
+    }
+
+    /// Keeps `text` as text number `id`, which the requests after it may name instead of
+    /// carrying the text ([`Input::text_id`]); it replaces the text kept before.
+    pub fn keep_text(&mut self, id: u64, text: String) {
+        self.text = Some((id, text));
     }
 
     /// Takes a request. A cancel acts at once: it answers [`Response::Cancelled`] for the
     /// request it names if that is running or queued, and nothing otherwise (it had finished).
-    pub fn receive(&mut self, envelope: Envelope<Request>) -> Option<Envelope<Response>> {
+    ///
+    /// A request naming a kept text ([`Input::text_id`]) takes that text now, as a newer text
+    /// may replace it before the request runs; one naming a text not kept (any but the last)
+    /// is answered at once with [`Response::Failed`].
+    pub fn receive(&mut self, mut envelope: Envelope<Request>) -> Option<Envelope<Response>> {
         let id = envelope.id;
+        if let Some(input) = envelope.body.input_mut() {
+            if let Some(wanted) = input.text_id {
+                match &self.text {
+                    Some((kept, text)) if *kept == wanted => {
+                        input.text = text.clone();
+                        input.text_id = None;
+                    }
+                    _ => {
+                        return Some(Envelope {
+                            id,
+                            body: Response::Failed {
+                                message: format!(
+                                    "the engine no longer has the text of this request (number {wanted})"
+                                ),
+                            },
+                        })
+                    }
+                }
+            }
+        }
         if envelope.body != Request::Cancel {
             self.queue.push_back(envelope);
             return None;

@@ -329,6 +329,7 @@ pub fn GoshPanel(
         let request = Request::Gosh {
             input: Input {
                 text: state_now.data.text,
+                text_id: None,
                 spec,
             },
             settings,

@@ -276,6 +276,7 @@ impl Page {
             let spec = columns.with(|c| model.with(|m| analysis_spec(c, m)))?;
             Ok(Input {
                 text: data.with(|d| d.text.clone()),
+                text_id: None,
                 spec,
             })
         });

@@ -78,6 +78,7 @@ pub fn PermutationPanel(
         };
         let input = Input {
             text: state_now.data.text,
+            text_id: None,
             spec,
         };
         let settings = SettingsRecord {

@@ -92,37 +92,70 @@ struct Current {
 
 /// Where requests run.
 enum Lane {
-    /// A Web Worker, with the messages posted before it said it was ready.
+    /// A Web Worker, with the messages posted before it said it was ready and the last text
+    /// it was sent (and its number).
     Worker {
         worker: Worker,
         ready: Cell<bool>,
-        queued: RefCell<Vec<String>>,
+        queued: RefCell<Vec<JsValue>>,
+        text: RefCell<Option<(u64, String)>>,
     },
     /// Slices on the main thread.
     Main(Rc<MainLane>),
 }
 
 impl Lane {
-    /// Posts an envelope.
-    fn send(&self, envelope: Envelope<Request>) {
+    /// Posts an envelope. To a worker, a text it was not sent last goes first, on its own and
+    /// numbered, and the request names its number instead of carrying it.
+    fn send(&self, mut envelope: Envelope<Request>) {
         match self {
             Self::Worker {
                 worker,
                 ready,
                 queued,
+                text,
             } => {
+                let post = |message: JsValue| {
+                    if ready.get() {
+                        // A worker that has gone reports through its error handler.
+                        let _ = worker.post_message(&message);
+                    } else {
+                        queued.borrow_mut().push(message);
+                    }
+                };
+                if let Some(input) = envelope.body.input_mut() {
+                    let mut sent = text.borrow_mut();
+                    let id = match &*sent {
+                        Some((id, t)) if *t == input.text => *id,
+                        _ => {
+                            let id = NEXT_TEXT.replace(NEXT_TEXT.get() + 1);
+                            post(text_message(id, &input.text));
+                            *sent = Some((id, input.text.clone()));
+                            id
+                        }
+                    };
+                    input.text = String::new();
+                    input.text_id = Some(id);
+                }
                 // Requests are plain records; serialising one cannot fail.
                 let json = serde_json::to_string(&envelope).expect("requests serialise");
-                if ready.get() {
-                    // A worker that has gone reports through its error handler.
-                    let _ = worker.post_message(&JsValue::from_str(&json));
-                } else {
-                    queued.borrow_mut().push(json);
-                }
+                post(JsValue::from_str(&json));
             }
             Self::Main(main) => main.send(envelope),
         }
     }
+}
+
+thread_local! {
+    /// The number of the next text sent to a worker.
+    static NEXT_TEXT: Cell<u64> = const { Cell::new(1) };
+}
+
+/// The message that sends a worker text number `id`: the pair `[id, text]`, the text as it
+/// is, where a JSON string would cost the page (and the worker) the escaping of every
+/// character of it.
+fn text_message(id: u64, text: &str) -> JsValue {
+    js_sys::Array::of2(&JsValue::from_f64(id as f64), &JsValue::from_str(text)).into()
 }
 
 /// The fallback lane: a mailbox pumped between the browser's frames.
@@ -402,11 +435,12 @@ fn on_worker_message(index: usize, data: &JsValue) {
                 worker,
                 ready,
                 queued,
+                ..
             }) = cell.borrow().as_ref().and_then(|p| p.lanes.get(index))
             {
                 ready.set(true);
-                for json in queued.borrow_mut().drain(..) {
-                    let _ = worker.post_message(&JsValue::from_str(&json));
+                for message in queued.borrow_mut().drain(..) {
+                    let _ = worker.post_message(&message);
                 }
             }
         });
@@ -510,6 +544,7 @@ fn spawn(index: usize) -> Result<Lane, JsValue> {
         worker,
         ready: Cell::new(false),
         queued: RefCell::new(Vec::new()),
+        text: RefCell::new(None),
     })
 }
 

@@ -1,7 +1,7 @@
-//! The worker's side: read each message as an [`Envelope<Request>`], hand it to a
-//! [`Mailbox`], and run the mailbox's work in slices of about [`SLICE_MS`], yielding through a
-//! `MessageChannel` between slices (no timer clamping) so that a cancel or a newer request is
-//! read within one slice.
+//! The worker's side: read each message as an [`Envelope<Request>`] (or a text to keep, see
+//! [`Mailbox::keep_text`]), hand it to a [`Mailbox`], and run the mailbox's work in slices of
+//! about [`SLICE_MS`], yielding through a `MessageChannel` between slices (no timer clamping)
+//! so that a cancel or a newer request is read within one slice.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -39,8 +39,14 @@ impl Worker {
         let _ = self.scope.post_message(&JsValue::from_str(&json));
     }
 
-    /// Takes one message from the page.
+    /// Takes one message from the page: a text to keep (`[number, text]`), or a request.
     fn receive(&self, data: &JsValue) {
+        if let Some(pair) = data.dyn_ref::<js_sys::Array>() {
+            if let (Some(id), Some(text)) = (pair.get(0).as_f64(), pair.get(1).as_string()) {
+                self.mailbox.borrow_mut().keep_text(id as u64, text);
+                return;
+            }
+        }
         let parsed = data
             .as_string()
             .ok_or_else(|| "a message to the engine must be JSON text".to_owned())

@@ -13,10 +13,20 @@ const CSV: &str = "study,yi,vi,x\nA,0.10,0.01,1\nB,0.52,0.04,4\nC,0.31,0.09,2\nD
 fn input() -> Input {
     Input {
         text: CSV.into(),
+        text_id: None,
         spec: AnalysisSpec {
             mods: Some("x".into()),
             ..AnalysisSpec::default()
         },
+    }
+}
+
+/// [`input`] naming text `id`, kept by the engine, instead of carrying it.
+fn of_text(id: u64) -> Input {
+    Input {
+        text: String::new(),
+        text_id: Some(id),
+        ..input()
     }
 }
 
@@ -64,6 +74,7 @@ fn requests_round_trip_through_json_with_their_tags() {
             "curve",
         ),
         (Request::Egger { input: input() }, "egger"),
+        (Request::Egger { input: of_text(4) }, "egger"),
         (permutation(1000, 1, 4), "permutation"),
         (Request::Cancel, "cancel"),
     ] {
@@ -246,6 +257,7 @@ fn a_failing_request_answers_with_its_sentence() {
     let mut mailbox = Mailbox::new(clock);
     let bad = Input {
         text: "study,yi\nA,1\n".into(),
+        text_id: None,
         spec: AnalysisSpec::default(),
     };
     mailbox.receive(Envelope {
@@ -647,4 +659,43 @@ fn the_lab_simulation_is_asked_of_the_engine() {
         }
         other => panic!("expected a failure, got {other:?}"),
     }
+}
+
+#[test]
+fn a_request_naming_a_kept_text_is_answered_with_that_text_and_never_with_another() {
+    let analyse = |id, input| Envelope {
+        id,
+        body: Request::Analyse { input },
+    };
+    let k = |record: Record| match record {
+        Record::Analysis { analysis, .. } => analysis.summary.k,
+        other => panic!("expected the analysis, got {other:?}"),
+    };
+    let mut mailbox = Mailbox::new(clock);
+    mailbox.keep_text(1, CSV.into());
+    // Received while text 1 is kept, run after text 2 has replaced it: text 1's analysis,
+    // the very record of a request carrying the text itself.
+    assert!(mailbox.receive(analyse(1, of_text(1))).is_none());
+    let four = "study,yi,vi,x\nA,0.1,0.01,1\nB,0.5,0.02,2\nC,0.2,0.03,3\nD,0.6,0.04,4\n";
+    mailbox.keep_text(2, four.into());
+    let kept = record_of(mailbox.work(1));
+    let carried = record_of({
+        let mut fresh = Mailbox::new(clock);
+        assert!(fresh.receive(analyse(1, input())).is_none());
+        fresh.work(1)
+    });
+    assert_eq!(kept, carried);
+    assert_eq!(k(kept), 8);
+    // Text 1 is no longer kept: a request naming it fails rather than being answered with
+    // text 2.
+    match mailbox.receive(analyse(2, of_text(1))) {
+        Some(Envelope {
+            id: 2,
+            body: Response::Failed { message },
+        }) => assert!(message.contains("number 1"), "{message}"),
+        other => panic!("expected a failure, got {other:?}"),
+    }
+    assert!(mailbox.is_idle());
+    assert!(mailbox.receive(analyse(3, of_text(2))).is_none());
+    assert_eq!(k(record_of(mailbox.work(1))), 4);
 }

@@ -158,6 +158,7 @@ fn the_three_level_model_equals_metafor_in_a_row_and_through_the_mailbox() {
     let mut mailbox = Mailbox::new(|| 0.0);
     let input = Input {
         text: s.data.text.clone(),
+        text_id: None,
         spec: s.spec().unwrap(),
     };
     mailbox.receive(Envelope {
@@ -259,6 +260,7 @@ fn the_bubble_plot_draws_the_multilevel_fit_with_its_weights() {
     let mut mailbox = Mailbox::new(|| 0.0);
     let input = Input {
         text: s.data.text.clone(),
+        text_id: None,
         spec: s.spec().unwrap(),
     };
     mailbox.receive(Envelope {
@@ -321,6 +323,7 @@ fn the_profile_plot_of_a_multilevel_model_profiles_each_sigma2() {
         body: Request::Profile {
             input: Input {
                 text: s.data.text.clone(),
+                text_id: None,
                 spec: s.spec().unwrap(),
             },
         },
