@@ -313,6 +313,9 @@ fn looks_numeric(cell: &str) -> bool {
 /// Parses a trimmed, non-missing cell with a decimal point. `None` if it is not a number;
 /// infinities such as `Inf` or `1e999` come back as non-finite values so the caller can say so.
 fn parse_point(cell: &str) -> Option<f64> {
+    if let Some(x) = plain_decimal(cell) {
+        return Some(x);
+    }
     if looks_numeric(cell) {
         return cell.parse().ok();
     }
@@ -322,6 +325,44 @@ fn parse_point(cell: &str) -> Option<f64> {
         .any(|w| body.eq_ignore_ascii_case(w))
         .then(|| cell.to_ascii_lowercase().parse().ok())
         .flatten()
+}
+
+/// A cell written as most data files write numbers — an optional sign, digits, and an
+/// optional point with more digits, no exponent — with at most 2⁵³ as its digits read as an
+/// integer M and at most 22 digits after the point: M/10ᵉ in one division (Clinger's fast
+/// path: M and 10ᵉ are exact in binary, so the one rounding of the quotient is the correctly
+/// rounded value, the number `str::parse` gives to the bit). `None` for anything else, which
+/// takes the general parser. It reads each cell of a numeric column once, in a few
+/// nanoseconds.
+fn plain_decimal(cell: &str) -> Option<f64> {
+    const POWERS: [f64; 23] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ];
+    const MAX_EXACT: u64 = 1 << 53;
+    let bytes = cell.as_bytes();
+    let (negative, body) = match bytes.first() {
+        Some(b'-') => (true, &bytes[1..]),
+        Some(b'+') => (false, &bytes[1..]),
+        _ => (false, bytes),
+    };
+    let (mut m, mut digits, mut decimals, mut point) = (0u64, 0usize, 0usize, false);
+    for &b in body {
+        match b {
+            b'0'..=b'9' => {
+                m = m.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+                digits += 1;
+                decimals += usize::from(point);
+            }
+            b'.' if !point => point = true,
+            _ => return None,
+        }
+    }
+    if digits == 0 || m > MAX_EXACT {
+        return None;
+    }
+    let x = m as f64 / *POWERS.get(decimals)?;
+    Some(if negative { -x } else { x })
 }
 
 /// Parses a cell written with a decimal comma (`1,5`); a cell with a point is not one.
