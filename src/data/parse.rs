@@ -1,7 +1,8 @@
 //! Text → [`Table`]: a delimited table as people bring it (a CSV export, cells pasted from a
 //! spreadsheet, a semicolon-separated file from a European locale).
 //!
-//! The `csv` crate does the tokenising (quotes, embedded delimiters and newlines, CRLF); this
+//! The `csv` crate does the tokenising (quotes, embedded delimiters and newlines, CRLF), and
+//! a text without quotes or carriage returns is split directly (`plain.rs`, the same records); this
 //! module detects the delimiter, strips a UTF-8 byte-order mark, checks the shape of the table
 //! and decides per column whether it holds numbers (with a decimal point, or consistently with a
 //! decimal comma when the delimiter is not a comma) or text. Cells are kept as text, and the
@@ -12,9 +13,6 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-
-/// A value that stands for "missing" in a cell (after trimming surrounding whitespace).
-const MISSING: [&str; 3] = ["", "NA", "."];
 
 /// How many records the delimiter detection looks at: enough to see through a ragged preamble
 /// line, few enough to cost nothing on a large file.
@@ -293,9 +291,10 @@ pub struct Table {
     pub lines: Vec<u64>,
 }
 
-/// Whether a trimmed cell stands for a missing value.
+/// Whether a trimmed cell stands for a missing value: empty, `NA` or `.`.
 pub fn is_missing(cell: &str) -> bool {
-    MISSING.contains(&cell)
+    // A match on the literals compiles to length checks, not a memcmp call per marker.
+    matches!(cell, "" | "NA" | ".")
 }
 
 /// Rust's float parser also takes `inf`, `nan` and `infinity`; those are not how a person writes
@@ -375,16 +374,16 @@ fn parse_comma(cell: &str) -> Option<f64> {
 
 /// Every cell of `column` parsed by `parse_cell`, or `None` if one is not a number.
 fn numbers_of(column: &Column, parse_cell: fn(&str) -> Option<f64>) -> Option<Vec<NumCell>> {
-    column
-        .cells()
-        .map(|c| {
-            if is_missing(c) {
-                Some(NumCell::Missing)
-            } else {
-                parse_cell(c).map(NumCell::Value)
-            }
-        })
-        .collect()
+    // Sized once: collecting into an Option<Vec> cannot know the length and grows by doubling.
+    let mut numbers = Vec::with_capacity(column.len());
+    for c in column.cells() {
+        numbers.push(if is_missing(c) {
+            NumCell::Missing
+        } else {
+            NumCell::Value(parse_cell(c)?)
+        });
+    }
+    Some(numbers)
 }
 
 /// What the column holds, with its numbers when it holds numbers (each cell parsed once).
@@ -455,44 +454,12 @@ pub fn parse(text: &str) -> Result<Table, ParseError> {
         return Err(ParseError::Binary { line });
     }
     let delimiter = detect_delimiter(text);
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter.byte())
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let mut record = csv::StringRecord::new();
-    if !reader.read_record(&mut record).map_err(malformed)? {
-        return Err(ParseError::Empty);
-    }
-    let header = record.clone();
-    let width = header.len();
-    // Room for every row and an equal share of the text per column, so that a table of
-    // 20,000 studies is not copied over and over as its columns grow.
-    let rows = text.bytes().filter(|&b| b == b'\n').count() + 1;
-    let share = text.len() / width.max(1);
-    let mut raw: Vec<Column> = header
-        .iter()
-        .map(|n| Column::with_capacity(n.trim().to_owned(), rows, share))
-        .collect();
-    let mut lines = Vec::with_capacity(rows);
-    while reader.read_record(&mut record).map_err(malformed)? {
-        let line = record.position().map_or(0, |p| p.line());
-        // A line of only delimiters or spaces is a blank spreadsheet row, not a study.
-        if record.iter().all(|c| c.trim().is_empty()) {
-            continue;
-        }
-        if record.len() != width {
-            return Err(ParseError::Ragged {
-                line,
-                expected: width,
-                found: record.len(),
-            });
-        }
-        for (column, cell) in raw.iter_mut().zip(record.iter()) {
-            column.push(cell);
-        }
-        lines.push(line);
-    }
+    let (raw, lines) = if plain::is_plain(text) {
+        plain::records(text, delimiter.byte())?
+    } else {
+        quoted_records(text, delimiter)?
+    };
+    let width = raw.len();
     let mut columns: Vec<Column> = Vec::with_capacity(width);
     for (index, mut column) in raw.into_iter().enumerate() {
         (column.kind, column.numbers) = classify(&column, delimiter);
@@ -523,6 +490,64 @@ pub fn parse(text: &str) -> Result<Table, ParseError> {
         columns,
         lines,
     })
+}
+
+/// The columns of the header's names, with room for every row and an equal share of the text
+/// each, so that a table of 20,000 studies is not copied over and over as its columns grow.
+fn empty_columns(text: &str, header: &[&str]) -> Vec<Column> {
+    let rows = text.bytes().filter(|&b| b == b'\n').count() + 1;
+    let share = text.len() / header.len().max(1);
+    header
+        .iter()
+        .map(|n| Column::with_capacity(n.trim().to_owned(), rows, share))
+        .collect()
+}
+
+/// Adds a data record, read from line `line` with `len` cells, to the columns; a record of
+/// only delimiters or spaces (a blank spreadsheet row) is no study and is skipped.
+fn push_record<'a>(
+    columns: &mut [Column],
+    lines: &mut Vec<u64>,
+    line: u64,
+    len: usize,
+    cells: impl Iterator<Item = &'a str> + Clone,
+) -> Result<(), ParseError> {
+    if cells.clone().all(|c| c.trim().is_empty()) {
+        return Ok(());
+    }
+    if len != columns.len() {
+        return Err(ParseError::Ragged {
+            line,
+            expected: columns.len(),
+            found: len,
+        });
+    }
+    for (column, cell) in columns.iter_mut().zip(cells) {
+        column.push(cell);
+    }
+    lines.push(line);
+    Ok(())
+}
+
+/// The header's columns filled with the data records, and each record's line, by the `csv`
+/// tokeniser (quotes, embedded delimiters and newlines).
+fn quoted_records(text: &str, delimiter: Delimiter) -> Result<(Vec<Column>, Vec<u64>), ParseError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter.byte())
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut record = csv::StringRecord::new();
+    if !reader.read_record(&mut record).map_err(malformed)? {
+        return Err(ParseError::Empty);
+    }
+    let mut columns = empty_columns(text, &record.iter().collect::<Vec<_>>());
+    let mut lines = Vec::with_capacity(columns.first().map_or(0, |c| c.ends.capacity()));
+    while reader.read_record(&mut record).map_err(malformed)? {
+        let line = record.position().map_or(0, |p| p.line());
+        push_record(&mut columns, &mut lines, line, record.len(), record.iter())?;
+    }
+    Ok((columns, lines))
 }
 
 fn malformed(e: csv::Error) -> ParseError {
@@ -599,5 +624,6 @@ impl Table {
     }
 }
 
+mod plain;
 #[cfg(test)]
 mod tests;

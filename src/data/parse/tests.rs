@@ -270,3 +270,41 @@ fn plain_decimals_parse_to_the_same_bits_as_the_standard_parser() {
         Some(1.797_693_134_862_315_7)
     );
 }
+
+/// Texts without quotes are split directly; the `csv` tokeniser reads each of them to the
+/// same columns, lines and errors.
+#[test]
+fn plain_texts_split_as_the_csv_tokeniser_reads_them() {
+    let texts = [
+        "a,b\n1,2\n3,4\n",
+        "a,b\n1,2\n3,4",
+        "a,b\n1,2\n3,4\n\n\n",
+        "a,b\n1,2\n , \n,\n   \n3,4\n",
+        "a,b,\n1,2,\n3,4,\n",
+        "a;b\n1,5;2\n3;4,25\n",
+        "a\tb\n x \t y \n\t\n",
+        "α,β\nä,ö\n1,2\n",
+        "a,b\n1,2\n3\n",
+        "a,b\n1,2,3\n",
+        "a,b\n",
+        "",
+        "only\n1\n2\n",
+    ];
+    for text in texts {
+        for delimiter in [Delimiter::Comma, Delimiter::Semicolon, Delimiter::Tab] {
+            assert!(plain::is_plain(text), "{text:?}");
+            let fast = plain::records(text, delimiter.byte());
+            let csv = quoted_records(text, delimiter);
+            assert_eq!(fast, csv, "{text:?} split at {delimiter:?}");
+        }
+    }
+    for text in [
+        "a,b\n\"1\",2\n",
+        "a,b\r1,2\r",
+        "a,b\r\n1,2\r\n",
+        "\na,b\n1,2\n",
+        "a,b\n\n1,2\n",
+    ] {
+        assert!(!plain::is_plain(text), "{text:?}");
+    }
+}
