@@ -192,6 +192,27 @@ impl Column {
         self.ends.push(self.text.len());
     }
 
+    /// As [`Column::push`], also reading the cell as a plain decimal ([`plain_decimal`])
+    /// while every cell so far was one or missing: the numbers classification would parse,
+    /// read while the cell is at hand instead of in a second pass. The first other cell
+    /// drops them, and classification parses the column as before.
+    fn push_reading(&mut self, cell: &str) {
+        let cell = cell.trim();
+        if let Some(numbers) = &mut self.numbers {
+            let read = if is_missing(cell) {
+                Some(NumCell::Missing)
+            } else {
+                plain_decimal(cell).map(NumCell::Value)
+            };
+            match read {
+                Some(n) => numbers.push(n),
+                None => self.numbers = None,
+            }
+        }
+        self.text.push_str(cell);
+        self.ends.push(self.text.len());
+    }
+
     /// A numeric column computed from others (one value per data row, `None` missing), its
     /// cells written as the shortest text that reads back to the same number.
     pub fn from_numbers(name: String, values: &[Option<f64>]) -> Self {
@@ -387,7 +408,21 @@ fn numbers_of(column: &Column, parse_cell: fn(&str) -> Option<f64>) -> Option<Ve
 }
 
 /// What the column holds, with its numbers when it holds numbers (each cell parsed once).
-fn classify(column: &Column, delimiter: Delimiter) -> (ColumnKind, Option<Vec<NumCell>>) {
+/// `read` holds the numbers already read while the column was filled, if every cell was a
+/// plain decimal or missing ([`Column::push_reading`]): the same as parsing them here.
+fn classify(
+    column: &Column,
+    delimiter: Delimiter,
+    read: Option<Vec<NumCell>>,
+) -> (ColumnKind, Option<Vec<NumCell>>) {
+    if let Some(numbers) = read {
+        let kind = if numbers.iter().all(|n| *n == NumCell::Missing) {
+            ColumnKind::Empty
+        } else {
+            ColumnKind::Numeric
+        };
+        return (kind, Some(numbers));
+    }
     if column.cells().all(is_missing) {
         return (
             ColumnKind::Empty,
@@ -462,7 +497,8 @@ pub fn parse(text: &str) -> Result<Table, ParseError> {
     let width = raw.len();
     let mut columns: Vec<Column> = Vec::with_capacity(width);
     for (index, mut column) in raw.into_iter().enumerate() {
-        (column.kind, column.numbers) = classify(&column, delimiter);
+        let read = column.numbers.take();
+        (column.kind, column.numbers) = classify(&column, delimiter, read);
         if column.name.is_empty() {
             // Spreadsheets export trailing empty columns with an empty header: harmless.
             if column.kind == ColumnKind::Empty {
@@ -499,7 +535,10 @@ fn empty_columns(text: &str, header: &[&str]) -> Vec<Column> {
     let share = text.len() / header.len().max(1);
     header
         .iter()
-        .map(|n| Column::with_capacity(n.trim().to_owned(), rows, share))
+        .map(|n| Column {
+            numbers: Some(Vec::with_capacity(rows)),
+            ..Column::with_capacity(n.trim().to_owned(), rows, share)
+        })
         .collect()
 }
 
@@ -523,7 +562,7 @@ fn push_record<'a>(
         });
     }
     for (column, cell) in columns.iter_mut().zip(cells) {
-        column.push(cell);
+        column.push_reading(cell);
     }
     lines.push(line);
     Ok(())
