@@ -120,7 +120,7 @@ impl Summary {
         let fitted = if intercept_only {
             None
         } else {
-            Some(fit.predict_rows().iter().map(Into::into).collect())
+            Some(fit.predict_rows().map(|p| (&p).into()).collect())
         };
         Ok(Self {
             spec: fit.spec,

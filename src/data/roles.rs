@@ -344,11 +344,13 @@ pub fn studies(
         .collect::<Result<Vec<_>, _>>()?;
     let labels = slab.map(|s| table.column(s)).transpose()?;
 
+    // Room for every row: growing by doubling would copy (and touch) each vector twice over.
+    let rows = table.rows();
     let mut studies = Studies {
-        yi: Vec::new(),
-        vi: Vec::new(),
-        labels: Vec::new(),
-        rows: Vec::new(),
+        yi: Vec::with_capacity(rows),
+        vi: Vec::with_capacity(rows),
+        labels: Vec::with_capacity(rows),
+        rows: Vec::with_capacity(rows),
         excluded: Vec::new(),
     };
     let mut scratch = Vec::with_capacity(effect_columns.len());

@@ -6,6 +6,7 @@ use nalgebra::{DMatrix, DVector};
 use super::gls::Gls;
 use super::heterogeneity::{pseudo_r2, Heterogeneity, PseudoR2};
 use super::input::Inputs;
+use super::intercept::intercept_only_tau2;
 use super::likelihood::{fit_statistics, FitStatistics, Likelihood};
 use super::objective::RAW;
 use super::summary::{Coefficient, CovarianceKind, Estimates, Summary, Tests, WaldTest};
@@ -481,11 +482,20 @@ impl Fit {
         if !self.intercept || p < 2 || k <= p || self.tau2().is_none() {
             return Ok(None);
         }
+        let method = self.spec.method;
+        let control = self.spec.control;
+        // ML and REML in O(k) scalars, without a k × 1 design and its QR at every trial τ².
+        if let Some(t0) = intercept_only_tau2(&self.data, method, &control, warm) {
+            let t0 = t0?;
+            return Ok(Some(PseudoR2 {
+                r2: pseudo_r2(t0, self.tau2_or_zero()),
+                reduced: t0,
+            }));
+        }
         let reduced = self
             .data
             .with_design(DMatrix::from_element(k, 1, 1.0), (k as f64).ln());
         let mut fe = FixedEffect::new(&reduced)?;
-        let method = self.spec.method;
         Ok(Some(if method.is_fixed() {
             let h2_reduced = fe.qe / (k - 1) as f64;
             PseudoR2 {
@@ -493,7 +503,6 @@ impl Fit {
                 reduced: h2_reduced,
             }
         } else {
-            let control = self.spec.control;
             let t0 = tau2::estimate(method, &reduced, &mut fe, &control, warm)?
                 .0
                 .tau2;

@@ -87,6 +87,29 @@ impl Gls {
             .all(|f| f.coef.iter().all(|c| c.is_finite()) && f.rss.is_finite())
     }
 
+    /// Fits one more response `y` on the design and covariance of the last [`Gls::fit`],
+    /// `m` being that covariance still: the same operations as fitting it with the others, so
+    /// the same bits. Returns `false` for non-finite coefficients or residuals.
+    pub fn add_response(&mut self, m: &impl Whiten, y: &[f64]) -> bool {
+        let (k, p) = (self.k(), self.p());
+        let mut f = Fitted::default();
+        f.whitened.resize(k, 0.0);
+        f.resid.resize(k, 0.0);
+        f.coef.resize(p, 0.0);
+        m.whiten(y, &mut f.whitened);
+        self.qr.project(&f.whitened, &mut f.coef, &mut f.resid);
+        self.qr.solve_r(&mut f.coef);
+        f.rss = f.resid.iter().map(|e| e * e).sum();
+        let ok = f.coef.iter().all(|c| c.is_finite()) && f.rss.is_finite();
+        self.fitted.push(f);
+        ok
+    }
+
+    /// Number of responses fitted.
+    pub fn responses(&self) -> usize {
+        self.fitted.len()
+    }
+
     /// Number of studies.
     pub fn k(&self) -> usize {
         self.qr.k()

@@ -34,6 +34,7 @@ mod heterogeneity;
 mod hypothesis;
 mod influence;
 mod input;
+mod intercept;
 pub mod ipd;
 mod leave1out;
 mod likelihood;

@@ -55,6 +55,9 @@ pub(crate) struct Evaluated {
     slots: [(Vec<f64>, Gls); 2],
     /// The slot of the current θ.
     current: usize,
+    /// Whether trial fits leave out the raw effects, which no objective reads: they are added
+    /// to the optimum's fit by [`Evaluated::complete`].
+    estimation_only: bool,
 }
 
 impl Evaluated {
@@ -74,18 +77,43 @@ impl Evaluated {
         self.current = 1 - self.current;
         let (t, gls) = &mut self.slots[self.current];
         t.clear();
-        if !gls.fit(&data.x, model, &[&data.y_centred, &data.y]) {
+        let all: [&[f64]; 2] = [&data.y_centred, &data.y];
+        let ys = if self.estimation_only {
+            &all[..1]
+        } else {
+            &all[..]
+        };
+        if !gls.fit(&data.x, model, ys) {
             return Err(StatsError::NumericallySingular { tau2: theta[0] });
         }
         t.extend_from_slice(theta);
         Ok(())
     }
 
-    /// A cache that already holds the fit `gls` at θ.
-    pub fn seeded(theta: Vec<f64>, gls: Gls) -> Self {
+    /// Adds the raw effects to the current fit if its trial left them out; `model` is at the
+    /// current θ (as [`Evaluated::fit_at`] leaves it).
+    pub fn complete(
+        &mut self,
+        model: &impl VarianceModel,
+        data: &Inputs,
+    ) -> Result<(), StatsError> {
+        let (t, gls) = &mut self.slots[self.current];
+        if gls.responses() > RAW || gls.add_response(model, &data.y) {
+            Ok(())
+        } else {
+            Err(StatsError::NumericallySingular {
+                tau2: t.first().copied().unwrap_or(f64::NAN),
+            })
+        }
+    }
+
+    /// A cache that already holds the fit `gls` at θ; with `estimation_only`, trial fits
+    /// leave out the raw effects until [`Evaluated::complete`].
+    pub fn seeded(theta: Vec<f64>, gls: Gls, estimation_only: bool) -> Self {
         Self {
             slots: [(theta, gls), (Vec::new(), Gls::default())],
             current: 0,
+            estimation_only,
         }
     }
 

@@ -44,17 +44,15 @@ impl Fit {
 
     /// The prediction at each study's own moderator values (row i of the model matrix), as
     /// [`Fit::predict`] gives them one at a time: metafor's `fitted()` with intervals.
-    pub fn predict_rows(&self) -> Vec<Prediction> {
+    pub fn predict_rows(&self) -> impl ExactSizeIterator<Item = Prediction> + '_ {
         let crit = self.prediction_critical();
         let mut x = DVector::zeros(self.p);
-        (0..self.k)
-            .map(|i| {
-                x.iter_mut()
-                    .zip(self.data.x.row(i).iter())
-                    .for_each(|(a, b)| *a = *b);
-                self.predict_with(&x, crit)
-            })
-            .collect()
+        (0..self.k).map(move |i| {
+            x.iter_mut()
+                .zip(self.data.x.row(i).iter())
+                .for_each(|(a, b)| *a = *b);
+            self.predict_with(&x, crit)
+        })
     }
 
     /// The critical value of both intervals: normal, or t with k − p df under Knapp–Hartung.

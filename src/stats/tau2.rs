@@ -283,7 +283,8 @@ fn iterative(
     };
     let model = CommonTau2::new(&data.v, fe.scale(data), start);
     // The fixed-effect fit is the objective's evaluation at the boundary τ² = 0.
-    let at_zero = Evaluated::seeded(vec![0.0], std::mem::take(&mut fe.gls));
+    // Trial fits leave out the raw effects: only the optimum's fit reports them.
+    let at_zero = Evaluated::seeded(vec![0.0], std::mem::take(&mut fe.gls), true);
     let no_convergence = |e: Failure| match e {
         Failure::Objective(e) => e,
         Failure::NoConvergence { iterations, last } => StatsError::NoConvergence {
@@ -300,6 +301,7 @@ fn iterative(
                 mut model, mut at, ..
             } = objective;
             at.fit_at(&mut model, data, &optimum.theta)?;
+            at.complete(&model, data)?;
             (optimum, at.into_gls())
         }
         _ => {
@@ -314,6 +316,7 @@ fn iterative(
                 mut model, mut at, ..
             } = objective;
             at.fit_at(&mut model, data, &optimum.theta)?;
+            at.complete(&model, data)?;
             (optimum, at.into_gls())
         }
     };

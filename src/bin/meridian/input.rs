@@ -15,12 +15,13 @@ fn decode(bytes: Vec<u8>) -> String {
 /// The text of `file` (`-` for stdin).
 pub fn read_input(file: &OsString) -> Result<String, Failure> {
     let shown = file.to_string_lossy();
-    let mut bytes = Vec::new();
     let result = if file == "-" {
-        std::io::stdin().read_to_end(&mut bytes).map(|_| ())
+        let mut bytes = Vec::new();
+        std::io::stdin().read_to_end(&mut bytes).map(|_| bytes)
     } else {
-        std::fs::File::open(file).and_then(|mut f| f.read_to_end(&mut bytes).map(|_| ()))
+        // Sized from the file's length at once, not grown (and copied) by doubling.
+        std::fs::read(file)
     };
-    result.map_err(|e| Failure::Data(format!("{shown}: cannot read the file: {e}")))?;
+    let bytes = result.map_err(|e| Failure::Data(format!("{shown}: cannot read the file: {e}")))?;
     Ok(decode(bytes))
 }

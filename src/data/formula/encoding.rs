@@ -552,9 +552,10 @@ impl Encoding {
         }
         let mut terms = Vec::with_capacity(self.terms.len());
         for term in &self.terms {
-            // Start from one all-ones column and multiply in each variable's columns, the
-            // first variable varying fastest as in R.
-            let mut block: Vec<Vec<f64>> = vec![vec![1.0; k]];
+            // Multiply in each variable's columns, the first variable varying fastest as in R;
+            // the first variable's columns are the block itself (1·x is x to the bit), so a
+            // main effect costs one copy of its column, not three.
+            let mut block: Option<Vec<Vec<f64>>> = None;
             for (&v, &contrasts) in term.vars.iter().zip(&term.contrasts) {
                 let parts: Vec<Vec<f64>> = match &values[v] {
                     Values::Numeric(x) => vec![x.clone()],
@@ -562,24 +563,27 @@ impl Encoding {
                         .map(|l| codes.iter().map(|&c| f64::from(c == l)).collect())
                         .collect(),
                 };
-                block = parts
-                    .iter()
-                    .flat_map(|px| {
-                        block
-                            .iter()
-                            .map(move |bx| bx.iter().zip(px).map(|(a, b)| a * b).collect())
-                    })
-                    .collect();
+                block = Some(match block {
+                    None => parts,
+                    Some(block) => parts
+                        .iter()
+                        .flat_map(|px| {
+                            block
+                                .iter()
+                                .map(move |bx| bx.iter().zip(px).map(|(a, b)| a * b).collect())
+                        })
+                        .collect(),
+                });
             }
             let start = columns.len();
-            columns.extend(block);
+            columns.extend(block.unwrap_or_else(|| vec![vec![1.0; k]]));
             terms.push(Term {
                 label: term.label.clone(),
                 columns: (start..columns.len()).collect(),
             });
         }
         Design {
-            x: DMatrix::from_fn(k, columns.len(), |i, j| columns[j][i]),
+            x: DMatrix::from_iterator(k, columns.len(), columns.iter().flatten().copied()),
             names: self.names.clone(),
             intercept: self.intercept,
             terms,

@@ -200,3 +200,111 @@ fn unterminated_quote_reads_to_end_of_text() {
     let t = parse("a,b\n1,\"open\n").unwrap();
     assert_eq!(t.column("b").unwrap().cell(0), "open");
 }
+
+/// The fast path reads every number it takes as `str::parse` does, to the bit, and leaves
+/// the rest (exponents, too many digits, stray characters) to the general parser.
+#[test]
+fn plain_decimals_parse_to_the_same_bits_as_the_standard_parser() {
+    let mut cells: Vec<String> = [
+        "0",
+        "-0",
+        "+0",
+        "-0.0",
+        "1.",
+        ".5",
+        "-.5",
+        "+.25",
+        "0.1",
+        "0.2",
+        "0.3",
+        "-0.6332",
+        "42.76",
+        "9007199254740992",
+        "900719925474099.2",
+        "0.0000000000000000000001",
+        "123456789012345.6",
+        "3.141592653589793",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    // Pseudo-random decimals of 1 to 15 digits (below 2⁵³) with the point anywhere.
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    for _ in 0..20_000 {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1);
+        let digits = 1 + ((state >> 59) % 15) as usize;
+        let text: String = (0..digits)
+            .map(|i| char::from(b'0' + ((state >> (4 * (i % 14))) % 10) as u8))
+            .collect();
+        let point = ((state >> 20) as usize) % (digits + 1);
+        let sign = if state & 1 == 1 { "-" } else { "" };
+        cells.push(format!("{sign}{}.{}", &text[..point], &text[point..]));
+    }
+    for cell in &cells {
+        let fast = plain_decimal(cell).expect("a plain decimal");
+        let want: f64 = cell.parse().expect("a number");
+        assert_eq!(fast.to_bits(), want.to_bits(), "{cell}");
+    }
+    for cell in [
+        "1e5",
+        "9007199254740993",
+        "1.2.3",
+        ".",
+        "-",
+        "",
+        "0x10",
+        "1,5",
+        "inf",
+    ] {
+        assert_eq!(plain_decimal(cell), None, "{cell}");
+    }
+    // 23 decimals is past the exact powers of ten, 17 digits past 2⁵³: the general parser
+    // reads them.
+    assert_eq!(plain_decimal("0.00000000000000000000001"), None);
+    assert_eq!(parse_point("0.00000000000000000000001"), Some(1e-23));
+    assert_eq!(plain_decimal("1.7976931348623157"), None);
+    assert_eq!(
+        parse_point("1.7976931348623157"),
+        Some(1.797_693_134_862_315_7)
+    );
+}
+
+/// Texts without quotes are split directly; the `csv` tokeniser reads each of them to the
+/// same columns, lines and errors.
+#[test]
+fn plain_texts_split_as_the_csv_tokeniser_reads_them() {
+    let texts = [
+        "a,b\n1,2\n3,4\n",
+        "a,b\n1,2\n3,4",
+        "a,b\n1,2\n3,4\n\n\n",
+        "a,b\n1,2\n , \n,\n   \n3,4\n",
+        "a,b,\n1,2,\n3,4,\n",
+        "a;b\n1,5;2\n3;4,25\n",
+        "a\tb\n x \t y \n\t\n",
+        "α,β\nä,ö\n1,2\n",
+        "a,b\n1,2\n3\n",
+        "a,b\n1,2,3\n",
+        "a,b\n",
+        "",
+        "only\n1\n2\n",
+    ];
+    for text in texts {
+        for delimiter in [Delimiter::Comma, Delimiter::Semicolon, Delimiter::Tab] {
+            assert!(plain::is_plain(text), "{text:?}");
+            let fast = plain::records(text, delimiter.byte());
+            let csv = quoted_records(text, delimiter);
+            assert_eq!(fast, csv, "{text:?} split at {delimiter:?}");
+        }
+    }
+    for text in [
+        "a,b\n\"1\",2\n",
+        "a,b\r1,2\r",
+        "a,b\r\n1,2\r\n",
+        "\na,b\n1,2\n",
+        "a,b\n\n1,2\n",
+    ] {
+        assert!(!plain::is_plain(text), "{text:?}");
+    }
+}

@@ -1,0 +1,311 @@
+//! The intercept-only random-effects model in O(k) scalars, for the reduced model of the
+//! pseudo-R² (τ²₀ by ML or REML on the same studies).
+//!
+//! With X = 1 and wᵢ = 1/(vᵢ + τ²) every term of the (restricted) likelihood is a weighted
+//! sum (Viechtbauer, 2005): β̂ = Σwᵢyᵢ/Σwᵢ, eᵢ = yᵢ − β̂, y'Py = Σwᵢeᵢ², log det M = −Σ ln wᵢ,
+//! X'M⁻¹X = Σwᵢ and the hat values hᵢ = wᵢ/Σwᵢ. With G = ∂M/∂τ² = I:
+//! tr(M⁻¹G) = Σwᵢ, tr(M⁻¹GM⁻¹G) = Σwᵢ², y'PGPy = Σwᵢ²eᵢ²,
+//! tr(PG) = Σwᵢ − Σwᵢ²/Σwᵢ and tr(PGPG) = Σwᵢ² − 2Σwᵢ³/Σwᵢ + (Σwᵢ²/Σwᵢ)².
+//! The general path ([`super::tau2::estimate`]) builds a k × 1 design, a QR factorisation and
+//! both responses' fits at every trial τ²; this objective needs one pass for the weighted
+//! mean and one for the sums, and is maximised by the same optimiser from the same start
+//! with the same convergence rule, so τ²₀ agrees with the general path to rounding.
+
+use nalgebra::{DMatrix, DVector};
+
+use super::input::Inputs;
+use super::likelihood::Likelihood;
+use super::objective::{Objective, Point};
+use super::optimise::{maximise, Failure};
+use super::spec::Control;
+use super::tau2::tau2_scale;
+use super::variance::{Parameter, ParameterKind};
+use super::{StatsError, Tau2Method};
+
+/// The (restricted) log-likelihood of the intercept-only model of `y` (centred) and `v`.
+struct InterceptOnly<'a> {
+    y: &'a [f64],
+    v: &'a [f64],
+    kind: Likelihood,
+    parameters: [Parameter; 1],
+    scales: [f64; 1],
+}
+
+impl Objective for InterceptOnly<'_> {
+    fn parameters(&self) -> &[Parameter] {
+        &self.parameters
+    }
+
+    fn scales(&self) -> &[f64] {
+        &self.scales
+    }
+
+    fn evaluate(&mut self, theta: &[f64]) -> Result<Point, StatsError> {
+        let tau2 = theta[0];
+        let (mut sw, mut swy) = (0.0, 0.0);
+        for (y, v) in self.y.iter().zip(self.v) {
+            let w = 1.0 / (v + tau2);
+            sw += w;
+            swy += w * y;
+        }
+        let beta = swy / sw;
+        let (mut rss, mut quad, mut sw2, mut sw3) = (0.0, 0.0, 0.0, 0.0);
+        let mut log_det = LogSum::new();
+        for (y, v) in self.y.iter().zip(self.v) {
+            let m = v + tau2;
+            let w = 1.0 / m;
+            let e = y - beta;
+            let we2 = w * e * e;
+            rss += we2;
+            quad += w * we2;
+            sw2 += w * w;
+            sw3 += w * w * w;
+            log_det.add(m);
+        }
+        let log_det_m = log_det.total();
+        if !(sw > 0.0 && sw.is_finite() && rss.is_finite() && log_det_m.is_finite()) {
+            return Err(StatsError::NumericallySingular { tau2 });
+        }
+        let k = self.y.len() as f64;
+        let ln2pi = (2.0 * std::f64::consts::PI).ln();
+        let (value, trace, info) = match self.kind {
+            Likelihood::Ml => (-0.5 * (k * ln2pi + log_det_m + rss), sw, sw2),
+            Likelihood::Reml => {
+                let h = sw2 / sw;
+                (
+                    // log det X'X = ln k for the column of ones.
+                    -0.5 * ((k - 1.0) * ln2pi - k.ln() + log_det_m + sw.ln() + rss),
+                    sw - h,
+                    sw2 - 2.0 * sw3 / sw + h * h,
+                )
+            }
+        };
+        Ok(Point {
+            value,
+            score: DVector::from_element(1, 0.5 * (quad - trace)),
+            information: DMatrix::from_element(1, 1, 0.5 * info),
+        })
+    }
+}
+
+/// Σ ln xᵢ of positive numbers with one logarithm per [`LogSum::BLOCK`] terms instead of one
+/// each (the logarithms were most of an evaluation): each x = 2ᵉ·f with f in [1, 2), the
+/// exponents summed exactly and the fractions multiplied (a product of 32 stays below 2³²),
+/// so ln Π = Σe·ln 2 + ln Πf. The error is a few ulps of each block's logarithm, far below
+/// the rounding that the optimiser's comparison of values already allows for.
+struct LogSum {
+    /// The sum of the finished blocks' logarithms and of the terms taken directly.
+    logs: f64,
+    /// Σe.
+    exponents: i64,
+    /// The current block's product of fractions (1 when empty).
+    product: f64,
+    /// Terms in the current block.
+    n: usize,
+}
+
+impl LogSum {
+    const BLOCK: usize = 32;
+
+    fn new() -> Self {
+        Self {
+            logs: 0.0,
+            exponents: 0,
+            product: 1.0,
+            n: 0,
+        }
+    }
+
+    fn add(&mut self, x: f64) {
+        let bits = x.to_bits();
+        let biased = ((bits >> 52) & 0x7ff) as i64;
+        if biased == 0 || biased == 0x7ff || x < 0.0 {
+            // Subnormal, infinite, NaN or negative: its own logarithm says what it is.
+            self.logs += x.ln();
+            return;
+        }
+        self.exponents += biased - 1023;
+        let fraction = f64::from_bits((bits & 0x000f_ffff_ffff_ffff) | 0x3ff0_0000_0000_0000);
+        self.product *= fraction;
+        self.n += 1;
+        if self.n == Self::BLOCK {
+            self.logs += self.product.ln();
+            (self.product, self.n) = (1.0, 0);
+        }
+    }
+
+    fn total(&self) -> f64 {
+        self.logs + self.product.ln() + self.exponents as f64 * std::f64::consts::LN_2
+    }
+}
+
+/// τ²₀ of the intercept-only model on `data`'s studies by ML or REML (`method`), from `warm`,
+/// else from the DerSimonian–Laird estimate, else from Hedges' — the starts of the general
+/// path. `None` for any other estimator (which the general path fits).
+///
+/// # Errors
+/// Non-convergence, as the general path reports it.
+pub(crate) fn intercept_only_tau2(
+    data: &Inputs,
+    method: Tau2Method,
+    control: &Control,
+    warm: Option<f64>,
+) -> Option<Result<f64, StatsError>> {
+    let kind = match method {
+        Tau2Method::Reml => Likelihood::Reml,
+        Tau2Method::Ml => Likelihood::Ml,
+        _ => return None,
+    };
+    let (y, v) = (&data.y_centred, &data.v);
+    let df = (y.len() - 1) as f64;
+    // The fixed-effect fit: Q(0) and tr(P₀) = Σwᵢ − Σwᵢ²/Σwᵢ with wᵢ = 1/vᵢ.
+    let (sw, swy, sw2) = y.iter().zip(v).fold((0.0, 0.0, 0.0), |(a, b, c), (y, v)| {
+        let w = 1.0 / v;
+        (a + w, b + w * y, c + w * w)
+    });
+    let beta = swy / sw;
+    let q0: f64 = y.iter().zip(v).map(|(y, v)| (y - beta).powi(2) / v).sum();
+    let trace_p0 = sw - sw2 / sw;
+    let scale = tau2_scale(df / trace_p0, data);
+    let start = warm.unwrap_or_else(|| match ((q0 - df) / trace_p0).max(0.0) {
+        t if t > 0.0 => t,
+        // Hedges: least squares about the unweighted mean (0 for the centred effects), with
+        // tr((I − H)V) = (1 − 1/k)Σvᵢ.
+        _ => {
+            let k = y.len() as f64;
+            let e2: f64 = y.iter().map(|y| y * y).sum();
+            ((e2 - (1.0 - 1.0 / k) * v.iter().sum::<f64>()) / df).max(0.0)
+        }
+    });
+    let mut objective = InterceptOnly {
+        y,
+        v,
+        kind,
+        parameters: [Parameter {
+            name: "tau2".to_owned(),
+            kind: ParameterKind::Variance,
+        }],
+        scales: [scale],
+    };
+    Some(
+        maximise(&mut objective, &[start], control)
+            .map(|optimum| optimum.theta[0])
+            .map_err(|e| match e {
+                Failure::Objective(e) => e,
+                Failure::NoConvergence { iterations, last } => StatsError::NoConvergence {
+                    method,
+                    iterations,
+                    last_tau2: last[0],
+                },
+            }),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::tau2::{estimate, FixedEffect};
+
+    /// Agreement of τ²₀ with the general path (rounding of two orders of summation, and at most
+    /// a convergence decision apart) and with metafor (its own convergence tolerance).
+    const GENERAL_REL: f64 = 1e-8;
+    const METAFOR_REL: f64 = 1e-6;
+
+    fn general(data: &Inputs, method: Tau2Method) -> f64 {
+        let mut fe = FixedEffect::new(data).expect("fixed-effect fit");
+        estimate(method, data, &mut fe, &Control::default(), None)
+            .expect("converges")
+            .0
+            .tau2
+    }
+
+    fn inputs(yi: &[f64], vi: &[f64]) -> Inputs {
+        Inputs::new(yi, vi, &crate::stats::Design::intercept_only(yi.len())).expect("valid")
+    }
+
+    fn close(what: &str, a: f64, b: f64, rel: f64) {
+        assert!(
+            (a - b).abs() <= rel * b.abs().max(1e-12),
+            "{what}: {a:e} vs {b:e}"
+        );
+    }
+
+    #[test]
+    fn bcg_tau2_equals_the_general_path_and_metafor() {
+        #[derive(serde::Deserialize)]
+        struct Fixture {
+            yi: Vec<f64>,
+            vi: Vec<f64>,
+            fits: Vec<MetaforFit>,
+        }
+        #[derive(serde::Deserialize)]
+        struct MetaforFit {
+            method: String,
+            tau2: f64,
+        }
+        let fixture: Fixture =
+            serde_json::from_str(include_str!("../../tests/fixtures/stats/bcg.json"))
+                .expect("fixture");
+        let data = inputs(&fixture.yi, &fixture.vi);
+        for (method, name) in [(Tau2Method::Reml, "REML"), (Tau2Method::Ml, "ML")] {
+            let scalar = intercept_only_tau2(&data, method, &Control::default(), None)
+                .expect("ML and REML have a scalar path")
+                .expect("converges");
+            close(name, scalar, general(&data, method), GENERAL_REL);
+            let metafor = fixture
+                .fits
+                .iter()
+                .find(|f| f.method == name)
+                .expect("metafor fit");
+            close(name, scalar, metafor.tau2, METAFOR_REL);
+        }
+    }
+
+    #[test]
+    fn log_sum_equals_the_sum_of_logarithms() {
+        let xs: Vec<f64> = (0..1000)
+            .map(|i| (1.0 + (i * 37 % 101) as f64) * 10f64.powi(i % 40 - 20))
+            .chain([f64::MIN_POSITIVE / 4.0, 1e300, 1e-300])
+            .collect();
+        let mut sum = LogSum::new();
+        xs.iter().for_each(|&x| sum.add(x));
+        let want: f64 = xs.iter().map(|x| x.ln()).sum();
+        assert!(
+            (sum.total() - want).abs() <= 1e-12 * want.abs(),
+            "{} vs {want}",
+            sum.total()
+        );
+    }
+
+    /// Homogeneous studies (the boundary, from the Hedges start) and studies of very unequal
+    /// precision (many scoring iterations) give the general path's τ²₀ too.
+    #[test]
+    fn boundary_and_unequal_precision_equal_the_general_path() {
+        let k = 40;
+        let homogeneous: Vec<f64> = (0..k).map(|i| 0.01 * ((i * 7) % 5) as f64).collect();
+        let spread: Vec<f64> = (0..k).map(|i| ((i * 13) % 17) as f64 / 4.0 - 2.0).collect();
+        let vi: Vec<f64> = (0..k)
+            .map(|i| 0.001 * (1.0 + ((i * 31) % 97) as f64).powi(2))
+            .collect();
+        for yi in [&homogeneous, &spread] {
+            let data = inputs(yi, &vi);
+            for method in [Tau2Method::Reml, Tau2Method::Ml] {
+                let scalar = intercept_only_tau2(&data, method, &Control::default(), None)
+                    .expect("scalar path")
+                    .expect("converges");
+                let want = general(&data, method);
+                assert!(
+                    (scalar - want).abs() <= GENERAL_REL * want.max(1e-3),
+                    "{method:?}: {scalar:e} vs {want:e}"
+                );
+            }
+        }
+        assert!(intercept_only_tau2(
+            &inputs(&spread, &vi),
+            Tau2Method::Dl,
+            &Control::default(),
+            None
+        )
+        .is_none());
+    }
+}
