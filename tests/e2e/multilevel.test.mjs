@@ -198,6 +198,8 @@ test('the bubble and profile plots of a multilevel meta-regression draw the rma.
     await page.locator('[data-testid="dep-within"]').selectOption('multilevel');
     await page.locator('[data-testid="sigma2-table"]').waitFor();
     await page.locator('[data-testid="plot"][aria-label*="Multilevel model (rma.mv)"]').waitFor();
+    // The plot and its list of studies are drawn in the next frame.
+    await page.locator('[data-testid="plot-studies"] li').nth(55).waitFor({ state: 'attached' });
     assert.equal(await page.locator('[data-testid="plot-studies"] li').count(), 56);
     await page.locator('[data-testid="plot"]').scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(SHOTS, 'multilevel-bubble.png') });

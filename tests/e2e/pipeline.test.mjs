@@ -109,6 +109,8 @@ test('the bubble plot menu shows the moderator the plot draws', async () => {
     const menu = page.locator('[data-testid="bubble-moderator"]');
     await menu.waitFor();
     assert.equal(await menu.inputValue(), 'ablat');
+    // The plot (and its list of studies) is drawn in the next frame.
+    await page.locator('[data-testid="plot-studies"] li').first().waitFor({ state: 'attached' });
     assert.match(await page.locator('[data-testid="plot-studies"]').innerText(), /ablat: 44/);
     await menu.selectOption('alloc');
     await page.waitForTimeout(100);

@@ -84,6 +84,8 @@ for (const method of ['ML', 'REML']) {
       close(await value(b.nth(0)), c.expected.coefficients[1].estimate, 'β ni100');
       // The τ² plot draws every study.
       await page.locator('[data-testid="scale-plot"]').waitFor();
+      // The plot and its list of studies are drawn in the next frame.
+      await page.locator('[data-testid="scale-plot-studies"] li').nth(47).waitFor({ state: 'attached' });
       assert.equal(await page.locator('[data-testid="scale-plot-studies"] li').count(), 48);
       await page.locator('[data-testid="scale-results"]').screenshot({
         path: join(SHOTS, `scale-results-${method}.png`),
