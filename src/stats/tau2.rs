@@ -366,6 +366,9 @@ pub(crate) struct QSearch<'a> {
     response: usize,
     q0: f64,
     scale: f64,
+    /// Q at every τ² evaluated: both bounds of an interval bracket their roots by the same
+    /// doubling steps from 0, so the second search finds the first one's values here.
+    seen: Vec<(f64, f64)>,
 }
 
 impl<'a> QSearch<'a> {
@@ -381,20 +384,27 @@ impl<'a> QSearch<'a> {
             response,
             q0: q0[response],
             scale,
+            seen: Vec::new(),
         }
     }
 
     /// Q(τ²).
     fn q(&mut self, tau2: f64) -> Result<f64, StatsError> {
+        if let Some(&(_, q)) = self.seen.iter().find(|(t, _)| *t == tau2) {
+            return Ok(q);
+        }
         self.model.set(&[tau2]);
         let y = if self.response == ESTIMATION {
             &self.data.y_centred
         } else {
             &self.data.y
         };
-        self.residual
+        let q = self
+            .residual
             .rss(&self.data.x, &self.model, y)
-            .ok_or(StatsError::NumericallySingular { tau2 })
+            .ok_or(StatsError::NumericallySingular { tau2 })?;
+        self.seen.push((tau2, q));
+        Ok(q)
     }
 
     /// The τ² ≥ 0 at which Q(τ²) = `target`, or 0 when Q(0) is already at or below it. Q
