@@ -127,7 +127,12 @@ fn responses_round_trip_through_json_with_their_tags() {
         let json = serde_json::to_value(&envelope).expect("serialises");
         assert_eq!(variant(&json["body"]), tag);
         if tag == "record" {
-            assert_eq!(variant(&json["body"]["record"]["record"]), "analysis");
+            let record = &json["body"]["record"]["record"];
+            assert_eq!(variant(record), "analysis");
+            // The fitted values go as one array per field, a value per study.
+            let fitted = &record["analysis"]["analysis"]["summary"]["fitted"];
+            assert_eq!(fitted["pred"].as_array().map(Vec::len), Some(8), "{fitted}");
+            assert_eq!(fitted["pi_upper"].as_array().map(Vec::len), Some(8));
         }
     }
 }
@@ -698,4 +703,19 @@ fn a_request_naming_a_kept_text_is_answered_with_that_text_and_never_with_anothe
     assert!(mailbox.is_idle());
     assert!(mailbox.receive(analyse(3, of_text(2))).is_none());
     assert_eq!(k(record_of(mailbox.work(1))), 4);
+}
+
+#[test]
+fn fitted_values_whose_columns_differ_in_length_do_not_read() {
+    let analysis = analyse(CSV, &input().spec).expect("analyses").analysis;
+    let mut json = serde_json::to_value(&*analysis.summary).expect("serialises");
+    json["fitted"]["se"]
+        .as_array_mut()
+        .expect("the fitted values' standard errors")
+        .pop();
+    let read = serde_json::from_value::<crate::analysis::Summary>(json);
+    let message = read
+        .expect_err("7 standard errors for 8 studies")
+        .to_string();
+    assert!(message.contains("differ in length"), "{message}");
 }
