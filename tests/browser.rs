@@ -36,6 +36,21 @@ fn container() -> HtmlElement {
     div
 }
 
+/// Waits for the browser's next animation frame: `PlotCanvas` sizes and draws its canvas in
+/// the frame after the figure changes (so the draw is not part of the task that changed it),
+/// and this frame's callback is queued after the one the component asked for.
+async fn next_frame() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window()
+            .expect("the test page has a window")
+            .request_animation_frame(&resolve)
+            .expect("the test page can ask for a frame");
+    });
+    wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .expect("the frame callback resolves the promise");
+}
+
 #[wasm_bindgen_test]
 fn data_table_shows_one_row_per_study_and_cells_as_text() {
     let table = parse("study,yi\nSmith <b>2001</b>,0.5\nJones,-1.25\n").expect("valid CSV");
@@ -90,8 +105,10 @@ async fn plot_canvas_draws_the_forest_plot_and_shows_a_tooltip_on_hover() {
             />
         }
     });
-    // Effects run on the executor's next tick, after mounting.
+    // Effects run on the executor's next tick, after mounting; the canvas is drawn in the
+    // frame after that.
     leptos::task::tick().await;
+    next_frame().await;
 
     let canvas: HtmlCanvasElement = root
         .query_selector("canvas")

@@ -33,6 +33,22 @@ struct Fitted {
 }
 
 impl Fitted {
+    /// Fits `y` on the factorised whitened design `qr` under `m`: L⁻¹y, β, ẽ and ‖ẽ‖², in
+    /// the one order of operations that every fit of a response uses, so that a value computed
+    /// alone ([`Residual`]) or added later ([`Gls::add_response`]) has the same bits. Returns
+    /// `false` for non-finite coefficients or residuals.
+    fn solve(&mut self, qr: &Qr, m: &impl Whiten, y: &[f64]) -> bool {
+        let (k, p) = (qr.k(), qr.p());
+        self.whitened.resize(k, 0.0);
+        self.resid.resize(k, 0.0);
+        self.coef.resize(p, 0.0);
+        m.whiten(y, &mut self.whitened);
+        qr.project(&self.whitened, &mut self.coef, &mut self.resid);
+        qr.solve_r(&mut self.coef);
+        self.rss = self.resid.iter().map(|e| e * e).sum();
+        self.coef.iter().all(|c| c.is_finite()) && self.rss.is_finite()
+    }
+
     /// ‖L⁻¹y‖², the scale that decides whether `rss` is rounding residue: summed only when a
     /// caller asks whether the fit is exact, not on every iteration of an estimator.
     fn total(&self) -> f64 {
@@ -45,6 +61,18 @@ impl Fitted {
 /// times ‖L⁻¹y‖ (Higham, *Accuracy and Stability of Numerical Algorithms*, 2nd ed., §20.3),
 /// so a smaller residual is indistinguishable from an exact fit.
 const ROUNDING_MULTIPLE: f64 = 100.0;
+
+/// Factorises the whitened design L⁻¹X of `x` under `m` into `qr`; `false` when it is
+/// numerically singular.
+fn factorise_whitened(qr: &mut Qr, x: &DMatrix<f64>, m: &impl Whiten) -> bool {
+    let (k, p) = (x.nrows(), x.ncols());
+    let cols = x.as_slice();
+    qr.factorise(k, p, |a| {
+        for (src, dst) in cols.chunks_exact(k).zip(a.chunks_exact_mut(k)) {
+            m.whiten(src, dst);
+        }
+    })
+}
 
 /// A GLS fit of one or more responses on the same design and covariance.
 #[derive(Debug, Clone, Default)]
@@ -59,48 +87,26 @@ impl Gls {
     /// Fits each of `ys` on `x` under the covariance `m`. Returns `false` when the whitened
     /// design is numerically singular (a zero on R's diagonal or non-finite values).
     pub fn fit(&mut self, x: &DMatrix<f64>, m: &impl Whiten, ys: &[&[f64]]) -> bool {
-        let (k, p) = (x.nrows(), x.ncols());
-        let cols = x.as_slice();
-        let ok = self.qr.factorise(k, p, |a| {
-            for (src, dst) in cols.chunks_exact(k).zip(a.chunks_exact_mut(k)) {
-                m.whiten(src, dst);
-            }
-        });
-        if !ok {
+        if !factorise_whitened(&mut self.qr, x, m) {
             return false;
         }
         self.log_det_m = m.log_det();
         self.fitted.resize_with(ys.len(), Fitted::default);
+        let mut finite = true;
         for (f, y) in self.fitted.iter_mut().zip(ys) {
-            f.whitened.resize(k, 0.0);
-            f.resid.resize(k, 0.0);
-            f.coef.resize(p, 0.0);
-            m.whiten(y, &mut f.whitened);
-            self.qr.project(&f.whitened, &mut f.coef, &mut f.resid);
-            self.qr.solve_r(&mut f.coef);
-            f.rss = f.resid.iter().map(|e| e * e).sum();
+            finite &= f.solve(&self.qr, m, y);
         }
-        self.hat.resize(k, 0.0);
+        self.hat.resize(x.nrows(), 0.0);
         self.qr.hat(&mut self.hat);
-        self.fitted
-            .iter()
-            .all(|f| f.coef.iter().all(|c| c.is_finite()) && f.rss.is_finite())
+        finite
     }
 
     /// Fits one more response `y` on the design and covariance of the last [`Gls::fit`],
     /// `m` being that covariance still: the same operations as fitting it with the others, so
     /// the same bits. Returns `false` for non-finite coefficients or residuals.
     pub fn add_response(&mut self, m: &impl Whiten, y: &[f64]) -> bool {
-        let (k, p) = (self.k(), self.p());
         let mut f = Fitted::default();
-        f.whitened.resize(k, 0.0);
-        f.resid.resize(k, 0.0);
-        f.coef.resize(p, 0.0);
-        m.whiten(y, &mut f.whitened);
-        self.qr.project(&f.whitened, &mut f.coef, &mut f.resid);
-        self.qr.solve_r(&mut f.coef);
-        f.rss = f.resid.iter().map(|e| e * e).sum();
-        let ok = f.coef.iter().all(|c| c.is_finite()) && f.rss.is_finite();
+        let ok = f.solve(&self.qr, m, y);
         self.fitted.push(f);
         ok
     }
@@ -231,24 +237,10 @@ impl Residual {
     /// y'Py of `y` on `x` under the covariance `m`; `None` where [`Gls::fit`] returns `false`
     /// (a numerically singular whitened design, or non-finite coefficients or residuals).
     pub fn rss(&mut self, x: &DMatrix<f64>, m: &impl Whiten, y: &[f64]) -> Option<f64> {
-        let (k, p) = (x.nrows(), x.ncols());
-        let cols = x.as_slice();
-        let ok = self.qr.factorise(k, p, |a| {
-            for (src, dst) in cols.chunks_exact(k).zip(a.chunks_exact_mut(k)) {
-                m.whiten(src, dst);
-            }
-        });
-        if !ok {
+        if !factorise_whitened(&mut self.qr, x, m) {
             return None;
         }
         let f = &mut self.fitted;
-        f.whitened.resize(k, 0.0);
-        f.resid.resize(k, 0.0);
-        f.coef.resize(p, 0.0);
-        m.whiten(y, &mut f.whitened);
-        self.qr.project(&f.whitened, &mut f.coef, &mut f.resid);
-        self.qr.solve_r(&mut f.coef);
-        f.rss = f.resid.iter().map(|e| e * e).sum();
-        (f.coef.iter().all(|c| c.is_finite()) && f.rss.is_finite()).then_some(f.rss)
+        f.solve(&self.qr, m, y).then_some(f.rss)
     }
 }
