@@ -93,6 +93,12 @@ impl Inputs {
         self.x.ncols()
     }
 
+    /// Whether the design is the column of ones alone (a model without moderators), whose
+    /// likelihood and Q statistic are weighted sums ([`super::intercept`]).
+    pub fn is_intercept_only(&self) -> bool {
+        self.p() == 1 && self.x.iter().all(|&x| x == 1.0)
+    }
+
     /// The same studies with another design (same number of rows, already validated).
     pub fn with_design(&self, x: DMatrix<f64>, log_det_xtx: f64) -> Self {
         Self {

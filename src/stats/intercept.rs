@@ -1,5 +1,6 @@
-//! The intercept-only random-effects model in O(k) scalars, for the reduced model of the
-//! pseudo-R² (τ²₀ by ML or REML on the same studies).
+//! The intercept-only random-effects model in O(k) scalars: τ² by ML or REML of a model
+//! without moderators ([`super::tau2`] takes it for such a design) and of the reduced model of
+//! the pseudo-R² (τ²₀ on the same studies).
 //!
 //! With X = 1 and wᵢ = 1/(vᵢ + τ²) every term of the (restricted) likelihood is a weighted
 //! sum (Viechtbauer, 2005): β̂ = Σwᵢyᵢ/Σwᵢ, eᵢ = yᵢ − β̂, y'Py = Σwᵢeᵢ², log det M = −Σ ln wᵢ,
@@ -16,7 +17,7 @@ use nalgebra::{DMatrix, DVector};
 use super::input::Inputs;
 use super::likelihood::Likelihood;
 use super::objective::{Objective, Point};
-use super::optimise::{maximise, Failure};
+use super::optimise::{maximise, Failure, Optimum};
 use super::spec::Control;
 use super::tau2::tau2_scale;
 use super::variance::{Parameter, ParameterKind};
@@ -42,26 +43,36 @@ impl Objective for InterceptOnly<'_> {
 
     fn evaluate(&mut self, theta: &[f64]) -> Result<Point, StatsError> {
         let tau2 = theta[0];
-        let (mut sw, mut swy) = (0.0, 0.0);
-        for (y, v) in self.y.iter().zip(self.v) {
-            let w = 1.0 / (v + tau2);
-            sw += w;
-            swy += w * y;
-        }
-        let beta = swy / sw;
-        let (mut rss, mut quad, mut sw2, mut sw3) = (0.0, 0.0, 0.0, 0.0);
+        let (sw, beta) = weighted_mean(self.y, self.v, tau2);
+        // Σwᵢeᵢ², Σwᵢ²eᵢ², Σwᵢ², Σwᵢ³ in lanes, and log det M = Σ ln mᵢ.
+        let mut sums = [[0.0; LANES]; 4];
         let mut log_det = LogSum::new();
-        for (y, v) in self.y.iter().zip(self.v) {
+        let (y, v) = (self.y.chunks_exact(LANES), self.v.chunks_exact(LANES));
+        let rest = y.remainder().iter().zip(v.remainder());
+        for (y, v) in y.zip(v) {
+            let w = reciprocals(v, tau2);
+            for l in 0..LANES {
+                let e = y[l] - beta;
+                let we2 = w[l] * e * e;
+                sums[0][l] += we2;
+                sums[1][l] += w[l] * we2;
+                sums[2][l] += w[l] * w[l];
+                sums[3][l] += w[l] * w[l] * w[l];
+            }
+            log_det.add([v[0] + tau2, v[1] + tau2, v[2] + tau2, v[3] + tau2]);
+        }
+        for (y, v) in rest {
             let m = v + tau2;
             let w = 1.0 / m;
             let e = y - beta;
             let we2 = w * e * e;
-            rss += we2;
-            quad += w * we2;
-            sw2 += w * w;
-            sw3 += w * w * w;
-            log_det.add(m);
+            sums[0][0] += we2;
+            sums[1][0] += w * we2;
+            sums[2][0] += w * w;
+            sums[3][0] += w * w * w;
+            log_det.add_one(m);
         }
+        let [rss, quad, sw2, sw3] = sums.map(total);
         let log_det_m = log_det.total();
         if !(sw > 0.0 && sw.is_finite() && rss.is_finite() && log_det_m.is_finite()) {
             return Err(StatsError::NumericallySingular { tau2 });
@@ -88,19 +99,83 @@ impl Objective for InterceptOnly<'_> {
     }
 }
 
+/// The number of partial sums each sum over the studies is split into: independent additions
+/// that need not wait for each other (a single running sum waits for the previous addition at
+/// every study) and that the compiler packs into vector registers. Studies i, i + 4, i + 8, …
+/// go to lane i mod 4, the few left over to lane 0.
+const LANES: usize = 4;
+
+/// The total of one sum's lanes.
+fn total(lanes: [f64; LANES]) -> f64 {
+    (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
+}
+
+/// The weights 1/(vᵢ + τ²) of one set of lanes, computed side by side.
+fn reciprocals(v: &[f64], tau2: f64) -> [f64; LANES] {
+    let mut w = [0.0; LANES];
+    for (w, v) in w.iter_mut().zip(v) {
+        *w = 1.0 / (v + tau2);
+    }
+    w
+}
+
+/// Σwᵢ and the weighted mean β̂ = Σwᵢyᵢ/Σwᵢ with wᵢ = 1/(vᵢ + τ²).
+fn weighted_mean(y: &[f64], v: &[f64], tau2: f64) -> (f64, f64) {
+    let mut sums = [[0.0; LANES]; 2];
+    let (yc, vc) = (y.chunks_exact(LANES), v.chunks_exact(LANES));
+    let rest = yc.remainder().iter().zip(vc.remainder());
+    for (y, v) in yc.zip(vc) {
+        let w = reciprocals(v, tau2);
+        for l in 0..LANES {
+            sums[0][l] += w[l];
+            sums[1][l] += w[l] * y[l];
+        }
+    }
+    for (y, v) in rest {
+        let w = 1.0 / (v + tau2);
+        sums[0][0] += w;
+        sums[1][0] += w * y;
+    }
+    let [sw, swy] = sums.map(total);
+    (sw, swy / sw)
+}
+
+/// Q(τ²) = Σwᵢ(yᵢ − β̂)² of the model without moderators, wᵢ = 1/(vᵢ + τ²) and β̂ the
+/// weighted mean: the residual quadratic form y'Py of a design of ones, in two passes (the
+/// one-pass Σwᵢyᵢ² − β̂Σwᵢyᵢ loses the digits of a small Q to cancellation).
+pub(crate) fn weighted_q(y: &[f64], v: &[f64], tau2: f64) -> f64 {
+    let (_, beta) = weighted_mean(y, v, tau2);
+    let mut sums = [0.0; LANES];
+    let (yc, vc) = (y.chunks_exact(LANES), v.chunks_exact(LANES));
+    let rest = yc.remainder().iter().zip(vc.remainder());
+    for (y, v) in yc.zip(vc) {
+        let w = reciprocals(v, tau2);
+        for l in 0..LANES {
+            let e = y[l] - beta;
+            sums[l] += w[l] * e * e;
+        }
+    }
+    for (y, v) in rest {
+        let e = y - beta;
+        sums[0] += 1.0 / (v + tau2) * e * e;
+    }
+    total(sums)
+}
+
 /// Σ ln xᵢ of positive numbers with one logarithm per [`LogSum::BLOCK`] terms instead of one
 /// each (the logarithms were most of an evaluation): each x = 2ᵉ·f with f in [1, 2), the
 /// exponents summed exactly and the fractions multiplied (a product of 32 stays below 2³²),
-/// so ln Π = Σe·ln 2 + ln Πf. The error is a few ulps of each block's logarithm, far below
-/// the rounding that the optimiser's comparison of values already allows for.
+/// so ln Π = Σe·ln 2 + ln Πf, in [`LANES`] products side by side. The error is a few ulps of
+/// each block's logarithm, far below the rounding that the optimiser's comparison of values
+/// already allows for.
 struct LogSum {
     /// The sum of the finished blocks' logarithms and of the terms taken directly.
     logs: f64,
-    /// Σe.
-    exponents: i64,
-    /// The current block's product of fractions (1 when empty).
-    product: f64,
-    /// Terms in the current block.
+    /// Σe per lane.
+    exponents: [i64; LANES],
+    /// The current block's product of fractions per lane (1 when empty).
+    product: [f64; LANES],
+    /// Terms per lane in the current block.
     n: usize,
 }
 
@@ -110,32 +185,96 @@ impl LogSum {
     fn new() -> Self {
         Self {
             logs: 0.0,
-            exponents: 0,
-            product: 1.0,
+            exponents: [0; LANES],
+            product: [1.0; LANES],
             n: 0,
         }
     }
 
-    fn add(&mut self, x: f64) {
-        let bits = x.to_bits();
-        let biased = ((bits >> 52) & 0x7ff) as i64;
-        if biased == 0 || biased == 0x7ff || x < 0.0 {
-            // Subnormal, infinite, NaN or negative: its own logarithm says what it is.
-            self.logs += x.ln();
-            return;
+    /// Adds one term to each lane.
+    fn add(&mut self, x: [f64; LANES]) {
+        let mut special = false;
+        for (l, x) in x.iter().enumerate() {
+            let bits = x.to_bits();
+            let biased = ((bits >> 52) & 0x7ff) as i64;
+            // Subnormal, infinite, NaN or negative: taken by its own logarithm below, which
+            // says what it is.
+            let odd = biased == 0 || biased == 0x7ff || *x < 0.0;
+            special |= odd;
+            let fraction = f64::from_bits((bits & 0x000f_ffff_ffff_ffff) | 0x3ff0_0000_0000_0000);
+            self.exponents[l] += if odd { 0 } else { biased - 1023 };
+            self.product[l] *= if odd { 1.0 } else { fraction };
         }
-        self.exponents += biased - 1023;
-        let fraction = f64::from_bits((bits & 0x000f_ffff_ffff_ffff) | 0x3ff0_0000_0000_0000);
-        self.product *= fraction;
+        if special {
+            for x in x {
+                let biased = (x.to_bits() >> 52) & 0x7ff;
+                if biased == 0 || biased == 0x7ff || x < 0.0 {
+                    self.logs += x.ln();
+                }
+            }
+        }
         self.n += 1;
         if self.n == Self::BLOCK {
-            self.logs += self.product.ln();
-            (self.product, self.n) = (1.0, 0);
+            self.logs += self.product.iter().map(|p| p.ln()).sum::<f64>();
+            (self.product, self.n) = ([1.0; LANES], 0);
         }
     }
 
+    /// Adds one term by its own logarithm (the few studies after the last full set of lanes).
+    fn add_one(&mut self, x: f64) {
+        self.logs += x.ln();
+    }
+
     fn total(&self) -> f64 {
-        self.logs + self.product.ln() + self.exponents as f64 * std::f64::consts::LN_2
+        let exponents: i64 = self.exponents.iter().sum();
+        self.logs
+            + self.product.iter().map(|p| p.ln()).sum::<f64>()
+            + exponents as f64 * std::f64::consts::LN_2
+    }
+}
+
+/// The ML or REML (`kind`) optimum of the intercept-only model of the effects `y` with
+/// sampling variances `v`, from `start`, with `scale` the scale of τ² in the convergence
+/// criterion: the optimiser of the general path on the O(k) objective.
+pub(crate) fn intercept_only_optimum(
+    y: &[f64],
+    v: &[f64],
+    kind: Likelihood,
+    scale: f64,
+    start: f64,
+    control: &Control,
+) -> Result<Optimum, Failure> {
+    let mut objective = InterceptOnly {
+        y,
+        v,
+        kind,
+        parameters: [Parameter {
+            name: "tau2".to_owned(),
+            kind: ParameterKind::Variance,
+        }],
+        scales: [scale],
+    };
+    maximise(&mut objective, &[start], control)
+}
+
+/// The likelihood an iterative estimator maximises, `None` for one that maximises none.
+pub(crate) fn likelihood_of(method: Tau2Method) -> Option<Likelihood> {
+    match method {
+        Tau2Method::Reml => Some(Likelihood::Reml),
+        Tau2Method::Ml => Some(Likelihood::Ml),
+        _ => None,
+    }
+}
+
+/// The optimiser's failure as the error the general path reports for `method`.
+pub(crate) fn no_convergence(method: Tau2Method) -> impl Fn(Failure) -> StatsError {
+    move |e| match e {
+        Failure::Objective(e) => e,
+        Failure::NoConvergence { iterations, last } => StatsError::NoConvergence {
+            method,
+            iterations,
+            last_tau2: last[0],
+        },
     }
 }
 
@@ -151,11 +290,7 @@ pub(crate) fn intercept_only_tau2(
     control: &Control,
     warm: Option<f64>,
 ) -> Option<Result<f64, StatsError>> {
-    let kind = match method {
-        Tau2Method::Reml => Likelihood::Reml,
-        Tau2Method::Ml => Likelihood::Ml,
-        _ => return None,
-    };
+    let kind = likelihood_of(method)?;
     let (y, v) = (&data.y_centred, &data.v);
     let df = (y.len() - 1) as f64;
     // The fixed-effect fit: Q(0) and tr(P₀) = Σwᵢ − Σwᵢ²/Σwᵢ with wᵢ = 1/vᵢ.
@@ -177,27 +312,10 @@ pub(crate) fn intercept_only_tau2(
             ((e2 - (1.0 - 1.0 / k) * v.iter().sum::<f64>()) / df).max(0.0)
         }
     });
-    let mut objective = InterceptOnly {
-        y,
-        v,
-        kind,
-        parameters: [Parameter {
-            name: "tau2".to_owned(),
-            kind: ParameterKind::Variance,
-        }],
-        scales: [scale],
-    };
     Some(
-        maximise(&mut objective, &[start], control)
+        intercept_only_optimum(y, v, kind, scale, start, control)
             .map(|optimum| optimum.theta[0])
-            .map_err(|e| match e {
-                Failure::Objective(e) => e,
-                Failure::NoConvergence { iterations, last } => StatsError::NoConvergence {
-                    method,
-                    iterations,
-                    last_tau2: last[0],
-                },
-            }),
+            .map_err(no_convergence(method)),
     )
 }
 
@@ -263,12 +381,15 @@ mod tests {
 
     #[test]
     fn log_sum_equals_the_sum_of_logarithms() {
-        let xs: Vec<f64> = (0..1000)
-            .map(|i| (1.0 + (i * 37 % 101) as f64) * 10f64.powi(i % 40 - 20))
-            .chain([f64::MIN_POSITIVE / 4.0, 1e300, 1e-300])
+        // A subnormal among the lanes' terms, three terms after the last full set of lanes.
+        let xs: Vec<f64> = [f64::MIN_POSITIVE / 4.0, 1e300, 1e-300]
+            .into_iter()
+            .chain((0..1000).map(|i| (1.0 + (i * 37 % 101) as f64) * 10f64.powi(i % 40 - 20)))
             .collect();
         let mut sum = LogSum::new();
-        xs.iter().for_each(|&x| sum.add(x));
+        let chunks = xs.chunks_exact(LANES);
+        chunks.remainder().iter().for_each(|&x| sum.add_one(x));
+        chunks.for_each(|c| sum.add([c[0], c[1], c[2], c[3]]));
         let want: f64 = xs.iter().map(|x| x.ln()).sum();
         assert!(
             (sum.total() - want).abs() <= 1e-12 * want.abs(),

@@ -13,9 +13,9 @@
 
 use super::gls::{Gls, Residual};
 use super::input::Inputs;
-use super::likelihood::Likelihood;
+use super::intercept::{intercept_only_optimum, likelihood_of, no_convergence, weighted_q};
 use super::objective::{EmpiricalBayes, Evaluated, LogLikelihood, ESTIMATION};
-use super::optimise::{maximise, Failure};
+use super::optimise::{maximise, Optimum};
 use super::roots::{bracket_upward, brent_root, SearchFailure};
 use super::spec::Control;
 use super::variance::{diagonal_derivatives, CommonTau2, TraceOf, VarianceModel};
@@ -138,7 +138,11 @@ pub(crate) fn estimate(
 
 /// The GLS fit of the centred and the raw effects at τ².
 pub(crate) fn gls_at(data: &Inputs, tau2: f64) -> Result<Gls, StatsError> {
-    let mut gls = Gls::default();
+    refit_at(Gls::default(), data, tau2)
+}
+
+/// As [`gls_at`], in the buffers of `gls` (a fit of the same size: no new k-length vectors).
+fn refit_at(mut gls: Gls, data: &Inputs, tau2: f64) -> Result<Gls, StatsError> {
     let model = CommonTau2::new(&data.v, 1.0, tau2);
     if gls.fit(&data.x, &model, &[&data.y_centred, &data.y]) {
         Ok(gls)
@@ -281,20 +285,34 @@ fn iterative(
             _ => hedges_estimate(data)?.0,
         },
     };
+    let no_convergence = no_convergence(method);
+    let kind = likelihood_of(method);
+    if let Some(kind) = kind.filter(|_| data.is_intercept_only()) {
+        // Without moderators every term of the likelihood is a weighted sum: the same
+        // optimiser on the O(k) objective, and one GLS fit at the optimum for the record.
+        let optimum = intercept_only_optimum(
+            &data.y_centred,
+            &data.v,
+            kind,
+            fe.scale(data),
+            start,
+            control,
+        )
+        .map_err(no_convergence)?;
+        let tau2 = optimum.theta[0];
+        let mut gls = std::mem::take(&mut fe.gls);
+        if tau2 != 0.0 {
+            gls = refit_at(gls, data, tau2)?;
+        }
+        return Ok(likelihood_estimate(&optimum, gls));
+    }
     let model = CommonTau2::new(&data.v, fe.scale(data), start);
     // The fixed-effect fit is the objective's evaluation at the boundary τ² = 0.
     // Trial fits leave out the raw effects: only the optimum's fit reports them.
     let at_zero = Evaluated::seeded(vec![0.0], std::mem::take(&mut fe.gls), true);
-    let no_convergence = |e: Failure| match e {
-        Failure::Objective(e) => e,
-        Failure::NoConvergence { iterations, last } => StatsError::NoConvergence {
-            method,
-            iterations,
-            last_tau2: last[0],
-        },
-    };
-    let (optimum, gls) = match method {
-        Tau2Method::Eb => {
+    let (optimum, gls) = match kind {
+        // EB maximises no likelihood: its estimating equation as an objective.
+        None => {
             let mut objective = EmpiricalBayes::new(model, data, at_zero);
             let optimum = maximise(&mut objective, &[start], control).map_err(no_convergence)?;
             let EmpiricalBayes {
@@ -302,14 +320,15 @@ fn iterative(
             } = objective;
             at.fit_at(&mut model, data, &optimum.theta)?;
             at.complete(&model, data)?;
-            (optimum, at.into_gls())
-        }
-        _ => {
-            let kind = if method == Tau2Method::Reml {
-                Likelihood::Reml
-            } else {
-                Likelihood::Ml
+            let tau2 = optimum.theta[0];
+            let estimate = Tau2Estimate {
+                tau2,
+                se: Some(eb_pm_se(data, at.gls(), tau2)),
+                iterations: optimum.iterations,
             };
+            return Ok((estimate, at.into_gls()));
+        }
+        Some(kind) => {
             let mut objective = LogLikelihood::new(model, data, kind, at_zero);
             let optimum = maximise(&mut objective, &[start], control).map_err(no_convergence)?;
             let LogLikelihood {
@@ -320,22 +339,21 @@ fn iterative(
             (optimum, at.into_gls())
         }
     };
-    let tau2 = optimum.theta[0];
-    let se = match method {
-        Tau2Method::Eb => eb_pm_se(data, &gls, tau2),
-        // SE = √(I⁻¹) with I = ½ tr(W²) (ML) or ½ tr(PP) (REML) at the estimate.
-        _ => (1.0 / optimum.point.information[(0, 0)]).sqrt(),
-    };
-    Ok((
+    Ok(likelihood_estimate(&optimum, gls))
+}
+
+/// The ML or REML estimate at `optimum` with the GLS fit `gls` there: SE = √(I⁻¹) with
+/// I = ½ tr(W²) (ML) or ½ tr(PP) (REML) at the estimate.
+fn likelihood_estimate(optimum: &Optimum, gls: Gls) -> (Tau2Estimate, Gls) {
+    (
         Tau2Estimate {
-            tau2,
-            se: Some(se),
+            tau2: optimum.theta[0],
+            se: Some((1.0 / optimum.point.information[(0, 0)]).sqrt()),
             iterations: optimum.iterations,
         },
         gls,
-    ))
+    )
 }
-
 /// Paule–Mandel: the τ² ≥ 0 at which the generalised Q statistic equals its expectation k − p.
 fn paule_mandel(
     data: &Inputs,
@@ -361,8 +379,9 @@ fn paule_mandel(
 /// Paule–Mandel estimator and the Q-profile intervals.
 pub(crate) struct QSearch<'a> {
     data: &'a Inputs,
-    model: CommonTau2,
-    residual: Residual,
+    /// The variance model and least-squares buffers Q is computed with; `None` for a design
+    /// of ones alone, where Q is a weighted sum ([`weighted_q`]).
+    general: Option<(CommonTau2, Residual)>,
     response: usize,
     q0: f64,
     scale: f64,
@@ -377,10 +396,11 @@ impl<'a> QSearch<'a> {
     /// τ² ([`FixedEffect::q0`] and [`tau2_scale`]: a fit keeps them, so an interval needs no
     /// second fixed-effect fit).
     pub fn new(data: &'a Inputs, q0: [f64; 2], scale: f64, response: usize) -> Self {
+        let general = (!data.is_intercept_only())
+            .then(|| (CommonTau2::new(&data.v, scale, 0.0), Residual::default()));
         Self {
             data,
-            model: CommonTau2::new(&data.v, scale, 0.0),
-            residual: Residual::default(),
+            general,
             response,
             q0: q0[response],
             scale,
@@ -393,16 +413,19 @@ impl<'a> QSearch<'a> {
         if let Some(&(_, q)) = self.seen.iter().find(|(t, _)| *t == tau2) {
             return Ok(q);
         }
-        self.model.set(&[tau2]);
         let y = if self.response == ESTIMATION {
             &self.data.y_centred
         } else {
             &self.data.y
         };
-        let q = self
-            .residual
-            .rss(&self.data.x, &self.model, y)
-            .ok_or(StatsError::NumericallySingular { tau2 })?;
+        let q = match &mut self.general {
+            Some((model, residual)) => {
+                model.set(&[tau2]);
+                residual.rss(&self.data.x, model, y)
+            }
+            None => Some(weighted_q(y, &self.data.v, tau2)).filter(|q| q.is_finite()),
+        }
+        .ok_or(StatsError::NumericallySingular { tau2 })?;
         self.seen.push((tau2, q));
         Ok(q)
     }
