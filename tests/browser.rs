@@ -89,7 +89,7 @@ async fn plot_canvas_draws_the_forest_plot_and_shows_a_tooltip_on_hover() {
         .studies()
         .labels
         .iter()
-        .map(|l| vec![l.clone()])
+        .map(|l| vec![l.to_owned()])
         .collect();
     let root = container();
     let highlight = RwSignal::new(None::<usize>);

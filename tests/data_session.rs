@@ -72,7 +72,7 @@ fn a_200_study_table_round_trips() {
     assert_eq!(s.model.formula, "dose + factor(region) + `mean age`");
     let a = s.analyse().unwrap().analysis;
     assert_eq!((a.summary.k, a.summary.p), (200, 6));
-    assert_eq!(a.studies().labels[0], "Study 1, \"arm B\"");
+    assert_eq!(&a.studies().labels[0], "Study 1, \"arm B\"");
     let fragment = s.to_fragment();
     eprintln!(
         "200-study fragment: {} characters (data {} bytes, JSON {})",

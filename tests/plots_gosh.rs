@@ -228,7 +228,7 @@ fn gosh_subsets_and_summary_download_as_csv_with_metafors_numbers() {
     let theirs = metafor_subsets();
 
     // One row per subset: metafor's estimate and I² of the subset its 0/1 columns name.
-    let csv = gosh_subsets_csv(&points, labels);
+    let csv = gosh_subsets_csv(&points, &labels.to_vec());
     let mut lines = csv.lines();
     let header: Vec<&str> = lines.next().expect("a header").split(',').collect();
     assert_eq!(header[..2], ["estimate", "I2"]);

@@ -94,7 +94,7 @@ pub fn cumul(
         .zip(&order)
         .enumerate()
         .map(|(j, (step, &study))| {
-            let slab = data.studies.labels[study].clone();
+            let slab = data.studies.labels[study].to_owned();
             match step {
                 Ok(s) => CumulStep {
                     slab,

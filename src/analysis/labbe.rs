@@ -111,7 +111,7 @@ pub fn labbe(
             let (y, x) = group_outcomes(measure, [count(0), count(1), count(2), count(3)])
                 .unwrap_or((f64::NAN, f64::NAN));
             LabbeRow {
-                slab: slab.clone(),
+                slab: slab.to_owned(),
                 x,
                 y,
                 size,

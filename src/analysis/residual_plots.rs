@@ -87,7 +87,7 @@ pub fn radial(fitted: &Fitted, data: &StudiesStage) -> Result<RadialRecord, Stat
             .into_iter()
             .zip(&data.studies.labels)
             .map(|(p, slab)| RadialRow {
-                slab: slab.clone(),
+                slab: slab.to_owned(),
                 x: p.x,
                 y: p.y,
             })

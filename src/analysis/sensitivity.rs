@@ -132,7 +132,7 @@ pub fn influence(
         .zip(rstandard)
         .enumerate()
         .map(|(i, (s, r))| InfluenceRow {
-            slab: data.studies.labels[i].clone(),
+            slab: data.studies.labels[i].to_owned(),
             influential: s.influential(),
             criteria: s.criteria.iter().map(|&c| c.into()).collect(),
             rstudent: s.rstudent,
@@ -191,7 +191,7 @@ pub fn leave1out(fitted: &Fitted, data: &StudiesStage, deletions: &Deletions) ->
         .into_iter()
         .enumerate()
         .map(|(i, refit)| {
-            let slab = data.studies.labels[i].clone();
+            let slab = data.studies.labels[i].to_owned();
             let r = match &refit {
                 Ok(r) => r,
                 Err(e) => {
@@ -246,7 +246,7 @@ pub fn baujat(fitted: &Fitted, data: &StudiesStage, deletions: &Deletions) -> Ba
             .into_iter()
             .enumerate()
             .map(|(i, p)| BaujatRow {
-                slab: data.studies.labels[i].clone(),
+                slab: data.studies.labels[i].to_owned(),
                 x: p.x,
                 y: p.y,
             })
@@ -285,7 +285,7 @@ pub fn blup(fitted: &Fitted, data: &StudiesStage) -> BlupRecord {
         b.into_iter()
             .enumerate()
             .map(|(i, b)| BlupRow {
-                slab: data.studies.labels[i].clone(),
+                slab: data.studies.labels[i].to_owned(),
                 pred: b.pred,
                 se: b.se,
                 pi_lower: b.pi_lower,

@@ -14,6 +14,7 @@ pub mod examples;
 pub mod export;
 pub mod formula;
 pub mod ipd;
+pub mod labels;
 pub mod model_report;
 pub mod multilevel_report;
 pub mod parse;

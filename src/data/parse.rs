@@ -6,11 +6,13 @@
 //! module detects the delimiter, strips a UTF-8 byte-order mark, checks the shape of the table
 //! and decides per column whether it holds numbers (with a decimal point, or consistently with a
 //! decimal comma when the delimiter is not a comma) or text. Cells are kept as text, and the
-//! numbers of a numeric column are parsed once, when the column is classified, so every later
-//! use reads them; a column only has to be numeric when something actually uses it as a
-//! number, and the error then names the line, the column and the offending cell.
+//! numbers of a numeric column are parsed once, when something first reads them, so every
+//! later use reads the same numbers and a column nothing uses costs none; a column only has to
+//! be numeric when something actually uses it as a number, and the error then names the line,
+//! the column and the offending cell.
 
 use std::fmt;
+use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
@@ -163,7 +165,7 @@ pub enum ColumnKind {
 ///
 /// The cells live in one string with their end offsets, not one allocation per cell: a
 /// table of 10⁶ rows stays a few allocations per column.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Column {
     /// The header cell, trimmed.
     pub name: String,
@@ -171,9 +173,54 @@ pub struct Column {
     pub kind: ColumnKind,
     text: String,
     ends: Vec<usize>,
-    /// The cells as numbers, parsed when the column was classified (numeric and empty columns
-    /// only); a non-finite number (`Inf`) is kept so that using the column can say where it is.
-    numbers: Option<Vec<NumCell>>,
+    /// The cells as numbers (numeric and empty columns only), parsed once, the first time
+    /// they are read: a column no analysis uses as numbers costs no numbers; a non-finite
+    /// number (`Inf`) is kept so that using the column can say where it is.
+    numbers: OnceLock<Vec<NumCell>>,
+}
+
+impl PartialEq for Column {
+    /// The cells and what they hold; the numbers follow from them whether or not they have
+    /// been read yet.
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+            && self.kind == other.kind
+            && self.text == other.text
+            && self.ends == other.ends
+    }
+}
+
+/// A column being filled record by record, with what its cells were so far.
+#[derive(Debug, PartialEq)]
+pub(super) struct Filling {
+    column: Column,
+    /// Every cell so far is a plain decimal ([`plain_decimal`]) or missing.
+    plain: bool,
+    /// Some cell so far is not missing.
+    valued: bool,
+}
+
+impl Filling {
+    /// Adds a cell, trimmed, noting whether it reads as a plain decimal while every cell so
+    /// far did: then the column is numeric without the second pass of classification.
+    fn push(&mut self, cell: &str) {
+        let cell = trim(cell);
+        if self.plain && !is_missing(cell) {
+            self.valued = true;
+            self.plain = plain_decimal(cell).is_some();
+        }
+        self.column.push(cell);
+    }
+}
+
+/// `str::trim`, without its scan of Unicode whitespace for the usual cell that starts and
+/// ends with a visible ASCII character (no whitespace of any kind at either end).
+fn trim(cell: &str) -> &str {
+    match cell.as_bytes() {
+        [first, .., last] if first.is_ascii_graphic() && last.is_ascii_graphic() => cell,
+        [only] if only.is_ascii_graphic() => cell,
+        _ => cell.trim(),
+    }
 }
 
 impl Column {
@@ -183,34 +230,26 @@ impl Column {
             kind: ColumnKind::Empty,
             text: String::with_capacity(bytes),
             ends: Vec::with_capacity(rows),
-            numbers: None,
+            numbers: OnceLock::new(),
         }
     }
 
     fn push(&mut self, cell: &str) {
-        self.text.push_str(cell.trim());
+        self.text.push_str(trim(cell));
         self.ends.push(self.text.len());
     }
 
-    /// As [`Column::push`], also reading the cell as a plain decimal ([`plain_decimal`])
-    /// while every cell so far was one or missing: the numbers classification would parse,
-    /// read while the cell is at hand instead of in a second pass. The first other cell
-    /// drops them, and classification parses the column as before.
-    fn push_reading(&mut self, cell: &str) {
-        let cell = cell.trim();
-        if let Some(numbers) = &mut self.numbers {
-            let read = if is_missing(cell) {
-                Some(NumCell::Missing)
-            } else {
-                plain_decimal(cell).map(NumCell::Value)
-            };
-            match read {
-                Some(n) => numbers.push(n),
-                None => self.numbers = None,
-            }
-        }
-        self.text.push_str(cell);
-        self.ends.push(self.text.len());
+    /// The cells as numbers; `None` for a text column.
+    fn numbers(&self) -> Option<&[NumCell]> {
+        let parse_cell = match self.kind {
+            ColumnKind::Text => return None,
+            ColumnKind::NumericDecimalComma => parse_comma,
+            ColumnKind::Numeric | ColumnKind::Empty => parse_point,
+        };
+        Some(self.numbers.get_or_init(|| {
+            numbers_of(self, parse_cell)
+                .expect("classification found every non-missing cell a number of its kind")
+        }))
     }
 
     /// A numeric column computed from others (one value per data row, `None` missing), its
@@ -229,11 +268,11 @@ impl Column {
         } else {
             ColumnKind::Empty
         };
-        column.numbers = Some(
+        column.numbers = OnceLock::from(
             values
                 .iter()
                 .map(|v| v.map_or(NumCell::Missing, NumCell::Value))
-                .collect(),
+                .collect::<Vec<_>>(),
         );
         column
     }
@@ -241,6 +280,11 @@ impl Column {
     /// Number of cells (the table's data rows).
     pub fn len(&self) -> usize {
         self.ends.len()
+    }
+
+    /// The bytes of all its cells together.
+    pub fn text_len(&self) -> usize {
+        self.text.len()
     }
 
     /// Whether the column has no cells.
@@ -407,27 +451,20 @@ fn numbers_of(column: &Column, parse_cell: fn(&str) -> Option<f64>) -> Option<Ve
     Some(numbers)
 }
 
-/// What the column holds, with its numbers when it holds numbers (each cell parsed once).
-/// `read` holds the numbers already read while the column was filled, if every cell was a
-/// plain decimal or missing ([`Column::push_reading`]): the same as parsing them here.
-fn classify(
-    column: &Column,
-    delimiter: Delimiter,
-    read: Option<Vec<NumCell>>,
-) -> (ColumnKind, Option<Vec<NumCell>>) {
-    if let Some(numbers) = read {
-        let kind = if numbers.iter().all(|n| *n == NumCell::Missing) {
-            ColumnKind::Empty
-        } else {
+/// What the filled column holds, with its numbers when classifying it parsed them (the
+/// others are parsed when first read, [`Column::numbers`]).
+fn classify(filled: &Filling, delimiter: Delimiter) -> (ColumnKind, Option<Vec<NumCell>>) {
+    let column = &filled.column;
+    if filled.plain {
+        let kind = if filled.valued {
             ColumnKind::Numeric
+        } else {
+            ColumnKind::Empty
         };
-        return (kind, Some(numbers));
+        return (kind, None);
     }
     if column.cells().all(is_missing) {
-        return (
-            ColumnKind::Empty,
-            Some(vec![NumCell::Missing; column.len()]),
-        );
+        return (ColumnKind::Empty, None);
     }
     if let Some(numbers) = numbers_of(column, parse_point) {
         return (ColumnKind::Numeric, Some(numbers));
@@ -496,9 +533,13 @@ pub fn parse(text: &str) -> Result<Table, ParseError> {
     };
     let width = raw.len();
     let mut columns: Vec<Column> = Vec::with_capacity(width);
-    for (index, mut column) in raw.into_iter().enumerate() {
-        let read = column.numbers.take();
-        (column.kind, column.numbers) = classify(&column, delimiter, read);
+    for (index, filled) in raw.into_iter().enumerate() {
+        let (kind, numbers) = classify(&filled, delimiter);
+        let mut column = filled.column;
+        column.kind = kind;
+        if let Some(numbers) = numbers {
+            column.numbers = OnceLock::from(numbers);
+        }
         if column.name.is_empty() {
             // Spreadsheets export trailing empty columns with an empty header: harmless.
             if column.kind == ColumnKind::Empty {
@@ -530,28 +571,43 @@ pub fn parse(text: &str) -> Result<Table, ParseError> {
 
 /// The columns of the header's names, with room for every row and an equal share of the text
 /// each, so that a table of 20,000 studies is not copied over and over as its columns grow.
-fn empty_columns(text: &str, header: &[&str]) -> Vec<Column> {
-    let rows = text.bytes().filter(|&b| b == b'\n').count() + 1;
+fn empty_columns(text: &str, header: &[&str]) -> Vec<Filling> {
+    let rows = newlines(text) + 1;
     let share = text.len() / header.len().max(1);
     header
         .iter()
-        .map(|n| Column {
-            numbers: Some(Vec::with_capacity(rows)),
-            ..Column::with_capacity(n.trim().to_owned(), rows, share)
+        .map(|n| Filling {
+            column: Column::with_capacity(n.trim().to_owned(), rows, share),
+            plain: true,
+            valued: false,
         })
         .collect()
+}
+
+/// The number of newlines in `text`, counted in blocks of 255 bytes whose counts fit a byte
+/// (a loop the compiler vectorises sixteen bytes at a time).
+fn newlines(text: &str) -> usize {
+    text.as_bytes()
+        .chunks(255)
+        .map(|block| {
+            let n = block
+                .iter()
+                .fold(0u8, |n, &b| n.wrapping_add(u8::from(b == b'\n')));
+            usize::from(n)
+        })
+        .sum()
 }
 
 /// Adds a data record, read from line `line` with `len` cells, to the columns; a record of
 /// only delimiters or spaces (a blank spreadsheet row) is no study and is skipped.
 fn push_record<'a>(
-    columns: &mut [Column],
+    columns: &mut [Filling],
     lines: &mut Vec<u64>,
     line: u64,
     len: usize,
     cells: impl Iterator<Item = &'a str> + Clone,
 ) -> Result<(), ParseError> {
-    if cells.clone().all(|c| c.trim().is_empty()) {
+    if cells.clone().all(|c| trim(c).is_empty()) {
         return Ok(());
     }
     if len != columns.len() {
@@ -562,7 +618,7 @@ fn push_record<'a>(
         });
     }
     for (column, cell) in columns.iter_mut().zip(cells) {
-        column.push_reading(cell);
+        column.push(cell);
     }
     lines.push(line);
     Ok(())
@@ -570,7 +626,10 @@ fn push_record<'a>(
 
 /// The header's columns filled with the data records, and each record's line, by the `csv`
 /// tokeniser (quotes, embedded delimiters and newlines).
-fn quoted_records(text: &str, delimiter: Delimiter) -> Result<(Vec<Column>, Vec<u64>), ParseError> {
+fn quoted_records(
+    text: &str,
+    delimiter: Delimiter,
+) -> Result<(Vec<Filling>, Vec<u64>), ParseError> {
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter.byte())
         .has_headers(false)
@@ -581,7 +640,7 @@ fn quoted_records(text: &str, delimiter: Delimiter) -> Result<(Vec<Column>, Vec<
         return Err(ParseError::Empty);
     }
     let mut columns = empty_columns(text, &record.iter().collect::<Vec<_>>());
-    let mut lines = Vec::with_capacity(columns.first().map_or(0, |c| c.ends.capacity()));
+    let mut lines = Vec::with_capacity(columns.first().map_or(0, |c| c.column.ends.capacity()));
     while reader.read_record(&mut record).map_err(malformed)? {
         let line = record.position().map_or(0, |p| p.line());
         push_record(&mut columns, &mut lines, line, record.len(), record.iter())?;
@@ -633,7 +692,7 @@ impl Table {
                 column.cell(i).to_owned(),
             )
         };
-        let Some(numbers) = &column.numbers else {
+        let Some(numbers) = column.numbers() else {
             // A text column: the first cell that is no number says why.
             let i = column
                 .cells()

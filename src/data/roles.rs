@@ -16,6 +16,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::effect_size::{compute, EffectSizeError, Measure, RawRole};
+use super::labels::Labels;
 use super::parse::{is_missing, Column, ColumnKind, NumCell, ParseError, Table};
 use crate::format::general;
 
@@ -268,7 +269,7 @@ pub struct Studies {
     /// Sampling variances.
     pub vi: Vec<f64>,
     /// Study labels: the label column's cell, or the data-row number.
-    pub labels: Vec<String>,
+    pub labels: Labels,
     /// 0-based table row of each study, for building the design matrix from the same rows.
     pub rows: Vec<usize>,
     /// Rows left out, in file order.
@@ -349,7 +350,7 @@ pub fn studies(
     let mut studies = Studies {
         yi: Vec::with_capacity(rows),
         vi: Vec::with_capacity(rows),
-        labels: Vec::with_capacity(rows),
+        labels: Labels::with_capacity(rows, labels.map_or(0, |c| c.text_len())),
         rows: Vec::with_capacity(rows),
         excluded: Vec::new(),
     };
@@ -422,10 +423,10 @@ pub fn studies(
         studies.yi.push(yi);
         studies.vi.push(vi);
         studies.rows.push(i);
-        studies.labels.push(match labels {
-            Some(c) if !is_missing(c.cell(i)) => c.cell(i).to_owned(),
-            _ => row.to_string(),
-        });
+        match labels {
+            Some(c) if !is_missing(c.cell(i)) => studies.labels.push(c.cell(i)),
+            _ => studies.labels.push(&row.to_string()),
+        }
     }
     if studies.yi.is_empty() {
         return Err(RolesError::NoStudies {

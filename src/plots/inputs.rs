@@ -110,7 +110,7 @@ pub fn forest(
     let studies = analysis.studies();
     let (scale, name) = measure_axis(measure);
     let mut plot = ForestPlot::from_studies(
-        &studies.labels,
+        &studies.labels.to_vec(),
         &studies.yi,
         &studies.vi,
         &s.weights,

@@ -307,7 +307,7 @@ impl Fit {
         };
         let estimated = variance.iter().filter(|c| !c.fixed).count();
         let fit_statistics = fit_statistics(&gls, &data.v, data.log_det_xtx, likelihood, estimated);
-        let fitted: Vec<f64> = (&data.x * &beta).iter().copied().collect();
+        let fitted: Vec<f64> = (&data.x * &beta).data.into();
         let residuals = data.y.iter().zip(&fitted).map(|(y, f)| y - f).collect();
         let Summary {
             vcov,
@@ -334,7 +334,7 @@ impl Fit {
             model_vcov,
             r_factor,
             rss,
-            hat: gls.hat().to_vec(),
+            hat: gls.into_hat(),
             q0,
             data,
             intercept,

@@ -181,6 +181,11 @@ impl Gls {
         &self.hat
     }
 
+    /// The hat values, the rest of the fit dropped.
+    pub fn into_hat(self) -> Vec<f64> {
+        self.hat
+    }
+
     /// log det M.
     pub fn log_det_m(&self) -> f64 {
         self.log_det_m

@@ -229,7 +229,7 @@ pub fn GoshPanel(
         a.as_ref().map_or((Vec::new(), Vec::new(), true), |a| {
             (
                 a.data.studies.yi.clone(),
-                a.data.studies.labels.clone(),
+                a.data.studies.labels.to_vec(),
                 a.summary.intercept_only(),
             )
         })

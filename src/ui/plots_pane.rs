@@ -376,7 +376,7 @@ fn study_details(
     let tf = |x: f64| measure.map_or(x, |m| m.back_transform(x));
     let name = measure.map_or("effect", Measure::reading_label);
     let mut lines = vec![
-        label.clone(),
+        label.to_owned(),
         format!("{name}: {}", format::fixed(tf(studies.yi[i]), 3)),
         format!("variance: {}", format::number(studies.vi[i])),
         format!(

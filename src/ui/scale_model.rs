@@ -181,13 +181,13 @@ fn scale_picture(page: Page, analysis: &Analysis) -> AnyView {
     let Some(plot) = inputs::scale(analysis) else {
         return ().into_any();
     };
-    let labels = analysis.studies().labels.clone();
+    let labels = &analysis.studies().labels;
     let details: Vec<Vec<String>> = labels
         .iter()
         .zip(plot.x.iter().zip(&plot.tau2))
         .map(|(label, (x, t))| {
             vec![
-                label.clone(),
+                label.to_owned(),
                 format!("{} = {}", curve.column, format::fixed(*x, 2)),
                 format!("\u{3c4}\u{b2} = {}", format::fixed(*t, 4)),
             ]

@@ -273,7 +273,7 @@ fn toggle_without(page: Page, i: usize) {
     let study = page.studies.with_untracked(|s| {
         s.as_ref()
             .ok()
-            .and_then(|s| Some((*s.studies.rows.get(i)?, s.studies.labels.get(i)?.clone())))
+            .and_then(|s| Some((*s.studies.rows.get(i)?, s.studies.labels.get(i)?.to_owned())))
     });
     if let Some((row, label)) = study {
         page.without.set(Some(WithoutStudy { row, label }));

@@ -20,7 +20,7 @@ pub fn WithoutBanner(
         let label = page.studies.with(|s| {
             s.as_ref()
                 .ok()
-                .and_then(|s| s.studies.labels.get(left.study).cloned())
+                .and_then(|s| s.studies.labels.get(left.study).map(str::to_owned))
         })?;
         // The refit's numbers come from the Sensitivity pane's leave-one-out record, the
         // model's from the analysis of every study.
