@@ -28,6 +28,8 @@ struct InterceptOnly<'a> {
     y: &'a [f64],
     v: &'a [f64],
     kind: Likelihood,
+    /// The weights at the last θ evaluated (a buffer kept between evaluations).
+    w: Vec<f64>,
     parameters: [Parameter; 1],
     scales: [f64; 1],
 }
@@ -43,14 +45,17 @@ impl Objective for InterceptOnly<'_> {
 
     fn evaluate(&mut self, theta: &[f64]) -> Result<Point, StatsError> {
         let tau2 = theta[0];
-        let (sw, beta) = weighted_mean(self.y, self.v, tau2);
+        let (sw, beta) = weighted_mean(self.y, self.v, tau2, &mut self.w);
         // Σwᵢeᵢ², Σwᵢ²eᵢ², Σwᵢ², Σwᵢ³ in lanes, and log det M = Σ ln mᵢ.
         let mut sums = [[0.0; LANES]; 4];
         let mut log_det = LogSum::new();
-        let (y, v) = (self.y.chunks_exact(LANES), self.v.chunks_exact(LANES));
-        let rest = y.remainder().iter().zip(v.remainder());
-        for (y, v) in y.zip(v) {
-            let w = reciprocals(v, tau2);
+        let (y, w, v) = (
+            self.y.chunks_exact(LANES),
+            self.w.chunks_exact(LANES),
+            self.v.chunks_exact(LANES),
+        );
+        let rest = y.remainder().iter().zip(w.remainder()).zip(v.remainder());
+        for ((y, w), v) in y.zip(w).zip(v) {
             for l in 0..LANES {
                 let e = y[l] - beta;
                 let we2 = w[l] * e * e;
@@ -61,16 +66,14 @@ impl Objective for InterceptOnly<'_> {
             }
             log_det.add([v[0] + tau2, v[1] + tau2, v[2] + tau2, v[3] + tau2]);
         }
-        for (y, v) in rest {
-            let m = v + tau2;
-            let w = 1.0 / m;
+        for ((y, w), v) in rest {
             let e = y - beta;
             let we2 = w * e * e;
             sums[0][0] += we2;
             sums[1][0] += w * we2;
             sums[2][0] += w * w;
             sums[3][0] += w * w * w;
-            log_det.add_one(m);
+            log_det.add_one(v + tau2);
         }
         let [rss, quad, sw2, sw3] = sums.map(total);
         let log_det_m = log_det.total();
@@ -110,29 +113,21 @@ fn total(lanes: [f64; LANES]) -> f64 {
     (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
 }
 
-/// The weights 1/(vᵢ + τ²) of one set of lanes, computed side by side.
-fn reciprocals(v: &[f64], tau2: f64) -> [f64; LANES] {
-    let mut w = [0.0; LANES];
-    for (w, v) in w.iter_mut().zip(v) {
-        *w = 1.0 / (v + tau2);
-    }
-    w
-}
-
-/// Σwᵢ and the weighted mean β̂ = Σwᵢyᵢ/Σwᵢ with wᵢ = 1/(vᵢ + τ²).
-fn weighted_mean(y: &[f64], v: &[f64], tau2: f64) -> (f64, f64) {
+/// Σwᵢ and the weighted mean β̂ = Σwᵢyᵢ/Σwᵢ with wᵢ = 1/(vᵢ + τ²), the weights left in `w`
+/// for the pass that follows (the divisions are most of a pass: done once, side by side).
+fn weighted_mean(y: &[f64], v: &[f64], tau2: f64, w: &mut Vec<f64>) -> (f64, f64) {
+    w.clear();
+    w.extend(v.iter().map(|v| 1.0 / (v + tau2)));
     let mut sums = [[0.0; LANES]; 2];
-    let (yc, vc) = (y.chunks_exact(LANES), v.chunks_exact(LANES));
-    let rest = yc.remainder().iter().zip(vc.remainder());
-    for (y, v) in yc.zip(vc) {
-        let w = reciprocals(v, tau2);
+    let (yc, wc) = (y.chunks_exact(LANES), w.chunks_exact(LANES));
+    let rest = yc.remainder().iter().zip(wc.remainder());
+    for (y, w) in yc.zip(wc) {
         for l in 0..LANES {
             sums[0][l] += w[l];
             sums[1][l] += w[l] * y[l];
         }
     }
-    for (y, v) in rest {
-        let w = 1.0 / (v + tau2);
+    for (y, w) in rest {
         sums[0][0] += w;
         sums[1][0] += w * y;
     }
@@ -142,22 +137,22 @@ fn weighted_mean(y: &[f64], v: &[f64], tau2: f64) -> (f64, f64) {
 
 /// Q(τ²) = Σwᵢ(yᵢ − β̂)² of the model without moderators, wᵢ = 1/(vᵢ + τ²) and β̂ the
 /// weighted mean: the residual quadratic form y'Py of a design of ones, in two passes (the
-/// one-pass Σwᵢyᵢ² − β̂Σwᵢyᵢ loses the digits of a small Q to cancellation).
-pub(crate) fn weighted_q(y: &[f64], v: &[f64], tau2: f64) -> f64 {
-    let (_, beta) = weighted_mean(y, v, tau2);
+/// one-pass Σwᵢyᵢ² − β̂Σwᵢyᵢ loses the digits of a small Q to cancellation); `w` is a buffer
+/// for the weights.
+pub(crate) fn weighted_q(y: &[f64], v: &[f64], tau2: f64, w: &mut Vec<f64>) -> f64 {
+    let (_, beta) = weighted_mean(y, v, tau2, w);
     let mut sums = [0.0; LANES];
-    let (yc, vc) = (y.chunks_exact(LANES), v.chunks_exact(LANES));
-    let rest = yc.remainder().iter().zip(vc.remainder());
-    for (y, v) in yc.zip(vc) {
-        let w = reciprocals(v, tau2);
+    let (yc, wc) = (y.chunks_exact(LANES), w.chunks_exact(LANES));
+    let rest = yc.remainder().iter().zip(wc.remainder());
+    for (y, w) in yc.zip(wc) {
         for l in 0..LANES {
             let e = y[l] - beta;
             sums[l] += w[l] * e * e;
         }
     }
-    for (y, v) in rest {
+    for (y, w) in rest {
         let e = y - beta;
-        sums[0] += 1.0 / (v + tau2) * e * e;
+        sums[0] += w * e * e;
     }
     total(sums)
 }
@@ -248,6 +243,7 @@ pub(crate) fn intercept_only_optimum(
         y,
         v,
         kind,
+        w: Vec::with_capacity(y.len()),
         parameters: [Parameter {
             name: "tau2".to_owned(),
             kind: ParameterKind::Variance,

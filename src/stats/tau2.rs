@@ -380,8 +380,10 @@ fn paule_mandel(
 pub(crate) struct QSearch<'a> {
     data: &'a Inputs,
     /// The variance model and least-squares buffers Q is computed with; `None` for a design
-    /// of ones alone, where Q is a weighted sum ([`weighted_q`]).
+    /// of ones alone, where Q is a weighted sum ([`weighted_q`]) with its weights in
+    /// `weights`.
     general: Option<(CommonTau2, Residual)>,
+    weights: Vec<f64>,
     response: usize,
     q0: f64,
     scale: f64,
@@ -401,6 +403,7 @@ impl<'a> QSearch<'a> {
         Self {
             data,
             general,
+            weights: Vec::new(),
             response,
             q0: q0[response],
             scale,
@@ -423,7 +426,9 @@ impl<'a> QSearch<'a> {
                 model.set(&[tau2]);
                 residual.rss(&self.data.x, model, y)
             }
-            None => Some(weighted_q(y, &self.data.v, tau2)).filter(|q| q.is_finite()),
+            None => {
+                Some(weighted_q(y, &self.data.v, tau2, &mut self.weights)).filter(|q| q.is_finite())
+            }
         }
         .ok_or(StatsError::NumericallySingular { tau2 })?;
         self.seen.push((tau2, q));
