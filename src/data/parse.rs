@@ -194,7 +194,7 @@ impl PartialEq for Column {
 #[derive(Debug, PartialEq)]
 pub(super) struct Filling {
     column: Column,
-    /// Every cell so far is a plain decimal ([`plain_decimal`]) or missing.
+    /// Every cell so far is a plain decimal of at most 15 digits ([`is_short_decimal`]) or missing.
     plain: bool,
     /// Some cell so far is not missing.
     valued: bool,
@@ -207,7 +207,7 @@ impl Filling {
         let cell = trim(cell);
         if self.plain && !is_missing(cell) {
             self.valued = true;
-            self.plain = plain_decimal(cell).is_some();
+            self.plain = is_short_decimal(cell);
         }
         self.column.push(cell);
     }
@@ -427,6 +427,29 @@ fn plain_decimal(cell: &str) -> Option<f64> {
     }
     let x = m as f64 / *POWERS.get(decimals)?;
     Some(if negative { -x } else { x })
+}
+
+/// Whether `cell` is a plain decimal of at most 15 digits: an optional sign, digits and at
+/// most one point. Such a cell is one that [`plain_decimal`] reads (its digits as an integer
+/// stay below 10¹⁵ < 2⁵³, at most 15 of them after the point); checked without reading the
+/// number, as a column is filled. A longer plain decimal fails the check and is read when the
+/// column is classified, to the same number.
+fn is_short_decimal(cell: &str) -> bool {
+    let bytes = cell.as_bytes();
+    let body = match bytes.first() {
+        Some(b'-' | b'+') => &bytes[1..],
+        _ => bytes,
+    };
+    let (mut digits, mut points) = (0usize, 0usize);
+    for &b in body {
+        let digit = b.is_ascii_digit();
+        digits += usize::from(digit);
+        points += usize::from(b == b'.');
+        if !digit && b != b'.' {
+            return false;
+        }
+    }
+    (1..=15).contains(&digits) && points <= 1
 }
 
 /// Parses a cell written with a decimal comma (`1,5`); a cell with a point is not one.

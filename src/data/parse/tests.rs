@@ -246,7 +246,27 @@ fn plain_decimals_parse_to_the_same_bits_as_the_standard_parser() {
         let fast = plain_decimal(cell).expect("a plain decimal");
         let want: f64 = cell.parse().expect("a number");
         assert_eq!(fast.to_bits(), want.to_bits(), "{cell}");
+        // The check while filling a column accepts only cells the fast path reads.
+        assert!(!is_short_decimal(cell) || cell.bytes().filter(u8::is_ascii_digit).count() <= 15);
     }
+    for cell in [
+        "0",
+        "-1.5",
+        "+.5",
+        "5.",
+        "123456789012345",
+        "0.00000000000001",
+    ] {
+        assert!(is_short_decimal(cell), "{cell}");
+        assert!(plain_decimal(cell).is_some(), "{cell}");
+    }
+    for cell in ["1234567890123456", "1.2.3", ".", "-", "", "1e5", "NA", " 1"] {
+        assert!(!is_short_decimal(cell), "{cell}");
+    }
+    // A column of 16-digit decimals fails the check and is read when classified.
+    let t = parse("a\n1234567890123456\n-0.5\n").unwrap();
+    assert_eq!(t.column("a").unwrap().kind, ColumnKind::Numeric);
+    assert_eq!(values(&t, "a"), [Some(1_234_567_890_123_456.0), Some(-0.5)]);
     for cell in [
         "1e5",
         "9007199254740993",
