@@ -30,6 +30,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::anova::Comparisons;
 use super::component_profile::ComponentProfile;
 use super::cumul::CumulRecord;
 use super::gosh::{GoshPoints, GoshRecord};
@@ -164,6 +165,14 @@ pub enum Request {
         /// Estimator and level (the family is not used).
         settings: IpdSettings,
     },
+    /// The current model against each pinned formula (the Compare-models panel); answered by
+    /// [`Record::Comparisons`].
+    Compare {
+        /// The data and the analysis of the current model.
+        input: Input,
+        /// The pinned formulas (`None`: intercept only).
+        pinned: Vec<Option<String>>,
+    },
     /// The ecological-bias lab's simulated trials and their analyses; answered by
     /// [`Record::Lab`].
     Lab {
@@ -194,6 +203,7 @@ impl Request {
             | Self::Permutation { input, .. }
             | Self::Sensitivity { input }
             | Self::Cumul { input, .. }
+            | Self::Compare { input, .. }
             | Self::Gosh { input, .. } => Some(input),
             Self::Ipd { .. }
             | Self::SubgroupInteraction { .. }
@@ -217,6 +227,7 @@ impl Request {
             Self::Gosh { .. } => Kind::Gosh,
             Self::Ipd { .. } => Kind::Ipd,
             Self::SubgroupInteraction { .. } => Kind::SubgroupInteraction,
+            Self::Compare { .. } => Kind::Compare,
             Self::Lab { .. } => Kind::Lab,
         }
     }
@@ -251,11 +262,13 @@ pub enum Kind {
     SubgroupInteraction,
     /// The ecological-bias lab's simulation.
     Lab,
+    /// The Compare-models panel's comparisons.
+    Compare,
 }
 
 impl Kind {
     /// Every kind, in order.
-    pub const ALL: [Self; 13] = [
+    pub const ALL: [Self; 14] = [
         Self::Analysis,
         Self::FullAnalysis,
         Self::Curve,
@@ -269,6 +282,7 @@ impl Kind {
         Self::Ipd,
         Self::SubgroupInteraction,
         Self::Lab,
+        Self::Compare,
     ];
 }
 
@@ -333,6 +347,11 @@ pub enum Record {
     Lab {
         /// The simulation's record.
         lab: LabRecord,
+    },
+    /// The current model and each pinned one compared with it.
+    Comparisons {
+        /// The current model's fit and the comparisons.
+        comparisons: Comparisons,
     },
 }
 

@@ -19,6 +19,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
+use super::anova::compare_all;
 use super::component_profile::component_profiles;
 use super::cumul::cumul;
 use super::egger::egger;
@@ -438,6 +439,7 @@ impl Mailbox {
             Request::Profile { input } => Err(self.answer(&input, Ask::Profile)),
             Request::Sensitivity { input } => Err(self.answer(&input, Ask::Sensitivity)),
             Request::Cumul { input, order } => Err(self.answer(&input, Ask::Cumul(order))),
+            Request::Compare { input, pinned } => Err(self.answer(&input, Ask::Compare(pinned))),
             // A table of its own: nothing of the kept stages applies.
             Request::Ipd {
                 text,
@@ -589,6 +591,10 @@ impl Mailbox {
                 let steps = cumul(&s.table, &s.data, &s.fitted, order.as_deref())?;
                 ("cumul", Record::Cumul { cumul: steps })
             }
+            Ask::Compare(pinned) => {
+                let comparisons = compare_all(&s.table, &s.data, &s.fitted, &pinned, &input.spec);
+                ("compare", Record::Comparisons { comparisons })
+            }
         };
         ran.push(StageTime {
             name: name.to_owned(),
@@ -607,4 +613,5 @@ enum Ask {
     Profile,
     Sensitivity,
     Cumul(Option<String>),
+    Compare(Vec<Option<String>>),
 }

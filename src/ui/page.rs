@@ -24,6 +24,7 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 
+use crate::analysis::anova::Comparisons;
 use crate::analysis::component_profile::Profiles;
 use crate::analysis::cumul::CumulRecord;
 use crate::analysis::ipd::{IpdRecord, SubgroupInteractionRecord};
@@ -32,9 +33,7 @@ use crate::analysis::record::Egger;
 use crate::analysis::request::{Input, Record, Request, StageTime};
 use crate::analysis::sensitivity::Sensitivity;
 use crate::analysis::subgroups::Subgroups;
-use crate::analysis::{
-    stages, Analysis, AnalysisError, Fitted, ModelStage, PredictionAt, StudiesStage,
-};
+use crate::analysis::{stages, Analysis, AnalysisError, ModelStage, PredictionAt, StudiesStage};
 use crate::app::ipd::{IpdInput, IpdState};
 use crate::app::{
     analysis_spec, page_studies, Averages, ColumnState, DataState, ForestSort, ModelState,
@@ -97,9 +96,11 @@ pub struct Page {
     pub used: Memo<Stage<StudiesStage>>,
     /// The design and the model's encoding.
     pub design: Memo<Stage<ModelStage>>,
-    /// The fitted model, computed on the main thread only when something reads it (the
-    /// page's own views read the engine's records instead).
-    pub fitted: Memo<Stage<Fitted>>,
+    /// The formulas pinned in the Compare-models panel (`None`: intercept only), for as long
+    /// as the page lives.
+    pub pinned: RwSignal<Vec<Option<String>>>,
+    /// The current model against each pinned one, from the engine, while any is pinned.
+    pub comparisons: Memo<Option<Stage<Comparisons>>>,
     /// The prediction of the results pane's form (the pooled effect without moderators).
     pub prediction: Memo<Result<Option<Arc<PredictionAt>>, StateError>>,
     /// The complete record the views read.
@@ -262,14 +263,6 @@ impl Page {
                 })
             })
         });
-        let spec = Memo::new(move |_| model.with(ModelState::spec));
-        let fitted = Memo::new(move |_| -> Stage<Fitted> {
-            let (table, studies, design) = (model_table.get()?, used.get()?, design.get()?);
-            let spec = spec.get()?;
-            timed("fit", || {
-                Ok(Arc::new(stages::fit(&table, &studies, &design, &spec)?))
-            })
-        });
         // What the engine is asked: the text and the analysis the state specifies, of every
         // study (`input`, for the Sensitivity pane's refits) and of the studies used.
         let input = Memo::new(move |_| -> Result<Input, StateError> {
@@ -384,6 +377,21 @@ impl Page {
             },
         );
         let egger = Memo::new(move |_| egger_answer.get().and_then(Result::ok).flatten());
+        let pinned = RwSignal::new(Vec::<Option<String>>::new());
+        let comparisons = derived(
+            Memo::new(move |_| {
+                let pinned = pinned.get();
+                (!pinned.is_empty()).then(|| {
+                    used_input
+                        .get()
+                        .map(|input| Request::Compare { input, pinned })
+                })
+            }),
+            |record| match record {
+                Record::Comparisons { comparisons } => Some(Arc::new(comparisons)),
+                _ => None,
+            },
+        );
         let profile = derived(
             Memo::new(move |_| {
                 (plots.with(|p| p.tab) == PlotTab::Profile)
@@ -466,7 +474,8 @@ impl Page {
             studies,
             used,
             design,
-            fitted,
+            pinned,
+            comparisons,
             prediction,
             analysis,
             full_analysis,

@@ -74,6 +74,10 @@ test('pinning the pooled model and adding ablat shows metafor\'s likelihood-rati
     close(Number(await p.getAttribute('data-value')), c.expected.p_value, 'LRT p');
     const reading = await page.locator('[data-testid="compare-readings"] li').first().textContent();
     assert.match(reading, /The larger model \(ablat\) fits better than the smaller one \(1\)/);
+    // Both models are fitted by the engine in its worker; the page itself fits nothing.
+    const measures = (name) => page.evaluate((n) => performance.getEntriesByName(n).length, name);
+    assert.ok((await measures('meridian:engine:compare')) >= 1, 'the engine compared the models');
+    assert.equal(await measures('meridian:fit'), 0, 'the main thread fitted');
     await page.screenshot({ path: join(SHOTS, 'compare-models.png'), fullPage: true });
     await page.locator('[data-testid="compare-models"]').screenshot({ path: join(SHOTS, 'compare-models-panel.png') });
     assert.deepEqual(errors, []);

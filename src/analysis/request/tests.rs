@@ -719,3 +719,105 @@ fn fitted_values_whose_columns_differ_in_length_do_not_read() {
         .to_string();
     assert!(message.contains("differ in length"), "{message}");
 }
+
+/// The Compare-models panel's request: the engine fits the pinned intercept-only model beside
+/// the current one and answers metafor 3.8.1's `anova(full, reduced)` of BCG's log risk
+/// ratios by ML, ablat against intercept only (tests/fixtures/models/anova.json).
+#[test]
+fn the_engine_compares_the_current_model_with_each_pinned_one() {
+    use crate::data::effect_size::{Measure, RawRole};
+    let fixtures: serde_json::Value =
+        serde_json::from_str(include_str!("../../../tests/fixtures/models/anova.json"))
+            .expect("the fixture is JSON");
+    let case = fixtures["cases"]
+        .as_array()
+        .and_then(|c| {
+            c.iter()
+                .find(|c| c["name"] == "bcg RR ML ablat vs intercept-only")
+        })
+        .expect("the fixture has the case");
+    let expected = &case["expected"];
+    let larger_case = fixtures["cases"]
+        .as_array()
+        .and_then(|c| {
+            c.iter()
+                .find(|c| c["name"] == "bcg RR ML ablat + year vs ablat")
+        })
+        .expect("the fixture has the case");
+    let mut spec = AnalysisSpec {
+        measure: Some(Measure::Rr),
+        mods: Some("ablat".into()),
+        ..AnalysisSpec::default()
+    };
+    spec.model.method = crate::stats::Tau2Method::Ml;
+    for (role, column) in [
+        (RawRole::Ai, "tpos"),
+        (RawRole::Bi, "tneg"),
+        (RawRole::Ci, "cpos"),
+        (RawRole::Di, "cneg"),
+    ] {
+        spec.columns.raw.insert(role, column.into());
+    }
+    let ask = Request::Compare {
+        input: Input {
+            text: case["csv"].as_str().expect("csv").into(),
+            text_id: None,
+            spec,
+        },
+        pinned: vec![None, Some("ablat + year".into()), Some("nosuch".into())],
+    };
+    assert_eq!(ask.kind(), Kind::Compare);
+    round_trip(&Envelope {
+        id: 5,
+        body: ask.clone(),
+    });
+    let mut mailbox = Mailbox::new(clock);
+    mailbox.receive(Envelope { id: 1, body: ask });
+    let answered = record_of(mailbox.work(10));
+    round_trip(&answered);
+    let Record::Comparisons { comparisons } = answered else {
+        panic!("expected the comparisons, got {answered:?}");
+    };
+    let close = |got: f64, want: &serde_json::Value, what: &str| {
+        let want = want.as_f64().expect("a number");
+        assert!(
+            (got - want).abs() <= 1e-6 * want.abs(),
+            "{what}: {got} vs metafor {want}"
+        );
+    };
+    assert_eq!(comparisons.formula.as_deref(), Some("ablat"));
+    close(
+        comparisons.current.log_likelihood,
+        &expected["full"]["log_likelihood"],
+        "ℓ",
+    );
+    assert_eq!(comparisons.pinned.len(), 3);
+    let intercept = comparisons.pinned[0].compared.as_ref().expect("compared");
+    assert!(intercept.current_is_full);
+    close(intercept.anova.lrt, &expected["lrt"], "LRT");
+    close(intercept.anova.p_value, &expected["p_value"], "p");
+    close(
+        intercept.anova.reduced.aic,
+        &expected["reduced"]["aic"],
+        "AIC",
+    );
+    close(
+        intercept.anova.r2.unwrap_or(f64::NAN),
+        &expected["r2"],
+        "R²",
+    );
+    // The larger pinned model is the full one; an unknown column is that row's error only.
+    let larger = comparisons.pinned[1].compared.as_ref().expect("compared");
+    assert!(!larger.current_is_full);
+    assert_eq!(larger.anova.full.df, 4);
+    close(
+        larger.anova.lrt,
+        &larger_case["expected"]["lrt"],
+        "LRT of ablat + year",
+    );
+    let unknown = comparisons.pinned[2]
+        .compared
+        .as_ref()
+        .expect_err("no such column");
+    assert!(unknown.contains("nosuch"), "{unknown}");
+}
