@@ -40,6 +40,7 @@ use super::moderator::ModeratorCurve;
 use super::profile::ProfileRecord;
 use super::record::Egger;
 use super::sensitivity::Sensitivity;
+use super::subgroup_analysis::SubgroupAnalysis;
 use super::subgroups::Subgroups;
 use super::{Analysis, AnalysisSpec};
 use crate::data::ipd::{IpdColumns, SubgroupColumns};
@@ -165,6 +166,16 @@ pub enum Request {
         /// Estimator and level (the family is not used).
         settings: IpdSettings,
     },
+    /// The subgroup analysis under the forest plot (a model per level, the test for subgroup
+    /// differences and the meta-regression's); answered by [`Record::SubgroupAnalysis`].
+    SubgroupAnalysis {
+        /// The data and the analysis.
+        input: Input,
+        /// The grouping column.
+        column: String,
+        /// Whether every subgroup uses one common τ².
+        common: bool,
+    },
     /// The current model against each pinned formula (the Compare-models panel); answered by
     /// [`Record::Comparisons`].
     Compare {
@@ -204,6 +215,7 @@ impl Request {
             | Self::Sensitivity { input }
             | Self::Cumul { input, .. }
             | Self::Compare { input, .. }
+            | Self::SubgroupAnalysis { input, .. }
             | Self::Gosh { input, .. } => Some(input),
             Self::Ipd { .. }
             | Self::SubgroupInteraction { .. }
@@ -228,6 +240,7 @@ impl Request {
             Self::Ipd { .. } => Kind::Ipd,
             Self::SubgroupInteraction { .. } => Kind::SubgroupInteraction,
             Self::Compare { .. } => Kind::Compare,
+            Self::SubgroupAnalysis { .. } => Kind::SubgroupAnalysis,
             Self::Lab { .. } => Kind::Lab,
         }
     }
@@ -264,11 +277,13 @@ pub enum Kind {
     Lab,
     /// The Compare-models panel's comparisons.
     Compare,
+    /// The subgroup analysis under the forest plot.
+    SubgroupAnalysis,
 }
 
 impl Kind {
     /// Every kind, in order.
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 15] = [
         Self::Analysis,
         Self::FullAnalysis,
         Self::Curve,
@@ -283,6 +298,7 @@ impl Kind {
         Self::SubgroupInteraction,
         Self::Lab,
         Self::Compare,
+        Self::SubgroupAnalysis,
     ];
 }
 
@@ -347,6 +363,11 @@ pub enum Record {
     Lab {
         /// The simulation's record.
         lab: LabRecord,
+    },
+    /// The subgroup analysis by one column.
+    SubgroupAnalysis {
+        /// Each subgroup's model and the tests of their differences.
+        analysis: SubgroupAnalysis,
     },
     /// The current model and each pinned one compared with it.
     Comparisons {

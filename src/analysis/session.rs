@@ -30,6 +30,7 @@ use super::multilevel::{self, Dependence};
 use super::profile::profile;
 use super::request::{Envelope, Input, Record, Request, Response, StageTime};
 use super::sensitivity::sensitivity;
+use super::subgroup_analysis::subgroup_analysis;
 use super::subgroups::subgroups;
 use super::terms::requested_contrasts;
 use super::{stages, Analysis, AnalysisError, Fitted, ModelStage, StudiesStage};
@@ -440,6 +441,11 @@ impl Mailbox {
             Request::Sensitivity { input } => Err(self.answer(&input, Ask::Sensitivity)),
             Request::Cumul { input, order } => Err(self.answer(&input, Ask::Cumul(order))),
             Request::Compare { input, pinned } => Err(self.answer(&input, Ask::Compare(pinned))),
+            Request::SubgroupAnalysis {
+                input,
+                column,
+                common,
+            } => Err(self.answer(&input, Ask::SubgroupAnalysis { column, common })),
             // A table of its own: nothing of the kept stages applies.
             Request::Ipd {
                 text,
@@ -591,6 +597,11 @@ impl Mailbox {
                 let steps = cumul(&s.table, &s.data, &s.fitted, order.as_deref())?;
                 ("cumul", Record::Cumul { cumul: steps })
             }
+            Ask::SubgroupAnalysis { column, common } => {
+                let analysis =
+                    subgroup_analysis(&s.table, &s.data, &column, common, &input.spec.model)?;
+                ("subgroup-analysis", Record::SubgroupAnalysis { analysis })
+            }
             Ask::Compare(pinned) => {
                 let comparisons = compare_all(&s.table, &s.data, &s.fitted, &pinned, &input.spec);
                 ("compare", Record::Comparisons { comparisons })
@@ -614,4 +625,5 @@ enum Ask {
     Sensitivity,
     Cumul(Option<String>),
     Compare(Vec<Option<String>>),
+    SubgroupAnalysis { column: String, common: bool },
 }

@@ -32,6 +32,7 @@ use crate::analysis::moderator::{drawn_moderator, study_values, ModeratorCurve};
 use crate::analysis::record::Egger;
 use crate::analysis::request::{Input, Record, Request, StageTime};
 use crate::analysis::sensitivity::Sensitivity;
+use crate::analysis::subgroup_analysis::SubgroupAnalysis;
 use crate::analysis::subgroups::Subgroups;
 use crate::analysis::{stages, Analysis, AnalysisError, ModelStage, PredictionAt, StudiesStage};
 use crate::app::ipd::{IpdInput, IpdState};
@@ -101,6 +102,11 @@ pub struct Page {
     pub pinned: RwSignal<Vec<Option<String>>>,
     /// The current model against each pinned one, from the engine, while any is pinned.
     pub comparisons: Memo<Option<Stage<Comparisons>>>,
+    /// Whether the subgroup analysis uses one common τ² in every subgroup.
+    pub subgroup_common: RwSignal<bool>,
+    /// The subgroup analysis under the forest plot, from the engine, while the plot groups
+    /// the studies by a column.
+    pub subgroup_analysis: Memo<Option<Stage<SubgroupAnalysis>>>,
     /// The prediction of the results pane's form (the pooled effect without moderators).
     pub prediction: Memo<Result<Option<Arc<PredictionAt>>, StateError>>,
     /// The complete record the views read.
@@ -377,6 +383,23 @@ impl Page {
             },
         );
         let egger = Memo::new(move |_| egger_answer.get().and_then(Result::ok).flatten());
+        let subgroup_common = RwSignal::new(false);
+        let subgroup_analysis = derived(
+            Memo::new(move |_| {
+                let column =
+                    plots.with(|p| (p.tab == PlotTab::Forest).then(|| p.subgroup.clone()))??;
+                let common = subgroup_common.get();
+                Some(used_input.get().map(|input| Request::SubgroupAnalysis {
+                    input,
+                    column,
+                    common,
+                }))
+            }),
+            |record| match record {
+                Record::SubgroupAnalysis { analysis } => Some(Arc::new(analysis)),
+                _ => None,
+            },
+        );
         let pinned = RwSignal::new(Vec::<Option<String>>::new());
         let comparisons = derived(
             Memo::new(move |_| {
@@ -476,6 +499,8 @@ impl Page {
             design,
             pinned,
             comparisons,
+            subgroup_common,
+            subgroup_analysis,
             prediction,
             analysis,
             full_analysis,

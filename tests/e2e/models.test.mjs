@@ -147,6 +147,10 @@ test('the subgroup analysis of BCG by alloc gives metafor\'s per-group fits and 
         if (g.tau2 > 1e-8) close(Number(tau2), g.tau2, `${g.level} tau2`);
       }
     }
+    // The engine fits the subgroups in its worker; the main thread fits none.
+    const measures = (name) => page.evaluate((n) => performance.getEntriesByName(n).length, name);
+    assert.ok((await measures('meridian:engine:subgroup-analysis')) >= 2, 'the engine fitted both');
+    assert.equal(await measures('meridian:subgroup-analysis'), 0, 'the main thread fitted');
     await page.screenshot({ path: join(SHOTS, 'subgroups-alloc.png'), fullPage: true });
     await page.locator('[data-testid="subgroup-analysis"]').screenshot({ path: join(SHOTS, 'subgroups-alloc-panel.png') });
     await page.locator('[data-testid="term-tests"]').screenshot({ path: join(SHOTS, 'term-tests.png') }).catch(() => {});

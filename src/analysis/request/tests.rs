@@ -725,7 +725,6 @@ fn fitted_values_whose_columns_differ_in_length_do_not_read() {
 /// ratios by ML, ablat against intercept only (tests/fixtures/models/anova.json).
 #[test]
 fn the_engine_compares_the_current_model_with_each_pinned_one() {
-    use crate::data::effect_size::{Measure, RawRole};
     let fixtures: serde_json::Value =
         serde_json::from_str(include_str!("../../../tests/fixtures/models/anova.json"))
             .expect("the fixture is JSON");
@@ -744,26 +743,12 @@ fn the_engine_compares_the_current_model_with_each_pinned_one() {
                 .find(|c| c["name"] == "bcg RR ML ablat + year vs ablat")
         })
         .expect("the fixture has the case");
-    let mut spec = AnalysisSpec {
-        measure: Some(Measure::Rr),
-        mods: Some("ablat".into()),
-        ..AnalysisSpec::default()
-    };
-    spec.model.method = crate::stats::Tau2Method::Ml;
-    for (role, column) in [
-        (RawRole::Ai, "tpos"),
-        (RawRole::Bi, "tneg"),
-        (RawRole::Ci, "cpos"),
-        (RawRole::Di, "cneg"),
-    ] {
-        spec.columns.raw.insert(role, column.into());
-    }
     let ask = Request::Compare {
-        input: Input {
-            text: case["csv"].as_str().expect("csv").into(),
-            text_id: None,
-            spec,
-        },
+        input: bcg_input(
+            case["csv"].as_str().expect("csv"),
+            Some("ablat"),
+            crate::stats::Tau2Method::Ml,
+        ),
         pinned: vec![None, Some("ablat + year".into()), Some("nosuch".into())],
     };
     assert_eq!(ask.kind(), Kind::Compare);
@@ -820,4 +805,108 @@ fn the_engine_compares_the_current_model_with_each_pinned_one() {
         .as_ref()
         .expect_err("no such column");
     assert!(unknown.contains("nosuch"), "{unknown}");
+}
+
+/// BCG's log risk ratios from the counts, as the models fixtures analyse them.
+fn bcg_input(csv: &str, mods: Option<&str>, method: crate::stats::Tau2Method) -> Input {
+    use crate::data::effect_size::{Measure, RawRole};
+    let mut spec = AnalysisSpec {
+        measure: Some(Measure::Rr),
+        mods: mods.map(str::to_owned),
+        ..AnalysisSpec::default()
+    };
+    spec.model.method = method;
+    for (role, column) in [
+        (RawRole::Ai, "tpos"),
+        (RawRole::Bi, "tneg"),
+        (RawRole::Ci, "cpos"),
+        (RawRole::Di, "cneg"),
+    ] {
+        spec.columns.raw.insert(role, column.into());
+    }
+    Input {
+        text: csv.into(),
+        text_id: None,
+        spec,
+    }
+}
+
+/// The subgroup analysis under the forest plot is asked of the engine: metafor 3.8.1's
+/// per-level REML fits of BCG by alloc and the test for subgroup differences, with a τ² per
+/// subgroup and with one common τ² (tests/fixtures/models/subgroups.json).
+#[test]
+fn the_engine_answers_the_subgroup_analysis() {
+    let fixtures: serde_json::Value = serde_json::from_str(include_str!(
+        "../../../tests/fixtures/models/subgroups.json"
+    ))
+    .expect("the fixture is JSON");
+    let cases = fixtures["cases"].as_array().expect("cases");
+    assert_eq!(cases.len(), 2);
+    let mut mailbox = Mailbox::new(clock);
+    for (id, case) in (1..).zip(cases) {
+        let expected = &case["expected"];
+        let common = case["args"]
+            .as_array()
+            .expect("args")
+            .iter()
+            .any(|a| a == "--tau2-common");
+        let ask = Request::SubgroupAnalysis {
+            input: bcg_input(
+                case["csv"].as_str().expect("csv"),
+                None,
+                crate::stats::Tau2Method::Reml,
+            ),
+            column: "alloc".into(),
+            common,
+        };
+        assert_eq!(ask.kind(), Kind::SubgroupAnalysis);
+        round_trip(&Envelope {
+            id,
+            body: ask.clone(),
+        });
+        mailbox.receive(Envelope { id, body: ask });
+        let answered = record_of(mailbox.work(10));
+        round_trip(&answered);
+        let Record::SubgroupAnalysis { analysis } = answered else {
+            panic!("expected the subgroup analysis, got {answered:?}");
+        };
+        let close = |got: f64, want: &serde_json::Value, what: &str| {
+            let want = want.as_f64().expect("a number");
+            assert!(
+                (got - want).abs() <= 1e-6 * want.abs().max(1e-12),
+                "{what}: {got} vs metafor {want}"
+            );
+        };
+        assert_eq!(analysis.tau2_common, common);
+        close(analysis.q_between, &expected["q_between"], "Q between");
+        close(analysis.q_between_p, &expected["q_between_p"], "its p");
+        close(
+            analysis.qm,
+            &expected["mixed_qm"],
+            "the meta-regression's QM",
+        );
+        let groups = expected["groups"].as_array().expect("groups");
+        assert_eq!(analysis.groups.len(), groups.len());
+        for (got, want) in analysis.groups.iter().zip(groups) {
+            close(got.estimate, &want["estimate"], "a subgroup's estimate");
+            close(got.se, &want["se"], "its SE");
+        }
+    }
+    // A column the table does not have is the engine's sentence, not a panic.
+    mailbox.receive(Envelope {
+        id: 9,
+        body: Request::SubgroupAnalysis {
+            input: bcg_input(
+                cases[0]["csv"].as_str().expect("csv"),
+                None,
+                crate::stats::Tau2Method::Reml,
+            ),
+            column: "nosuch".into(),
+            common: false,
+        },
+    });
+    match mailbox.work(10).map(|e| e.body) {
+        Some(Response::Failed { message }) => assert!(message.contains("nosuch"), "{message}"),
+        other => panic!("expected the engine's error, got {other:?}"),
+    }
 }
