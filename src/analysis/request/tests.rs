@@ -728,21 +728,15 @@ fn the_engine_compares_the_current_model_with_each_pinned_one() {
     let fixtures: serde_json::Value =
         serde_json::from_str(include_str!("../../../tests/fixtures/models/anova.json"))
             .expect("the fixture is JSON");
-    let case = fixtures["cases"]
-        .as_array()
-        .and_then(|c| {
-            c.iter()
-                .find(|c| c["name"] == "bcg RR ML ablat vs intercept-only")
-        })
-        .expect("the fixture has the case");
+    let case_named = |name: &str| {
+        fixtures["cases"]
+            .as_array()
+            .and_then(|c| c.iter().find(|c| c["name"] == name))
+            .expect("the fixture has the case")
+    };
+    let case = case_named("bcg RR ML ablat vs intercept-only");
     let expected = &case["expected"];
-    let larger_case = fixtures["cases"]
-        .as_array()
-        .and_then(|c| {
-            c.iter()
-                .find(|c| c["name"] == "bcg RR ML ablat + year vs ablat")
-        })
-        .expect("the fixture has the case");
+    let larger_case = case_named("bcg RR ML ablat + year vs ablat");
     let ask = Request::Compare {
         input: bcg_input(
             case["csv"].as_str().expect("csv"),
@@ -752,23 +746,9 @@ fn the_engine_compares_the_current_model_with_each_pinned_one() {
         pinned: vec![None, Some("ablat + year".into()), Some("nosuch".into())],
     };
     assert_eq!(ask.kind(), Kind::Compare);
-    round_trip(&Envelope {
-        id: 5,
-        body: ask.clone(),
-    });
-    let mut mailbox = Mailbox::new(clock);
-    mailbox.receive(Envelope { id: 1, body: ask });
-    let answered = record_of(mailbox.work(10));
-    round_trip(&answered);
+    let answered = answered_through_json(&mut Mailbox::new(clock), 1, ask);
     let Record::Comparisons { comparisons } = answered else {
         panic!("expected the comparisons, got {answered:?}");
-    };
-    let close = |got: f64, want: &serde_json::Value, what: &str| {
-        let want = want.as_f64().expect("a number");
-        assert!(
-            (got - want).abs() <= 1e-6 * want.abs(),
-            "{what}: {got} vs metafor {want}"
-        );
     };
     assert_eq!(comparisons.formula.as_deref(), Some("ablat"));
     close(
@@ -805,6 +785,25 @@ fn the_engine_compares_the_current_model_with_each_pinned_one() {
         .as_ref()
         .expect_err("no such column");
     assert!(unknown.contains("nosuch"), "{unknown}");
+}
+
+/// The record `mailbox` answers to `ask`, both crossing as JSON and back unchanged.
+fn answered_through_json(mailbox: &mut Mailbox, id: u64, ask: Request) -> Record {
+    let envelope = Envelope { id, body: ask };
+    round_trip(&envelope);
+    mailbox.receive(envelope);
+    let answered = record_of(mailbox.work(10));
+    round_trip(&answered);
+    answered
+}
+
+/// `got` agrees with metafor's `want` (a fixture's number) to six significant digits.
+fn close(got: f64, want: &serde_json::Value, what: &str) {
+    let want = want.as_f64().expect("a number");
+    assert!(
+        (got - want).abs() <= 1e-6 * want.abs().max(1e-12),
+        "{what}: {got} vs metafor {want}"
+    );
 }
 
 /// BCG's log risk ratios from the counts, as the models fixtures analyse them.
@@ -860,22 +859,9 @@ fn the_engine_answers_the_subgroup_analysis() {
             common,
         };
         assert_eq!(ask.kind(), Kind::SubgroupAnalysis);
-        round_trip(&Envelope {
-            id,
-            body: ask.clone(),
-        });
-        mailbox.receive(Envelope { id, body: ask });
-        let answered = record_of(mailbox.work(10));
-        round_trip(&answered);
+        let answered = answered_through_json(&mut mailbox, id, ask);
         let Record::SubgroupAnalysis { analysis } = answered else {
             panic!("expected the subgroup analysis, got {answered:?}");
-        };
-        let close = |got: f64, want: &serde_json::Value, what: &str| {
-            let want = want.as_f64().expect("a number");
-            assert!(
-                (got - want).abs() <= 1e-6 * want.abs().max(1e-12),
-                "{what}: {got} vs metafor {want}"
-            );
         };
         assert_eq!(analysis.tau2_common, common);
         close(analysis.q_between, &expected["q_between"], "Q between");
