@@ -125,7 +125,8 @@ pub enum Request {
         part: PartRecord,
     },
     /// The Sensitivity view's case deletions (influence, leave-one-out, Baujat, BLUPs, the
-    /// residual plots); answered by [`Record::Sensitivity`].
+    /// residual plots); answered by [`Response::Progress`] between slices of its k refits, then
+    /// [`Record::Sensitivity`].
     Sensitivity {
         /// The data and the analysis.
         input: Input,
@@ -199,7 +200,10 @@ impl Request {
     /// Whether the request is answered in slices with progress (else in one go, before the
     /// next slice of a long request).
     pub fn is_long(&self) -> bool {
-        matches!(self, Self::Permutation { .. } | Self::Gosh { .. })
+        matches!(
+            self,
+            Self::Permutation { .. } | Self::Gosh { .. } | Self::Sensitivity { .. }
+        )
     }
 
     /// The input of a request about the workspace's data, if it is one.

@@ -29,7 +29,7 @@ use super::moderator::{moderator_curve, multilevel_curve};
 use super::multilevel::{self, Dependence};
 use super::profile::profile;
 use super::request::{Envelope, Input, Record, Request, Response, StageTime};
-use super::sensitivity::sensitivity;
+use super::sensitivity::SensitivityRun;
 use super::subgroup_analysis::subgroup_analysis;
 use super::subgroups::subgroups;
 use super::terms::requested_contrasts;
@@ -247,12 +247,37 @@ enum Job {
     Permutation(Box<PermutationTest>),
     /// A GOSH analysis, its subsets' points sent slice by slice.
     Gosh(Box<GoshRun>),
+    /// The Sensitivity view's case deletions, a few refits a slice, and the milliseconds
+    /// spent on them so far.
+    Sensitivity(Box<SensitivityRun>, f64),
 }
 
 impl Job {
     /// Runs up to `n` units of work: the final response when done, else progress.
-    fn step(&mut self, n: usize) -> Response {
+    fn step(&mut self, n: usize, clock: fn() -> f64) -> Response {
         match self {
+            Self::Sensitivity(run, spent) => {
+                let start = clock();
+                run.step(n);
+                *spent += clock() - start;
+                let (done, total) = run.progress();
+                if !run.is_finished() {
+                    return Response::Progress { done, total };
+                }
+                let start = clock();
+                match run.finish() {
+                    Ok(sensitivity) => Response::Record {
+                        record: Box::new(Record::Sensitivity { sensitivity }),
+                        stages: vec![StageTime {
+                            name: "sensitivity".to_owned(),
+                            ms: *spent + clock() - start,
+                        }],
+                    },
+                    Err(e) => Response::Failed {
+                        message: e.to_string(),
+                    },
+                }
+            }
             Self::Permutation(test) => match test.step(n) {
                 Err(e) => Response::Failed {
                     message: e.to_string(),
@@ -386,7 +411,7 @@ impl Mailbox {
         }
         let (id, job) = self.running.as_mut()?;
         let id = *id;
-        let body = job.step(n);
+        let body = job.step(n, self.clock);
         if body.is_final() {
             self.running = None;
         }
@@ -438,7 +463,18 @@ impl Mailbox {
             }
             Request::Egger { input } => Err(self.answer(&input, Ask::Egger)),
             Request::Profile { input } => Err(self.answer(&input, Ask::Profile)),
-            Request::Sensitivity { input } => Err(self.answer(&input, Ask::Sensitivity)),
+            Request::Sensitivity { input } => {
+                // The page sees the refits' progress, not the stages it reused or ran.
+                let s = self
+                    .stages
+                    .of(&input, self.clock, &mut Vec::new())
+                    .map_err(failed)?;
+                SensitivityRun::new(s.table, s.fitted, s.data)
+                    .map(|run| Job::Sensitivity(Box::new(run), 0.0))
+                    .map_err(|e| Response::Failed {
+                        message: e.to_string(),
+                    })
+            }
             Request::Cumul { input, order } => Err(self.answer(&input, Ask::Cumul(order))),
             Request::Compare { input, pinned } => Err(self.answer(&input, Ask::Compare(pinned))),
             Request::SubgroupAnalysis {
@@ -588,11 +624,6 @@ impl Mailbox {
                     ("profile", Record::Profile { profile })
                 }
             },
-            Ask::Sensitivity => {
-                let sensitivity = sensitivity(&s.table, &s.fitted, &s.data)
-                    .map_err(|e| stages::stats_error(e, &s.data.studies, &s.table))?;
-                ("sensitivity", Record::Sensitivity { sensitivity })
-            }
             Ask::Cumul(order) => {
                 let steps = cumul(&s.table, &s.data, &s.fitted, order.as_deref())?;
                 ("cumul", Record::Cumul { cumul: steps })
@@ -622,7 +653,6 @@ enum Ask {
     Subgroups(String),
     Egger,
     Profile,
-    Sensitivity,
     Cumul(Option<String>),
     Compare(Vec<Option<String>>),
     SubgroupAnalysis { column: String, common: bool },

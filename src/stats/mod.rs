@@ -60,7 +60,7 @@ pub use baujat::{baujat, BaujatPoint};
 pub use blup::Blup;
 pub use confint::{HeterogeneityIntervals, Interval};
 pub use cumul::{cumulative, CumulativeStep};
-pub use deletion::{Deletion, Deletions};
+pub use deletion::{Deletion, DeletionRun, Deletions};
 pub use design::{Design, Term};
 pub use error::StatsError;
 pub use fit::{fit, Fit};

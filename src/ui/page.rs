@@ -134,6 +134,8 @@ pub struct Page {
     /// Influence, leave-one-out, Baujat, BLUPs and the residual plots, once the Sensitivity
     /// pane is open.
     pub sensitivity: Memo<Option<Stage<Sensitivity>>>,
+    /// How far the engine's refits for [`Page::sensitivity`] are, while it computes them.
+    pub sensitivity_progress: Memo<Option<RunProgress>>,
     /// The column the cumulative meta-analysis adds the studies in order of (`None`: input
     /// order).
     pub cumul_order: RwSignal<Option<String>>,
@@ -437,17 +439,19 @@ impl Page {
         });
 
         let sensitivity_shown = RwSignal::new(false);
-        let sensitivity = derived(
-            Memo::new(move |_| {
-                sensitivity_shown
-                    .get()
-                    .then(|| input.get().map(|input| Request::Sensitivity { input }))
-            }),
-            |record| match record {
-                Record::Sensitivity { sensitivity } => Some(Arc::new(sensitivity)),
-                _ => None,
-            },
-        );
+        let sensitivity_request = Memo::new(move |_| {
+            sensitivity_shown
+                .get()
+                .then(|| input.get().map(|input| Request::Sensitivity { input }))
+        });
+        let sensitivity_remote = ask(sensitivity_request, |record| match record {
+            Record::Sensitivity { sensitivity } => Some(Arc::new(sensitivity)),
+            _ => None,
+        });
+        let sensitivity = asked(sensitivity_request, sensitivity_remote);
+        let sensitivity_progress = Memo::new(move |_| {
+            sensitivity_remote.with(|r| r.updating.then_some(r.progress).flatten())
+        });
         let cumul_order = RwSignal::new(None::<String>);
         let cumul = derived(
             Memo::new(move |_| {
@@ -513,6 +517,7 @@ impl Page {
             updating,
             sensitivity_shown,
             sensitivity,
+            sensitivity_progress,
             cumul_order,
             cumul,
             lab: RwSignal::new(false),
@@ -576,6 +581,19 @@ pub(super) struct Remote<T> {
     pub(super) last: Result<T, StateError>,
     /// Whether a newer answer is being computed.
     pub(super) updating: bool,
+    /// How far the newer answer is, while a long request reports it.
+    pub(super) progress: Option<RunProgress>,
+}
+
+/// How far a long request is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RunProgress {
+    /// Units done (refits).
+    pub done: usize,
+    /// Units in all.
+    pub total: usize,
+    /// Estimated milliseconds left, once something is done.
+    pub remaining_ms: Option<f64>,
 }
 
 /// The engine's answer to `request`, asked again whenever the request changes and cancelled
@@ -591,6 +609,7 @@ where
     let remote = RwSignal::new(Remote {
         last: Err(StateError::Computing),
         updating: false,
+        progress: None,
     });
     let run = StoredValue::new(None::<RunId>);
     Effect::new(move |_| {
@@ -608,11 +627,15 @@ where
                 remote.set(Remote {
                     last: Err(why),
                     updating: false,
+                    progress: None,
                 });
                 return;
             }
         };
-        remote.update(|r| r.updating = true);
+        remote.update(|r| {
+            r.updating = true;
+            r.progress = None;
+        });
         let id = timed("request", || {
             client::request(asked, move |event| match event {
                 Event::Record(record, stages) => {
@@ -621,17 +644,27 @@ where
                         remote.set(Remote {
                             last: Ok(value),
                             updating: false,
+                            progress: None,
                         });
                     }
                 }
                 Event::Failed(message) => remote.set(Remote {
                     last: Err(StateError::Engine { message }),
                     updating: false,
+                    progress: None,
                 }),
-                Event::Progress { .. }
-                | Event::Permutation(_)
-                | Event::GoshBatch { .. }
-                | Event::Gosh { .. } => {}
+                Event::Progress {
+                    done,
+                    total,
+                    remaining_ms,
+                } => remote.update(|r| {
+                    r.progress = Some(RunProgress {
+                        done,
+                        total,
+                        remaining_ms,
+                    });
+                }),
+                Event::Permutation(_) | Event::GoshBatch { .. } | Event::Gosh { .. } => {}
             })
         });
         run.set_value(Some(id));
@@ -648,7 +681,17 @@ fn derived<T>(
 where
     T: Clone + PartialEq + Send + Sync + 'static,
 {
-    let remote = ask(request, pick);
+    asked(request, ask(request, pick))
+}
+
+/// The last answer in `remote` while `request` asks for one, else `None`.
+fn asked<T>(
+    request: Memo<Option<Result<Request, StateError>>>,
+    remote: RwSignal<Remote<T>>,
+) -> Memo<Option<Result<T, StateError>>>
+where
+    T: Clone + PartialEq + Send + Sync + 'static,
+{
     Memo::new(move |_| {
         request
             .with(Option::is_some)

@@ -23,6 +23,7 @@ use crate::plots::{inputs, Figure};
 
 use super::download::download_text;
 use super::page::{Page, WithoutStudy};
+use super::permutation_panel::remaining;
 use super::row_window::RowWindow;
 use super::{CumulativePlot, GoshPanel, LeaveOneOutPlot, PlotCanvas, ResidualPlots};
 
@@ -72,10 +73,21 @@ pub fn SensitivityPane(
                     </p>
                 }
             >
+                {move || page.sensitivity_progress.get().map(|p| view! {
+                    <p data-testid="sensitivity-progress">
+                        <progress max=p.total value=p.done></progress>
+                        <span class="hint" data-testid="sensitivity-remaining">
+                            {format!(" Refitting without each study: {} of {}{} ", p.done, p.total, remaining(p.remaining_ms))}
+                        </span>
+                        // The pane closes; the rest of the page keeps its results.
+                        <button type="button" data-testid="sensitivity-cancel" on:click=move |_| shown.set(false)>"Cancel"</button>
+                    </p>
+                })}
                 {move || match page.sensitivity.get() {
-                    None | Some(Err(StateError::Computing)) => {
-                        view! { <p class="hint">"Fitting…"</p> }.into_any()
-                    }
+                    // The progress bar above says it, once the refits report.
+                    None | Some(Err(StateError::Computing)) => (page.sensitivity_progress.with(Option::is_none))
+                        .then(|| view! { <p class="hint">"Fitting…"</p> })
+                        .into_any(),
                     Some(Err(e)) => view! {
                         <p class="message message--error" role="alert" data-testid="sensitivity-error">{e.to_string()}</p>
                     }

@@ -504,13 +504,38 @@ fn the_sensitivity_views_refits_are_asked_of_the_engine() {
     assert_eq!(ask.kind(), Kind::Sensitivity);
     mailbox.receive(Envelope { id: 1, body: ask });
     let direct = sensitivity(&run.table, &run.fitted, &run.analysis.data).expect("deletions");
-    match record_of(mailbox.work(10)) {
+    // The eight refits run a few a slice, with progress between slices; the record is the
+    // one made in one go.
+    let progress = |answer: Option<Envelope<Response>>| match answer.map(|e| e.body) {
+        Some(Response::Progress { done, total }) => (done, total),
+        other => panic!("expected progress, got {other:?}"),
+    };
+    assert_eq!(progress(mailbox.work(3)), (3, 8));
+    assert_eq!(progress(mailbox.work(3)), (6, 8));
+    match record_of(mailbox.work(3)) {
         Record::Sensitivity { sensitivity } => {
             assert_eq!(sensitivity, direct);
             round_trip(&Record::Sensitivity { sensitivity });
         }
         other => panic!("expected the sensitivity record, got {other:?}"),
     }
+    // Cancelled halfway, a run answers nothing more.
+    mailbox.receive(Envelope {
+        id: 9,
+        body: Request::Sensitivity { input: input() },
+    });
+    assert_eq!(progress(mailbox.work(4)), (4, 8));
+    assert_eq!(
+        mailbox.receive(Envelope {
+            id: 9,
+            body: Request::Cancel
+        }),
+        Some(Envelope {
+            id: 9,
+            body: Response::Cancelled
+        })
+    );
+    assert!(mailbox.is_idle());
     // The cumulative analysis needs a model without moderators: asked of one, a sentence.
     let mut without = input();
     without.spec.mods = None;
