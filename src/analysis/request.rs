@@ -202,7 +202,10 @@ impl Request {
     pub fn is_long(&self) -> bool {
         matches!(
             self,
-            Self::Permutation { .. } | Self::Gosh { .. } | Self::Sensitivity { .. }
+            Self::Permutation { .. }
+                | Self::Gosh { .. }
+                | Self::Sensitivity { .. }
+                | Self::Cumul { .. }
         )
     }
 

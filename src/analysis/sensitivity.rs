@@ -396,11 +396,6 @@ impl SensitivityRun {
         (self.deletions.done(), self.fitted.fit.k)
     }
 
-    /// Whether every refit is done.
-    pub fn is_finished(&self) -> bool {
-        self.deletions.done() == self.fitted.fit.k
-    }
-
     /// The records, from the refits done (which it takes: call it once).
     ///
     /// # Errors

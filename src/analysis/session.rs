@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use super::anova::compare_all;
 use super::component_profile::component_profiles;
-use super::cumul::cumul;
+use super::cumul::CumulRun;
 use super::egger::egger;
 use super::gosh::GoshRun;
 use super::ipd::{ipd_analysis_without_failures, subgroup_interaction};
@@ -247,29 +247,73 @@ enum Job {
     Permutation(Box<PermutationTest>),
     /// A GOSH analysis, its subsets' points sent slice by slice.
     Gosh(Box<GoshRun>),
-    /// The Sensitivity view's case deletions, a few refits a slice, and the milliseconds
-    /// spent on them so far.
-    Sensitivity(Box<SensitivityRun>, f64),
+    /// A record made of refits, a few a slice (the Sensitivity view's case deletions, the
+    /// cumulative meta-analysis), and the milliseconds spent on it so far.
+    Refits(Box<dyn Refits>, f64),
+}
+
+/// A record the engine computes a few refits at a time.
+trait Refits: std::fmt::Debug {
+    /// The stage it is timed as.
+    fn name(&self) -> &'static str;
+    /// Does up to `n` more refits.
+    fn step(&mut self, n: usize);
+    /// Refits done and in all.
+    fn progress(&self) -> (usize, usize);
+    /// The record, once every refit is done.
+    fn finish(&mut self) -> Result<Record, AnalysisError>;
+}
+
+impl Refits for SensitivityRun {
+    fn name(&self) -> &'static str {
+        "sensitivity"
+    }
+    fn step(&mut self, n: usize) {
+        SensitivityRun::step(self, n);
+    }
+    fn progress(&self) -> (usize, usize) {
+        SensitivityRun::progress(self)
+    }
+    fn finish(&mut self) -> Result<Record, AnalysisError> {
+        SensitivityRun::finish(self).map(|sensitivity| Record::Sensitivity { sensitivity })
+    }
+}
+
+impl Refits for CumulRun {
+    fn name(&self) -> &'static str {
+        "cumul"
+    }
+    fn step(&mut self, n: usize) {
+        CumulRun::step(self, n);
+    }
+    fn progress(&self) -> (usize, usize) {
+        CumulRun::progress(self)
+    }
+    fn finish(&mut self) -> Result<Record, AnalysisError> {
+        Ok(Record::Cumul {
+            cumul: CumulRun::finish(self),
+        })
+    }
 }
 
 impl Job {
     /// Runs up to `n` units of work: the final response when done, else progress.
     fn step(&mut self, n: usize, clock: fn() -> f64) -> Response {
         match self {
-            Self::Sensitivity(run, spent) => {
+            Self::Refits(run, spent) => {
                 let start = clock();
                 run.step(n);
                 *spent += clock() - start;
                 let (done, total) = run.progress();
-                if !run.is_finished() {
+                if done < total {
                     return Response::Progress { done, total };
                 }
                 let start = clock();
                 match run.finish() {
-                    Ok(sensitivity) => Response::Record {
-                        record: Box::new(Record::Sensitivity { sensitivity }),
+                    Ok(record) => Response::Record {
+                        record: Box::new(record),
                         stages: vec![StageTime {
-                            name: "sensitivity".to_owned(),
+                            name: run.name().to_owned(),
                             ms: *spent + clock() - start,
                         }],
                     },
@@ -470,12 +514,20 @@ impl Mailbox {
                     .of(&input, self.clock, &mut Vec::new())
                     .map_err(failed)?;
                 SensitivityRun::new(s.table, s.fitted, s.data)
-                    .map(|run| Job::Sensitivity(Box::new(run), 0.0))
+                    .map(|run| Job::Refits(Box::new(run), 0.0))
                     .map_err(|e| Response::Failed {
                         message: e.to_string(),
                     })
             }
-            Request::Cumul { input, order } => Err(self.answer(&input, Ask::Cumul(order))),
+            Request::Cumul { input, order } => {
+                let s = self
+                    .stages
+                    .of(&input, self.clock, &mut Vec::new())
+                    .map_err(failed)?;
+                CumulRun::new(&s.table, s.data, s.fitted, order)
+                    .map(|run| Job::Refits(Box::new(run), 0.0))
+                    .map_err(failed)
+            }
             Request::Compare { input, pinned } => Err(self.answer(&input, Ask::Compare(pinned))),
             Request::SubgroupAnalysis {
                 input,
@@ -624,10 +676,6 @@ impl Mailbox {
                     ("profile", Record::Profile { profile })
                 }
             },
-            Ask::Cumul(order) => {
-                let steps = cumul(&s.table, &s.data, &s.fitted, order.as_deref())?;
-                ("cumul", Record::Cumul { cumul: steps })
-            }
             Ask::SubgroupAnalysis { column, common } => {
                 let analysis =
                     subgroup_analysis(&s.table, &s.data, &column, common, &input.spec.model)?;
@@ -653,7 +701,6 @@ enum Ask {
     Subgroups(String),
     Egger,
     Profile,
-    Cumul(Option<String>),
     Compare(Vec<Option<String>>),
     SubgroupAnalysis { column: String, common: bool },
 }

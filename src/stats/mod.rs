@@ -59,7 +59,7 @@ mod variance;
 pub use baujat::{baujat, BaujatPoint};
 pub use blup::Blup;
 pub use confint::{HeterogeneityIntervals, Interval};
-pub use cumul::{cumulative, CumulativeStep};
+pub use cumul::{cumulative, CumulativeRun, CumulativeStep};
 pub use deletion::{Deletion, DeletionRun, Deletions};
 pub use design::{Design, Term};
 pub use error::StatsError;

@@ -134,8 +134,8 @@ pub struct Page {
     /// Influence, leave-one-out, Baujat, BLUPs and the residual plots, once the Sensitivity
     /// pane is open.
     pub sensitivity: Memo<Option<Stage<Sensitivity>>>,
-    /// How far the engine's refits for [`Page::sensitivity`] are, while it computes them.
-    pub sensitivity_progress: Memo<Option<RunProgress>>,
+    /// Which of the Sensitivity pane's refits the engine is computing, and how far it is.
+    pub sensitivity_progress: Memo<Option<(Refitting, RunProgress)>>,
     /// The column the cumulative meta-analysis adds the studies in order of (`None`: input
     /// order).
     pub cumul_order: RwSignal<Option<String>>,
@@ -449,22 +449,29 @@ impl Page {
             _ => None,
         });
         let sensitivity = asked(sensitivity_request, sensitivity_remote);
-        let sensitivity_progress = Memo::new(move |_| {
-            sensitivity_remote.with(|r| r.updating.then_some(r.progress).flatten())
-        });
         let cumul_order = RwSignal::new(None::<String>);
-        let cumul = derived(
-            Memo::new(move |_| {
-                let order = cumul_order.get();
-                sensitivity_shown
-                    .get()
-                    .then(|| input.get().map(|input| Request::Cumul { input, order }))
-            }),
-            |record| match record {
-                Record::Cumul { cumul } => Some(Arc::new(cumul)),
-                _ => None,
-            },
-        );
+        let cumul_request = Memo::new(move |_| {
+            let order = cumul_order.get();
+            sensitivity_shown
+                .get()
+                .then(|| input.get().map(|input| Request::Cumul { input, order }))
+        });
+        let cumul_remote = ask(cumul_request, |record| match record {
+            Record::Cumul { cumul } => Some(Arc::new(cumul)),
+            _ => None,
+        });
+        let cumul = asked(cumul_request, cumul_remote);
+        // The pane's refits, the case deletions' first: the engine runs one after the other.
+        let sensitivity_progress = Memo::new(move |_| {
+            sensitivity_remote
+                .with(running)
+                .map(|p| (Refitting::CaseDeletions, p))
+                .or_else(|| {
+                    cumul_remote
+                        .with(running)
+                        .map(|p| (Refitting::Cumulative, p))
+                })
+        });
 
         let ipd = RwSignal::new(false);
         let ipd_state = RwSignal::new(IpdState::default());
@@ -583,6 +590,20 @@ pub(super) struct Remote<T> {
     pub(super) updating: bool,
     /// How far the newer answer is, while a long request reports it.
     pub(super) progress: Option<RunProgress>,
+}
+
+/// How far the newer answer of `remote` is, while one is computed and reports progress.
+fn running<T>(remote: &Remote<T>) -> Option<RunProgress> {
+    remote.updating.then_some(remote.progress).flatten()
+}
+
+/// The Sensitivity pane's refits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refitting {
+    /// The model without each study (influence, leave-one-out, Baujat).
+    CaseDeletions,
+    /// The cumulative meta-analysis.
+    Cumulative,
 }
 
 /// How far a long request is.

@@ -22,7 +22,7 @@ use crate::guidance::sensitivity::{influence_reason, without_sentence, Baseline}
 use crate::plots::{inputs, Figure};
 
 use super::download::download_text;
-use super::page::{Page, WithoutStudy};
+use super::page::{Page, Refitting, WithoutStudy};
 use super::permutation_panel::remaining;
 use super::row_window::RowWindow;
 use super::{CumulativePlot, GoshPanel, LeaveOneOutPlot, PlotCanvas, ResidualPlots};
@@ -73,11 +73,20 @@ pub fn SensitivityPane(
                     </p>
                 }
             >
-                {move || page.sensitivity_progress.get().map(|p| view! {
+                {move || page.sensitivity_progress.get().map(|(what, p)| view! {
                     <p data-testid="sensitivity-progress">
                         <progress max=p.total value=p.done></progress>
                         <span class="hint" data-testid="sensitivity-remaining">
-                            {format!(" Refitting without each study: {} of {}{} ", p.done, p.total, remaining(p.remaining_ms))}
+                            {format!(
+                                " {}: {} of {}{} ",
+                                match what {
+                                    Refitting::CaseDeletions => "Refitting without each study",
+                                    Refitting::Cumulative => "Fitting the cumulative meta-analysis",
+                                },
+                                p.done,
+                                p.total,
+                                remaining(p.remaining_ms),
+                            )}
                         </span>
                         // The pane closes; the rest of the page keeps its results.
                         <button type="button" data-testid="sensitivity-cancel" on:click=move |_| shown.set(false)>"Cancel"</button>
