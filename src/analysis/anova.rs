@@ -154,3 +154,47 @@ pub fn compare_pinned(
         current_is_full,
     })
 }
+
+/// What the Compare-models panel shows: the current model's fit and each pinned model
+/// compared with it, all from one fit of the current model (the engine's, off the page's main
+/// thread).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Comparisons {
+    /// The current model's formula (`None`: intercept only).
+    pub formula: Option<String>,
+    /// The current model.
+    pub current: ModelFitRecord,
+    /// One entry per pinned formula, in pinning order.
+    pub pinned: Vec<PinnedComparison>,
+}
+
+/// One pinned model against the current one, or why the two cannot be compared.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PinnedComparison {
+    /// The pinned model's formula (`None`: intercept only).
+    pub formula: Option<String>,
+    /// The comparison, or the reason there is none (shown in the pinned model's row).
+    pub compared: Result<Pinned, String>,
+}
+
+/// The current model `current` against each of the `pinned` formulas, as [`compare_pinned`].
+pub fn compare_all(
+    table: &Table,
+    data: &StudiesStage,
+    current: &Fitted,
+    pinned: &[Option<String>],
+    spec: &AnalysisSpec,
+) -> Comparisons {
+    Comparisons {
+        formula: spec.mods.clone(),
+        current: (&ModelFit::from(&current.fit)).into(),
+        pinned: pinned
+            .iter()
+            .map(|formula| PinnedComparison {
+                formula: formula.clone(),
+                compared: compare_pinned(table, data, current, formula.as_deref(), spec)
+                    .map_err(|e| e.to_string()),
+            })
+            .collect(),
+    }
+}

@@ -3,6 +3,7 @@
 //! by its characters), the `meridian cumul --json` contract.
 
 use std::cmp::Ordering;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -83,15 +84,34 @@ pub fn cumul(
     fitted: &Fitted,
     column: Option<&str>,
 ) -> Result<CumulRecord, AnalysisError> {
-    let order = match column {
-        Some(c) => order_by(table, data, c)?,
-        None => (0..data.studies.k()).collect(),
-    };
+    let order = studies_in_order(table, data, column)?;
     let steps =
         stats::cumulative(&fitted.fit, &order).map_err(|e| stats_error(e, &data.studies, table))?;
+    Ok(record(data, column, &order, steps))
+}
+
+/// The studies in input order, or sorted by `column`.
+fn studies_in_order(
+    table: &Table,
+    data: &StudiesStage,
+    column: Option<&str>,
+) -> Result<Vec<usize>, AnalysisError> {
+    match column {
+        Some(c) => order_by(table, data, c),
+        None => Ok((0..data.studies.k()).collect()),
+    }
+}
+
+/// The record of the `steps` of adding the studies of `data` in `order`.
+fn record(
+    data: &StudiesStage,
+    column: Option<&str>,
+    order: &[usize],
+    steps: Vec<Result<stats::CumulativeStep, stats::StatsError>>,
+) -> CumulRecord {
     let steps = steps
         .into_iter()
-        .zip(&order)
+        .zip(order)
         .enumerate()
         .map(|(j, (step, &study))| {
             let slab = data.studies.labels[study].to_owned();
@@ -116,8 +136,60 @@ pub fn cumul(
             }
         })
         .collect();
-    Ok(CumulRecord {
+    CumulRecord {
         order: column.map(str::to_owned),
         steps,
-    })
+    }
+}
+
+/// [`cumul`] a few steps at a time, so that the page's worker reports progress between
+/// slices and can stop.
+#[derive(Debug, Clone)]
+pub struct CumulRun {
+    fitted: Arc<Fitted>,
+    data: Arc<StudiesStage>,
+    column: Option<String>,
+    order: Vec<usize>,
+    run: stats::CumulativeRun,
+}
+
+impl CumulRun {
+    /// The run of `fitted`'s cumulative meta-analysis, adding the studies `data` of `table`
+    /// in input order or sorted by `column`.
+    ///
+    /// # Errors
+    /// As [`cumul`].
+    pub fn new(
+        table: &Table,
+        data: Arc<StudiesStage>,
+        fitted: Arc<Fitted>,
+        column: Option<String>,
+    ) -> Result<Self, AnalysisError> {
+        let order = studies_in_order(table, &data, column.as_deref())?;
+        let run = stats::CumulativeRun::new(&fitted.fit, order.clone())
+            .map_err(|e| stats_error(e, &data.studies, table))?;
+        Ok(Self {
+            fitted,
+            data,
+            column,
+            order,
+            run,
+        })
+    }
+
+    /// Fits up to `n` more steps.
+    pub fn step(&mut self, n: usize) {
+        self.run.step(&self.fitted.fit, n);
+    }
+
+    /// Steps done and in all.
+    pub fn progress(&self) -> (usize, usize) {
+        (self.run.done(), self.order.len())
+    }
+
+    /// The record, from the steps done (which it takes: call it once).
+    pub fn finish(&mut self) -> CumulRecord {
+        let steps = self.run.finish();
+        record(&self.data, self.column.as_deref(), &self.order, steps)
+    }
 }

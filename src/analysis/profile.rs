@@ -9,6 +9,7 @@ use super::record::Bounds;
 use super::stages::{stats_error, Fitted, StudiesStage};
 use super::AnalysisError;
 use crate::data::parse::Table;
+use crate::stats;
 
 /// Even grid points of the drawn profile: enough for a smooth curve at any plot width.
 pub const STEPS: usize = 61;
@@ -69,7 +70,9 @@ pub fn profile(
             .collect();
         wanted.sort_by(f64::total_cmp);
         wanted.dedup();
-        fit.profile_tau2(&wanted, 0).map_err(error)?
+        // The interval found above stands: searching it again doubled the cost.
+        let points = fit.profile_at(&wanted).map_err(error)?;
+        stats::Profile { points, ..first }
     } else {
         first
     };

@@ -30,6 +30,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::anova::Comparisons;
 use super::component_profile::ComponentProfile;
 use super::cumul::CumulRecord;
 use super::gosh::{GoshPoints, GoshRecord};
@@ -39,6 +40,7 @@ use super::moderator::ModeratorCurve;
 use super::profile::ProfileRecord;
 use super::record::Egger;
 use super::sensitivity::Sensitivity;
+use super::subgroup_analysis::SubgroupAnalysis;
 use super::subgroups::Subgroups;
 use super::{Analysis, AnalysisSpec};
 use crate::data::ipd::{IpdColumns, SubgroupColumns};
@@ -123,7 +125,8 @@ pub enum Request {
         part: PartRecord,
     },
     /// The Sensitivity view's case deletions (influence, leave-one-out, Baujat, BLUPs, the
-    /// residual plots); answered by [`Record::Sensitivity`].
+    /// residual plots); answered by [`Response::Progress`] between slices of its k refits, then
+    /// [`Record::Sensitivity`].
     Sensitivity {
         /// The data and the analysis.
         input: Input,
@@ -164,6 +167,24 @@ pub enum Request {
         /// Estimator and level (the family is not used).
         settings: IpdSettings,
     },
+    /// The subgroup analysis under the forest plot (a model per level, the test for subgroup
+    /// differences and the meta-regression's); answered by [`Record::SubgroupAnalysis`].
+    SubgroupAnalysis {
+        /// The data and the analysis.
+        input: Input,
+        /// The grouping column.
+        column: String,
+        /// Whether every subgroup uses one common τ².
+        common: bool,
+    },
+    /// The current model against each pinned formula (the Compare-models panel); answered by
+    /// [`Record::Comparisons`].
+    Compare {
+        /// The data and the analysis of the current model.
+        input: Input,
+        /// The pinned formulas (`None`: intercept only).
+        pinned: Vec<Option<String>>,
+    },
     /// The ecological-bias lab's simulated trials and their analyses; answered by
     /// [`Record::Lab`].
     Lab {
@@ -179,7 +200,13 @@ impl Request {
     /// Whether the request is answered in slices with progress (else in one go, before the
     /// next slice of a long request).
     pub fn is_long(&self) -> bool {
-        matches!(self, Self::Permutation { .. } | Self::Gosh { .. })
+        matches!(
+            self,
+            Self::Permutation { .. }
+                | Self::Gosh { .. }
+                | Self::Sensitivity { .. }
+                | Self::Cumul { .. }
+        )
     }
 
     /// The input of a request about the workspace's data, if it is one.
@@ -194,6 +221,8 @@ impl Request {
             | Self::Permutation { input, .. }
             | Self::Sensitivity { input }
             | Self::Cumul { input, .. }
+            | Self::Compare { input, .. }
+            | Self::SubgroupAnalysis { input, .. }
             | Self::Gosh { input, .. } => Some(input),
             Self::Ipd { .. }
             | Self::SubgroupInteraction { .. }
@@ -217,6 +246,8 @@ impl Request {
             Self::Gosh { .. } => Kind::Gosh,
             Self::Ipd { .. } => Kind::Ipd,
             Self::SubgroupInteraction { .. } => Kind::SubgroupInteraction,
+            Self::Compare { .. } => Kind::Compare,
+            Self::SubgroupAnalysis { .. } => Kind::SubgroupAnalysis,
             Self::Lab { .. } => Kind::Lab,
         }
     }
@@ -251,11 +282,15 @@ pub enum Kind {
     SubgroupInteraction,
     /// The ecological-bias lab's simulation.
     Lab,
+    /// The Compare-models panel's comparisons.
+    Compare,
+    /// The subgroup analysis under the forest plot.
+    SubgroupAnalysis,
 }
 
 impl Kind {
     /// Every kind, in order.
-    pub const ALL: [Self; 13] = [
+    pub const ALL: [Self; 15] = [
         Self::Analysis,
         Self::FullAnalysis,
         Self::Curve,
@@ -269,6 +304,8 @@ impl Kind {
         Self::Ipd,
         Self::SubgroupInteraction,
         Self::Lab,
+        Self::Compare,
+        Self::SubgroupAnalysis,
     ];
 }
 
@@ -333,6 +370,16 @@ pub enum Record {
     Lab {
         /// The simulation's record.
         lab: LabRecord,
+    },
+    /// The subgroup analysis by one column.
+    SubgroupAnalysis {
+        /// Each subgroup's model and the tests of their differences.
+        analysis: SubgroupAnalysis,
+    },
+    /// The current model and each pinned one compared with it.
+    Comparisons {
+        /// The current model's fit and the comparisons.
+        comparisons: Comparisons,
     },
 }
 

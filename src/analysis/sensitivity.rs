@@ -4,15 +4,18 @@
 //! so a view showing all three fits the model k times, not 3k. Keys follow metafor's names in
 //! snake_case (`meridian influence|leave1out|baujat|blup --json`).
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use super::labbe::{labbe, LabbeRecord};
 use super::record::{CoefficientRecord, PooledRecord};
 use super::residual_plots::{qq, radial, QqRecord, RadialRecord};
 use super::sensitivity_tables::{cell, csv_text};
-use super::stages::{Fitted, StudiesStage};
+use super::stages::{self, Fitted, StudiesStage};
+use super::AnalysisError;
 use crate::data::parse::Table;
-use crate::stats::{self, Deletions, InfluenceCriterion, StatsError};
+use crate::stats::{self, DeletionRun, Deletions, InfluenceCriterion, StatsError};
 
 /// One of metafor's criteria for an influential study, as the records name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -330,8 +333,17 @@ pub fn sensitivity(
     fitted: &Fitted,
     data: &StudiesStage,
 ) -> Result<Sensitivity, StatsError> {
-    let deletions = deletions(fitted)?;
-    let influence = influence(fitted, data, &deletions)?;
+    records(table, fitted, data, &deletions(fitted)?)
+}
+
+/// The records of the Sensitivity view from the refits `deletions` of `fitted`.
+fn records(
+    table: &Table,
+    fitted: &Fitted,
+    data: &StudiesStage,
+    deletions: &Deletions,
+) -> Result<Sensitivity, StatsError> {
+    let influence = influence(fitted, data, deletions)?;
     Ok(Sensitivity {
         qq: qq(&influence),
         // The radial plot's one error is a model with moderators, which `None` says.
@@ -339,10 +351,60 @@ pub fn sensitivity(
         // Its errors are the data or model it is not drawn for, which `None` says.
         labbe: labbe(table, data, fitted).ok(),
         influence,
-        leave1out: leave1out(fitted, data, &deletions),
-        baujat: baujat(fitted, data, &deletions),
+        leave1out: leave1out(fitted, data, deletions),
+        baujat: baujat(fitted, data, deletions),
         blup: blup(fitted, data),
     })
+}
+
+/// [`sensitivity`] a few refits at a time: the k refits are its cost (over a second at
+/// k = 3,000 in the page's worker), so a worker reports progress between slices and can stop.
+#[derive(Debug, Clone)]
+pub struct SensitivityRun {
+    table: Arc<Table>,
+    fitted: Arc<Fitted>,
+    data: Arc<StudiesStage>,
+    deletions: DeletionRun,
+}
+
+impl SensitivityRun {
+    /// The run for the model `fitted` of the studies `data` of `table`.
+    ///
+    /// # Errors
+    /// As [`deletions`].
+    pub fn new(
+        table: Arc<Table>,
+        fitted: Arc<Fitted>,
+        data: Arc<StudiesStage>,
+    ) -> Result<Self, StatsError> {
+        let deletions = DeletionRun::new(&fitted.fit)?;
+        Ok(Self {
+            table,
+            fitted,
+            data,
+            deletions,
+        })
+    }
+
+    /// Refits up to `n` more studies.
+    pub fn step(&mut self, n: usize) {
+        self.deletions.step(&self.fitted.fit, n);
+    }
+
+    /// Refits done and in all.
+    pub fn progress(&self) -> (usize, usize) {
+        (self.deletions.done(), self.fitted.fit.k)
+    }
+
+    /// The records, from the refits done (which it takes: call it once).
+    ///
+    /// # Errors
+    /// As [`influence`], naming the study's row of the table.
+    pub fn finish(&mut self) -> Result<Sensitivity, AnalysisError> {
+        let deletions = self.deletions.finish();
+        records(&self.table, &self.fitted, &self.data, &deletions)
+            .map_err(|e| stages::stats_error(e, &self.data.studies, &self.table))
+    }
 }
 
 /// The influence table as CSV, one row per study, columns named as metafor's

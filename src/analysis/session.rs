@@ -19,8 +19,9 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
+use super::anova::compare_all;
 use super::component_profile::component_profiles;
-use super::cumul::cumul;
+use super::cumul::CumulRun;
 use super::egger::egger;
 use super::gosh::GoshRun;
 use super::ipd::{ipd_analysis_without_failures, subgroup_interaction};
@@ -28,7 +29,8 @@ use super::moderator::{moderator_curve, multilevel_curve};
 use super::multilevel::{self, Dependence};
 use super::profile::profile;
 use super::request::{Envelope, Input, Record, Request, Response, StageTime};
-use super::sensitivity::sensitivity;
+use super::sensitivity::SensitivityRun;
+use super::subgroup_analysis::subgroup_analysis;
 use super::subgroups::subgroups;
 use super::terms::requested_contrasts;
 use super::{stages, Analysis, AnalysisError, Fitted, ModelStage, StudiesStage};
@@ -245,12 +247,81 @@ enum Job {
     Permutation(Box<PermutationTest>),
     /// A GOSH analysis, its subsets' points sent slice by slice.
     Gosh(Box<GoshRun>),
+    /// A record made of refits, a few a slice (the Sensitivity view's case deletions, the
+    /// cumulative meta-analysis), and the milliseconds spent on it so far.
+    Refits(Box<dyn Refits>, f64),
+}
+
+/// A record the engine computes a few refits at a time.
+trait Refits: std::fmt::Debug {
+    /// The stage it is timed as.
+    fn name(&self) -> &'static str;
+    /// Does up to `n` more refits.
+    fn step(&mut self, n: usize);
+    /// Refits done and in all.
+    fn progress(&self) -> (usize, usize);
+    /// The record, once every refit is done.
+    fn finish(&mut self) -> Result<Record, AnalysisError>;
+}
+
+impl Refits for SensitivityRun {
+    fn name(&self) -> &'static str {
+        "sensitivity"
+    }
+    fn step(&mut self, n: usize) {
+        SensitivityRun::step(self, n);
+    }
+    fn progress(&self) -> (usize, usize) {
+        SensitivityRun::progress(self)
+    }
+    fn finish(&mut self) -> Result<Record, AnalysisError> {
+        SensitivityRun::finish(self).map(|sensitivity| Record::Sensitivity { sensitivity })
+    }
+}
+
+impl Refits for CumulRun {
+    fn name(&self) -> &'static str {
+        "cumul"
+    }
+    fn step(&mut self, n: usize) {
+        CumulRun::step(self, n);
+    }
+    fn progress(&self) -> (usize, usize) {
+        CumulRun::progress(self)
+    }
+    fn finish(&mut self) -> Result<Record, AnalysisError> {
+        Ok(Record::Cumul {
+            cumul: CumulRun::finish(self),
+        })
+    }
 }
 
 impl Job {
     /// Runs up to `n` units of work: the final response when done, else progress.
-    fn step(&mut self, n: usize) -> Response {
+    fn step(&mut self, n: usize, clock: fn() -> f64) -> Response {
         match self {
+            Self::Refits(run, spent) => {
+                let start = clock();
+                run.step(n);
+                *spent += clock() - start;
+                let (done, total) = run.progress();
+                if done < total {
+                    return Response::Progress { done, total };
+                }
+                let start = clock();
+                match run.finish() {
+                    Ok(record) => Response::Record {
+                        record: Box::new(record),
+                        stages: vec![StageTime {
+                            name: run.name().to_owned(),
+                            ms: *spent + clock() - start,
+                        }],
+                    },
+                    Err(e) => Response::Failed {
+                        message: e.to_string(),
+                    },
+                }
+            }
             Self::Permutation(test) => match test.step(n) {
                 Err(e) => Response::Failed {
                     message: e.to_string(),
@@ -384,7 +455,7 @@ impl Mailbox {
         }
         let (id, job) = self.running.as_mut()?;
         let id = *id;
-        let body = job.step(n);
+        let body = job.step(n, self.clock);
         if body.is_final() {
             self.running = None;
         }
@@ -436,8 +507,33 @@ impl Mailbox {
             }
             Request::Egger { input } => Err(self.answer(&input, Ask::Egger)),
             Request::Profile { input } => Err(self.answer(&input, Ask::Profile)),
-            Request::Sensitivity { input } => Err(self.answer(&input, Ask::Sensitivity)),
-            Request::Cumul { input, order } => Err(self.answer(&input, Ask::Cumul(order))),
+            Request::Sensitivity { input } => {
+                // The page sees the refits' progress, not the stages it reused or ran.
+                let s = self
+                    .stages
+                    .of(&input, self.clock, &mut Vec::new())
+                    .map_err(failed)?;
+                SensitivityRun::new(s.table, s.fitted, s.data)
+                    .map(|run| Job::Refits(Box::new(run), 0.0))
+                    .map_err(|e| Response::Failed {
+                        message: e.to_string(),
+                    })
+            }
+            Request::Cumul { input, order } => {
+                let s = self
+                    .stages
+                    .of(&input, self.clock, &mut Vec::new())
+                    .map_err(failed)?;
+                CumulRun::new(&s.table, s.data, s.fitted, order)
+                    .map(|run| Job::Refits(Box::new(run), 0.0))
+                    .map_err(failed)
+            }
+            Request::Compare { input, pinned } => Err(self.answer(&input, Ask::Compare(pinned))),
+            Request::SubgroupAnalysis {
+                input,
+                column,
+                common,
+            } => Err(self.answer(&input, Ask::SubgroupAnalysis { column, common })),
             // A table of its own: nothing of the kept stages applies.
             Request::Ipd {
                 text,
@@ -580,14 +676,14 @@ impl Mailbox {
                     ("profile", Record::Profile { profile })
                 }
             },
-            Ask::Sensitivity => {
-                let sensitivity = sensitivity(&s.table, &s.fitted, &s.data)
-                    .map_err(|e| stages::stats_error(e, &s.data.studies, &s.table))?;
-                ("sensitivity", Record::Sensitivity { sensitivity })
+            Ask::SubgroupAnalysis { column, common } => {
+                let analysis =
+                    subgroup_analysis(&s.table, &s.data, &column, common, &input.spec.model)?;
+                ("subgroup-analysis", Record::SubgroupAnalysis { analysis })
             }
-            Ask::Cumul(order) => {
-                let steps = cumul(&s.table, &s.data, &s.fitted, order.as_deref())?;
-                ("cumul", Record::Cumul { cumul: steps })
+            Ask::Compare(pinned) => {
+                let comparisons = compare_all(&s.table, &s.data, &s.fitted, &pinned, &input.spec);
+                ("compare", Record::Comparisons { comparisons })
             }
         };
         ran.push(StageTime {
@@ -605,6 +701,6 @@ enum Ask {
     Subgroups(String),
     Egger,
     Profile,
-    Sensitivity,
-    Cumul(Option<String>),
+    Compare(Vec<Option<String>>),
+    SubgroupAnalysis { column: String, common: bool },
 }

@@ -84,19 +84,65 @@ impl Deletions {
     }
 
     fn refit_each(fit: &Fit, reduced: Option<f64>) -> Self {
-        let k = fit.k;
-        let mut rows: Vec<usize> = (1..k).collect();
-        let refits = (0..k)
-            .map(|i| {
-                // rows = 0..k without i: after leaving out i, put i back and drop i + 1.
-                if i > 0 {
-                    rows[i - 1] = i - 1;
-                }
-                let refit = refit_rows(fit, &rows)?;
-                Deletion::of(&refit, reduced)
-            })
-            .collect();
-        Self { refits }
+        let mut run = DeletionRun::with_reduced(fit, reduced);
+        run.step(fit, fit.k);
+        run.finish()
+    }
+}
+
+/// The refits of [`Deletions::new`] done a few at a time, so that a caller can report progress
+/// between them and stop (the page's worker, at k = 3,000, spends over a second on them).
+#[derive(Debug, Clone)]
+pub struct DeletionRun {
+    /// The full fit's intercept-only τ²₀ (or H²₀) that starts each refit's pseudo-R².
+    reduced: Option<f64>,
+    /// Rows of the next refit's studies: all but study `refits.len()`.
+    rows: Vec<usize>,
+    refits: Vec<Result<Deletion, StatsError>>,
+}
+
+impl DeletionRun {
+    /// The refits of `fit` to come, each with its pseudo-R² as [`Deletions::new`] gives it.
+    ///
+    /// # Errors
+    /// What fitting the full data's intercept-only model gives (non-convergence).
+    pub fn new(fit: &Fit) -> Result<Self, StatsError> {
+        let reduced = fit.pseudo_r2()?.map(|r| r.reduced);
+        Ok(Self::with_reduced(fit, reduced))
+    }
+
+    fn with_reduced(fit: &Fit, reduced: Option<f64>) -> Self {
+        Self {
+            reduced,
+            rows: (1..fit.k).collect(),
+            refits: Vec::with_capacity(fit.k),
+        }
+    }
+
+    /// Refits up to `n` more of the studies of `fit` (the fit the run was made for).
+    pub fn step(&mut self, fit: &Fit, n: usize) {
+        let end = (self.refits.len() + n).min(fit.k);
+        for i in self.refits.len()..end {
+            // rows = 0..k without i: after leaving out i - 1, put it back and drop i.
+            if i > 0 {
+                self.rows[i - 1] = i - 1;
+            }
+            let refit = refit_rows(fit, &self.rows).and_then(|r| Deletion::of(&r, self.reduced));
+            self.refits.push(refit);
+        }
+    }
+
+    /// Refits done so far.
+    pub fn done(&self) -> usize {
+        self.refits.len()
+    }
+
+    /// The refits, once [`DeletionRun::step`] has done every study's; the run is left with
+    /// none.
+    pub fn finish(&mut self) -> Deletions {
+        Deletions {
+            refits: std::mem::take(&mut self.refits),
+        }
     }
 }
 

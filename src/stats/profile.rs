@@ -75,21 +75,29 @@ impl Fit {
         } else {
             grid.to_vec()
         };
-        let points = grid
-            .iter()
+        Ok(Profile {
+            points: self.profile_at(&grid)?,
+            maximum,
+            interval,
+            threshold,
+        })
+    }
+
+    /// The profile log-likelihood of τ² at each of `grid`, without the interval (whose bounds
+    /// cost hundreds of evaluations): for a second grid once [`Fit::profile_tau2`] has given
+    /// the interval.
+    ///
+    /// # Errors
+    /// As [`Fit::profile_tau2`].
+    pub fn profile_at(&self, grid: &[f64]) -> Result<Vec<ProfilePoint>, StatsError> {
+        grid.iter()
             .map(|&t| {
                 Ok(ProfilePoint {
                     tau2: t,
                     log_likelihood: self.log_likelihood_at(&[t])?,
                 })
             })
-            .collect::<Result<_, StatsError>>()?;
-        Ok(Profile {
-            points,
-            maximum,
-            interval,
-            threshold,
-        })
+            .collect()
     }
 
     /// How far the profile falls from its maximum at the interval's bounds: χ²₁,level / 2.

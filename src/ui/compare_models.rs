@@ -5,18 +5,18 @@
 
 use leptos::prelude::*;
 
-use crate::analysis::anova::{compare_pinned, ModelFitRecord, Pinned};
-use crate::analysis::AnalysisSpec;
+use crate::analysis::anova::{ModelFitRecord, Pinned};
 use crate::app::ModelState;
 use crate::format::{self, data_value};
 use crate::guidance::comparison_reading;
-use crate::stats::ModelFit;
 
-use super::page::{timed, Page};
+use super::page::Page;
 
 /// What the panel shows of one pinned model.
 #[derive(Debug, Clone, PartialEq)]
 struct Row {
+    /// Its formula as pinned (`None`: intercept only).
+    formula: Option<String>,
     /// Its formula as the user wrote it ("1": no moderators).
     label: String,
     /// Its comparison with the current model, or why there is none.
@@ -28,49 +28,29 @@ fn label(formula: Option<&str>) -> String {
     formula.map_or_else(|| "1".to_owned(), str::to_owned)
 }
 
-/// The Compare-models panel.
+/// The Compare-models panel. The engine fits the pinned models ([`Page::comparisons`]); the
+/// page only draws them.
 #[component]
 pub fn CompareModels(
     /// The page.
     page: Page,
 ) -> impl IntoView {
-    let pinned: RwSignal<Vec<Option<String>>> = RwSignal::new(Vec::new());
+    let pinned = page.pinned;
     let current_formula = Memo::new(move |_| page.model.with(ModelState::mods));
-    let current = Memo::new(move |_| {
-        page.fitted
-            .get()
-            .ok()
-            .map(|f| ModelFitRecord::from(&ModelFit::from(&f.fit)))
-    });
-    let rows = Memo::new(move |_| -> Vec<Row> {
-        let list = pinned.get();
-        if list.is_empty() {
-            return Vec::new();
-        }
-        let (Ok(table), Ok(studies), Ok(fitted)) =
-            (page.table.get(), page.used.get(), page.fitted.get())
-        else {
-            return Vec::new();
-        };
-        let spec = page.model.with(|m| {
-            m.spec().map(|model| AnalysisSpec {
-                references: m.used_references(),
-                model,
-                ..AnalysisSpec::default()
+    // The current model and the rows, from one answer of the engine: both of the same fit.
+    let compared = Memo::new(move |_| -> Option<(String, ModelFitRecord, Vec<Row>)> {
+        let comparisons = page.comparisons.get()?.ok()?;
+        let rows = comparisons
+            .pinned
+            .iter()
+            .map(|p| Row {
+                formula: p.formula.clone(),
+                label: label(p.formula.as_deref()),
+                compared: p.compared.clone(),
             })
-        });
-        let Ok(spec) = spec else {
-            return Vec::new();
-        };
-        timed("compare", || {
-            list.iter()
-                .map(|formula| Row {
-                    label: label(formula.as_deref()),
-                    compared: compare_pinned(&table, &studies, &fitted, formula.as_deref(), &spec)
-                        .map_err(|e| e.to_string()),
-                })
-                .collect()
-        })
+            .collect();
+        let now = label(comparisons.formula.as_deref());
+        Some((now, comparisons.current.clone(), rows))
     });
     let pin = move |_| {
         let formula = current_formula.get_untracked();
@@ -86,12 +66,9 @@ pub fn CompareModels(
             <p class="hint">"Pin this model, change the moderators, and compare the two by a likelihood-ratio test (fit both by ML to compare different moderators)."</p>
             <button type="button" data-testid="pin-model" on:click=pin>"Pin this model"</button>
             {move || {
-                let rows = rows.get();
-                if rows.is_empty() {
+                let Some((now, mine, rows)) = compared.get() else {
                     return ().into_any();
-                }
-                let now = label(current_formula.get().as_deref());
-                let mine = current.get();
+                };
                 let readings = rows_readings(&rows, &now);
                 view! {
                     <div class="table-scroll table-scroll--short">
@@ -113,17 +90,21 @@ pub fn CompareModels(
                                 </tr>
                             </thead>
                             <tbody>
-                                {mine.map(|m| view! { <FitRow name=format!("current: {now}") fit=m test=None unpin=None /> })}
-                                {rows.into_iter().enumerate().map(|(i, row)| match row.compared {
+                                <FitRow name=format!("current: {now}") fit=mine test=None unpin=None />
+                                {rows.into_iter().map(|row| {
+                                    // By formula: the answer on screen may predate a newer pin.
+                                    let formula = row.formula.clone();
+                                    let unpin = move || pinned.update(|p| p.retain(|f| *f != formula));
+                                    match row.compared {
                                     Ok(c) => {
                                         let fit = if c.current_is_full { c.anova.reduced.clone() } else { c.anova.full.clone() };
-                                        let unpin = Callback::new(move |()| pinned.update(|p| { p.remove(i); }));
+                                        let unpin = Callback::new(move |()| unpin());
                                         view! {
                                             <FitRow name=format!("pinned: {}", row.label) fit=fit test=Some(c.clone()) unpin=Some(unpin) />
                                         }.into_any()
                                     }
                                     Err(e) => {
-                                        let unpin = move |_| pinned.update(|p| { p.remove(i); });
+                                        let unpin = move |_| unpin();
                                         view! {
                                             <tr data-testid="compare-error">
                                                 <th scope="row">{format!("pinned: {}", row.label)}</th>
@@ -132,7 +113,7 @@ pub fn CompareModels(
                                             </tr>
                                         }.into_any()
                                     }
-                                }).collect_view()}
+                                }}).collect_view()}
                             </tbody>
                         </table>
                     </div>

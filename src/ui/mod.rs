@@ -27,6 +27,7 @@ mod plots_pane;
 mod refit_plots;
 mod residual_plots;
 mod results_pane;
+mod row_window;
 mod scale_model;
 mod sensitivity_pane;
 mod subgroup_panel;

@@ -24,6 +24,7 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 
+use crate::analysis::anova::Comparisons;
 use crate::analysis::component_profile::Profiles;
 use crate::analysis::cumul::CumulRecord;
 use crate::analysis::ipd::{IpdRecord, SubgroupInteractionRecord};
@@ -31,10 +32,9 @@ use crate::analysis::moderator::{drawn_moderator, study_values, ModeratorCurve};
 use crate::analysis::record::Egger;
 use crate::analysis::request::{Input, Record, Request, StageTime};
 use crate::analysis::sensitivity::Sensitivity;
+use crate::analysis::subgroup_analysis::SubgroupAnalysis;
 use crate::analysis::subgroups::Subgroups;
-use crate::analysis::{
-    stages, Analysis, AnalysisError, Fitted, ModelStage, PredictionAt, StudiesStage,
-};
+use crate::analysis::{stages, Analysis, AnalysisError, ModelStage, PredictionAt, StudiesStage};
 use crate::app::ipd::{IpdInput, IpdState};
 use crate::app::{
     analysis_spec, page_studies, Averages, ColumnState, DataState, ForestSort, ModelState,
@@ -97,9 +97,16 @@ pub struct Page {
     pub used: Memo<Stage<StudiesStage>>,
     /// The design and the model's encoding.
     pub design: Memo<Stage<ModelStage>>,
-    /// The fitted model, computed on the main thread only when something reads it (the
-    /// page's own views read the engine's records instead).
-    pub fitted: Memo<Stage<Fitted>>,
+    /// The formulas pinned in the Compare-models panel (`None`: intercept only), for as long
+    /// as the page lives.
+    pub pinned: RwSignal<Vec<Option<String>>>,
+    /// The current model against each pinned one, from the engine, while any is pinned.
+    pub comparisons: Memo<Option<Stage<Comparisons>>>,
+    /// Whether the subgroup analysis uses one common τ² in every subgroup.
+    pub subgroup_common: RwSignal<bool>,
+    /// The subgroup analysis under the forest plot, from the engine, while the plot groups
+    /// the studies by a column.
+    pub subgroup_analysis: Memo<Option<Stage<SubgroupAnalysis>>>,
     /// The prediction of the results pane's form (the pooled effect without moderators).
     pub prediction: Memo<Result<Option<Arc<PredictionAt>>, StateError>>,
     /// The complete record the views read.
@@ -127,6 +134,8 @@ pub struct Page {
     /// Influence, leave-one-out, Baujat, BLUPs and the residual plots, once the Sensitivity
     /// pane is open.
     pub sensitivity: Memo<Option<Stage<Sensitivity>>>,
+    /// Which of the Sensitivity pane's refits the engine is computing, and how far it is.
+    pub sensitivity_progress: Memo<Option<(Refitting, RunProgress)>>,
     /// The column the cumulative meta-analysis adds the studies in order of (`None`: input
     /// order).
     pub cumul_order: RwSignal<Option<String>>,
@@ -262,14 +271,6 @@ impl Page {
                 })
             })
         });
-        let spec = Memo::new(move |_| model.with(ModelState::spec));
-        let fitted = Memo::new(move |_| -> Stage<Fitted> {
-            let (table, studies, design) = (model_table.get()?, used.get()?, design.get()?);
-            let spec = spec.get()?;
-            timed("fit", || {
-                Ok(Arc::new(stages::fit(&table, &studies, &design, &spec)?))
-            })
-        });
         // What the engine is asked: the text and the analysis the state specifies, of every
         // study (`input`, for the Sensitivity pane's refits) and of the studies used.
         let input = Memo::new(move |_| -> Result<Input, StateError> {
@@ -384,6 +385,38 @@ impl Page {
             },
         );
         let egger = Memo::new(move |_| egger_answer.get().and_then(Result::ok).flatten());
+        let subgroup_common = RwSignal::new(false);
+        let subgroup_analysis = derived(
+            Memo::new(move |_| {
+                let column =
+                    plots.with(|p| (p.tab == PlotTab::Forest).then(|| p.subgroup.clone()))??;
+                let common = subgroup_common.get();
+                Some(used_input.get().map(|input| Request::SubgroupAnalysis {
+                    input,
+                    column,
+                    common,
+                }))
+            }),
+            |record| match record {
+                Record::SubgroupAnalysis { analysis } => Some(Arc::new(analysis)),
+                _ => None,
+            },
+        );
+        let pinned = RwSignal::new(Vec::<Option<String>>::new());
+        let comparisons = derived(
+            Memo::new(move |_| {
+                let pinned = pinned.get();
+                (!pinned.is_empty()).then(|| {
+                    used_input
+                        .get()
+                        .map(|input| Request::Compare { input, pinned })
+                })
+            }),
+            |record| match record {
+                Record::Comparisons { comparisons } => Some(Arc::new(comparisons)),
+                _ => None,
+            },
+        );
         let profile = derived(
             Memo::new(move |_| {
                 (plots.with(|p| p.tab) == PlotTab::Profile)
@@ -406,30 +439,39 @@ impl Page {
         });
 
         let sensitivity_shown = RwSignal::new(false);
-        let sensitivity = derived(
-            Memo::new(move |_| {
-                sensitivity_shown
-                    .get()
-                    .then(|| input.get().map(|input| Request::Sensitivity { input }))
-            }),
-            |record| match record {
-                Record::Sensitivity { sensitivity } => Some(Arc::new(sensitivity)),
-                _ => None,
-            },
-        );
+        let sensitivity_request = Memo::new(move |_| {
+            sensitivity_shown
+                .get()
+                .then(|| input.get().map(|input| Request::Sensitivity { input }))
+        });
+        let sensitivity_remote = ask(sensitivity_request, |record| match record {
+            Record::Sensitivity { sensitivity } => Some(Arc::new(sensitivity)),
+            _ => None,
+        });
+        let sensitivity = asked(sensitivity_request, sensitivity_remote);
         let cumul_order = RwSignal::new(None::<String>);
-        let cumul = derived(
-            Memo::new(move |_| {
-                let order = cumul_order.get();
-                sensitivity_shown
-                    .get()
-                    .then(|| input.get().map(|input| Request::Cumul { input, order }))
-            }),
-            |record| match record {
-                Record::Cumul { cumul } => Some(Arc::new(cumul)),
-                _ => None,
-            },
-        );
+        let cumul_request = Memo::new(move |_| {
+            let order = cumul_order.get();
+            sensitivity_shown
+                .get()
+                .then(|| input.get().map(|input| Request::Cumul { input, order }))
+        });
+        let cumul_remote = ask(cumul_request, |record| match record {
+            Record::Cumul { cumul } => Some(Arc::new(cumul)),
+            _ => None,
+        });
+        let cumul = asked(cumul_request, cumul_remote);
+        // The pane's refits, the case deletions' first: the engine runs one after the other.
+        let sensitivity_progress = Memo::new(move |_| {
+            sensitivity_remote
+                .with(running)
+                .map(|p| (Refitting::CaseDeletions, p))
+                .or_else(|| {
+                    cumul_remote
+                        .with(running)
+                        .map(|p| (Refitting::Cumulative, p))
+                })
+        });
 
         let ipd = RwSignal::new(false);
         let ipd_state = RwSignal::new(IpdState::default());
@@ -466,7 +508,10 @@ impl Page {
             studies,
             used,
             design,
-            fitted,
+            pinned,
+            comparisons,
+            subgroup_common,
+            subgroup_analysis,
             prediction,
             analysis,
             full_analysis,
@@ -479,6 +524,7 @@ impl Page {
             updating,
             sensitivity_shown,
             sensitivity,
+            sensitivity_progress,
             cumul_order,
             cumul,
             lab: RwSignal::new(false),
@@ -542,6 +588,33 @@ pub(super) struct Remote<T> {
     pub(super) last: Result<T, StateError>,
     /// Whether a newer answer is being computed.
     pub(super) updating: bool,
+    /// How far the newer answer is, while a long request reports it.
+    pub(super) progress: Option<RunProgress>,
+}
+
+/// How far the newer answer of `remote` is, while one is computed and reports progress.
+fn running<T>(remote: &Remote<T>) -> Option<RunProgress> {
+    remote.updating.then_some(remote.progress).flatten()
+}
+
+/// The Sensitivity pane's refits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refitting {
+    /// The model without each study (influence, leave-one-out, Baujat).
+    CaseDeletions,
+    /// The cumulative meta-analysis.
+    Cumulative,
+}
+
+/// How far a long request is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RunProgress {
+    /// Units done (refits).
+    pub done: usize,
+    /// Units in all.
+    pub total: usize,
+    /// Estimated milliseconds left, once something is done.
+    pub remaining_ms: Option<f64>,
 }
 
 /// The engine's answer to `request`, asked again whenever the request changes and cancelled
@@ -557,6 +630,7 @@ where
     let remote = RwSignal::new(Remote {
         last: Err(StateError::Computing),
         updating: false,
+        progress: None,
     });
     let run = StoredValue::new(None::<RunId>);
     Effect::new(move |_| {
@@ -574,11 +648,15 @@ where
                 remote.set(Remote {
                     last: Err(why),
                     updating: false,
+                    progress: None,
                 });
                 return;
             }
         };
-        remote.update(|r| r.updating = true);
+        remote.update(|r| {
+            r.updating = true;
+            r.progress = None;
+        });
         let id = timed("request", || {
             client::request(asked, move |event| match event {
                 Event::Record(record, stages) => {
@@ -587,17 +665,27 @@ where
                         remote.set(Remote {
                             last: Ok(value),
                             updating: false,
+                            progress: None,
                         });
                     }
                 }
                 Event::Failed(message) => remote.set(Remote {
                     last: Err(StateError::Engine { message }),
                     updating: false,
+                    progress: None,
                 }),
-                Event::Progress { .. }
-                | Event::Permutation(_)
-                | Event::GoshBatch { .. }
-                | Event::Gosh { .. } => {}
+                Event::Progress {
+                    done,
+                    total,
+                    remaining_ms,
+                } => remote.update(|r| {
+                    r.progress = Some(RunProgress {
+                        done,
+                        total,
+                        remaining_ms,
+                    });
+                }),
+                Event::Permutation(_) | Event::GoshBatch { .. } | Event::Gosh { .. } => {}
             })
         });
         run.set_value(Some(id));
@@ -614,7 +702,17 @@ fn derived<T>(
 where
     T: Clone + PartialEq + Send + Sync + 'static,
 {
-    let remote = ask(request, pick);
+    asked(request, ask(request, pick))
+}
+
+/// The last answer in `remote` while `request` asks for one, else `None`.
+fn asked<T>(
+    request: Memo<Option<Result<Request, StateError>>>,
+    remote: RwSignal<Remote<T>>,
+) -> Memo<Option<Result<T, StateError>>>
+where
+    T: Clone + PartialEq + Send + Sync + 'static,
+{
     Memo::new(move |_| {
         request
             .with(Option::is_some)

@@ -192,7 +192,7 @@ pub fn PermutationPanel(
 }
 
 /// " · about 3 s left", once the time left can be estimated.
-fn remaining(ms: Option<f64>) -> String {
+pub(super) fn remaining(ms: Option<f64>) -> String {
     ms.map_or(String::new(), |ms| {
         let s = (ms / 1000.0).ceil().max(1.0);
         format!(" · about {s} s left")

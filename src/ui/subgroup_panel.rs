@@ -6,11 +6,11 @@
 
 use leptos::prelude::*;
 
-use crate::analysis::subgroup_analysis::{subgroup_analysis, SubgroupAnalysis};
-use crate::app::{ModelState, PlotTab};
+use crate::analysis::subgroup_analysis::SubgroupAnalysis;
+use crate::app::StateError;
 use crate::format::{self, data_value};
 
-use super::page::{timed, Page};
+use super::page::Page;
 
 /// The subgroup-analysis panel (nothing unless the forest plot groups by a column).
 #[component]
@@ -18,23 +18,14 @@ pub fn SubgroupPanel(
     /// The page.
     page: Page,
 ) -> impl IntoView {
-    let common = RwSignal::new(false);
-    let column = Memo::new(move |_| {
-        page.plots
-            .with(|p| (p.tab == PlotTab::Forest).then(|| p.subgroup.clone()))
-            .flatten()
-    });
+    let common = page.subgroup_common;
+    // The engine fits the subgroups; the page draws its answer (the last one while it works).
     let result = Memo::new(move |_| -> Option<Result<SubgroupAnalysis, String>> {
-        let column = column.get()?;
-        let (Ok(table), Ok(studies)) = (page.table.get(), page.used.get()) else {
-            return None;
-        };
-        let spec = page.model.with(ModelState::spec);
-        let common = common.get();
-        Some(timed("subgroup-analysis", || {
-            let spec = spec.map_err(|e| e.to_string())?;
-            subgroup_analysis(&table, &studies, &column, common, &spec).map_err(|e| e.to_string())
-        }))
+        match page.subgroup_analysis.get()? {
+            Ok(analysis) => Some(Ok((*analysis).clone())),
+            Err(StateError::Computing) => None,
+            Err(e) => Some(Err(e.to_string())),
+        }
     });
     move || {
         let Some(outcome) = result.get() else {

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 import { serveDir } from './server.mjs';
 import { downloaded, freshContext } from './browser.mjs';
+import { paste, studies } from './tables.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** Refits without a study are iterative (REML): five significant digits, as the fixtures. */
@@ -297,6 +298,48 @@ test('refit forest plots draw metafor\'s refits and download as CSV; Q–Q and r
     close(Number(first[first.length - header.length + at]), metafor.leave1out[0].coefficients[1].estimate, 'ablat without the first trial');
     close(Number(first[first.length - 1]), metafor.leave1out[0].r2, 'R² without the first trial');
     await page.screenshot({ path: join(SHOTS, 'sensitivity-refits.png'), fullPage: true });
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('at k = 3,000 the refits show their progress, Cancel closes the pane, and a finished pane keeps 80 rows in the document', async () => {
+  const context = await freshContext();
+  const page = context.pages()[0] ?? (await context.newPage());
+  const errors = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  try {
+    await page.goto(server.url);
+    await page.locator('[data-testid="coef-table"]').waitFor();
+    await page.locator('[data-testid="example-select"]').selectOption('');
+    await paste(page, studies(3000));
+    await page.locator('[data-testid="stat-k"][data-value="3000"]').waitFor();
+    const formula = page.locator('[data-testid="model-formula"]');
+    await formula.fill('x + z');
+    await formula.press('Enter');
+    const slope = page.locator('[data-testid="coef-table"] tr[data-term="x"] [data-value]').first();
+    await slope.waitFor();
+    const before = await slope.getAttribute('data-value');
+
+    await page.locator('[data-testid="sensitivity-open"]').click();
+    const remaining = page.locator('[data-testid="sensitivity-remaining"]');
+    await remaining.waitFor();
+    assert.match(await remaining.textContent(), /Refitting without each study: \d+ of 3000/);
+    await page.locator('[data-testid="sensitivity-cancel"]').click();
+    await page.locator('[data-testid="sensitivity-open"]').waitFor();
+    assert.equal(await page.locator('[data-testid="sensitivity-progress"]').count(), 0);
+    // The rest of the page keeps its result.
+    assert.equal(await slope.getAttribute('data-value'), before);
+
+    await page.locator('[data-testid="sensitivity-open"]').click();
+    await page.locator('[data-testid="influence-row"]').first().waitFor({ timeout: 60_000 });
+    assert.equal(await page.locator('[data-testid="sensitivity-progress"]').count(), 0);
+    assert.equal(await page.locator('[data-testid="influence-row"]').count(), 80);
+    // Each plot's hidden list names the first 500 studies and counts the rest.
+    const listed = page.locator('[data-testid="baujat-studies"] li');
+    assert.equal(await listed.count(), 501);
+    assert.match(await listed.last().textContent(), /and 2500 more studies/);
     assert.deepEqual(errors, []);
   } finally {
     await context.close();
