@@ -157,30 +157,31 @@ pub(crate) fn weighted_q(y: &[f64], v: &[f64], tau2: f64, w: &mut Vec<f64>) -> f
     total(sums)
 }
 
-/// Σ ln xᵢ of positive numbers with one logarithm per [`LogSum::BLOCK`] terms instead of one
-/// each (the logarithms were most of an evaluation): each x = 2ᵉ·f with f in [1, 2), the
-/// exponents summed exactly and the fractions multiplied (a product of 32 stays below 2³²),
-/// so ln Π = Σe·ln 2 + ln Πf, in [`LANES`] products side by side. The error is a few ulps of
-/// each block's logarithm, far below the rounding that the optimiser's comparison of values
-/// already allows for.
+/// Σ ln xᵢ of positive numbers with one logarithm per 32 terms instead of one each (the
+/// logarithms were most of an evaluation): the terms multiplied in [`LANES`]
+/// products side by side, each the product of [`LogSum::PER_LANE`] terms, so ln Π = Σ ln of
+/// the products. A term outside [2⁻¹²⁰, 2¹²⁰] (where eight of them could leave the range of
+/// a double) is taken by its own logarithm. The error is a few ulps of each block's
+/// logarithm, far below the rounding that the optimiser's comparison of values already
+/// allows for.
 struct LogSum {
     /// The sum of the finished blocks' logarithms and of the terms taken directly.
     logs: f64,
-    /// Σe per lane.
-    exponents: [i64; LANES],
-    /// The current block's product of fractions per lane (1 when empty).
+    /// The current block's product per lane (1 when empty).
     product: [f64; LANES],
     /// Terms per lane in the current block.
     n: usize,
 }
 
 impl LogSum {
-    const BLOCK: usize = 32;
+    const PER_LANE: usize = 8;
+    /// The range of a term multiplied into a product: 2⁻¹²⁰ to 2¹²⁰.
+    const HIGH: f64 = (1u128 << 120) as f64;
+    const LOW: f64 = 1.0 / Self::HIGH;
 
     fn new() -> Self {
         Self {
             logs: 0.0,
-            exponents: [0; LANES],
             product: [1.0; LANES],
             n: 0,
         }
@@ -188,28 +189,23 @@ impl LogSum {
 
     /// Adds one term to each lane.
     fn add(&mut self, x: [f64; LANES]) {
-        let mut special = false;
-        for (l, x) in x.iter().enumerate() {
-            let bits = x.to_bits();
-            let biased = ((bits >> 52) & 0x7ff) as i64;
-            // Subnormal, infinite, NaN or negative: taken by its own logarithm below, which
-            // says what it is.
-            let odd = biased == 0 || biased == 0x7ff || *x < 0.0;
-            special |= odd;
-            let fraction = f64::from_bits((bits & 0x000f_ffff_ffff_ffff) | 0x3ff0_0000_0000_0000);
-            self.exponents[l] += if odd { 0 } else { biased - 1023 };
-            self.product[l] *= if odd { 1.0 } else { fraction };
+        let mut outside = false;
+        for (p, &x) in self.product.iter_mut().zip(&x) {
+            let inside = (Self::LOW..=Self::HIGH).contains(&x);
+            outside |= !inside;
+            *p *= if inside { x } else { 1.0 };
         }
-        if special {
+        if outside {
+            // Subnormal, huge, infinite, NaN or not positive: its own logarithm says what
+            // it is.
             for x in x {
-                let biased = (x.to_bits() >> 52) & 0x7ff;
-                if biased == 0 || biased == 0x7ff || x < 0.0 {
+                if !(Self::LOW..=Self::HIGH).contains(&x) {
                     self.logs += x.ln();
                 }
             }
         }
         self.n += 1;
-        if self.n == Self::BLOCK {
+        if self.n == Self::PER_LANE {
             self.logs += self.product.iter().map(|p| p.ln()).sum::<f64>();
             (self.product, self.n) = ([1.0; LANES], 0);
         }
@@ -221,10 +217,7 @@ impl LogSum {
     }
 
     fn total(&self) -> f64 {
-        let exponents: i64 = self.exponents.iter().sum();
-        self.logs
-            + self.product.iter().map(|p| p.ln()).sum::<f64>()
-            + exponents as f64 * std::f64::consts::LN_2
+        self.logs + self.product.iter().map(|p| p.ln()).sum::<f64>()
     }
 }
 
