@@ -13,6 +13,7 @@ use super::paint::{area_scaled, polyline, px, usable_weight};
 use super::panel::{check_lengths, draw_axes, draw_null_line, finish, frame, Frame, Grid, Swatch};
 use super::theme::{self, Theme};
 use super::PlotError;
+use crate::stats::order::sort_indices_by;
 use crate::stats::Prediction;
 
 /// Largest bubble radius, in layout pixels.
@@ -121,9 +122,11 @@ fn draw_bubbles<DB: DrawingBackend>(
     highlight: Option<usize>,
     theme: &Theme,
 ) -> Result<Vec<Mark>, PlotError> {
-    let mut by_size: Vec<&(usize, f64, f64)> = points.iter().collect();
-    by_size.sort_by(|a, b| radii[b.0].total_cmp(&radii[a.0]));
-    for &&(study, x, y) in &by_size {
+    let mut by_size: Vec<usize> = (0..points.len()).collect();
+    sort_indices_by(&mut by_size, &|a, b| {
+        radii[points[b].0].total_cmp(&radii[points[a].0])
+    });
+    for &(study, x, y) in by_size.iter().map(|&j| &points[j]) {
         let r = radii[study];
         let centre = px(x, y);
         area.draw(&Circle::new(
