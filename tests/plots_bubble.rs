@@ -291,3 +291,36 @@ fn layout_is_in_backend_pixels_when_drawn_on_a_sub_area() {
     let x_axis = layout.x_axis.expect("x");
     assert!((x_axis.to_data(layout.marks[0].centre.0) - plot.x[0]).abs() < 1e-9);
 }
+
+/// Each bubble has an outline up to 2,000 studies; past that only the translucent fills are
+/// drawn (the outlines would merge into one blot), one per study either way.
+#[test]
+fn bubbles_lose_their_outlines_past_two_thousand_studies() {
+    let (small, _) = latitude_plot();
+    let outlines = |plot: &BubblePlot| {
+        let (svg, _) = draw(plot, None);
+        let els = elements(&svg);
+        let fills = with(&els, "circle", "fill", colour::BLUE)
+            .into_iter()
+            .filter(|c| c.attr("opacity") == "0.3")
+            .count();
+        let strokes = with(&els, "circle", "stroke", colour::BLUE).len();
+        (fills, strokes)
+    };
+    // 13 studies: 13 fills and 13 outlines (the legend adds its own fill).
+    let (fills, outlined) = outlines(&small);
+    assert_eq!(fills, 14);
+    // 2,001 studies along a line: a fill each, no study outlined.
+    let k = 2_001;
+    let large = BubblePlot {
+        x: (0..k).map(|i| i as f64).collect(),
+        y: (0..k).map(|i| 0.001 * i as f64).collect(),
+        weights: vec![1.0; k],
+        fitted: Vec::new(),
+        ..small
+    };
+    let (fills, strokes) = outlines(&large);
+    assert_eq!(fills, k + 1);
+    // What is left is the legend's: the small plot's strokes less its 13 studies'.
+    assert_eq!(strokes, outlined - 13);
+}

@@ -12,6 +12,7 @@ use super::stages::{stats_error, Fitted, StudiesStage};
 use super::AnalysisError;
 use crate::data::parse::{ColumnKind, Table};
 use crate::stats;
+use crate::stats::order::sort_indices_by;
 
 /// The model fitted to the first `k` studies of the order; the numbers are null when that
 /// step's model could not be fitted (`error` says why).
@@ -58,7 +59,7 @@ pub fn order_by(
             let cells = table.numeric(column)?;
             // Missing values sort last, as R's order() puts NA last.
             let key = |i: usize| cells[rows[i]].value();
-            order.sort_by(|&a, &b| match (key(a), key(b)) {
+            sort_indices_by(&mut order, &|a, b| match (key(a), key(b)) {
                 (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
                 (Some(_), None) => Ordering::Less,
                 (None, Some(_)) => Ordering::Greater,
@@ -66,7 +67,7 @@ pub fn order_by(
             });
         }
         ColumnKind::Text | ColumnKind::Empty => {
-            order.sort_by(|&a, &b| col.cell(rows[a]).cmp(col.cell(rows[b])));
+            sort_indices_by(&mut order, &|a, b| col.cell(rows[a]).cmp(col.cell(rows[b])));
         }
     }
     Ok(order)

@@ -14,6 +14,7 @@ use super::paint::{dashed, polyline, px};
 use super::panel::{check_lengths, finish, finite_points, plain_panel, Grid, Swatch};
 use super::theme::{self, Theme};
 use super::PlotError;
+use crate::stats::order::sort_indices_by;
 
 /// Radius of a point of size 1, in layout pixels.
 const DOT_RADIUS: f64 = 4.0;
@@ -105,7 +106,7 @@ where
         )?;
     }
     // The largest points first, so that small ones on top of them stay in sight.
-    usable.sort_by(|&a, &b| plot.size[b].total_cmp(&plot.size[a]));
+    sort_indices_by(&mut usable, &|a, b| plot.size[b].total_cmp(&plot.size[a]));
     let mut marks = Vec::with_capacity(usable.len());
     for &i in &usable {
         let (x, y) = to_pixel((plot.x[i], plot.y[i]));

@@ -43,6 +43,7 @@ mod lrt;
 mod multilevel;
 mod objective;
 mod optimise;
+pub mod order;
 mod permutation;
 mod predict;
 mod profile;

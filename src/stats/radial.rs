@@ -5,6 +5,7 @@
 use statrs::distribution::{ContinuousCDF, Normal};
 
 use super::fit::Fit;
+use super::order::sort_indices_by_key;
 use super::StatsError;
 
 /// One study's point of the radial plot.
@@ -65,7 +66,7 @@ pub fn normal_scores(values: &[f64]) -> Vec<f64> {
     let a = if n <= 10 { 3.0 / 8.0 } else { 0.5 };
     let key = |v: f64| if v.is_nan() { f64::INFINITY } else { v };
     let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&i, &j| key(values[i]).total_cmp(&key(values[j])));
+    sort_indices_by_key(&mut order, &|i| key(values[i]));
     let normal = Normal::standard();
     let mut scores = vec![0.0; n];
     for (rank, &i) in order.iter().enumerate() {

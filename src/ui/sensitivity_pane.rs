@@ -26,6 +26,7 @@ use super::page::{Page, Refitting, WithoutStudy};
 use super::permutation_panel::remaining;
 use super::row_window::RowWindow;
 use super::{CumulativePlot, GoshPanel, LeaveOneOutPlot, PlotCanvas, ResidualPlots};
+use crate::stats::order::sort_indices_by;
 
 /// The influence table's columns: header, test id, and the value of a row.
 type Column = (&'static str, &'static str, fn(&InfluenceRow) -> Option<f64>);
@@ -124,7 +125,7 @@ fn Influence(
             let mut order: Vec<usize> = (0..rows.len()).collect();
             if let Some((column, descending)) = sort.get() {
                 let value = COLUMNS[column].2;
-                order.sort_by(|&a, &b| {
+                sort_indices_by(&mut order, &|a, b| {
                     let (x, y) = (value(&rows[a]), value(&rows[b]));
                     let o = x
                         .unwrap_or(f64::NEG_INFINITY)

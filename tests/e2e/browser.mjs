@@ -27,6 +27,21 @@ export async function freshContext(options = {}) {
   });
 }
 
+/**
+ * The page at `url` in a fresh profile, its example analysed and then cleared, with the page
+ * errors it raises collected in `errors`.
+ */
+export async function openCleared(url) {
+  const context = await freshContext();
+  const page = context.pages()[0] ?? (await context.newPage());
+  const errors = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  await page.goto(url);
+  await page.locator('[data-testid="coef-table"]').waitFor();
+  await page.locator('[data-testid="example-select"]').selectOption('');
+  return { context, page, errors };
+}
+
 /** The text of the file a click on `testid` downloads (the context must accept downloads). */
 export async function downloaded(page, testid) {
   const [download] = await Promise.all([

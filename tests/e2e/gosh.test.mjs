@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 import { serveDir } from './server.mjs';
-import { downloaded, freshContext } from './browser.mjs';
+import { downloaded, freshContext, openCleared } from './browser.mjs';
 import { studies, paste } from './tables.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -154,14 +154,8 @@ test('GOSH on BCG fits all 8,191 subsets in the worker and agrees with the CLI; 
 });
 
 test('Cancel stops a GOSH run of 10⁵ subsets at k = 30 and keeps what was drawn', async () => {
-  const context = await freshContext();
-  const page = context.pages()[0] ?? (await context.newPage());
-  const errors = [];
-  page.on('pageerror', (err) => errors.push(err.message));
+  const { context, page, errors } = await openCleared(server.url);
   try {
-    await page.goto(server.url);
-    await page.locator('[data-testid="coef-table"]').waitFor();
-    await page.locator('[data-testid="example-select"]').selectOption('');
     await paste(page, studies(30));
     await page.locator('[data-testid="coef-table"]').waitFor();
     await page.locator('[data-testid="sensitivity-open"]').click();

@@ -11,7 +11,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 import { serveDir } from './server.mjs';
-import { downloaded, freshContext } from './browser.mjs';
+import { downloaded, freshContext, openCleared } from './browser.mjs';
 import { paste, studies } from './tables.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -305,14 +305,8 @@ test('refit forest plots draw metafor\'s refits and download as CSV; Q–Q and r
 });
 
 test('at k = 3,000 the refits show their progress, Cancel closes the pane, and a finished pane keeps 80 rows in the document', async () => {
-  const context = await freshContext();
-  const page = context.pages()[0] ?? (await context.newPage());
-  const errors = [];
-  page.on('pageerror', (err) => errors.push(err.message));
+  const { context, page, errors } = await openCleared(server.url);
   try {
-    await page.goto(server.url);
-    await page.locator('[data-testid="coef-table"]').waitFor();
-    await page.locator('[data-testid="example-select"]').selectOption('');
     await paste(page, studies(3000));
     await page.locator('[data-testid="stat-k"][data-value="3000"]').waitFor();
     const formula = page.locator('[data-testid="model-formula"]');

@@ -4,6 +4,7 @@
 use super::{ForestOrder, ForestPlot};
 use crate::plots::paint::{usable_weight, wald_text};
 use crate::plots::PlotError;
+use crate::stats::order::{sort_indices_by, sort_indices_by_key};
 use crate::stats::Prediction;
 
 /// What the grey diamonds of a meta-regression are.
@@ -117,19 +118,17 @@ fn ordered(plot: &ForestPlot, mut indices: Vec<usize>) -> Vec<usize> {
     match &plot.order {
         ForestOrder::Input => {}
         ForestOrder::Effect => {
-            indices.sort_by(|&a, &b| {
-                key(plot.studies[a].estimate).total_cmp(&key(plot.studies[b].estimate))
-            });
+            sort_indices_by_key(&mut indices, &|i| key(plot.studies[i].estimate));
         }
         ForestOrder::Weight => {
-            indices.sort_by(|&a, &b| {
+            sort_indices_by(&mut indices, &|a, b| {
                 usable_weight(plot.studies[b].weight)
                     .total_cmp(&usable_weight(plot.studies[a].weight))
             });
         }
         ForestOrder::Moderator(values) => {
             let value = |i: usize| key(values.get(i).copied().unwrap_or(f64::NAN));
-            indices.sort_by(|&a, &b| value(a).total_cmp(&value(b)));
+            sort_indices_by_key(&mut indices, &value);
         }
     }
     indices

@@ -5,6 +5,7 @@
 
 use nalgebra::DMatrix;
 
+use crate::stats::order::sort_indices_by;
 use crate::stats::StatsError;
 
 /// The covariance of the true effects of an `~ inner | outer` term within one level of the
@@ -208,7 +209,7 @@ impl SamplingCovariance {
             *m = (&*m + m.transpose()) * 0.5;
             // Rows ascending within a block, so that blocks compare and merge by row.
             let mut order: Vec<usize> = (0..rows.len()).collect();
-            order.sort_by_key(|&a| rows[a]);
+            sort_indices_by(&mut order, &|a, b| rows[a].cmp(&rows[b]));
             *m = DMatrix::from_fn(rows.len(), rows.len(), |a, b| m[(order[a], order[b])]);
             *rows = order.iter().map(|&a| rows[a]).collect();
         }
