@@ -1,5 +1,6 @@
 //! Tests of the table parser: delimiters, quoting, headers, column kinds and numeric cells.
 
+use super::numbers::{is_short_decimal, plain_decimal};
 use super::*;
 
 fn values(table: &Table, name: &str) -> Vec<Option<f64>> {
