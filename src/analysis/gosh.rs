@@ -1,13 +1,18 @@
 //! GOSH (metafor: `gosh`): the records of [`crate::stats::Gosh`], the `meridian gosh --json`
 //! contract. [`GoshRun`] streams: each [`GoshRun::step`] fits a slice of subsets and returns
 //! their records, so the page can draw as it goes and stop between slices; the summary
-//! (min, max, mean) is kept as the subsets come, in O(1) memory. [`GoshPoints`] is the compact
-//! form of a slice the page draws: per subset its estimate, I² and which studies it holds.
+//! (min, max, mean) is kept as the subsets come, in O(subsets / 1,024) memory. [`GoshPoints`]
+//! is the compact form of a slice the page draws: per subset its estimate, I² and which studies
+//! it holds. A run may be one part of an analysis split over Web Workers; each part ends with
+//! a [`GoshPartRecord`], and the parts' records merge into the [`GoshRecord`] of the whole,
+//! the same whatever the number of parts.
 
 use serde::{Deserialize, Serialize};
 
 use super::stages::Fitted;
-use crate::stats::{Gosh, GoshFit, GoshSettings, GoshSummary, Progress, Spread, StatsError};
+use crate::stats::{
+    BlockSums, Gosh, GoshFit, GoshSettings, GoshSummary, Part, Progress, Spread, StatsError,
+};
 
 /// One subset's fit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -166,11 +171,82 @@ impl GoshPoints {
     }
 }
 
-/// A GOSH analysis in progress.
+/// The end of one part of a GOSH analysis: its summary as sums by block, which the parts'
+/// records merge from ([`GoshPartRecord::merge`]) into the record of the whole.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GoshPartRecord {
+    /// Whether every non-empty subset is fitted once.
+    pub exact: bool,
+    /// Subsets the part drew (fitted and skipped).
+    pub drawn: usize,
+    /// Subsets the model could not be fitted to.
+    pub skipped: usize,
+    /// Subsets fitted.
+    pub count: usize,
+    /// The smallest first coefficient, I², τ² and QE (0 when no subset was fitted).
+    pub mins: [f64; 4],
+    /// The largest of each.
+    pub maxs: [f64; 4],
+    /// Per block of 1,024 subsets of the whole analysis: its number and the sums of the four.
+    pub blocks: Vec<(usize, [f64; 4])>,
+}
+
+impl GoshPartRecord {
+    fn summary(&self) -> GoshSummary {
+        GoshSummary {
+            count: self.count,
+            mins: self.mins,
+            maxs: self.maxs,
+            blocks: self
+                .blocks
+                .iter()
+                .map(|&(block, sums)| BlockSums { block, sums })
+                .collect(),
+        }
+    }
+
+    fn from_summary(summary: &GoshSummary, exact: bool, drawn: usize, skipped: usize) -> Self {
+        Self {
+            exact,
+            drawn,
+            skipped,
+            count: summary.count,
+            mins: summary.mins,
+            maxs: summary.maxs,
+            blocks: summary.blocks.iter().map(|b| (b.block, b.sums)).collect(),
+        }
+    }
+
+    /// Two parts of one analysis together, in either order; `None` when one is exact and the
+    /// other not (parts of different analyses).
+    pub fn merge(&self, other: &Self) -> Option<Self> {
+        (self.exact == other.exact).then(|| {
+            Self::from_summary(
+                &self.summary().merge(&other.summary()),
+                self.exact,
+                self.drawn + other.drawn,
+                self.skipped + other.skipped,
+            )
+        })
+    }
+
+    /// The record of the subsets these parts hold, with `fits` if given.
+    pub fn record(&self, fits: Option<Vec<GoshFitRecord>>) -> GoshRecord {
+        let summary = self.summary();
+        GoshRecord {
+            subsets: summary.count(),
+            exact: self.exact,
+            skipped: self.skipped,
+            summary: (&summary).into(),
+            fits,
+        }
+    }
+}
+
+/// A GOSH analysis (or one part of it) in progress.
 #[derive(Debug, Clone)]
 pub struct GoshRun {
     gosh: Gosh,
-    summary: GoshSummary,
     k: usize,
 }
 
@@ -180,9 +256,16 @@ impl GoshRun {
     /// # Errors
     /// [`StatsError::NoSubsets`] when no subsets are asked for.
     pub fn new(fitted: &Fitted, settings: GoshSettings) -> Result<Self, StatsError> {
+        Self::part(fitted, settings, Part::WHOLE)
+    }
+
+    /// Prepares one part of the GOSH analysis of the fitted model.
+    ///
+    /// # Errors
+    /// [`StatsError::NoSubsets`] when no subsets are asked for.
+    pub fn part(fitted: &Fitted, settings: GoshSettings, part: Part) -> Result<Self, StatsError> {
         Ok(Self {
-            gosh: Gosh::new(&fitted.fit, settings)?,
-            summary: GoshSummary::default(),
+            gosh: Gosh::part(&fitted.fit, settings, part)?,
             k: fitted.fit.k,
         })
     }
@@ -193,7 +276,6 @@ impl GoshRun {
         let end = self.gosh.progress().done.saturating_add(n);
         while self.gosh.progress().done < end {
             let Some(fit) = self.gosh.next() else { break };
-            self.summary.add(&fit);
             each(fit);
         }
     }
@@ -215,9 +297,7 @@ impl GoshRun {
 
     /// Fits every remaining subset, keeping only the summary.
     pub fn finish(&mut self) {
-        for fit in self.gosh.by_ref() {
-            self.summary.add(&fit);
-        }
+        self.gosh.by_ref().for_each(drop);
     }
 
     /// Subsets drawn so far and in all.
@@ -231,14 +311,18 @@ impl GoshRun {
         p.done >= p.total
     }
 
+    /// The part's record so far.
+    pub fn part_record(&self) -> GoshPartRecord {
+        GoshPartRecord::from_summary(
+            self.gosh.summary(),
+            self.gosh.is_exact(),
+            self.gosh.progress().done,
+            self.gosh.skipped(),
+        )
+    }
+
     /// The record so far, with `fits` if given.
     pub fn record(&self, fits: Option<Vec<GoshFitRecord>>) -> GoshRecord {
-        GoshRecord {
-            subsets: self.summary.count(),
-            exact: self.gosh.is_exact(),
-            skipped: self.gosh.skipped(),
-            summary: (&self.summary).into(),
-            fits,
-        }
+        self.part_record().record(fits)
     }
 }

@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 use super::anova::Comparisons;
 use super::component_profile::ComponentProfile;
 use super::cumul::CumulRecord;
-use super::gosh::{GoshPoints, GoshRecord};
+use super::gosh::{GoshPartRecord, GoshPoints, GoshRecord};
 use super::ipd::{IpdRecord, IpdSettings, SubgroupInteractionRecord};
 use super::lab::{LabRecord, LabSettings};
 use super::moderator::ModeratorCurve;
@@ -139,13 +139,15 @@ pub enum Request {
         /// The column the studies are added in order of; `None` for input order.
         order: Option<String>,
     },
-    /// A GOSH analysis of the input's model; answered by [`Response::GoshBatch`]es of subsets'
-    /// points as they are fitted, then [`Response::Gosh`] with the summary.
+    /// One part of a GOSH analysis of the input's model; answered by [`Response::GoshBatch`]es
+    /// of subsets' points as they are fitted, then [`Response::Gosh`] with the part's summary.
     Gosh {
         /// The data and the analysis whose model is fitted to subsets.
         input: Input,
         /// How many subsets and the seed.
         settings: GoshSettingsRecord,
+        /// Which share of the subsets this request fits.
+        part: PartRecord,
     },
     /// The two-stage analysis of a table of participants (its own table, not the
     /// workspace's), studies that cannot be fitted left out; answered by [`Record::Ipd`].
@@ -427,12 +429,12 @@ pub enum Response {
         /// Subsets in all.
         total: usize,
     },
-    /// The end of a GOSH analysis: the last subsets' points and the summary of all.
+    /// The end of a part of a GOSH analysis: the last subsets' points and the part's summary.
     Gosh {
         /// The last subsets' points.
         points: GoshPoints,
-        /// The summary (without `fits`); boxed, as the largest answer.
-        record: Box<GoshRecord>,
+        /// The part's summary, to merge with the other parts'; boxed, as the largest answer.
+        part: Box<GoshPartRecord>,
     },
     /// The request failed; the sentence says why.
     Failed {
@@ -604,23 +606,24 @@ impl Latest {
     }
 }
 
-/// The parts of one split request as they come back: their progress, and their counts merged
-/// in whatever order they finish.
+/// The parts of one split request as they come back: their progress, and their results
+/// merged in whatever order they finish.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Gather {
     progress: Vec<Option<(usize, usize)>>,
     finished: Vec<bool>,
     counts: Option<PermutationCounts>,
+    gosh: Option<GoshPartRecord>,
 }
 
 /// What a part's final response made of the whole.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Gathered {
+pub enum Gathered<T> {
     /// Other parts are still running.
     Waiting,
-    /// Every part has answered: the result of the whole test.
-    Done(PermutationResult),
-    /// A part failed (or answered counts of another test): the whole has failed.
+    /// Every part has answered: the result of the whole.
+    Done(T),
+    /// A part failed (or answered for another request): the whole has failed.
     Failed(String),
 }
 
@@ -631,6 +634,7 @@ impl Gather {
             progress: vec![None; parts],
             finished: vec![false; parts],
             counts: None,
+            gosh: None,
         }
     }
 
@@ -649,18 +653,27 @@ impl Gather {
         (done, total)
     }
 
-    /// Records part `index`'s final response.
-    pub fn finish(&mut self, index: usize, response: Response) -> Gathered {
+    /// Marks part `index`, which did `done` units, finished; whether every part now is.
+    fn mark(&mut self, index: usize, done: usize) -> Result<bool, String> {
+        let Some(seen) = self.finished.get_mut(index) else {
+            return Err(format!("part {index} was not asked for"));
+        };
+        *seen = true;
+        self.progress[index] = Some((done, done));
+        Ok(self.finished.iter().all(|&f| f))
+    }
+
+    /// Records part `index`'s final response to a permutation test.
+    pub fn finish(&mut self, index: usize, response: Response) -> Gathered<PermutationResult> {
         let counts = match response {
             Response::Permutation { counts } => PermutationCounts::from(counts),
             Response::Failed { message } => return Gathered::Failed(message),
             other => return Gathered::Failed(format!("a part answered {other:?}")),
         };
-        let Some(seen) = self.finished.get_mut(index) else {
-            return Gathered::Failed(format!("part {index} was not asked for"));
+        let all = match self.mark(index, counts.done) {
+            Ok(all) => all,
+            Err(message) => return Gathered::Failed(message),
         };
-        *seen = true;
-        self.progress[index] = Some((counts.done, counts.done));
         let merged = match self.counts.take() {
             None => Some(counts),
             Some(m) => m.merge(&counts),
@@ -668,10 +681,31 @@ impl Gather {
         let Some(merged) = merged else {
             return Gathered::Failed("the parts answered for different tests".into());
         };
-        if self.finished.iter().all(|&f| f) {
+        if all {
             Gathered::Done(merged.result())
         } else {
             self.counts = Some(merged);
+            Gathered::Waiting
+        }
+    }
+
+    /// Records part `index`'s summary of a GOSH analysis.
+    pub fn finish_gosh(&mut self, index: usize, part: &GoshPartRecord) -> Gathered<GoshRecord> {
+        let all = match self.mark(index, part.drawn) {
+            Ok(all) => all,
+            Err(message) => return Gathered::Failed(message),
+        };
+        let merged = match self.gosh.take() {
+            None => Some(part.clone()),
+            Some(m) => m.merge(part),
+        };
+        let Some(merged) = merged else {
+            return Gathered::Failed("the parts answered for different analyses".into());
+        };
+        if all {
+            Gathered::Done(merged.record(None))
+        } else {
+            self.gosh = Some(merged);
             Gathered::Waiting
         }
     }

@@ -376,12 +376,17 @@ impl Mailbox {
                         message: e.to_string(),
                     })
             }
-            Request::Gosh { input, settings } => {
+            Request::Gosh {
+                input,
+                settings,
+                part,
+            } => {
                 let staged = self
                     .stages
                     .of(&input, self.clock, &mut Vec::new())
                     .map_err(failed)?;
-                GoshRun::new(&staged.fitted, settings.into())
+                part.part()
+                    .and_then(|part| GoshRun::part(&staged.fitted, settings.into(), part))
                     .map(|run| Job::Gosh(Box::new(run)))
                     .map_err(|e| Response::Failed {
                         message: e.to_string(),

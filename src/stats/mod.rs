@@ -65,7 +65,7 @@ pub use deletion::{Deletion, DeletionRun, Deletions};
 pub use design::{Design, Term};
 pub use error::StatsError;
 pub use fit::{fit, Fit};
-pub use gosh::{Gosh, GoshFit, GoshSettings, GoshSummary, Spread};
+pub use gosh::{BlockSums, Gosh, GoshFit, GoshSettings, GoshSummary, Spread};
 pub use heterogeneity::{Heterogeneity, PseudoR2};
 pub use hypothesis::{Combination, LinearHypotheses};
 pub use influence::{Influence, InfluenceCriterion, StandardizedResidual, StudyInfluence};

@@ -18,7 +18,7 @@ use plotters::prelude::IntoDrawingArea;
 use plotters_canvas::CanvasBackend;
 
 use crate::analysis::gosh::{GoshPoints, GoshRecord, SpreadRecord};
-use crate::analysis::request::{GoshSettingsRecord, Input, Request};
+use crate::analysis::request::{GoshSettingsRecord, Input, PartRecord, Request};
 use crate::analysis::sensitivity_tables::{gosh_subsets_csv, gosh_summary_csv};
 use crate::format;
 use crate::plots::{
@@ -29,6 +29,7 @@ use crate::worker::client::{self, Event, RunId};
 
 use super::download::{download_text, download_url};
 use super::page::{timed, Page};
+use super::permutation_panel::remaining;
 
 /// Subsets asked for unless the user asks otherwise: 10⁵ (every subset up to k = 16).
 const SUBSETS: usize = 100_000;
@@ -46,8 +47,15 @@ const ASPECT: f64 = 4.0 / 3.0;
 #[derive(Debug, Clone, PartialEq)]
 enum State {
     Idle,
-    Running { done: usize, total: usize },
-    Cancelled { done: usize, total: usize },
+    Running {
+        done: usize,
+        total: usize,
+        remaining_ms: Option<f64>,
+    },
+    Cancelled {
+        done: usize,
+        total: usize,
+    },
     Done(GoshRecord),
     Failed(String),
 }
@@ -325,6 +333,7 @@ pub fn GoshPanel(
         state.set(State::Running {
             done: 0,
             total: settings.subsets,
+            remaining_ms: None,
         });
         let request = Request::Gosh {
             input: Input {
@@ -333,15 +342,22 @@ pub fn GoshPanel(
                 spec,
             },
             settings,
+            // The pool splits it over its workers.
+            part: PartRecord { index: 0, of: 1 },
         };
         let id = client::request(request, move |event| match event {
             Event::GoshBatch {
                 points,
                 done,
                 total,
+                remaining_ms,
             } => {
                 drawing.receive(points);
-                state.set(State::Running { done, total });
+                state.set(State::Running {
+                    done,
+                    total,
+                    remaining_ms,
+                });
             }
             Event::Gosh { points, record } => {
                 drawing.receive(points);
@@ -361,7 +377,7 @@ pub fn GoshPanel(
             client::cancel(id);
         }
         run.set(None);
-        if let State::Running { done, total } = state.get_untracked() {
+        if let State::Running { done, total, .. } = state.get_untracked() {
             state.set(State::Cancelled { done, total });
         }
     };
@@ -477,7 +493,11 @@ pub fn GoshPanel(
                 </label>
                 " "
                 {move || match state.get() {
-                    State::Running { .. } => view! {
+                    State::Running { done, total, remaining_ms } => view! {
+                        <progress max=total value=done></progress>
+                        <span class="hint" data-testid="gosh-remaining">
+                            {format!("{} ", remaining(remaining_ms).trim_start_matches(" · "))}
+                        </span>
                         <button type="button" data-testid="gosh-cancel" on:click=cancel>"Cancel"</button>
                     }
                     .into_any(),
@@ -496,7 +516,7 @@ pub fn GoshPanel(
             }>
                 {move || match state.get() {
                     State::Idle => String::new(),
-                    State::Running { done, total } => {
+                    State::Running { done, total, .. } => {
                         format!("{} of {} subsets", format::count(done), format::count(total))
                     }
                     State::Cancelled { done, total } => format!(

@@ -6,8 +6,8 @@
 //! kind's running one, which is cancelled, and answers of a run that is no longer the latest
 //! are dropped, so no stale result is ever shown. Quick requests (the analysis, a derived
 //! record) go to the first lane, which answers them before the next slice of a long one; a
-//! permutation test is split into one part per lane ([`PartRecord`]), merged by [`Gather`], so
-//! its result does not depend on the number of lanes. The envelope of part p of run r of kind
+//! permutation test or a GOSH analysis is split into one part per lane ([`PartRecord`]),
+//! merged by [`Gather`], so its result does not depend on the number of lanes. The envelope of part p of run r of kind
 //! k is numbered `(r · 8 + k) · 256 + p`, so every answer names its kind, run and part. A
 //! worker that fails to start sends the pool to the main thread, and the runs under way start
 //! again there.
@@ -57,6 +57,8 @@ pub enum Event {
         done: usize,
         /// Subsets in all.
         total: usize,
+        /// Estimated milliseconds left, once something is done.
+        remaining_ms: Option<f64>,
     },
     /// The end of a GOSH analysis: its last points and the summary.
     Gosh {
@@ -295,6 +297,22 @@ impl Pool {
                 }
                 Some(Gather::new(of))
             }
+            Request::Gosh {
+                input, settings, ..
+            } => {
+                let of = self.lanes.len();
+                for (index, lane) in self.lanes.iter().enumerate() {
+                    lane.send(Envelope {
+                        id: envelope_id(kind, id, index),
+                        body: Request::Gosh {
+                            input: input.clone(),
+                            settings: *settings,
+                            part: PartRecord { index, of },
+                        },
+                    });
+                }
+                Some(Gather::new(of))
+            }
             quick => {
                 self.lanes[0].send(Envelope {
                     id: envelope_id(kind, id, 0),
@@ -344,20 +362,28 @@ impl Pool {
             return None;
         }
         let current = self.current.get_mut(&kind)?;
+        // Until every part has reported, the number asked for stands in for the total.
+        let asked = match &current.request {
+            Request::Permutation { settings, .. } => settings.iterations,
+            Request::Gosh { settings, .. } => settings.subsets,
+            _ => 0,
+        };
+        let started = current.started;
+        // Units done by every part and in all, with the time left at the pace so far.
+        let pace = |gather: Option<&mut Gather>, done: usize, total: usize| {
+            let (done, total) = match gather {
+                Some(g) => g.progress(part, done, total),
+                None => (done, Some(total)),
+            };
+            let total = total.unwrap_or(asked.max(done));
+            let elapsed = now() - started;
+            let remaining_ms =
+                (done > 0).then(|| elapsed * total.saturating_sub(done) as f64 / done as f64);
+            (done, total, remaining_ms)
+        };
         let event = match (envelope.body, &mut current.gather) {
             (Response::Progress { done, total }, gather) => {
-                let (done, total) = match gather {
-                    Some(g) => g.progress(part, done, total),
-                    None => (done, Some(total)),
-                };
-                // Until every part has reported, the number asked for stands in for the total.
-                let total = total.unwrap_or(match &current.request {
-                    Request::Permutation { settings, .. } => settings.iterations,
-                    _ => done,
-                });
-                let elapsed = now() - current.started;
-                let remaining_ms =
-                    (done > 0).then(|| elapsed * total.saturating_sub(done) as f64 / done as f64);
+                let (done, total, remaining_ms) = pace(gather.as_mut(), done, total);
                 Event::Progress {
                     done,
                     total,
@@ -370,13 +396,39 @@ impl Pool {
                     done,
                     total,
                 },
-                None,
-            ) => Event::GoshBatch {
-                points,
-                done,
-                total,
+                Some(gather),
+            ) => {
+                let (done, total, remaining_ms) = pace(Some(gather), done, total);
+                Event::GoshBatch {
+                    points,
+                    done,
+                    total,
+                    remaining_ms,
+                }
+            }
+            (
+                Response::Gosh {
+                    points,
+                    part: record,
+                },
+                Some(gather),
+            ) => match gather.finish_gosh(part, &record) {
+                Gathered::Waiting => {
+                    let (done, total, remaining_ms) =
+                        pace(Some(gather), record.drawn, record.drawn);
+                    Event::GoshBatch {
+                        points,
+                        done,
+                        total,
+                        remaining_ms,
+                    }
+                }
+                Gathered::Done(record) => Event::Gosh {
+                    points,
+                    record: Box::new(record),
+                },
+                Gathered::Failed(message) => Event::Failed(message),
             },
-            (Response::Gosh { points, record }, None) => Event::Gosh { points, record },
             (Response::Ready | Response::Cancelled, _) => return None,
             (Response::Record { record, stages }, None) => Event::Record(record, stages),
             (Response::Failed { message }, None) => Event::Failed(message),

@@ -8,7 +8,7 @@
 // drew. Screenshots in target/e2e/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
@@ -193,5 +193,50 @@ test('Cancel stops a GOSH run of 10⁵ subsets at k = 30 and keeps what was draw
     assert.deepEqual(errors, []);
   } finally {
     await context.close();
+  }
+});
+
+/** The GOSH summary's cells (`data-value`s) at k = 30 with 20,000 random subsets, seed 1. */
+async function goshSummary(query) {
+  const { context, page, errors } = await openCleared(server.url + query);
+  try {
+    await paste(page, studies(30));
+    await page.locator('[data-testid="coef-table"]').waitFor();
+    await page.locator('[data-testid="sensitivity-open"]').click();
+    await page.locator('[data-testid="influence-row"]').nth(29).waitFor();
+    await page.locator('[data-testid="gosh-subsets"]').fill('20000');
+    await page.locator('[data-testid="gosh-subsets"]').dispatchEvent('change');
+    await page.locator('[data-testid="gosh-run"]').click();
+    await page.locator('[data-testid="gosh-progress"][data-state="done"]').waitFor({ timeout: 60000 });
+    const text = await page.locator('[data-testid="gosh-progress"]').textContent();
+    const cells = await page
+      .locator('[data-testid="gosh-summary"] [data-value]')
+      .evaluateAll((cs) => Object.fromEntries(cs.map((c) => [c.dataset.testid, c.dataset.value])));
+    assert.deepEqual(errors, []);
+    return { text, cells };
+  } finally {
+    await context.close();
+  }
+}
+
+test('the same seed gives the same GOSH subsets and summary on 1 worker, on 3 and natively', async () => {
+  const one = await goshSummary('?workers=1');
+  const three = await goshSummary('?workers=3');
+  assert.equal(one.text, '20,000 subsets (a random sample)');
+  assert.equal(Object.keys(one.cells).length, 12);
+  // Bit for bit: the three workers' parts merge into the one worker's summary.
+  assert.deepEqual(three, one);
+  // The native engine draws the same random subsets (round-off only between Wasm and native).
+  const file = join(SHOTS, 'gosh-k30.csv');
+  await writeFile(file, studies(30));
+  const bin = process.env.MERIDIAN_BIN ?? join(ROOT, 'target', 'debug', 'meridian');
+  const cli = JSON.parse(
+    execFileSync(bin, ['gosh', file, '--subsets', '20000', '--seed', '1', '--json']).toString(),
+  );
+  assert.equal(cli.exact, false);
+  for (const key of ['estimate', 'i2', 'tau2', 'qe']) {
+    for (const which of ['min', 'max', 'mean']) {
+      close(Number(one.cells[`gosh-${key}-${which}`]), cli.summary[key][which], `${key} ${which}`);
+    }
   }
 });

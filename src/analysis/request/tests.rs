@@ -574,95 +574,6 @@ fn the_sensitivity_views_refits_are_asked_of_the_engine() {
 }
 
 #[test]
-fn a_gosh_request_streams_its_subsets_points_and_ends_with_the_summary() {
-    use crate::analysis::gosh::{GoshPoints, GoshRun};
-    let mut without = input();
-    without.spec.mods = None;
-    let settings = GoshSettingsRecord {
-        subsets: 1000,
-        seed: 1,
-    };
-    let ask = Request::Gosh {
-        input: without.clone(),
-        settings,
-    };
-    assert_eq!(ask.kind(), Kind::Gosh);
-    assert!(ask.is_long());
-    round_trip(&Envelope {
-        id: 3,
-        body: ask.clone(),
-    });
-    let mut mailbox = Mailbox::new(clock);
-    mailbox.receive(Envelope { id: 3, body: ask });
-    let answers = drain(&mut mailbox, 100);
-    // 2⁸ − 1 = 255 ≤ 1000: every subset once, in slices of 100, 100 and 55.
-    let mut points = GoshPoints::new(8);
-    let mut done = Vec::new();
-    for answer in &answers[..answers.len() - 1] {
-        match answer.body.clone() {
-            Response::GoshBatch {
-                points: mut batch,
-                done: d,
-                total,
-            } => {
-                assert_eq!(total, 255);
-                done.push(d);
-                round_trip(&answer.body);
-                points.append(&mut batch);
-            }
-            other => panic!("expected a batch, got {other:?}"),
-        }
-    }
-    assert_eq!(done, [100, 200]);
-    let Response::Gosh {
-        points: mut last,
-        record,
-    } = answers[answers.len() - 1].body.clone()
-    else {
-        panic!("expected the end of the analysis");
-    };
-    points.append(&mut last);
-    assert_eq!(points.len(), 255);
-    let plain = analyse(CSV, &without.spec).expect("analyses");
-    let mut direct = GoshRun::new(&plain.fitted, settings.into()).expect("subsets");
-    assert_eq!(points, direct.step_points(1000));
-    assert_eq!(*record, direct.record(None));
-    assert!(record.exact);
-    // Subset 0 holds study A alone (bit 0), the last all eight; its estimate is the fit's.
-    assert!(points.contains(0, 0) && !points.contains(0, 1));
-    assert!((0..8).all(|i| points.contains(254, i)));
-    let full = plain.analysis.summary.coefficients[0].estimate;
-    assert!((points.estimate[254] - full).abs() < 1e-10);
-
-    // A cancel between slices stops it; what was sent stays the page's.
-    mailbox.receive(Envelope {
-        id: 4,
-        body: Request::Gosh {
-            input: without,
-            settings,
-        },
-    });
-    assert!(matches!(
-        mailbox.work(10),
-        Some(Envelope {
-            id: 4,
-            body: Response::GoshBatch { done: 10, .. }
-        })
-    ));
-    assert_eq!(
-        mailbox.receive(Envelope {
-            id: 4,
-            body: Request::Cancel
-        }),
-        Some(Envelope {
-            id: 4,
-            body: Response::Cancelled
-        })
-    );
-    assert!(mailbox.is_idle());
-}
-
-#[test]
 fn the_lab_simulation_is_asked_of_the_engine() {
     use crate::analysis::lab::{run, Preset};
     let settings = Preset::NonCollapsibility.settings();
@@ -748,3 +659,4 @@ fn fitted_values_whose_columns_differ_in_length_do_not_read() {
 }
 
 mod fixtures;
+mod gosh;

@@ -1,5 +1,5 @@
 //! The long requests the mailbox runs a slice at a time: a permutation test (or one part of
-//! it), a GOSH analysis, and the records made of refits (the Sensitivity view's case
+//! it), a GOSH analysis (or one part of it), and the records made of refits (the Sensitivity view's case
 //! deletions, the cumulative meta-analysis), each answering progress between slices.
 
 use super::super::cumul::CumulRun;
@@ -108,7 +108,7 @@ impl Job {
                 if run.is_finished() {
                     Response::Gosh {
                         points,
-                        record: Box::new(run.record(None)),
+                        part: Box::new(run.part_record()),
                     }
                 } else {
                     let p = run.progress();

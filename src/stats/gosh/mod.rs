@@ -5,9 +5,14 @@
 //! When all 2ᵏ − 1 non-empty subsets number no more than the subsets asked for, each is fitted
 //! once (exact); otherwise that many random subsets are drawn from a seeded ChaCha generator,
 //! each study included with probability ½ (an empty draw is drawn again), so a run can be
-//! reproduced. [`Gosh`] is an iterator: it computes a subset only when asked for the next, so
-//! a caller streams the results (a plot drawn as it goes), stops whenever it likes (cancel),
-//! and memory stays O(k) whatever the number of subsets.
+//! reproduced. Subset j is drawn from stream j of the seed's generator (as permutation j of a
+//! permutation test is), and exact subset j is the bits of j + 1, so any range of subsets can
+//! be drawn on its own: an analysis splits into [`Part`]s (one per Web Worker) whose subsets,
+//! and whose merged [`GoshSummary`], are exactly those of the whole analysis.
+//!
+//! [`Gosh`] is an iterator: it computes a subset only when asked for the next, so a caller
+//! streams the results (a plot drawn as it goes), stops whenever it likes (cancel), and memory
+//! stays O(k) whatever the number of subsets.
 //!
 //! Each subset is fitted by the estimation step every fit shares, warm-started from the full
 //! fit's τ², without the tests and likelihood a [`Fit`] adds. A single study is fitted as
@@ -23,8 +28,13 @@ use super::fit::{Estimated, Fit};
 use super::heterogeneity::Heterogeneity;
 use super::input::Inputs;
 use super::objective::RAW;
-use super::permutation::Progress;
+use super::permutation::{Part, Progress};
 use super::{ModelSpec, StatsError, Tau2Method, Test, ValidSpec};
+
+mod summary;
+
+use summary::BLOCK;
+pub use summary::{BlockSums, GoshSummary, Spread};
 
 /// How many subsets to fit and how to draw them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,86 +75,18 @@ pub struct GoshFit {
     pub tau2: f64,
 }
 
-/// The minimum, maximum and mean of one statistic over the subsets fitted so far.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Spread {
-    /// Smallest value.
-    pub min: f64,
-    /// Largest value.
-    pub max: f64,
-    /// Mean value.
-    pub mean: f64,
-}
-
-/// A running summary of a GOSH analysis.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct GoshSummary {
-    count: usize,
-    sums: [f64; 4],
-    mins: [f64; 4],
-    maxs: [f64; 4],
-}
-
-impl GoshSummary {
-    /// Adds one subset's fit.
-    pub fn add(&mut self, fit: &GoshFit) {
-        let values = [fit.estimates[0], fit.i2, fit.tau2, fit.qe];
-        for (j, v) in values.into_iter().enumerate() {
-            if self.count == 0 {
-                self.mins[j] = v;
-                self.maxs[j] = v;
-            }
-            self.sums[j] += v;
-            self.mins[j] = self.mins[j].min(v);
-            self.maxs[j] = self.maxs[j].max(v);
-        }
-        self.count += 1;
-    }
-
-    /// Subsets added.
-    pub fn count(&self) -> usize {
-        self.count
-    }
-
-    fn spread(&self, j: usize) -> Option<Spread> {
-        (self.count > 0).then(|| Spread {
-            min: self.mins[j],
-            max: self.maxs[j],
-            mean: self.sums[j] / self.count as f64,
-        })
-    }
-
-    /// The first coefficient (the pooled effect without moderators); `None` before any subset.
-    pub fn estimate(&self) -> Option<Spread> {
-        self.spread(0)
-    }
-
-    /// I².
-    pub fn i2(&self) -> Option<Spread> {
-        self.spread(1)
-    }
-
-    /// τ².
-    pub fn tau2(&self) -> Option<Spread> {
-        self.spread(2)
-    }
-
-    /// QE.
-    pub fn qe(&self) -> Option<Spread> {
-        self.spread(3)
-    }
-}
-
-/// Which subset comes next.
+/// Which subsets are drawn.
 #[derive(Debug, Clone)]
 enum Plan {
-    /// Every non-empty subset, bit i of the counter including study i.
-    Exact { next: u64 },
-    /// Random subsets (boxed: the generator's state is 40 times the counter's).
-    Random { rng: Box<ChaCha8Rng> },
+    /// Every non-empty subset, bit i of j + 1 including study i in subset j.
+    Exact,
+    /// Random subsets, subset j from stream j of this generator (boxed: its state is 40 times
+    /// a counter's).
+    Random { key: Box<ChaCha8Rng> },
 }
 
-/// A GOSH analysis in progress: an iterator over the fits of its subsets.
+/// A GOSH analysis (or a part of one) in progress: an iterator over the fits of its subsets,
+/// keeping the summary of those it yields.
 #[derive(Debug, Clone)]
 pub struct Gosh {
     data: Inputs,
@@ -155,9 +97,12 @@ pub struct Gosh {
     /// τ² of the full fit: every subset's warm start.
     tau2: f64,
     plan: Plan,
+    /// The place of the part's first subset in the whole analysis.
+    first: usize,
     total: usize,
     done: usize,
     skipped: usize,
+    summary: GoshSummary,
     rows: Vec<usize>,
 }
 
@@ -167,22 +112,35 @@ impl Gosh {
     /// # Errors
     /// [`StatsError::NoSubsets`] when `settings.subsets` is 0.
     pub fn new(fit: &Fit, settings: GoshSettings) -> Result<Self, StatsError> {
+        Self::part(fit, settings, Part::WHOLE)
+    }
+
+    /// Prepares part `part` of the GOSH analysis of `fit`: its share of the whole analysis's
+    /// blocks of [`BLOCK`] subsets (the first parts take one block more when they do not
+    /// divide evenly; a part may have none).
+    ///
+    /// # Errors
+    /// [`StatsError::NoSubsets`] when `settings.subsets` is 0.
+    pub fn part(fit: &Fit, settings: GoshSettings, part: Part) -> Result<Self, StatsError> {
         if settings.subsets == 0 {
             return Err(StatsError::NoSubsets);
         }
         let k = fit.k;
         // 2ᵏ − 1 ≤ subsets; for k ≥ 64 it never is (usize has at most 64 bits).
         let exact = k < 64 && (1u64 << k) - 1 <= settings.subsets as u64;
-        let (plan, total) = if exact {
-            (Plan::Exact { next: 1 }, ((1u64 << k) - 1) as usize)
+        let (plan, whole) = if exact {
+            (Plan::Exact, ((1u64 << k) - 1) as usize)
         } else {
             (
                 Plan::Random {
-                    rng: Box::new(ChaCha8Rng::seed_from_u64(settings.seed)),
+                    key: Box::new(ChaCha8Rng::seed_from_u64(settings.seed)),
                 },
                 settings.subsets,
             )
         };
+        let blocks = part.range(whole.div_ceil(BLOCK));
+        let first = (blocks.start * BLOCK).min(whole);
+        let end = (blocks.end * BLOCK).min(whole);
         let single = ModelSpec {
             method: Tau2Method::Fe,
             test: Test::Z,
@@ -197,19 +155,21 @@ impl Gosh {
             single,
             tau2: fit.tau2_or_zero(),
             plan,
-            total,
+            first,
+            total: end - first,
             done: 0,
             skipped: 0,
+            summary: GoshSummary::default(),
             rows: Vec::with_capacity(k),
         })
     }
 
     /// Whether every non-empty subset is fitted once.
     pub fn is_exact(&self) -> bool {
-        matches!(self.plan, Plan::Exact { .. })
+        matches!(self.plan, Plan::Exact)
     }
 
-    /// Subsets drawn so far and in all (fitted and skipped).
+    /// Subsets of this part drawn so far and in all (fitted and skipped).
     pub fn progress(&self) -> Progress {
         Progress {
             done: self.done,
@@ -222,17 +182,24 @@ impl Gosh {
         self.skipped
     }
 
-    /// Puts the next subset's studies in `self.rows`.
-    fn draw(&mut self) {
+    /// The summary of the subsets fitted so far.
+    pub fn summary(&self) -> &GoshSummary {
+        &self.summary
+    }
+
+    /// Puts the studies of subset `index` in `self.rows`.
+    fn draw(&mut self, index: usize) {
         let k = self.data.k();
         self.rows.clear();
-        match &mut self.plan {
-            Plan::Exact { next } => {
-                let bits = *next;
-                *next += 1;
+        match &self.plan {
+            Plan::Exact => {
+                let bits = index as u64 + 1;
                 self.rows.extend((0..k).filter(|&i| bits >> i & 1 == 1));
             }
-            Plan::Random { rng } => {
+            Plan::Random { key } => {
+                let mut rng = ChaCha8Rng::clone(key);
+                rng.set_stream(index as u64);
+                rng.set_word_pos(0);
                 while self.rows.is_empty() {
                     let mut word = 0;
                     for i in 0..k {
@@ -277,10 +244,14 @@ impl Iterator for Gosh {
     /// ([`Gosh::skipped`]).
     fn next(&mut self) -> Option<GoshFit> {
         while self.done < self.total {
-            self.draw();
+            let index = self.first + self.done;
+            self.draw(index);
             self.done += 1;
             match self.fit_rows() {
-                Ok(fit) => return Some(fit),
+                Ok(fit) => {
+                    self.summary.add(index, &fit);
+                    return Some(fit);
+                }
                 Err(_) => self.skipped += 1,
             }
         }
