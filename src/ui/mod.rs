@@ -14,6 +14,7 @@ mod dependence_section;
 mod download;
 mod exercise_panel;
 mod exercise_step;
+mod frame;
 mod gosh_panel;
 mod ipd_results;
 mod ipd_view;

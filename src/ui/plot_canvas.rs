@@ -3,6 +3,9 @@
 //! (and, where the page links its figures, marks it in every one of them while the pointer
 //! stays), click highlights it everywhere; the figure downloads as SVG and PNG.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
 use leptos::ev;
 use leptos::html::{Canvas, Div};
 use leptos::prelude::*;
@@ -13,6 +16,7 @@ use web_sys::HtmlCanvasElement;
 use crate::plots::{Figure, PlotError, PlotLayout, Theme};
 
 use super::download::{download_text, download_url};
+use super::frame;
 use super::page::{study_index, timed, used_index};
 
 /// The tallest canvas, in layout pixels: a taller figure (a forest plot of many studies)
@@ -110,15 +114,18 @@ pub fn PlotCanvas(
 
     // Drawn in the browser's next frame, before it paints: the task that changed the figure
     // (a paste, an answer of the engine) neither waits for a layout nor for the drawing, and
-    // the frame shows the new figure with the rest of the new page.
-    let redraw = move || {
-        let (Some(canvas), Some(frame)) = (canvas_ref.get_untracked(), box_ref.get_untracked())
-        else {
-            return;
-        };
+    // the frame shows the new figure with the rest of the new page. The width is read with
+    // every other canvas due in that frame (`frame::schedule`): one layout for all of them.
+    let measure = move || {
+        let frame = box_ref.try_get_untracked().flatten()?;
         // Reading the width lays out what changed: the frame's own layout, done first.
         let width = timed("layout", || frame.client_width());
-        let width = u32::try_from(width).unwrap_or(0).max(320);
+        Some(u32::try_from(width).unwrap_or(0).max(320))
+    };
+    let paint = move |width: u32| {
+        let Some(canvas) = canvas_ref.get_untracked() else {
+            return;
+        };
         // User Timing marks: each redraw shows in the browser's performance tools, and the
         // browser benchmark (tests/e2e/bench.mjs) reads them.
         let timing = window().performance();
@@ -145,31 +152,34 @@ pub fn PlotCanvas(
             Err(e) => error.set(Some(e.to_string())),
         }
     };
-    // The frame asked for, if any: every change before it is drawn by one redraw.
-    let asked = StoredValue::new_local(None::<AnimationFrameRequestHandle>);
-    Effect::new(move |_| {
-        resized.track();
-        figure.track();
-        highlight.track();
-        if let Some(h) = hover {
-            h.track();
-        }
-        left_out.track();
-        scroll.track();
-        if asked.get_value().is_some() {
-            return;
-        }
-        let handle = request_animation_frame_with_handle(move || {
-            asked.set_value(None);
-            redraw();
+    // Whether a frame is asked for: every change before it is drawn by one redraw. `alive`
+    // is cleared when the canvas goes, and a frame due then draws nothing.
+    let asked = StoredValue::new(false);
+    let alive = Arc::new(AtomicBool::new(true));
+    {
+        let alive = alive.clone();
+        Effect::new(move |_| {
+            resized.track();
+            figure.track();
+            highlight.track();
+            if let Some(h) = hover {
+                h.track();
+            }
+            left_out.track();
+            scroll.track();
+            if asked.get_value() {
+                return;
+            }
+            asked.set_value(true);
+            frame::schedule(&alive, measure, move |width| {
+                asked.set_value(false);
+                if let Some(width) = width {
+                    paint(width);
+                }
+            });
         });
-        asked.set_value(handle.ok());
-    });
-    on_cleanup(move || {
-        if let Some(handle) = asked.try_get_value().flatten() {
-            handle.cancel();
-        }
-    });
+    }
+    on_cleanup(move || alive.store(false, Ordering::Relaxed));
 
     let on_move = move |ev: ev::MouseEvent| {
         let ratio = window().device_pixel_ratio();

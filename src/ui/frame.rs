@@ -1,0 +1,70 @@
+//! One animation frame for every canvas that redraws. A canvas is drawn at the width of its
+//! box, and reading a width lays the page out; a drawing then changes the page (the canvas's
+//! size, its hidden study list), so the next canvas's read lays it out again. Opening the
+//! Sensitivity pane at k = 3,000 laid the page out once per plot that way, 20–30 ms each.
+//! Here every canvas due in a frame first reads its width, all reads before any drawing, so the
+//! page is laid out once per frame; then each draws.
+
+use std::cell::{Cell, RefCell};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use leptos::prelude::request_animation_frame;
+
+/// A drawing waiting for the next frame.
+struct Due {
+    /// Cleared when the canvas is gone: its drawing is then skipped (atomic only because
+    /// Leptos's cleanups must be `Send`).
+    alive: Arc<AtomicBool>,
+    /// Reads the width (layout pixels) the canvas is drawn at.
+    measure: Box<dyn FnOnce() -> Option<u32>>,
+    /// Draws at that width.
+    paint: Box<dyn FnOnce(Option<u32>)>,
+}
+
+thread_local! {
+    static DUE: RefCell<Vec<Due>> = const { RefCell::new(Vec::new()) };
+    static ASKED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Draws in the next frame: `measure` reads the width with every other canvas due in that
+/// frame, then `paint` draws at it, unless `alive` was cleared meanwhile.
+pub fn schedule(
+    alive: &Arc<AtomicBool>,
+    measure: impl FnOnce() -> Option<u32> + 'static,
+    paint: impl FnOnce(Option<u32>) + 'static,
+) {
+    DUE.with(|due| {
+        due.borrow_mut().push(Due {
+            alive: alive.clone(),
+            measure: Box::new(measure),
+            paint: Box::new(paint),
+        });
+    });
+    if !ASKED.with(|a| a.replace(true)) {
+        request_animation_frame(run);
+    }
+}
+
+/// The frame: every width read, then every drawing. A drawing that schedules another waits
+/// for the next frame.
+fn run() {
+    ASKED.with(|a| a.set(false));
+    let due = DUE.with(|d| std::mem::take(&mut *d.borrow_mut()));
+    let measured: Vec<_> = due
+        .into_iter()
+        .map(|d| {
+            let width = if d.alive.load(Ordering::Relaxed) {
+                (d.measure)()
+            } else {
+                None
+            };
+            (d.alive, d.paint, width)
+        })
+        .collect();
+    for (alive, paint, width) in measured {
+        if alive.load(Ordering::Relaxed) {
+            paint(width);
+        }
+    }
+}
