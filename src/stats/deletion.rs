@@ -12,7 +12,7 @@ use nalgebra::{DMatrix, DVector};
 use super::fit::Fit;
 use super::heterogeneity::Heterogeneity;
 use super::summary::Coefficient;
-use super::{ModelSpec, StatsError, Tau2Method, Test};
+use super::{StatsError, Test};
 
 /// The model refitted without one study.
 #[derive(Debug, Clone, PartialEq)]
@@ -151,13 +151,7 @@ impl DeletionRun {
 /// nor the Knapp–Hartung scale can be estimated from one effect.
 pub(crate) fn refit_rows(fit: &Fit, rows: &[usize]) -> Result<Fit, StatsError> {
     if rows.len() == 1 && (!fit.spec.method.is_fixed() || fit.spec.test != Test::Z) {
-        let single = ModelSpec {
-            method: Tau2Method::Fe,
-            test: Test::Z,
-            ..fit.spec
-        }
-        .check()
-        .expect("the level and control were checked with the fit's own settings");
+        let single = fit.single_study_spec();
         return fit.refit_with(rows, &single);
     }
     fit.refit(rows)

@@ -401,6 +401,19 @@ impl Fit {
         &self.valid
     }
 
+    /// The settings a single study of this fit's data is fitted with, as metafor fits one
+    /// (`rma` with k = 1): the fixed-effect model with a z test, since neither τ² nor the
+    /// Knapp–Hartung scale can be estimated from one effect.
+    pub(crate) fn single_study_spec(&self) -> ValidSpec {
+        ModelSpec {
+            method: Tau2Method::Fe,
+            test: Test::Z,
+            ..self.spec
+        }
+        .check()
+        .expect("the level and control were checked with the fit's own settings")
+    }
+
     /// What inference reads of this fit.
     pub(crate) fn estimates(&self) -> Estimates<'_> {
         Estimates {

@@ -289,7 +289,7 @@ pub fn GoshPanel(
         pumping: StoredValue::new(false),
         range: StoredValue::new(first_range),
         x_label: StoredValue::new(x_label),
-        labels: StoredValue::new(labels.clone()),
+        labels: StoredValue::new(labels),
         study: RwSignal::new(page.highlight.get_untracked()),
         marked: RwSignal::new(0),
         error: RwSignal::new(None),

@@ -280,43 +280,24 @@ impl Pool {
         let kind = request.kind();
         self.stop(kind);
         let (id, _) = self.latest_of(kind).issue();
-        let gather = match &request {
-            Request::Permutation {
-                input, settings, ..
-            } => {
-                let of = self.lanes.len();
-                for (index, lane) in self.lanes.iter().enumerate() {
+        let of = self.lanes.len();
+        let shares: Option<Vec<Request>> = (0..of)
+            .map(|index| request.share(PartRecord { index, of }))
+            .collect();
+        let gather = match shares {
+            Some(shares) => {
+                for (index, (lane, body)) in self.lanes.iter().zip(shares).enumerate() {
                     lane.send(Envelope {
                         id: envelope_id(kind, id, index),
-                        body: Request::Permutation {
-                            input: input.clone(),
-                            settings: *settings,
-                            part: PartRecord { index, of },
-                        },
+                        body,
                     });
                 }
                 Some(Gather::new(of))
             }
-            Request::Gosh {
-                input, settings, ..
-            } => {
-                let of = self.lanes.len();
-                for (index, lane) in self.lanes.iter().enumerate() {
-                    lane.send(Envelope {
-                        id: envelope_id(kind, id, index),
-                        body: Request::Gosh {
-                            input: input.clone(),
-                            settings: *settings,
-                            part: PartRecord { index, of },
-                        },
-                    });
-                }
-                Some(Gather::new(of))
-            }
-            quick => {
+            None => {
                 self.lanes[0].send(Envelope {
                     id: envelope_id(kind, id, 0),
-                    body: quick.clone(),
+                    body: request.clone(),
                 });
                 None
             }

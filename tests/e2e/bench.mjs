@@ -12,7 +12,7 @@
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serveDir } from './server.mjs';
-import { freshContext } from './browser.mjs';
+import { freshContext, watchLongTasks } from './browser.mjs';
 import { studies, paste } from './tables.mjs';
 import { readdir, readFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
@@ -85,12 +85,7 @@ await context.close();
 async function fresh(query = '') {
   const ctx = await freshContext();
   const p = ctx.pages()[0] ?? (await ctx.newPage());
-  await p.addInitScript(() => {
-    window.longTasks = [];
-    new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) window.longTasks.push(e.duration);
-    }).observe({ type: 'longtask', buffered: true });
-  });
+  await watchLongTasks(p);
   await p.goto(`${server.url}${query}`);
   await p.locator('[data-testid="coef-table"]').waitFor();
   return { ctx, p };

@@ -8,7 +8,7 @@
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serveDir } from './server.mjs';
-import { freshContext } from './browser.mjs';
+import { openCleared } from './browser.mjs';
 import { studies, paste } from './tables.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -16,17 +16,7 @@ const K = 30;
 const SUBSETS = 100_000;
 
 const server = await serveDir(process.env.MERIDIAN_DIST ?? join(ROOT, 'dist'));
-const ctx = await freshContext();
-const p = ctx.pages()[0] ?? (await ctx.newPage());
-await p.addInitScript(() => {
-  window.longTasks = [];
-  new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) window.longTasks.push(e.duration);
-  }).observe({ type: 'longtask', buffered: true });
-});
-await p.goto(server.url);
-await p.locator('[data-testid="coef-table"]').waitFor();
-await p.locator('[data-testid="example-select"]').selectOption('');
+const { context: ctx, page: p } = await openCleared(server.url, { longTasks: true });
 await paste(p, studies(K));
 await p.locator('[data-testid="sensitivity-open"]').click();
 await p.locator('[data-testid="influence-row"]').nth(K - 1).waitFor();

@@ -28,12 +28,26 @@ export async function freshContext(options = {}) {
 }
 
 /**
- * The page at `url` in a fresh profile, its example analysed and then cleared, with the page
- * errors it raises collected in `errors`.
+ * Records, from the page's start, the duration of every main-thread task over 50 ms in
+ * `window.longTasks` (the Long Tasks API).
  */
-export async function openCleared(url) {
+export async function watchLongTasks(page) {
+  await page.addInitScript(() => {
+    window.longTasks = [];
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) window.longTasks.push(e.duration);
+    }).observe({ type: 'longtask', buffered: true });
+  });
+}
+
+/**
+ * The page at `url` in a fresh profile, its example analysed and then cleared, with the page
+ * errors it raises collected in `errors` (and its long tasks in `window.longTasks` if asked).
+ */
+export async function openCleared(url, { longTasks = false } = {}) {
   const context = await freshContext();
   const page = context.pages()[0] ?? (await context.newPage());
+  if (longTasks) await watchLongTasks(page);
   const errors = [];
   page.on('pageerror', (err) => errors.push(err.message));
   await page.goto(url);

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 import { serveDir } from './server.mjs';
-import { freshContext } from './browser.mjs';
+import { freshContext, openCleared } from './browser.mjs';
 import { studies, paste } from './tables.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -98,20 +98,8 @@ test('cancelling a long permutation run returns to the previous result', async (
 
 
 test('pasting 20,000 studies and fitting REML with 3 moderators takes no main-thread task over 200 ms', async () => {
-  const context = await freshContext();
+  const { context, page, errors } = await openCleared(server.url, { longTasks: true });
   try {
-    const page = context.pages()[0] ?? (await context.newPage());
-    const errors = [];
-    page.on('pageerror', (err) => errors.push(err.message));
-    await page.addInitScript(() => {
-      window.longTasks = [];
-      new PerformanceObserver((list) => {
-        for (const e of list.getEntries()) window.longTasks.push(e.duration);
-      }).observe({ type: 'longtask', buffered: true });
-    });
-    await page.goto(server.url);
-    await page.locator('[data-testid="coef-table"]').waitFor();
-    await page.locator('[data-testid="example-select"]').selectOption('');
     await page.waitForTimeout(300);
     const text = studies(20_000);
     await page.evaluate(() => { window.longTasks = []; });

@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::analysis::session::Mailbox;
+use crate::stats::PermutationResult;
 use crate::analysis::{analyse, AnalysisSpec};
 
 /// Eight studies with a moderator: 8! = 40 320 arrangements, so a few hundred permutations are
@@ -660,3 +661,25 @@ fn fitted_values_whose_columns_differ_in_length_do_not_read() {
 
 mod fixtures;
 mod gosh;
+
+#[test]
+fn a_permutation_test_and_a_gosh_analysis_split_into_shares_and_nothing_else_does() {
+    let part = PartRecord { index: 2, of: 3 };
+    assert_eq!(
+        permutation(100, 0, 1).share(part),
+        Some(permutation(100, 2, 3))
+    );
+    let gosh = |part| Request::Gosh {
+        input: input(),
+        settings: GoshSettingsRecord {
+            subsets: 10,
+            seed: 1,
+        },
+        part,
+    };
+    assert_eq!(
+        gosh(PartRecord { index: 0, of: 1 }).share(part),
+        Some(gosh(part))
+    );
+    assert_eq!(Request::Analyse { input: input() }.share(part), None);
+}

@@ -29,7 +29,7 @@ use super::heterogeneity::Heterogeneity;
 use super::input::Inputs;
 use super::objective::RAW;
 use super::permutation::{Part, Progress};
-use super::{ModelSpec, StatsError, Tau2Method, Test, ValidSpec};
+use super::{StatsError, Tau2Method, ValidSpec};
 
 mod summary;
 
@@ -141,13 +141,7 @@ impl Gosh {
         let blocks = part.range(whole.div_ceil(BLOCK));
         let first = (blocks.start * BLOCK).min(whole);
         let end = (blocks.end * BLOCK).min(whole);
-        let single = ModelSpec {
-            method: Tau2Method::Fe,
-            test: Test::Z,
-            ..fit.spec
-        }
-        .check()
-        .expect("the level and control were checked with the fit's own settings");
+        let single = fit.single_study_spec();
         Ok(Self {
             data: fit.data.clone(),
             names: fit.names(),
