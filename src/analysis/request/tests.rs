@@ -4,8 +4,8 @@
 
 use super::*;
 use crate::analysis::session::Mailbox;
-use crate::stats::PermutationResult;
 use crate::analysis::{analyse, AnalysisSpec};
+use crate::stats::PermutationResult;
 
 /// Eight studies with a moderator: 8! = 40 320 arrangements, so a few hundred permutations are
 /// random ones.
