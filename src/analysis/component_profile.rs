@@ -2,14 +2,17 @@
 //! `profile()` of an `rma.mv` fit, one panel per component): the (restricted) log-likelihood
 //! over a grid of the component with the other variance parameters re-estimated at each
 //! point, its maximum, and the profile-likelihood interval where the curve crosses the
-//! maximum less χ²₁,level / 2. Asked of the engine only when the profile plot is shown.
+//! maximum less χ²₁,level / 2. Asked of the engine only when the profile plot is shown, and
+//! run there a few profile fits at a time ([`ComponentProfileRun`]), with progress and cancel.
+
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use super::profile::ProfileRecord;
 use super::record::Bounds;
 use super::AnalysisError;
-use crate::stats::{MvFit, StatsError};
+use crate::stats::{MvFit, ProfileGrid, Sigma2Profile, Sigma2ProfileRun, StatsError};
 
 /// Even grid points of each drawn profile. Every point is a refit of the model, so fewer
 /// than the τ² profile's; the estimate and the bounds join them, so the curve still peaks at
@@ -48,49 +51,98 @@ pub enum Profiles {
 
 /// The profile of every σ² of `mv`, in metafor's order of the components. Each grid runs from
 /// half the lower bound (0 when the bound is 0) to 1.5 times the larger of the upper bound and
-/// the estimate.
+/// the estimate. A [`ComponentProfileRun`] in one slice.
 ///
 /// # Errors
 /// [`AnalysisError::NoSigma2`] for a model without σ² components (a multivariate model's τ²
 /// and ρ have their intervals in the results), and what a profile refit can give.
 pub fn component_profiles(mv: &MvFit) -> Result<Vec<ComponentProfile>, AnalysisError> {
-    if mv.sigma2.is_empty() {
-        return Err(AnalysisError::NoSigma2);
-    }
-    let stats = |error: StatsError| AnalysisError::Stats {
+    let mut run = stats_run(mv)?;
+    run.step(mv, usize::MAX);
+    records(mv, run.finish().map_err(stats)?)
+}
+
+/// A core error with no row or line of the table to name.
+fn stats(error: StatsError) -> AnalysisError {
+    AnalysisError::Stats {
         error,
         line: None,
         row: None,
+    }
+}
+
+/// The core's run of [`component_profiles`].
+fn stats_run(mv: &MvFit) -> Result<Sigma2ProfileRun, AnalysisError> {
+    if mv.sigma2.is_empty() {
+        return Err(AnalysisError::NoSigma2);
+    }
+    let grid = ProfileGrid::Even {
+        steps: STEPS,
+        cover: None,
+        marks: true,
     };
+    Sigma2ProfileRun::new(mv, mv.spec.level, grid).map_err(stats)
+}
+
+/// The records of the `profiles` of `mv`'s σ².
+fn records(
+    mv: &MvFit,
+    profiles: Vec<Sigma2Profile>,
+) -> Result<Vec<ComponentProfile>, AnalysisError> {
     let level = mv.spec.level;
-    let intervals = mv.confint_sigma2(level).map_err(stats)?;
-    let maximum = mv.fit_statistics.loglik;
     let threshold = mv.profile_threshold(level).map_err(stats)?;
-    mv.sigma2
+    Ok(mv
+        .sigma2
         .iter()
-        .zip(&intervals)
-        .enumerate()
-        .map(|(j, (component, interval))| {
-            let lo = 0.5 * interval.lower;
-            let hi = 1.5 * interval.upper.max(interval.estimate);
-            let mut grid: Vec<f64> = (0..STEPS)
-                .map(|i| lo + (hi - lo) * i as f64 / (STEPS - 1) as f64)
-                .chain([interval.estimate, interval.lower, interval.upper])
-                .filter(|x| x.is_finite())
-                .collect();
-            grid.sort_by(f64::total_cmp);
-            grid.dedup();
-            let points = mv.profile_sigma2(j, &grid).map_err(stats)?;
-            Ok(ComponentProfile {
-                name: component.name.clone(),
-                method: mv.spec.method.metafor_name().to_owned(),
-                level,
-                sigma2: points.iter().map(|p| p.value).collect(),
-                log_likelihood: points.iter().map(|p| p.log_likelihood).collect(),
-                max_log_likelihood: maximum,
-                threshold,
-                profile_likelihood: interval.into(),
-            })
+        .zip(profiles)
+        .map(|(component, profile)| ComponentProfile {
+            name: component.name.clone(),
+            method: mv.spec.method.metafor_name().to_owned(),
+            level,
+            sigma2: profile.points.iter().map(|p| p.value).collect(),
+            log_likelihood: profile.points.iter().map(|p| p.log_likelihood).collect(),
+            max_log_likelihood: mv.fit_statistics.loglik,
+            threshold,
+            profile_likelihood: (&profile.interval).into(),
         })
-        .collect()
+        .collect())
+}
+
+/// [`component_profiles`] a few profile fits at a time, so that the page's worker reports
+/// progress between slices and can stop (seconds at k = 10,000 effects: each point of each
+/// profile is a fit of the other variance parameters).
+#[derive(Debug, Clone)]
+pub struct ComponentProfileRun {
+    mv: Arc<MvFit>,
+    run: Sigma2ProfileRun,
+}
+
+impl ComponentProfileRun {
+    /// The run of the profiles of `mv`'s σ².
+    ///
+    /// # Errors
+    /// As [`component_profiles`].
+    pub fn new(mv: Arc<MvFit>) -> Result<Self, AnalysisError> {
+        let run = stats_run(&mv)?;
+        Ok(Self { mv, run })
+    }
+
+    /// Makes up to `n` more profile fits.
+    pub fn step(&mut self, n: usize) {
+        self.run.step(&self.mv, n);
+    }
+
+    /// Fits made and in all (estimated while an interval is searched).
+    pub fn progress(&self) -> (usize, usize) {
+        self.run.progress()
+    }
+
+    /// The records, once every fit is made (which it takes: call it once).
+    ///
+    /// # Errors
+    /// As [`component_profiles`].
+    pub fn finish(&mut self) -> Result<Vec<ComponentProfile>, AnalysisError> {
+        let profiles = self.run.finish().map_err(stats)?;
+        records(&self.mv, profiles)
+    }
 }

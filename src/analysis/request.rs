@@ -110,8 +110,10 @@ pub enum Request {
         /// The data and the analysis.
         input: Input,
     },
-    /// The profile likelihood of the fit's τ²; answered by [`Record::Profile`], or by
-    /// [`Record::ComponentProfiles`] (each σ²) for a multilevel model.
+    /// The profile likelihood of the fit's τ²; answered by [`Response::Progress`] between
+    /// slices of its likelihood evaluations (of its profile fits, for a multilevel model),
+    /// then [`Record::Profile`], or [`Record::ComponentProfiles`] (each σ²) for a multilevel
+    /// model.
     Profile {
         /// The data and the analysis.
         input: Input,
@@ -232,6 +234,7 @@ impl Request {
                 | Self::Gosh { .. }
                 | Self::Sensitivity { .. }
                 | Self::Cumul { .. }
+                | Self::Profile { .. }
         )
     }
 

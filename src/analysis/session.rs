@@ -22,14 +22,14 @@ use std::sync::Arc;
 use jobs::Job;
 
 use super::anova::compare_all;
-use super::component_profile::component_profiles;
+use super::component_profile::ComponentProfileRun;
 use super::cumul::CumulRun;
 use super::egger::egger;
 use super::gosh::GoshRun;
 use super::ipd::{ipd_analysis_without_failures, subgroup_interaction};
 use super::moderator::{moderator_curve, multilevel_curve};
 use super::multilevel::{self, Dependence};
-use super::profile::profile;
+use super::profile::ProfileRun;
 use super::request::{Envelope, Input, Record, Request, Response, StageTime};
 use super::sensitivity::SensitivityRun;
 use super::subgroup_analysis::subgroup_analysis;
@@ -401,7 +401,30 @@ impl Mailbox {
                 Err(self.answer(&input, Ask::Subgroups(column)))
             }
             Request::Egger { input } => Err(self.answer(&input, Ask::Egger)),
-            Request::Profile { input } => Err(self.answer(&input, Ask::Profile)),
+            Request::Profile { input } => {
+                // The page sees the profile's progress, not the stages it reused or ran.
+                let mut ran = Vec::new();
+                let s = self
+                    .stages
+                    .of(&input, self.clock, &mut ran)
+                    .map_err(failed)?;
+                let dep = &input.spec.dependence;
+                // A multilevel model has a profile per σ², of its rma.mv fit.
+                let mv = if dep.is_multilevel() {
+                    let dependent = self.stages.dependent(&s, dep, self.clock, &mut ran);
+                    dependent.map_err(failed)?.mv
+                } else {
+                    None
+                };
+                let job = match mv {
+                    Some(mv) => {
+                        ComponentProfileRun::new(mv).map(|run| Job::Refits(Box::new(run), 0.0))
+                    }
+                    None => ProfileRun::new(s.table, s.data, s.fitted)
+                        .map(|run| Job::Refits(Box::new(run), 0.0)),
+                };
+                job.map_err(failed)
+            }
             Request::Sensitivity { input } => {
                 // The page sees the refits' progress, not the stages it reused or ran.
                 let s = self
@@ -501,7 +524,7 @@ impl Mailbox {
         // The bubble plot draws the multilevel fit's line when there is one.
         let needs_dependent = match ask {
             Ask::Analysis => dep.is_active(),
-            Ask::Curve(_) | Ask::Profile => dep.is_multilevel(),
+            Ask::Curve(_) => dep.is_multilevel(),
             _ => false,
         };
         let dependent = needs_dependent.then(|| self.stages.dependent(&s, dep, clock, ran));
@@ -559,18 +582,6 @@ impl Mailbox {
                     egger: egger(&s.fitted),
                 },
             ),
-            Ask::Profile => match dependent.transpose()?.and_then(|d| d.mv) {
-                Some(mv) => (
-                    "profile",
-                    Record::ComponentProfiles {
-                        profiles: component_profiles(&mv)?,
-                    },
-                ),
-                None => {
-                    let profile = profile(&s.table, &s.data, &s.fitted, &[])?;
-                    ("profile", Record::Profile { profile })
-                }
-            },
             Ask::SubgroupAnalysis { column, common } => {
                 let analysis =
                     subgroup_analysis(&s.table, &s.data, &column, common, &input.spec.model)?;
@@ -595,7 +606,6 @@ enum Ask {
     Curve(String),
     Subgroups(String),
     Egger,
-    Profile,
     Compare(Vec<Option<String>>),
     SubgroupAnalysis { column: String, common: bool },
 }

@@ -258,6 +258,9 @@ pub enum StatsError {
         /// 0-based row in a different cluster from a row it depends on.
         row: usize,
     },
+    /// The result of a computation run in slices (a profile likelihood) was asked for before
+    /// its last slice: a caller's slip, never the data's.
+    RunUnfinished,
 }
 
 impl fmt::Display for StatsError {
@@ -482,6 +485,9 @@ impl fmt::Display for StatsError {
                  it (a shared random effect or correlated sampling errors); cluster by the \
                  outermost grouping of the model",
                 row + 1
+            ),
+            Self::RunUnfinished => f.write_str(
+                "the result was asked for before the computation had finished; run it to the end",
             ),
         }
     }

@@ -50,6 +50,7 @@ mod profile;
 mod qr;
 mod radial;
 pub mod regtest;
+mod replay;
 mod robust;
 mod roots;
 mod spec;
@@ -75,13 +76,13 @@ pub use location_scale::{LocationScale, ScaleModel};
 pub use lrt::{likelihood_ratio, Comparison, ModelFit};
 pub use multilevel::{
     fit_multilevel, ComponentProfilePoint, MultilevelI2, MvFit, RandomEffect, SamplingCovariance,
-    Sigma2, StructEstimate, StructIntervals, Structure,
+    Sigma2, Sigma2Profile, Sigma2ProfileRun, StructEstimate, StructIntervals, Structure,
 };
 pub use permutation::{
     Part, PermutationCounts, PermutationResult, PermutationSettings, PermutationTest, Progress,
 };
 pub use predict::Prediction;
-pub use profile::{Profile, ProfilePoint};
+pub use profile::{Profile, ProfileGrid, ProfilePoint, ProfileRun};
 pub use radial::{normal_scores, Radial, RadialPoint};
 pub use robust::{Robust, RobustCoefficient, RobustTest, RobustType};
 pub use spec::{Control, ModelSpec, Tau2Method, Test, ValidSpec};

@@ -129,6 +129,11 @@ pub struct Page {
     /// The profile likelihood of τ² (of each σ² of a multilevel model), once the profile plot
     /// asks.
     pub profile: Memo<Option<Stage<Profiles>>>,
+    /// How far the profile likelihood's evaluations (profile fits) are, while they run.
+    pub profile_progress: Memo<Option<RunProgress>>,
+    /// Whether the profile likelihood was cancelled: it is not asked for again until the
+    /// reader asks for it.
+    pub profile_cancelled: RwSignal<bool>,
     /// The values of the column the forest plot is sorted by.
     pub sort_values: Memo<Option<Result<Vec<f64>, StateError>>>,
     /// Whether the engine is computing a newer analysis than the one shown.
@@ -421,19 +426,18 @@ impl Page {
                 _ => None,
             },
         );
-        let profile = derived(
-            Memo::new(move |_| {
-                (plots.with(|p| p.tab) == PlotTab::Profile)
-                    .then(|| used_input.get().map(|input| Request::Profile { input }))
-            }),
-            |record| match record {
-                Record::Profile { profile } => Some(Arc::new(Profiles::Tau2(profile))),
-                Record::ComponentProfiles { profiles } => {
-                    Some(Arc::new(Profiles::Sigma2(profiles)))
-                }
-                _ => None,
-            },
-        );
+        let profile_cancelled = RwSignal::new(false);
+        let profile_request = Memo::new(move |_| {
+            (plots.with(|p| p.tab) == PlotTab::Profile && !profile_cancelled.get())
+                .then(|| used_input.get().map(|input| Request::Profile { input }))
+        });
+        let profile_remote = ask(profile_request, |record| match record {
+            Record::Profile { profile } => Some(Arc::new(Profiles::Tau2(profile))),
+            Record::ComponentProfiles { profiles } => Some(Arc::new(Profiles::Sigma2(profiles))),
+            _ => None,
+        });
+        let profile = asked(profile_request, profile_remote);
+        let profile_progress = Memo::new(move |_| profile_remote.with(running));
         let sort_values = Memo::new(move |_| {
             let column = plots.with(|p| match &p.sort {
                 ForestSort::Column(c) => Some(c.clone()),
@@ -524,6 +528,8 @@ impl Page {
             subgroups,
             egger,
             profile,
+            profile_progress,
+            profile_cancelled,
             sort_values,
             updating,
             sensitivity_shown,

@@ -17,6 +17,7 @@ use crate::plots::inputs::{self, ModeratorPlot};
 use crate::plots::{Figure, ForestOrder};
 
 use super::page::Page;
+use super::permutation_panel::remaining;
 use super::{KeyResults, PlotCanvas, SubgroupPanel};
 
 /// The plots the pane offers, in tab order, with their titles.
@@ -85,6 +86,9 @@ fn figure(page: Page, a: &Analysis, measure: Option<Measure>) -> Result<Figure, 
         }
         PlotTab::Heterogeneity => Ok(Figure::Heterogeneity(inputs::heterogeneity(a))),
         PlotTab::Profile => {
+            if page.profile_cancelled.get() {
+                return Err("The profile likelihood was cancelled.".to_owned());
+            }
             let profile = page
                 .profile
                 .get()
@@ -298,6 +302,7 @@ pub fn PlotsPane(
                 .into_any(),
                 Err(message) => view! { <p class="hint" data-testid="plot-message">{message}</p> }.into_any(),
             }}
+            {move || (tab() == PlotTab::Profile).then(|| profile_status(page))}
             {move || {
                 let profile = (tab() == PlotTab::Profile).then(|| page.profile.get().and_then(Result::ok)).flatten()?;
                 Some(match &*profile {
@@ -310,6 +315,45 @@ pub fn PlotsPane(
             </p>
             <SubgroupPanel page=page />
         </section>
+    }
+}
+
+/// The profile likelihood's progress bar and Cancel while it runs, or the button that asks
+/// for it again once cancelled.
+fn profile_status(page: Page) -> impl IntoView {
+    let cancelled = page.profile_cancelled;
+    move || {
+        if cancelled.get() {
+            return Some(
+                view! {
+                    <p data-testid="profile-cancelled">
+                        <button type="button" data-testid="profile-compute" on:click=move |_| cancelled.set(false)>
+                            "Compute the profile likelihood"
+                        </button>
+                    </p>
+                }
+                .into_any(),
+            );
+        }
+        let p = page.profile_progress.get()?;
+        Some(
+            view! {
+                <p class="run-progress" data-testid="profile-progress">
+                    <progress max=p.total value=p.done></progress>
+                    <span class="hint" data-testid="profile-remaining">
+                        {format!(
+                            "Profile likelihood: {} of about {} fits{}",
+                            p.done,
+                            p.total,
+                            remaining(p.remaining_ms),
+                        )}
+                    </span>
+                    // Cancel stops the fits; the rest of the page keeps its results.
+                    <button type="button" data-testid="profile-cancel" on:click=move |_| cancelled.set(true)>"Cancel"</button>
+                </p>
+            }
+            .into_any(),
+        )
     }
 }
 

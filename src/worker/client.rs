@@ -20,7 +20,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Blob, BlobPropertyBag, MessageEvent, Url, Worker, WorkerOptions, WorkerType};
 
-use super::next_batch;
+use super::Batch;
 use crate::analysis::gosh::{GoshPoints, GoshRecord};
 use crate::analysis::request::{
     Envelope, Gather, Gathered, Kind, Latest, PartRecord, Record, Request, Response, StageTime,
@@ -164,6 +164,7 @@ fn text_message(id: u64, text: &str) -> JsValue {
 struct MainLane {
     mailbox: RefCell<Mailbox>,
     pumping: Cell<bool>,
+    batch: Cell<Batch>,
 }
 
 impl Default for MainLane {
@@ -171,6 +172,7 @@ impl Default for MainLane {
         Self {
             mailbox: RefCell::new(Mailbox::new(now)),
             pumping: Cell::new(false),
+            batch: Cell::new(Batch::new()),
         }
     }
 }
@@ -179,6 +181,7 @@ impl MainLane {
     fn send(self: &Rc<Self>, envelope: Envelope<Request>) {
         let answer = self.mailbox.borrow_mut().receive(envelope);
         if let Some(answer) = answer {
+            self.learn(&answer, 0.0);
             // Sent from inside the pool: the answer is delivered once the pool is free.
             leptos::task::spawn_local(async move { deliver(answer) });
         }
@@ -190,21 +193,25 @@ impl MainLane {
 
     /// Runs the mailbox in slices, yielding to the browser between them, until it is idle.
     async fn pump(self: Rc<Self>) {
-        let mut units = 1;
         loop {
             yield_to_browser().await;
             let began = now();
-            let answer = self.mailbox.borrow_mut().work(units);
+            let answer = self.mailbox.borrow_mut().work(self.batch.get().units);
             let Some(answer) = answer else {
                 self.pumping.set(false);
                 return;
             };
-            if answer.body.is_progress() {
-                // Half the worker's slice: here it holds up the page.
-                units = next_batch(units, 2.0 * (now() - began));
-            }
+            // Half the worker's slice: here it holds up the page.
+            self.learn(&answer, 2.0 * (now() - began));
             deliver(answer);
         }
+    }
+
+    /// Learns the next slice's size from `answer`, which took `spent` milliseconds.
+    fn learn(&self, answer: &Envelope<Response>, spent: f64) {
+        let mut batch = self.batch.get();
+        batch.learn(answer, spent);
+        self.batch.set(batch);
     }
 }
 

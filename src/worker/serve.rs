@@ -10,7 +10,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, MessageChannel, MessageEvent};
 
-use super::{next_batch, SLICE_MS};
+use super::{Batch, SLICE_MS};
 use crate::analysis::request::{Envelope, Request, Response};
 use crate::analysis::session::Mailbox;
 
@@ -25,7 +25,7 @@ pub fn is_worker() -> bool {
 struct Worker {
     scope: DedicatedWorkerGlobalScope,
     mailbox: RefCell<Mailbox>,
-    batch: Cell<usize>,
+    batch: Cell<Batch>,
     scheduled: Cell<bool>,
     wake: MessageChannel,
 }
@@ -56,6 +56,7 @@ impl Worker {
         match parsed {
             Ok(envelope) => {
                 if let Some(answer) = self.mailbox.borrow_mut().receive(envelope) {
+                    self.learn(&answer, 0.0);
                     self.post(&answer);
                 }
             }
@@ -67,6 +68,13 @@ impl Worker {
             }),
         }
         self.schedule();
+    }
+
+    /// Learns the next slice's size from `answer`, which took `spent` milliseconds.
+    fn learn(&self, answer: &Envelope<Response>, spent: f64) {
+        let mut batch = self.batch.get();
+        batch.learn(answer, spent);
+        self.batch.set(batch);
     }
 
     /// Asks for a slice after the messages already queued, unless one is asked for.
@@ -82,15 +90,13 @@ impl Worker {
         self.scheduled.set(false);
         let start = js_sys::Date::now();
         loop {
-            let units = self.batch.get();
+            let units = self.batch.get().units;
             let began = js_sys::Date::now();
             let Some(answer) = self.mailbox.borrow_mut().work(units) else {
                 return;
             };
             let now = js_sys::Date::now();
-            if answer.body.is_progress() {
-                self.batch.set(next_batch(units, now - began));
-            }
+            self.learn(&answer, now - began);
             self.post(&answer);
             if now - start >= SLICE_MS {
                 break;
@@ -110,7 +116,7 @@ pub fn serve() {
     let worker = Rc::new(Worker {
         scope,
         mailbox: RefCell::new(Mailbox::new(js_sys::Date::now)),
-        batch: Cell::new(1),
+        batch: Cell::new(Batch::new()),
         scheduled: Cell::new(false),
         wake,
     });

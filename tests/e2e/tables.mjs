@@ -15,6 +15,24 @@ export function studies(k) {
   return lines.join('\n') + '\n';
 }
 
+/** A reproducible table of `k` effects in clusters of 10 with cluster effects (columns cluster,
+ * effect, yi, vi, x, z), as benches/profile.rs's `nested(k)`. */
+export function nested(k) {
+  let seed = 6789;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const lines = ['cluster,effect,yi,vi,x,z'];
+  let shift = 0;
+  for (let i = 0; i < k; i++) {
+    if (i % 10 === 0) shift = 0.4 * (rand() - 0.5);
+    const x = rand();
+    const z = rand();
+    const vi = 0.01 + 0.2 * rand();
+    const yi = 0.3 - 0.2 * x + 0.1 * z + shift + 0.3 * (rand() - 0.5);
+    lines.push(`C${Math.floor(i / 10)},E${i},${yi.toFixed(4)},${vi.toFixed(4)},${x.toFixed(3)},${z.toFixed(3)}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
 /** Pastes `text` into the data box as one input event, as a paste does (Playwright's fill()
  * types). */
 export async function paste(page, text) {

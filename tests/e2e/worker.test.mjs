@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 import { serveDir } from './server.mjs';
 import { freshContext, openCleared } from './browser.mjs';
-import { studies, paste } from './tables.mjs';
+import { studies, nested, paste } from './tables.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -96,6 +96,39 @@ test('cancelling a long permutation run returns to the previous result', async (
   }
 });
 
+test('the profile likelihood of a three-level model shows its progress, Cancel stops it and keeps the page, and asking again draws it', async () => {
+  const { context, page, errors } = await open('?workers=2');
+  try {
+    await page.locator('[data-testid="example-select"]').selectOption('');
+    await paste(page, nested(3000));
+    await page.locator('[data-testid="stat-k"][data-value="3000"]').waitFor();
+    await page.locator('[data-testid="role-cluster"]').selectOption('cluster');
+    await page.locator('[data-testid="role-effect-id"]').selectOption('effect');
+    await page.locator('[data-testid="dep-within"]').selectOption('multilevel');
+    const sigma2 = page.locator('[data-testid="sigma2-table"] [data-value]').first();
+    await sigma2.waitFor();
+    const before = await sigma2.getAttribute('data-value');
+
+    await page.locator('[data-testid="tab-profile"]').click();
+    const remaining = page.locator('[data-testid="profile-remaining"]');
+    await remaining.waitFor();
+    assert.match(await remaining.textContent(), /Profile likelihood: \d+ of about \d+ fits/);
+    await page.locator('[data-testid="profile-cancel"]').click();
+    await page.locator('[data-testid="profile-compute"]').waitFor();
+    assert.equal(await page.locator('[data-testid="profile-progress"]').count(), 0);
+    assert.match(await page.locator('[data-testid="plot-message"]').textContent(), /cancelled/);
+    // The rest of the page keeps its result.
+    assert.equal(await sigma2.getAttribute('data-value'), before);
+
+    await page.locator('[data-testid="profile-compute"]').click();
+    await page.locator('[data-testid="profile-max"]').waitFor({ timeout: 120_000 });
+    assert.equal(await page.locator('[data-testid="profile-progress"]').count(), 0);
+    assert.equal(await page.locator('[data-testid="profile-component"] option').count(), 2);
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
 
 test('pasting 20,000 studies and fitting REML with 3 moderators takes no main-thread task over 200 ms', async () => {
   const { context, page, errors } = await openCleared(server.url, { longTasks: true });

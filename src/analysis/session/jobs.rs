@@ -1,9 +1,12 @@
 //! The long requests the mailbox runs a slice at a time: a permutation test (or one part of
-//! it), a GOSH analysis (or one part of it), and the records made of refits (the Sensitivity view's case
-//! deletions, the cumulative meta-analysis), each answering progress between slices.
+//! it), a GOSH analysis (or one part of it), and the records made of refits (the Sensitivity
+//! view's case deletions, the cumulative meta-analysis, the profile likelihoods), each
+//! answering progress between slices.
 
+use super::super::component_profile::ComponentProfileRun;
 use super::super::cumul::CumulRun;
 use super::super::gosh::GoshRun;
+use super::super::profile::ProfileRun;
 use super::super::request::{Record, Response, StageTime};
 use super::super::sensitivity::SensitivityRun;
 use super::super::AnalysisError;
@@ -17,7 +20,8 @@ pub(super) enum Job {
     /// A GOSH analysis, its subsets' points sent slice by slice.
     Gosh(Box<GoshRun>),
     /// A record made of refits, a few a slice (the Sensitivity view's case deletions, the
-    /// cumulative meta-analysis), and the milliseconds spent on it so far.
+    /// cumulative meta-analysis, the profile likelihoods), and the milliseconds spent on it so
+    /// far.
     Refits(Box<dyn Refits>, f64),
 }
 
@@ -62,6 +66,36 @@ impl Refits for CumulRun {
         Ok(Record::Cumul {
             cumul: CumulRun::finish(self),
         })
+    }
+}
+
+impl Refits for ProfileRun {
+    fn name(&self) -> &'static str {
+        "profile"
+    }
+    fn step(&mut self, n: usize) {
+        ProfileRun::step(self, n);
+    }
+    fn progress(&self) -> (usize, usize) {
+        ProfileRun::progress(self)
+    }
+    fn finish(&mut self) -> Result<Record, AnalysisError> {
+        ProfileRun::finish(self).map(|profile| Record::Profile { profile })
+    }
+}
+
+impl Refits for ComponentProfileRun {
+    fn name(&self) -> &'static str {
+        "profile"
+    }
+    fn step(&mut self, n: usize) {
+        ComponentProfileRun::step(self, n);
+    }
+    fn progress(&self) -> (usize, usize) {
+        ComponentProfileRun::progress(self)
+    }
+    fn finish(&mut self) -> Result<Record, AnalysisError> {
+        ComponentProfileRun::finish(self).map(|profiles| Record::ComponentProfiles { profiles })
     }
 }
 

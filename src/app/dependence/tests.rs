@@ -328,10 +328,11 @@ fn the_profile_plot_of_a_multilevel_model_profiles_each_sigma2() {
             },
         },
     });
+    // A long request: all of it in one slice.
     let Some(Envelope {
         body: Response::Record { record, .. },
         ..
-    }) = mailbox.work(1)
+    }) = mailbox.work(usize::MAX)
     else {
         panic!("a profile record");
     };

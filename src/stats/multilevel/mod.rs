@@ -17,7 +17,7 @@ mod structure;
 use nalgebra::{DMatrix, DVector};
 use statrs::distribution::ContinuousCDF;
 
-pub use profile::{ComponentProfilePoint, StructIntervals};
+pub use profile::{ComponentProfilePoint, Sigma2Profile, Sigma2ProfileRun, StructIntervals};
 pub use structure::{RandomEffect, SamplingCovariance, Structure};
 
 use model::{BlockData, BlockLayout, BlockModel, StructTerm};

@@ -4,20 +4,26 @@
 //! fixed, falls χ²₁(level)/2 below its maximum, or the parameter's own bound (0 for a
 //! variance, ±1 for a correlation) when the profile stays within that distance up to it. Each
 //! profile point is a fit by the shared optimiser, warm-started from the previous one; the
-//! bounds are found by the shared bracketing and Brent's method.
+//! bounds are found by the shared bracketing and Brent's method. The profile plot's profiles
+//! of every σ² are one [`Sigma2ProfileRun`] ([`run`]), a few profile fits at a time.
 
 use nalgebra::{DMatrix, DVector};
 use statrs::distribution::ContinuousCDF;
+
+pub use run::{Sigma2Profile, Sigma2ProfileRun};
 
 use super::model::BlockModel;
 use super::MvFit;
 use crate::stats::objective::{Evaluated, LogLikelihood, Objective, Point};
 use crate::stats::optimise::{maximise, Failure};
+use crate::stats::replay::Halt;
 use crate::stats::roots::{bracket_upward, brent_root, Bracket, SearchFailure};
 use crate::stats::spec::{check_level, Control};
 use crate::stats::summary::chi_squared;
 use crate::stats::variance::{Parameter, ParameterKind, VarianceModel};
 use crate::stats::{Interval, StatsError};
+
+mod run;
 
 /// An objective with one parameter held at a value: the others are free.
 struct Held<'o, O> {
@@ -195,21 +201,38 @@ impl MvFit {
         level: f64,
     ) -> Result<Interval, StatsError> {
         let threshold = self.profile_threshold(level)?;
-        let control = self.spec.control;
         let mut profiler = self.profiler(j);
-        let kind = profiler.objective.model.parameters()[j].kind;
+        self.search_interval(j, estimate, threshold, &mut |x| Ok(profiler.at(x)?))
+            .map_err(Halt::into_error)
+    }
+
+    /// The search of [`MvFit::profile_interval`] through `profile` (the profile of parameter
+    /// `j`, which may pause the search, see [`Replay`](crate::stats::replay::Replay)), with
+    /// the bounds on `threshold`.
+    fn search_interval(
+        &self,
+        j: usize,
+        estimate: f64,
+        threshold: f64,
+        profile: &mut impl FnMut(f64) -> Result<f64, Halt<StatsError>>,
+    ) -> Result<Interval, Halt<StatsError>> {
+        let control = self.spec.control;
+        let parameter = &self.state.model.parameters()[j];
+        let kind = parameter.kind;
         let (lowest, highest) = kind.bounds();
         let is_correlation = kind == ParameterKind::Correlation;
-        let name = profiler.objective.model.parameters()[j].name.clone();
-        let scale = profiler.objective.model.scales()[j];
+        let name = parameter.name.clone();
+        let scale = self.state.model.scales()[j];
         // f(x) = ℓ_p(x) − (ℓ̂ − χ²/2): positive inside the interval.
-        let mut f = |x: f64| profiler.at(x).map(|l| l - threshold);
-        let failed = |e: SearchFailure<StatsError>| match e {
+        let mut f = |x: f64| profile(x).map(|l| l - threshold);
+        let failed = |e: SearchFailure<Halt<StatsError>>| match e {
             SearchFailure::Failed(e) => e,
-            SearchFailure::Exhausted { evaluations, last } => StatsError::MultilevelNoConvergence {
-                iterations: evaluations,
-                last: vec![(format!("{name} bound"), last)],
-            },
+            SearchFailure::Exhausted { evaluations, last } => {
+                Halt::Failed(StatsError::MultilevelNoConvergence {
+                    iterations: evaluations,
+                    last: vec![(format!("{name} bound"), last)],
+                })
+            }
         };
         // f at the estimate: the profile's maximum less the threshold, χ²₁(level)/2.
         let at_estimate = self.fit_statistics.loglik - threshold;
@@ -262,19 +285,20 @@ impl MvFit {
 /// covariance (a point outside the model), the search halves the distance to that point
 /// instead, since the profile falls off before it.
 fn correlation_bound(
-    f: &mut impl FnMut(f64) -> Result<f64, StatsError>,
+    f: &mut impl FnMut(f64) -> Result<f64, Halt<StatsError>>,
     estimate: f64,
     at_estimate: f64,
     bound: f64,
     control: &Control,
-) -> Result<f64, SearchFailure<StatsError>> {
+) -> Result<f64, SearchFailure<Halt<StatsError>>> {
     if estimate == bound {
         return Ok(bound);
     }
-    let root = |f: &mut dyn FnMut(f64) -> Result<f64, StatsError>, a: (f64, f64), b: (f64, f64)| {
-        let ((lo, f_lo), (hi, f_hi)) = if a.0 < b.0 { (a, b) } else { (b, a) };
-        brent_root(f, Bracket { lo, hi, f_lo, f_hi }, 1.0, control, 0).map(|r| r.x)
-    };
+    let root =
+        |f: &mut dyn FnMut(f64) -> Result<f64, Halt<StatsError>>, a: (f64, f64), b: (f64, f64)| {
+            let ((lo, f_lo), (hi, f_hi)) = if a.0 < b.0 { (a, b) } else { (b, a) };
+            brent_root(f, Bracket { lo, hi, f_lo, f_hi }, 1.0, control, 0).map(|r| r.x)
+        };
     let mut inside = (estimate, at_estimate);
     let mut outside = bound;
     let mut trial = 0.5 * (estimate + bound);
@@ -294,7 +318,7 @@ fn correlation_bound(
                     0.5 * (inside.0 + outside)
                 };
             }
-            Err(StatsError::NumericallySingular { .. }) => {
+            Err(Halt::Failed(StatsError::NumericallySingular { .. })) => {
                 outside = trial;
                 trial = 0.5 * (inside.0 + outside);
             }

@@ -179,3 +179,178 @@ fn the_engine_answers_the_subgroup_analysis() {
         other => panic!("expected the engine's error, got {other:?}"),
     }
 }
+
+/// The progress of a slice's answer, or the final record.
+enum Slice {
+    Progress(usize, usize),
+    Done(Record),
+}
+
+fn slice(answer: Option<Envelope<Response>>) -> Slice {
+    match answer.map(|e| e.body) {
+        Some(Response::Progress { done, total }) => Slice::Progress(done, total),
+        Some(Response::Record { record, .. }) => Slice::Done(*record),
+        other => panic!("expected progress or a record, got {other:?}"),
+    }
+}
+
+/// Runs request `id` of `mailbox` to its end, `n` units a slice: the progress reported after
+/// each slice and the record.
+fn sliced(mailbox: &mut Mailbox, id: u64, ask: Request, n: usize) -> (Vec<(usize, usize)>, Record) {
+    mailbox.receive(Envelope { id, body: ask });
+    let mut progress = Vec::new();
+    loop {
+        match slice(mailbox.work(n)) {
+            Slice::Progress(done, total) => progress.push((done, total)),
+            Slice::Done(record) => return (progress, record),
+        }
+    }
+}
+
+/// Each slice's progress: `n` more units each, never all of them; the total an estimate
+/// that holds at least one more unit.
+fn check_steps(progress: &[(usize, usize)], n: usize) {
+    assert!(progress.len() >= 2, "{progress:?}");
+    for (i, &(done, total)) in progress.iter().enumerate() {
+        assert_eq!(done, n * (i + 1), "{progress:?}");
+        assert!(done < total, "{progress:?}");
+    }
+}
+
+/// The profile plot's request of BCG's risk ratios (REML without moderators, ML with
+/// latitude) runs in slices of a few likelihood evaluations, with progress between them, and
+/// ends with the record made in one go: metafor 3.8.1's profile-likelihood interval
+/// (`confint(res, type = "PL")`, tests/fixtures/models/profile.json); cancelled midway, it
+/// answers nothing more.
+#[test]
+fn the_profile_of_tau2_runs_in_slices_to_the_one_go_record() {
+    use crate::analysis::profile::profile;
+    let fixtures: serde_json::Value = serde_json::from_str(include_str!(
+        "../../../../tests/fixtures/models/profile.json"
+    ))
+    .expect("the fixture is JSON");
+    let cases = fixtures["cases"].as_array().expect("cases");
+    for case in cases {
+        let csv = case["csv"].as_str().expect("csv");
+        let mods = case["mods"].as_str().filter(|m| *m != "1");
+        let method =
+            crate::stats::Tau2Method::from_metafor_name(case["method"].as_str().expect("a method"))
+                .expect("metafor's name");
+        let input = bcg_input(csv, mods, method);
+        let ask = Request::Profile {
+            input: input.clone(),
+        };
+        assert!(ask.is_long());
+        assert_eq!(ask.kind(), Kind::Profile);
+        let run = analyse(csv, &input.spec).expect("BCG analyses");
+        let direct = profile(&run.table, &run.analysis.data, &run.fitted, &[]).expect("a profile");
+        let mut mailbox = Mailbox::new(clock);
+        let (progress, record) = sliced(&mut mailbox, 1, ask.clone(), 10);
+        check_steps(&progress, 10);
+        let Record::Profile { profile } = record else {
+            panic!("expected the profile, got {record:?}");
+        };
+        assert_eq!(profile, direct, "{}: sliced as in one go", case["name"]);
+        let expected = &case["expected"]["profile_likelihood"];
+        close(profile.profile_likelihood.lower, &expected[0], "PL lower");
+        close(profile.profile_likelihood.upper, &expected[1], "PL upper");
+        // The interval's search and the grid, each evaluation once: the last progress is
+        // the total less the slice still to come.
+        // Once the interval is found the total is exact: the last slice makes the rest.
+        let &(done, total) = progress.last().expect("progress");
+        assert!(total - done <= 10, "{progress:?}");
+        assert!(total > profile.tau2.len(), "{progress:?}");
+        // One slice of every unit is the same run.
+        let (none, whole) = sliced(&mut mailbox, 2, ask.clone(), usize::MAX);
+        assert!(none.is_empty());
+        assert_eq!(whole, Record::Profile { profile });
+        // Cancelled midway, a run answers nothing more.
+        mailbox.receive(Envelope { id: 3, body: ask });
+        assert!(matches!(slice(mailbox.work(7)), Slice::Progress(7, _)));
+        assert_eq!(
+            mailbox.receive(Envelope {
+                id: 3,
+                body: Request::Cancel
+            }),
+            Some(Envelope {
+                id: 3,
+                body: Response::Cancelled
+            })
+        );
+        assert!(mailbox.is_idle());
+        assert!(mailbox.work(7).is_none());
+    }
+}
+
+/// The profile of each σ² of Konstantopoulos's (2011) three-level model
+/// (`rma.mv(yi, vi, random = ~ 1 | district/study)`) runs two profile fits a slice and ends
+/// with the profiles of the run in one slice, their intervals metafor 3.8.1's `confint()`
+/// (tests/fixtures/multilevel/konstantopoulos_reml.json); cancelled midway, it answers nothing
+/// more.
+#[test]
+fn the_profiles_of_each_sigma2_run_in_slices_to_the_one_go_record() {
+    use crate::analysis::multilevel::Dependence;
+    use crate::data::clusters::RandomTerm;
+    let fixture: serde_json::Value = serde_json::from_str(include_str!(
+        "../../../../tests/fixtures/multilevel/konstantopoulos_reml.json"
+    ))
+    .expect("the fixture is JSON");
+    let input = Input {
+        text: include_str!("../../../../assets/examples/konstantopoulos2011.csv").into(),
+        text_id: None,
+        spec: AnalysisSpec {
+            dependence: Dependence {
+                random: vec![RandomTerm {
+                    inner: None,
+                    outer: vec!["district".into(), "study".into()],
+                }],
+                ..Dependence::default()
+            },
+            ..AnalysisSpec::default()
+        },
+    };
+    let ask = Request::Profile { input };
+    let mut mailbox = Mailbox::new(clock);
+    let (progress, record) = sliced(&mut mailbox, 1, ask.clone(), 2);
+    check_steps(&progress, 2);
+    let Record::ComponentProfiles { profiles } = &record else {
+        panic!("expected the σ² profiles, got {record:?}");
+    };
+    let result = &fixture["result"];
+    assert_eq!(profiles.len(), 2);
+    for (j, p) in profiles.iter().enumerate() {
+        assert_eq!(p.name, result["sigma2_names"][j]);
+        close(p.profile_likelihood.estimate, &result["sigma2"][j], "σ²");
+        close(
+            p.profile_likelihood.lower,
+            &result["sigma2_ci"][j][0],
+            "σ² lower",
+        );
+        close(
+            p.profile_likelihood.upper,
+            &result["sigma2_ci"][j][1],
+            "σ² upper",
+        );
+        // 31 even points with the estimate and both bounds.
+        assert!((31..=34).contains(&p.sigma2.len()), "{}", p.sigma2.len());
+    }
+    // The total estimated along the way stays near the fits made.
+    let &(done, total) = progress.last().expect("progress");
+    assert!(total <= done + 2 * 60, "{done} of {total}");
+    let (none, whole) = sliced(&mut mailbox, 2, ask.clone(), usize::MAX);
+    assert!(none.is_empty());
+    assert_eq!(whole, record, "sliced as in one go");
+    mailbox.receive(Envelope { id: 3, body: ask });
+    assert!(matches!(slice(mailbox.work(3)), Slice::Progress(3, _)));
+    assert_eq!(
+        mailbox.receive(Envelope {
+            id: 3,
+            body: Request::Cancel
+        }),
+        Some(Envelope {
+            id: 3,
+            body: Response::Cancelled
+        })
+    );
+    assert!(mailbox.is_idle());
+}
