@@ -49,19 +49,6 @@ pub enum Profiles {
     Sigma2(Vec<ComponentProfile>),
 }
 
-/// The profile of every σ² of `mv`, in metafor's order of the components. Each grid runs from
-/// half the lower bound (0 when the bound is 0) to 1.5 times the larger of the upper bound and
-/// the estimate. A [`ComponentProfileRun`] in one slice.
-///
-/// # Errors
-/// [`AnalysisError::NoSigma2`] for a model without σ² components (a multivariate model's τ²
-/// and ρ have their intervals in the results), and what a profile refit can give.
-pub fn component_profiles(mv: &MvFit) -> Result<Vec<ComponentProfile>, AnalysisError> {
-    let mut run = stats_run(mv)?;
-    run.step(mv, usize::MAX);
-    records(mv, run.finish().map_err(stats)?)
-}
-
 /// A core error with no row or line of the table to name.
 fn stats(error: StatsError) -> AnalysisError {
     AnalysisError::Stats {
@@ -69,19 +56,6 @@ fn stats(error: StatsError) -> AnalysisError {
         line: None,
         row: None,
     }
-}
-
-/// The core's run of [`component_profiles`].
-fn stats_run(mv: &MvFit) -> Result<Sigma2ProfileRun, AnalysisError> {
-    if mv.sigma2.is_empty() {
-        return Err(AnalysisError::NoSigma2);
-    }
-    let grid = ProfileGrid::Even {
-        steps: STEPS,
-        cover: None,
-        marks: true,
-    };
-    Sigma2ProfileRun::new(mv, mv.spec.level, grid).map_err(stats)
 }
 
 /// The records of the `profiles` of `mv`'s σ².
@@ -108,9 +82,11 @@ fn records(
         .collect())
 }
 
-/// [`component_profiles`] a few profile fits at a time, so that the page's worker reports
-/// progress between slices and can stop (seconds at k = 10,000 effects: each point of each
-/// profile is a fit of the other variance parameters).
+/// The profile of every σ² of a multilevel fit, in metafor's order of the components, a few
+/// profile fits at a time so that the page's worker reports progress between slices and can
+/// stop (seconds at k = 10,000 effects: each point of each profile is a fit of the other
+/// variance parameters). Each grid runs from half the lower bound (0 when the bound is 0) to
+/// 1.5 times the larger of the upper bound and the estimate.
 #[derive(Debug, Clone)]
 pub struct ComponentProfileRun {
     mv: Arc<MvFit>,
@@ -121,9 +97,18 @@ impl ComponentProfileRun {
     /// The run of the profiles of `mv`'s σ².
     ///
     /// # Errors
-    /// As [`component_profiles`].
+    /// [`AnalysisError::NoSigma2`] for a model without σ² components (a multivariate model's
+    /// τ² and ρ have their intervals in the results).
     pub fn new(mv: Arc<MvFit>) -> Result<Self, AnalysisError> {
-        let run = stats_run(&mv)?;
+        if mv.sigma2.is_empty() {
+            return Err(AnalysisError::NoSigma2);
+        }
+        let grid = ProfileGrid::Even {
+            steps: STEPS,
+            cover: None,
+            marks: true,
+        };
+        let run = Sigma2ProfileRun::new(&mv, mv.spec.level, grid).map_err(stats)?;
         Ok(Self { mv, run })
     }
 
@@ -140,7 +125,7 @@ impl ComponentProfileRun {
     /// The records, once every fit is made (which it takes: call it once).
     ///
     /// # Errors
-    /// As [`component_profiles`].
+    /// What a profile fit gave (non-convergence).
     pub fn finish(&mut self) -> Result<Vec<ComponentProfile>, AnalysisError> {
         let profiles = self.run.finish().map_err(stats)?;
         records(&self.mv, profiles)

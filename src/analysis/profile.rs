@@ -98,8 +98,8 @@ fn record(fitted: &Fitted, profile: &stats::Profile, q_profile: Option<Bounds>) 
 }
 
 /// [`profile`] with the default grid a few likelihood evaluations at a time, so that the
-/// page's worker reports progress between slices and can stop (about 200 ms at k = 20,000
-/// with three moderators).
+/// page's worker reports progress between slices and can stop (some 80 ms natively at
+/// k = 20,000 with three moderators, more in the browser).
 #[derive(Debug, Clone)]
 pub struct ProfileRun {
     table: Arc<Table>,

@@ -121,8 +121,8 @@ enum Stage {
 
 /// The profile of τ² of one fit, computed a few likelihood evaluations at a time: first the
 /// profile-likelihood interval (bisection of each bound), then the grid, which may depend on
-/// the interval. At k = 20,000 with three moderators an evaluation takes about a millisecond,
-/// the whole profile some 200.
+/// the interval. At k = 20,000 with three moderators the whole profile takes some 80 ms
+/// natively (benches/profile.rs).
 #[derive(Debug, Clone)]
 pub struct ProfileRun {
     maximum: ProfilePoint,

@@ -50,3 +50,34 @@ impl Batch {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(id: u64, body: Response) -> Envelope<Response> {
+        Envelope { id, body }
+    }
+
+    fn progress() -> Response {
+        Response::Progress { done: 1, total: 2 }
+    }
+
+    #[test]
+    fn a_slice_size_is_learnt_from_its_request_and_forgotten_when_that_request_ends() {
+        let mut batch = Batch::new();
+        // One unit took 4 ms: ten fill the 40 ms slice.
+        batch.learn(&answer(1, progress()), 4.0);
+        assert_eq!(batch.units, 10);
+        // Ten took 20 ms: twenty next.
+        batch.learn(&answer(1, progress()), 20.0);
+        assert_eq!(batch.units, 20);
+        // Another request's final answer (a quick one between slices) keeps what was learnt.
+        batch.learn(&answer(2, Response::Cancelled), 0.0);
+        assert_eq!(batch.units, 20);
+        // The request's own end starts the next one from a single unit.
+        batch.learn(&answer(1, Response::Cancelled), 0.0);
+        assert_eq!(batch.units, 1);
+        assert_eq!(batch.of, None);
+    }
+}

@@ -129,12 +129,7 @@ impl MvFit {
         j: usize,
         grid: &[f64],
     ) -> Result<Vec<ComponentProfilePoint>, StatsError> {
-        if j >= self.sigma2.len() || grid.iter().any(|x| !x.is_finite() || *x < 0.0) {
-            return Err(StatsError::InvalidProfileGrid {
-                component: j + 1,
-                components: self.sigma2.len(),
-            });
-        }
+        self.check_profile_grid(j, grid)?;
         let mut profiler = self.profiler(j);
         grid.iter()
             .map(|&value| {
@@ -144,6 +139,20 @@ impl MvFit {
                 })
             })
             .collect()
+    }
+
+    /// That `j` is a σ² of the model and `grid` values it can take.
+    ///
+    /// # Errors
+    /// [`StatsError::InvalidProfileGrid`].
+    fn check_profile_grid(&self, j: usize, grid: &[f64]) -> Result<(), StatsError> {
+        if j >= self.sigma2.len() || grid.iter().any(|x| !x.is_finite() || *x < 0.0) {
+            return Err(StatsError::InvalidProfileGrid {
+                component: j + 1,
+                components: self.sigma2.len(),
+            });
+        }
+        Ok(())
     }
 
     /// The profile of variance parameter `j` (its index in the model's parameters), warm
