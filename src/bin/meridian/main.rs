@@ -32,6 +32,10 @@ mod subgroup;
 
 use options::{Failure, Parsed};
 
+/// mimalloc rather than glibc's malloc: see its entry in Cargo.toml.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const HELP: &str = "\
 meridian — meta-analysis and meta-regression (the engine of the Meridian web app)
 
