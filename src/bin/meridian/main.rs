@@ -32,7 +32,9 @@ mod subgroup;
 
 use options::{Failure, Parsed};
 
-/// mimalloc rather than glibc's malloc: see its entry in Cargo.toml.
+/// mimalloc rather than glibc's malloc: see its entry in Cargo.toml. Native only, as that
+/// dependency is: `cargo test --target wasm32-unknown-unknown` builds this binary too.
+#[cfg(not(target_arch = "wasm32"))]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
