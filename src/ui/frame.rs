@@ -3,13 +3,17 @@
 //! size, its hidden study list), so the next canvas's read lays it out again. Opening the
 //! Sensitivity pane at k = 3,000 laid the page out once per plot that way, 20–30 ms each.
 //! Here every canvas due in a frame first reads its width, all reads before any drawing, so the
-//! page is laid out once per frame; then each draws.
+//! page is laid out once per frame; then each draws. [`stagger`] spreads views too heavy for
+//! one frame over several.
 
 use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
-use leptos::prelude::request_animation_frame;
+use leptos::prelude::{
+    request_animation_frame, set_timeout, signal, GetUntracked, ReadSignal, Set, WriteSignal,
+};
 
 /// A drawing waiting for the next frame.
 struct Due {
@@ -67,4 +71,30 @@ fn run() {
             paint(width);
         }
     }
+}
+
+/// A count that rises from 0 to `steps`, one step a frame after the last: each step's views
+/// are built in a task after a frame has been painted, and drawn in the frame after. A view
+/// too heavy for one frame (the Sensitivity pane's plots at k = 3,000) shows part by part
+/// instead of holding the page for one long task.
+pub fn stagger(steps: usize) -> ReadSignal<usize> {
+    let (shown, set_shown) = signal(0);
+    fn next(shown: ReadSignal<usize>, set_shown: WriteSignal<usize>, steps: usize) {
+        request_animation_frame(move || {
+            set_timeout(
+                move || {
+                    // The views may be gone by then (new data replaces them).
+                    let Some(n) = shown.try_get_untracked() else {
+                        return;
+                    };
+                    if n < steps && set_shown.try_set(n + 1).is_none() {
+                        next(shown, set_shown, steps);
+                    }
+                },
+                Duration::ZERO,
+            );
+        });
+    }
+    next(shown, set_shown, steps);
+    shown
 }

@@ -22,6 +22,7 @@ use crate::guidance::sensitivity::{influence_reason, without_sentence, Baseline}
 use crate::plots::{inputs, Figure};
 
 use super::download::download_text;
+use super::frame::stagger;
 use super::page::{Page, Refitting, WithoutStudy};
 use super::permutation_panel::remaining;
 use super::row_window::RowWindow;
@@ -178,6 +179,10 @@ fn Influence(
     // 4.9 s; the window keeps 80.
     let window = RowWindow::new("tbody tr[data-study]");
     let columns = COLUMNS.len() + 2;
+    // The plots come after the table, one group a frame (5 steps): built with it, the pane's
+    // views, their layout and the plots' drawing made one main-thread task of 280 ms at
+    // k = 3,000.
+    let plots_shown = stagger(5);
     view! {
         <div class="table-scroll" node_ref=window.scroller() on:scroll=move |_| window.on_scroll()>
             <table class="data results" data-testid="influence-table">
@@ -256,29 +261,39 @@ fn Influence(
             <button type="button" data-testid="influence-csv" on:click=export>"Download the table (CSV)"</button>
         </p>
         {move || page.left_out.get().map(|l| view! { <Without page=page sensitivity=record.get_value() study=l.study /> })}
-        <h3>"Baujat plot"</h3>
-        <PlotCanvas
-            figure=Signal::derive(move || Figure::Baujat(record.with_value(|s| inputs::baujat(&s.baujat))))
-            details=Signal::derive(move || record.with_value(|s| {
-                s.baujat
-                    .studies
-                    .iter()
-                    .map(|b| vec![
-                        b.slab.clone(),
-                        format!("contribution to heterogeneity: {}", format::number(b.x)),
-                        format!("influence on the result: {}", b.y.map_or_else(|| "NA".to_owned(), format::number)),
-                    ])
-                    .collect()
-            }))
-            highlight=page.highlight
-            hover=page.hover
-            name="baujat"
-            description=Signal::derive(|| "Baujat plot: each study's contribution to the heterogeneity against its influence on the result".to_owned())
-        />
-        <LeaveOneOutPlot page=page sensitivity=record.get_value() />
-        <CumulativePlot page=page />
-        <ResidualPlots page=page sensitivity=record.get_value() />
-        <GoshPanel page=page />
+        <Show when=move || { plots_shown.get() > 0 }>
+            <h3>"Baujat plot"</h3>
+            <PlotCanvas
+                figure=Signal::derive(move || Figure::Baujat(record.with_value(|s| inputs::baujat(&s.baujat))))
+                details=Signal::derive(move || record.with_value(|s| {
+                    s.baujat
+                        .studies
+                        .iter()
+                        .map(|b| vec![
+                            b.slab.clone(),
+                            format!("contribution to heterogeneity: {}", format::number(b.x)),
+                            format!("influence on the result: {}", b.y.map_or_else(|| "NA".to_owned(), format::number)),
+                        ])
+                        .collect()
+                }))
+                highlight=page.highlight
+                hover=page.hover
+                name="baujat"
+                description=Signal::derive(|| "Baujat plot: each study's contribution to the heterogeneity against its influence on the result".to_owned())
+            />
+        </Show>
+        <Show when=move || { plots_shown.get() > 1 }>
+            <LeaveOneOutPlot page=page sensitivity=record.get_value() />
+        </Show>
+        <Show when=move || { plots_shown.get() > 2 }>
+            <CumulativePlot page=page />
+        </Show>
+        <Show when=move || { plots_shown.get() > 3 }>
+            <ResidualPlots page=page sensitivity=record.get_value() />
+        </Show>
+        <Show when=move || { plots_shown.get() > 4 }>
+            <GoshPanel page=page />
+        </Show>
     }
 }
 
