@@ -326,10 +326,32 @@ test('at k = 3,000 the refits show their progress, Cancel closes the pane, and a
     // The rest of the page keeps its result.
     assert.equal(await slope.getAttribute('data-value'), before);
 
+    // Every attribute change of a cell in the influence table's rows: a second rendering of
+    // the rows (as when the row height, measured a frame after they are built, was read by
+    // the closure that renders them) removes and sets each cell's attributes again.
+    await page.evaluate(() => {
+      window.cellChanges = 0;
+      new MutationObserver((records) => {
+        for (const r of records) {
+          if (r.target.matches('td, th') && r.target.closest('[data-testid="influence-row"]')) {
+            window.cellChanges += 1;
+          }
+        }
+      }).observe(document.body, { attributes: true, subtree: true });
+    });
     await page.locator('[data-testid="sensitivity-open"]').click();
     await page.locator('[data-testid="influence-row"]').first().waitFor({ timeout: 60_000 });
     assert.equal(await page.locator('[data-testid="sensitivity-progress"]').count(), 0);
     assert.equal(await page.locator('[data-testid="influence-row"]').count(), 80);
+    // The plots come one group a frame after the table; the GOSH panel is the last.
+    await page.locator('[data-testid="gosh"]').waitFor();
+    assert.equal(await page.evaluate(() => window.cellChanges), 0);
+    // The spacer below the window stands for the other 2,920 rows at their measured height.
+    const rowPx = await page.locator('[data-testid="influence-row"]').first()
+      .evaluate((tr) => tr.getBoundingClientRect().height);
+    const spacerPx = await page.locator('[data-testid="influence-table"] tr.row-spacer td').last()
+      .evaluate((td) => td.getBoundingClientRect().height);
+    assert.ok(Math.abs(spacerPx - 2920 * rowPx) < 2, `spacer ${spacerPx} px, rows ${rowPx} px`);
     // Each plot's hidden list names the first 500 studies and counts the rest.
     const listed = page.locator('[data-testid="baujat-studies"] li');
     assert.equal(await listed.count(), 501);
