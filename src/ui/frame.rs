@@ -78,7 +78,6 @@ fn run() {
 /// too heavy for one frame (the Sensitivity pane's plots at k = 3,000) shows part by part
 /// instead of holding the page for one long task.
 pub fn stagger(steps: usize) -> ReadSignal<usize> {
-    let (shown, set_shown) = signal(0);
     fn next(shown: ReadSignal<usize>, set_shown: WriteSignal<usize>, steps: usize) {
         request_animation_frame(move || {
             set_timeout(
@@ -95,6 +94,7 @@ pub fn stagger(steps: usize) -> ReadSignal<usize> {
             );
         });
     }
+    let (shown, set_shown) = signal(0);
     next(shown, set_shown, steps);
     shown
 }

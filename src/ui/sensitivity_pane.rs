@@ -50,6 +50,10 @@ const COLUMNS: [Column; 9] = [
 /// The columns shown as numbers: all but the last, the influential flag.
 const NUMERIC: usize = COLUMNS.len() - 1;
 
+/// The groups of plots below the influence table, shown one a frame: Baujat, leave-one-out,
+/// cumulative, residuals, GOSH.
+const PLOT_GROUPS: usize = 5;
+
 /// The Sensitivity pane.
 #[component]
 pub fn SensitivityPane(
@@ -179,10 +183,10 @@ fn Influence(
     // 4.9 s; the window keeps 80.
     let window = RowWindow::new("tbody tr[data-study]");
     let columns = COLUMNS.len() + 2;
-    // The plots come after the table, one group a frame (5 steps): built with it, the pane's
-    // views, their layout and the plots' drawing made one main-thread task of 280 ms at
-    // k = 3,000.
-    let plots_shown = stagger(5);
+    // The plots come after the table, one group a frame: built with it, the pane's views,
+    // their layout and the plots' drawing made one main-thread task of 280 ms at k = 3,000.
+    let plots_shown = stagger(PLOT_GROUPS);
+    let from_step = move |step: usize| move || plots_shown.get() > step;
     view! {
         <div class="table-scroll" node_ref=window.scroller() on:scroll=move |_| window.on_scroll()>
             <table class="data results" data-testid="influence-table">
@@ -261,7 +265,7 @@ fn Influence(
             <button type="button" data-testid="influence-csv" on:click=export>"Download the table (CSV)"</button>
         </p>
         {move || page.left_out.get().map(|l| view! { <Without page=page sensitivity=record.get_value() study=l.study /> })}
-        <Show when=move || { plots_shown.get() > 0 }>
+        <Show when=from_step(0)>
             <h3>"Baujat plot"</h3>
             <PlotCanvas
                 figure=Signal::derive(move || Figure::Baujat(record.with_value(|s| inputs::baujat(&s.baujat))))
@@ -282,16 +286,16 @@ fn Influence(
                 description=Signal::derive(|| "Baujat plot: each study's contribution to the heterogeneity against its influence on the result".to_owned())
             />
         </Show>
-        <Show when=move || { plots_shown.get() > 1 }>
+        <Show when=from_step(1)>
             <LeaveOneOutPlot page=page sensitivity=record.get_value() />
         </Show>
-        <Show when=move || { plots_shown.get() > 2 }>
+        <Show when=from_step(2)>
             <CumulativePlot page=page />
         </Show>
-        <Show when=move || { plots_shown.get() > 3 }>
+        <Show when=from_step(3)>
             <ResidualPlots page=page sensitivity=record.get_value() />
         </Show>
-        <Show when=move || { plots_shown.get() > 4 }>
+        <Show when=from_step(4)>
             <GoshPanel page=page />
         </Show>
     }
