@@ -109,3 +109,30 @@ fn a_study_without_a_refit_gets_no_mark_and_the_highlight_a_ring() {
         Err(PlotError::LengthMismatch { .. })
     ));
 }
+
+#[test]
+fn above_forty_studies_only_the_forty_standing_out_are_labelled() {
+    // 200 studies: 160 in a cloud near the origin (both coordinates at most a tenth of the
+    // axis maximum), 40 far out along one axis or the other (at least half of it). The 40
+    // are the ones a reader of the plot looks for; the cloud's labels would only pile up.
+    let mut plot = BaujatPlot::default();
+    for i in 0..200 {
+        let t = f64::from(i) / 200.0;
+        let (x, y) = match i % 5 {
+            0 if i % 10 == 0 => (0.5 + 0.5 * t, 0.05 * t),
+            0 => (0.05 * t, 0.5 + 0.5 * t),
+            _ => (0.1 * t, 0.1 * (1.0 - t)),
+        };
+        plot.x.push(x);
+        plot.y.push(y);
+        plot.labels.push(format!("Study {i}"));
+    }
+    let (svg, layout) = draw(&plot, None);
+    let els = elements(&svg);
+    assert_eq!(layout.marks.len(), 200, "every study keeps its dot");
+    for (i, label) in plot.labels.iter().enumerate() {
+        let expected = usize::from(i % 5 == 0);
+        assert_eq!(texts(&els, label).len(), expected, "{label}");
+    }
+    assert_eq!(meridian::plots::baujat::LABELLED, 40);
+}

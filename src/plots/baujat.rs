@@ -1,7 +1,8 @@
 //! The Baujat plot (Baujat et al., 2002): each study's contribution to the heterogeneity
 //! statistic (horizontal) against its influence on the fitted result (vertical), as metafor's
 //! `baujat` draws them from the records of `analysis::sensitivity`. Studies far to the right
-//! add heterogeneity; studies high up move the answer; one mark per study, labelled.
+//! add heterogeneity; studies high up move the answer; one mark per study, and a label for each
+//! of the [`LABELLED`] studies standing out most.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -23,6 +24,11 @@ const RING_GAP: f64 = 3.0;
 const PAD: f64 = 0.06;
 /// Offset of a study's label from its dot.
 const LABEL_OFFSET: f64 = 7.0;
+/// The most studies labelled. metafor labels every study, and so does this up to 40; above
+/// that the labels pile into an unreadable band along the axes (and at k = 3,000 drawing them
+/// took 40–48 ms of one frame), while the studies a Baujat plot is read for, far right or high
+/// up, stay labelled. Every dot still names its study on hover and in the hidden study list.
+pub const LABELLED: usize = 40;
 
 /// What a Baujat plot shows.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -82,6 +88,7 @@ where
     let small = theme.text(theme::SMALL_SIZE, theme::MUTED);
     let offset = theme.len(LABEL_OFFSET);
     let width = f64::from(area.dim_in_pixel().0);
+    let labelled = standing_out(plot, &usable, (x_hi, y_hi));
     let mut marks = Vec::with_capacity(usable.len());
     for &i in &usable {
         let (x, y) = (frame.x.to_pixel(plot.x[i]), frame.y.to_pixel(plot.y[i]));
@@ -90,6 +97,10 @@ where
             radius.round() as i32,
             theme::INK.mix(0.85).filled(),
         ))?;
+        marks.push(Mark::circle(i, (x, y), radius, theme.len(MIN_TARGET)));
+        if !labelled[i] {
+            continue;
+        }
         // The study adding the most heterogeneity sits at the right edge: a label that would
         // run past it goes to the dot's left.
         let text = &plot.labels[i];
@@ -100,7 +111,6 @@ where
             (x - offset, HPos::Right)
         };
         label(area, text, (at, y - offset), &small, (side, VPos::Bottom))?;
-        marks.push(Mark::circle(i, (x, y), radius, theme.len(MIN_TARGET)));
     }
     if let Some(mark) = highlight.and_then(|h| marks.iter().find(|m| m.study == h)) {
         let ring = (radius + theme.len(RING_GAP)).round() as i32;
@@ -111,4 +121,21 @@ where
         ))?;
     }
     finish(area, &legend, "", frame, marks, theme)
+}
+
+/// Which studies get a label: every usable one up to [`LABELLED`], else the [`LABELLED`]
+/// farthest from the origin in the plot's own scale (the larger of the two coordinates, each
+/// over its axis's maximum `hi`), ties going to the earlier study.
+fn standing_out(plot: &BaujatPlot, usable: &[usize], hi: (f64, f64)) -> Vec<bool> {
+    let mut labelled = vec![false; plot.x.len()];
+    let mut ranked = usable.to_vec();
+    if ranked.len() > LABELLED {
+        let reach = |i: usize| (plot.x[i] / hi.0).max(plot.y[i] / hi.1);
+        ranked.sort_by(|&a, &b| reach(b).total_cmp(&reach(a)).then(a.cmp(&b)));
+        ranked.truncate(LABELLED);
+    }
+    for i in ranked {
+        labelled[i] = true;
+    }
+    labelled
 }
