@@ -42,3 +42,26 @@ export async function paste(page, text) {
     area.dispatchEvent(new Event('input', { bubbles: true }));
   }, text);
 }
+
+/** Hands `text` to the page for [`clipboardPaste`] in a call of its own, so that the task of
+ * the paste holds what the browser and the page do with it, not the test's hand-over of 800 KB. */
+export async function copyToClipboard(page, text) {
+  await page.evaluate((t) => { window.meridianClipboard = t; }, text);
+}
+
+/** Pastes the text [`copyToClipboard`] handed over into the data box as a user does: a
+ * `paste` event carrying it on its clipboard data, which the page takes over for a long text
+ * (the box never holds it). Over the box's whole text (Ctrl+A, Ctrl+V), or with `atEnd` at
+ * the end of it (the caret there, nothing selected). */
+export async function clipboardPaste(page, { atEnd = false } = {}) {
+  await page.evaluate((end) => {
+    const area = document.querySelector('[data-testid="data-input"]');
+    const data = new DataTransfer();
+    data.setData('text/plain', window.meridianClipboard);
+    delete window.meridianClipboard;
+    area.focus();
+    if (end) area.setSelectionRange(area.value.length, area.value.length);
+    else area.select();
+    area.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+  }, atEnd);
+}
