@@ -5,6 +5,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use leptos::ev;
 use leptos::html::{Canvas, Div};
@@ -25,6 +26,27 @@ const VIEW_HEIGHT: u32 = 760;
 
 /// The studies a plot's hidden list names, at most.
 const LISTED: usize = 500;
+
+/// What a plot's hidden list names: the first [`LISTED`] studies drawn, each with the centre
+/// of its mark (backend pixels), and how many more were drawn.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Listed {
+    marks: Vec<(usize, (f64, f64))>,
+    more: usize,
+}
+
+impl Listed {
+    fn of(layout: &PlotLayout) -> Self {
+        let shown = layout.marks.len().min(LISTED);
+        Self {
+            marks: layout.marks[..shown]
+                .iter()
+                .map(|m| (m.study, m.centre))
+                .collect(),
+            more: layout.marks.len() - shown,
+        }
+    }
+}
 
 /// The User Timing mark set before each redraw.
 const DRAW_START: &str = "meridian:draw-start";
@@ -100,8 +122,11 @@ pub fn PlotCanvas(
 ) -> impl IntoView {
     let canvas_ref = NodeRef::<Canvas>::new();
     let box_ref = NodeRef::<Div>::new();
-    // The marks of the last drawing: a signal, as the hidden study list follows it.
-    let layout = RwSignal::new(PlotLayout::default());
+    // The marks of the last drawing, where the pointer finds its study.
+    let layout = StoredValue::new(PlotLayout::default());
+    // The studies the hidden list names and where each is drawn: only what the list shows,
+    // so that a redraw leaving them where they were (a hover's highlight) leaves the list be.
+    let listed = RwSignal::new(Listed::default());
     let error = RwSignal::new(None::<String>);
     let tip = RwSignal::new(None::<(usize, f64, f64)>);
     let resized = RwSignal::new(0u32);
@@ -146,8 +171,20 @@ pub fn PlotCanvas(
         }
         match outcome {
             Ok(drawn) => {
-                layout.set(drawn);
+                let now = Listed::of(&drawn);
+                layout.set_value(drawn);
                 error.set(None);
+                // The list is rebuilt in a task of its own: at k = 3,000 its 500 items took
+                // longer to build than the drawing, and every hover's redraw built them again
+                // (63-83 ms tasks while the pointer moved over a Sensitivity plot).
+                if listed.with_untracked(|l| *l != now) {
+                    set_timeout(
+                        move || {
+                            listed.try_set(now);
+                        },
+                        Duration::ZERO,
+                    );
+                }
             }
             Err(e) => error.set(Some(e.to_string())),
         }
@@ -184,7 +221,7 @@ pub fn PlotCanvas(
     let on_move = move |ev: ev::MouseEvent| {
         let ratio = window().device_pixel_ratio();
         let (x, y) = (f64::from(ev.offset_x()), f64::from(ev.offset_y()));
-        let study = layout.with_untracked(|l| l.hit(x * ratio, y * ratio));
+        let study = layout.with_value(|l| l.hit(x * ratio, y * ratio));
         if let Some(h) = hover {
             let on = study.map(|m| study_index(left_out.get_untracked(), m));
             if h.get_untracked() != on {
@@ -273,21 +310,21 @@ pub fn PlotCanvas(
         <ul class="visually-hidden" data-testid=format!("{name}-studies")>
             {move || {
                 let ratio = window().device_pixel_ratio();
-                layout.with(|l| {
-                    let listed = &l.marks[..l.marks.len().min(LISTED)];
-                    let texts = details.joined(listed.iter().map(|m| m.study));
-                    let items = listed
+                listed.with(|l| {
+                    let texts = details.joined(l.marks.iter().map(|&(study, _)| study));
+                    let items = l
+                        .marks
                         .iter()
                         .zip(texts)
-                        .map(|(m, text)| {
+                        .map(|(&(study, (x, y)), text)| {
                             view! {
-                                <li data-study=m.study data-x=m.centre.0 / ratio data-y=m.centre.1 / ratio>
+                                <li data-study=study data-x=x / ratio data-y=y / ratio>
                                     {text}
                                 </li>
                             }
                         })
                         .collect_view();
-                    let more = l.marks.len() - listed.len();
+                    let more = l.more;
                     view! {
                         {items}
                         {(more > 0).then(|| view! { <li>{format!("and {more} more studies (the tables list every one)")}</li> })}

@@ -356,6 +356,39 @@ test('at k = 3,000 the refits show their progress, Cancel closes the pane, and a
     const listed = page.locator('[data-testid="baujat-studies"] li');
     assert.equal(await listed.count(), 501);
     assert.match(await listed.last().textContent(), /and 2500 more studies/);
+
+    // The pointer on a study redraws every linked plot with it marked; the hidden lists
+    // follow where the studies are drawn, which a highlight leaves as it was, so they are not
+    // built again (they were, 500 items a plot, with every move of the pointer).
+    const baujat = page.locator('[data-testid="baujat-studies"]');
+    await baujat.evaluate((el) => el.previousElementSibling.scrollIntoView({ behavior: 'instant' }));
+    const canvas = await baujat.evaluate((el) => {
+      const r = el.previousElementSibling.querySelector('canvas').getBoundingClientRect();
+      return { x: r.x, y: r.y };
+    });
+    // The rightmost and the topmost dot, clear of the crowd near the origin.
+    const [right, top] = await baujat.evaluate((ul) => {
+      const items = [...ul.querySelectorAll('li[data-x]')];
+      const most = (key, sign) => items.reduce((a, b) => (sign * b.dataset[key] > sign * a.dataset[key] ? b : a));
+      return [most('x', 1), most('y', -1)].map((li) => [Number(li.dataset.x), Number(li.dataset.y), li.textContent.split(',')[0]]);
+    });
+    assert.notEqual(right[2], top[2]);
+    const tip = page.locator('[data-testid="plot-tooltip"] strong');
+    const point = async ([x, y, label]) => {
+      await page.mouse.move(canvas.x + x, canvas.y + y);
+      await tip.filter({ hasText: new RegExp(`^${label}$`) }).waitFor();
+      await page.waitForTimeout(300);
+    };
+    await point(right);
+    await page.evaluate(() => {
+      window.listChanges = 0;
+      for (const list of document.querySelectorAll('ul.visually-hidden')) {
+        new MutationObserver((records) => { window.listChanges += records.length; })
+          .observe(list, { attributes: true, childList: true, subtree: true, characterData: true });
+      }
+    });
+    await point(top);
+    assert.equal(await page.evaluate(() => window.listChanges), 0);
     assert.deepEqual(errors, []);
   } finally {
     await context.close();
