@@ -81,7 +81,8 @@ fn leave_one_out_forest_has_metafors_refits_and_the_full_models_diamond() {
     let (state, run) = analysed("");
     let fx = fixture("bcg_reml_z");
     let s = sensitivity(&run.table, &run.fitted, &run.analysis.data).expect("deletions");
-    let plot = inputs::leave1out(&run.analysis, &s.leave1out, None, state.columns.measure);
+    let refits = s.leave1out.get().expect("the refits were given as a value");
+    let plot = inputs::leave1out(&run.analysis, refits, None, state.columns.measure);
     let reference = fx["leave1out"].as_array().expect("leave1out");
     assert_eq!(plot.studies.len(), 13);
     for (row, r) in plot.studies.iter().zip(reference) {
@@ -122,7 +123,8 @@ fn leave_one_out_forest_of_a_meta_regression_draws_the_chosen_coefficient() {
         inputs::leave1out_coefficient(&run.analysis, None).as_deref(),
         Some("ablat")
     );
-    let plot = inputs::leave1out(&run.analysis, &s.leave1out, None, state.columns.measure);
+    let refits = s.leave1out.get().expect("the refits were given as a value");
+    let plot = inputs::leave1out(&run.analysis, refits, None, state.columns.measure);
     for (row, r) in plot.studies.iter().zip(fx["leave1out"].as_array().unwrap()) {
         let ablat = &r["coefficients"][1];
         assert_eq!(ablat["name"], "ablat");
@@ -132,7 +134,7 @@ fn leave_one_out_forest_of_a_meta_regression_draws_the_chosen_coefficient() {
     assert_eq!(plot.measure, "Coefficient of ablat");
     let intercept = inputs::leave1out(
         &run.analysis,
-        &s.leave1out,
+        s.leave1out.get().expect("the refits were given as a value"),
         Some("intrcpt"),
         state.columns.measure,
     );
@@ -208,7 +210,11 @@ fn the_tables_download_with_metafors_column_names_and_values() {
     let (_, run) = analysed("");
     let s = sensitivity(&run.table, &run.fitted, &run.analysis.data).expect("deletions");
     let names = s.influence.names.clone();
-    let text = leave1out_csv(&s.leave1out, &names, Test::Z);
+    let text = leave1out_csv(
+        s.leave1out.get().expect("the refits were given as a value"),
+        &names,
+        Test::Z,
+    );
     let mut lines = text.lines();
     assert_eq!(
         lines.next(),
@@ -231,7 +237,11 @@ fn the_tables_download_with_metafors_column_names_and_values() {
 
     let (_, run) = analysed("ablat");
     let s = sensitivity(&run.table, &run.fitted, &run.analysis.data).expect("deletions");
-    let text = leave1out_csv(&s.leave1out, &s.influence.names, Test::Z);
+    let text = leave1out_csv(
+        s.leave1out.get().expect("the refits were given as a value"),
+        &s.influence.names,
+        Test::Z,
+    );
     let header = text.lines().next().expect("a header");
     assert!(header.ends_with(
         ",intrcpt,se.intrcpt,ci.lb.intrcpt,ci.ub.intrcpt,ablat,se.ablat,ci.lb.ablat,ci.ub.ablat,R2"

@@ -36,6 +36,7 @@ pub mod ipd;
 pub mod ipd_script;
 pub mod lab;
 pub mod labbe;
+mod later;
 pub mod moderator;
 pub mod multilevel;
 pub mod names;
@@ -56,6 +57,7 @@ mod summary;
 pub mod terms;
 
 pub use error::AnalysisError;
+pub use later::Later;
 pub use scale_curve::ScaleCurve;
 pub use spec::AnalysisSpec;
 pub use stages::{Fitted, ModelRecord, ModelStage, PredictionAt, StudiesStage};

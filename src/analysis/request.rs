@@ -128,7 +128,7 @@ pub enum Request {
         /// Which share of the permutations this request runs.
         part: PartRecord,
     },
-    /// The Sensitivity view's case deletions (influence, leave-one-out, Baujat, BLUPs, the
+    /// The Sensitivity view's case deletions (influence, leave-one-out, Baujat, the
     /// residual plots); answered by [`Response::Progress`] between slices of its k refits, then
     /// [`Record::Sensitivity`].
     Sensitivity {
@@ -377,7 +377,7 @@ pub enum Record {
     },
     /// The Sensitivity view's records.
     Sensitivity {
-        /// Influence, leave-one-out, Baujat, BLUPs and the residual plots.
+        /// Influence, leave-one-out, Baujat and the residual plots.
         sensitivity: Sensitivity,
     },
     /// A cumulative meta-analysis.

@@ -13,7 +13,7 @@ use super::record::{CoefficientRecord, PooledRecord};
 use super::residual_plots::{qq, radial, QqRecord, RadialRecord};
 use super::sensitivity_tables::{cell, csv_text};
 use super::stages::{self, Fitted, StudiesStage};
-use super::AnalysisError;
+use super::{AnalysisError, Later};
 use crate::data::parse::Table;
 use crate::stats::{self, DeletionRun, Deletions, InfluenceCriterion, StatsError};
 
@@ -308,12 +308,11 @@ pub fn blup(fitted: &Fitted, data: &StudiesStage) -> BlupRecord {
 pub struct Sensitivity {
     /// Influence diagnostics.
     pub influence: InfluenceRecord,
-    /// Leave-one-out refits.
-    pub leave1out: Leave1outRecord,
+    /// Leave-one-out refits: half of the record at k = 3,000, read only by the plot and the
+    /// "without this study" view, so a worker's answer leaves it as text until then.
+    pub leave1out: Later<Leave1outRecord>,
     /// Baujat coordinates.
     pub baujat: BaujatRecord,
-    /// BLUPs of the true and random effects.
-    pub blup: BlupRecord,
     /// The normal Q–Q plot of the standardized residuals.
     pub qq: QqRecord,
     /// The radial plot; `None` for a model with moderators (as metafor's `radial`).
@@ -351,9 +350,8 @@ fn records(
         // Its errors are the data or model it is not drawn for, which `None` says.
         labbe: labbe(table, data, fitted).ok(),
         influence,
-        leave1out: leave1out(fitted, data, deletions),
+        leave1out: Later::new(leave1out(fitted, data, deletions)),
         baujat: baujat(fitted, data, deletions),
-        blup: blup(fitted, data),
     })
 }
 

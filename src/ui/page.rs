@@ -140,7 +140,7 @@ pub struct Page {
     pub updating: Memo<bool>,
     /// Whether the Sensitivity pane has been opened (its refits run only then).
     pub sensitivity_shown: RwSignal<bool>,
-    /// Influence, leave-one-out, Baujat, BLUPs and the residual plots, once the Sensitivity
+    /// Influence, leave-one-out, Baujat and the residual plots, once the Sensitivity
     /// pane is open.
     pub sensitivity: Memo<Option<Stage<Sensitivity>>>,
     /// Which of the Sensitivity pane's refits the engine is computing, and how far it is.

@@ -73,9 +73,15 @@ pub fn LeaveOneOutPlot(
     let plot = Memo::new(move |_| {
         let measure = page.columns.with(|c| c.measure);
         analysis.with(|a| {
-            a.as_ref().ok().map(|a| {
+            a.as_ref().ok().and_then(|a| {
                 record.with_value(|s| {
-                    inputs::leave1out(a, &s.leave1out, chosen.get().as_deref(), measure)
+                    let refits = s.leave1out.get()?;
+                    Some(inputs::leave1out(
+                        a,
+                        refits,
+                        chosen.get().as_deref(),
+                        measure,
+                    ))
                 })
             })
         })
@@ -83,11 +89,13 @@ pub fn LeaveOneOutPlot(
     let export = move |_| {
         let names: Vec<String> = record.with_value(|s| s.influence.names.clone());
         record.with_value(|s| {
-            download_text(
-                "meridian-leave1out.csv",
-                "text/csv",
-                &leave1out_csv(&s.leave1out, &names, test_of(page)),
-            );
+            if let Some(refits) = s.leave1out.get() {
+                download_text(
+                    "meridian-leave1out.csv",
+                    "text/csv",
+                    &leave1out_csv(refits, &names, test_of(page)),
+                );
+            }
         });
     };
     view! {

@@ -344,7 +344,13 @@ fn Without(
     /// The study left out.
     study: usize,
 ) -> impl IntoView {
-    let refit = sensitivity.leave1out.studies[study].clone();
+    let Some(refit) = sensitivity
+        .leave1out
+        .get()
+        .and_then(|refits| refits.studies.get(study).cloned())
+    else {
+        return ().into_any();
+    };
     let compared = refit.clone();
     let sentence = move || {
         page.full_analysis.with(|a| {
@@ -386,4 +392,5 @@ fn Without(
             </dl>
         </div>
     }
+    .into_any()
 }

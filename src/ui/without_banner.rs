@@ -25,7 +25,7 @@ pub fn WithoutBanner(
         // The refit's numbers come from the Sensitivity pane's leave-one-out record, the
         // model's from the analysis of every study.
         let refit = page.sensitivity.with(|s| match s {
-            Some(Ok(s)) => s.leave1out.studies.get(left.study).cloned(),
+            Some(Ok(s)) => s.leave1out.get()?.studies.get(left.study).cloned(),
             _ => None,
         });
         let change = refit.and_then(|refit| {
