@@ -3,8 +3,8 @@
 //! size, its hidden study list), so the next canvas's read lays it out again. Opening the
 //! Sensitivity pane at k = 3,000 laid the page out once per plot that way, 20–30 ms each.
 //! Here every canvas due in a frame first reads its width, all reads before any drawing, so the
-//! page is laid out once per frame; then each draws. [`stagger`] spreads views too heavy for
-//! one frame over several.
+//! page is laid out once per frame; then each draws, as many as fit the frame's drawing budget.
+//! [`stagger`] spreads views too heavy for one frame over several.
 
 use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -50,8 +50,9 @@ pub fn schedule(
     }
 }
 
-/// The frame: every width read, then every drawing. A drawing that schedules another waits
-/// for the next frame.
+/// The frame: every width read, then the drawings, until they have taken [`FRAME_BUDGET`];
+/// the rest keep their widths and draw in the next frame, in the same order. A drawing that
+/// schedules another waits for the next frame too.
 fn run() {
     ASKED.with(|a| a.set(false));
     let due = DUE.with(|d| std::mem::take(&mut *d.borrow_mut()));
@@ -66,11 +67,46 @@ fn run() {
             (d.alive, d.paint, width)
         })
         .collect();
-    for (alive, paint, width) in measured {
+    let start = now();
+    let mut drawings = measured.into_iter();
+    for (alive, paint, width) in drawings.by_ref() {
         if alive.load(Ordering::Relaxed) {
             paint(width);
+            if now() - start >= FRAME_BUDGET {
+                break;
+            }
         }
     }
+    let rest: Vec<_> = drawings
+        .map(|(alive, paint, width)| Due {
+            alive,
+            measure: Box::new(move || width),
+            paint,
+        })
+        .collect();
+    if rest.is_empty() {
+        return;
+    }
+    DUE.with(|due| {
+        let mut due = due.borrow_mut();
+        let later = std::mem::replace(&mut *due, rest);
+        due.extend(later);
+    });
+    if !ASKED.with(|a| a.replace(true)) {
+        request_animation_frame(run);
+    }
+}
+
+/// Milliseconds of drawing a frame gives its canvases: a pointer on a study redraws every plot
+/// linked to it (five at once in the Sensitivity pane, 51-86 ms tasks at k = 3,000), which
+/// then appear over two or three frames instead of holding one.
+const FRAME_BUDGET: f64 = 12.0;
+
+/// The page's clock in milliseconds (0 where it has none: every drawing then fits a frame).
+fn now() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
 }
 
 /// A count that rises from 0 to `steps`, one step a frame after the last: each step's views
