@@ -11,6 +11,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::worker::client::now;
+
 use leptos::prelude::{
     request_animation_frame, set_timeout, signal, GetUntracked, ReadSignal, Set, WriteSignal,
 };
@@ -101,13 +103,6 @@ fn run() {
 /// linked to it (five at once in the Sensitivity pane, 51-86 ms tasks at k = 3,000), which
 /// then appear over two or three frames instead of holding one.
 const FRAME_BUDGET: f64 = 12.0;
-
-/// The page's clock in milliseconds (0 where it has none: every drawing then fits a frame).
-fn now() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map_or(0.0, |p| p.now())
-}
 
 /// A count that rises from 0 to `steps`, one step a frame after the last: each step's views
 /// are built in a task after a frame has been painted, and drawn in the frame after. A view

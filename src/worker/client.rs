@@ -588,8 +588,8 @@ fn spawn(index: usize) -> Result<Lane, JsValue> {
     })
 }
 
-/// Milliseconds from the page's clock.
-fn now() -> f64 {
+/// Milliseconds from the page's clock (0 where it has none).
+pub(crate) fn now() -> f64 {
     leptos::prelude::window()
         .performance()
         .map_or(0.0, |p| p.now())
