@@ -314,7 +314,7 @@ pub fn DataPane(
                 />
             </fieldset>
             {move || page.table.with(|t| t.as_ref().ok().cloned()).map(|t| view! {
-                <DataTable table=(*t).clone() notes=notes selected=selected on_select=on_select />
+                <DataTable table=t notes=notes selected=selected on_select=on_select />
             })}
         </section>
     }

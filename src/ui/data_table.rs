@@ -3,6 +3,8 @@
 //! position are in the document ([`RowWindow`]), so a table of 20,000 studies costs the page
 //! as much as one of 80, and every row can be scrolled to.
 
+use std::sync::Arc;
+
 use leptos::prelude::*;
 
 use super::page::timed;
@@ -21,9 +23,9 @@ pub struct RowNote {
 /// The parsed table. Cells are rendered as text, never as HTML.
 #[component]
 pub fn DataTable(
-    /// The table to show.
+    /// The table to show (shared with the page's parse: 20,000 rows are not copied).
     #[prop(into)]
-    table: Signal<Table>,
+    table: Signal<Arc<Table>>,
     /// Notes on rows (left out, invalid).
     #[prop(into, optional)]
     notes: Signal<Vec<RowNote>>,

@@ -19,6 +19,7 @@
 //! the engine ran is added as `meridian:engine:NAME` (`meridian:engine:fit`, …), so the
 //! browser's performance tools, the benchmark and the end-to-end tests can see what ran where.
 
+pub use crate::worker::client::timed;
 use std::sync::Arc;
 
 use leptos::prelude::*;
@@ -51,21 +52,6 @@ pub use remote::{Refitting, RunProgress};
 
 /// A stage's result: its record, or why the analysis stops there.
 pub type Stage<T> = Result<Arc<T>, StateError>;
-
-/// Runs `f` inside a User Timing measure named `meridian:{name}`.
-pub fn timed<T>(name: &str, f: impl FnOnce() -> T) -> T {
-    let performance = window().performance();
-    let start = format!("meridian:{name}-start");
-    if let Some(p) = &performance {
-        let _ = p.mark(&start);
-    }
-    let out = f();
-    if let Some(p) = &performance {
-        // Measures only inform tools and tests; a browser without them loses nothing.
-        let _ = p.measure_with_start_mark(&format!("meridian:{name}"), &start);
-    }
-    out
-}
 
 /// The page: its state and everything derived from it. `Copy`, so every component takes it
 /// by value.

@@ -461,12 +461,13 @@ fn deliver(envelope: Envelope<Response>) {
     }
 }
 
-/// A worker's message: the engine's first `Ready`, or an answer.
+/// A worker's message (the bytes of an envelope's JSON): the engine's first `Ready`, or an answer.
 fn on_worker_message(index: usize, data: &JsValue) {
-    let Some(envelope) = data
-        .as_string()
-        .and_then(|t| serde_json::from_str::<Envelope<Response>>(&t).ok())
-    else {
+    let read = || {
+        let bytes = data.dyn_ref::<js_sys::Uint8Array>()?.to_vec();
+        serde_json::from_slice::<Envelope<Response>>(&bytes).ok()
+    };
+    let Some(envelope) = timed("answer", read) else {
         return;
     };
     if envelope.body == Response::Ready {
@@ -593,6 +594,21 @@ pub(crate) fn now() -> f64 {
     leptos::prelude::window()
         .performance()
         .map_or(0.0, |p| p.now())
+}
+
+/// Runs `f` inside a User Timing measure named `meridian:{name}`.
+pub fn timed<T>(name: &str, f: impl FnOnce() -> T) -> T {
+    let performance = leptos::prelude::window().performance();
+    let start = format!("meridian:{name}-start");
+    if let Some(p) = &performance {
+        let _ = p.mark(&start);
+    }
+    let out = f();
+    if let Some(p) = &performance {
+        // Measures only inform tools and tests; a browser without them loses nothing.
+        let _ = p.measure_with_start_mark(&format!("meridian:{name}"), &start);
+    }
+    out
 }
 
 /// Resolves on the next macrotask, after the browser has had a chance to paint and handle input.

@@ -31,12 +31,16 @@ struct Worker {
 }
 
 impl Worker {
-    /// Posts `envelope` to the page as JSON.
+    /// Posts `envelope` to the page as the bytes of its JSON, their buffer transferred: a JS
+    /// string would cost the page's main thread its copy into the module's memory (UTF-16 to
+    /// UTF-8, 11 of the 33 ms an analysis of 20,000 studies took to read), the bytes a copy.
     fn post(&self, envelope: &Envelope<Response>) {
         // Responses are plain records; serialising one cannot fail.
-        let json = serde_json::to_string(envelope).expect("responses serialise");
-        // Posting a string to the page that started this worker cannot fail.
-        let _ = self.scope.post_message(&JsValue::from_str(&json));
+        let json = serde_json::to_vec(envelope).expect("responses serialise");
+        let bytes = js_sys::Uint8Array::from(json.as_slice());
+        let transfer = js_sys::Array::of1(&bytes.buffer());
+        // Posting a buffer to the page that started this worker cannot fail.
+        let _ = self.scope.post_message_with_transfer(&bytes, &transfer);
     }
 
     /// Takes one message from the page: a text to keep (`[number, text]`), or a request.
