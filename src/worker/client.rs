@@ -153,11 +153,12 @@ thread_local! {
     static NEXT_TEXT: Cell<u64> = const { Cell::new(1) };
 }
 
-/// The message that sends a worker text number `id`: the pair `[id, text]`, the text as it
-/// is, where a JSON string would cost the page (and the worker) the escaping of every
-/// character of it.
+/// The message that sends a worker text number `id`: the pair `[id, bytes]`, the text's UTF-8
+/// bytes as they are, where a JSON string would cost the page (and the worker) the escaping
+/// of every character of it and a JS string its conversion to UTF-16 and back.
 fn text_message(id: u64, text: &str) -> JsValue {
-    js_sys::Array::of2(&JsValue::from_f64(id as f64), &JsValue::from_str(text)).into()
+    let bytes = js_sys::Uint8Array::from(text.as_bytes());
+    js_sys::Array::of2(&JsValue::from_f64(id as f64), &bytes).into()
 }
 
 /// The fallback lane: a mailbox pumped between the browser's frames.

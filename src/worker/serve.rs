@@ -43,10 +43,13 @@ impl Worker {
         let _ = self.scope.post_message_with_transfer(&bytes, &transfer);
     }
 
-    /// Takes one message from the page: a text to keep (`[number, text]`), or a request.
+    /// Takes one message from the page: a text to keep (`[number, UTF-8 bytes]`), or a
+    /// request.
     fn receive(&self, data: &JsValue) {
         if let Some(pair) = data.dyn_ref::<js_sys::Array>() {
-            if let (Some(id), Some(text)) = (pair.get(0).as_f64(), pair.get(1).as_string()) {
+            let bytes = pair.get(1).dyn_into::<js_sys::Uint8Array>().ok();
+            let text = bytes.and_then(|b| String::from_utf8(b.to_vec()).ok());
+            if let (Some(id), Some(text)) = (pair.get(0).as_f64(), text) {
                 self.mailbox.borrow_mut().keep_text(id as u64, text);
                 return;
             }
