@@ -53,7 +53,9 @@ async fn next_frame() {
 
 #[wasm_bindgen_test]
 fn data_table_shows_one_row_per_study_and_cells_as_text() {
-    let table = parse("study,yi\nSmith <b>2001</b>,0.5\nJones,-1.25\n").expect("valid CSV");
+    let table = std::sync::Arc::new(
+        parse("study,yi\nSmith <b>2001</b>,0.5\nJones,-1.25\n").expect("valid CSV"),
+    );
     let root = container();
     let _mounted =
         leptos::mount::mount_to(root.clone(), move || view! { <DataTable table=table /> });
