@@ -12,8 +12,9 @@ use crate::data::effect_size::{Measure, RawRole};
 use crate::data::examples::examples;
 use crate::data::roles::Roles;
 
-use super::page::{timed, Page};
+use super::page::Page;
 use super::{ChoiceSelect, ColumnSelect, DataTable, RowNote};
+use crate::worker::client::timed;
 
 /// How long typing in the data box must pause before the text is analysed: each keystroke
 /// would otherwise re-parse and refit the whole table.

@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 
-use super::page::timed;
 use super::row_window::RowWindow;
 use crate::data::parse::{ColumnKind, Table};
+use crate::worker::client::timed;
 
 /// A note on one row of the table, shown beside it.
 #[derive(Debug, Clone, PartialEq, Eq)]

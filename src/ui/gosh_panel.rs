@@ -31,8 +31,9 @@ use crate::worker::client::{self, Event, RunId};
 
 use super::download::{download_text, download_url};
 use super::frame;
-use super::page::{timed, Page};
+use super::page::Page;
 use super::permutation_panel::remaining;
+use crate::worker::client::timed;
 
 /// Subsets asked for unless the user asks otherwise: 10⁵ (every subset up to k = 16).
 const SUBSETS: usize = 100_000;

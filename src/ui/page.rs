@@ -19,7 +19,6 @@
 //! the engine ran is added as `meridian:engine:NAME` (`meridian:engine:fit`, …), so the
 //! browser's performance tools, the benchmark and the end-to-end tests can see what ran where.
 
-pub use crate::worker::client::timed;
 use std::sync::Arc;
 
 use leptos::prelude::*;
@@ -43,6 +42,7 @@ use crate::app::{
 use crate::app::{PlotTab, StateError};
 use crate::data::formula::Formula;
 use crate::data::parse::Table;
+use crate::worker::client::timed;
 
 mod remote;
 

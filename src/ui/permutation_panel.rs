@@ -14,7 +14,8 @@ use crate::format;
 use crate::stats::PermutationResult;
 use crate::worker::client::{self, Event, RunId};
 
-use super::page::{timed, Page};
+use super::page::Page;
+use crate::worker::client::timed;
 
 /// Permutations per run unless the user asks for more, metafor's default for `permutest`.
 const ITERATIONS: usize = 1000;

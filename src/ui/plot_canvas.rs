@@ -18,7 +18,8 @@ use crate::plots::{Figure, PlotError, PlotLayout, Theme};
 
 use super::download::{download_text, download_url};
 use super::frame;
-use super::page::{study_index, timed, used_index};
+use super::page::{study_index, used_index};
+use crate::worker::client::timed;
 
 /// The tallest canvas, in layout pixels: a taller figure (a forest plot of many studies)
 /// scrolls inside a frame this tall, and only the rows in view are drawn.
