@@ -393,7 +393,7 @@ fn the_influence_table_exports_as_csv_with_metafor_columns() {
     }
     let run = analyse(&text, &spec).unwrap();
     let s = sensitivity(&run.table, &run.fitted, &run.analysis.data).unwrap();
-    let csv = influence_csv(&s.influence);
+    let csv = influence_csv(s.influence.get().unwrap());
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(
         lines[0],

@@ -209,7 +209,7 @@ fn cumulative_forest_rows_follow_the_steps_by_year() {
 fn the_tables_download_with_metafors_column_names_and_values() {
     let (_, run) = analysed("");
     let s = sensitivity(&run.table, &run.fitted, &run.analysis.data).expect("deletions");
-    let names = s.influence.names.clone();
+    let names = s.influence.get().expect("given as a value").names.clone();
     let text = leave1out_csv(
         s.leave1out.get().expect("the refits were given as a value"),
         &names,
@@ -239,7 +239,7 @@ fn the_tables_download_with_metafors_column_names_and_values() {
     let s = sensitivity(&run.table, &run.fitted, &run.analysis.data).expect("deletions");
     let text = leave1out_csv(
         s.leave1out.get().expect("the refits were given as a value"),
-        &s.influence.names,
+        &s.influence.get().expect("given as a value").names,
         Test::Z,
     );
     let header = text.lines().next().expect("a header");

@@ -63,7 +63,7 @@ fn qq_points_are_metafors_normal_scores_and_standardized_residuals() {
             case["name"]
         );
         let s = sensitivity(&run.table, &run.fitted, &run.analysis.data).expect("deletions");
-        let record = qq(&s.influence);
+        let record = qq(s.influence.get().expect("given as a value"));
         let (x, y) = (numbers(&case["qq"]["x"]), numbers(&case["qq"]["y"]));
         assert_eq!(record.studies.len(), x.len());
         for (i, p) in record.studies.iter().enumerate() {

@@ -44,6 +44,17 @@ impl<T: DeserializeOwned> Later<T> {
     }
 }
 
+impl<T: DeserializeOwned> Later<T> {
+    /// Reads the part's text now, unless it has been read or was given as a value: whether
+    /// there was text to read. A page reads each part of an answer this way in a task of its
+    /// own, before the views that need it.
+    pub fn read(&self) -> bool {
+        let unread = self.value.get().is_none();
+        self.get();
+        unread
+    }
+}
+
 impl<T: Clone> Clone for Later<T> {
     fn clone(&self) -> Self {
         Self {
@@ -152,6 +163,20 @@ mod tests {
         let unread: Record = serde_json::from_str(&eager).unwrap();
         assert_eq!(serde_json::to_string(&unread).unwrap(), eager);
         assert_eq!(serde_json::to_string(&read).unwrap(), eager);
+    }
+
+    #[test]
+    fn a_part_is_read_once_and_a_part_given_as_a_value_never() {
+        assert!(!Later::new(rows()).read(), "a value has no text to read");
+        let eager = serde_json::to_string(&Eager {
+            first: rows(),
+            rest: rows(),
+        })
+        .unwrap();
+        let record: Record = serde_json::from_str(&eager).unwrap();
+        assert!(record.rest.read());
+        assert_eq!(record.rest.value.get(), Some(&Some(rows())), "read by then");
+        assert!(!record.rest.read(), "read once");
     }
 
     #[test]

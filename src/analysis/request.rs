@@ -482,6 +482,18 @@ impl Response {
     pub fn is_progress(&self) -> bool {
         matches!(self, Self::Progress { .. } | Self::GoshBatch { .. })
     }
+
+    /// Reads the next part of its record that a worker's answer left as text
+    /// ([`super::later::Later`]): whether there was one.
+    pub fn read_next_part(&self) -> bool {
+        match self {
+            Self::Record { record, .. } => match record.as_ref() {
+                Record::Sensitivity { sensitivity } => sensitivity.read_next_part(),
+                _ => false,
+            },
+            _ => false,
+        }
+    }
 }
 
 /// The record of `stats::PermutationSettings`.

@@ -306,8 +306,9 @@ pub fn blup(fitted: &Fitted, data: &StudiesStage) -> BlupRecord {
 /// residual plots' points): the unit the page's memo (and a Web Worker) computes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Sensitivity {
-    /// Influence diagnostics.
-    pub influence: InfluenceRecord,
+    /// Influence diagnostics: a third of the record at k = 3,000, so a worker's answer leaves
+    /// it as text for a task of its own ([`Sensitivity::read_next_part`]).
+    pub influence: Later<InfluenceRecord>,
     /// Leave-one-out refits: half of the record at k = 3,000, read only by the plot and the
     /// "without this study" view, so a worker's answer leaves it as text until then.
     pub leave1out: Later<Leave1outRecord>,
@@ -349,10 +350,25 @@ fn records(
         radial: radial(fitted, data).ok(),
         // Its errors are the data or model it is not drawn for, which `None` says.
         labbe: labbe(table, data, fitted).ok(),
-        influence,
+        influence: Later::new(influence),
         leave1out: Later::new(leave1out(fitted, data, deletions)),
         baujat: baujat(fitted, data, deletions),
     })
+}
+
+impl Sensitivity {
+    /// Reads the next part a worker's answer left as text (the influence diagnostics, then
+    /// the refits): whether there was one. At k = 3,000 each is some 20 ms of the page's main
+    /// thread, too much to add to the answer's task or a view's.
+    pub fn read_next_part(&self) -> bool {
+        self.influence.read() || self.leave1out.read()
+    }
+
+    /// The influence diagnostics' rows, one per study; none if the answer's text of them did
+    /// not read (only one from another version of the engine could fail to).
+    pub fn influence_rows(&self) -> &[InfluenceRow] {
+        self.influence.get().map_or(&[], |r| &r.studies)
+    }
 }
 
 /// [`sensitivity`] a few refits at a time: the k refits are its cost (over a second at

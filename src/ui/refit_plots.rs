@@ -87,7 +87,12 @@ pub fn LeaveOneOutPlot(
         })
     });
     let export = move |_| {
-        let names: Vec<String> = record.with_value(|s| s.influence.names.clone());
+        let names: Vec<String> = record.with_value(|s| {
+            s.influence
+                .get()
+                .map(|r| r.names.clone())
+                .unwrap_or_default()
+        });
         record.with_value(|s| {
             if let Some(refits) = s.leave1out.get() {
                 download_text(

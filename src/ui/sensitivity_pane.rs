@@ -126,7 +126,7 @@ fn Influence(
     let record = StoredValue::new(sensitivity);
     let order = move || {
         record.with_value(|s| {
-            let rows = &s.influence.studies;
+            let rows = s.influence_rows();
             let mut order: Vec<usize> = (0..rows.len()).collect();
             if let Some((column, descending)) = sort.get() {
                 let value = COLUMNS[column].2;
@@ -147,11 +147,13 @@ fn Influence(
     };
     let export = move |_| {
         record.with_value(|s| {
-            download_text(
-                "meridian-influence.csv",
-                "text/csv",
-                &influence_csv(&s.influence),
-            );
+            if let Some(influence) = s.influence.get() {
+                download_text(
+                    "meridian-influence.csv",
+                    "text/csv",
+                    &influence_csv(influence),
+                );
+            }
         });
     };
     let header = move |j: usize| {
@@ -207,7 +209,7 @@ fn Influence(
                         let shown = order[range]
                             .iter()
                             .map(|&i| {
-                                let row = record.with_value(|s| s.influence.studies[i].clone());
+                                let row = record.with_value(|s| s.influence_rows()[i].clone());
                                 let reason = influence_reason(&row.criteria);
                                 let left_out = move || page.left_out.with(|l| l.is_some_and(|l| l.study == i));
                                 view! {

@@ -462,6 +462,19 @@ fn deliver(envelope: Envelope<Response>) {
     }
 }
 
+/// Reads the next part of `envelope` left as text, in this task, and the rest in tasks after
+/// it; hands the envelope on in the task after the last.
+fn read_then_deliver(envelope: Envelope<Response>) {
+    if timed("answer-part", || envelope.body.read_next_part()) {
+        leptos::prelude::set_timeout(
+            move || read_then_deliver(envelope),
+            std::time::Duration::ZERO,
+        );
+    } else {
+        deliver(envelope);
+    }
+}
+
 /// A worker's message (the bytes of an envelope's JSON): the engine's first `Ready`, or an answer.
 fn on_worker_message(index: usize, data: &JsValue) {
     let read = || {
@@ -488,11 +501,15 @@ fn on_worker_message(index: usize, data: &JsValue) {
         });
         return;
     }
-    // The page reacts in a task of its own: reading an analysis of 20,000 studies (5 MB of
-    // JSON) and redrawing the page with it take tens of milliseconds each. Timers of equal
-    // delay run in order, so answers still reach the pool in the order they came, and the
-    // pool drops one that a newer request superseded meanwhile.
-    leptos::prelude::set_timeout(move || deliver(envelope), std::time::Duration::ZERO);
+    // The page reacts in a task of its own, after one for each part left as text: reading an
+    // analysis of 20,000 studies (5 MB of JSON) and redrawing the page with it take tens of
+    // milliseconds each. Timers of equal delay run in order, so answers reach the pool in
+    // the order they came, except one with parts to read, which others of other requests may
+    // pass; the pool drops an answer that a newer request superseded meanwhile.
+    leptos::prelude::set_timeout(
+        move || read_then_deliver(envelope),
+        std::time::Duration::ZERO,
+    );
 }
 
 /// A worker's error: one that never became ready (no module workers, a blocked script)

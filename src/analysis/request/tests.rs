@@ -661,6 +661,7 @@ fn fitted_values_whose_columns_differ_in_length_do_not_read() {
 
 mod fixtures;
 mod gosh;
+mod parts;
 
 #[test]
 fn a_permutation_test_and_a_gosh_analysis_split_into_shares_and_nothing_else_does() {
