@@ -1,9 +1,9 @@
 //! A part of a record that is read from its JSON when first asked for, not with the rest.
 //!
 //! A Web Worker's answer reaches the page as JSON, read on the main thread in one task. The
-//! Sensitivity record at k = 3,000 is 4 MB of it, half of that the leave-one-out refits, which
-//! only the plot drawn a few frames after the table needs. Kept as text, that half costs the
-//! answer's task a scan instead of reading 36,000 numbers, and the plot's own task reads it.
+//! Sensitivity record at k = 3,000 is 4 MB of it: a third the influence rows, over half the
+//! leave-one-out refits. Kept as text, those parts cost the answer's task a scan instead of
+//! reading their numbers, and the page reads each in a task of its own ([`Later::read`]).
 //! Written out, a part is the same JSON as the value it holds.
 
 use std::fmt;
