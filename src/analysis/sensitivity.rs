@@ -358,8 +358,8 @@ fn records(
 
 impl Sensitivity {
     /// Reads the next part a worker's answer left as text (the influence diagnostics, then
-    /// the refits): whether there was one. At k = 3,000 each is some 20 ms of the page's main
-    /// thread, too much to add to the answer's task or a view's.
+    /// the refits): whether there was one. At k = 3,000 they took 14-22 and 28-56 ms of the page's
+    /// main thread (bench_sensitivity.mjs), too much to add to the answer's task or a view's.
     pub fn read_next_part(&self) -> bool {
         self.influence.read() || self.leave1out.read()
     }

@@ -502,7 +502,7 @@ fn on_worker_message(index: usize, data: &JsValue) {
         return;
     }
     // The page reacts in a task of its own, after one for each part left as text: reading an
-    // analysis of 20,000 studies (5 MB of JSON) and redrawing the page with it take tens of
+    // analysis of 20,000 studies (3.8 MB of JSON) and redrawing the page with it take tens of
     // milliseconds each. Timers of equal delay run in order, so answers reach the pool in
     // the order they came, except one with parts to read, which others of other requests may
     // pass; the pool drops an answer that a newer request superseded meanwhile.
